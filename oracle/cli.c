@@ -1,0 +1,388 @@
+/*
+ * cli.c - option parsing, usage text and the output helpers shared by every
+ * subcommand.
+ *
+ * The usage text here is the user's reference for the command line (SPEC.md
+ * "Command line"); README.md repeats it with examples. Options are parsed
+ * with getopt_long so they may come before or after the file names.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "version.h"
+
+static const char usage_text[] =
+"usage: tuplecheck COMMAND [options] FILE...\n"
+"\n"
+"Replays pcap/pcapng captures through a TCP/UDP connection engine and checks\n"
+"5-tuple uniqueness, tuple reuse (TIME_WAIT, RFC 6191), port rules and the\n"
+"source-port selection of each host (RFC 6056).\n"
+"\n"
+"Commands:\n"
+"  replay   the oracle: findings and per-host summaries\n"
+"  flows    one record per connection (Zeek conn_state/history, Community ID)\n"
+"  hosts    per-host source-port selection analysis\n"
+"  packets  decoded header fields, one record per packet\n"
+"  reduce   --rule ID [--signature S] IN OUT: shrink a capture to the smallest\n"
+"           one that still shows the finding (delta debugging over packets)\n"
+"\n"
+"FILE is a pcap or pcapng file, or - for standard input. Each file is replayed\n"
+"on its own: engine state starts empty for each.\n"
+"\n"
+"Options:\n"
+"  --format text|jsonl|junit|sarif  output form (default text; jsonl is the\n"
+"                            machine form, one JSON object per line)\n"
+"  --filter EXPR             libpcap (BPF) filter, as tcpdump takes it\n"
+"  --ephemeral-range LO-HI   enable port.ephemeral-range with this range\n"
+"  --profile NAME            linux (32768-60999), windows (49152-65535),\n"
+"                            iana (49152-65535), bsd-legacy (1024-5000)\n"
+"  --msl SECONDS             maximum segment lifetime (default 60);\n"
+"                            TIME_WAIT lasts 2*MSL\n"
+"  --min-samples N           connections a host needs before it is\n"
+"                            classified (default 8)\n"
+"  --rules LIST              comma list: id enables only those, -id disables,\n"
+"                            +id enables (e.g. +ip.bad-checksum)\n"
+"  --fail-on error|warning|info  lowest severity that makes the exit status 1\n"
+"                            (default error)\n"
+"  --max-flows N             cap on live flows; the least recently active is\n"
+"                            evicted and counted in the summary\n"
+"  --seed N                  fixed hash key (reproducible replays); default\n"
+"                            random per run (output does not depend on it)\n"
+"  --rule ID, --signature S  (reduce) the finding to keep\n"
+"  -h, --help                this text\n"
+"  -V, --version             version\n"
+"\n"
+"Exit status: 0 no finding at or above --fail-on; 1 there are; 2 usage error\n"
+"or an input that cannot be read (stderr names the file and the reason;\n"
+"everything printed for earlier files and packets stays complete and valid).\n";
+
+__attribute__((format(printf, 1, 2)))
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "tuplecheck: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'tuplecheck --help'.\n");
+}
+
+/* Parse an unsigned decimal in [lo, hi]; false on anything else. */
+static bool parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_range(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[32];
+	char *dash;
+	uint64_t a, b;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash == NULL)
+		return false;
+	*dash = '\0';
+	if (!parse_u64(buf, 1, 65535, &a) || !parse_u64(dash + 1, 1, 65535, &b) || a > b)
+		return false;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return true;
+}
+
+struct profile { const char *name; uint16_t lo, hi; };
+static const struct profile profiles[] = {
+	{ "linux", 32768, 60999 },
+	{ "windows", 49152, 65535 },
+	{ "iana", 49152, 65535 },
+	{ "bsd-legacy", 1024, 5000 },
+};
+
+enum {
+	OPT_FORMAT = 256, OPT_FILTER, OPT_RANGE, OPT_PROFILE, OPT_MSL, OPT_MIN_SAMPLES,
+	OPT_RULES, OPT_FAIL_ON, OPT_MAX_FLOWS, OPT_SEED, OPT_RULE, OPT_SIGNATURE
+};
+
+static const struct option long_opts[] = {
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "ephemeral-range", required_argument, NULL, OPT_RANGE },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "msl", required_argument, NULL, OPT_MSL },
+	{ "min-samples", required_argument, NULL, OPT_MIN_SAMPLES },
+	{ "rules", required_argument, NULL, OPT_RULES },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "rule", required_argument, NULL, OPT_RULE },
+	{ "signature", required_argument, NULL, OPT_SIGNATURE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Validate --filter once, against Ethernet, so a typo is a usage error before
+ * any output rather than a per-file failure. */
+static bool filter_valid(const char *expr)
+{
+	struct bpf_program prog;
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, (int)CAP_MAX_SNAPLEN);
+	bool ok;
+
+	if (dead == NULL)
+		return false;
+	ok = pcap_compile(dead, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == 0;
+	if (ok)
+		pcap_freecode(&prog);
+	else
+		fprintf(stderr, "tuplecheck: --filter: %s\n", pcap_geterr(dead));
+	pcap_close(dead);
+	return ok;
+}
+
+/* Does the --rules list turn on any checksum rule? Checksums cost a pass over
+ * every payload, so they are verified only then. */
+static bool rules_enable_checksums(const char *rules)
+{
+	const char *p = rules;
+
+	while (p != NULL && *p != '\0') {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		static const char suffix[] = "bad-checksum";
+		size_t sl = sizeof(suffix) - 1;
+
+		if (n > sl && p[0] != '-' && memcmp(p + n - sl, suffix, sl) == 0)
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/* Returns -1 when parsing succeeded and the command should run, otherwise the
+ * exit status (0 after --help/--version, 2 on a usage error). */
+int cli_parse(struct tc_options *o, int argc, char **argv)
+{
+	int c;
+	uint64_t v;
+
+	memset(o, 0, sizeof(*o));
+	o->msl = 60;
+	o->min_samples = 8;
+	o->fail_on = SEV_ERROR;
+	o->out = stdout;
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("tuplecheck %s\n", TC_VERSION);
+		return 0;
+	}
+	o->cmd = argv[1];
+	optind = 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("tuplecheck %s\n", TC_VERSION);
+			return 0;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o->format = FMT_TEXT;
+			else if (strcmp(optarg, "jsonl") == 0)
+				o->format = FMT_JSONL;
+			else if (strcmp(optarg, "junit") == 0)
+				o->format = FMT_JUNIT;
+			else if (strcmp(optarg, "sarif") == 0)
+				o->format = FMT_SARIF;
+			else {
+				usage_error("--format: '%s' is not one of text, jsonl, junit, sarif", optarg);
+				return 2;
+			}
+			break;
+		case OPT_FILTER:
+			o->filter = optarg;
+			break;
+		case OPT_RANGE:
+			if (!parse_range(optarg, &o->eph_lo, &o->eph_hi)) {
+				usage_error("--ephemeral-range: '%s' is not LO-HI with 1 <= LO <= HI <= 65535", optarg);
+				return 2;
+			}
+			o->have_range = true;
+			break;
+		case OPT_PROFILE: {
+			size_t i;
+
+			for (i = 0; i < TC_ARRAY_SIZE(profiles); i++)
+				if (strcmp(optarg, profiles[i].name) == 0)
+					break;
+			if (i == TC_ARRAY_SIZE(profiles)) {
+				usage_error("--profile: '%s' is not one of linux, windows, iana, bsd-legacy", optarg);
+				return 2;
+			}
+			o->profile = profiles[i].name;
+			o->eph_lo = profiles[i].lo;
+			o->eph_hi = profiles[i].hi;
+			o->have_range = true;
+			break;
+		}
+		case OPT_MSL:
+			if (!parse_u64(optarg, 0, 86400, &v)) {
+				usage_error("--msl: '%s' is not a number of seconds from 0 to 86400", optarg);
+				return 2;
+			}
+			o->msl = (uint32_t)v;
+			break;
+		case OPT_MIN_SAMPLES:
+			if (!parse_u64(optarg, 1, 1000000, &v)) {
+				usage_error("--min-samples: '%s' is not a number from 1 to 1000000", optarg);
+				return 2;
+			}
+			o->min_samples = (uint32_t)v;
+			break;
+		case OPT_RULES:
+			o->rules = optarg;
+			break;
+		case OPT_FAIL_ON:
+			if (strcmp(optarg, "error") == 0)
+				o->fail_on = SEV_ERROR;
+			else if (strcmp(optarg, "warning") == 0)
+				o->fail_on = SEV_WARNING;
+			else if (strcmp(optarg, "info") == 0)
+				o->fail_on = SEV_INFO;
+			else {
+				usage_error("--fail-on: '%s' is not one of error, warning, info", optarg);
+				return 2;
+			}
+			break;
+		case OPT_MAX_FLOWS:
+			if (!parse_u64(optarg, 1, UINT64_MAX / 2, &v)) {
+				usage_error("--max-flows: '%s' is not a positive number", optarg);
+				return 2;
+			}
+			o->max_flows = v;
+			break;
+		case OPT_SEED:
+			if (!parse_u64(optarg, 0, UINT64_MAX, &v)) {
+				usage_error("--seed: '%s' is not a non-negative number", optarg);
+				return 2;
+			}
+			o->seed = v;
+			o->have_seed = true;
+			break;
+		case OPT_RULE:
+			o->rule = optarg;
+			break;
+		case OPT_SIGNATURE:
+			o->signature = optarg;
+			break;
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+			return 2;
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+			return 2;
+		}
+	}
+	o->n_files = argc - optind;
+	o->files = argv + optind;
+	o->checksums = rules_enable_checksums(o->rules);
+	if (o->filter != NULL && !filter_valid(o->filter)) {
+		fprintf(stderr, "Try 'tuplecheck --help'.\n");
+		return 2;
+	}
+	return -1;
+}
+
+/* ---- output helpers ------------------------------------------------------- */
+
+void json_str(FILE *f, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	putc('"', f);
+	for (; *u; u++) {
+		switch (*u) {
+		case '"':  fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '\t': fputs("\\t", f); break;
+		default:
+			if (*u < 0x20 || *u == 0x7f)
+				fprintf(f, "\\u%04x", *u);
+			else
+				putc(*u, f);
+		}
+	}
+	putc('"', f);
+}
+
+void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits)
+{
+	/* Negative times (before 1970) print as -S.F with F counted forward
+	 * from S, which JSON parsers read as a plain number; keep sign right. */
+	if (sec < 0 && nsec > 0) {
+		sec += 1;
+		nsec = 1000000000u - nsec;
+		if (sec == 0)
+			putc('-', f);
+	}
+	if (digits == 9)
+		fprintf(f, "%" PRId64 ".%09u", sec, nsec);
+	else
+		fprintf(f, "%" PRId64 ".%06u", sec, nsec / 1000);
+}
+
+const char *file_display_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+void summary_print_jsonl(FILE *f, const char *file, const struct file_stats *st,
+			 const struct summary *s)
+{
+	fputs("{\"type\":\"summary\",\"file\":", f);
+	json_str(f, file);
+	fprintf(f, ",\"packets\":%" PRIu64 ",\"decoded\":%" PRIu64, st->packets, st->decoded);
+	if (s->have_flows)
+		fprintf(f, ",\"flows\":%" PRIu64 ",\"evicted\":%" PRIu64, s->flows, s->evicted);
+	fprintf(f, ",\"findings\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64 ",\"info\":%" PRIu64 "}",
+		s->findings[SEV_ERROR], s->findings[SEV_WARNING], s->findings[SEV_INFO]);
+	fprintf(f, ",\"filtered\":%" PRIu64 ",\"rejected\":%" PRIu64, st->filtered, st->rejected);
+	if (s->error != NULL) {
+		fputs(",\"error\":", f);
+		json_str(f, s->error);
+	}
+	fputs("}\n", f);
+}

@@ -1,0 +1,126 @@
+/*
+ * cli.h - the tuplecheck command line: options, input files, the per-file
+ * replay driver and the small output helpers every subcommand shares.
+ *
+ * Each subcommand (cmd_packets.c, cmd_flows.c, ...) is a function
+ *     int cmd_NAME(struct tc_options *o);
+ * returning the process exit status (0, 1 findings at/above --fail-on, 2 a
+ * usage error or an unreadable input). It walks o->files with tc_drive(),
+ * which loads each file, applies --filter, decodes every record and hands
+ * each one to the subcommand's callback. Engine state starts empty per file.
+ */
+#ifndef TC_CLI_H
+#define TC_CLI_H
+
+#include <stdio.h>
+#include "tc.h"
+#include "capture.h"
+#include "decode.h"
+
+enum out_format { FMT_TEXT = 0, FMT_JSONL, FMT_JUNIT, FMT_SARIF };
+enum severity { SEV_INFO = 0, SEV_WARNING = 1, SEV_ERROR = 2 };
+
+struct tc_options {
+	const char *cmd;               /* subcommand name */
+	enum out_format format;
+	const char *filter;            /* --filter EXPR, NULL when absent */
+	bool have_range;               /* --ephemeral-range or --profile given */
+	uint16_t eph_lo, eph_hi;       /* inclusive, as the user writes it */
+	const char *profile;           /* --profile name or NULL */
+	uint32_t msl;                  /* --msl seconds, default 60 */
+	uint32_t min_samples;          /* --min-samples, default 8 */
+	const char *rules;             /* --rules LIST as given, or NULL */
+	enum severity fail_on;         /* --fail-on, default error */
+	uint64_t max_flows;            /* --max-flows, 0 = no cap */
+	bool have_seed;                /* --seed given: fixed hash key */
+	uint64_t seed;
+	bool checksums;                /* verify checksums (set when a *.bad-checksum rule is on) */
+	int n_files;
+	char **files;
+	/* reduce: --rule, --signature, IN, OUT */
+	const char *rule;
+	const char *signature;
+	FILE *out;                     /* where records go (stdout) */
+};
+
+/* A whole input file in memory: mapped when it is a regular file, read into
+ * a heap buffer for "-" (standard input). */
+struct input {
+	const char *name;              /* as the user wrote it; "-" is shown as "<stdin>" */
+	const uint8_t *data;
+	size_t len;
+	void *map;                     /* mmap base, or NULL */
+	uint8_t *heap;                 /* malloc'd copy for stdin, or NULL */
+};
+
+/* input_load - open PATH ("-" = stdin) and make its bytes available.
+ * Returns TC_OK; TC_IO with errbuf saying why ("No such file or directory",
+ * "is a directory", ...); TC_NOMEM. The caller frees with input_free. */
+enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t errlen);
+void input_free(struct input *in);
+
+/* Per-file statistics the driver keeps; subcommands add their own. */
+struct file_stats {
+	uint64_t packets;              /* records read */
+	uint64_t filtered;             /* records dropped by --filter */
+	uint64_t decoded;              /* decode_packet returned TC_OK with an IP header */
+	uint64_t rejected;             /* records read, not filtered, not decoded */
+};
+
+/* Callbacks a subcommand gives the driver. Any may be NULL. */
+struct drive_ops {
+	/* Called once after the file header is read, before any packet. */
+	void (*file_begin)(void *ctx, const char *file, const struct cap_reader *rd);
+	/* Called for each record that passed --filter, after decoding. */
+	void (*packet)(void *ctx, const struct cap_packet *cp, struct pkt *p);
+	/* Called once at the end of each file that could be opened: error is
+	 * NULL after a clean end, otherwise the reason the walk stopped early
+	 * (the subcommand still flushes what it has, then the driver prints the
+	 * error line and the exit status becomes 2). */
+	void (*file_end)(void *ctx, const char *file, const struct file_stats *st,
+			 const char *error);
+};
+
+/*
+ * tc_drive - run every file of o->files through ops.
+ * Prints "tuplecheck: FILE: reason" on stderr for each file that cannot be
+ * read or stops early, and carries on with the next file.
+ * Returns 0 when every file was read to its end, 2 otherwise.
+ */
+int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx);
+
+/* ---- output helpers ------------------------------------------------------- */
+
+/* JSON string with quotes and escapes. */
+void json_str(FILE *f, const char *s);
+/* Timestamp as seconds with 6 or 9 decimals (digits), e.g. 1700000000.123456 */
+void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits);
+/* Display name of a file argument ("-" -> "<stdin>"). */
+const char *file_display_name(const char *path);
+
+/* What a subcommand adds to the per-file summary record. */
+struct summary {
+	bool have_flows;               /* flows/evicted are printed only when counted */
+	uint64_t flows, evicted;
+	uint64_t findings[3];          /* indexed by enum severity */
+	const char *error;             /* why the file stopped early, or NULL */
+};
+/* The SPEC summary record, last for each file:
+ * {"type":"summary","file":F,"packets":N,"decoded":N,"flows":N,"evicted":N,
+ *  "findings":{"error":N,"warning":N,"info":N}} plus "filtered", "rejected"
+ * and, after an early stop, "error". */
+void summary_print_jsonl(FILE *f, const char *file, const struct file_stats *st,
+			 const struct summary *s);
+
+/* Parse argv into *o. Returns -1 when the command should run, otherwise the
+ * exit status to return at once (0 after --help/--version, 2 usage error). */
+int cli_parse(struct tc_options *o, int argc, char **argv);
+
+/* Subcommands. */
+int cmd_packets(struct tc_options *o);
+int cmd_flows(struct tc_options *o);
+int cmd_hosts(struct tc_options *o);
+int cmd_replay(struct tc_options *o);
+int cmd_reduce(struct tc_options *o);
+
+#endif /* TC_CLI_H */

@@ -1,0 +1,203 @@
+/*
+ * driver.c - the per-file replay loop every subcommand shares.
+ *
+ * load -> cap_open -> for each record: --filter (libpcap BPF, compiled once
+ * per link type with pcap_open_dead, applied with pcap_offline_filter, so an
+ * expression means exactly what it means to tcpdump) -> decode -> callback.
+ * Each file is independent: an unreadable file or a record the reader cannot
+ * walk past is reported on stderr with the file's name and the reason, the
+ * subcommand's file_end still runs so everything printed stays complete, and
+ * the next file is replayed.
+ *
+ * In sanitizer builds each record is copied into a heap buffer of exactly its
+ * captured length before decoding, so AddressSanitizer sees any over-read of
+ * the packet even though the file itself is one big mapping.
+ */
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define EXACT_COPY 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EXACT_COPY 1
+#endif
+#endif
+#ifndef EXACT_COPY
+#define EXACT_COPY 0
+#endif
+
+/* Compiled filters, one per link type met in the file (pcapng may mix). */
+#define MAX_FILTERS 16
+
+struct filter_cache {
+	const char *expr;
+	unsigned n;
+	uint32_t linktype[MAX_FILTERS];
+	struct bpf_program prog[MAX_FILTERS];
+};
+
+static void filter_free(struct filter_cache *fc)
+{
+	for (unsigned i = 0; i < fc->n; i++)
+		pcap_freecode(&fc->prog[i]);
+	fc->n = 0;
+}
+
+/* Returns the program for linktype, compiling it on first use; NULL with a
+ * message in err on a compile error. */
+static struct bpf_program *filter_get(struct filter_cache *fc, uint32_t linktype,
+				      char *err, size_t errlen)
+{
+	pcap_t *dead;
+
+	for (unsigned i = 0; i < fc->n; i++)
+		if (fc->linktype[i] == linktype)
+			return &fc->prog[i];
+	if (fc->n == MAX_FILTERS) {
+		snprintf(err, errlen, "--filter: more than %d link types in one file", MAX_FILTERS);
+		return NULL;
+	}
+	dead = pcap_open_dead((int)linktype, (int)CAP_MAX_SNAPLEN);
+	if (dead == NULL) {
+		snprintf(err, errlen, "--filter: cannot set up a filter for link type %u", linktype);
+		return NULL;
+	}
+	if (pcap_compile(dead, &fc->prog[fc->n], fc->expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "--filter: %s (link type %u)", pcap_geterr(dead), linktype);
+		pcap_close(dead);
+		return NULL;
+	}
+	pcap_close(dead);
+	fc->linktype[fc->n] = linktype;
+	return &fc->prog[fc->n++];
+}
+
+static bool filter_pass(struct bpf_program *prog, const struct cap_packet *cp)
+{
+	struct pcap_pkthdr h;
+
+	memset(&h, 0, sizeof(h));
+	h.ts.tv_sec = (time_t)cp->ts_sec;
+	h.ts.tv_usec = (suseconds_t)(cp->ts_nsec / 1000);
+	h.caplen = cp->caplen;
+	h.len = cp->origlen;
+	return pcap_offline_filter(prog, &h, cp->data) != 0;
+}
+
+/* One file. Returns 0 or 2; *fatal set when --filter cannot compile (a usage
+ * error that would repeat for every file). */
+static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *ctx,
+		      const char *path, bool *fatal)
+{
+	struct input in;
+	struct cap_reader *rd;
+	struct cap_packet cp;
+	struct pkt p;
+	struct file_stats st;
+	struct filter_cache fc;
+	char err[320];
+	const char *name = file_display_name(path);
+	const char *stop = NULL;
+	enum tc_rc rc;
+	int status = 0;
+
+	memset(&st, 0, sizeof(st));
+	memset(&fc, 0, sizeof(fc));
+	fc.expr = o->filter;
+	if (input_load(&in, path, err, sizeof(err)) != TC_OK) {
+		fprintf(stderr, "tuplecheck: %s: %s\n", name, err);
+		return 2;
+	}
+	rd = malloc(sizeof(*rd));
+	if (rd == NULL) {
+		fprintf(stderr, "tuplecheck: %s: out of memory\n", name);
+		input_free(&in);
+		return 2;
+	}
+	rc = cap_open(rd, in.data, in.len);
+	if (rc != TC_OK) {
+		fprintf(stderr, "tuplecheck: %s: %s\n", name,
+			rc == TC_END ? "empty file, not a pcap or pcapng capture" : rd->err);
+		free(rd);
+		input_free(&in);
+		return 2;
+	}
+	if (ops->file_begin)
+		ops->file_begin(ctx, name, rd);
+
+	while ((rc = cap_next(rd, &cp)) == TC_OK) {
+		uint8_t *copy = NULL;
+
+		st.packets++;
+		if (o->filter != NULL) {
+			struct bpf_program *prog = filter_get(&fc, cp.linktype, err, sizeof(err));
+
+			if (prog == NULL) {
+				stop = err;
+				*fatal = true;
+				break;
+			}
+			if (!filter_pass(prog, &cp)) {
+				st.filtered++;
+				continue;
+			}
+		}
+		if (EXACT_COPY && cp.caplen > 0) {
+			copy = malloc(cp.caplen);
+			if (copy == NULL) {
+				snprintf(err, sizeof(err), "out of memory at frame %llu",
+					 (unsigned long long)cp.frame);
+				stop = err;
+				break;
+			}
+			memcpy(copy, cp.data, cp.caplen);
+			cp.data = copy;
+		}
+		decode_packet(cp.linktype, cp.data, cp.caplen, cp.origlen, &p);
+		if (o->checksums && p.have_ip)
+			decode_verify_checksums(&p);
+		if (p.have_ip)
+			st.decoded++;
+		else
+			st.rejected++;
+		if (ops->packet)
+			ops->packet(ctx, &cp, &p);
+		free(copy);
+	}
+	if (stop == NULL && rc != TC_END) {
+		snprintf(err, sizeof(err), "%s", rd->err);
+		stop = err;
+	}
+	if (ops->file_end)
+		ops->file_end(ctx, name, &st, stop);
+	if (stop != NULL) {
+		fflush(o->out);
+		fprintf(stderr, "tuplecheck: %s: %s\n", name, stop);
+		status = 2;
+	}
+	filter_free(&fc);
+	free(rd);
+	input_free(&in);
+	return status;
+}
+
+int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx)
+{
+	int status = 0;
+
+	for (int i = 0; i < o->n_files; i++) {
+		bool fatal = false;
+
+		if (drive_file(o, ops, ctx, o->files[i], &fatal) != 0)
+			status = 2;
+		if (fatal)
+			break;
+	}
+	fflush(o->out);
+	return status;
+}
