@@ -5,21 +5,62 @@
  * by the caller, or read from standard input); it never copies packet bytes
  * and never allocates. Each record comes back as a view into that buffer.
  *
- * Formats: classic pcap (microsecond magic 0xa1b2c3d4 and nanosecond magic
- * 0xa1b23c4d, both byte orders) and pcapng (SHB, IDB, EPB, SPB, obsolete PB;
- * several interfaces with their own link types and if_tsresol; several
- * sections with either byte order; unknown block types skipped by length).
+ * Formats: classic pcap (microsecond magic 0xa1b2c3d4, nanosecond magic
+ * 0xa1b23c4d and the modified "Kuznetzov" magic 0xa1b2cd34 with 24-byte
+ * record headers, each in both byte orders) and pcapng (SHB, IDB, EPB, SPB,
+ * obsolete PB; several interfaces with their own link types, snapshot lengths,
+ * if_tsresol and if_tsoffset; several sections, each with its own byte order;
+ * unknown block types skipped by length).
  *
- * Stated rules for records that do not fit (the same choices libpcap makes
- * where it makes one, so the differential test can compare us with it):
- *  - a record whose captured length exceeds the bytes left in the file ends
- *    the walk with TC_TRUNCATED ("truncated record"); earlier records stay
- *    valid;
- *  - a captured length above the larger of the snapshot length and 262144
- *    (libpcap's maximum) is TC_MALFORMED: it is corrupt, not merely large;
+ * Stated rules for records that do not fit. Where libpcap 1.10 has a rule we
+ * take the same one, so that the differential test (tests/t_libpcap_diff.sh)
+ * can compare the two readers record by record; deviations are marked [diff].
+ *
+ * "Effective snapshot length": the snapshot length of the file (pcap) or of
+ * the record's interface (pcapng), with 0 and values above cap_max_caplen()
+ * replaced by cap_max_caplen() (libpcap's pcap_adjust_snapshot).
+ *
+ * pcap records:
+ *  - a record header cut short, or a captured length running past the end of
+ *    the buffer, ends the walk with TC_TRUNCATED; earlier records stay valid;
+ *  - a captured length above cap_max_caplen(linktype) (262144 for nearly
+ *    every link type) is TC_MALFORMED: the file is corrupt, not merely large;
+ *  - a captured length above the effective snapshot length (but within the
+ *    maximum) is clamped to the snapshot length, the rest of the record is
+ *    skipped, and CAP_F_CLAMPED is set (libpcap does the same, so that no
+ *    caller ever sees more bytes than the snapshot length promises);
+ *  - versions before 2.3 and DG/UX 543.0 store the original length before
+ *    the captured length; version 2.3 may do either and the two are swapped
+ *    back when the captured length is the larger (libpcap's rule).
+ * pcapng blocks:
+ *  - a block total length below 12 (28 for an SHB), not a multiple of 4, or
+ *    whose trailing copy differs, is TC_MALFORMED; one running past the end
+ *    of the buffer is TC_TRUNCATED;
+ *  - an EPB or PB whose captured length exceeds its block body, or whose
+ *    interface was not described in its section, is TC_MALFORMED; one whose
+ *    captured length exceeds its interface's effective snapshot length is
+ *    TC_MALFORMED as in libpcap (the pcapng spec forbids it);
+ *  - an SPB's captured length is min(original length, effective snapshot
+ *    length of interface 0, bytes in the block body) [diff: libpcap fails
+ *    when the body is shorter than the first two]. An SPB carries no time;
+ *    it is reported at if_tsoffset seconds (as libpcap does) with CAP_F_NO_TS;
+ *  - the IDB options libpcap interprets are checked as strictly as libpcap
+ *    does: an option running past the block, if_tsresol not 1 byte long or
+ *    finer than 2^-63 / 10^-19, if_tsoffset not 8 bytes long, either of them
+ *    twice, or opt_endofopt with a length, is TC_MALFORMED;
+ *  - [diff] libpcap 1.10 refuses files whose interfaces have different link
+ *    types or snapshot lengths, files whose sections change byte order, and
+ *    files with no IDB at all; all of these are valid pcapng and read here.
+ * Both formats:
  *  - a captured length above the original length is kept as captured and
  *    reported through cap_packet.flags (CAP_F_CAPLEN_GT_LEN);
- *  - everything else is returned as it is.
+ *  - timestamps are exact integers. pcap seconds are unsigned 32-bit as the
+ *    format defines them [diff: libpcap sign-extends them]; a pcap fraction
+ *    of a second at or above one second is carried into the seconds (the
+ *    total time stays exact) and flagged CAP_F_TS_FRAC_OVERFLOW. pcapng
+ *    fractions are converted to nanoseconds rounding down, exactly even for
+ *    binary resolutions [diff: libpcap's 64-bit product overflows for
+ *    resolutions finer than about 2^-34].
  */
 #ifndef TC_CAPTURE_H
 #define TC_CAPTURE_H
@@ -35,8 +76,11 @@ enum cap_format {
 };
 
 /* cap_packet.flags */
-#define CAP_F_CAPLEN_GT_LEN 0x1u  /* captured length above the original length */
-#define CAP_F_OBSOLETE_PB   0x2u  /* came from an obsolete pcapng Packet Block  */
+#define CAP_F_CAPLEN_GT_LEN    0x1u  /* captured length above the original length */
+#define CAP_F_OBSOLETE_PB      0x2u  /* came from an obsolete pcapng Packet Block  */
+#define CAP_F_CLAMPED          0x4u  /* pcap: captured length cut to the snapshot length */
+#define CAP_F_NO_TS            0x8u  /* pcapng SPB: the file carries no timestamp  */
+#define CAP_F_TS_FRAC_OVERFLOW 0x10u /* pcap: fraction field was >= one second      */
 
 struct cap_packet {
 	const uint8_t *data;  /* caplen bytes, a view into the caller's buffer */
@@ -49,13 +93,15 @@ struct cap_packet {
 	uint32_t ifindex;     /* pcapng interface id; 0 for pcap                */
 	uint64_t frame;       /* 1-based record number in the file              */
 	uint32_t flags;       /* CAP_F_*                                        */
+	uint64_t offset;      /* byte offset of the record (pcap) or block      */
 };
 
 struct cap_iface {
 	uint32_t linktype;
-	uint32_t snaplen;
+	uint32_t snaplen;     /* effective snapshot length (see above)          */
 	uint64_t ts_units;    /* timestamp units per second (if_tsresol)       */
 	int64_t ts_offset;    /* if_tsoffset, seconds                           */
+	uint8_t ts_digits;    /* 6 when ts_units <= 10^6, else 9                */
 };
 
 /* Reader state. Callers treat it as opaque; it is public only so that it can
@@ -65,23 +111,35 @@ struct cap_reader {
 	const uint8_t *end;
 	const uint8_t *p;          /* next record or block */
 	enum cap_format format;
-	bool swapped;              /* file byte order differs from big-endian read order */
-	uint32_t linktype;         /* pcap: the file's link type; pcapng: the first IDB's */
-	uint32_t snaplen;
-	uint8_t ts_digits;
-	uint32_t n_ifaces;
+	bool swapped;              /* true: the file (pcap) or current section
+				    * (pcapng) is little-endian; false: big-endian */
+	uint32_t linktype;         /* pcap: the file's link type; pcapng: the
+				    * first IDB's (0 until one is seen) */
+	uint32_t snaplen;          /* pcap: effective snapshot length; pcapng:
+				    * the first IDB's */
+	uint8_t ts_digits;         /* pcap: 6 or 9; pcapng: the first IDB's */
+	uint32_t n_ifaces;         /* pcapng: interfaces of the current section */
 	struct cap_iface ifaces[CAP_MAX_IFACES];
 	uint64_t frame;
 	char err[192];             /* reason of the last failure, for messages */
 	uint64_t err_offset;       /* byte offset of the failing record or block */
+	/* extensions */
+	enum tc_rc state;          /* TC_OK while walking; then the sticky result */
+	uint16_t version_major;    /* of the file header or current SHB */
+	uint16_t version_minor;
+	uint8_t rec_hdr_len;       /* pcap: 16, or 24 for magic 0xa1b2cd34 */
+	uint8_t len_order;         /* pcap: internal, caplen/len field order */
+	uint64_t ts_units;         /* pcap: 10^6 or 10^9 */
+	uint32_t n_sections;       /* pcapng: sections seen so far */
 };
 
 /*
  * cap_open - recognise the format and read the file header.
  * buf/len: the whole file; it must outlive the reader and every packet view.
  * Returns TC_OK; TC_END for an empty buffer ("empty file"); TC_TRUNCATED when
- * the header is cut short; TC_MALFORMED for an unknown magic or an impossible
- * header. On failure r->err says why in words fit for "FILE: <err>".
+ * the header is cut short (also for a buffer of 1-3 bytes that begins a known
+ * magic); TC_MALFORMED for an unknown magic or an impossible header. On
+ * failure r->err says why in words fit for "FILE: <err>".
  */
 enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len);
 
@@ -89,10 +147,18 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len);
  * cap_next - the next packet record.
  * Returns TC_OK with *pkt filled; TC_END after the last record; TC_TRUNCATED
  * when the file ends inside a record or block; TC_MALFORMED when a record or
- * block is corrupt. After a failure the reader stays failed (returns the same
- * code again) and r->err / r->err_offset describe it. Non-packet pcapng
- * blocks are consumed silently.
+ * block is corrupt. After the end or a failure the reader stays there
+ * (returns the same code again) and r->err / r->err_offset describe it.
+ * Non-packet pcapng blocks are consumed silently. *pkt is written only on
+ * TC_OK.
  */
 enum tc_rc cap_next(struct cap_reader *r, struct cap_packet *pkt);
+
+/*
+ * cap_max_caplen - the largest captured length libpcap accepts for a link
+ * type (its max_snaplen_for_dlt): 262144 except D-Bus, USBPcap and EBHSCR,
+ * whose frames can be larger. Pure function.
+ */
+uint32_t cap_max_caplen(uint32_t linktype);
 
 #endif /* TC_CAPTURE_H */
