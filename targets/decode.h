@@ -62,6 +62,9 @@ enum pkt_err {
 	PE_UDP_TRUNCATED,       /* "udp.truncated"             */
 	PE_UDP_BAD_LENGTH,      /* "udp.bad-length"            */
 	PE_UDP_BAD_CHECKSUM,    /* "udp.bad-checksum"          */
+	/* added by the decoder (appended, so earlier values keep their numbers) */
+	PE_LINK_SHORT,          /* "link.short-frame"          the frame on the wire is shorter than its link header */
+	PE_IP_SHORT,            /* "ip.short-frame"            fewer bytes on the wire than a minimal IP header */
 	PE__COUNT
 };
 
@@ -113,6 +116,8 @@ struct pkt {
 	bool later_fragment;           /* offset != 0: carries no transport header */
 	uint32_t ip_len;               /* IP total length as claimed (IPv6: 40 + payload length) */
 	uint32_t ip_hlen;              /* IPv4 header or IPv6 header + extension headers */
+	bool ip6_routing;              /* IPv6 routing header with segments left > 0: dst is not
+	                                * the final destination (checksums are not judged) */
 	const uint8_t *l3;             /* view: start of the IP header */
 	size_t l3_caplen;              /* captured bytes from l3, clamped to ip_len */
 

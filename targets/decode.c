@@ -1,0 +1,198 @@
+/*
+ * decode.c - decode_packet(): link -> IPv4/IPv6 -> TCP/UDP, one layer per
+ * file (link.c, ipv4.c, ipv6.c, tcp.c, udp.c), plus the reason names and the
+ * address text shared by every output.
+ *
+ * The dispatcher owns the outcome: the first layer that does not end in
+ * TC_OK sets p->status and the walk stops there, so later layers never see a
+ * half-parsed header. Soft reasons (ip.bad-options, ip.fragment,
+ * tcp.bad-options) are recorded without changing the status.
+ *
+ * Wire length: a record whose captured length exceeds its original length
+ * (corrupt or odd writers) is judged by the captured length, the larger of
+ * the two, so bytes that are present are never called missing.
+ *
+ * Address text follows RFC 5952 section 4 (lowercase hex, no leading zeros,
+ * the longest run of two or more zero groups as "::", the first on ties) and
+ * prints the dotted-quad tail exactly where glibc's inet_ntop does, which is
+ * also what Wireshark prints: IPv4-mapped ::ffff:a.b.c.d (RFC 5952 section 5)
+ * and the deprecated IPv4-compatible ::a.b.c.d (the first six groups zero, the
+ * seventh not). Matching inet_ntop keeps our records joinable with tshark's.
+ */
+#include <stdio.h>
+
+#include "decode_layers.h"
+
+/* ---- reasons ---------------------------------------------------------------- */
+
+static const char *const err_names[PE__COUNT] = {
+	[PE_NONE]                 = "none",
+	[PE_LINK_TRUNCATED]       = "link.truncated",
+	[PE_LINK_UNSUPPORTED]     = "link.unsupported",
+	[PE_VLAN_TOO_DEEP]        = "link.vlan-too-deep",
+	[PE_NOT_IP]               = "link.not-ip",
+	[PE_IP_TRUNCATED]         = "ip.truncated",
+	[PE_IP_BAD_VERSION]       = "ip.bad-version",
+	[PE_IP_BAD_IHL]           = "ip.bad-ihl",
+	[PE_IP_BAD_TOTLEN]        = "ip.bad-total-length",
+	[PE_IP_LEN_EXCEEDS_FRAME] = "ip.length-exceeds-frame",
+	[PE_IP_BAD_OPTIONS]       = "ip.bad-options",
+	[PE_IP_BAD_CHECKSUM]      = "ip.bad-checksum",
+	[PE_IP6_EXT_TOO_DEEP]     = "ip6.ext-too-deep",
+	[PE_IP6_BAD_EXT]          = "ip6.bad-ext",
+	[PE_IP_FRAGMENT]          = "ip.fragment",
+	[PE_TCP_TRUNCATED]        = "tcp.truncated",
+	[PE_TCP_BAD_OFFSET]       = "tcp.bad-offset",
+	[PE_TCP_BAD_OPTIONS]      = "tcp.bad-options",
+	[PE_TCP_BAD_CHECKSUM]     = "tcp.bad-checksum",
+	[PE_UDP_TRUNCATED]        = "udp.truncated",
+	[PE_UDP_BAD_LENGTH]       = "udp.bad-length",
+	[PE_UDP_BAD_CHECKSUM]     = "udp.bad-checksum",
+	[PE_LINK_SHORT]           = "link.short-frame",
+	[PE_IP_SHORT]             = "ip.short-frame",
+};
+
+const char *pkt_err_name(enum pkt_err e)
+{
+	if ((unsigned)e >= PE__COUNT || err_names[e] == NULL)
+		return "unknown";
+	return err_names[e];
+}
+
+void pkt_add_err(struct pkt *p, enum pkt_err e)
+{
+	if (p->n_err < PKT_MAX_ERRORS)
+		p->err[p->n_err++] = (uint8_t)e;
+}
+
+/* ---- clearing a failed layer ------------------------------------------------ */
+
+void pkt_clear_l4(struct pkt *p)
+{
+	enum l4_kind kind = p->l4;   /* what the IP header announced stays known */
+
+	p->have_l4 = false;
+	p->sport = p->dport = 0;
+	p->seq = p->ack = 0;
+	p->flags = p->win = p->urp = 0;
+	p->tcp_hlen = 0;
+	p->opt = (struct tcp_opts){ 0 };
+	p->udp_len = 0;
+	p->payload_len = 0;
+	p->l4hdr = NULL;
+	p->l4_caplen = 0;
+	p->l4_csum = 0;
+	p->l4 = kind;
+}
+
+void pkt_clear_ip(struct pkt *p)
+{
+	size_t i;
+
+	pkt_clear_l4(p);
+	p->l4 = L4_NONE;
+	p->have_ip = false;
+	p->ipver = 0;
+	for (i = 0; i < sizeof p->src; i++)
+		p->src[i] = p->dst[i] = 0;
+	p->proto = 0;
+	p->ttl = 0;
+	p->ip_id = 0;
+	p->is_fragment = p->later_fragment = false;
+	p->ip_len = p->ip_hlen = 0;
+	p->ip6_routing = false;
+	p->l3 = NULL;
+	p->l3_caplen = 0;
+}
+
+/* ---- the dispatcher --------------------------------------------------------- */
+
+enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
+			 size_t origlen, struct pkt *out)
+{
+	static const uint8_t none[1];
+	size_t wire = origlen > caplen ? origlen : caplen;
+	struct cursor c;
+	enum tc_rc rc;
+
+	*out = (struct pkt){ 0 };
+	out->linktype = linktype;
+	if (data == NULL)            /* an empty record may come without a buffer */
+		data = none, caplen = 0;
+	c = cur_make(data, caplen);
+
+	rc = link_parse(linktype, &c, wire, out);
+	if (rc != TC_OK)
+		goto done;
+	wire -= (size_t)(c.p - data);
+	if (out->ethertype == ETHERTYPE_IPV4)
+		rc = ipv4_parse(&c, wire, out);
+	else
+		rc = ipv6_parse(&c, wire, out);
+	if (rc != TC_OK || out->later_fragment)
+		goto done;
+
+	switch (out->proto) {
+	case IPPROTO_NUM_TCP:
+		rc = tcp_parse(out);
+		break;
+	case IPPROTO_NUM_UDP:
+		rc = udp_parse(out);
+		break;
+	default:
+		out->l4 = L4_OTHER;
+		break;
+	}
+done:
+	out->status = rc;
+	return rc;
+}
+
+/* ---- address text ----------------------------------------------------------- */
+
+char *addr_format(uint8_t ipver, const uint8_t addr[16], char *buf)
+{
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0, i;
+	char *q = buf;
+
+	if (ipver != 6) {
+		snprintf(buf, 46, "%u.%u.%u.%u", addr[0], addr[1], addr[2], addr[3]);
+		return buf;
+	}
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)addr[2 * i] << 8 | addr[2 * i + 1];
+	for (i = 0; i < 8; i++) {
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			cur_len++;
+			if (cur_len > best_len)      /* strictly longer: first wins ties */
+				best = cur, best_len = cur_len;
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*q++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*q++ = ':';
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xFFFFu))) {
+			q += snprintf(q, 16, "%u.%u.%u.%u", addr[12], addr[13], addr[14], addr[15]);
+			return buf;
+		}
+		q += snprintf(q, 8, "%x", w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		*q++ = ':';
+	*q = '\0';
+	return buf;
+}

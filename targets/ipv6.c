@@ -1,0 +1,146 @@
+/*
+ * ipv6.c - the IPv6 header (RFC 8200) and its chain of extension headers.
+ *
+ * Check order, each failure with its own reason (decode.h):
+ *   1. 40 bytes captured: else ip.truncated when the wire had them,
+ *      ip.short-frame when not even the wire did;
+ *   2. version 6                                 else ip.bad-version;
+ *   3. 40 + payload length <= wire length        else ip.length-exceeds-frame.
+ *      A payload length of 0 is taken literally: jumbograms (RFC 2675) are
+ *      not decoded, and neither is the TSO form Wireshark offers behind its
+ *      ipv6.tso_support preference (off by default);
+ *   4. the extension headers, in the order found, at most PKT_MAX_EXTHDRS of
+ *      them (one more is ip6.ext-too-deep: a bound on work, as RFC 8200
+ *      sets none). Each one must fit in the payload length (else ip6.bad-ext)
+ *      and in the captured bytes (else ip.truncated). Walked: hop-by-hop (0),
+ *      routing (43), fragment (44), destination options (60) and the
+ *      authentication header (51, RFC 4302, whose length counts 4-byte words
+ *      minus 2 rather than 8-byte words minus 1). Anything else, 59 (no next
+ *      header) included, ends the chain as the upper-layer protocol.
+ * A fragment header with a non-zero offset ends the walk: that fragment holds
+ * no upper-layer header (soft reason ip.fragment). A routing header with
+ * segments left means dst is not the final destination, which the transport
+ * checksum covers, so p->ip6_routing tells the checksum pass to stay out.
+ * Clamping is as for IPv4: l3_caplen is min(captured, 40 + payload length).
+ */
+#include "decode_layers.h"
+
+#define IPV6_HLEN      40u
+#define IPV6_FRAG_HLEN 8u
+
+static enum tc_rc ipv6_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
+{
+	pkt_add_err(p, why);
+	pkt_clear_ip(p);
+	return rc;
+}
+
+static bool is_ext_header(uint8_t nh)
+{
+	return nh == IPPROTO_NUM_HOPOPTS || nh == IPPROTO_NUM_ROUTING ||
+	       nh == IPPROTO_NUM_FRAGMENT || nh == IPPROTO_NUM_DSTOPTS ||
+	       nh == IPPROTO_NUM_AH;
+}
+
+/* An extension header of need bytes against the captured rest of the
+ * datagram (d) and its rest on the wire: the reason when it does not fit. */
+static enum tc_rc ext_fit(const struct cursor *d, size_t need, size_t wire_left,
+			  enum pkt_err *why)
+{
+	enum tc_rc rc = fit_header(need, cur_left(d), wire_left);
+
+	*why = rc == TC_TRUNCATED ? PE_IP_TRUNCATED : PE_IP6_BAD_EXT;
+	return rc;
+}
+
+enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
+{
+	const uint8_t *l3 = c->p;
+	size_t cap = cur_left(c);
+	struct cursor h = *c, d;
+	/* zero-initialised: the fit checks make the reads below succeed,
+	 * which the compiler cannot see */
+	uint32_t vtcfl = 0;
+	uint16_t plen = 0;
+	uint8_t nh = 0, hlim = 0;
+	size_t len, dcap, left;
+	unsigned n_ext = 0;
+	enum pkt_err why;
+	enum tc_rc rc;
+
+	rc = fit_header(IPV6_HLEN, cap, wire);
+	if (rc != TC_OK)
+		return ipv6_fail(p, rc, rc == TC_TRUNCATED ? PE_IP_TRUNCATED : PE_IP_SHORT);
+
+	(void)rd_be32(&h, &vtcfl);
+	(void)rd_be16(&h, &plen);
+	(void)rd_u8(&h, &nh);
+	(void)rd_u8(&h, &hlim);
+	(void)rd_bytes(&h, p->src, 16);
+	(void)rd_bytes(&h, p->dst, 16);
+
+	if (vtcfl >> 28 != 6)
+		return ipv6_fail(p, TC_MALFORMED, PE_IP_BAD_VERSION);
+	len = IPV6_HLEN + (size_t)plen;
+	if (len > wire)
+		return ipv6_fail(p, TC_MALFORMED, PE_IP_LEN_EXCEEDS_FRAME);
+
+	/* d: the captured part of the datagram after the fixed header; left:
+	 * the same on the wire. Both shrink as extension headers are taken. */
+	dcap = cap < len ? cap : len;
+	d = cur_make(l3 + IPV6_HLEN, dcap - IPV6_HLEN);
+	left = len - IPV6_HLEN;
+
+	while (is_ext_header(nh) && !p->later_fragment) {
+		struct cursor e, peek = d;
+		uint8_t next = 0, hl = 0;
+		size_t elen;
+
+		if (n_ext >= PKT_MAX_EXTHDRS)
+			return ipv6_fail(p, TC_MALFORMED, PE_IP6_EXT_TOO_DEEP);
+		if ((rc = ext_fit(&d, 2, left, &why)) != TC_OK)
+			return ipv6_fail(p, rc, why);
+		(void)rd_u8(&peek, &next);
+		(void)rd_u8(&peek, &hl);
+		if (nh == IPPROTO_NUM_FRAGMENT)
+			elen = IPV6_FRAG_HLEN;
+		else if (nh == IPPROTO_NUM_AH)
+			elen = ((size_t)hl + 2) * 4;
+		else
+			elen = ((size_t)hl + 1) * 8;
+		if ((rc = ext_fit(&d, elen, left, &why)) != TC_OK)
+			return ipv6_fail(p, rc, why);
+		(void)rd_sub(&d, elen, &e);
+		(void)rd_skip(&e, 2);
+
+		if (nh == IPPROTO_NUM_FRAGMENT) {
+			uint16_t offmf = 0;
+
+			(void)rd_be16(&e, &offmf);
+			p->is_fragment = true;
+			p->later_fragment = (offmf >> 3) != 0;
+		} else if (nh == IPPROTO_NUM_ROUTING) {
+			uint8_t type = 0, segs_left = 0;
+
+			(void)rd_u8(&e, &type);
+			(void)rd_u8(&e, &segs_left);
+			if (segs_left != 0)
+				p->ip6_routing = true;
+		}
+		left -= elen;
+		nh = next;
+		n_ext++;
+	}
+
+	p->have_ip = true;
+	p->ipver = 6;
+	p->proto = nh;
+	p->ttl = hlim;
+	p->ip_len = (uint32_t)len;
+	p->ip_hlen = (uint32_t)(len - left);
+	p->l3 = l3;
+	p->l3_caplen = dcap;
+	if (p->later_fragment)
+		pkt_add_err(p, PE_IP_FRAGMENT);
+	return TC_OK;
+}

@@ -1,0 +1,54 @@
+/*
+ * udp.c - the UDP header (RFC 768; RFC 8200 8.1 for IPv6).
+ *
+ * The datagram's room is what the IP layer gives it: ip_len - ip_hlen bytes
+ * on the wire, l3_caplen - ip_hlen of them captured. Check order:
+ *   1. the IP payload can hold 8 bytes         else udp.bad-length (the IP
+ *      lengths leave no room for a UDP header);
+ *   2. 8 bytes captured                        else udp.truncated;
+ *   3. UDP length >= 8                         else udp.bad-length;
+ *   4. UDP length <= IP payload length         else udp.bad-length, except in
+ *      the first fragment of a fragmented datagram, where the UDP length
+ *      counts the whole reassembled datagram (Wireshark makes the same
+ *      exception).
+ * A UDP length below the IP payload length is legal: the rest is not UDP's.
+ * payload_len is UDP length - 8.
+ */
+#include "decode_layers.h"
+
+#define UDP_HLEN 8u
+
+static enum tc_rc udp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
+{
+	pkt_add_err(p, why);
+	pkt_clear_l4(p);
+	return rc;
+}
+
+enum tc_rc udp_parse(struct pkt *p)
+{
+	size_t room = (size_t)p->ip_len - p->ip_hlen;
+	struct cursor c = cur_make(p->l3 + p->ip_hlen, p->l3_caplen - p->ip_hlen);
+
+	p->l4 = L4_UDP;
+	if (room < UDP_HLEN)
+		return udp_fail(p, TC_MALFORMED, PE_UDP_BAD_LENGTH);
+	if (cur_left(&c) < UDP_HLEN)
+		return udp_fail(p, TC_TRUNCATED, PE_UDP_TRUNCATED);
+
+	p->l4hdr = c.p;
+	(void)rd_be16(&c, &p->sport);
+	(void)rd_be16(&c, &p->dport);
+	(void)rd_be16(&c, &p->udp_len);
+	(void)rd_be16(&c, &p->l4_csum);
+
+	if (p->udp_len < UDP_HLEN)
+		return udp_fail(p, TC_MALFORMED, PE_UDP_BAD_LENGTH);
+	if (p->udp_len > room && !p->is_fragment)
+		return udp_fail(p, TC_MALFORMED, PE_UDP_BAD_LENGTH);
+
+	p->payload_len = (uint32_t)p->udp_len - UDP_HLEN;
+	p->l4_caplen = p->l3_caplen - p->ip_hlen;
+	p->have_l4 = true;
+	return TC_OK;
+}
