@@ -1,0 +1,71 @@
+/*
+ * oracle.h - the replay oracle for one capture: every decoded packet goes
+ * through the connection engine and the rule catalog, and at the end of the
+ * file the host classifier; findings and host records go to a sink.
+ *
+ * The oracle owns its engine and classifier state; one oracle replays one
+ * file (SPEC: engine state starts empty for each file). It reads no clock
+ * and no global: time comes from the packets, the hash key from the
+ * configuration. The same object serves `tuplecheck replay`, `reduce`
+ * (re-run in memory on candidate subsets) and the fuzz targets.
+ */
+#ifndef TC_ORACLE_H
+#define TC_ORACLE_H
+
+#include "capture.h"
+#include "decode.h"
+#include "report.h"
+#include "rules.h"
+#include "siphash.h"
+
+struct oracle_cfg {
+	struct rule_set rules;
+	uint32_t msl;                   /* seconds */
+	bool have_range;
+	uint16_t eph_lo, eph_hi;        /* inclusive */
+	uint32_t min_samples;
+	uint64_t max_flows;             /* 0 = no cap */
+	struct siphash_key key;         /* flow and dedup table key */
+};
+
+/* Where findings and host records go. Pointers in the records are only
+ * valid during the call. Either callback may be NULL. */
+struct oracle_sink {
+	void (*finding)(void *ctx, const struct finding *f);
+	void (*host)(void *ctx, const struct host_record *h);
+	void *ctx;
+};
+
+struct oracle;
+
+/*
+ * oracle_cfg_from_options - the configuration the command line asks for:
+ * rules (--rules, defaults, --ephemeral-range), --msl, --min-samples,
+ * --max-flows, and the key from --seed (or random when absent; output never
+ * depends on it). Also sets o->checksums when a checksum rule is on.
+ * Returns TC_OK; TC_MALFORMED with err set (a usage error: exit 2).
+ */
+enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
+				   char *err, size_t errlen);
+
+/*
+ * oracle_new - an oracle for one file named file (borrowed; must outlive the
+ * oracle) writing to *sink (copied). Returns TC_OK with *out set, or
+ * TC_NOMEM.
+ */
+enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *sink,
+		      const char *file, struct oracle **out);
+
+/* oracle_packet - replay one record (cp) and its decoding (p). */
+void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p);
+
+/*
+ * oracle_finish - end of the file: host-level findings and host records go
+ * to the sink; s->have_flows/flows/evicted are filled for the summary.
+ * Call once, before oracle_free.
+ */
+void oracle_finish(struct oracle *o, struct summary *s);
+
+void oracle_free(struct oracle *o);
+
+#endif /* TC_ORACLE_H */

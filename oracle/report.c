@@ -1,0 +1,409 @@
+/*
+ * report.c - the report sink: dispatch to the chosen format, the counting
+ * every format shares (per file and per run, by severity, and what is at or
+ * above --fail-on), the JSON Lines format itself, and the escaping helpers.
+ *
+ * JSON Lines follows SPEC.md: one finding record per finding as it happens,
+ * host records at the end of each file, then the summary record last for
+ * that file. Finding records add two fields to the SPEC ones:
+ * "transition" (the canonical text the signature hashes, so a reader sees
+ * why two findings share a signature) and, for host findings, "frames".
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_fmt.h"
+
+/* ---- escaping ------------------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when s does not start
+ * one (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2; v = c & 0x1fu; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3; v = c & 0x0fu; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4; v = c & 0x07u; min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)   /* also stops at the terminating NUL */
+			return 0;
+		v = v << 6 | (s[i] & 0x3fu);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+void xml_str(FILE *out, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		uint32_t cp;
+		size_t n = utf8_len(u, &cp);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", out);
+			u++;
+			continue;
+		}
+		switch (cp) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&apos;", out); break;
+		case '\t': fputs("&#9;", out); break;
+		case '\n': fputs("&#10;", out); break;
+		case '\r': fputs("&#13;", out); break;
+		default:
+			/* XML 1.0 section 2.2: no other C0 control, no U+FFFE/FFFF. */
+			if (cp < 0x20 || cp == 0xfffe || cp == 0xffff)
+				fputs("\xef\xbf\xbd", out);
+			else
+				fwrite(u, 1, n, out);
+		}
+		u += n;
+	}
+}
+
+void json_str_utf8(FILE *out, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	putc('"', out);
+	while (*u) {
+		uint32_t cp;
+		size_t n = utf8_len(u, &cp);
+
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			u++;
+			continue;
+		}
+		switch (cp) {
+		case '"': fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\r': fputs("\\r", out); break;
+		case '\t': fputs("\\t", out); break;
+		default:
+			if (cp < 0x20 || cp == 0x7f)
+				fprintf(out, "\\u%04x", (unsigned)cp);
+			else
+				fwrite(u, 1, n, out);
+		}
+		u += n;
+	}
+	putc('"', out);
+}
+
+const char *finding_proto(const struct finding *f)
+{
+	switch (f->proto) {
+	case L4_TCP: return "tcp";
+	case L4_UDP: return "udp";
+	case L4_NONE:
+	case L4_OTHER:
+		break;
+	}
+	return NULL;
+}
+
+/* The tuple fields of a finding record, as far as they are known. */
+void finding_tuple_json(FILE *o, const struct finding *f)
+{
+	char a[64], b[64];
+	const char *proto = finding_proto(f);
+
+	if (proto != NULL)
+		fprintf(o, ",\"proto\":\"%s\"", proto);
+	if (f->is_host) {
+		fprintf(o, ",\"host\":\"%s\",\"frames\":[", addr_format(f->ipver, f->host, a));
+		for (uint32_t i = 0; i < f->n_frames; i++)
+			fprintf(o, "%s%" PRIu64, i ? "," : "", f->frames[i]);
+		putc(']', o);
+		return;
+	}
+	if (f->have_ip)
+		fprintf(o, ",\"src\":\"%s\"", addr_format(f->ipver, f->src, a));
+	if (f->have_ports)
+		fprintf(o, ",\"sport\":%u", f->sport);
+	if (f->have_ip)
+		fprintf(o, ",\"dst\":\"%s\"", addr_format(f->ipver, f->dst, b));
+	if (f->have_ports)
+		fprintf(o, ",\"dport\":%u", f->dport);
+}
+
+char *finding_where(const struct finding *f, char *buf, size_t len)
+{
+	char a[64], b[64];
+	const char *proto = finding_proto(f);
+
+	if (proto == NULL && !f->have_ip && !f->is_host) {
+		snprintf(buf, len, "(no IP header)");
+		return buf;
+	}
+	if (proto == NULL)
+		proto = "ip";
+	if (f->is_host) {
+		snprintf(buf, len, "%s host %s", proto, addr_format(f->ipver, f->host, a));
+	} else if (f->have_ports) {
+		bool v6 = f->ipver == 6;
+
+		snprintf(buf, len, "%s %s%s%s:%u > %s%s%s:%u", proto, v6 ? "[" : "",
+			 addr_format(f->ipver, f->src, a), v6 ? "]" : "", f->sport,
+			 v6 ? "[" : "", addr_format(f->ipver, f->dst, b), v6 ? "]" : "", f->dport);
+	} else if (f->have_ip) {
+		snprintf(buf, len, "%s %s > %s", proto, addr_format(f->ipver, f->src, a),
+			 addr_format(f->ipver, f->dst, b));
+	} else {
+		snprintf(buf, len, "%s", proto);
+	}
+	return buf;
+}
+
+/* ---- JSON Lines ------------------------------------------------------------------ */
+
+static void jsonl_finding(struct report *r, const struct finding *f)
+{
+	FILE *o = r->out;
+
+	fputs("{\"type\":\"finding\",\"rule\":", o);
+	json_str(o, rule_info(f->rule)->id);
+	fprintf(o, ",\"severity\":\"%s\",\"file\":", severity_name(f->severity));
+	json_str(o, f->file);
+	fprintf(o, ",\"frame\":%" PRIu64 ",\"ts\":", f->frame);
+	ts_print(o, f->ts_sec, f->ts_nsec, f->ts_digits);
+	finding_tuple_json(o, f);
+	fprintf(o, ",\"signature\":\"%s\",\"transition\":", f->signature);
+	json_str(o, f->transition);
+	fputs(",\"message\":", o);
+	json_str(o, f->message);
+	fputs("}\n", o);
+}
+
+static void jsonl_host(struct report *r, const struct host_record *h)
+{
+	char a[64];
+
+	fputs("{\"type\":\"host\",\"file\":", r->out);
+	json_str(r->out, h->file);
+	fprintf(r->out, ",\"host\":\"%s\",\"connections\":%" PRIu64 ",\"distinct_ports\":%" PRIu64
+		",\"min_port\":%u,\"max_port\":%u,\"port_selection\":",
+		addr_format(h->ipver, h->addr, a), h->connections, h->distinct_ports,
+		h->min_port, h->max_port);
+	json_str(r->out, h->port_selection);
+	fputs("}\n", r->out);
+}
+
+static void jsonl_file_end(struct report *r, const char *file, const struct file_stats *st,
+			   const struct summary *s)
+{
+	summary_print_jsonl(r->out, file, st, s);
+}
+
+static const struct report_ops jsonl_ops = {
+	.finding = jsonl_finding,
+	.host = jsonl_host,
+	.file_end = jsonl_file_end,
+};
+
+/* ---- dispatch -------------------------------------------------------------------- */
+
+struct report *report_new(enum out_format fmt, FILE *out, const char *cmd,
+			  const struct rule_set *rules, enum severity fail_on)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	enum tc_rc rc = TC_OK;
+
+	if (r == NULL)
+		return NULL;
+	r->out = out;
+	r->cmd = cmd;
+	r->rules = *rules;
+	r->fail_on = fail_on;
+	switch (fmt) {
+	case FMT_JSONL:
+		r->ops = &jsonl_ops;
+		break;
+	case FMT_JUNIT:
+		rc = report_junit_init(r);
+		break;
+	case FMT_SARIF:
+		rc = report_sarif_init(r);
+		break;
+	case FMT_TEXT:
+		rc = report_text_init(r);
+		break;
+	}
+	if (rc != TC_OK) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void report_file_begin(struct report *r, const char *file)
+{
+	memset(r->file_count, 0, sizeof(r->file_count));
+	r->files++;
+	if (r->ops->file_begin)
+		r->ops->file_begin(r, file);
+}
+
+void report_finding(struct report *r, const struct finding *f)
+{
+	r->file_count[f->severity]++;
+	r->total[f->severity]++;
+	if (f->severity >= r->fail_on)
+		r->failing++;
+	if (r->ops->finding)
+		r->ops->finding(r, f);
+}
+
+void report_host(struct report *r, const struct host_record *h)
+{
+	if (r->ops->host)
+		r->ops->host(r, h);
+}
+
+void report_file_end(struct report *r, const char *file, const struct file_stats *st,
+		     const struct summary *s)
+{
+	struct summary mine = *s;
+
+	/* The report saw every finding; its count is the one printed. */
+	memcpy(mine.findings, r->file_count, sizeof(mine.findings));
+	if (s->error != NULL)
+		r->files_failed++;
+	if (r->ops->file_end)
+		r->ops->file_end(r, file, st, &mine);
+}
+
+void report_file_error(struct report *r, const char *file, const char *reason)
+{
+	r->files++;
+	r->files_failed++;
+	if (r->ops->file_error)
+		r->ops->file_error(r, file, reason);
+}
+
+void report_close(struct report *r)
+{
+	if (r->ops->close)
+		r->ops->close(r);
+	fflush(r->out);
+}
+
+void report_free(struct report *r)
+{
+	if (r == NULL)
+		return;
+	if (r->ops->free_priv)
+		r->ops->free_priv(r);
+	free(r);
+}
+
+uint64_t report_failing(const struct report *r)
+{
+	return r->failing;
+}
+
+/* ---- driving files into a report ---------------------------------------------- */
+
+struct drive_wrap {
+	const struct drive_ops *inner;
+	void *ctx;
+	bool began;
+};
+
+static void wrap_begin(void *ctx, const char *file, const struct cap_reader *rd)
+{
+	struct drive_wrap *w = ctx;
+
+	w->began = true;
+	if (w->inner->file_begin)
+		w->inner->file_begin(w->ctx, file, rd);
+}
+
+static void wrap_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
+{
+	struct drive_wrap *w = ctx;
+
+	w->inner->packet(w->ctx, cp, p);
+}
+
+static void wrap_end(void *ctx, const char *file, const struct file_stats *st, const char *error)
+{
+	struct drive_wrap *w = ctx;
+
+	if (w->inner->file_end)
+		w->inner->file_end(w->ctx, file, st, error);
+}
+
+/* The reason the driver gave on stderr for a file it could not start:
+ * the same two steps (input_load, cap_open) repeated to learn it. */
+static void open_failure_reason(const char *path, char *buf, size_t len)
+{
+	struct input in;
+	struct cap_reader *rd;
+	enum tc_rc rc;
+
+	if (input_load(&in, path, buf, len) != TC_OK)
+		return;
+	rd = malloc(sizeof(*rd));
+	if (rd == NULL) {
+		snprintf(buf, len, "out of memory");
+	} else {
+		rc = cap_open(rd, in.data, in.len);
+		if (rc == TC_END)
+			snprintf(buf, len, "empty file, not a pcap or pcapng capture");
+		else if (rc != TC_OK)
+			snprintf(buf, len, "%s", rd->err);
+		else
+			snprintf(buf, len, "could not be read");
+		free(rd);
+	}
+	input_free(&in);
+}
+
+int drive_reporting(struct tc_options *o, const struct drive_ops *ops, void *ctx,
+		    struct report *rep)
+{
+	struct drive_wrap w = { ops, ctx, false };
+	struct drive_ops wops = { wrap_begin, ops->packet ? wrap_packet : NULL, wrap_end };
+	struct tc_options one = *o;
+	int status = 0;
+
+	for (int i = 0; i < o->n_files; i++) {
+		one.files = o->files + i;
+		one.n_files = 1;
+		w.began = false;
+		if (tc_drive(&one, &wops, &w) != 0) {
+			status = 2;
+			if (!w.began) {
+				char why[320];
+
+				open_failure_reason(o->files[i], why, sizeof(why));
+				report_file_error(rep, file_display_name(o->files[i]), why);
+			}
+		}
+	}
+	return status;
+}

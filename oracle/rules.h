@@ -1,0 +1,219 @@
+/*
+ * rules.h - the rule catalog of the replay oracle, `--rules` parsing, finding
+ * signatures and the decision function of each rule.
+ *
+ * One table (rules.c) holds every rule: id, severity, default on/off, the RFC
+ * clause it enforces, a one-line help and the longer text SARIF shows. Every
+ * other part (reports, reduce, the SARIF rule list, --help of the rules)
+ * reads that table, so a rule is added in one place.
+ *
+ * Decision functions are pure: they take decoded fields or facts the engine
+ * reports and say whether the rule fires, filling a struct rule_hit with the
+ * canonical transition text (what the signature hashes) and a message. They
+ * keep no state; deduplication lives in the oracle (oracle.c), which knows
+ * flows and hosts. SPEC.md "Rule catalog" is the contract.
+ */
+#ifndef TC_RULES_H
+#define TC_RULES_H
+
+#include "tc.h"
+#include "cli.h"
+#include "decode.h"
+
+enum rule_id {
+	R_TUPLE_DUPLICATE_LIVE = 0,
+	R_TUPLE_REUSE_TIME_WAIT,
+	R_PORT_ZERO,
+	R_PORT_EPHEMERAL_RANGE,
+	R_PORT_PRIVILEGED_SOURCE,
+	R_PORT_SEQUENTIAL,
+	R_PORT_FIXED,
+	R_TCP_INVALID_FLAGS,
+	R_TCP_RST_OUT_OF_WINDOW,
+	R_TCP_MIDSTREAM,
+	R_PKT_TRUNCATED,
+	R_IP_BAD_HEADER,
+	R_TCP_BAD_OFFSET,
+	R_UDP_BAD_LENGTH,
+	R_IP_BAD_CHECKSUM,
+	R_TCP_BAD_CHECKSUM,
+	R_UDP_BAD_CHECKSUM,
+	R__COUNT
+};
+
+/* How often a rule reports the same defect (documented per rule in rules.c). */
+enum rule_dedup {
+	DEDUP_PACKET,      /* every packet that shows it                        */
+	DEDUP_FLOW,        /* once per 5-tuple and signature in a file          */
+	DEDUP_EVENT,       /* every engine event (new incarnation, a RST)       */
+	DEDUP_HOST         /* once per host and signature in a file             */
+};
+
+struct rule_info {
+	const char *id;
+	enum severity severity;
+	bool default_on;
+	enum rule_dedup dedup;
+	const char *rfc;        /* clause enforced, e.g. "RFC 6191 section 2" */
+	const char *help;       /* one line */
+	const char *long_help;  /* a paragraph: what, why, when it is legal, dedup */
+};
+
+/* rule_info - the catalog entry of r (r < R__COUNT). Static storage. */
+const struct rule_info *rule_info(enum rule_id r);
+
+/* rule_lookup - find a rule by its id text (exact match, n bytes of s).
+ * Returns TC_OK with *out set, TC_UNSUPPORTED when no rule has that id. */
+enum tc_rc rule_lookup(const char *s, size_t n, enum rule_id *out);
+
+/* severity_name - "error", "warning", "info". */
+const char *severity_name(enum severity s);
+
+/* The enabled set, built once per run from the defaults, --rules and the
+ * options that switch rules on (--ephemeral-range / --profile). */
+struct rule_set {
+	bool on[R__COUNT];
+};
+
+/*
+ * rules_parse - build *set from the defaults and LIST (may be NULL).
+ * LIST is a comma list of items: "id" (bare), "+id" (enable), "-id"
+ * (disable). If any bare id appears, the set starts empty and holds exactly
+ * the bare ids plus the "+" ones; otherwise it starts from the defaults.
+ * "-" items are applied last, so "-x" always wins. have_range says whether a
+ * port range was given: it turns port.ephemeral-range on by default, and
+ * asking for that rule without a range is a usage error.
+ * Returns TC_OK; TC_MALFORMED with err naming the offending item ("unknown
+ * rule 'x'", "empty item", "port.ephemeral-range needs ...").
+ */
+enum tc_rc rules_parse(const char *list, bool have_range, struct rule_set *set,
+		       char *err, size_t errlen);
+
+/* rules_need_checksums - is any *.bad-checksum rule enabled? */
+bool rules_need_checksums(const struct rule_set *set);
+
+/* ---- signatures ------------------------------------------------------------ */
+
+#define SIG_HEX 12   /* hex digits of a signature */
+
+/*
+ * signature_make - the stable signature of (rule, transition): the first 48
+ * bits of FNV-1a 64 over "ID|TRANSITION", as 12 lowercase hex digits into
+ * out (SIG_HEX + 1 bytes). The transition text names states and conditions,
+ * never addresses, ports or times, so equal signatures mean one defect.
+ */
+void signature_make(enum rule_id r, const char *transition, char out[SIG_HEX + 1]);
+
+/* ---- decision functions ---------------------------------------------------- */
+
+#define HIT_TRANSITION_MAX 96
+#define HIT_MESSAGE_MAX 320
+
+/* What a firing rule says. transition feeds the signature; message is for
+ * people and may name numbers (ports, sequence numbers, seconds). */
+struct rule_hit {
+	enum rule_id rule;
+	char transition[HIT_TRANSITION_MAX];
+	char message[HIT_MESSAGE_MAX];
+};
+
+/*
+ * Packet-level rules. Each returns how many hits it wrote into hits[0..max)
+ * (0 = the packet is fine for that rule). p is a decoded packet.
+ */
+
+/* pkt.truncated, ip.bad-header, tcp.bad-offset, udp.bad-length and the three
+ * checksum rules, from the decoder's named reasons (p->err). One hit per
+ * reason; rules that are off still produce hits (the caller filters). */
+unsigned rules_decode_errors(const struct pkt *p, struct rule_hit *hits, unsigned max);
+
+/* port.zero: TCP sport or dport 0, UDP dport 0 (RFC 9293 section 3.1 ports
+ * name endpoints, 0 is reserved; RFC 768: UDP source port 0 means "no reply
+ * port" and is legal). Returns 0 or 1. */
+unsigned rule_port_zero(const struct pkt *p, struct rule_hit *hit);
+
+/* tcp.invalid-flags: SYN+FIN, SYN+RST, no flag at all, FIN/PSH/URG without
+ * ACK (RFC 9293 section 3.10.7: only a SYN or RST may lack ACK outside
+ * SYN-SENT replies). Returns 0 or 1. */
+unsigned rule_tcp_invalid_flags(const struct pkt *p, struct rule_hit *hit);
+
+/* Initiator port rules: sport is the source port of the connection's
+ * initiator (TCP: the sender of the SYN; UDP: the sender of the first
+ * datagram). port.privileged-source (TCP only, port below 1024 and not 0)
+ * and port.ephemeral-range (lo..hi inclusive). Each returns 0 or 1. */
+unsigned rule_port_privileged(bool is_tcp, uint16_t sport, struct rule_hit *hit);
+unsigned rule_port_ephemeral(bool is_tcp, uint16_t sport, uint16_t lo, uint16_t hi,
+			     struct rule_hit *hit);
+
+/* ---- connection rules (facts the engine reports) --------------------------- */
+
+/* How the previous incarnation of a tuple ended. */
+enum prev_end {
+	PREV_OPEN = 0,   /* no completed FIN exchange, no RST                 */
+	PREV_FIN,        /* both FINs seen: the active closer is in TIME_WAIT  */
+	PREV_RST         /* reset: no TIME_WAIT (RFC 9293 section 3.10.7.4)    */
+};
+
+/* What is known when a SYN (no ACK) opens a new incarnation on a tuple that
+ * had one before. Sequence numbers and timestamps are those of the SYN's
+ * sender, as seen on the previous incarnation. */
+struct reuse_facts {
+	enum prev_end prev;
+	const char *prev_state;     /* engine's name of the old state, for messages */
+	bool same_direction;        /* the SYN comes from the old initiator */
+	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN) */
+	uint32_t isn;               /* the new SYN's sequence number */
+	bool have_final_seq;        /* the old incarnation carried data/FIN from this side */
+	uint32_t final_seq;         /* highest sequence number the sender used before (its FIN's seq + 1) */
+	bool syn_has_ts;
+	uint32_t syn_ts;
+	bool prev_has_ts;           /* the sender used timestamps on the old incarnation */
+	uint32_t prev_ts;           /* its last TSval seen */
+};
+
+/*
+ * rule_duplicate_live: tuple.duplicate-live fires when prev is PREV_OPEN
+ * (RFC 9293 section 3.5/3.10.7.3: a connection is named by its socket pair;
+ * two live connections cannot share one). Returns 0 or 1.
+ */
+unsigned rule_duplicate_live(const struct reuse_facts *f, struct rule_hit *hit);
+
+/*
+ * rule_reuse_time_wait: tuple.reuse-time-wait fires when prev is PREV_FIN,
+ * elapsed < 2*msl, and neither RFC 6191 condition holds: the SYN's TSval is
+ * above the last one seen (both sides of the comparison must exist) or its
+ * ISN is above final_seq (RFC 1122 4.2.2.13). Both comparisons are modulo
+ * 2^32 (RFC 9293 section 3.4, RFC 7323 section 5.3 PAWS arithmetic). The
+ * message says which condition failed. Returns 0 or 1.
+ */
+unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct rule_hit *hit);
+
+/* seq_gt - a > b modulo 2^32 (RFC 9293 section 3.4). */
+bool is_seq_gt(uint32_t a, uint32_t b);
+
+/* What is known when a RST arrives on a tracked connection. */
+struct rst_facts {
+	const char *state;          /* engine's state name, for messages */
+	bool have_window;           /* the receiver's RCV.NXT and window are known */
+	uint32_t seq;               /* RST sequence number */
+	uint32_t rcv_nxt;           /* receiver's next expected sequence number */
+	uint32_t rcv_wnd;           /* receiver's window in bytes (scaled) */
+};
+
+/*
+ * rule_rst_out_of_window: tcp.rst-out-of-window fires when have_window and
+ * seq is outside [rcv_nxt, rcv_nxt + max(rcv_wnd, 1)) (RFC 5961 section 3.2:
+ * such a RST is dropped; one inside the window but not exact earns a
+ * challenge ACK and is legal traffic). Returns 0 or 1.
+ */
+unsigned rule_rst_out_of_window(const struct rst_facts *f, struct rule_hit *hit);
+
+/*
+ * rule_midstream: tcp.midstream for the first packet of a TCP tuple that is
+ * not a SYN without ACK (RFC 9293 section 3.5: a connection starts with the
+ * three-way handshake; without it the capture began mid-connection or the
+ * SYN was lost). flags is the first packet's flag field. Returns 0 or 1.
+ */
+unsigned rule_midstream(uint16_t flags, struct rule_hit *hit);
+
+#endif /* TC_RULES_H */
