@@ -378,17 +378,17 @@ unsigned rule_port_zero(const struct pkt *p, struct rule_hit *hit)
 {
 	if (!p->have_l4)
 		return 0;
+	/* The transition names the protocol only: a port 0 on the way out and
+	 * the reply coming back from it are one defect of one flow. */
 	if (p->l4 == L4_TCP && (p->sport == 0 || p->dport == 0)) {
-		const char *which = p->sport == 0 ? (p->dport == 0 ? "both" : "sport") : "dport";
-
-		snprintf(hit->transition, sizeof(hit->transition), "tcp|%s", which);
+		hit_transition(hit, "tcp");
 		hit_msg(hit, R_PORT_ZERO, "TCP %s port 0 (reserved, names no endpoint)",
 			p->sport == 0 ? (p->dport == 0 ? "source and destination" : "source")
 				      : "destination");
 		return 1;
 	}
 	if (p->l4 == L4_UDP && p->dport == 0) {
-		hit_transition(hit, "udp|dport");
+		hit_transition(hit, "udp-dport");
 		hit_msg(hit, R_PORT_ZERO, "UDP destination port 0 (reserved; only a source port of 0 is legal, RFC 768)");
 		return 1;
 	}

@@ -1,0 +1,501 @@
+/*
+ * cmd_reduce.c - `tuplecheck reduce --rule ID [--signature S] IN OUT`: the
+ * smallest capture that still produces a finding, for corpus/ regressions.
+ *
+ * Delta debugging (Zeller and Hildebrandt, "Simplifying and Isolating
+ * Failure-Inducing Input", 2002: ddmin) over the packets of IN. The test of
+ * a candidate replays that subset, renumbered as the output file would
+ * number it, through a fresh oracle in memory and asks whether a finding of
+ * ID (and signature S, when given) appears. Two cheap passes run first:
+ * cutting everything after the packet where the finding first appears (not
+ * for host rules, which are judged at the end of the file) and keeping only
+ * the packets of the finding's own 5-tuple. ddmin then works on what is
+ * left; its result is 1-minimal unless the run cap stopped it.
+ *
+ * Bounded: at most REDUCE_MAX_RUNS oracle runs; progress on stderr every
+ * REDUCE_PROGRESS runs; the last line says how many packets remain.
+ *
+ * Output: pcap with IN's link type and snapshot length (nanosecond magic
+ * when IN carried nanoseconds). pcapng input is written as pcap when all
+ * kept records share one link type, else as pcapng with one interface per
+ * link type. Exit status: 0 written, 1 IN does not show the finding, 2 usage
+ * or I/O error.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oracle.h"
+
+/* Each run replays up to every packet of IN; 2000 runs keep a reduction of
+ * a 10,000-packet capture within a few seconds on one core. */
+#define REDUCE_MAX_RUNS 2000
+#define REDUCE_PROGRESS 200
+
+struct rec {
+	uint8_t *data;             /* exactly caplen bytes, owned */
+	uint32_t caplen, origlen;
+	int64_t ts_sec;
+	uint32_t ts_nsec;
+	uint8_t ts_digits;
+	uint32_t linktype;
+	uint32_t snaplen;
+	bool have_key;             /* TCP/UDP: canonical tuple below is valid */
+	uint8_t key[40];
+};
+
+struct reduce {
+	struct tc_options *o;
+	struct oracle_cfg cfg;
+	enum rule_id rule;
+	const char *signature;
+	/* input */
+	struct rec *recs;
+	size_t n, cap;
+	bool pcapng;
+	uint8_t ts_digits;
+	const struct cap_reader *rd;
+	bool oom;
+	/* the test */
+	unsigned long runs;
+	bool stopped;              /* run cap reached */
+	bool found;
+	size_t found_at;           /* position in the candidate of the first hit */
+	size_t feeding;            /* position being fed */
+	bool want_tuple;           /* record the first hit's tuple */
+	bool have_hit_key;
+	uint8_t hit_key[40];
+};
+
+/* Canonical tuple of a decoded packet: proto, version, lower endpoint first. */
+static bool tuple_key(const struct pkt *p, uint8_t key[40])
+{
+	const uint8_t *a = p->src, *b = p->dst;
+	uint16_t pa = p->sport, pb = p->dport;
+	int c;
+
+	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP))
+		return false;
+	c = memcmp(a, b, 16);
+	if (c > 0 || (c == 0 && pa > pb)) {
+		a = p->dst; b = p->src;
+		pa = p->dport; pb = p->sport;
+	}
+	key[0] = (uint8_t)p->l4;
+	key[1] = p->ipver;
+	memcpy(key + 2, a, 16);
+	key[18] = (uint8_t)(pa >> 8); key[19] = (uint8_t)pa;
+	memcpy(key + 20, b, 16);
+	key[36] = (uint8_t)(pb >> 8); key[37] = (uint8_t)pb;
+	key[38] = key[39] = 0;
+	return true;
+}
+
+/* ---- loading IN ------------------------------------------------------------------ */
+
+static void load_begin(void *ctx, const char *file, const struct cap_reader *rd)
+{
+	struct reduce *r = ctx;
+
+	(void)file;
+	r->rd = rd;
+	r->pcapng = rd->format == CAP_FMT_PCAPNG;
+	r->ts_digits = rd->ts_digits;
+}
+
+static void load_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
+{
+	struct reduce *r = ctx;
+	struct rec *e;
+
+	if (r->oom)
+		return;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 256;
+		struct rec *nr = realloc(r->recs, nc * sizeof(*nr));
+
+		if (nr == NULL) {
+			r->oom = true;
+			return;
+		}
+		r->recs = nr;
+		r->cap = nc;
+	}
+	e = &r->recs[r->n];
+	memset(e, 0, sizeof(*e));
+	e->data = malloc(cp->caplen ? cp->caplen : 1);
+	if (e->data == NULL) {
+		r->oom = true;
+		return;
+	}
+	memcpy(e->data, cp->data, cp->caplen);
+	e->caplen = cp->caplen;
+	e->origlen = cp->origlen;
+	e->ts_sec = cp->ts_sec;
+	e->ts_nsec = cp->ts_nsec;
+	e->ts_digits = cp->ts_digits;
+	e->linktype = cp->linktype;
+	e->snaplen = r->rd->snaplen;
+	if (r->pcapng && cp->ifindex < r->rd->n_ifaces)
+		e->snaplen = r->rd->ifaces[cp->ifindex].snaplen;
+	if (e->snaplen == 0 || e->snaplen > CAP_MAX_SNAPLEN)
+		e->snaplen = CAP_MAX_SNAPLEN;
+	e->have_key = tuple_key(p, e->key);
+	r->n++;
+}
+
+static void free_recs(struct reduce *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->recs[i].data);
+	free(r->recs);
+	r->recs = NULL;
+	r->n = r->cap = 0;
+}
+
+/* ---- the test: does this subset still show the finding? --------------------------- */
+
+static void test_sink(void *ctx, const struct finding *f)
+{
+	struct reduce *r = ctx;
+
+	if (r->found || f->rule != r->rule)
+		return;
+	if (r->signature != NULL && strcmp(f->signature, r->signature) != 0)
+		return;
+	r->found = true;
+	r->found_at = r->feeding;
+	if (r->want_tuple && f->have_ports) {
+		struct pkt p;
+
+		memset(&p, 0, sizeof(p));
+		p.have_l4 = true;
+		p.l4 = f->proto;
+		p.ipver = f->ipver;
+		memcpy(p.src, f->src, 16);
+		memcpy(p.dst, f->dst, 16);
+		p.sport = f->sport;
+		p.dport = f->dport;
+		r->have_hit_key = tuple_key(&p, r->hit_key);
+	}
+}
+
+static void progress(const struct reduce *r, size_t left)
+{
+	if (r->runs % REDUCE_PROGRESS == 0)
+		fprintf(stderr, "tuplecheck reduce: %lu oracle runs, %zu packets left\n", r->runs, left);
+}
+
+/* Replay recs[idx[0..k)] and report whether the finding appears. */
+static bool test(struct reduce *r, const size_t *idx, size_t k)
+{
+	struct oracle *orc;
+	struct oracle_sink sink = { test_sink, NULL, r };
+	bool host_rule = rule_info(r->rule)->dedup == DEDUP_HOST;
+
+	if (r->runs >= REDUCE_MAX_RUNS) {
+		r->stopped = true;
+		return false;
+	}
+	r->runs++;
+	r->found = false;
+	if (oracle_new(&r->cfg, &sink, "reduce", &orc) != TC_OK) {
+		r->oom = true;
+		return false;
+	}
+	for (size_t i = 0; i < k && !r->found; i++) {
+		const struct rec *e = &r->recs[idx[i]];
+		struct cap_packet cp;
+		struct pkt p;
+
+		memset(&cp, 0, sizeof(cp));
+		cp.data = e->data;
+		cp.caplen = e->caplen;
+		cp.origlen = e->origlen;
+		cp.ts_sec = e->ts_sec;
+		cp.ts_nsec = e->ts_nsec;
+		cp.ts_digits = e->ts_digits;
+		cp.linktype = e->linktype;
+		cp.frame = i + 1;
+		r->feeding = i;
+		decode_packet(e->linktype, e->data, e->caplen, e->origlen, &p);
+		if (r->o->checksums && p.have_ip)
+			decode_verify_checksums(&p);
+		oracle_packet(orc, &cp, &p);
+	}
+	if (!r->found && host_rule) {
+		struct summary s;
+
+		memset(&s, 0, sizeof(s));
+		r->feeding = k ? k - 1 : 0;
+		oracle_finish(orc, &s);
+	}
+	oracle_free(orc);
+	progress(r, k);
+	return r->found;
+}
+
+/* ---- ddmin ------------------------------------------------------------------------------ */
+
+/* Reduce idx[0..*k) in place. scratch holds at least *k entries. */
+static void ddmin(struct reduce *r, size_t *idx, size_t *k, size_t *scratch)
+{
+	size_t n = 2;
+
+	while (*k >= 2 && !r->stopped && !r->oom) {
+		size_t len = *k, chunk = (len + n - 1) / n;
+		bool reduced = false;
+
+		if (n > len)
+			n = len;
+		/* try each subset */
+		for (size_t s = 0; s < len && !reduced; s += chunk) {
+			size_t e = s + chunk < len ? s + chunk : len;
+
+			if (e - s == len)
+				continue;
+			if (test(r, idx + s, e - s)) {
+				memmove(idx, idx + s, (e - s) * sizeof(*idx));
+				*k = e - s;
+				n = 2;
+				reduced = true;
+			}
+		}
+		/* try each complement */
+		for (size_t s = 0; s < len && !reduced && n > 2; s += chunk) {
+			size_t e = s + chunk < len ? s + chunk : len, m = 0;
+
+			for (size_t i = 0; i < len; i++)
+				if (i < s || i >= e)
+					scratch[m++] = idx[i];
+			if (test(r, scratch, m)) {
+				memcpy(idx, scratch, m * sizeof(*idx));
+				*k = m;
+				n = n - 1 > 2 ? n - 1 : 2;
+				reduced = true;
+			}
+		}
+		if (reduced)
+			continue;
+		if (n >= len)
+			break;      /* every single packet is needed: 1-minimal */
+		n = n * 2 < len ? n * 2 : len;
+	}
+}
+
+/* ---- writing OUT ---------------------------------------------------------------------- */
+
+static void put_le16(FILE *f, uint16_t v)
+{
+	putc(v & 0xff, f);
+	putc(v >> 8, f);
+}
+
+static void put_le32(FILE *f, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		putc((int)(v >> (8 * i)) & 0xff, f);
+}
+
+static void write_pcap(FILE *f, const struct reduce *r, const size_t *idx, size_t k)
+{
+	bool nano = r->ts_digits == 9;
+	uint32_t snaplen = k ? r->recs[idx[0]].snaplen : CAP_MAX_SNAPLEN;
+	uint32_t linktype = k ? r->recs[idx[0]].linktype : 1;
+
+	put_le32(f, nano ? 0xa1b23c4du : 0xa1b2c3d4u);
+	put_le16(f, 2);
+	put_le16(f, 4);
+	put_le32(f, 0);
+	put_le32(f, 0);
+	put_le32(f, snaplen);
+	put_le32(f, linktype);
+	for (size_t i = 0; i < k; i++) {
+		const struct rec *e = &r->recs[idx[i]];
+
+		put_le32(f, (uint32_t)e->ts_sec);
+		put_le32(f, nano ? e->ts_nsec : e->ts_nsec / 1000);
+		put_le32(f, e->caplen);
+		put_le32(f, e->origlen);
+		fwrite(e->data, 1, e->caplen, f);
+	}
+}
+
+/* pcapng with one interface per link type met, nanosecond resolution. */
+static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, size_t k)
+{
+	uint32_t lts[64], n_lt = 0;
+
+	/* SHB: type, length, byte-order magic, version 1.0, section length -1 */
+	put_le32(f, 0x0a0d0d0a);
+	put_le32(f, 28);
+	put_le32(f, 0x1a2b3c4d);
+	put_le16(f, 1);
+	put_le16(f, 0);
+	put_le32(f, 0xffffffffu);
+	put_le32(f, 0xffffffffu);
+	put_le32(f, 28);
+	for (size_t i = 0; i < k; i++) {
+		const struct rec *e = &r->recs[idx[i]];
+		uint32_t j;
+
+		for (j = 0; j < n_lt && lts[j] != e->linktype; j++)
+			;
+		if (j < n_lt || n_lt == TC_ARRAY_SIZE(lts))
+			continue;
+		lts[n_lt++] = e->linktype;
+		/* IDB with if_tsresol = 9 (nanoseconds) and opt_endofopt */
+		put_le32(f, 1);
+		put_le32(f, 32);
+		put_le16(f, (uint16_t)e->linktype);
+		put_le16(f, 0);
+		put_le32(f, e->snaplen);
+		put_le16(f, 9);   /* if_tsresol */
+		put_le16(f, 1);
+		putc(9, f); putc(0, f); putc(0, f); putc(0, f);
+		put_le32(f, 0);   /* opt_endofopt */
+		put_le32(f, 32);
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct rec *e = &r->recs[idx[i]];
+		uint32_t pad = (4 - e->caplen % 4) % 4, len = 32 + e->caplen + pad, j;
+		uint64_t ts = (uint64_t)e->ts_sec * 1000000000u + e->ts_nsec;
+
+		for (j = 0; j < n_lt && lts[j] != e->linktype; j++)
+			;
+		put_le32(f, 6);
+		put_le32(f, len);
+		put_le32(f, j);
+		put_le32(f, (uint32_t)(ts >> 32));
+		put_le32(f, (uint32_t)ts);
+		put_le32(f, e->caplen);
+		put_le32(f, e->origlen);
+		fwrite(e->data, 1, e->caplen, f);
+		for (uint32_t p = 0; p < pad; p++)
+			putc(0, f);
+		put_le32(f, len);
+	}
+}
+
+static bool one_linktype(const struct reduce *r, const size_t *idx, size_t k)
+{
+	for (size_t i = 1; i < k; i++)
+		if (r->recs[idx[i]].linktype != r->recs[idx[0]].linktype)
+			return false;
+	return true;
+}
+
+/* ---- the command -------------------------------------------------------------------------- */
+
+int cmd_reduce(struct tc_options *o)
+{
+	struct reduce r;
+	static const struct drive_ops ops = { load_begin, load_packet, NULL };
+	struct tc_options in = *o;
+	char err[200];
+	size_t *idx = NULL, *scratch = NULL, k, before;
+	int status = 2;
+	FILE *f;
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	if (o->rule == NULL || o->n_files != 2) {
+		fprintf(stderr, "tuplecheck: reduce: usage: tuplecheck reduce --rule ID [--signature S] IN OUT\n"
+			"Try 'tuplecheck --help'.\n");
+		return 2;
+	}
+	if (rule_lookup(o->rule, strlen(o->rule), &r.rule) != TC_OK) {
+		fprintf(stderr, "tuplecheck: reduce: unknown rule '%s'\nTry 'tuplecheck --help'.\n", o->rule);
+		return 2;
+	}
+	if (o->signature != NULL && (strlen(o->signature) != SIG_HEX ||
+				     strspn(o->signature, "0123456789abcdef") != SIG_HEX)) {
+		fprintf(stderr, "tuplecheck: reduce: --signature '%s' is not %d lowercase hex digits\n",
+			o->signature, SIG_HEX);
+		return 2;
+	}
+	r.signature = o->signature;
+	if (oracle_cfg_from_options(o, &r.cfg, err, sizeof(err)) != TC_OK) {
+		fprintf(stderr, "tuplecheck: %s\nTry 'tuplecheck --help'.\n", err);
+		return 2;
+	}
+	if (r.rule == R_PORT_EPHEMERAL_RANGE && !r.cfg.have_range) {
+		fprintf(stderr, "tuplecheck: reduce: port.ephemeral-range needs --ephemeral-range LO-HI or --profile\n");
+		return 2;
+	}
+	/* The rule asked for is on, whatever the defaults say. */
+	r.cfg.rules.on[r.rule] = true;
+	o->checksums = rules_need_checksums(&r.cfg.rules);
+
+	in.n_files = 1;
+	in.format = FMT_TEXT;
+	if (tc_drive(&in, &ops, &r) != 0 && r.n == 0)
+		goto out;
+	if (r.oom) {
+		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", o->files[0]);
+		goto out;
+	}
+	idx = malloc((r.n ? r.n : 1) * sizeof(*idx));
+	scratch = malloc((r.n ? r.n : 1) * sizeof(*scratch));
+	if (idx == NULL || scratch == NULL) {
+		fprintf(stderr, "tuplecheck: reduce: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < r.n; i++)
+		idx[i] = i;
+	k = before = r.n;
+
+	r.want_tuple = true;
+	if (!test(&r, idx, k)) {
+		fprintf(stderr, "tuplecheck: reduce: %s does not show %s%s%s\n",
+			file_display_name(o->files[0]), rule_info(r.rule)->id,
+			r.signature ? " with signature " : "", r.signature ? r.signature : "");
+		status = 1;
+		goto out;
+	}
+	r.want_tuple = false;
+	/* Pass 1: nothing after the first hit can matter (host rules excepted). */
+	if (rule_info(r.rule)->dedup != DEDUP_HOST)
+		k = r.found_at + 1;
+	/* Pass 2: the finding's own flow alone. */
+	if (r.have_hit_key) {
+		size_t m = 0;
+
+		for (size_t i = 0; i < k; i++)
+			if (r.recs[idx[i]].have_key && memcmp(r.recs[idx[i]].key, r.hit_key, 40) == 0)
+				scratch[m++] = idx[i];
+		if (m > 0 && m < k && test(&r, scratch, m)) {
+			memcpy(idx, scratch, m * sizeof(*idx));
+			k = m;
+		}
+	}
+	ddmin(&r, idx, &k, scratch);
+	if (r.oom) {
+		fprintf(stderr, "tuplecheck: reduce: out of memory\n");
+		goto out;
+	}
+
+	f = fopen(o->files[1], "wb");
+	if (f == NULL) {
+		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", o->files[1]);
+		goto out;
+	}
+	if (!r.pcapng || one_linktype(&r, idx, k))
+		write_pcap(f, &r, idx, k);
+	else
+		write_pcapng(f, &r, idx, k);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "tuplecheck: reduce: %s: write failed: %m\n", o->files[1]);
+		goto out;
+	}
+	fprintf(stderr, "tuplecheck reduce: %s: %zu -> %zu packets in %lu oracle runs%s; wrote %s\n",
+		file_display_name(o->files[0]), before, k, r.runs,
+		r.stopped ? " (stopped at the run cap: not minimal)" : "", o->files[1]);
+	status = 0;
+out:
+	free(idx);
+	free(scratch);
+	free_recs(&r);
+	return status;
+}
