@@ -112,9 +112,12 @@ struct pkt {
 	uint8_t proto;                 /* transport protocol number after IPv6 ext headers */
 	uint8_t ttl;                   /* TTL or hop limit */
 	uint16_t ip_id;
-	bool is_fragment;              /* MF set or offset != 0 (or IPv6 fragment header) */
+	bool is_fragment;              /* MF/M set or offset != 0 (IPv4 or IPv6 fragment header;
+	                                * an atomic IPv6 fragment, RFC 6946, is not one) */
 	bool later_fragment;           /* offset != 0: carries no transport header */
-	uint32_t ip_len;               /* IP total length as claimed (IPv6: 40 + payload length) */
+	uint32_t ip_len;               /* IP total length as claimed (IPv6: 40 + payload length,
+	                                * or + the RFC 2675 jumbo length); an IPv4 total
+	                                * length of 0 (TSO) is replaced by the wire length */
 	uint32_t ip_hlen;              /* IPv4 header or IPv6 header + extension headers */
 	bool ip6_routing;              /* IPv6 routing header with segments left > 0: dst is not
 	                                * the final destination (checksums are not judged) */

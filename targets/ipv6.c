@@ -6,9 +6,12 @@
  *      ip.short-frame when not even the wire did;
  *   2. version 6                                 else ip.bad-version;
  *   3. 40 + payload length <= wire length        else ip.length-exceeds-frame.
- *      A payload length of 0 is taken literally: jumbograms (RFC 2675) are
- *      not decoded, and neither is the TSO form Wireshark offers behind its
- *      ipv6.tso_support preference (off by default);
+ *      A payload length of 0 followed by a hop-by-hop header holding a Jumbo
+ *      Payload option (RFC 2675; Linux BIG TCP sends these) takes the
+ *      option's 32-bit length instead (that header must fit as in step 4).
+ *      Any other payload length of 0 is taken literally: Wireshark's TSO
+ *      reading of it hides behind its ipv6.tso_support preference, off by
+ *      default, and we follow the default;
  *   4. the extension headers, in the order found, at most PKT_MAX_EXTHDRS of
  *      them (one more is ip6.ext-too-deep: a bound on work, as RFC 8200
  *      sets none). Each one must fit in the payload length (else ip6.bad-ext)
@@ -18,7 +21,8 @@
  *      minus 2 rather than 8-byte words minus 1). Anything else, 59 (no next
  *      header) included, ends the chain as the upper-layer protocol.
  * A fragment header with a non-zero offset ends the walk: that fragment holds
- * no upper-layer header (soft reason ip.fragment). A routing header with
+ * no upper-layer header (soft reason ip.fragment). One with offset 0 and M
+ * clear is an atomic fragment, a whole datagram (RFC 6946): not a fragment. A routing header with
  * segments left means dst is not the final destination, which the transport
  * checksum covers, so p->ip6_routing tells the checksum pass to stay out.
  * Clamping is as for IPv4: l3_caplen is min(captured, 40 + payload length).
@@ -53,6 +57,48 @@ static enum tc_rc ext_fit(const struct cursor *d, size_t need, size_t wire_left,
 	return rc;
 }
 
+#define IP6OPT_PAD1  0x00u
+#define IP6OPT_JUMBO 0xC2u
+
+/*
+ * The Jumbo Payload length from the hop-by-hop header at the front of d
+ * (RFC 2675 section 2). wire_left bounds the header on the wire, since the
+ * payload length that would normally bound it is the 0 being replaced.
+ * Returns TC_OK with *jumbo set, or left alone when there is no such option;
+ * TC_TRUNCATED / TC_MALFORMED with *why when the header does not fit.
+ */
+static enum tc_rc ipv6_jumbo(struct cursor d, size_t wire_left, uint32_t *jumbo,
+			     bool *found, enum pkt_err *why)
+{
+	struct cursor opts;
+	uint8_t hl = 0, type, olen;
+	size_t elen;
+	enum tc_rc rc;
+
+	if ((rc = ext_fit(&d, 2, wire_left, why)) != TC_OK)
+		return rc;
+	(void)rd_skip(&d, 1);            /* next header: the main walk reads it */
+	(void)rd_u8(&d, &hl);
+	elen = ((size_t)hl + 1) * 8;
+	if ((rc = ext_fit(&d, elen - 2, wire_left - 2, why)) != TC_OK)
+		return rc;
+	(void)rd_sub(&d, elen - 2, &opts);
+	while (rd_u8(&opts, &type) == TC_OK) {
+		struct cursor body;
+
+		if (type == IP6OPT_PAD1)
+			continue;
+		if (rd_u8(&opts, &olen) != TC_OK || rd_sub(&opts, olen, &body) != TC_OK)
+			break;               /* the walk in ipv6_parse does not judge options */
+		if (type == IP6OPT_JUMBO && olen == 4) {
+			(void)rd_be32(&body, jumbo);
+			*found = true;
+			break;
+		}
+	}
+	return TC_OK;
+}
+
 enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 {
 	const uint8_t *l3 = c->p;
@@ -82,7 +128,18 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 	if (vtcfl >> 28 != 6)
 		return ipv6_fail(p, TC_MALFORMED, PE_IP_BAD_VERSION);
 	len = IPV6_HLEN + (size_t)plen;
-	if (len > wire)
+	if (plen == 0 && nh == IPPROTO_NUM_HOPOPTS) {
+		uint32_t jumbo = 0;
+		bool found = false;
+
+		rc = ipv6_jumbo(cur_make(l3 + IPV6_HLEN, cap - IPV6_HLEN), wire - IPV6_HLEN,
+				&jumbo, &found, &why);
+		if (rc != TC_OK)
+			return ipv6_fail(p, rc, why);
+		if (found)
+			len = IPV6_HLEN + (size_t)jumbo;
+	}
+	if (len > wire || len > UINT32_MAX)
 		return ipv6_fail(p, TC_MALFORMED, PE_IP_LEN_EXCEEDS_FRAME);
 
 	/* d: the captured part of the datagram after the fixed header; left:
@@ -117,7 +174,9 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 			uint16_t offmf = 0;
 
 			(void)rd_be16(&e, &offmf);
-			p->is_fragment = true;
+			/* offset 0 without M is an atomic fragment: a whole
+			 * datagram (RFC 6946), not a fragment */
+			p->is_fragment = (offmf & 0xFFF9u) != 0;
 			p->later_fragment = (offmf >> 3) != 0;
 		} else if (nh == IPPROTO_NUM_ROUTING) {
 			uint8_t type = 0, segs_left = 0;

@@ -1,0 +1,995 @@
+/*
+ * test_decode.c - unit tests of the header decoder (targets/decode.h).
+ *
+ * Packets are byte arrays made once with scapy 2.5 (the expression is above
+ * each one; checksums are scapy's, so they are right). For every valid packet
+ * the test decodes every prefix from a malloc'd buffer of exactly that length,
+ * so AddressSanitizer sees any read past the capture, twice: as a snapshot-
+ * length cut (origlen = full length: must be TC_TRUNCATED with the reason of
+ * the layer the cut falls in, never TC_MALFORMED) and as a frame that really
+ * was that short on the wire (origlen = prefix: must be TC_MALFORMED with a
+ * length reason). Then one test per malformed case, fragments, options,
+ * checksums, and the address text against glibc's inet_ntop.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+
+/* ---- packets ---------------------------------------------------------------- */
+
+/* Ether()/IP(src=192.0.2.1, dst=198.51.100.2, id=0x1234, DF)/TCP(40000 > 80,
+ * seq=0x01020304, S, win 64240, MSS 1460, SAckOK, TS 100/0, NOP, WScale 7) */
+static const uint8_t eth_ipv4_tcp[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x3c, 0x12, 0x34, 0x40, 0x00, 0x40, 0x06,
+	0x3c, 0x51, 0xc0, 0x00, 0x02, 0x01, 0xc6, 0x33, 0x64, 0x02, 0x9c, 0x40,
+	0x00, 0x50, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x02,
+	0xfa, 0xf0, 0xbf, 0xdd, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x04, 0x02,
+	0x08, 0x0a, 0x00, 0x00, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03,
+	0x03, 0x07,
+};
+
+/* Ether()/Dot1Q(vlan=100)/IP(192.0.2.1 > 192.0.2.53)/UDP(5353 > 53)/"hello" */
+static const uint8_t vlan_ipv4_udp[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x81, 0x00, 0x00, 0x64, 0x08, 0x00, 0x45, 0x00, 0x00, 0x21, 0x00, 0x01,
+	0x00, 0x00, 0x40, 0x11, 0xf6, 0x94, 0xc0, 0x00, 0x02, 0x01, 0xc0, 0x00,
+	0x02, 0x35, 0x14, 0xe9, 0x00, 0x35, 0x00, 0x0d, 0x22, 0xad, 0x68, 0x65,
+	0x6c, 0x6c, 0x6f,
+};
+
+/* Ether()/Dot1AD(vlan=10)/Dot1Q(vlan=20)/IPv6(2001:db8::1 > 2001:db8::2, hlim 60)/
+ * TCP(443 > 50000, seq=0xfffffff0, ack=0x11223344, PA, win 1000,
+ * NOP NOP SAck(1000-2000, 3000-4000))/"data" */
+static const uint8_t qinq_ipv6_tcp[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x86, 0xdd, 0x60, 0x00,
+	0x00, 0x00, 0x00, 0x2c, 0x06, 0x3c, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x02, 0x01, 0xbb, 0xc3, 0x50, 0xff, 0xff, 0xff, 0xf0, 0x11, 0x22,
+	0x33, 0x44, 0xa0, 0x18, 0x03, 0xe8, 0xf1, 0x0e, 0x00, 0x00, 0x01, 0x01,
+	0x05, 0x12, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x07, 0xd0, 0x00, 0x00,
+	0x0b, 0xb8, 0x00, 0x00, 0x0f, 0xa0, 0x64, 0x61, 0x74, 0x61,
+};
+
+/* CookedLinux(proto=0x0800)/IP(10.1.1.1 > 10.2.2.2)/TCP(22 > 60000, seq 5, ack 6, A,
+ * win 501)/"ssh" */
+static const uint8_t sll_ipv4_tcp[] = {
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x00, 0x00, 0x08, 0x00, 0x45, 0x00, 0x00, 0x2b, 0x00, 0x02, 0x00, 0x00,
+	0x40, 0x06, 0x63, 0xc6, 0x0a, 0x01, 0x01, 0x01, 0x0a, 0x02, 0x02, 0x02,
+	0x00, 0x16, 0xea, 0x60, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x06,
+	0x50, 0x10, 0x01, 0xf5, 0xd0, 0xe1, 0x00, 0x00, 0x73, 0x73, 0x68,
+};
+
+/* CookedLinuxV2(proto=0x86dd)/IPv6(fe80::1 > ff02::fb)/UDP(5353 > 5353)/"mdns" */
+static const uint8_t sll2_ipv6_udp[] = {
+	0x86, 0xdd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01, 0x04, 0x06,
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x60, 0x00, 0x00, 0x00,
+	0x00, 0x0c, 0x11, 0x40, 0xfe, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0x02, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfb,
+	0x14, 0xe9, 0x14, 0xe9, 0x00, 0x0c, 0xfb, 0xac, 0x6d, 0x64, 0x6e, 0x73,
+};
+
+/* IP(203.0.113.5 > 203.0.113.6, options=[RR(1.2.3.4)])/UDP(123 > 123)/"ntp!", raw */
+static const uint8_t raw_ipv4opt_udp[] = {
+	0x47, 0x00, 0x00, 0x28, 0x00, 0x03, 0x00, 0x00, 0x40, 0x11, 0xef, 0xaa,
+	0xcb, 0x00, 0x71, 0x05, 0xcb, 0x00, 0x71, 0x06, 0x07, 0x07, 0x04, 0x01,
+	0x02, 0x03, 0x04, 0x00, 0x00, 0x7b, 0x00, 0x7b, 0x00, 0x0c, 0xa8, 0x3d,
+	0x6e, 0x74, 0x70, 0x21,
+};
+
+/* IPv6(2001:db8:0:1::10 > 2001:db8:0:2::20)/HopByHop/DestOpt/Routing(segleft 0)/
+ * Fragment(offset 0, M 0, id 77)/TCP(1000 > 2000, seq 1, ack 2, FA, win 10)/"bye" */
+static const uint8_t raw6_ext_tcp[] = {
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x37, 0x00, 0x40, 0x20, 0x01, 0x0d, 0xb8,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x20, 0x3c, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00,
+	0x2b, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x4d,
+	0x03, 0xe8, 0x07, 0xd0, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
+	0x50, 0x11, 0x00, 0x0a, 0x80, 0xed, 0x00, 0x00, 0x62, 0x79, 0x65,
+};
+
+/* Loopback(type=2, little-endian)/IP(127.0.0.1 > 127.0.0.1)/TCP(5000 > 6000, R, seq 9) */
+static const uint8_t null_ipv4_tcp[] = {
+	0x02, 0x00, 0x00, 0x00, 0x45, 0x00, 0x00, 0x28, 0x00, 0x04, 0x00, 0x00,
+	0x40, 0x06, 0x7c, 0xca, 0x7f, 0x00, 0x00, 0x01, 0x7f, 0x00, 0x00, 0x01,
+	0x13, 0x88, 0x17, 0x70, 0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00,
+	0x50, 0x04, 0x00, 0x00, 0x86, 0xdd, 0x00, 0x00,
+};
+
+/* LINKTYPE_LOOP: AF 24 big-endian, IPv6(::1 > ::1)/UDP(7 > 9)/"x" */
+static const uint8_t loop_ipv6_udp[] = {
+	0x00, 0x00, 0x00, 0x18, 0x60, 0x00, 0x00, 0x00, 0x00, 0x09, 0x11, 0x40,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 0x00, 0x09,
+	0x00, 0x09, 0x87, 0xca, 0x78,
+};
+
+/* LINKTYPE_NULL written big-endian (AF 30, Darwin): IPv6(::1 > ::1)/TCP(7 > 9, S, MSS 16344) */
+static const uint8_t nullbe_ipv6_tcp[] = {
+	0x00, 0x00, 0x00, 0x1e, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x06, 0x40,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x07, 0x00, 0x09,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x60, 0x02, 0x20, 0x00,
+	0x3d, 0xf1, 0x00, 0x00, 0x02, 0x04, 0x3f, 0xd8,
+};
+
+struct vec {
+	const char *name;
+	uint32_t linktype;
+	const uint8_t *bytes;
+	size_t len;
+	size_t link_end;    /* first byte of the IP header */
+	size_t l3_end;      /* first byte of the transport header */
+	size_t l4_end;      /* first byte of the transport payload */
+	uint8_t ipver;
+	enum l4_kind l4;
+	uint32_t payload;   /* transport payload length */
+};
+
+#define VEC(n, lt, le, l3, l4e, v, k, pl) { #n, lt, n, sizeof n, le, l3, l4e, v, k, pl }
+
+static const struct vec vecs[] = {
+	VEC(eth_ipv4_tcp,    LT_EN10MB,     14, 34, 74, 4, L4_TCP, 0),
+	VEC(vlan_ipv4_udp,   LT_EN10MB,     18, 38, 46, 4, L4_UDP, 5),
+	VEC(qinq_ipv6_tcp,   LT_EN10MB,     22, 62, 102, 6, L4_TCP, 4),
+	VEC(sll_ipv4_tcp,    LT_LINUX_SLL,  16, 36, 56, 4, L4_TCP, 3),
+	VEC(sll2_ipv6_udp,   LT_LINUX_SLL2, 20, 60, 68, 6, L4_UDP, 4),
+	VEC(raw_ipv4opt_udp, LT_RAW,         0, 28, 36, 4, L4_UDP, 4),
+	VEC(raw6_ext_tcp,    LT_IPV6,        0, 72, 92, 6, L4_TCP, 3),
+	VEC(null_ipv4_tcp,   LT_NULL,        4, 24, 44, 4, L4_TCP, 0),
+	VEC(loop_ipv6_udp,   LT_LOOP,        4, 44, 52, 6, L4_UDP, 1),
+	VEC(nullbe_ipv6_tcp, LT_NULL,        4, 44, 68, 6, L4_TCP, 0),
+};
+
+/* Decode the first caplen bytes of b (wire length origlen) from a heap copy
+ * of exactly caplen bytes, so that any over-read is an ASan report. */
+static enum tc_rc decode_copy(uint32_t lt, const uint8_t *b, size_t caplen, size_t origlen,
+			      struct pkt *p)
+{
+	uint8_t *buf = malloc(caplen);
+	enum tc_rc rc;
+
+	assert_true(buf != NULL || caplen == 0);
+	if (caplen)
+		memcpy(buf, b, caplen);
+	rc = decode_packet(lt, buf, caplen, origlen, p);
+	/* views point into buf: drop them with it */
+	p->l3 = p->l4hdr = NULL;
+	free(buf);
+	return rc;
+}
+
+static bool has_err(const struct pkt *p, enum pkt_err e)
+{
+	for (unsigned i = 0; i < p->n_err; i++)
+		if (p->err[i] == e)
+			return true;
+	return false;
+}
+
+/* A copy of v with some bytes replaced, decoded at full length (or at len,
+ * when len is not 0, for both caplen and origlen). */
+struct patch { size_t off; uint8_t val; };
+
+static enum tc_rc decode_patched(const struct vec *v, const struct patch *pt, size_t n,
+				 size_t len, struct pkt *p)
+{
+	uint8_t buf[256];
+	size_t i;
+
+	assert_true(v->len <= sizeof buf);
+	memcpy(buf, v->bytes, v->len);
+	for (i = 0; i < n; i++)
+		buf[pt[i].off] = pt[i].val;
+	if (len == 0)
+		len = v->len;
+	return decode_copy(v->linktype, buf, len, len, p);
+}
+
+static const struct vec *find_vec(const char *name)
+{
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++)
+		if (strcmp(vecs[i].name, name) == 0)
+			return &vecs[i];
+	fail_msg("no vector %s", name);
+	return NULL;
+}
+
+static enum pkt_err l4_trunc(enum l4_kind k)
+{
+	return k == L4_TCP ? PE_TCP_TRUNCATED : PE_UDP_TRUNCATED;
+}
+
+/* ---- whole packets and every prefix ---------------------------------------------- */
+
+static void test_full_packets(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
+		const struct vec *v = &vecs[i];
+		struct pkt p;
+
+		print_message("%s\n", v->name);
+		assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+		assert_int_equal(p.status, TC_OK);
+		assert_int_equal(p.n_err, 0);
+		assert_true(p.have_ip);
+		assert_true(p.have_l4);
+		assert_int_equal(p.ipver, v->ipver);
+		assert_int_equal(p.l4, v->l4);
+		assert_int_equal(p.ip_hlen, v->l3_end - v->link_end);
+		assert_int_equal(p.ip_len, v->len - v->link_end);
+		assert_int_equal(p.l3_caplen, v->len - v->link_end);
+		assert_int_equal(p.l4_caplen, v->len - v->l3_end);
+		assert_int_equal(p.payload_len, v->payload);
+		assert_false(p.is_fragment);   /* raw6_ext_tcp's is atomic (RFC 6946) */
+		if (v->l4 == L4_TCP)
+			assert_int_equal(p.tcp_hlen, v->l4_end - v->l3_end);
+		else
+			assert_int_equal(p.udp_len, v->l4_end - v->l3_end + v->payload);
+	}
+}
+
+static void test_every_prefix_truncated(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
+		const struct vec *v = &vecs[i];
+
+		for (size_t k = 0; k < v->len; k++) {
+			struct pkt p;
+			enum tc_rc rc = decode_copy(v->linktype, v->bytes, k, v->len, &p);
+
+			if (k >= v->l4_end) {     /* only payload missing: headers complete */
+				if (rc != TC_OK)
+					fail_msg("%s prefix %zu: %s", v->name, k, tc_rc_name(rc));
+				assert_true(p.have_l4);
+				assert_int_equal(p.payload_len, v->payload);
+				assert_int_equal(p.l4_caplen, k - v->l3_end);
+				continue;
+			}
+			if (rc != TC_TRUNCATED || p.n_err != 1)
+				fail_msg("%s prefix %zu: %s, %u reasons (first %s)", v->name, k,
+					 tc_rc_name(rc), p.n_err, pkt_err_name(p.err[0]));
+			assert_int_equal(p.status, TC_TRUNCATED);
+			assert_false(p.have_l4);
+			assert_null(p.l4hdr);
+			if (k < v->link_end) {
+				assert_int_equal(p.err[0], PE_LINK_TRUNCATED);
+				assert_false(p.have_ip);
+			} else if (k < v->l3_end) {
+				assert_int_equal(p.err[0], PE_IP_TRUNCATED);
+				assert_false(p.have_ip);
+				assert_int_equal(p.ipver, 0);
+			} else {
+				assert_int_equal(p.err[0], l4_trunc(v->l4));
+				assert_true(p.have_ip);
+				assert_int_equal(p.ipver, v->ipver);
+				assert_int_equal(p.l4, v->l4);
+			}
+		}
+	}
+}
+
+/* The same prefixes, but as frames that really ended there: every IP length
+ * now claims more than the wire had, which is malformed, not truncated. */
+static void test_every_prefix_short_on_wire(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
+		const struct vec *v = &vecs[i];
+		size_t ip_min = v->ipver == 4 ? 20 : 40;
+
+		for (size_t k = 0; k < v->len; k++) {
+			struct pkt p;
+			enum tc_rc rc = decode_copy(v->linktype, v->bytes, k, k, &p);
+			enum pkt_err want = k < v->link_end ? PE_LINK_SHORT :
+					    k < v->link_end + ip_min ? PE_IP_SHORT :
+					    PE_IP_LEN_EXCEEDS_FRAME;
+
+			if (rc != TC_MALFORMED || p.n_err != 1 || p.err[0] != want)
+				fail_msg("%s wire %zu: %s, %u reasons (first %s), want %s", v->name,
+					 k, tc_rc_name(rc), p.n_err, pkt_err_name(p.err[0]),
+					 pkt_err_name(want));
+			assert_false(p.have_ip);
+			assert_false(p.have_l4);
+		}
+	}
+}
+
+/* ---- fields -------------------------------------------------------------------- */
+
+static void test_fields_ethernet_tcp(void **state)
+{
+	const struct vec *v = find_vec("eth_ipv4_tcp");
+	static const uint8_t src[16] = { 192, 0, 2, 1 }, dst[16] = { 198, 51, 100, 2 };
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.ethertype, 0x0800);
+	assert_int_equal(p.n_vlan, 0);
+	assert_memory_equal(p.src, src, 16);
+	assert_memory_equal(p.dst, dst, 16);
+	assert_int_equal(p.proto, 6);
+	assert_int_equal(p.ttl, 64);
+	assert_int_equal(p.ip_id, 0x1234);
+	assert_int_equal(p.sport, 40000);
+	assert_int_equal(p.dport, 80);
+	assert_int_equal(p.seq, 0x01020304u);
+	assert_int_equal(p.ack, 0);
+	assert_int_equal(p.flags, TH_SYN);
+	assert_int_equal(p.win, 64240);
+	assert_true(p.opt.has_mss);
+	assert_int_equal(p.opt.mss, 1460);
+	assert_true(p.opt.sack_ok);
+	assert_true(p.opt.has_ts);
+	assert_int_equal(p.opt.ts_val, 100);
+	assert_int_equal(p.opt.ts_ecr, 0);
+	assert_true(p.opt.has_wscale);
+	assert_int_equal(p.opt.wscale, 7);
+	assert_int_equal(p.opt.n_sack, 0);
+}
+
+static void test_fields_qinq_sack(void **state)
+{
+	const struct vec *v = find_vec("qinq_ipv6_tcp");
+	char a[46];
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.n_vlan, 2);
+	assert_int_equal(p.vlan[0], 10);
+	assert_int_equal(p.vlan[1], 20);
+	assert_int_equal(p.ethertype, 0x86DD);
+	assert_string_equal(addr_format(6, p.src, a), "2001:db8::1");
+	assert_string_equal(addr_format(6, p.dst, a), "2001:db8::2");
+	assert_int_equal(p.ttl, 60);
+	assert_int_equal(p.seq, 0xfffffff0u);
+	assert_int_equal(p.ack, 0x11223344u);
+	assert_int_equal(p.flags, TH_PSH | TH_ACK);
+	assert_int_equal(p.opt.n_sack, 2);
+	assert_int_equal(p.opt.sack[0][0], 1000);
+	assert_int_equal(p.opt.sack[0][1], 2000);
+	assert_int_equal(p.opt.sack[1][0], 3000);
+	assert_int_equal(p.opt.sack[1][1], 4000);
+	assert_false(p.opt.has_mss);
+}
+
+static void test_fields_other_links(void **state)
+{
+	char a[46];
+	struct pkt p;
+	const struct vec *v;
+
+	(void)state;
+	v = find_vec("vlan_ipv4_udp");
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.n_vlan, 1);
+	assert_int_equal(p.vlan[0], 100);
+	assert_int_equal(p.sport, 5353);
+	assert_int_equal(p.dport, 53);
+	assert_int_equal(p.udp_len, 13);
+
+	v = find_vec("sll2_ipv6_udp");
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_string_equal(addr_format(6, p.dst, a), "ff02::fb");
+
+	v = find_vec("raw_ipv4opt_udp");
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.ip_hlen, 28);
+	assert_string_equal(addr_format(4, p.src, a), "203.0.113.5");
+
+	v = find_vec("raw6_ext_tcp");
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.proto, 6);
+	assert_false(p.is_fragment);          /* an atomic fragment is whole (RFC 6946) */
+	assert_false(p.later_fragment);
+	assert_int_equal(p.flags, TH_FIN | TH_ACK);
+
+	/* the same IPv6 bytes through raw 101 and the old raw numbers */
+	assert_int_equal(decode_copy(LT_RAW, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(decode_copy(LT_RAW_OLD12, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(decode_copy(LT_RAW_OLD14, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.ipver, 6);
+
+	v = find_vec("null_ipv4_tcp");
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.flags, TH_RST);
+	v = find_vec("nullbe_ipv6_tcp");
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.opt.mss, 16344);
+	/* pcap's FCS-length bits above the link type are ignored */
+	v = find_vec("eth_ipv4_tcp");
+	assert_int_equal(decode_copy(0x30000001u, v->bytes, v->len, v->len, &p), TC_OK);
+}
+
+/* BSD loopback: every AF_INET6 value, in both byte orders for LINKTYPE_NULL. */
+static void test_loopback_families(void **state)
+{
+	const struct vec *v = find_vec("nullbe_ipv6_tcp");
+	static const uint8_t afs[] = { 24, 28, 30 };
+	uint8_t buf[sizeof nullbe_ipv6_tcp];
+	struct pkt p;
+
+	(void)state;
+	memcpy(buf, v->bytes, v->len);
+	for (size_t i = 0; i < sizeof afs; i++) {
+		memset(buf, 0, 4);
+		buf[0] = afs[i];                                 /* little-endian */
+		assert_int_equal(decode_copy(LT_NULL, buf, v->len, v->len, &p), TC_OK);
+		memset(buf, 0, 4);
+		buf[3] = afs[i];                                 /* big-endian */
+		assert_int_equal(decode_copy(LT_NULL, buf, v->len, v->len, &p), TC_OK);
+		assert_int_equal(decode_copy(LT_LOOP, buf, v->len, v->len, &p), TC_OK);
+		assert_int_equal(p.ipver, 6);
+	}
+	memset(buf, 0, 4);
+	buf[0] = 10;                                             /* Linux AF_INET6: not BSD */
+	assert_int_equal(decode_copy(LT_NULL, buf, v->len, v->len, &p), TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+}
+
+/* ---- malformed ------------------------------------------------------------------ */
+
+static void expect_malformed(const struct vec *v, const struct patch *pt, size_t n,
+			     enum pkt_err why, bool ip_kept)
+{
+	struct pkt p;
+	enum tc_rc rc = decode_patched(v, pt, n, 0, &p);
+
+	if (rc != TC_MALFORMED || !has_err(&p, why))
+		fail_msg("%s: %s (first reason %s), want malformed %s", v->name, tc_rc_name(rc),
+			 pkt_err_name(p.err[0]), pkt_err_name(why));
+	assert_int_equal(p.status, TC_MALFORMED);
+	assert_int_equal(p.have_ip, ip_kept);
+	assert_false(p.have_l4);
+	assert_null(p.l4hdr);
+	if (!ip_kept)
+		assert_null(p.l3);
+}
+
+static void test_malformed_ipv4(void **state)
+{
+	const struct vec *e = find_vec("eth_ipv4_tcp");
+	const struct vec *r = find_vec("raw_ipv4opt_udp");
+
+	(void)state;
+	expect_malformed(e, (struct patch[]){ { 14, 0x44 } }, 1, PE_IP_BAD_IHL, false);
+	expect_malformed(e, (struct patch[]){ { 14, 0x65 } }, 1, PE_IP_BAD_VERSION, false);
+	expect_malformed(r, (struct patch[]){ { 0, 0x57 } }, 1, PE_IP_BAD_VERSION, false);
+	/* total length 19 < 20-byte header; 0x1b < IHL 7 * 4 */
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 19 } }, 2, PE_IP_BAD_TOTLEN, false);
+	expect_malformed(r, (struct patch[]){ { 2, 0 }, { 3, 27 } }, 2, PE_IP_BAD_TOTLEN, false);
+	/* total length 80 > the 60 bytes on the wire */
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 80 } }, 2, PE_IP_LEN_EXCEEDS_FRAME,
+			 false);
+}
+
+static void test_raw_version_by_linktype(void **state)
+{
+	const struct vec *v4 = find_vec("raw_ipv4opt_udp"), *v6 = find_vec("raw6_ext_tcp");
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(decode_copy(LT_IPV4, v6->bytes, v6->len, v6->len, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP_BAD_VERSION);
+	assert_int_equal(decode_copy(LT_IPV6, v4->bytes, v4->len, v4->len, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP_BAD_VERSION);
+	assert_int_equal(decode_copy(LT_IPV4, v4->bytes, v4->len, v4->len, &p), TC_OK);
+}
+
+static void test_malformed_tcp(void **state)
+{
+	const struct vec *e = find_vec("eth_ipv4_tcp");
+
+	(void)state;
+	/* data offset 4 (< 5) and 15 (60 bytes > the 40-byte segment) */
+	expect_malformed(e, (struct patch[]){ { 46, 0x40 } }, 1, PE_TCP_BAD_OFFSET, true);
+	expect_malformed(e, (struct patch[]){ { 46, 0xF0 } }, 1, PE_TCP_BAD_OFFSET, true);
+	/* IP total length 36 leaves a 16-byte segment: no TCP header fits */
+	expect_malformed(e, (struct patch[]){ { 17, 36 } }, 1, PE_TCP_BAD_OFFSET, true);
+}
+
+static void test_malformed_udp(void **state)
+{
+	const struct vec *v = find_vec("vlan_ipv4_udp");
+	struct pkt p;
+
+	(void)state;
+	expect_malformed(v, (struct patch[]){ { 43, 7 } }, 1, PE_UDP_BAD_LENGTH, true);
+	expect_malformed(v, (struct patch[]){ { 43, 14 } }, 1, PE_UDP_BAD_LENGTH, true);
+	/* IP total length 27 leaves 7 bytes: no UDP header fits */
+	expect_malformed(v, (struct patch[]){ { 21, 27 } }, 1, PE_UDP_BAD_LENGTH, true);
+	/* a UDP length below the IP payload is legal: payload follows UDP */
+	assert_int_equal(decode_patched(v, (struct patch[]){ { 43, 10 } }, 1, 0, &p), TC_OK);
+	assert_int_equal(p.payload_len, 2);
+	/* the first fragment of a larger datagram: UDP length counts all of it */
+	assert_int_equal(decode_patched(v, (struct patch[]){ { 24, 0x20 }, { 42, 1 } }, 2, 0, &p),
+			 TC_OK);
+	assert_true(p.is_fragment);
+	assert_false(p.later_fragment);
+	assert_true(p.have_l4);
+	assert_int_equal(p.payload_len, 256 + 13 - 8);
+}
+
+static void test_ethernet_padding_and_tso(void **state)
+{
+	const struct vec *v = find_vec("eth_ipv4_tcp");
+	uint8_t buf[sizeof eth_ipv4_tcp + 6] = { 0 };
+	struct pkt p;
+
+	(void)state;
+	/* six bytes of trailer: the datagram still ends at its total length */
+	memcpy(buf, v->bytes, v->len);
+	assert_int_equal(decode_copy(v->linktype, buf, sizeof buf, sizeof buf, &p), TC_OK);
+	assert_int_equal(p.ip_len, 60);
+	assert_int_equal(p.l3_caplen, 60);
+	assert_int_equal(p.l4_caplen, 40);
+	assert_int_equal(p.payload_len, 0);
+	/* total length 0 (TSO): the wire length stands in, trailer included */
+	buf[16] = buf[17] = 0;
+	assert_int_equal(decode_copy(v->linktype, buf, sizeof buf, sizeof buf, &p), TC_OK);
+	assert_int_equal(p.ip_len, 66);
+	assert_int_equal(p.payload_len, 6);
+	/* ... and the wire length, not the captured one */
+	assert_int_equal(decode_copy(v->linktype, buf, v->len, 1514, &p), TC_OK);
+	assert_int_equal(p.ip_len, 1500);
+	assert_int_equal(p.payload_len, 1500 - 20 - 40);
+	assert_int_equal(p.l3_caplen, 60);
+}
+
+/* Frames whose captured length exceeds the original length are judged by
+ * what was captured. */
+static void test_caplen_above_origlen(void **state)
+{
+	const struct vec *v = find_vec("eth_ipv4_tcp");
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, 20, &p), TC_OK);
+	assert_true(p.have_l4);
+}
+
+static void test_fragments(void **state)
+{
+	const struct vec *v4 = find_vec("vlan_ipv4_udp"), *v6 = find_vec("raw6_ext_tcp");
+	struct pkt p;
+
+	(void)state;
+	/* IPv4 offset 2 (16 bytes): counted, not parsed as UDP */
+	assert_int_equal(decode_patched(v4, (struct patch[]){ { 25, 2 } }, 1, 0, &p), TC_OK);
+	assert_true(p.have_ip);
+	assert_true(p.is_fragment);
+	assert_true(p.later_fragment);
+	assert_false(p.have_l4);
+	assert_int_equal(p.l4, L4_NONE);
+	assert_int_equal(p.proto, 17);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP_FRAGMENT);
+	/* MF alone: the first fragment, parsed */
+	assert_int_equal(decode_patched(v4, (struct patch[]){ { 24, 0x20 } }, 1, 0, &p), TC_OK);
+	assert_true(p.is_fragment);
+	assert_false(p.later_fragment);
+	assert_true(p.have_l4);
+	/* IPv6 fragment header offset 1 (8 bytes) */
+	assert_int_equal(decode_patched(v6, (struct patch[]){ { 67, 0x08 } }, 1, 0, &p), TC_OK);
+	assert_true(p.later_fragment);
+	assert_false(p.have_l4);
+	assert_int_equal(p.proto, 6);
+	assert_int_equal(p.err[0], PE_IP_FRAGMENT);
+	/* IPv6 M flag alone */
+	assert_int_equal(decode_patched(v6, (struct patch[]){ { 67, 0x01 } }, 1, 0, &p), TC_OK);
+	assert_true(p.is_fragment);
+	assert_true(p.have_l4);
+}
+
+/* An IPv6 packet (raw, LINKTYPE_IPV6) with n destination-options headers
+ * (8 bytes each) before an 8-byte UDP header. */
+static size_t build_ext_chain(uint8_t *b, size_t cap, unsigned n)
+{
+	size_t len = 40 + 8 * (size_t)n + 8;
+	size_t o = 40;
+
+	assert_true(len <= cap);
+	memset(b, 0, len);
+	b[0] = 0x60;
+	b[4] = (uint8_t)((len - 40) >> 8);
+	b[5] = (uint8_t)(len - 40);
+	b[6] = n ? 60 : 17;
+	b[7] = 64;
+	b[23] = 1;                       /* src ::1, dst ::2 */
+	b[39] = 2;
+	for (unsigned i = 0; i < n; i++, o += 8)
+		b[o] = i + 1 < n ? 60 : 17;  /* next header; length 0 = 8 bytes */
+	b[o + 1] = 7;                    /* UDP 7 > 9, length 8 */
+	b[o + 3] = 9;
+	b[o + 5] = 8;
+	return len;
+}
+
+static void test_ipv6_ext_chain(void **state)
+{
+	uint8_t b[256];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	len = build_ext_chain(b, sizeof b, PKT_MAX_EXTHDRS);
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.ip_hlen, 40 + 8 * PKT_MAX_EXTHDRS);
+	assert_int_equal(p.dport, 9);
+	len = build_ext_chain(b, sizeof b, PKT_MAX_EXTHDRS + 1);
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP6_EXT_TOO_DEEP);
+	assert_false(p.have_ip);
+	/* every prefix of the deepest legal chain is truncated, never malformed */
+	len = build_ext_chain(b, sizeof b, PKT_MAX_EXTHDRS);
+	for (size_t k = 0; k < len; k++) {
+		assert_int_equal(decode_copy(LT_IPV6, b, k, len, &p), TC_TRUNCATED);
+		assert_int_equal(p.err[0], k < 40 + 8 * PKT_MAX_EXTHDRS ? PE_IP_TRUNCATED
+									 : PE_UDP_TRUNCATED);
+	}
+}
+
+static void test_ipv6_bad_ext(void **state)
+{
+	const struct vec *v = find_vec("raw6_ext_tcp");
+	uint8_t b[256];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	/* payload length 16 covers hop-by-hop and destination options only:
+	 * the routing header runs past the payload */
+	expect_malformed(v, (struct patch[]){ { 5, 16 } }, 1, PE_IP6_BAD_EXT, false);
+	/* payload length 0 without a jumbo option: nothing fits */
+	expect_malformed(v, (struct patch[]){ { 5, 0 } }, 1, PE_IP6_BAD_EXT, false);
+	/* a destination-options length of 255 (2048 bytes) past the payload */
+	expect_malformed(v, (struct patch[]){ { 49, 255 } }, 1, PE_IP6_BAD_EXT, false);
+	/* payload length beyond the frame */
+	expect_malformed(v, (struct patch[]){ { 5, 0x38 } }, 1, PE_IP_LEN_EXCEEDS_FRAME, false);
+	/* a jumbogram (RFC 2675): payload length 0, hop-by-hop with Jumbo Payload */
+	len = build_ext_chain(b, sizeof b, 1);
+	b[4] = b[5] = 0;
+	b[6] = 0;                        /* hop-by-hop, not destination options */
+	b[42] = 0xC2;                    /* option Jumbo Payload, length 4 */
+	b[43] = 4;
+	b[47] = 16;                      /* 8 (hop-by-hop) + 8 (UDP) */
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.ip_len, 56);
+	assert_int_equal(p.dport, 9);
+	b[47] = 17;                      /* one byte more than the frame */
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP_LEN_EXCEEDS_FRAME);
+	for (size_t k = 40; k < 48; k++) {
+		b[47] = 16;
+		assert_int_equal(decode_copy(LT_IPV6, b, k, len, &p), TC_TRUNCATED);
+		assert_int_equal(p.err[0], PE_IP_TRUNCATED);
+	}
+}
+
+/* Ethernet with n 802.1Q tags in front of the IPv4/UDP of vlan_ipv4_udp. */
+static size_t build_vlans(uint8_t *b, size_t cap, unsigned n)
+{
+	const struct vec *v = find_vec("vlan_ipv4_udp");
+	size_t ip = v->len - 18, o = 12;
+
+	assert_true(12 + 4 * (size_t)n + 2 + ip <= cap);
+	memcpy(b, v->bytes, 12);
+	for (unsigned i = 0; i < n; i++, o += 4) {
+		b[o] = i % 2 ? 0x81 : 0x88;
+		b[o + 1] = i % 2 ? 0x00 : 0xA8;
+		b[o + 2] = 0;
+		b[o + 3] = (uint8_t)(i + 1);
+	}
+	b[o] = 0x08;
+	b[o + 1] = 0x00;
+	memcpy(b + o + 2, v->bytes + 18, ip);
+	return o + 2 + ip;
+}
+
+static void test_vlan_depth(void **state)
+{
+	uint8_t b[256];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	len = build_vlans(b, sizeof b, PKT_MAX_VLANS);
+	assert_int_equal(decode_copy(LT_EN10MB, b, len, len, &p), TC_OK);
+	assert_int_equal(p.n_vlan, PKT_MAX_VLANS);
+	assert_int_equal(p.vlan[PKT_MAX_VLANS - 1], PKT_MAX_VLANS);
+	len = build_vlans(b, sizeof b, PKT_MAX_VLANS + 1);
+	assert_int_equal(decode_copy(LT_EN10MB, b, len, len, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_VLAN_TOO_DEEP);
+	assert_false(p.have_ip);
+	/* 0x9100, the pre-standard QinQ EtherType */
+	len = build_vlans(b, sizeof b, 1);
+	b[12] = 0x91;
+	b[13] = 0x00;
+	assert_int_equal(decode_copy(LT_EN10MB, b, len, len, &p), TC_OK);
+	assert_int_equal(p.n_vlan, 1);
+}
+
+static void test_not_ip(void **state)
+{
+	const struct vec *e = find_vec("eth_ipv4_tcp"), *s = find_vec("sll_ipv4_tcp");
+	struct pkt p;
+
+	(void)state;
+	/* ARP */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 12, 0x08 }, { 13, 0x06 } }, 2, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	assert_int_equal(p.ethertype, 0x0806);
+	/* an 802.3 length field: LLC follows */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 12, 0x00 }, { 13, 0x3c } }, 2, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	/* cooked capture of an 802.2 frame (protocol 0x0004) */
+	assert_int_equal(decode_patched(s, (struct patch[]){ { 14, 0x00 }, { 15, 0x04 } }, 2, 0, &p),
+			 TC_UNSUPPORTED);
+	/* a link type we do not decode */
+	assert_int_equal(decode_copy(147, e->bytes, e->len, e->len, &p), TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_LINK_UNSUPPORTED);
+	assert_false(p.have_ip);
+	/* an empty record without a buffer */
+	assert_int_equal(decode_packet(LT_EN10MB, NULL, 0, 0, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_LINK_SHORT);
+	assert_int_equal(decode_packet(LT_RAW, NULL, 0, 0, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP_SHORT);
+}
+
+/* ---- options ------------------------------------------------------------------- */
+
+static void test_tcp_options(void **state)
+{
+	const struct vec *e = find_vec("eth_ipv4_tcp");
+	struct pkt p;
+
+	(void)state;
+	/* MSS length 1: the walk stops, the header stays usable */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 55, 1 } }, 1, 0, &p), TC_OK);
+	assert_int_equal(p.status, TC_OK);
+	assert_true(p.have_l4);
+	assert_true(has_err(&p, PE_TCP_BAD_OPTIONS));
+	assert_false(p.opt.has_mss);
+	assert_int_equal(p.dport, 80);
+	/* MSS length 40: past the option space */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 55, 40 } }, 1, 0, &p), TC_OK);
+	assert_true(has_err(&p, PE_TCP_BAD_OPTIONS));
+	/* SAckOK with length 3 (a known kind, wrong length): bad, skipped, the
+	 * options after it still read */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 59, 3 }, { 60, 1 } }, 2, 0, &p), TC_OK);
+	assert_true(has_err(&p, PE_TCP_BAD_OPTIONS));
+	assert_true(p.opt.has_mss);
+	assert_false(p.opt.sack_ok);
+	/* an unknown kind (0x99, length 2) is skipped without complaint */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 58, 0x99 } }, 1, 0, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	assert_false(p.opt.sack_ok);
+	assert_true(p.opt.has_ts);
+	assert_true(p.opt.has_wscale);
+	/* EOL ends the list: nothing after it is read */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 58, 0 } }, 1, 0, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	assert_true(p.opt.has_mss);
+	assert_false(p.opt.has_ts);
+	/* the last option byte is a kind without its length */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 71, 1 }, { 72, 1 }, { 73, 8 } }, 3, 0, &p),
+			 TC_OK);
+	assert_true(has_err(&p, PE_TCP_BAD_OPTIONS));
+}
+
+static void test_ip_options(void **state)
+{
+	const struct vec *r = find_vec("raw_ipv4opt_udp");
+	struct pkt p;
+
+	(void)state;
+	/* record-route length 9 runs past the 8 option bytes: soft */
+	assert_int_equal(decode_patched(r, (struct patch[]){ { 21, 9 } }, 1, 0, &p), TC_OK);
+	assert_true(has_err(&p, PE_IP_BAD_OPTIONS));
+	assert_true(p.have_l4);
+	assert_int_equal(p.ip_hlen, 28);
+	assert_int_equal(decode_patched(r, (struct patch[]){ { 21, 1 } }, 1, 0, &p), TC_OK);
+	assert_true(has_err(&p, PE_IP_BAD_OPTIONS));
+}
+
+/* ---- checksums ----------------------------------------------------------------- */
+
+static unsigned checksum_errors(const uint8_t *b, size_t len, size_t caplen, uint32_t lt,
+				struct pkt *p)
+{
+	uint8_t *buf = malloc(caplen);
+
+	assert_non_null(buf);
+	memcpy(buf, b, caplen);
+	decode_packet(lt, buf, caplen, len, p);
+	decode_verify_checksums(p);
+	free(buf);
+	p->l3 = p->l4hdr = NULL;
+	return p->n_err;
+}
+
+static void test_checksums(void **state)
+{
+	uint8_t b[256];
+	struct pkt p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof vecs / sizeof vecs[0]; i++) {
+		const struct vec *v = &vecs[i];
+
+		if (checksum_errors(v->bytes, v->len, v->len, v->linktype, &p) != 0)
+			fail_msg("%s: correct checksums judged wrong (%s)", v->name,
+				 pkt_err_name(p.err[0]));
+	}
+	/* one payload bit: TCP over IPv6 */
+	const struct vec *q = find_vec("qinq_ipv6_tcp");
+	memcpy(b, q->bytes, q->len);
+	b[q->len - 1] ^= 1;
+	assert_int_equal(checksum_errors(b, q->len, q->len, q->linktype, &p), 1);
+	assert_int_equal(p.err[0], PE_TCP_BAD_CHECKSUM);
+	/* ... not judged when the segment was not captured whole */
+	assert_int_equal(checksum_errors(b, q->len, q->len - 1, q->linktype, &p), 0);
+	/* TTL: only the IPv4 header checksum covers it */
+	const struct vec *e = find_vec("eth_ipv4_tcp");
+	memcpy(b, e->bytes, e->len);
+	b[22] = 63;
+	assert_int_equal(checksum_errors(b, e->len, e->len, e->linktype, &p), 1);
+	assert_int_equal(p.err[0], PE_IP_BAD_CHECKSUM);
+	/* a port: TCP over IPv4 */
+	memcpy(b, e->bytes, e->len);
+	b[35] ^= 0x10;
+	assert_int_equal(checksum_errors(b, e->len, e->len, e->linktype, &p), 1);
+	assert_int_equal(p.err[0], PE_TCP_BAD_CHECKSUM);
+	/* UDP over IPv4: wrong, then 0 (none computed) */
+	const struct vec *u = find_vec("vlan_ipv4_udp");
+	memcpy(b, u->bytes, u->len);
+	b[u->len - 1] ^= 0x20;
+	assert_int_equal(checksum_errors(b, u->len, u->len, u->linktype, &p), 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+	b[44] = b[45] = 0;
+	assert_int_equal(checksum_errors(b, u->len, u->len, u->linktype, &p), 0);
+	/* UDP over IPv6: 0 is not allowed; a wrong one is wrong */
+	const struct vec *s = find_vec("sll2_ipv6_udp");
+	memcpy(b, s->bytes, s->len);
+	b[66] = b[67] = 0;
+	assert_int_equal(checksum_errors(b, s->len, s->len, s->linktype, &p), 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+	memcpy(b, s->bytes, s->len);
+	b[30] ^= 1;                      /* a source address bit: the pseudo header */
+	assert_int_equal(checksum_errors(b, s->len, s->len, s->linktype, &p), 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+	/* IPv4 header with options, UDP after it */
+	const struct vec *r = find_vec("raw_ipv4opt_udp");
+	memcpy(b, r->bytes, r->len);
+	b[24] ^= 1;                      /* a record-route address byte */
+	assert_int_equal(checksum_errors(b, r->len, r->len, r->linktype, &p), 1);
+	assert_int_equal(p.err[0], PE_IP_BAD_CHECKSUM);
+}
+
+/* ---- names and addresses ---------------------------------------------------------- */
+
+static void test_err_names(void **state)
+{
+	(void)state;
+	for (int i = 1; i < PE__COUNT; i++) {
+		const char *n = pkt_err_name((enum pkt_err)i);
+
+		assert_string_not_equal(n, "unknown");
+		assert_non_null(strchr(n, '.'));
+		for (int j = 1; j < i; j++)
+			assert_string_not_equal(n, pkt_err_name((enum pkt_err)j));
+	}
+	assert_string_equal(pkt_err_name(PE__COUNT), "unknown");
+	assert_string_equal(pkt_err_name(PE_TCP_BAD_OFFSET), "tcp.bad-offset");
+	assert_string_equal(pkt_err_name(PE_IP_LEN_EXCEEDS_FRAME), "ip.length-exceeds-frame");
+}
+
+static void expect_ntop(const uint8_t a[16])
+{
+	char ours[46], ref[INET6_ADDRSTRLEN];
+
+	assert_non_null(inet_ntop(AF_INET6, a, ref, sizeof ref));
+	addr_format(6, a, ours);
+	if (strcmp(ours, ref) != 0) {
+		char hex[40];
+
+		for (int i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", a[i]);
+		fail_msg("%s: ours %s, inet_ntop %s", hex, ours, ref);
+	}
+}
+
+static void test_addr_format_vs_inet_ntop(void **state)
+{
+	static const char *const fixed[] = {
+		"::", "::1", "1::", "::1:0:0", "1:0:0:2::3", "1::2:0:0:3", "2001:db8::1",
+		"2001:db8:0:0:1:0:0:1", "2001:0:0:1:0:0:0:1", "fe80::1:2:3:4", "ff02::fb",
+		"::ffff:1.2.3.4", "::ffff:0.0.0.0", "::1.2.3.4", "::0.0.1.2", "64:ff9b::1.2.3.4",
+		"::ffff:0:1.2.3.4", "1:2:3:4:5:6:7:8", "0:1:2:3:4:5:6:7", "1:2:3:4:5:6:7:0",
+		"abcd:ef01:2345:6789:abcd:ef01:2345:6789", "0:0:1::", "1:0:1:0:1:0:1:0",
+	};
+	uint8_t a[16];
+	char buf[46];
+	uint32_t x = 2463534242u;        /* xorshift32, fixed seed: reproducible */
+
+	(void)state;
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+		assert_int_equal(inet_pton(AF_INET6, fixed[i], a), 1);
+		expect_ntop(a);
+	}
+	/* 200000 addresses whose groups are zero half the time, so zero runs of
+	 * every length and position occur, with the IPv4-mapped and -compatible
+	 * prefixes forced in now and then */
+	for (int n = 0; n < 200000; n++) {
+		for (int g = 0; g < 8; g++) {
+			x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+			unsigned w = (x & 1) ? 0 : (x >> 8) & ((x & 2) ? 0xFFFF : 0x00FF);
+			a[2 * g] = (uint8_t)(w >> 8);
+			a[2 * g + 1] = (uint8_t)w;
+		}
+		if (n % 7 == 0) {
+			memset(a, 0, 10);
+			a[10] = a[11] = (n % 14 == 0) ? 0xFF : 0;
+		}
+		expect_ntop(a);
+	}
+	memset(a, 0, sizeof a);
+	a[0] = 10; a[3] = 255;
+	assert_string_equal(addr_format(4, a, buf), "10.0.0.255");
+	a[0] = 255; a[1] = 255; a[2] = 255;
+	assert_string_equal(addr_format(4, a, buf), "255.255.255.255");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_packets),
+		cmocka_unit_test(test_every_prefix_truncated),
+		cmocka_unit_test(test_every_prefix_short_on_wire),
+		cmocka_unit_test(test_fields_ethernet_tcp),
+		cmocka_unit_test(test_fields_qinq_sack),
+		cmocka_unit_test(test_fields_other_links),
+		cmocka_unit_test(test_loopback_families),
+		cmocka_unit_test(test_malformed_ipv4),
+		cmocka_unit_test(test_raw_version_by_linktype),
+		cmocka_unit_test(test_malformed_tcp),
+		cmocka_unit_test(test_malformed_udp),
+		cmocka_unit_test(test_ethernet_padding_and_tso),
+		cmocka_unit_test(test_caplen_above_origlen),
+		cmocka_unit_test(test_fragments),
+		cmocka_unit_test(test_ipv6_ext_chain),
+		cmocka_unit_test(test_ipv6_bad_ext),
+		cmocka_unit_test(test_vlan_depth),
+		cmocka_unit_test(test_not_ip),
+		cmocka_unit_test(test_tcp_options),
+		cmocka_unit_test(test_ip_options),
+		cmocka_unit_test(test_checksums),
+		cmocka_unit_test(test_err_names),
+		cmocka_unit_test(test_addr_format_vs_inet_ntop),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
