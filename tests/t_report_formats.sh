@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# t_report_formats.sh - the JUnit and SARIF reports of `tuplecheck replay`
+# are well formed and say the same thing as the jsonl report, also when an
+# input is missing or stops part-way (the document must still be complete).
+#
+# Parsed with /usr/bin/python3's xml.etree and json modules. Checks:
+#  - SARIF 2.1.0 required fields: version, $schema, runs[].tool.driver.name
+#    and .rules (one per catalog rule, with help text), results[].ruleId,
+#    .message.text, .locations[].physicalLocation.artifactLocation.uri, the
+#    frame in logicalLocations, partialFingerprints carrying the signature;
+#    ruleIndex points at the rule of the same id; results equal the jsonl
+#    findings one for one (rule, frame, signature); the unreadable and the
+#    cut file appear as error notifications, executionSuccessful false.
+#  - JUnit: one testsuite per file, one testcase per file and rule, failure
+#    exactly for the rules with a finding at or above --fail-on in jsonl,
+#    skipped for rules that are off, an error testcase for each bad file,
+#    totals on <testsuites> equal to the sums.
+#  - exit status 2 (an input could not be read) in all three formats.
+set -u
+cd "$(dirname "$0")/.."
+TC=${TC_BIN:-build/asan/tuplecheck}
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+[ -x "$TC" ] || { echo "missing $TC (make asan)"; exit 1; }
+# a capture cut in the middle of a record: read part-way, then an error
+head -c 300 corpus/pcaps/tuple_reuse_time_wait.pcap > "$tmp/cut.pcap"
+files=(corpus/pcaps/*.pcap "$tmp/missing.pcap" "$tmp/cut.pcap")
+opts=(--seed 1 --fail-on warning --profile linux --rules +tcp.bad-checksum)
+
+for fmt in jsonl junit sarif; do
+	"$TC" replay --format "$fmt" "${opts[@]}" "${files[@]}" > "$tmp/out.$fmt" 2> "$tmp/err.$fmt"
+	rc=$?
+	if [ $rc -ne 2 ]; then
+		echo "FAIL: --format $fmt exit status $rc, want 2 (unreadable input)"
+		exit 1
+	fi
+	grep -q "missing.pcap" "$tmp/err.$fmt" || { echo "FAIL: $fmt: stderr does not name the missing file"; exit 1; }
+done
+
+"$PY" - "$tmp" <<'EOF'
+import json, sys, xml.etree.ElementTree as ET
+tmp = sys.argv[1]
+fails = []
+def check(cond, what):
+    if not cond:
+        fails.append(what)
+
+# ---- jsonl: the reference
+findings, files = [], []
+for line in open(tmp + "/out.jsonl"):
+    r = json.loads(line)
+    if r["type"] == "finding":
+        findings.append(r)
+    elif r["type"] == "summary":
+        files.append(r["file"])
+check(len(findings) > 20, "jsonl has only %d findings" % len(findings))
+sev_rank = {"info": 0, "warning": 1, "error": 2}
+
+# ---- SARIF
+d = json.load(open(tmp + "/out.sarif"))
+check(d.get("version") == "2.1.0", "sarif version")
+check("sarif-2.1.0" in d.get("$schema", ""), "sarif $schema")
+check(len(d["runs"]) == 1, "one run")
+run = d["runs"][0]
+drv = run["tool"]["driver"]
+check(drv.get("name") == "tuplecheck", "driver.name")
+rules = drv.get("rules", [])
+check(len(rules) == 17, "17 rules, got %d" % len(rules))
+for i, rule in enumerate(rules):
+    for k in ("id", "shortDescription", "fullDescription", "help", "defaultConfiguration"):
+        check(k in rule, "rule %d lacks %s" % (i, k))
+    check(len(rule["help"]["text"]) > 40, "rule %s help text" % rule.get("id"))
+    check(rule["defaultConfiguration"]["level"] in ("error", "warning", "note"), "rule level")
+ids = [r["id"] for r in rules]
+res = run["results"]
+check(len(res) == len(findings), "sarif results %d != jsonl findings %d" % (len(res), len(findings)))
+for r, f in zip(res, findings):
+    check(r["ruleId"] == f["rule"], "ruleId order")
+    check(ids[r["ruleIndex"]] == r["ruleId"], "ruleIndex points at its rule")
+    check(r["message"]["text"], "message.text")
+    check(r["level"] == {"error": "error", "warning": "warning", "info": "note"}[f["severity"]], "level")
+    loc = r["locations"][0]
+    uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+    check(uri.endswith(f["file"].split("/")[-1]), "artifact uri %s for %s" % (uri, f["file"]))
+    check(run["artifacts"][loc["physicalLocation"]["artifactLocation"]["index"]]["location"]["uri"] == uri,
+          "artifact index")
+    ll = loc["logicalLocations"][0]
+    if "host" in f:
+        check(ll["name"] == "host " + f["host"], "host logical location")
+    else:
+        check(ll["name"] == "frame %d" % f["frame"], "frame logical location")
+    check(r["properties"]["frame"] == f["frame"], "frame property")
+    check(r["partialFingerprints"]["tuplecheck/signature/v1"] == f["signature"], "fingerprint")
+inv = run["invocations"][0]
+check(inv["executionSuccessful"] is False, "executionSuccessful false with a bad input")
+notes = [n["message"]["text"] for n in inv["toolExecutionNotifications"]]
+check(len(notes) == 2, "two error notifications, got %r" % notes)
+check(any("open" in n for n in notes), "missing file notification")
+uris = [a["location"]["uri"] for a in run["artifacts"]]
+check(any(u.endswith("missing.pcap") for u in uris), "missing file listed as artifact")
+check(any(u.endswith("cut.pcap") for u in uris), "cut file listed as artifact")
+
+# ---- JUnit
+root = ET.parse(tmp + "/out.junit").getroot()
+check(root.tag == "testsuites", "root testsuites")
+suites = root.findall("testsuite")
+check(len(suites) == len(files) + 1, "one testsuite per file (%d vs %d + missing)" % (len(suites), len(files)))
+tot = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for s in suites:
+    cases = s.findall("testcase")
+    name = s.get("name")
+    for k in tot:
+        tot[k] += int(s.get(k))
+    check(int(s.get("tests")) == len(cases), "tests attribute of %s" % name)
+    if name.endswith("missing.pcap"):
+        check(len(cases) == 1 and cases[0].find("error") is not None, "missing file is an error case")
+        continue
+    names = [c.get("name") for c in cases if c.get("name") != "read"]
+    check(names == ids, "one testcase per rule in %s" % name)
+    want_fail = set(f["rule"] for f in findings if f["file"] == name
+                    and sev_rank[f["severity"]] >= sev_rank["warning"])
+    got_fail = set(c.get("name") for c in cases if c.find("failure") is not None)
+    check(want_fail == got_fail, "%s: failures %s != jsonl %s" % (name, sorted(got_fail), sorted(want_fail)))
+    check(int(s.get("failures")) == len(got_fail), "failures attribute of %s" % name)
+    skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
+    check("ip.bad-checksum" in skipped and "tcp.bad-checksum" not in skipped, "skipped = rules off")
+    err = [c for c in cases if c.get("name") == "read"]
+    check(bool(err) == name.endswith("cut.pcap"), "read error case only for the cut file (%s)" % name)
+for k in tot:
+    check(int(root.get(k)) == tot[k], "testsuites %s total" % k)
+
+if fails:
+    print("\n".join("FAIL: " + f for f in fails[:30]))
+    sys.exit(1)
+print("ok: %d findings, %d sarif rules, %d junit suites" % (len(findings), len(rules), len(suites)))
+EOF

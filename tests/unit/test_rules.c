@@ -1,0 +1,531 @@
+/*
+ * test_rules.c - the rule catalog (oracle/rules.c): the table itself, --rules
+ * parsing, signature stability and every decision function, on hand-built
+ * decoded packets and engine facts.
+ *
+ * Signature stability is the contract that matters most to triage: the same
+ * defect on other addresses, ports, sequence numbers or times must give the
+ * same signature, and a different failed condition a different one.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "rules.h"
+#include "report.h"
+
+/* ==== the catalog ========================================================== */
+
+static void test_catalog_complete(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < R__COUNT; i++) {
+		const struct rule_info *ri = rule_info((enum rule_id)i);
+		enum rule_id back;
+
+		assert_non_null(ri->id);
+		assert_non_null(ri->rfc);
+		assert_true(strncmp(ri->rfc, "RFC ", 4) == 0);
+		assert_true(strlen(ri->help) > 10);
+		assert_true(strlen(ri->long_help) > strlen(ri->help));
+		assert_int_equal(rule_lookup(ri->id, strlen(ri->id), &back), TC_OK);
+		assert_int_equal(back, i);
+		for (unsigned j = 0; j < i; j++)
+			assert_string_not_equal(ri->id, rule_info((enum rule_id)j)->id);
+	}
+	/* SPEC severities and defaults */
+	assert_int_equal(rule_info(R_TUPLE_DUPLICATE_LIVE)->severity, SEV_ERROR);
+	assert_int_equal(rule_info(R_TUPLE_REUSE_TIME_WAIT)->severity, SEV_WARNING);
+	assert_int_equal(rule_info(R_TCP_MIDSTREAM)->severity, SEV_INFO);
+	assert_int_equal(rule_info(R_PKT_TRUNCATED)->severity, SEV_INFO);
+	assert_false(rule_info(R_IP_BAD_CHECKSUM)->default_on);
+	assert_false(rule_info(R_TCP_BAD_CHECKSUM)->default_on);
+	assert_false(rule_info(R_UDP_BAD_CHECKSUM)->default_on);
+	assert_true(rule_info(R_PORT_ZERO)->default_on);
+}
+
+static void test_lookup_exact(void **state)
+{
+	enum rule_id r;
+
+	(void)state;
+	assert_int_equal(rule_lookup("port.zero", 9, &r), TC_OK);
+	assert_int_equal(r, R_PORT_ZERO);
+	/* prefixes and longer strings are not matches */
+	assert_int_equal(rule_lookup("port.zer", 8, &r), TC_UNSUPPORTED);
+	assert_int_equal(rule_lookup("port.zeroo", 10, &r), TC_UNSUPPORTED);
+	assert_int_equal(rule_lookup("port.zero,x", 9, &r), TC_OK);
+}
+
+/* ==== --rules =================================================================== */
+
+static void test_parse_defaults(void **state)
+{
+	struct rule_set s;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(rules_parse(NULL, false, &s, err, sizeof(err)), TC_OK);
+	for (unsigned i = 0; i < R__COUNT; i++) {
+		bool want = rule_info((enum rule_id)i)->default_on;
+
+		assert_int_equal(s.on[i], want);
+	}
+	assert_false(s.on[R_PORT_EPHEMERAL_RANGE]);
+	assert_false(rules_need_checksums(&s));
+	/* a range switches its rule on */
+	assert_int_equal(rules_parse(NULL, true, &s, err, sizeof(err)), TC_OK);
+	assert_true(s.on[R_PORT_EPHEMERAL_RANGE]);
+}
+
+static void test_parse_plus_minus(void **state)
+{
+	struct rule_set s;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(rules_parse("-tcp.midstream,+ip.bad-checksum", false, &s, err, sizeof(err)), TC_OK);
+	assert_false(s.on[R_TCP_MIDSTREAM]);
+	assert_true(s.on[R_IP_BAD_CHECKSUM]);
+	assert_false(s.on[R_TCP_BAD_CHECKSUM]);
+	assert_true(s.on[R_PORT_ZERO]);
+	assert_true(rules_need_checksums(&s));
+	/* "-" wins over "+" whatever the order */
+	assert_int_equal(rules_parse("-port.zero,+port.zero", false, &s, err, sizeof(err)), TC_OK);
+	assert_false(s.on[R_PORT_ZERO]);
+	/* a range given but its rule disabled */
+	assert_int_equal(rules_parse("-port.ephemeral-range", true, &s, err, sizeof(err)), TC_OK);
+	assert_false(s.on[R_PORT_EPHEMERAL_RANGE]);
+}
+
+static void test_parse_bare_list(void **state)
+{
+	struct rule_set s;
+	char err[200];
+	unsigned on = 0;
+
+	(void)state;
+	assert_int_equal(rules_parse("port.zero,tcp.invalid-flags,+udp.bad-checksum", true, &s,
+				     err, sizeof(err)), TC_OK);
+	for (unsigned i = 0; i < R__COUNT; i++)
+		on += s.on[i];
+	assert_int_equal(on, 3);
+	assert_true(s.on[R_PORT_ZERO]);
+	assert_true(s.on[R_TCP_INVALID_FLAGS]);
+	assert_true(s.on[R_UDP_BAD_CHECKSUM]);
+	/* a bare list means only those, even with a range given */
+	assert_false(s.on[R_PORT_EPHEMERAL_RANGE]);
+}
+
+static void test_parse_errors(void **state)
+{
+	struct rule_set s;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(rules_parse("port.zero,tuple.nonsense", false, &s, err, sizeof(err)),
+			 TC_MALFORMED);
+	assert_non_null(strstr(err, "'tuple.nonsense'"));
+	assert_int_equal(rules_parse("-bogus", false, &s, err, sizeof(err)), TC_MALFORMED);
+	assert_non_null(strstr(err, "'bogus'"));
+	assert_int_equal(rules_parse("port.zero,,tcp.midstream", false, &s, err, sizeof(err)),
+			 TC_MALFORMED);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(rules_parse("+", false, &s, err, sizeof(err)), TC_MALFORMED);
+	assert_int_equal(rules_parse("", false, &s, err, sizeof(err)), TC_MALFORMED);
+	/* asking for the range rule without a range */
+	assert_int_equal(rules_parse("+port.ephemeral-range", false, &s, err, sizeof(err)),
+			 TC_MALFORMED);
+	assert_non_null(strstr(err, "--ephemeral-range"));
+}
+
+/* ==== signatures ================================================================== */
+
+static void test_signature_format(void **state)
+{
+	char a[SIG_HEX + 1], b[SIG_HEX + 1];
+
+	(void)state;
+	signature_make(R_PORT_ZERO, "tcp", a);
+	assert_int_equal(strlen(a), SIG_HEX);
+	assert_int_equal(strspn(a, "0123456789abcdef"), SIG_HEX);
+	signature_make(R_PORT_ZERO, "tcp", b);
+	assert_string_equal(a, b);
+	/* the rule is part of it */
+	signature_make(R_TCP_INVALID_FLAGS, "tcp", b);
+	assert_string_not_equal(a, b);
+	signature_make(R_PORT_ZERO, "udp-dport", b);
+	assert_string_not_equal(a, b);
+	/* a pinned value: signatures must not change between releases */
+	signature_make(R_PORT_ZERO, "tcp", a);
+	assert_string_equal(a, "ed17a89c27d7");
+}
+
+static struct pkt tcp_pkt(const char *src4, uint16_t sport, const char *dst4, uint16_t dport,
+			  uint16_t flags)
+{
+	struct pkt p;
+	unsigned a, b, c, d;
+
+	memset(&p, 0, sizeof(p));
+	p.have_ip = true;
+	p.ipver = 4;
+	assert_int_equal(sscanf(src4, "%u.%u.%u.%u", &a, &b, &c, &d), 4);
+	p.src[0] = (uint8_t)a; p.src[1] = (uint8_t)b; p.src[2] = (uint8_t)c; p.src[3] = (uint8_t)d;
+	assert_int_equal(sscanf(dst4, "%u.%u.%u.%u", &a, &b, &c, &d), 4);
+	p.dst[0] = (uint8_t)a; p.dst[1] = (uint8_t)b; p.dst[2] = (uint8_t)c; p.dst[3] = (uint8_t)d;
+	p.have_l4 = true;
+	p.l4 = L4_TCP;
+	p.proto = 6;
+	p.sport = sport;
+	p.dport = dport;
+	p.flags = flags;
+	return p;
+}
+
+static void sig_of(const struct rule_hit *h, char out[SIG_HEX + 1])
+{
+	signature_make(h->rule, h->transition, out);
+}
+
+static void test_signature_same_defect(void **state)
+{
+	struct rule_hit h1, h2;
+	char s1[SIG_HEX + 1], s2[SIG_HEX + 1];
+	struct pkt p1 = tcp_pkt("10.0.0.1", 40000, "10.0.0.2", 0, TH_SYN);
+	struct pkt p2 = tcp_pkt("192.0.2.77", 51234, "198.51.100.9", 0, TH_SYN | TH_ECE | TH_CWR);
+	struct reuse_facts f1 = {
+		.prev = PREV_FIN, .same_direction = true, .elapsed_ns = 1000000000ull,
+		.isn = 100, .have_final_seq = true, .final_seq = 5000,
+	};
+	struct reuse_facts f2 = {
+		.prev = PREV_FIN, .same_direction = true, .elapsed_ns = 97000000000ull,
+		.isn = 0xfffffff0u, .have_final_seq = true, .final_seq = 12,
+	};
+
+	(void)state;
+	/* port.zero on other addresses and ports: one defect */
+	assert_int_equal(rule_port_zero(&p1, &h1), 1);
+	assert_int_equal(rule_port_zero(&p2, &h2), 1);
+	sig_of(&h1, s1);
+	sig_of(&h2, s2);
+	assert_string_equal(s1, s2);
+	assert_string_not_equal(h1.message, "");
+
+	/* TIME_WAIT reuse: other numbers, other times, same failed conditions */
+	assert_int_equal(rule_reuse_time_wait(&f1, 60, &h1), 1);
+	assert_int_equal(rule_reuse_time_wait(&f2, 60, &h2), 1);
+	sig_of(&h1, s1);
+	sig_of(&h2, s2);
+	assert_string_equal(s1, s2);
+	/* the numbers are in the message, not in the transition */
+	assert_non_null(strstr(h1.message, "100"));
+	assert_null(strstr(h1.transition, "100"));
+
+	/* a different failed condition: a timestamp present but not higher */
+	f2.syn_has_ts = f2.prev_has_ts = true;
+	f2.syn_ts = 5;
+	f2.prev_ts = 9;
+	assert_int_equal(rule_reuse_time_wait(&f2, 60, &h2), 1);
+	sig_of(&h2, s2);
+	assert_string_not_equal(s1, s2);
+}
+
+/* ==== packet rules =================================================================== */
+
+static void test_port_zero(void **state)
+{
+	struct rule_hit h;
+	struct pkt p = tcp_pkt("10.0.0.1", 0, "10.0.0.2", 80, TH_SYN);
+
+	(void)state;
+	assert_int_equal(rule_port_zero(&p, &h), 1);
+	assert_int_equal(h.rule, R_PORT_ZERO);
+	assert_non_null(strstr(h.message, "source"));
+	p.sport = 1;
+	assert_int_equal(rule_port_zero(&p, &h), 0);
+	/* UDP: destination 0 is a finding, source 0 is RFC 768's "no port" */
+	p.l4 = L4_UDP;
+	p.sport = 0;
+	p.dport = 53;
+	assert_int_equal(rule_port_zero(&p, &h), 0);
+	p.dport = 0;
+	assert_int_equal(rule_port_zero(&p, &h), 1);
+	assert_string_equal(h.transition, "udp-dport");
+	/* no transport header decoded: nothing to judge */
+	p.have_l4 = false;
+	assert_int_equal(rule_port_zero(&p, &h), 0);
+}
+
+static void test_invalid_flags(void **state)
+{
+	static const struct { uint16_t flags; const char *t; } bad[] = {
+		{ TH_SYN | TH_FIN, "syn+fin" },
+		{ TH_SYN | TH_FIN | TH_ACK, "syn+fin" },
+		{ TH_SYN | TH_RST, "syn+rst" },
+		{ 0, "null" },
+		{ TH_FIN, "fin-without-ack" },
+		{ TH_PSH, "psh-without-ack" },
+		{ TH_URG, "urg-without-ack" },
+		{ TH_FIN | TH_PSH | TH_URG, "fin+psh+urg-without-ack" },
+	};
+	static const uint16_t good[] = {
+		TH_SYN, TH_SYN | TH_ACK, TH_ACK, TH_ACK | TH_PSH, TH_ACK | TH_FIN, TH_RST,
+		TH_RST | TH_ACK, TH_ACK | TH_URG, TH_SYN | TH_ECE | TH_CWR, TH_ACK | TH_FIN | TH_PSH,
+	};
+	struct rule_hit h;
+	struct pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 0);
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(bad); i++) {
+		p.flags = bad[i].flags;
+		assert_int_equal(rule_tcp_invalid_flags(&p, &h), 1);
+		assert_string_equal(h.transition, bad[i].t);
+	}
+	for (size_t i = 0; i < TC_ARRAY_SIZE(good); i++) {
+		p.flags = good[i];
+		assert_int_equal(rule_tcp_invalid_flags(&p, &h), 0);
+	}
+	p.l4 = L4_UDP;
+	p.flags = 0;
+	assert_int_equal(rule_tcp_invalid_flags(&p, &h), 0);
+}
+
+static void test_initiator_ports(void **state)
+{
+	struct rule_hit h;
+
+	(void)state;
+	assert_int_equal(rule_port_privileged(true, 513, &h), 1);
+	assert_int_equal(h.rule, R_PORT_PRIVILEGED_SOURCE);
+	assert_int_equal(rule_port_privileged(true, 1023, &h), 1);
+	assert_int_equal(rule_port_privileged(true, 1024, &h), 0);
+	assert_int_equal(rule_port_privileged(true, 0, &h), 0);     /* port.zero's */
+	assert_int_equal(rule_port_privileged(false, 53, &h), 0);   /* TCP only */
+
+	assert_int_equal(rule_port_ephemeral(true, 32768, 32768, 60999, &h), 0);
+	assert_int_equal(rule_port_ephemeral(true, 60999, 32768, 60999, &h), 0);
+	assert_int_equal(rule_port_ephemeral(true, 32767, 32768, 60999, &h), 1);
+	assert_string_equal(h.transition, "tcp|below");
+	assert_int_equal(rule_port_ephemeral(false, 61000, 32768, 60999, &h), 1);
+	assert_string_equal(h.transition, "udp|above");
+	assert_int_equal(rule_port_ephemeral(false, 0, 32768, 60999, &h), 0);
+}
+
+static void test_decode_errors(void **state)
+{
+	struct rule_hit h[PKT_MAX_ERRORS];
+	struct pkt p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(rules_decode_errors(&p, h, PKT_MAX_ERRORS), 0);
+	pkt_add_err(&p, PE_TCP_TRUNCATED);
+	pkt_add_err(&p, PE_IP_BAD_OPTIONS);
+	pkt_add_err(&p, PE_NOT_IP);          /* not a defect: no hit */
+	pkt_add_err(&p, PE_IP_FRAGMENT);     /* neither */
+	pkt_add_err(&p, PE_UDP_BAD_CHECKSUM);
+	assert_int_equal(rules_decode_errors(&p, h, PKT_MAX_ERRORS), 3);
+	assert_int_equal(h[0].rule, R_PKT_TRUNCATED);
+	assert_string_equal(h[0].transition, "tcp.truncated");
+	assert_int_equal(h[1].rule, R_IP_BAD_HEADER);
+	assert_int_equal(h[2].rule, R_UDP_BAD_CHECKSUM);
+	/* max bounds the output */
+	assert_int_equal(rules_decode_errors(&p, h, 1), 1);
+	memset(&p, 0, sizeof(p));
+	pkt_add_err(&p, PE_TCP_BAD_OFFSET);
+	pkt_add_err(&p, PE_UDP_BAD_LENGTH);
+	pkt_add_err(&p, PE_IP_BAD_CHECKSUM);
+	pkt_add_err(&p, PE_TCP_BAD_CHECKSUM);
+	assert_int_equal(rules_decode_errors(&p, h, PKT_MAX_ERRORS), 4);
+	assert_int_equal(h[0].rule, R_TCP_BAD_OFFSET);
+	assert_int_equal(h[1].rule, R_UDP_BAD_LENGTH);
+	assert_int_equal(h[2].rule, R_IP_BAD_CHECKSUM);
+	assert_int_equal(h[3].rule, R_TCP_BAD_CHECKSUM);
+}
+
+/* ==== connection rules ================================================================== */
+
+static void test_duplicate_live(void **state)
+{
+	struct rule_hit h;
+	struct reuse_facts f = { .prev = PREV_OPEN, .prev_state = "ESTABLISHED",
+				 .same_direction = true, .isn = 7 };
+
+	(void)state;
+	assert_int_equal(rule_duplicate_live(&f, &h), 1);
+	assert_int_equal(h.rule, R_TUPLE_DUPLICATE_LIVE);
+	assert_string_equal(h.transition, "prev=ESTABLISHED|same-initiator");
+	f.prev = PREV_FIN;
+	assert_int_equal(rule_duplicate_live(&f, &h), 0);
+	f.prev = PREV_RST;
+	assert_int_equal(rule_duplicate_live(&f, &h), 0);
+}
+
+static void test_reuse_time_wait(void **state)
+{
+	struct rule_hit h;
+	struct reuse_facts f = {
+		.prev = PREV_FIN, .same_direction = true, .elapsed_ns = 10000000000ull,
+		.isn = 1000, .have_final_seq = true, .final_seq = 2000,
+	};
+
+	(void)state;
+	/* ISN not above, no timestamp: illegal */
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-ts|same-initiator");
+	assert_non_null(strstr(h.message, "no timestamp"));
+	/* equal is not above (RFC 6191: greater than) */
+	f.isn = 2000;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	/* ISN above the final sequence number: legal (RFC 1122 4.2.2.13) */
+	f.isn = 2001;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	/* modulo 2^32: just past the wrap is above */
+	f.final_seq = 0xfffffff0u;
+	f.isn = 5;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	f.isn = 0x7ffffff0u;      /* more than 2^31 ahead: below */
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	/* higher timestamp on both: legal (RFC 6191) */
+	f.syn_has_ts = f.prev_has_ts = true;
+	f.syn_ts = 101;
+	f.prev_ts = 100;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	f.syn_ts = 100;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	assert_string_equal(h.transition, "prev=FIN|isn<=final|ts<=last|same-initiator");
+	/* a timestamp only on the SYN proves nothing */
+	f.prev_has_ts = false;
+	f.syn_ts = 1000000;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-prev-ts|same-initiator");
+	/* after 2*MSL anything goes */
+	f.elapsed_ns = 120000000000ull;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	f.elapsed_ns = 119999999999ull;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	assert_int_equal(rule_reuse_time_wait(&f, 59, &h), 0);
+	/* after RST or while open: not this rule */
+	f.prev = PREV_RST;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	f.prev = PREV_OPEN;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	/* final sequence number unknown and no timestamps: not proven legal */
+	f.prev = PREV_FIN;
+	f.have_final_seq = false;
+	f.syn_has_ts = false;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	assert_string_equal(h.transition, "prev=FIN|no-final-seq|no-ts|same-initiator");
+}
+
+static void test_rst_window(void **state)
+{
+	struct rule_hit h;
+	struct rst_facts f = { .state = "ESTABLISHED", .have_window = true, .seq = 1000,
+			       .rcv_nxt = 1000, .rcv_wnd = 500 };
+
+	(void)state;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);     /* exact */
+	f.seq = 1499;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);     /* in window */
+	f.seq = 1500;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);     /* just past */
+	assert_string_equal(h.transition, "state=ESTABLISHED|above-window");
+	f.seq = 999;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);     /* just below */
+	assert_string_equal(h.transition, "state=ESTABLISHED|below-rcv-nxt");
+	/* window wrapping past 2^32 */
+	f.rcv_nxt = 0xffffff00u;
+	f.seq = 0x10;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+	/* zero window: only the exact RST is acceptable */
+	f.rcv_wnd = 0;
+	f.seq = f.rcv_nxt + 1;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);
+	/* nothing known: no verdict */
+	f.have_window = false;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+}
+
+static void test_midstream(void **state)
+{
+	struct rule_hit h;
+
+	(void)state;
+	assert_int_equal(rule_midstream(TH_SYN, &h), 0);
+	assert_int_equal(rule_midstream(TH_SYN | TH_ECE | TH_CWR, &h), 0);
+	assert_int_equal(rule_midstream(TH_SYN | TH_ACK, &h), 1);
+	assert_string_equal(h.transition, "first=syn-ack");
+	assert_int_equal(rule_midstream(TH_ACK | TH_PSH, &h), 1);
+	assert_string_equal(h.transition, "first=ack");
+	assert_int_equal(rule_midstream(TH_RST, &h), 1);
+	assert_string_equal(h.transition, "first=rst");
+	assert_int_equal(rule_midstream(TH_FIN | TH_ACK, &h), 1);
+	assert_string_equal(h.transition, "first=fin");
+}
+
+/* ==== escaping ============================================================================= */
+
+static char *capture_out(void (*fn)(FILE *, const char *), const char *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	fn(f, in);
+	fclose(f);
+	return buf;
+}
+
+static void test_escaping(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = capture_out(xml_str, "a<b>&\"c'\x01\t\xff\xc3\xa9");
+	assert_string_equal(s, "a&lt;b&gt;&amp;&quot;c&apos;\xef\xbf\xbd&#9;\xef\xbf\xbd\xc3\xa9");
+	free(s);
+	/* overlong and surrogate encodings are invalid UTF-8 */
+	s = capture_out(xml_str, "\xc0\xaf\xed\xa0\x80");
+	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+	s = capture_out(json_str_utf8, "q\"\\\n\x7f\xfe\xe2\x82\xac");
+	assert_string_equal(s, "\"q\\\"\\\\\\n\\u007f\\ufffd\xe2\x82\xac\"");
+	free(s);
+	/* a sequence cut by the end of the string */
+	s = capture_out(json_str_utf8, "x\xe2\x82");
+	assert_string_equal(s, "\"x\\ufffd\\ufffd\"");
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_catalog_complete),
+		cmocka_unit_test(test_lookup_exact),
+		cmocka_unit_test(test_parse_defaults),
+		cmocka_unit_test(test_parse_plus_minus),
+		cmocka_unit_test(test_parse_bare_list),
+		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_signature_format),
+		cmocka_unit_test(test_signature_same_defect),
+		cmocka_unit_test(test_port_zero),
+		cmocka_unit_test(test_invalid_flags),
+		cmocka_unit_test(test_initiator_ports),
+		cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_duplicate_live),
+		cmocka_unit_test(test_reuse_time_wait),
+		cmocka_unit_test(test_rst_window),
+		cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_escaping),
+	};
+
+	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
