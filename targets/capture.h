@@ -50,7 +50,11 @@
  *    twice, or opt_endofopt with a length, is TC_MALFORMED;
  *  - [diff] libpcap 1.10 refuses files whose interfaces have different link
  *    types or snapshot lengths, files whose sections change byte order, and
- *    files with no IDB at all; all of these are valid pcapng and read here.
+ *    files with no IDB at all; all of these are valid pcapng and read here;
+ *  - [diff] libpcap skips the trailer and multiple-of-4 checks for the first
+ *    SHB only, and caps the first SHB at 1 MiB and other blocks at about
+ *    16 MiB (its buffer); we check every block alike and cap nothing but
+ *    the file's end.
  * Both formats:
  *  - a captured length above the original length is kept as captured and
  *    reported through cap_packet.flags (CAP_F_CAPLEN_GT_LEN);
