@@ -1,0 +1,35 @@
+/*
+ * communityid.h - Community ID v1, the flow hash Zeek, Suricata and
+ * Wireshark emit, so our flow records can be joined with their logs.
+ *
+ * Definition (corelight/community-id-spec, version 1):
+ *   "1:" + base64( SHA-1( seed:16 be . saddr . daddr . proto:8 . 0:8 .
+ *                         sport:16 be . dport:16 be ) )
+ * with addresses at their natural width (4 bytes for IPv4, 16 for IPv6), in
+ * network byte order, and the two endpoints ordered first: the endpoint with
+ * the smaller address comes first; with equal addresses, the smaller port.
+ * Both directions of a flow therefore get the same ID. Ports are the
+ * transport ports for TCP, UDP and SCTP (ICMP's type/code mapping is not
+ * needed here: the engine tracks TCP and UDP only).
+ */
+#ifndef TC_COMMUNITYID_H
+#define TC_COMMUNITYID_H
+
+#include "tc.h"
+
+/* "1:" + 28 base64 characters (20 digest bytes) + NUL */
+#define COMMUNITYID_LEN 31
+
+/*
+ * communityid_v1 - the Community ID of one 5-tuple, in either direction.
+ * ipver: 4 (addresses in the first 4 bytes of each array) or 6; seed: the
+ * Community ID seed (0 is what the other tools use by default); out: caller's
+ * buffer of COMMUNITYID_LEN bytes, always NUL-terminated.
+ * Returns TC_OK; TC_UNSUPPORTED for any other ipver (out is then "").
+ */
+enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
+			  const uint8_t saddr[16], uint16_t sport,
+			  const uint8_t daddr[16], uint16_t dport,
+			  uint8_t proto, char out[COMMUNITYID_LEN]);
+
+#endif /* TC_COMMUNITYID_H */

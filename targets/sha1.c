@@ -1,0 +1,133 @@
+/*
+ * sha1.c - SHA-1 as FIPS 180-4 specifies it.
+ *
+ * Section 5.1.1 padding (a 1 bit, zeros, the 64-bit big-endian bit length),
+ * section 6.1.2 computation: an 80-word message schedule (kept as a 16-word
+ * ring, which yields the same W[t]), the three round functions Ch, Parity and
+ * Maj of section 4.1.1 and the four constants of section 4.2.1. Words are
+ * assembled byte by byte (big-endian), so no alignment or host byte order
+ * assumption. Test vectors (FIPS 180 examples "abc", the 448-bit message,
+ * one million 'a') are in tests/unit/test_sha1.c.
+ */
+#include <string.h>
+#include "sha1.h"
+
+static inline uint32_t rotl32(uint32_t x, unsigned b)
+{
+	return (x << b) | (x >> (32 - b));
+}
+
+static void sha1_block(uint32_t h[5], const uint8_t *p)
+{
+	uint32_t w[16];
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+	unsigned t;
+
+	for (t = 0; t < 16; t++)
+		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
+		       (uint32_t)p[4 * t + 2] << 8 | p[4 * t + 3];
+
+	for (t = 0; t < 80; t++) {
+		uint32_t f, k, tmp;
+
+		if (t >= 16) {
+			/* W[t] = ROTL1(W[t-3] ^ W[t-8] ^ W[t-14] ^ W[t-16]) */
+			w[t & 15] = rotl32(w[(t - 3) & 15] ^ w[(t - 8) & 15] ^
+					   w[(t - 14) & 15] ^ w[t & 15], 1);
+		}
+		if (t < 20) {
+			f = (b & c) ^ (~b & d);                 /* Ch     */
+			k = 0x5a827999;
+		} else if (t < 40) {
+			f = b ^ c ^ d;                          /* Parity */
+			k = 0x6ed9eba1;
+		} else if (t < 60) {
+			f = (b & c) ^ (b & d) ^ (c & d);        /* Maj    */
+			k = 0x8f1bbcdc;
+		} else {
+			f = b ^ c ^ d;                          /* Parity */
+			k = 0xca62c1d6;
+		}
+		tmp = rotl32(a, 5) + f + e + k + w[t & 15];
+		e = d;
+		d = c;
+		c = rotl32(b, 30);
+		b = a;
+		a = tmp;
+	}
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+}
+
+void sha1_init(struct sha1_ctx *c)
+{
+	/* section 5.3.1 */
+	c->h[0] = 0x67452301;
+	c->h[1] = 0xefcdab89;
+	c->h[2] = 0x98badcfe;
+	c->h[3] = 0x10325476;
+	c->h[4] = 0xc3d2e1f0;
+	c->nbytes = 0;
+	c->fill = 0;
+}
+
+void sha1_update(struct sha1_ctx *c, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	c->nbytes += len;
+	while (len > 0) {
+		size_t take = SHA1_BLOCK_LEN - c->fill;
+
+		if (take > len)
+			take = len;
+		if (c->fill == 0 && take == SHA1_BLOCK_LEN) {
+			sha1_block(c->h, p);            /* whole block: no copy */
+		} else {
+			memcpy(c->block + c->fill, p, take);
+			c->fill += take;
+			if (c->fill == SHA1_BLOCK_LEN) {
+				sha1_block(c->h, c->block);
+				c->fill = 0;
+			}
+		}
+		p += take;
+		len -= take;
+	}
+}
+
+void sha1_final(struct sha1_ctx *c, uint8_t out[SHA1_DIGEST_LEN])
+{
+	uint64_t bits = c->nbytes * 8;    /* the standard counts modulo 2^64 bits */
+	unsigned i;
+
+	c->block[c->fill++] = 0x80;
+	if (c->fill > SHA1_BLOCK_LEN - 8) {
+		memset(c->block + c->fill, 0, SHA1_BLOCK_LEN - c->fill);
+		sha1_block(c->h, c->block);
+		c->fill = 0;
+	}
+	memset(c->block + c->fill, 0, SHA1_BLOCK_LEN - 8 - c->fill);
+	for (i = 0; i < 8; i++)
+		c->block[SHA1_BLOCK_LEN - 1 - i] = (uint8_t)(bits >> (8 * i));
+	sha1_block(c->h, c->block);
+
+	for (i = 0; i < 5; i++) {
+		out[4 * i] = (uint8_t)(c->h[i] >> 24);
+		out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
+		out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
+		out[4 * i + 3] = (uint8_t)c->h[i];
+	}
+}
+
+void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN])
+{
+	struct sha1_ctx c;
+
+	sha1_init(&c);
+	sha1_update(&c, data, len);
+	sha1_final(&c, out);
+}

@@ -1,0 +1,37 @@
+/*
+ * sha1.h - SHA-1 (FIPS 180-4, section 6.1), for the Community ID flow hash.
+ *
+ * Community ID v1 is defined as base64(SHA-1(...)), so SHA-1 is needed for
+ * compatibility, not for security: nothing here relies on its collision
+ * resistance. Streaming interface (init, update any number of times, final)
+ * over caller-owned state; no allocation.
+ */
+#ifndef TC_SHA1_H
+#define TC_SHA1_H
+
+#include "tc.h"
+
+#define SHA1_DIGEST_LEN 20
+#define SHA1_BLOCK_LEN  64
+
+struct sha1_ctx {
+	uint32_t h[5];                  /* intermediate hash value H(i)        */
+	uint64_t nbytes;                /* message length so far, in bytes     */
+	uint8_t block[SHA1_BLOCK_LEN];  /* pending partial block               */
+	size_t fill;                    /* bytes pending in block, < 64        */
+};
+
+/* sha1_init - start a new message in *c (caller-owned). */
+void sha1_init(struct sha1_ctx *c);
+
+/* sha1_update - append len bytes at data (NULL allowed when len is 0). */
+void sha1_update(struct sha1_ctx *c, const void *data, size_t len);
+
+/* sha1_final - pad, finish and write the 20-byte digest to out. *c is then
+ * spent; call sha1_init again to reuse it. */
+void sha1_final(struct sha1_ctx *c, uint8_t out[SHA1_DIGEST_LEN]);
+
+/* sha1 - one-shot digest of len bytes at data into out. */
+void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN]);
+
+#endif /* TC_SHA1_H */
