@@ -1,0 +1,591 @@
+/*
+ * engine.c - decoded packets to flows: lookup, incarnations, timeouts,
+ * eviction, the TCP model and Zeek's view (contract in engine.h).
+ *
+ * Sections: time, flow life cycle (create, emit, expire, evict), per-packet
+ * processing, queries and records.
+ *
+ * Lists: each flow sits on one activity list by timeout class (UDP, open
+ * TCP, closed TCP) and moves to its tail on every packet, so the head of a
+ * list is the flow of that class that has been quiet the longest. Expiry
+ * looks at a few heads per packet; a lookup that finds a flow past its
+ * timeout ends it there and then, so results never depend on when the
+ * reaper got round to it. Eviction takes the least recently active of the
+ * heads (smallest last frame, then oldest creation): the same flows under
+ * any hash key, which keeps output identical across --seed values.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+enum { L_UDP = 0, L_TCP_OPEN = 1, L_TCP_CLOSED = 2, L__COUNT = 3 };
+
+#define NS_PER_SEC INT64_C(1000000000)
+/* Relative times are kept in signed 64-bit nanoseconds: +-9e9 s (285 years)
+ * from the first packet. Farther times (only a corrupt or fuzzed capture has
+ * them) saturate there. */
+#define REL_LIMIT_SEC INT64_C(9000000000)
+/* Flows the per-packet reaper may expire per list. */
+#define REAP_PER_LIST 4
+
+struct engine {
+	struct engine_config cfg;
+	engine_emit_fn emit;
+	void *ctx;
+	struct flowtable ft;
+	bool have_epoch;
+	int64_t epoch_sec;        /* whole seconds of the first packet             */
+	int64_t now;              /* engine clock: largest relative time seen      */
+	uint64_t next_seqno;
+	uint64_t next_stream[2];  /* [0] TCP, [1] UDP                              */
+	struct engine_stats st;
+};
+
+static const char *const end_names[] = {
+	[FLOW_END_EXPIRED] = "expired",
+	[FLOW_END_EVICTED] = "evicted",
+	[FLOW_END_REPLACED] = "replaced",
+	[FLOW_END_FLUSHED] = "flushed",
+};
+
+const char *flow_end_name(enum flow_end why)
+{
+	if ((unsigned)why >= TC_ARRAY_SIZE(end_names))
+		return "?";
+	return end_names[why];
+}
+
+static const char *const prev_names[] = {
+	[PREV_NONE] = "none",
+	[PREV_ATTEMPT] = "attempt",
+	[PREV_OPEN] = "open",
+	[PREV_FIN] = "fin",
+	[PREV_RST] = "rst",
+};
+
+const char *prev_end_name(enum prev_end how)
+{
+	if ((unsigned)how >= TC_ARRAY_SIZE(prev_names))
+		return "?";
+	return prev_names[how];
+}
+
+void engine_config_default(struct engine_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->msl_sec = 60;
+	cfg->tcp_idle_sec = 3600;
+	cfg->udp_idle_sec = 60;
+}
+
+/* ==== time ================================================================== */
+
+/* a - b, saturated to +-REL_LIMIT_SEC, without signed overflow */
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+	if (b >= 0 && a < INT64_MIN + b)
+		return -REL_LIMIT_SEC;
+	if (b < 0 && a > INT64_MAX + b)
+		return REL_LIMIT_SEC;
+	a -= b;
+	if (a > REL_LIMIT_SEC)
+		return REL_LIMIT_SEC;
+	if (a < -REL_LIMIT_SEC)
+		return -REL_LIMIT_SEC;
+	return a;
+}
+
+static int64_t rel_time(struct engine *e, int64_t sec, uint32_t nsec)
+{
+	if (!e->have_epoch) {
+		e->epoch_sec = sec;
+		e->have_epoch = true;
+	}
+	if (nsec >= NS_PER_SEC)
+		nsec = (uint32_t)(NS_PER_SEC - 1);
+	return sat_sub(sec, e->epoch_sec) * NS_PER_SEC + (int64_t)nsec;
+}
+
+void engine_time(const struct engine *e, int64_t rel_ns, int64_t *sec, uint32_t *nsec)
+{
+	int64_t q = rel_ns / NS_PER_SEC, r = rel_ns % NS_PER_SEC;
+
+	if (r < 0) {                 /* floor division */
+		r += NS_PER_SEC;
+		q--;
+	}
+	if (e->epoch_sec > 0 && q > INT64_MAX - e->epoch_sec)
+		*sec = INT64_MAX;
+	else if (e->epoch_sec < 0 && q < INT64_MIN - e->epoch_sec)
+		*sec = INT64_MIN;
+	else
+		*sec = e->epoch_sec + q;
+	*nsec = (uint32_t)r;
+}
+
+static void advance_clock(struct engine *e, int64_t t)
+{
+	if (t > e->now)
+		e->now = t;
+}
+
+void engine_advance(struct engine *e, int64_t ts_sec, uint32_t ts_nsec)
+{
+	advance_clock(e, rel_time(e, ts_sec, ts_nsec));
+}
+
+/* ==== flow life cycle ======================================================= */
+
+static int64_t timeout_ns(const struct engine *e, const struct flow *f)
+{
+	if (!flow_is_tcp(f))
+		return (int64_t)e->cfg.udp_idle_sec * NS_PER_SEC;
+	if (f->tcp.end != TCP_END_OPEN)
+		return 2 * (int64_t)e->cfg.msl_sec * NS_PER_SEC;
+	return (int64_t)e->cfg.tcp_idle_sec * NS_PER_SEC;
+}
+
+static bool is_expired(const struct engine *e, const struct flow *f)
+{
+	return e->now - f->end_ns >= timeout_ns(e, f);
+}
+
+static void emit_remove(struct engine *e, struct flow *f, enum flow_end why)
+{
+	switch (why) {
+	case FLOW_END_EXPIRED: e->st.expired++; break;
+	case FLOW_END_EVICTED: e->st.evicted++; break;
+	case FLOW_END_REPLACED: e->st.incarnations++; break;
+	case FLOW_END_FLUSHED: e->st.flushed++; break;
+	}
+	if (e->emit != NULL)
+		e->emit(e->ctx, e, f, why);
+	ft_remove(&e->ft, &f->h);
+}
+
+uint64_t engine_expire(struct engine *e, uint64_t limit)
+{
+	uint64_t n = 0;
+	unsigned l;
+
+	for (l = 0; l < L__COUNT; l++) {
+		struct flow *f;
+
+		while (n < limit && (f = (struct flow *)(void *)ft_list_head(&e->ft, l)) != NULL &&
+		       is_expired(e, f)) {
+			emit_remove(e, f, FLOW_END_EXPIRED);
+			n++;
+		}
+	}
+	return n;
+}
+
+static void reap(struct engine *e)
+{
+	unsigned l, k;
+
+	for (l = 0; l < L__COUNT; l++) {
+		for (k = 0; k < REAP_PER_LIST; k++) {
+			struct flow *f = (struct flow *)(void *)ft_list_head(&e->ft, l);
+
+			if (f == NULL || !is_expired(e, f))
+				break;
+			emit_remove(e, f, FLOW_END_EXPIRED);
+		}
+	}
+}
+
+/* The least recently active flow: the list head with the smallest last
+ * frame (then the oldest). NULL when the table is empty. */
+static struct flow *lru_victim(struct engine *e)
+{
+	struct flow *best = NULL;
+	unsigned l;
+
+	for (l = 0; l < L__COUNT; l++) {
+		struct flow *f = (struct flow *)(void *)ft_list_head(&e->ft, l);
+
+		if (f == NULL)
+			continue;
+		if (best == NULL || f->last_frame < best->last_frame ||
+		    (f->last_frame == best->last_frame && f->seqno < best->seqno))
+			best = f;
+	}
+	return best;
+}
+
+/* Insert a flow for k, evicting one flow when the table is full or memory
+ * ran out. */
+static enum tc_rc create_flow(struct engine *e, const struct ft_key *k, uint32_t h,
+			      struct flow **out)
+{
+	struct ft_entry *ent;
+	enum tc_rc rc = ft_insert(&e->ft, k, h, &ent);
+
+	if (rc == TC_EXHAUSTED || rc == TC_NOMEM) {
+		struct flow *v = lru_victim(e);
+
+		if (v == NULL)
+			return TC_NOMEM;
+		emit_remove(e, v, is_expired(e, v) ? FLOW_END_EXPIRED : FLOW_END_EVICTED);
+		rc = ft_insert(&e->ft, k, h, &ent);
+	}
+	if (rc != TC_OK)
+		return TC_NOMEM;
+	*out = (struct flow *)(void *)ent;
+	return TC_OK;
+}
+
+/* ==== per-packet processing ================================================= */
+
+static bool has_err(const struct pkt *p, enum pkt_err which)
+{
+	unsigned i;
+
+	for (i = 0; i < p->n_err && i < PKT_MAX_ERRORS; i++)
+		if (p->err[i] == which)
+			return true;
+	return false;
+}
+
+static bool any_established(const struct tcp_conn *c)
+{
+	unsigned i;
+
+	for (i = 0; i < 2; i++) {
+		enum tcp_st s = (enum tcp_st)c->state[i];
+
+		if (s != TCPS_LISTEN && s != TCPS_SYN_SENT && s != TCPS_SYN_RECEIVED &&
+		    s != TCPS_CLOSED)
+			return true;
+	}
+	return false;
+}
+
+static void fill_prev(const struct engine *e, const struct flow *f, unsigned from,
+		      const struct tcp_seg *sg, struct engine_prev *pv)
+{
+	const struct tcp_side *sd[2] = { &f->tcp.side[from], &f->tcp.side[from ^ 1] };
+	unsigned i;
+
+	memset(pv, 0, sizeof(*pv));
+	switch ((enum tcp_end)f->tcp.end) {
+	case TCP_END_FIN: pv->how = PREV_FIN; break;
+	case TCP_END_RST: pv->how = PREV_RST; break;
+	case TCP_END_OPEN:
+	default:
+		pv->how = (any_established(&f->tcp) || (f->tcp.flags & TCF_MIDSTREAM))
+			  ? PREV_OPEN : PREV_ATTEMPT;
+		break;
+	}
+	pv->midstream = (f->tcp.flags & TCF_MIDSTREAM) != 0;
+	pv->stream = f->stream;
+	pv->first_frame = f->first_frame;
+	pv->last_frame = f->last_frame;
+	pv->closed = f->tcp.end != TCP_END_OPEN;
+	if (pv->closed) {
+		engine_time(e, f->close_ns, &pv->close_sec, &pv->close_nsec);
+		pv->since_close_ns = e->now - f->close_ns;
+		if (pv->since_close_ns < 0)
+			pv->since_close_ns = 0;
+	}
+	pv->since_last_ns = e->now - f->end_ns;
+	if (pv->since_last_ns < 0)
+		pv->since_last_ns = 0;
+	pv->old_isn = sd[0]->isn;
+	for (i = 0; i < 2; i++) {
+		pv->have_final_seq[i] = (sd[i]->flags & TSF_NXT) != 0;
+		pv->final_seq[i] = sd[i]->snd_nxt;
+		pv->fin_sent[i] = (sd[i]->flags & TSF_FIN) != 0;
+		pv->have_tsval[i] = (sd[i]->flags & TSF_TS) != 0;
+		pv->last_tsval[i] = sd[i]->tsval;
+	}
+	pv->isn_above_final = pv->have_final_seq[0] && seq_gt(sg->seq, pv->final_seq[0]);
+	pv->ts_above = sg->has_ts && pv->have_tsval[0] && seq_gt(sg->tsval, pv->last_tsval[0]);
+}
+
+static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
+		      uint16_t flags, const struct engine_in *in, int64_t t)
+{
+	bool flipped = tcp && (flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
+
+	f->orig_side = (uint8_t)(flipped ? from ^ 1 : from);
+	f->fflags = 0;
+	if (flipped)
+		f->fflags |= FLOW_F_FLIPPED;
+	if (tcp && !(flags & TH_SYN))
+		f->fflags |= FLOW_F_MIDSTREAM;
+	f->seqno = e->next_seqno++;
+	f->stream = e->next_stream[tcp ? 0 : 1]++;
+	f->first_frame = in->frame;
+	f->start_ns = t;
+	f->end_ns = t;
+	f->ts_digits = in->ts_digits;
+	tcp_conn_init(&f->tcp);
+	zk_init(&f->zk, flipped);
+	e->st.created++;
+	if (tcp)
+		e->st.created_tcp++;
+	else
+		e->st.created_udp++;
+}
+
+static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
+		       const struct pkt *p, const struct tcp_seg *sg, int64_t t,
+		       struct engine_result *res)
+{
+	const struct tcp_side *s = &f->tcp.side[from];
+	struct zk_tcp_in zi;
+
+	/* the sender's context as it was before this segment, for Zeek's rules */
+	memset(&zi, 0, sizeof(zi));
+	zi.dir = dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP;
+	zi.flags = sg->flags;
+	zi.seq = sg->seq;
+	zi.len = sg->len;
+	zi.win = sg->win;
+	zi.bad_checksum = has_err(p, PE_TCP_BAD_CHECKSUM);
+	zi.have_prev_seq = (s->flags & TSF_NXT) != 0;
+	zi.prev_snd_nxt = s->snd_nxt;
+	zi.have_prev_syn = (s->flags & TSF_SYN) != 0;
+	zi.prev_syn_seq = s->isn;
+	zi.have_prev_fin = (s->flags & TSF_FIN) != 0;
+	zi.prev_fin_end = s->fin_seq;
+	zi.have_prev_rst = (s->flags & TSF_RST) != 0;
+	zi.prev_rst_seq = s->rst_seq;
+
+	res->syn_retransmit = !res->created && (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN &&
+			      (s->flags & TSF_SYN) && sg->seq == s->isn;
+	tcp_rst_judge(&f->tcp, from, sg, &res->rst);
+	res->closed_now = tcp_segment(&f->tcp, from, sg,
+				      (sg->flags & TH_RST) ? &res->rst : NULL);
+	if (res->closed_now)
+		f->close_ns = t;
+	zk_tcp_packet(&f->zk, &zi);
+}
+
+enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
+			 const struct engine_in *in, struct engine_result *res)
+{
+	struct ft_key k;
+	struct tcp_seg sg;
+	struct flow *f;
+	unsigned from;
+	uint32_t h;
+	int64_t t;
+	bool tcp;
+	enum flow_dir dir;
+	enum tc_rc rc;
+
+	memset(res, 0, sizeof(*res));
+	e->st.packets++;
+	if (!p->have_ip || !p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP) ||
+	    p->is_fragment || (p->ipver != 4 && p->ipver != 6)) {
+		e->st.untracked++;
+		return TC_UNSUPPORTED;
+	}
+	tcp = p->l4 == L4_TCP;
+	t = rel_time(e, in->ts_sec, in->ts_nsec);
+	advance_clock(e, t);
+	reap(e);
+
+	memset(&sg, 0, sizeof(sg));
+	if (tcp) {
+		sg.flags = p->flags;
+		sg.seq = p->seq;
+		sg.ack = p->ack;
+		sg.len = p->payload_len;
+		sg.win = p->win;
+		sg.has_wscale = p->opt.has_wscale;
+		sg.wscale = p->opt.wscale;
+		sg.has_ts = p->opt.has_ts;
+		sg.tsval = p->opt.ts_val;
+	}
+
+	ft_key_make(&k, tcp ? 6 : 17, p->ipver, p->src, p->sport, p->dst, p->dport, &from);
+	h = ft_hash(&e->ft, &k);
+	f = (struct flow *)(void *)ft_find(&e->ft, &k, h);
+	if (f != NULL && is_expired(e, f)) {
+		emit_remove(e, f, FLOW_END_EXPIRED);
+		f = NULL;
+	}
+	if (f != NULL && tcp && tcp_is_new_incarnation(&f->tcp, from, &sg)) {
+		fill_prev(e, f, from, &sg, &res->prev);
+		res->new_incarnation = true;
+		emit_remove(e, f, FLOW_END_REPLACED);
+		f = NULL;
+	}
+	if (f == NULL) {
+		rc = create_flow(e, &k, h, &f);
+		if (rc != TC_OK) {
+			e->st.nomem++;
+			memset(res, 0, sizeof(*res));
+			return rc;
+		}
+		init_flow(e, f, tcp, from, sg.flags, in, t);
+		res->created = true;
+		res->midstream = (f->fflags & FLOW_F_MIDSTREAM) != 0;
+	}
+
+	dir = from == f->orig_side ? FLOW_DIR_ORIG : FLOW_DIR_RESP;
+	f->pkts[dir]++;
+	f->bytes[dir] += p->payload_len;
+	f->last_frame = in->frame;
+	if (t > f->end_ns)
+		f->end_ns = t;
+	if (in->ts_digits > f->ts_digits)
+		f->ts_digits = in->ts_digits;
+
+	if (tcp) {
+		tcp_update(f, from, dir, p, &sg, t, res);
+		ft_list_put(&e->ft, &f->h, f->tcp.end != TCP_END_OPEN ? L_TCP_CLOSED : L_TCP_OPEN);
+	} else {
+		zk_udp_packet(&f->zk, dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP,
+			      has_err(p, PE_UDP_BAD_CHECKSUM));
+		ft_list_put(&e->ft, &f->h, L_UDP);
+	}
+
+	res->flow = f;
+	res->dir = dir;
+	res->side = from;
+	if (e->ft.count > e->st.max_live)
+		e->st.max_live = e->ft.count;
+	return TC_OK;
+}
+
+/* ==== the engine object ===================================================== */
+
+enum tc_rc engine_new(const struct engine_config *cfg, engine_emit_fn emit,
+		      void *ctx, struct engine **out)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	uint64_t cap;
+
+	*out = NULL;
+	if (e == NULL)
+		return TC_NOMEM;
+	e->cfg = *cfg;
+	e->emit = emit;
+	e->ctx = ctx;
+	cap = cfg->max_flows;
+	if (cap == 0 || cap > FT_MAX_ENTRIES)
+		cap = FT_MAX_ENTRIES;
+	if (ft_init(&e->ft, sizeof(struct flow), (uint32_t)cap, &cfg->hash_key) != TC_OK) {
+		free(e);
+		return TC_NOMEM;
+	}
+	*out = e;
+	return TC_OK;
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	ft_destroy(&e->ft);
+	free(e);
+}
+
+static int cmp_seqno(const void *a, const void *b)
+{
+	const struct flow *x = *(const struct flow *const *)a;
+	const struct flow *y = *(const struct flow *const *)b;
+
+	return x->seqno < y->seqno ? -1 : x->seqno > y->seqno;
+}
+
+void engine_flush(struct engine *e)
+{
+	size_t n = e->ft.count, i = 0;
+	struct flow **all = n ? malloc(n * sizeof(*all)) : NULL;
+	unsigned l;
+
+	if (all != NULL) {
+		for (l = 0; l < L__COUNT; l++) {
+			struct ft_entry *x;
+
+			for (x = ft_list_head(&e->ft, l); x != NULL && i < n;
+			     x = ft_list_next(&e->ft, x))
+				all[i++] = (struct flow *)(void *)x;
+		}
+		qsort(all, i, sizeof(*all), cmp_seqno);
+		for (n = 0; n < i; n++)
+			emit_remove(e, all[n], FLOW_END_FLUSHED);
+		free(all);
+	}
+	/* without memory for the sort (or anything left): list order */
+	for (l = 0; l < L__COUNT; l++) {
+		struct flow *f;
+
+		while ((f = (struct flow *)(void *)ft_list_head(&e->ft, l)) != NULL)
+			emit_remove(e, f, FLOW_END_FLUSHED);
+	}
+}
+
+const struct engine_stats *engine_stats(struct engine *e)
+{
+	e->st.live = e->ft.count;
+	e->st.max_probes = e->ft.st.max_probes;
+	e->st.probes = e->ft.st.probes;
+	e->st.lookups = e->ft.st.lookups;
+	e->st.memory = ft_memory(&e->ft) + sizeof(*e);
+	return &e->st;
+}
+
+void engine_foreach(const struct engine *e,
+		    void (*fn)(void *ctx, const struct flow *f), void *ctx)
+{
+	unsigned l;
+
+	for (l = 0; l < L__COUNT; l++) {
+		const struct ft_entry *x;
+
+		for (x = ft_list_head(&e->ft, l); x != NULL; x = ft_list_next(&e->ft, x))
+			fn(ctx, (const struct flow *)(const void *)x);
+	}
+}
+
+const struct flow *engine_find(struct engine *e, uint8_t proto, uint8_t ipver,
+			       const uint8_t src[16], uint16_t sport,
+			       const uint8_t dst[16], uint16_t dport)
+{
+	struct ft_key k;
+	unsigned side;
+
+	ft_key_make(&k, proto, ipver, src, sport, dst, dport, &side);
+	return (const struct flow *)(const void *)ft_find(&e->ft, &k, ft_hash(&e->ft, &k));
+}
+
+void engine_flow_record(const struct engine *e, const struct flow *f,
+			uint16_t cid_seed, struct flow_record *r)
+{
+	bool tcp = flow_is_tcp(f);
+
+	memset(r, 0, sizeof(*r));
+	r->seqno = f->seqno;
+	r->stream = f->stream;
+	r->proto = tcp ? "tcp" : "udp";
+	r->ipver = f->h.key.ipver;
+	memcpy(r->src, flow_addr(f, FLOW_DIR_ORIG), 16);
+	memcpy(r->dst, flow_addr(f, FLOW_DIR_RESP), 16);
+	r->sport = flow_port(f, FLOW_DIR_ORIG);
+	r->dport = flow_port(f, FLOW_DIR_RESP);
+	r->first_frame = f->first_frame;
+	r->last_frame = f->last_frame;
+	engine_time(e, f->start_ns, &r->start_sec, &r->start_nsec);
+	engine_time(e, f->end_ns, &r->end_sec, &r->end_nsec);
+	r->ts_digits = f->ts_digits;
+	r->orig_pkts = f->pkts[FLOW_DIR_ORIG];
+	r->resp_pkts = f->pkts[FLOW_DIR_RESP];
+	r->orig_bytes = f->bytes[FLOW_DIR_ORIG];
+	r->resp_bytes = f->bytes[FLOW_DIR_RESP];
+	r->state = zk_conn_state(&f->zk, tcp, r->orig_bytes, r->resp_bytes);
+	zk_history(&f->zk, r->history);
+	communityid_v1(cid_seed, r->ipver, r->src, r->sport, r->dst, r->dport,
+		       f->h.key.proto, r->community_id);
+	if (tcp) {
+		r->tcp_state[0] = tcp_state_name(flow_tcp_state(f, FLOW_DIR_ORIG));
+		r->tcp_state[1] = tcp_state_name(flow_tcp_state(f, FLOW_DIR_RESP));
+	}
+}

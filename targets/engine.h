@@ -1,0 +1,314 @@
+/*
+ * engine.h - the connection state engine: decoded packets in, flows out.
+ *
+ * engine_packet() takes one decoded packet (decode.h) with its capture time
+ * and frame number, finds or creates the flow of its 5-tuple in a keyed hash
+ * table (flowtable.h), runs the TCP model (tcpstate.h) and Zeek's view
+ * (zeekconn.h), and tells the caller what happened in a struct
+ * engine_result: the flow, the packet's direction, whether it created a flow
+ * or a new incarnation of a tuple, and what the oracle's rules need to judge
+ * it (how the previous incarnation ended, its final sequence numbers and
+ * timestamps; where a RST falls in the receiver's window).
+ *
+ * Flows end, and are handed to the emit callback exactly once, when they
+ * expire (idle timeout), are evicted (--max-flows), are replaced by a new
+ * incarnation of their tuple, or at engine_flush(). Memory is bounded by the
+ * number of live flows, never by the capture's length.
+ *
+ * Semantics:
+ *  - one flow per connection, both directions; the initiator ("orig") is the
+ *    sender of the SYN without ACK; when the first packet is a SYN+ACK, its
+ *    receiver (history starts with '^', as Zeek flips such a connection);
+ *    otherwise, mid-stream, the sender of the first packet (UDP: the first
+ *    datagram's sender);
+ *  - TCP incarnations follow Wireshark's tcp.stream exactly: a SYN without
+ *    ACK whose sequence number differs from the base sequence number its
+ *    sender already has on this tuple starts a new flow (new stream number),
+ *    whether or not the old connection closed; a retransmitted SYN (same
+ *    ISN) does not. `stream` numbers TCP flows 0, 1, 2, ... in order of first
+ *    appearance (UDP flows have their own count);
+ *  - times are capture times only, never the wall clock. The engine clock
+ *    is the largest timestamp seen so far, so packets out of time order
+ *    never move it back;
+ *  - timeouts (struct engine_config): a TCP connection closed by a completed
+ *    FIN exchange or an accepted RST is kept 2*MSL after its last packet, so
+ *    that a new SYN on its tuple can be judged against it (RFC 9293
+ *    TIME-WAIT, RFC 6191); an open TCP connection expires after tcp_idle_sec
+ *    without packets (default 3600 s: long enough that an idle keep-alive
+ *    connection is not split in two, unlike Zeek's 5 min, which would
+ *    disagree with Wireshark's tcp.stream); UDP after udp_idle_sec (default
+ *    60 s, Zeek's udp_inactivity_timeout);
+ *  - IP fragments are not tracked (no reassembly: a fragment's transport
+ *    length is unknown); nor is anything but TCP and UDP.
+ * Time, randomness (the hash key) and configuration are parameters.
+ */
+#ifndef TC_ENGINE_H
+#define TC_ENGINE_H
+
+#include "tc.h"
+#include "decode.h"
+#include "siphash.h"
+#include "flowtable.h"
+#include "tcpstate.h"
+#include "zeekconn.h"
+#include "communityid.h"
+
+/* ---- configuration --------------------------------------------------------- */
+
+struct engine_config {
+	struct siphash_key hash_key;  /* flow table key: random in production    */
+	uint64_t max_flows;           /* live flows cap; 0 = no cap (2^30)       */
+	uint32_t msl_sec;             /* maximum segment lifetime, default 60    */
+	uint32_t tcp_idle_sec;        /* open TCP idle timeout, default 3600     */
+	uint32_t udp_idle_sec;        /* UDP idle timeout, default 60            */
+};
+
+/* engine_config_default - the defaults above, hash key all zero (callers
+ * set it: random per run, or from --seed). */
+void engine_config_default(struct engine_config *cfg);
+
+/* ---- flows ----------------------------------------------------------------- */
+
+enum flow_dir { FLOW_DIR_ORIG = 0, FLOW_DIR_RESP = 1 };
+
+/* Why a flow was handed to the emit callback. */
+enum flow_end {
+	FLOW_END_EXPIRED = 0,   /* idle (or 2*MSL after close) timeout          */
+	FLOW_END_EVICTED,       /* --max-flows reached: least recently active   */
+	FLOW_END_REPLACED,      /* a new incarnation of its tuple started       */
+	FLOW_END_FLUSHED        /* engine_flush (end of the capture)            */
+};
+const char *flow_end_name(enum flow_end why);
+
+/* flow.fflags */
+#define FLOW_F_MIDSTREAM 0x01u  /* TCP: created by a segment without SYN       */
+#define FLOW_F_FLIPPED   0x02u  /* TCP: created by a SYN+ACK (orig = receiver) */
+
+/*
+ * A flow, as the engine keeps it (248 bytes on LP64). Read-only for callers;
+ * pointers handed out are valid until the next engine call that can change
+ * the table (engine_packet, engine_expire, engine_flush, engine_free).
+ * Key sides: h.key.addr[0]/port[0] is the smaller endpoint; orig_side says
+ * which key side initiated; tcp.side[] is indexed by key side, the counters
+ * and zk by direction.
+ */
+struct flow {
+	struct ft_entry h;        /* canonical key, cached hash, table links     */
+	uint64_t stream;          /* per protocol, 0-based, order of creation    */
+	uint64_t seqno;           /* all flows, 0-based, order of creation       */
+	uint64_t first_frame, last_frame;
+	int64_t start_ns;         /* first packet's time  } nanoseconds relative */
+	int64_t end_ns;           /* latest packet time   } to the engine epoch  */
+	int64_t close_ns;         /* time of the segment that ended it (TCP)     */
+	uint64_t pkts[2];         /* [FLOW_DIR_ORIG], [FLOW_DIR_RESP]            */
+	uint64_t bytes[2];        /* transport payload bytes, per direction      */
+	struct tcp_conn tcp;      /* TCP model; zero for UDP                     */
+	struct zk_conn zk;        /* Zeek conn_state/history                     */
+	uint8_t ts_digits;        /* 6 or 9: timestamp precision for output      */
+	uint8_t fflags;           /* FLOW_F_*                                    */
+	uint8_t orig_side;        /* key side (0/1) of the initiator             */
+};
+
+/* Endpoint of a direction: address (16 bytes, IPv4 in the first 4) and port. */
+static inline const uint8_t *flow_addr(const struct flow *f, enum flow_dir d)
+{
+	return f->h.key.addr[f->orig_side ^ (unsigned)d];
+}
+static inline uint16_t flow_port(const struct flow *f, enum flow_dir d)
+{
+	return f->h.key.port[f->orig_side ^ (unsigned)d];
+}
+/* TCP model side of a direction. */
+static inline const struct tcp_side *flow_tcp_side(const struct flow *f, enum flow_dir d)
+{
+	return &f->tcp.side[f->orig_side ^ (unsigned)d];
+}
+static inline enum tcp_st flow_tcp_state(const struct flow *f, enum flow_dir d)
+{
+	return (enum tcp_st)f->tcp.state[f->orig_side ^ (unsigned)d];
+}
+static inline bool flow_is_tcp(const struct flow *f)
+{
+	return f->h.key.proto == 6;
+}
+
+/* Everything the SPEC flow record prints, resolved (see engine_flow_record). */
+struct flow_record {
+	uint64_t seqno;
+	uint64_t stream;
+	const char *proto;              /* "tcp" or "udp"                          */
+	uint8_t ipver;
+	uint8_t src[16], dst[16];       /* src = initiator                         */
+	uint16_t sport, dport;
+	uint64_t first_frame, last_frame;
+	int64_t start_sec, end_sec;
+	uint32_t start_nsec, end_nsec;
+	uint8_t ts_digits;
+	const char *state;              /* Zeek conn_state                         */
+	char history[ZK_HIST_MAX + 1];  /* Zeek history                            */
+	uint64_t orig_pkts, resp_pkts, orig_bytes, resp_bytes;
+	char community_id[COMMUNITYID_LEN];
+	const char *tcp_state[2];       /* RFC 9293 state of orig, resp (TCP) or NULL */
+};
+
+/* ---- per-packet result ------------------------------------------------------ */
+
+/* How the previous incarnation of a tuple had ended when a new one started. */
+enum prev_end {
+	PREV_NONE = 0,          /* no previous incarnation in the table           */
+	PREV_ATTEMPT,           /* never got past the handshake (no side reached
+				   ESTABLISHED), no FIN exchange, no accepted RST */
+	PREV_OPEN,              /* open: no completed FIN exchange, no RST        */
+	PREV_FIN,               /* closed by a completed FIN exchange             */
+	PREV_RST                /* closed by an accepted RST                      */
+};
+const char *prev_end_name(enum prev_end how);
+
+/*
+ * What the engine knew of the previous incarnation when a SYN started a new
+ * one on the same tuple (engine_result.new_incarnation). Arrays are indexed
+ * [0] = the endpoint that sent this SYN (same address and port), [1] = its
+ * peer, whatever roles they had in the old connection.
+ */
+struct engine_prev {
+	enum prev_end how;
+	bool midstream;               /* the old one was picked up mid-stream    */
+	uint64_t stream;              /* its stream number                       */
+	uint64_t first_frame, last_frame;
+	bool closed;                  /* how is PREV_FIN or PREV_RST             */
+	int64_t close_sec;            /* when it closed (valid when closed)      */
+	uint32_t close_nsec;
+	int64_t since_close_ns;       /* engine clock now minus close time (>= 0) */
+	int64_t since_last_ns;        /* engine clock now minus its last packet  */
+	uint32_t old_isn;             /* the sender's ISN there (differs from this SYN's seq) */
+	bool have_final_seq[2];
+	uint32_t final_seq[2];        /* next sequence number after its last
+					 segment (after its FIN when it sent one) */
+	bool fin_sent[2];
+	bool have_tsval[2];
+	uint32_t last_tsval[2];       /* last TSval it sent there                */
+	/* Ready verdicts for RFC 1122 4.2.2.13 / RFC 6191: a SYN may reopen a
+	 * tuple in TIME-WAIT when its ISN is above the old final sequence
+	 * number, or its timestamp above the old last TSval (strictly, as
+	 * Linux's tcp_timewait_state_process does). */
+	bool isn_above_final;         /* this SYN's seq > final_seq[0]           */
+	bool ts_above;                /* this SYN's TSval > last_tsval[0]        */
+};
+
+struct engine_result {
+	const struct flow *flow;      /* the packet's flow; NULL unless TC_OK    */
+	enum flow_dir dir;            /* from the initiator or the responder     */
+	unsigned side;                /* key side of the sender (tcp.side[side]) */
+	bool created;                 /* this packet created the flow            */
+	bool new_incarnation;         /* ... replacing a previous incarnation of
+					 the same tuple still in the table: see prev */
+	bool midstream;               /* created by a TCP segment without SYN
+					 (the handshake was not seen)             */
+	bool syn_retransmit;          /* SYN without ACK repeating the known ISN */
+	bool closed_now;              /* this segment ended the TCP connection   */
+	struct engine_prev prev;      /* valid when new_incarnation              */
+	struct tcp_rst_check rst;     /* TCP with RST: where it fell; else RST_NONE */
+};
+
+/* ---- the engine ------------------------------------------------------------ */
+
+struct engine_stats {
+	uint64_t packets;             /* engine_packet calls                     */
+	uint64_t untracked;           /* not TCP/UDP, no transport header, fragment */
+	uint64_t created;             /* flows created (all incarnations)        */
+	uint64_t created_tcp, created_udp;
+	uint64_t incarnations;        /* flows replaced by a new incarnation     */
+	uint64_t expired;             /* flows ended by a timeout                */
+	uint64_t evicted;             /* flows ended by --max-flows              */
+	uint64_t flushed;             /* flows ended by engine_flush             */
+	uint64_t live;                /* flows in the table now                  */
+	uint64_t max_live;
+	uint64_t nomem;               /* packets dropped: no memory, nothing to evict */
+	uint32_t max_probes;          /* most entries one lookup compared        */
+	uint64_t probes, lookups;     /* totals (mean chain walk = probes/lookups) */
+	size_t memory;                /* bytes held by the flow table            */
+};
+
+struct engine;
+
+/* Called once per flow when it ends. f is valid only during the call; the
+ * callback must not call back into the engine except engine_flow_record. */
+typedef void (*engine_emit_fn)(void *ctx, const struct engine *e,
+			       const struct flow *f, enum flow_end why);
+
+/* The time and place of one packet. */
+struct engine_in {
+	uint64_t frame;               /* 1-based frame number in its capture     */
+	int64_t ts_sec;               /* capture timestamp                       */
+	uint32_t ts_nsec;             /* < 1e9 (larger values are clamped)       */
+	uint8_t ts_digits;            /* 6 or 9                                  */
+};
+
+/*
+ * engine_new - an empty engine. cfg is copied; emit (may be NULL) receives
+ * every flow that ends, with ctx. Returns TC_OK with *out set, or TC_NOMEM.
+ * Free with engine_free.
+ */
+enum tc_rc engine_new(const struct engine_config *cfg, engine_emit_fn emit,
+		      void *ctx, struct engine **out);
+
+/* engine_free - free e and its flows without emitting them (call
+ * engine_flush first to get them). NULL is allowed. */
+void engine_free(struct engine *e);
+
+/*
+ * engine_packet - account one decoded packet.
+ * p: the decoded packet (read only); in: its frame number and time.
+ * Returns TC_OK with res filled; TC_UNSUPPORTED when the packet is not
+ * tracked (no IP, not TCP/UDP, no transport header, an IP fragment: res->flow
+ * NULL); TC_NOMEM when a new flow was needed and neither memory nor an
+ * evictable flow was available (the packet is dropped and counted).
+ * Flows that end meanwhile (expired, evicted, replaced) go to the emit
+ * callback before this returns. Bounded work: one lookup, at most a few
+ * expiries, at most one eviction.
+ */
+enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
+			 const struct engine_in *in, struct engine_result *res);
+
+/* engine_advance - move the engine clock to (ts_sec, ts_nsec) if later
+ * (the fuzz harness's virtual clock; packets move it too). */
+void engine_advance(struct engine *e, int64_t ts_sec, uint32_t ts_nsec);
+
+/* engine_expire - emit and remove up to limit flows whose timeout has passed
+ * at the current clock (oldest first in each list). Returns how many. */
+uint64_t engine_expire(struct engine *e, uint64_t limit);
+
+/* engine_flush - emit every live flow (FLOW_END_FLUSHED) in order of
+ * creation and empty the table. */
+void engine_flush(struct engine *e);
+
+/* engine_stats - counters as of now (live and memory refreshed). */
+const struct engine_stats *engine_stats(struct engine *e);
+
+/* engine_foreach - call fn for every live flow (list by list, least
+ * recently active first); fn must not change the engine. */
+void engine_foreach(const struct engine *e,
+		    void (*fn)(void *ctx, const struct flow *f), void *ctx);
+
+/*
+ * engine_find - the live flow of a tuple given in either direction, or NULL.
+ * proto 6 or 17; addresses as in struct pkt. Expired flows still in the
+ * table are returned (they are reaped lazily).
+ */
+const struct flow *engine_find(struct engine *e, uint8_t proto, uint8_t ipver,
+			       const uint8_t src[16], uint16_t sport,
+			       const uint8_t dst[16], uint16_t dport);
+
+/*
+ * engine_flow_record - resolve f into the printable record: initiator first,
+ * times back to epoch seconds, Zeek state and history, Community ID with
+ * seed cid_seed (0 is the common default).
+ */
+void engine_flow_record(const struct engine *e, const struct flow *f,
+			uint16_t cid_seed, struct flow_record *r);
+
+/* engine_time - a relative engine time (flow.start_ns, ...) as epoch
+ * seconds and nanoseconds. */
+void engine_time(const struct engine *e, int64_t rel_ns, int64_t *sec, uint32_t *nsec);
+
+#endif /* TC_ENGINE_H */

@@ -1,0 +1,390 @@
+/*
+ * flowtable.c - keyed-hash flow table with incremental rehash and activity
+ * lists (design in flowtable.h).
+ *
+ * Sections: pool (chunked entries and the free list), buckets (lookup,
+ * chains, incremental rehash), activity lists, public operations.
+ *
+ * Bounded work: a lookup walks at most the two chains its key can be on
+ * (old and new table during a rehash); every operation then moves at most
+ * REHASH_CHAINS non-empty buckets or visits REHASH_VISITS empty ones. Each
+ * operation therefore visits at least REHASH_CHAINS buckets of the old table
+ * (4 of n), so a rehash started at load 1 finishes within n/4 operations,
+ * before the new table (2n buckets) can pass load 1.25; the next doubling
+ * waits for the current one to finish.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowtable.h"
+
+#define CHUNK_ENTRIES (UINT32_C(1) << FT_CHUNK_SHIFT)
+#define CHUNK_MASK (CHUNK_ENTRIES - 1)
+#define INITIAL_BUCKETS 64u
+#define REHASH_CHAINS 4u
+#define REHASH_VISITS 40u
+
+/* ==== pool ================================================================= */
+
+static inline struct ft_entry *at(const struct flowtable *t, uint32_t idx)
+{
+	uint32_t i = idx - 1;
+
+	return (struct ft_entry *)(void *)(t->chunks[i >> FT_CHUNK_SHIFT] +
+					    (size_t)(i & CHUNK_MASK) * t->entry_size);
+}
+
+struct ft_entry *ft_entry_at(const struct flowtable *t, uint32_t idx)
+{
+	if (idx == FT_NIL || idx > t->n_used)
+		return NULL;
+	return at(t, idx);
+}
+
+/* An unused entry index, or FT_NIL when no memory. */
+static uint32_t pool_get(struct flowtable *t)
+{
+	uint32_t idx;
+
+	if (t->free_head != FT_NIL) {
+		idx = t->free_head;
+		t->free_head = at(t, idx)->next;
+		return idx;
+	}
+	if (t->n_used == (uint32_t)t->n_chunks * CHUNK_ENTRIES) {
+		uint8_t *chunk;
+
+		if (t->n_chunks == t->cap_chunks) {
+			uint32_t ncap = t->cap_chunks ? t->cap_chunks * 2 : 8;
+			uint8_t **nc;
+
+			if (ncap > (FT_MAX_ENTRIES >> FT_CHUNK_SHIFT) + 1)
+				ncap = (FT_MAX_ENTRIES >> FT_CHUNK_SHIFT) + 1;
+			if (ncap <= t->n_chunks)
+				return FT_NIL;
+			nc = realloc(t->chunks, (size_t)ncap * sizeof(*nc));
+			if (nc == NULL)
+				return FT_NIL;
+			t->chunks = nc;
+			t->cap_chunks = ncap;
+		}
+		chunk = malloc((size_t)CHUNK_ENTRIES * t->entry_size);
+		if (chunk == NULL)
+			return FT_NIL;
+		t->chunks[t->n_chunks++] = chunk;
+	}
+	return ++t->n_used;
+}
+
+/* ==== buckets ============================================================== */
+
+/* The bucket slot that holds (or would hold) hash h right now. */
+static uint32_t *slot_for(struct flowtable *t, uint32_t h)
+{
+	if (t->rehashing) {
+		uint32_t b0 = h & (t->nbuckets[0] - 1);
+
+		if (b0 >= t->rehash_pos)
+			return &t->bucket[0][b0];
+		return &t->bucket[1][h & (t->nbuckets[1] - 1)];
+	}
+	return &t->bucket[0][h & (t->nbuckets[0] - 1)];
+}
+
+static void rehash_step(struct flowtable *t)
+{
+	uint32_t moved = 0, visited = 0;
+
+	if (!t->rehashing)
+		return;
+	while (t->rehash_pos < t->nbuckets[0] && moved < REHASH_CHAINS &&
+	       visited < REHASH_VISITS) {
+		uint32_t idx = t->bucket[0][t->rehash_pos];
+
+		visited++;
+		if (idx != FT_NIL) {
+			moved++;
+			while (idx != FT_NIL) {
+				struct ft_entry *e = at(t, idx);
+				uint32_t next = e->next;
+				uint32_t *s = &t->bucket[1][e->hash & (t->nbuckets[1] - 1)];
+
+				e->next = *s;
+				*s = idx;
+				idx = next;
+			}
+			t->bucket[0][t->rehash_pos] = FT_NIL;
+		}
+		t->rehash_pos++;
+	}
+	if (visited > t->st.max_rehash_work)
+		t->st.max_rehash_work = visited;
+	if (t->rehash_pos == t->nbuckets[0]) {
+		free(t->bucket[0]);
+		t->bucket[0] = t->bucket[1];
+		t->nbuckets[0] = t->nbuckets[1];
+		t->bucket[1] = NULL;
+		t->nbuckets[1] = 0;
+		t->rehashing = false;
+		t->rehash_pos = 0;
+	}
+}
+
+/* Start doubling the bucket array when the load would pass 1. */
+static void maybe_grow(struct flowtable *t)
+{
+	uint32_t n = t->nbuckets[0];
+	uint32_t *nb;
+
+	if (t->rehashing || t->count + 1 <= n)
+		return;
+	/* no more buckets than the cap can fill, and n * 2 must fit */
+	if (n >= t->max_entries || n > UINT32_MAX / 2 || (size_t)n * 2 > SIZE_MAX / sizeof(*nb))
+		return;
+	nb = calloc((size_t)n * 2, sizeof(*nb));
+	if (nb == NULL) {
+		t->st.grow_failures++;
+		return;
+	}
+	t->bucket[1] = nb;
+	t->nbuckets[1] = n * 2;
+	t->rehashing = true;
+	t->rehash_pos = 0;
+	t->st.grows++;
+}
+
+/* Index of entry e (which must be in the table), found through its chain. */
+static uint32_t index_of(struct flowtable *t, const struct ft_entry *e)
+{
+	uint32_t idx = *slot_for(t, e->hash);
+
+	while (idx != FT_NIL && at(t, idx) != e)
+		idx = at(t, idx)->next;
+	return idx;
+}
+
+/* ==== activity lists ======================================================= */
+
+static void list_unlink(struct flowtable *t, struct ft_entry *e)
+{
+	struct ft_list *l;
+
+	if (e->list == FT_NO_LIST)
+		return;
+	l = &t->lists[e->list];
+	if (e->lprev != FT_NIL)
+		at(t, e->lprev)->lnext = e->lnext;
+	else
+		l->head = e->lnext;
+	if (e->lnext != FT_NIL)
+		at(t, e->lnext)->lprev = e->lprev;
+	else
+		l->tail = e->lprev;
+	l->count--;
+	e->list = FT_NO_LIST;
+	e->lprev = e->lnext = FT_NIL;
+}
+
+void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list)
+{
+	uint32_t idx = index_of(t, e);
+	struct ft_list *l;
+
+	if (idx == FT_NIL || list >= FT_LISTS)
+		return;
+	if (e->list == list && t->lists[list].tail == idx)
+		return;                         /* already the newest */
+	list_unlink(t, e);
+	l = &t->lists[list];
+	e->list = (uint8_t)list;
+	e->lprev = l->tail;
+	e->lnext = FT_NIL;
+	if (l->tail != FT_NIL)
+		at(t, l->tail)->lnext = idx;
+	else
+		l->head = idx;
+	l->tail = idx;
+	l->count++;
+}
+
+struct ft_entry *ft_list_head(const struct flowtable *t, unsigned list)
+{
+	if (list >= FT_LISTS || t->lists[list].head == FT_NIL)
+		return NULL;
+	return at(t, t->lists[list].head);
+}
+
+struct ft_entry *ft_list_next(const struct flowtable *t, const struct ft_entry *e)
+{
+	if (e->list == FT_NO_LIST || e->lnext == FT_NIL)
+		return NULL;
+	return at(t, e->lnext);
+}
+
+/* ==== public operations ==================================================== */
+
+enum tc_rc ft_init(struct flowtable *t, size_t entry_size, uint32_t max_entries,
+		   const struct siphash_key *key)
+{
+	unsigned i;
+
+	memset(t, 0, sizeof(*t));
+	if (entry_size < sizeof(struct ft_entry))
+		return TC_MALFORMED;
+	/* keep every entry aligned for any member type */
+	entry_size = (entry_size + 7) & ~(size_t)7;
+	t->entry_size = entry_size;
+	t->key = *key;
+	if (max_entries == 0 || max_entries > FT_MAX_ENTRIES)
+		max_entries = FT_MAX_ENTRIES;
+	t->max_entries = max_entries;
+	t->nbuckets[0] = INITIAL_BUCKETS;
+	t->bucket[0] = calloc(INITIAL_BUCKETS, sizeof(uint32_t));
+	if (t->bucket[0] == NULL)
+		return TC_NOMEM;
+	for (i = 0; i < FT_LISTS; i++)
+		t->lists[i].head = t->lists[i].tail = FT_NIL;
+	return TC_OK;
+}
+
+void ft_destroy(struct flowtable *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n_chunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	free(t->bucket[0]);
+	free(t->bucket[1]);
+	memset(t, 0, sizeof(*t));
+}
+
+void ft_key_make(struct ft_key *k, uint8_t proto, uint8_t ipver,
+		 const uint8_t src[16], uint16_t sport,
+		 const uint8_t dst[16], uint16_t dport, unsigned *src_side)
+{
+	int c = memcmp(src, dst, 16);
+	unsigned s = (c > 0 || (c == 0 && sport > dport)) ? 1 : 0;
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr[s], src, 16);
+	memcpy(k->addr[s ^ 1], dst, 16);
+	k->port[s] = sport;
+	k->port[s ^ 1] = dport;
+	k->proto = proto;
+	k->ipver = ipver;
+	*src_side = s;
+}
+
+uint32_t ft_hash(const struct flowtable *t, const struct ft_key *k)
+{
+	uint8_t buf[FT_KEY_BYTES];
+	unsigned i;
+
+	/* serialise explicitly: the hash must not depend on host byte order */
+	memcpy(buf, k->addr, 32);
+	for (i = 0; i < 2; i++) {
+		buf[32 + 2 * i] = (uint8_t)(k->port[i] >> 8);
+		buf[33 + 2 * i] = (uint8_t)k->port[i];
+	}
+	buf[36] = k->proto;
+	buf[37] = k->ipver;
+	return (uint32_t)siphash24(&t->key, buf, sizeof(buf));
+}
+
+static bool key_eq(const struct ft_key *a, const struct ft_key *b)
+{
+	return memcmp(a->addr, b->addr, 32) == 0 && a->port[0] == b->port[0] &&
+	       a->port[1] == b->port[1] && a->proto == b->proto && a->ipver == b->ipver;
+}
+
+static struct ft_entry *chain_find(struct flowtable *t, uint32_t idx,
+				   const struct ft_key *k, uint32_t hash, uint32_t *probes)
+{
+	while (idx != FT_NIL) {
+		struct ft_entry *e = at(t, idx);
+
+		(*probes)++;
+		if (e->hash == hash && key_eq(&e->key, k))
+			return e;
+		idx = e->next;
+	}
+	return NULL;
+}
+
+struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t hash)
+{
+	struct ft_entry *e;
+	uint32_t probes = 0;
+
+	rehash_step(t);
+	e = chain_find(t, *slot_for(t, hash), k, hash, &probes);
+	t->st.lookups++;
+	t->st.probes += probes;
+	t->st.last_probes = probes;
+	if (probes > t->st.max_probes)
+		t->st.max_probes = probes;
+	return e;
+}
+
+enum tc_rc ft_insert(struct flowtable *t, const struct ft_key *k, uint32_t hash,
+		     struct ft_entry **out)
+{
+	struct ft_entry *e;
+	uint32_t idx, *s;
+
+	*out = NULL;
+	if (t->count >= t->max_entries)
+		return TC_EXHAUSTED;
+	rehash_step(t);
+	maybe_grow(t);
+	idx = pool_get(t);
+	if (idx == FT_NIL)
+		return TC_NOMEM;
+	e = at(t, idx);
+	memset(e, 0, t->entry_size);
+	e->key = *k;
+	e->hash = hash;
+	e->list = FT_NO_LIST;
+	s = slot_for(t, hash);
+	e->next = *s;
+	*s = idx;
+	t->count++;
+	*out = e;
+	return TC_OK;
+}
+
+void ft_remove(struct flowtable *t, struct ft_entry *e)
+{
+	uint32_t *s = slot_for(t, e->hash);
+	uint32_t idx = *s;
+
+	/* unlink from the chain, remembering e's index on the way */
+	if (idx != FT_NIL && at(t, idx) == e) {
+		*s = e->next;
+	} else {
+		while (idx != FT_NIL && at(t, idx)->next != FT_NIL &&
+		       at(t, at(t, idx)->next) != e)
+			idx = at(t, idx)->next;
+		if (idx == FT_NIL || at(t, idx)->next == FT_NIL)
+			return;                 /* not in the table: nothing to do */
+		{
+			struct ft_entry *p = at(t, idx);
+
+			idx = p->next;
+			p->next = e->next;
+		}
+	}
+	list_unlink(t, e);
+	e->next = t->free_head;
+	t->free_head = idx;
+	t->count--;
+	rehash_step(t);
+}
+
+size_t ft_memory(const struct flowtable *t)
+{
+	return (size_t)t->n_chunks * CHUNK_ENTRIES * t->entry_size +
+	       (size_t)t->cap_chunks * sizeof(uint8_t *) +
+	       ((size_t)t->nbuckets[0] + t->nbuckets[1]) * sizeof(uint32_t);
+}

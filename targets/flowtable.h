@@ -1,0 +1,160 @@
+/*
+ * flowtable.h - the flow table: a hash table of fixed-size entries keyed by
+ * the canonical 5-tuple, with activity lists for expiry and eviction.
+ *
+ * Design (after Linux inet_hashtables and Redis dict):
+ *  - the key is canonical: protocol, IP version, both full 128-bit addresses
+ *    and both ports, the smaller (address, port) endpoint first, so both
+ *    directions of a connection find one entry;
+ *  - keyed SipHash-2-4 (siphash.h) with a key the caller gives: random per
+ *    run in production, fixed by --seed for replay and tests. A crafted
+ *    capture cannot aim tuples at one bucket without the key;
+ *  - each entry caches its hash and lookups compare it before the key;
+ *  - separate chaining through 32-bit entry indices, load factor at most 1;
+ *    growth doubles the bucket array with overflow checks and moves the old
+ *    buckets incrementally (a few per operation), so no single operation
+ *    rehashes the table: every operation does bounded work;
+ *  - entries live in chunks that never move (pointers stay valid until the
+ *    entry is removed) and are recycled through a free list, so memory
+ *    follows the number of live flows, not the length of the capture;
+ *  - a hard cap (max_entries): inserting beyond it fails with TC_EXHAUSTED
+ *    and the caller decides whom to evict (the engine: least recently
+ *    active, counted);
+ *  - FT_LISTS doubly linked activity lists; the caller moves an entry to the
+ *    tail of a list on each use, so each list's head is its least recently
+ *    used entry. Lists do not depend on the hash key, so eviction and expiry
+ *    order are the same under any key.
+ * Single-threaded; no globals; allocation only on insert and growth.
+ */
+#ifndef TC_FLOWTABLE_H
+#define TC_FLOWTABLE_H
+
+#include "tc.h"
+#include "siphash.h"
+
+/* Index 0 is never an entry, so it means "no entry" in every link. */
+#define FT_NIL 0u
+#define FT_LISTS 4
+#define FT_NO_LIST 0xffu
+/* Entries per pool chunk (a power of two). */
+#define FT_CHUNK_SHIFT 12
+/* Hard ceiling on entries: indices are 32-bit and bucket counts must double
+ * without overflow. */
+#define FT_MAX_ENTRIES (UINT32_C(1) << 30)
+
+struct ft_key {
+	uint8_t addr[2][16];     /* endpoint 0 is the smaller (address, port)  */
+	uint16_t port[2];
+	uint8_t proto;           /* IP protocol number (6, 17)                 */
+	uint8_t ipver;           /* 4 or 6; IPv4 in the first 4 bytes, rest 0  */
+};
+/* Bytes of struct ft_key that are hashed and compared (no padding inside). */
+#define FT_KEY_BYTES 38
+
+/* The header every entry starts with. Callers embed it as the first member
+ * of their own entry type and treat the fields as read-only. */
+struct ft_entry {
+	struct ft_key key;
+	uint8_t list;            /* activity list, or FT_NO_LIST               */
+	uint8_t user8;           /* free for the caller                        */
+	uint32_t hash;           /* cached hash of key (low 32 bits)           */
+	uint32_t next;           /* bucket chain, or free list                 */
+	uint32_t lprev, lnext;   /* activity list links                        */
+};
+
+struct ft_stats {
+	uint64_t lookups;        /* ft_find calls                              */
+	uint64_t probes;         /* entries looked at by all lookups           */
+	uint32_t max_probes;     /* most entries one lookup looked at          */
+	uint32_t last_probes;    /* entries the last lookup looked at          */
+	uint64_t grows;          /* bucket array doublings started             */
+	uint64_t grow_failures;  /* doublings refused for lack of memory       */
+	uint32_t max_rehash_work;/* most buckets one operation visited moving  */
+};
+
+struct ft_list {
+	uint32_t head, tail;     /* oldest, newest                             */
+	uint32_t count;
+};
+
+struct flowtable {
+	struct siphash_key key;
+	size_t entry_size;       /* bytes per entry, >= sizeof(struct ft_entry) */
+	uint32_t max_entries;
+	uint32_t count;          /* live entries                               */
+	/* entry pool */
+	uint8_t **chunks;
+	uint32_t n_chunks, cap_chunks;
+	uint32_t n_used;         /* entries ever handed out from the chunks    */
+	uint32_t free_head;
+	/* buckets: [0] is the table; during a rehash [1] is the new one */
+	uint32_t *bucket[2];
+	uint32_t nbuckets[2];    /* powers of two                              */
+	bool rehashing;
+	uint32_t rehash_pos;     /* next bucket of [0] to move                 */
+	struct ft_list lists[FT_LISTS];
+	struct ft_stats st;
+};
+
+/*
+ * ft_init - an empty table. entry_size: size of the caller's entry type
+ * (struct ft_entry first); max_entries: cap on live entries, 1 to
+ * FT_MAX_ENTRIES (larger values are clamped); key: the SipHash key, copied.
+ * Returns TC_OK, TC_NOMEM (nothing to free), TC_MALFORMED for an entry_size
+ * below sizeof(struct ft_entry).
+ */
+enum tc_rc ft_init(struct flowtable *t, size_t entry_size, uint32_t max_entries,
+		   const struct siphash_key *key);
+
+/* ft_destroy - free everything; *t may be ft_init'ed again. */
+void ft_destroy(struct flowtable *t);
+
+/*
+ * ft_key_make - the canonical key of a packet's tuple. src/dst are 16-byte
+ * addresses (IPv4 in the first 4 bytes, the rest zero). *src_side receives
+ * the endpoint index (0 or 1) the source ended up at; equal endpoints give 0.
+ */
+void ft_key_make(struct ft_key *k, uint8_t proto, uint8_t ipver,
+		 const uint8_t src[16], uint16_t sport,
+		 const uint8_t dst[16], uint16_t dport, unsigned *src_side);
+
+/* ft_hash - keyed hash of k (what ft_find and ft_insert expect). */
+uint32_t ft_hash(const struct flowtable *t, const struct ft_key *k);
+
+/*
+ * ft_find - the entry with key k (hash = ft_hash(t, k)), or NULL.
+ * Also advances an incremental rehash by a bounded step.
+ */
+struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t hash);
+
+/*
+ * ft_insert - add an entry for k (which must not be present). On TC_OK *out
+ * is the new entry: header filled, the rest of entry_size zeroed, on no list.
+ * TC_EXHAUSTED: max_entries live entries already (nothing changed);
+ * TC_NOMEM: no memory for a new chunk (nothing changed). A bucket array
+ * that cannot grow is not an error: chains get longer, the table stays
+ * correct, st.grow_failures counts it.
+ */
+enum tc_rc ft_insert(struct flowtable *t, const struct ft_key *k, uint32_t hash,
+		     struct ft_entry **out);
+
+/* ft_remove - unlink e from its bucket and list and recycle it. e is invalid
+ * afterwards. */
+void ft_remove(struct flowtable *t, struct ft_entry *e);
+
+/* ft_list_put - move e to the tail (newest end) of list (< FT_LISTS). */
+void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list);
+
+/* ft_list_head - oldest entry of list, or NULL when empty. */
+struct ft_entry *ft_list_head(const struct flowtable *t, unsigned list);
+
+/* ft_list_next - the entry after e on its list (newer), or NULL. */
+struct ft_entry *ft_list_next(const struct flowtable *t, const struct ft_entry *e);
+
+/* ft_entry_at - entry by index (1-based, as stored in links), or NULL. */
+struct ft_entry *ft_entry_at(const struct flowtable *t, uint32_t idx);
+
+/* Bytes the table holds (pool chunks, bucket arrays, chunk index). */
+size_t ft_memory(const struct flowtable *t);
+
+#endif /* TC_FLOWTABLE_H */

@@ -1,0 +1,314 @@
+/*
+ * tcpstate.c - per-side RFC 9293 states of one TCP connection, as a passive
+ * observer infers them from the segments both sides send.
+ *
+ * Each segment is applied in the order a receiving stack would process it
+ * (RFC 9293 section 3.10.7.4): RST first, then SYN, then the ACK field, then
+ * the FIN. The ACK part runs before the FIN part so that a FIN+ACK which
+ * acknowledges the receiver's own FIN takes it FIN-WAIT-1 -> FIN-WAIT-2 ->
+ * TIME-WAIT in one step. The sender's state moves as "this is what it sent"
+ * (SYN -> SYN-SENT, SYN+ACK -> SYN-RECEIVED, FIN -> FIN-WAIT-1 or LAST-ACK),
+ * the receiver's as "this is what it received". A side first seen
+ * mid-connection (no SYN) is taken as ESTABLISHED.
+ *
+ * Deliberate simplifications, each because a passive observer cannot know
+ * better: every observed segment is assumed delivered (no loss modelling); a
+ * RST's own ACK and window fields are not trusted (RFC 5961 section 3: they
+ * carry no meaning for the receiver); payload of a RST does not advance the
+ * sender's sequence space.
+ */
+#include <string.h>
+
+#include "tcpstate.h"
+#include "decode.h"
+
+static const char *const state_names[TCPS__COUNT] = {
+	[TCPS_LISTEN] = "LISTEN",
+	[TCPS_SYN_SENT] = "SYN-SENT",
+	[TCPS_SYN_RECEIVED] = "SYN-RECEIVED",
+	[TCPS_ESTABLISHED] = "ESTABLISHED",
+	[TCPS_FIN_WAIT_1] = "FIN-WAIT-1",
+	[TCPS_FIN_WAIT_2] = "FIN-WAIT-2",
+	[TCPS_CLOSING] = "CLOSING",
+	[TCPS_TIME_WAIT] = "TIME-WAIT",
+	[TCPS_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCPS_LAST_ACK] = "LAST-ACK",
+	[TCPS_CLOSED] = "CLOSED",
+};
+
+const char *tcp_state_name(enum tcp_st s)
+{
+	if ((unsigned)s >= TCPS__COUNT)
+		return "?";
+	return state_names[s];
+}
+
+void tcp_conn_init(struct tcp_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+bool tcp_is_new_incarnation(const struct tcp_conn *c, unsigned from,
+			    const struct tcp_seg *sg)
+{
+	const struct tcp_side *s = &c->side[from & 1];
+
+	return (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN &&
+	       (s->flags & TSF_BASE) != 0 && sg->seq != s->isn;
+}
+
+/* ---- RST acceptability (RFC 5961 section 3.2) --------------------------- */
+
+/* RFC 7323 section 2.3: a shift above 14 is used as 14. */
+#define WSCALE_MAX 14
+
+void tcp_rst_judge(const struct tcp_conn *c, unsigned from,
+		   const struct tcp_seg *sg, struct tcp_rst_check *out)
+{
+	const struct tcp_side *s = &c->side[from & 1];
+	const struct tcp_side *r = &c->side[(from & 1) ^ 1];
+	enum tcp_st rstate = (enum tcp_st)c->state[(from & 1) ^ 1];
+	unsigned shift;
+
+	memset(out, 0, sizeof(*out));
+	if (!(sg->flags & TH_RST)) {
+		out->verdict = RST_NONE;
+		return;
+	}
+
+	/* RFC 9293 3.10.7.3: in SYN-SENT only the ACK decides. */
+	if (rstate == TCPS_SYN_SENT) {
+		out->syn_sent = true;
+		out->verdict = ((sg->flags & TH_ACK) && sg->ack == r->isn + 1)
+			       ? RST_EXACT : RST_OUT_OF_WINDOW;
+		return;
+	}
+
+	if (r->flags & TSF_ACKED_ANY) {
+		out->rcv_nxt = r->last_ack;
+		out->have_rcv_nxt = true;
+	} else if (s->flags & TSF_NXT) {
+		out->rcv_nxt = s->snd_nxt;
+		out->have_rcv_nxt = true;
+	}
+
+	if (r->flags & TSF_WIN) {
+		if (r->flags & TSF_WIN_SYN) {
+			shift = 0;                      /* SYN windows are never scaled */
+			out->wnd_scale_known = true;
+		} else if (c->flags & TCF_WS_NEGOTIATED) {
+			shift = c->wscale[(from & 1) ^ 1];
+			out->wnd_scale_known = true;
+		} else if ((r->flags & TSF_SYN) && (s->flags & TSF_SYN)) {
+			shift = 0;                      /* both SYNs seen, not negotiated */
+			out->wnd_scale_known = true;
+		} else {
+			shift = WSCALE_MAX;             /* handshake not seen: assume the most */
+		}
+		out->rcv_wnd = (uint32_t)r->win << shift;
+	}
+
+	if (!out->have_rcv_nxt) {
+		out->verdict = RST_UNKNOWN;
+		return;
+	}
+	if (sg->seq == out->rcv_nxt || ((s->flags & TSF_NXT) && sg->seq == s->snd_nxt)) {
+		out->verdict = RST_EXACT;
+		return;
+	}
+	if (!(r->flags & TSF_WIN)) {
+		out->verdict = RST_UNKNOWN;
+		return;
+	}
+	if (seq_gt(sg->seq, out->rcv_nxt) && sg->seq - out->rcv_nxt < out->rcv_wnd)
+		out->verdict = RST_IN_WINDOW;
+	else
+		out->verdict = RST_OUT_OF_WINDOW;
+}
+
+/* ---- applying a segment ---------------------------------------------------- */
+
+static void note_sequence(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg)
+{
+	struct tcp_side *s = &c->side[from];
+	struct tcp_side *r = &c->side[from ^ 1];
+	uint16_t fl = sg->flags;
+	bool syn = (fl & TH_SYN) != 0;
+
+	/* Wireshark's base sequence numbers (what tcp.stream splits on). */
+	if (!(s->flags & TSF_BASE)) {
+		s->isn = syn ? sg->seq : sg->seq - 1;
+		s->flags |= TSF_BASE;
+	}
+	if ((fl & TH_ACK) && !(r->flags & TSF_BASE)) {
+		r->isn = sg->ack - 1;
+		r->flags |= TSF_BASE;
+	}
+
+	if (fl & TH_RST) {
+		if (!(s->flags & TSF_NXT)) {
+			s->snd_nxt = sg->seq;
+			s->flags |= TSF_NXT;
+		}
+		s->rst_seq = sg->seq;
+		s->flags |= TSF_RST;
+	} else {
+		uint32_t end = sg->seq + sg->len + (syn ? 1u : 0u) + ((fl & TH_FIN) ? 1u : 0u);
+
+		if (!(s->flags & TSF_NXT) || seq_gt(end, s->snd_nxt))
+			s->snd_nxt = end;
+		s->flags |= TSF_NXT;
+		s->win = sg->win;
+		s->flags |= TSF_WIN;
+		if (syn)
+			s->flags |= TSF_WIN_SYN;
+		else
+			s->flags &= (uint16_t)~TSF_WIN_SYN;
+	}
+
+	if (syn) {
+		s->flags |= TSF_SYN;
+		if (fl & TH_ACK)
+			s->flags |= TSF_SYNACK;
+		if (sg->has_wscale) {
+			s->flags |= TSF_WS_OFFER;
+			c->wscale[from] = sg->wscale > WSCALE_MAX ? WSCALE_MAX : sg->wscale;
+		} else {
+			s->flags &= (uint16_t)~TSF_WS_OFFER;
+		}
+		/* RFC 7323 2.2: scaling is on only when both SYNs carried it. */
+		if ((c->side[0].flags & c->side[1].flags & (TSF_SYN | TSF_WS_OFFER)) ==
+		    (TSF_SYN | TSF_WS_OFFER))
+			c->flags |= TCF_WS_NEGOTIATED;
+		else
+			c->flags &= (uint8_t)~TCF_WS_NEGOTIATED;
+	}
+
+	if (sg->has_ts && (!(s->flags & TSF_TS) || seq_geq(sg->tsval, s->tsval))) {
+		/* TSvals are compared modulo 2^32 like sequence numbers (RFC 7323 5.2) */
+		s->tsval = sg->tsval;
+		s->flags |= TSF_TS;
+	}
+}
+
+bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
+		 const struct tcp_rst_check *rst)
+{
+	struct tcp_side *s, *r;
+	uint8_t *ss, *rs;               /* sender's and receiver's state */
+	uint16_t fl = sg->flags;
+	bool was_open = c->end == TCP_END_OPEN;
+	bool syn = (fl & TH_SYN) != 0;
+
+	from &= 1;
+	s = &c->side[from];
+	r = &c->side[from ^ 1];
+	ss = &c->state[from];
+	rs = &c->state[from ^ 1];
+	if (!(c->side[0].flags & TSF_NXT) && !(c->side[1].flags & TSF_NXT) && !syn)
+		c->flags |= TCF_MIDSTREAM;
+
+	note_sequence(c, from, sg);
+
+	if (fl & TH_RST) {
+		*ss = TCPS_CLOSED;
+		if (rst == NULL || rst->verdict != RST_OUT_OF_WINDOW) {
+			*rs = TCPS_CLOSED;
+			if (was_open)
+				c->end = TCP_END_RST;
+		}
+		return was_open && c->end != TCP_END_OPEN;
+	}
+
+	/* SYN: the sender opens; a receiver in SYN-SENT meets a crossing SYN. */
+	if (syn && !(fl & TH_ACK)) {
+		if (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED)
+			*ss = TCPS_SYN_SENT;
+		if (*rs == TCPS_SYN_SENT)
+			*rs = TCPS_SYN_RECEIVED;           /* simultaneous open */
+	} else if (syn) {
+		if (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED ||
+		    *ss == TCPS_SYN_SENT)
+			*ss = TCPS_SYN_RECEIVED;
+		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && sg->ack == r->isn + 1)
+			*rs = TCPS_ESTABLISHED;
+		else if (*rs == TCPS_LISTEN)
+			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
+	}
+
+	/* ACK field (not on a SYN: handled above). */
+	if ((fl & TH_ACK) && !syn) {
+		if (*rs == TCPS_SYN_RECEIVED && seq_gt(sg->ack, r->isn))
+			*rs = TCPS_ESTABLISHED;
+		if (*ss == TCPS_SYN_SENT || *ss == TCPS_LISTEN ||
+		    *ss == TCPS_CLOSED)
+			*ss = TCPS_ESTABLISHED;            /* it got a reply we did not see */
+	} else if (!syn && (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED)) {
+		*ss = TCPS_ESTABLISHED;                    /* mid-stream, no ACK bit */
+	}
+	if ((fl & TH_ACK) && (!(s->flags & TSF_ACKED_ANY) || seq_gt(sg->ack, s->last_ack))) {
+		s->last_ack = sg->ack;
+		s->flags |= TSF_ACKED_ANY;
+	}
+	if ((fl & TH_ACK) && (r->flags & TSF_FIN) && seq_gt(sg->ack, r->fin_seq)) {
+		r->flags |= TSF_FIN_ACKED;
+		switch (*rs) {
+		case TCPS_FIN_WAIT_1: *rs = TCPS_FIN_WAIT_2; break;
+		case TCPS_CLOSING:    *rs = TCPS_TIME_WAIT; break;
+		case TCPS_LAST_ACK:   *rs = TCPS_CLOSED; break;
+		default: break;
+		}
+	}
+
+	if (fl & TH_FIN) {
+		uint32_t fseq = sg->seq + sg->len + (syn ? 1u : 0u);
+
+		if (!(s->flags & TSF_FIN) || fseq != s->fin_seq) {
+			/* a FIN at a new place: the earlier acknowledgement was of another */
+			if ((s->flags & TSF_FIN) && seq_gt(fseq, s->fin_seq))
+				s->flags &= (uint16_t)~TSF_FIN_ACKED;
+			s->fin_seq = fseq;
+		}
+		s->flags |= TSF_FIN;
+		switch (*ss) {
+		case TCPS_LISTEN:
+		case TCPS_SYN_SENT:
+		case TCPS_SYN_RECEIVED:
+		case TCPS_ESTABLISHED:
+			*ss = TCPS_FIN_WAIT_1;
+			break;
+		case TCPS_CLOSE_WAIT:
+			*ss = TCPS_LAST_ACK;
+			break;
+		default:
+			break;
+		}
+		switch (*rs) {
+		case TCPS_LISTEN:
+		case TCPS_SYN_SENT:
+		case TCPS_SYN_RECEIVED:
+		case TCPS_ESTABLISHED:
+			*rs = TCPS_CLOSE_WAIT;
+			break;
+		case TCPS_FIN_WAIT_1:
+			*rs = (r->flags & TSF_FIN_ACKED) ? TCPS_TIME_WAIT : TCPS_CLOSING;
+			break;
+		case TCPS_FIN_WAIT_2:
+			*rs = TCPS_TIME_WAIT;
+			break;
+		default:
+			break;
+		}
+	}
+
+	if (c->end == TCP_END_OPEN &&
+	    (c->side[0].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED) &&
+	    (c->side[1].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED))
+		c->end = TCP_END_FIN;
+	return was_open && c->end != TCP_END_OPEN;
+}
+
+bool tcp_conn_is_closed(const struct tcp_conn *c)
+{
+	return c->end != TCP_END_OPEN;
+}

@@ -1,0 +1,286 @@
+/*
+ * zeekconn.c - Zeek conn_state and history, reimplemented from Zeek's
+ * documented rules (see zeekconn.h for the letters and the known
+ * differences).
+ *
+ * The endpoint transitions follow the Zeek TCP analyzer's structure: what a
+ * packet does depends on its sender's current state (INACTIVE, SYN_SENT or
+ * SYN_ACK_SENT, ESTABLISHED or PARTIAL, CLOSED, RESET). A state change keeps
+ * the state it replaced, because one rule looks back: a FIN answering a
+ * peer whose RESET followed its own CLOSED turns that peer back to CLOSED
+ * (a FIN followed by a RST was a normal termination).
+ *
+ * Repeat rule for s, h, f, r: Zeek compares relative sequence numbers and
+ * re-bases them when a SYN's sequence number jumps; the engine starts a new
+ * connection on such a SYN (Wireshark's tcp.stream rule) before it gets
+ * here, so comparing raw sequence numbers gives the same letters.
+ */
+#include <string.h>
+
+#include "zeekconn.h"
+#include "decode.h"
+
+/* once-only history bits; the responder's are these shifted by 8 */
+#define ZH_SYN     0x01u
+#define ZH_FIN     0x02u
+#define ZH_RST     0x04u
+#define ZH_ACK     0x08u
+#define ZH_DATA    0x10u
+#define ZH_FINRST  0x20u
+#define ZH_MULTI   0x40u
+
+/* logarithmic counters */
+#define ZC_CSUM 0
+#define ZC_RXMIT 1
+#define ZC_ZEROWIN 2
+
+void zk_init(struct zk_conn *z, bool flipped)
+{
+	memset(z, 0, sizeof(*z));
+	if (flipped)
+		z->hist[z->hist_len++] = '^';
+}
+
+static void add_letter(struct zk_conn *z, unsigned dir, char upper)
+{
+	if (z->hist_len >= ZK_HIST_MAX)
+		return;                 /* history full: keep the first letters */
+	z->hist[z->hist_len++] = dir == ZK_ORIG ? upper : (char)(upper - 'A' + 'a');
+}
+
+/* Record the letter the first time; true when it had been seen before. */
+static bool once(struct zk_conn *z, unsigned dir, uint16_t bit, char upper)
+{
+	uint16_t mask = (uint16_t)(dir == ZK_ORIG ? bit : bit << 8);
+
+	if (z->seen & mask)
+		return true;
+	z->seen = (uint16_t)(z->seen | mask);
+	add_letter(z, dir, upper);
+	return false;
+}
+
+/* Letter at the 1st, 10th, 100th, ... occurrence. */
+static void scaled(struct zk_conn *z, unsigned dir, unsigned which, char upper)
+{
+	uint16_t n = z->cnt[dir][which];
+
+	if (n == UINT16_MAX)
+		return;                 /* saturated: 10000 is the last letter */
+	n++;
+	z->cnt[dir][which] = n;
+	if (n == 1 || n == 10 || n == 100 || n == 1000 || n == 10000)
+		add_letter(z, dir, upper);
+}
+
+static void set_state(struct zk_conn *z, unsigned dir, enum zk_ep s)
+{
+	if (z->st[dir] != s) {
+		z->prev_st[dir] = z->st[dir];
+		z->st[dir] = (uint8_t)s;
+	}
+}
+
+static void history(struct zk_conn *z, const struct zk_tcp_in *in)
+{
+	uint16_t fl = in->flags;
+	unsigned d = in->dir;
+	int bits = !!(fl & TH_SYN) + !!(fl & TH_FIN) + !!(fl & TH_RST);
+
+	if (bits > 1) {
+		if ((fl & TH_FIN) && (fl & TH_RST))
+			once(z, d, ZH_FINRST, 'I');
+		else
+			once(z, d, ZH_MULTI, 'Q');
+	} else if (bits == 1) {
+		if (fl & TH_SYN) {
+			char code = (fl & TH_ACK) ? 'H' : 'S';
+
+			if (once(z, d, ZH_SYN, code) &&
+			    (!in->have_prev_syn || in->seq != in->prev_syn_seq))
+				add_letter(z, d, code);
+		}
+		if (fl & TH_FIN) {
+			if (once(z, d, ZH_FIN, 'F') &&
+			    (!in->have_prev_fin || in->seq + in->len != in->prev_fin_end))
+				add_letter(z, d, 'F');
+		}
+		if (fl & TH_RST) {
+			if (once(z, d, ZH_RST, 'R') &&
+			    (!in->have_prev_rst || in->seq != in->prev_rst_seq))
+				add_letter(z, d, 'R');
+		}
+	} else if (in->len > 0) {
+		once(z, d, ZH_DATA, 'D');
+	} else if (fl & TH_ACK) {
+		once(z, d, ZH_ACK, 'A');
+	}
+}
+
+static void inactive(struct zk_conn *z, const struct zk_tcp_in *in)
+{
+	unsigned d = in->dir, p = d ^ 1;
+	uint16_t fl = in->flags;
+
+	if (fl & TH_SYN) {
+		if (d == ZK_ORIG) {
+			set_state(z, d, (fl & TH_ACK) ? ZK_SYN_ACK_SENT : ZK_SYN_SENT);
+		} else {
+			if (z->st[p] == ZK_SYN_SENT)
+				set_state(z, p, ZK_ESTABLISHED);
+			set_state(z, d, ZK_ESTABLISHED);
+		}
+	}
+	if (fl & TH_FIN)
+		set_state(z, d, ZK_CLOSED);
+	if (fl & TH_RST)
+		set_state(z, d, ZK_RESET);
+
+	if (z->st[d] == ZK_INACTIVE) {
+		if (d == ZK_RESP && in->len == 0 && z->st[ZK_ORIG] == ZK_SYN_SENT)
+			return;         /* an ACK of the SYN before the SYN+ACK: not partial */
+		if ((fl & TH_ACK) && z->st[p] == ZK_ESTABLISHED)
+			set_state(z, d, ZK_ESTABLISHED);    /* only its SYN was missed */
+		else
+			set_state(z, d, ZK_PARTIAL);
+	}
+}
+
+static void state_machine(struct zk_conn *z, const struct zk_tcp_in *in)
+{
+	unsigned d = in->dir, p = d ^ 1;
+	uint16_t fl = in->flags;
+
+	switch (z->st[d]) {
+	case ZK_INACTIVE:
+		inactive(z, in);
+		break;
+	case ZK_SYN_SENT:
+	case ZK_SYN_ACK_SENT:
+		if (fl & TH_FIN)
+			set_state(z, d, ZK_CLOSED);
+		if (fl & TH_RST)
+			set_state(z, d, ZK_RESET);
+		break;
+	case ZK_ESTABLISHED:
+	case ZK_PARTIAL:
+		if ((fl & TH_SYN) && !(fl & TH_ACK) && z->st[d] == ZK_PARTIAL &&
+		    z->st[p] == ZK_INACTIVE)
+			set_state(z, d, ZK_SYN_SENT);
+		if ((fl & TH_FIN) && !(fl & TH_RST)) {
+			set_state(z, d, ZK_CLOSED);
+			if (z->st[p] == ZK_RESET && z->prev_st[p] == ZK_CLOSED)
+				set_state(z, p, ZK_CLOSED);
+		}
+		if (fl & TH_RST)
+			set_state(z, d, ZK_RESET);
+		break;
+	case ZK_CLOSED:
+		/* after a FIN exchange a RST does not change the outcome */
+		if ((fl & TH_RST) && z->st[p] != ZK_CLOSED)
+			set_state(z, d, ZK_RESET);
+		break;
+	default:
+		break;
+	}
+}
+
+void zk_tcp_packet(struct zk_conn *z, const struct zk_tcp_in *in)
+{
+	unsigned d = in->dir & 1;
+	uint16_t fl = in->flags;
+	struct zk_tcp_in x = *in;
+
+	x.dir = d;
+	if (in->bad_checksum)
+		scaled(z, d, ZC_CSUM, 'C');
+	history(z, &x);
+
+	if (in->win == 0 && !(fl & TH_RST) && z->st[d ^ 1] != ZK_CLOSED &&
+	    z->st[d] != ZK_RESET)
+		scaled(z, d, ZC_ZEROWIN, 'W');
+
+	if (!(fl & TH_RST) && z->st[d] != ZK_RESET && in->have_prev_seq && in->len > 0) {
+		uint32_t end = in->seq + in->len + ((fl & TH_SYN) ? 1u : 0u) +
+			       ((fl & TH_FIN) ? 1u : 0u);
+
+		/* nothing beyond what it had already sent: a retransmission */
+		if (((end - in->prev_snd_nxt) & 0x80000000u) != 0 || end == in->prev_snd_nxt)
+			scaled(z, d, ZC_RXMIT, 'T');
+	}
+
+	state_machine(z, &x);
+}
+
+void zk_udp_packet(struct zk_conn *z, unsigned dir, bool bad_checksum)
+{
+	unsigned d = dir & 1;
+
+	if (bad_checksum)
+		scaled(z, d, ZC_CSUM, 'C');
+	once(z, d, ZH_DATA, 'D');
+	set_state(z, d, ZK_UDP_ACTIVE);
+}
+
+/* Zeek's /^\^?S[^HAFGIQ]*R.*$/ on the history. */
+static bool matches_rstos0(const struct zk_conn *z)
+{
+	unsigned i = 0;
+
+	if (i < z->hist_len && z->hist[i] == '^')
+		i++;
+	if (i >= z->hist_len || z->hist[i] != 'S')
+		return false;
+	for (i++; i < z->hist_len; i++) {
+		char c = z->hist[i];
+
+		if (c == 'R')
+			return true;
+		if (c == 'H' || c == 'A' || c == 'F' || c == 'G' || c == 'I' || c == 'Q')
+			return false;
+	}
+	return false;
+}
+
+const char *zk_conn_state(const struct zk_conn *z, bool is_tcp,
+			  uint64_t orig_bytes, uint64_t resp_bytes)
+{
+	enum zk_ep os = (enum zk_ep)z->st[ZK_ORIG], rs = (enum zk_ep)z->st[ZK_RESP];
+	bool o_inactive = os == ZK_INACTIVE || os == ZK_PARTIAL;
+	bool r_inactive = rs == ZK_INACTIVE || rs == ZK_PARTIAL;
+
+	if (!is_tcp) {
+		if (os == ZK_UDP_ACTIVE)
+			return rs == ZK_UDP_ACTIVE ? "SF" : "S0";
+		return rs == ZK_UDP_ACTIVE ? "SHR" : "OTH";
+	}
+	if (rs == ZK_RESET) {
+		if (os == ZK_SYN_SENT || os == ZK_SYN_ACK_SENT ||
+		    (os == ZK_RESET && orig_bytes == 0 && resp_bytes == 0))
+			return "REJ";
+		return o_inactive ? "RSTRH" : "RSTR";
+	}
+	if (os == ZK_RESET) {
+		if (r_inactive)
+			return matches_rstos0(z) ? "RSTOS0" : "OTH";
+		return "RSTO";
+	}
+	if (rs == ZK_CLOSED && os == ZK_CLOSED)
+		return "SF";
+	if (os == ZK_CLOSED)
+		return r_inactive ? "SH" : "S2";
+	if (rs == ZK_CLOSED)
+		return o_inactive ? "SHR" : "S3";
+	if (os == ZK_SYN_SENT && rs == ZK_INACTIVE)
+		return "S0";
+	if (os == ZK_ESTABLISHED && rs == ZK_ESTABLISHED)
+		return "S1";
+	return "OTH";
+}
+
+char *zk_history(const struct zk_conn *z, char *buf)
+{
+	memcpy(buf, z->hist, z->hist_len);
+	buf[z->hist_len] = '\0';
+	return buf;
+}
