@@ -48,6 +48,23 @@ static void filter_free(struct filter_cache *fc)
 	fc->n = 0;
 }
 
+/* pcap_open_dead takes libpcap's DLT_ numbers, which differ from the
+ * LINKTYPE_ numbers files carry for a few historical types. Map the ones
+ * we decode (and their old BSD aliases) so a filter compiles for them. */
+static int linktype_to_dlt(uint32_t linktype)
+{
+	switch (linktype) {
+	case LT_RAW:        /* 101 */
+	case LT_RAW_OLD12:  /* DLT_RAW on most systems */
+	case LT_RAW_OLD14:  /* DLT_RAW on OpenBSD */
+		return DLT_RAW;
+	case 100:
+		return DLT_ATM_RFC1483;
+	default:
+		return (int)linktype;
+	}
+}
+
 /* Returns the program for linktype, compiling it on first use; NULL with a
  * message in err on a compile error. */
 static struct bpf_program *filter_get(struct filter_cache *fc, uint32_t linktype,
@@ -62,7 +79,7 @@ static struct bpf_program *filter_get(struct filter_cache *fc, uint32_t linktype
 		snprintf(err, errlen, "--filter: more than %d link types in one file", MAX_FILTERS);
 		return NULL;
 	}
-	dead = pcap_open_dead((int)linktype, (int)CAP_MAX_SNAPLEN);
+	dead = pcap_open_dead(linktype_to_dlt(linktype), (int)CAP_MAX_SNAPLEN);
 	if (dead == NULL) {
 		snprintf(err, errlen, "--filter: cannot set up a filter for link type %u", linktype);
 		return NULL;
