@@ -6,8 +6,15 @@
  *  1. rules the decoder already judged (pkt.truncated, ip.bad-header,
  *     tcp.bad-offset, udp.bad-length, checksums), once per packet;
  *  2. rules of one header (port.zero, tcp.invalid-flags), once per flow;
- *  3. the engine, then the rules of connection events it reports.
- * At the end of the file: the host classifier and its findings.
+ *  3. the engine (targets/engine.h), then the rules of the events it
+ *     reports: a new incarnation of a tuple (tuple.duplicate-live,
+ *     tuple.reuse-time-wait, once per event), a flow created without a
+ *     handshake (tcp.midstream), a RST outside the window
+ *     (tcp.rst-out-of-window, per event), and a connection opened by an
+ *     initiator (port.privileged-source, port.ephemeral-range, once per
+ *     flow; and one record for the host classifier, oracle/classify.h).
+ * At the end of the file: the host classifier's verdicts (port.sequential,
+ * port.fixed, once per host) and one host record per initiating host.
  *
  * Deduplication "once per flow" uses a set of keyed hashes of (rule,
  * signature, canonical 5-tuple): canonical so both directions of a flow are
@@ -18,8 +25,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "classify.h"
+#include "flowcfg.h"
 #include "oracle.h"
 
 /* ---- dedup set ------------------------------------------------------------------ */
@@ -79,13 +87,17 @@ struct oracle {
 	struct oracle_sink sink;
 	const char *file;
 	struct dedup flow_seen;
+	struct engine *eng;
+	struct cls *cls;
+	bool have_time;              /* latest packet time, for host findings */
+	int64_t last_sec;
+	uint32_t last_nsec;
+	uint8_t last_digits;
 };
 
 enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
 				   char *err, size_t errlen)
 {
-	uint8_t kb[16];
-
 	memset(cfg, 0, sizeof(*cfg));
 	if (rules_parse(o->rules, o->have_range, &cfg->rules, err, errlen) != TC_OK)
 		return TC_MALFORMED;
@@ -94,21 +106,10 @@ enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
 	cfg->eph_lo = o->eph_lo;
 	cfg->eph_hi = o->eph_hi;
 	cfg->min_samples = o->min_samples;
-	cfg->max_flows = o->max_flows;
-	if (o->have_seed) {
-		for (int i = 0; i < 8; i++) {
-			kb[i] = (uint8_t)(o->seed >> (8 * i));
-			kb[8 + i] = (uint8_t)(~o->seed >> (8 * i));
-		}
-	} else if (getrandom(kb, sizeof(kb), 0) != (ssize_t)sizeof(kb)) {
-		/* No entropy source: fall back to an address-derived key. Output
-		 * never depends on the key; only flooding resistance does. */
-		uint64_t a = (uint64_t)(uintptr_t)cfg ^ 0x9e3779b97f4a7c15ull;
-
-		for (int i = 0; i < 16; i++)
-			kb[i] = (uint8_t)(a >> (8 * (i % 8)));
+	if (tc_engine_config(o, &cfg->engine) != TC_OK) {
+		snprintf(err, errlen, "no random hash key available (use --seed N)");
+		return TC_IO;
 	}
-	cfg->key = siphash_key_from_bytes(kb);
 	o->checksums = rules_need_checksums(&cfg->rules);
 	return TC_OK;
 }
@@ -117,6 +118,7 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 		      const char *file, struct oracle **out)
 {
 	struct oracle *o = calloc(1, sizeof(*o));
+	struct cls_config cc;
 
 	*out = NULL;
 	if (o == NULL)
@@ -124,6 +126,14 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 	o->cfg = *cfg;
 	o->sink = *sink;
 	o->file = file;
+	cls_config_default(&cc);
+	cc.min_samples = cfg->min_samples;
+	cc.key = cfg->engine.hash_key;
+	if (engine_new(&cfg->engine, NULL, NULL, &o->eng) != TC_OK ||
+	    cls_create(&o->cls, &cc) != TC_OK) {
+		oracle_free(o);
+		return TC_NOMEM;
+	}
 	*out = o;
 	return TC_OK;
 }
@@ -133,6 +143,8 @@ void oracle_free(struct oracle *o)
 	if (o == NULL)
 		return;
 	dedup_free(&o->flow_seen);
+	engine_free(o->eng);
+	cls_destroy(o->cls);
 	free(o);
 }
 
@@ -198,7 +210,7 @@ static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct r
 	key[n++] = (uint8_t)(pb >> 8); key[n++] = (uint8_t)pb;
 	memcpy(key + n, h->transition, tl); n += tl;
 	/* Out of memory: report again rather than lose a finding. */
-	return dedup_add(&o->flow_seen, siphash24(&o->cfg.key, key, n)) == TC_END;
+	return dedup_add(&o->flow_seen, siphash24(&o->cfg.engine.hash_key, key, n)) == TC_END;
 }
 
 static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
@@ -209,12 +221,104 @@ static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
 	emit(o, cp, p, h);
 }
 
+/* ---- engine events ---------------------------------------------------------------- */
+
+/* What the table knew about a tuple before a SYN without ACK reached the
+ * engine: the engine replaces the old incarnation while handling it, so the
+ * sender's old state and role are read first. */
+struct pre_syn {
+	bool have;
+	bool same_direction;          /* the sender was the old initiator */
+	const char *sender_state;     /* RFC 9293 name of the sender's old state */
+};
+
+static void look_before_syn(struct oracle *o, const struct pkt *p, struct pre_syn *pre)
+{
+	const struct flow *f;
+	enum flow_dir d;
+
+	memset(pre, 0, sizeof(*pre));
+	f = engine_find(o->eng, 6, p->ipver, p->src, p->sport, p->dst, p->dport);
+	if (f == NULL)
+		return;
+	pre->have = true;
+	pre->same_direction = flow_port(f, FLOW_DIR_ORIG) == p->sport &&
+			      memcmp(flow_addr(f, FLOW_DIR_ORIG), p->src, 16) == 0;
+	d = pre->same_direction ? FLOW_DIR_ORIG : FLOW_DIR_RESP;
+	pre->sender_state = tcp_state_name(flow_tcp_state(f, d));
+}
+
+static void on_new_incarnation(struct oracle *o, const struct cap_packet *cp,
+			       const struct pkt *p, const struct engine_result *res,
+			       const struct pre_syn *pre)
+{
+	const struct engine_prev *pv = &res->prev;
+	struct reuse_facts f;
+	struct rule_hit h;
+
+	memset(&f, 0, sizeof(f));
+	f.prev = pv->how;
+	f.prev_state = pre->have ? pre->sender_state : prev_end_name(pv->how);
+	f.same_direction = pre->have ? pre->same_direction : true;
+	f.elapsed_ns = pv->since_close_ns > 0 ? (uint64_t)pv->since_close_ns : 0;
+	f.isn = p->seq;
+	f.have_final_seq = pv->have_final_seq[0];
+	f.final_seq = pv->final_seq[0];
+	f.syn_has_ts = p->opt.has_ts;
+	f.syn_ts = p->opt.ts_val;
+	f.prev_has_ts = pv->have_tsval[0];
+	f.prev_ts = pv->last_tsval[0];
+	if (rule_duplicate_live(&f, &h))
+		emit(o, cp, p, &h);
+	if (rule_reuse_time_wait(&f, o->cfg.msl, &h))
+		emit(o, cp, p, &h);
+}
+
+/* A connection was opened: its initiator's port rules and the classifier. */
+static void on_initiator(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
+			 const struct flow *fl)
+{
+	bool is_tcp = flow_is_tcp(fl);
+	uint16_t sport = flow_port(fl, FLOW_DIR_ORIG);
+	struct rule_hit h;
+	struct cls_conn cc;
+
+	if (rule_port_privileged(is_tcp, sport, &h))
+		emit_once_per_flow(o, cp, p, &h);
+	if (o->cfg.have_range &&
+	    rule_port_ephemeral(is_tcp, sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
+		emit_once_per_flow(o, cp, p, &h);
+
+	memset(&cc, 0, sizeof(cc));
+	cc.t_ns = cp->ts_sec > 0 ? (uint64_t)cp->ts_sec * 1000000000u + cp->ts_nsec : 0;
+	cc.frame = cp->frame;
+	cc.ipver = fl->h.key.ipver;
+	cc.proto = fl->h.key.proto;
+	memcpy(cc.src, flow_addr(fl, FLOW_DIR_ORIG), 16);
+	memcpy(cc.dst, flow_addr(fl, FLOW_DIR_RESP), 16);
+	cc.sport = sport;
+	cc.dport = flow_port(fl, FLOW_DIR_RESP);
+	/* A full host table or no memory leaves the host unclassified; the
+	 * classifier counts what it refused (cls_dropped). */
+	(void)cls_add(o->cls, &cc);
+}
+
 void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 {
 	struct rule_hit hits[PKT_MAX_ERRORS], h;
 	unsigned n = rules_decode_errors(p, hits, PKT_MAX_ERRORS);
-	bool is_tcp, is_syn;
+	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
+	struct engine_result res;
+	struct pre_syn pre = { .have = false };
+	bool is_tcp, bad_flags;
 
+	if (!o->have_time || cp->ts_sec > o->last_sec ||
+	    (cp->ts_sec == o->last_sec && cp->ts_nsec > o->last_nsec)) {
+		o->have_time = true;
+		o->last_sec = cp->ts_sec;
+		o->last_nsec = cp->ts_nsec;
+		o->last_digits = cp->ts_digits;
+	}
 	for (unsigned i = 0; i < n; i++)
 		emit(o, cp, p, &hits[i]);
 	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP))
@@ -223,22 +327,119 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 
 	if (rule_port_zero(p, &h))
 		emit_once_per_flow(o, cp, p, &h);
-	if (rule_tcp_invalid_flags(p, &h))
+	bad_flags = rule_tcp_invalid_flags(p, &h) != 0;
+	if (bad_flags)
 		emit_once_per_flow(o, cp, p, &h);
 
-	/* Initiator rules: the sender of a SYN without ACK opens a connection. */
-	is_syn = is_tcp && (p->flags & (TH_SYN | TH_ACK | TH_RST | TH_FIN)) == TH_SYN;
-	if (is_syn) {
-		if (rule_port_privileged(true, p->sport, &h))
-			emit_once_per_flow(o, cp, p, &h);
-		if (o->cfg.have_range &&
-		    rule_port_ephemeral(true, p->sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
-			emit_once_per_flow(o, cp, p, &h);
+	if (is_tcp && (p->flags & (TH_SYN | TH_ACK)) == TH_SYN)
+		look_before_syn(o, p, &pre);
+	if (engine_packet(o->eng, p, &in, &res) != TC_OK || res.flow == NULL)
+		return;
+
+	if (res.new_incarnation)
+		on_new_incarnation(o, cp, p, &res, &pre);
+	/* A probe with impossible flags (a scanner's null or FIN packet) is
+	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
+	 * handshake was missed, so it does not also count as mid-stream. */
+	if (res.created && is_tcp && !bad_flags && rule_midstream(p->flags, &h))
+		emit_once_per_flow(o, cp, p, &h);
+	if (is_tcp && res.rst.verdict == RST_OUT_OF_WINDOW) {
+		struct rst_facts rf = {
+			tcp_state_name(flow_tcp_state(res.flow, res.dir ^ 1u)), p->seq, &res.rst
+		};
+
+		if (rule_rst_out_of_window(&rf, &h))
+			emit(o, cp, p, &h);
+	}
+	/* Whoever opened the connection: known unless it was picked up mid-stream. */
+	if ((res.created || res.new_incarnation) && !res.midstream)
+		on_initiator(o, cp, p, res.flow);
+}
+
+/* ---- end of file: hosts ---------------------------------------------------------------- */
+
+static void emit_host(struct oracle *o, const struct cls_host_result *hr, enum rule_id r,
+		      uint8_t proto, const struct cls_evidence *ev, const char *transition,
+		      const char *message)
+{
+	struct finding f;
+
+	if (!o->cfg.rules.on[r] || o->sink.finding == NULL)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.rule = r;
+	f.severity = rule_info(r)->severity;
+	f.file = o->file;
+	f.frame = ev->n > 0 ? ev->frame[0] : 0;
+	f.ts_sec = o->last_sec;
+	f.ts_nsec = o->last_nsec;
+	f.ts_digits = o->last_digits ? o->last_digits : 6;
+	f.proto = proto == 17 ? L4_UDP : L4_TCP;
+	f.ipver = hr->ipver;
+	f.is_host = true;
+	memcpy(f.host, hr->addr, 16);
+	f.frames = ev->frame;
+	f.n_frames = ev->n;
+	f.transition = transition;
+	f.message = message;
+	signature_make(r, transition, f.signature);
+	o->sink.finding(o->sink.ctx, &f);
+}
+
+static void host_findings(struct oracle *o, const struct cls_host_result *hr)
+{
+	const struct cls_stream_result *st[2] = { &hr->tcp, &hr->udp };
+	char msg[HIT_MESSAGE_MAX];
+
+	for (int i = 0; i < 2; i++) {
+		const char *proto = i == 0 ? "tcp" : "udp";
+
+		if (!st[i]->port_sequential)
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "%s source ports of %" PRIu64 " connections to different destinations follow a "
+			 "counter (most common step %+d, %.0f%% of steps): predictable, RFC 6056 asks "
+			 "for obfuscated selection", i == 0 ? "TCP" : "UDP", st[i]->connections,
+			 (int)st[i]->f.cross_mode, 100.0 * st[i]->f.cross_mode_share);
+		emit_host(o, hr, R_PORT_SEQUENTIAL, st[i]->proto, &st[i]->evidence, proto, msg);
+	}
+	if (hr->udp.port_fixed) {
+		snprintf(msg, sizeof(msg),
+			 "UDP source port %u is used towards %u or more distinct destination endpoints",
+			 hr->udp.fixed_port, (unsigned)CLS_FIXED_ENDPOINTS);
+		emit_host(o, hr, R_PORT_FIXED, 17, &hr->udp.fixed_evidence, "udp|one-port-many-endpoints",
+			  msg);
 	}
 }
 
 void oracle_finish(struct oracle *o, struct summary *s)
 {
-	(void)o;
-	s->have_flows = false;
+	const struct engine_stats *es = engine_stats(o->eng);
+	struct cls_host_result hr;
+	size_t n = cls_host_count(o->cls);
+
+	s->have_flows = true;
+	s->flows = es->created;
+	s->evicted = es->evicted;
+	for (size_t i = 0; i < n; i++)
+		if (cls_host_result(o->cls, i, &hr) == TC_OK)
+			host_findings(o, &hr);
+	if (o->sink.host == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct host_record rec;
+
+		if (cls_host_result(o->cls, i, &hr) != TC_OK)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		rec.file = o->file;
+		rec.ipver = hr.ipver;
+		memcpy(rec.addr, hr.addr, 16);
+		rec.connections = hr.connections;
+		rec.distinct_ports = hr.distinct_ports;
+		rec.min_port = hr.min_port;
+		rec.max_port = hr.max_port;
+		rec.port_selection = port_class_name(hr.cls);
+		o->sink.host(o->sink.ctx, &rec);
+	}
 }

@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "engine.h"
 #include "report.h"
 #include "rules.h"
 #include "siphash.h"
@@ -24,8 +25,7 @@ struct oracle_cfg {
 	bool have_range;
 	uint16_t eph_lo, eph_hi;        /* inclusive */
 	uint32_t min_samples;
-	uint64_t max_flows;             /* 0 = no cap */
-	struct siphash_key key;         /* flow and dedup table key */
+	struct engine_config engine;    /* --max-flows, --msl, the hash key */
 };
 
 /* Where findings and host records go. Pointers in the records are only
@@ -42,8 +42,10 @@ struct oracle;
  * oracle_cfg_from_options - the configuration the command line asks for:
  * rules (--rules, defaults, --ephemeral-range), --msl, --min-samples,
  * --max-flows, and the key from --seed (or random when absent; output never
- * depends on it). Also sets o->checksums when a checksum rule is on.
- * Returns TC_OK; TC_MALFORMED with err set (a usage error: exit 2).
+ * depends on it; the same key the flows subcommand uses, flowcfg.h). Also
+ * sets o->checksums when a checksum rule is on.
+ * Returns TC_OK; TC_MALFORMED with err set (a usage error: exit 2); TC_IO
+ * when no random key could be had (err says so).
  */
 enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
 				   char *err, size_t errlen);
@@ -62,7 +64,9 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 /*
  * oracle_finish - end of the file: host-level findings and host records go
  * to the sink; s->have_flows/flows/evicted are filled for the summary.
- * Call once, before oracle_free.
+ * Call once, before oracle_free. Host findings are judged here, so their
+ * "frame" is the first frame of their evidence and their "ts" the time the
+ * verdict was reached: the latest packet time of the file.
  */
 void oracle_finish(struct oracle *o, struct summary *s);
 

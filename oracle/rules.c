@@ -13,6 +13,8 @@
  *  - per flow (5-tuple and signature, once per file): port.zero,
  *    port.ephemeral-range, port.privileged-source, tcp.invalid-flags,
  *    tcp.midstream. Every packet of such a flow repeats the same defect.
+ *    A flow created by a packet that tcp.invalid-flags reports (a null or
+ *    FIN scan probe) is not also reported as tcp.midstream.
  *  - per event: tuple.duplicate-live and tuple.reuse-time-wait (each new
  *    incarnation that breaks the rule), tcp.rst-out-of-window (each blind
  *    reset is a separate attempt).
@@ -524,20 +526,32 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 
 unsigned rule_rst_out_of_window(const struct rst_facts *f, struct rule_hit *hit)
 {
-	uint32_t wnd = f->rcv_wnd > 0 ? f->rcv_wnd : 1;
-	uint32_t off;
+	const struct tcp_rst_check *c = f->chk;
+	const char *state = f->state != NULL ? f->state : "?";
+	const char *where;
+	char scale[48] = "";
 
-	if (!f->have_window)
+	if (c == NULL || c->verdict != RST_OUT_OF_WINDOW)
 		return 0;
-	off = f->seq - f->rcv_nxt;      /* distance above RCV.NXT, modulo 2^32 */
-	if (off < wnd)
-		return 0;
-	snprintf(hit->transition, sizeof(hit->transition), "state=%s|%s",
-		 f->state != NULL ? f->state : "?",
-		 (int32_t)off < 0 ? "below-rcv-nxt" : "above-window");
-	hit_msg(hit, R_TCP_RST_OUT_OF_WINDOW,
-		"RST sequence number %u is outside the receiver's window [%u, %u) in state %s",
-		f->seq, f->rcv_nxt, f->rcv_nxt + wnd, f->state != NULL ? f->state : "?");
+	if (c->syn_sent) {
+		snprintf(hit->transition, sizeof(hit->transition), "state=%s|ack-not-for-syn", state);
+		hit_msg(hit, R_TCP_RST_OUT_OF_WINDOW,
+			"RST with sequence number %u in SYN-SENT does not acknowledge the SYN", f->seq);
+		return 1;
+	}
+	where = c->have_rcv_nxt && (int32_t)(f->seq - c->rcv_nxt) < 0 ? "below-rcv-nxt"
+								       : "above-window";
+	if (!c->wnd_scale_known)
+		snprintf(scale, sizeof(scale), ", window scale unknown: largest assumed");
+	snprintf(hit->transition, sizeof(hit->transition), "state=%s|%s", state, where);
+	if (c->have_rcv_nxt)
+		hit_msg(hit, R_TCP_RST_OUT_OF_WINDOW,
+			"RST sequence number %u is outside the receiver's window [%u, %u) in state %s%s",
+			f->seq, c->rcv_nxt, c->rcv_nxt + (c->rcv_wnd > 0 ? c->rcv_wnd : 1u), state, scale);
+	else
+		hit_msg(hit, R_TCP_RST_OUT_OF_WINDOW,
+			"RST sequence number %u is outside the receiver's window in state %s%s",
+			f->seq, state, scale);
 	return 1;
 }
 

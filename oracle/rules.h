@@ -19,6 +19,7 @@
 #include "tc.h"
 #include "cli.h"
 #include "decode.h"
+#include "engine.h"
 
 enum rule_id {
 	R_TUPLE_DUPLICATE_LIVE = 0,
@@ -147,18 +148,11 @@ unsigned rule_port_ephemeral(bool is_tcp, uint16_t sport, uint16_t lo, uint16_t 
 
 /* ---- connection rules (facts the engine reports) --------------------------- */
 
-/* How the previous incarnation of a tuple ended. */
-enum prev_end {
-	PREV_OPEN = 0,   /* no completed FIN exchange, no RST                 */
-	PREV_FIN,        /* both FINs seen: the active closer is in TIME_WAIT  */
-	PREV_RST         /* reset: no TIME_WAIT (RFC 9293 section 3.10.7.4)    */
-};
-
 /* What is known when a SYN (no ACK) opens a new incarnation on a tuple that
  * had one before. Sequence numbers and timestamps are those of the SYN's
  * sender, as seen on the previous incarnation. */
 struct reuse_facts {
-	enum prev_end prev;
+	enum prev_end prev;         /* engine.h: how the previous incarnation ended */
 	const char *prev_state;     /* engine's name of the old state, for messages */
 	bool same_direction;        /* the SYN comes from the old initiator */
 	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN) */
@@ -174,7 +168,11 @@ struct reuse_facts {
 /*
  * rule_duplicate_live: tuple.duplicate-live fires when prev is PREV_OPEN
  * (RFC 9293 section 3.5/3.10.7.3: a connection is named by its socket pair;
- * two live connections cannot share one). Returns 0 or 1.
+ * two live connections cannot share one). PREV_ATTEMPT, an old handshake
+ * that never reached ESTABLISHED, is legal: a client that gives up a
+ * connect in SYN-SENT deletes its TCB without sending anything (RFC 9293
+ * section 3.10.5, ABORT), so a new SYN on the tuple is all the wire shows.
+ * Returns 0 or 1.
  */
 unsigned rule_duplicate_live(const struct reuse_facts *f, struct rule_hit *hit);
 
@@ -191,20 +189,21 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 /* seq_gt - a > b modulo 2^32 (RFC 9293 section 3.4). */
 bool is_seq_gt(uint32_t a, uint32_t b);
 
-/* What is known when a RST arrives on a tracked connection. */
+/* What is known when a RST arrives on a tracked connection: the engine's
+ * RFC 5961 judgement (tcpstate.h tcp_rst_judge) and the receiver's state. */
 struct rst_facts {
-	const char *state;          /* engine's state name, for messages */
-	bool have_window;           /* the receiver's RCV.NXT and window are known */
-	uint32_t seq;               /* RST sequence number */
-	uint32_t rcv_nxt;           /* receiver's next expected sequence number */
-	uint32_t rcv_wnd;           /* receiver's window in bytes (scaled) */
+	const char *state;               /* receiver's RFC 9293 state name */
+	uint32_t seq;                    /* the RST's sequence number */
+	const struct tcp_rst_check *chk; /* the engine's verdict and window */
 };
 
 /*
- * rule_rst_out_of_window: tcp.rst-out-of-window fires when have_window and
- * seq is outside [rcv_nxt, rcv_nxt + max(rcv_wnd, 1)) (RFC 5961 section 3.2:
- * such a RST is dropped; one inside the window but not exact earns a
- * challenge ACK and is legal traffic). Returns 0 or 1.
+ * rule_rst_out_of_window: tcp.rst-out-of-window fires when the engine found
+ * the RST outside the receiver's window: RCV.NXT <= seq < RCV.NXT + RCV.WND
+ * does not hold (RFC 5961 section 3.2: such a RST is dropped; one inside the
+ * window but not exact earns a challenge ACK and is legal traffic), or, in
+ * SYN-SENT, it does not acknowledge the SYN (RFC 9293 section 3.10.7.3).
+ * The transition says which side of the window it fell on. Returns 0 or 1.
  */
 unsigned rule_rst_out_of_window(const struct rst_facts *f, struct rule_hit *hit);
 

@@ -365,6 +365,11 @@ static void test_duplicate_live(void **state)
 	assert_int_equal(rule_duplicate_live(&f, &h), 0);
 	f.prev = PREV_RST;
 	assert_int_equal(rule_duplicate_live(&f, &h), 0);
+	/* an abandoned handshake (never ESTABLISHED) leaves nothing to collide with */
+	f.prev = PREV_ATTEMPT;
+	assert_int_equal(rule_duplicate_live(&f, &h), 0);
+	f.prev = PREV_NONE;
+	assert_int_equal(rule_duplicate_live(&f, &h), 0);
 }
 
 static void test_reuse_time_wait(void **state)
@@ -427,30 +432,47 @@ static void test_reuse_time_wait(void **state)
 static void test_rst_window(void **state)
 {
 	struct rule_hit h;
-	struct rst_facts f = { .state = "ESTABLISHED", .have_window = true, .seq = 1000,
-			       .rcv_nxt = 1000, .rcv_wnd = 500 };
+	struct tcp_rst_check chk = { .verdict = RST_EXACT, .have_rcv_nxt = true, .rcv_nxt = 1000,
+				     .rcv_wnd = 500, .wnd_scale_known = true };
+	struct rst_facts f = { "ESTABLISHED", 1000, &chk };
 
 	(void)state;
-	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);     /* exact */
+	/* the engine's verdict decides; only out-of-window fires */
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+	chk.verdict = RST_IN_WINDOW;
 	f.seq = 1499;
-	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);     /* in window */
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+	chk.verdict = RST_UNKNOWN;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+	chk.verdict = RST_NONE;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+	f.chk = NULL;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+	f.chk = &chk;
+	/* above and below the window are different transitions */
+	chk.verdict = RST_OUT_OF_WINDOW;
 	f.seq = 1500;
-	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);     /* just past */
-	assert_string_equal(h.transition, "state=ESTABLISHED|above-window");
-	f.seq = 999;
-	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);     /* just below */
-	assert_string_equal(h.transition, "state=ESTABLISHED|below-rcv-nxt");
-	/* window wrapping past 2^32 */
-	f.rcv_nxt = 0xffffff00u;
-	f.seq = 0x10;
-	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
-	/* zero window: only the exact RST is acceptable */
-	f.rcv_wnd = 0;
-	f.seq = f.rcv_nxt + 1;
 	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);
-	/* nothing known: no verdict */
-	f.have_window = false;
-	assert_int_equal(rule_rst_out_of_window(&f, &h), 0);
+	assert_string_equal(h.transition, "state=ESTABLISHED|above-window");
+	assert_non_null(strstr(h.message, "[1000, 1500)"));
+	f.seq = 999;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);
+	assert_string_equal(h.transition, "state=ESTABLISHED|below-rcv-nxt");
+	/* modulo 2^32: just past a wrapped window is above it */
+	chk.rcv_nxt = 0xffffff00u;
+	f.seq = 0x200;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);
+	assert_string_equal(h.transition, "state=ESTABLISHED|above-window");
+	/* an unknown window scale is said in the message, not the signature */
+	chk.wnd_scale_known = false;
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);
+	assert_string_equal(h.transition, "state=ESTABLISHED|above-window");
+	assert_non_null(strstr(h.message, "largest assumed"));
+	/* SYN-SENT: the RFC 9293 3.10.7.3 ACK check decided */
+	chk.syn_sent = true;
+	f.state = "SYN-SENT";
+	assert_int_equal(rule_rst_out_of_window(&f, &h), 1);
+	assert_string_equal(h.transition, "state=SYN-SENT|ack-not-for-syn");
 }
 
 static void test_midstream(void **state)
