@@ -440,6 +440,7 @@ void oracle_finish(struct oracle *o, struct summary *s)
 		rec.min_port = hr.min_port;
 		rec.max_port = hr.max_port;
 		rec.port_selection = port_class_name(hr.cls);
+		rec.detail = &hr;
 		o->sink.host(o->sink.ctx, &rec);
 	}
 }

@@ -209,6 +209,21 @@ static void jsonl_host(struct report *r, const struct host_record *h)
 		addr_format(h->ipver, h->addr, a), h->connections, h->distinct_ports,
 		h->min_port, h->max_port);
 	json_str(r->out, h->port_selection);
+	if (r->host_detail && h->detail != NULL) {
+		const struct cls_stream_result *st[2] = { &h->detail->tcp, &h->detail->udp };
+
+		fprintf(r->out, ",\"confidence\":%.3f", h->detail->confidence);
+		for (int i = 0; i < 2; i++) {
+			if (st[i]->connections == 0)
+				continue;
+			fprintf(r->out, ",\"%s\":{\"connections\":%" PRIu64 ",\"distinct_ports\":%u,"
+				"\"min_port\":%u,\"max_port\":%u,\"port_selection\":\"%s\","
+				"\"confidence\":%.3f,\"destinations\":%u}", i == 0 ? "tcp" : "udp",
+				st[i]->connections, st[i]->distinct_ports, st[i]->min_port,
+				st[i]->max_port, port_class_name(st[i]->cls), st[i]->confidence,
+				st[i]->f.destinations);
+		}
+	}
 	fputs("}\n", r->out);
 }
 
@@ -279,6 +294,7 @@ void report_finding(struct report *r, const struct finding *f)
 
 void report_host(struct report *r, const struct host_record *h)
 {
+	r->hosts++;
 	if (r->ops->host)
 		r->ops->host(r, h);
 }
@@ -318,6 +334,11 @@ void report_free(struct report *r)
 	if (r->ops->free_priv)
 		r->ops->free_priv(r);
 	free(r);
+}
+
+void report_set_host_detail(struct report *r, bool on)
+{
+	r->host_detail = on;
 }
 
 uint64_t report_failing(const struct report *r)

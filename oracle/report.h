@@ -21,6 +21,7 @@
 #define TC_REPORT_H
 
 #include <stdio.h>
+#include "classify.h"
 #include "cli.h"
 #include "rules.h"
 
@@ -59,6 +60,7 @@ struct host_record {
 	uint64_t distinct_ports;
 	uint16_t min_port, max_port;
 	const char *port_selection;     /* class name (SPEC "Host port_selection classes") */
+	const struct cls_host_result *detail;  /* the classifier's verdict, borrowed; may be NULL */
 };
 
 struct report;
@@ -85,6 +87,10 @@ void report_file_error(struct report *r, const char *file, const char *reason);
 /* Finish the document (closing brackets, grouped text, totals). */
 void report_close(struct report *r);
 void report_free(struct report *r);
+
+/* Host records with the classifier's detail (confidence, per protocol):
+ * `tuplecheck hosts` asks for it; replay prints the SPEC fields only. */
+void report_set_host_detail(struct report *r, bool on);
 
 /* Findings at or above fail_on seen so far (exit status 1 when > 0). */
 uint64_t report_failing(const struct report *r);

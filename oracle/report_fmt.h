@@ -29,6 +29,8 @@ struct report {
 	uint64_t file_count[3];         /* this file's findings by severity */
 	uint64_t total[3];              /* whole run */
 	uint64_t files, files_failed;
+	uint64_t hosts;                 /* host records, whole run */
+	bool host_detail;
 	void *priv;                     /* the back end's state */
 };
 

@@ -110,8 +110,19 @@ static void text_host(struct report *r, const struct host_record *h)
 			return;
 	}
 	fprintf(t->hosts_f, "  host %-39s %6" PRIu64 " connections %6" PRIu64
-		" ports %5u-%-5u  %s\n", addr_format(h->ipver, h->addr, a), h->connections,
+		" ports %5u-%-5u  %s", addr_format(h->ipver, h->addr, a), h->connections,
 		h->distinct_ports, h->min_port, h->max_port, h->port_selection);
+	if (r->host_detail && h->detail != NULL) {
+		const struct cls_stream_result *st[2] = { &h->detail->tcp, &h->detail->udp };
+
+		fprintf(t->hosts_f, " (confidence %.2f)", h->detail->confidence);
+		for (int i = 0; i < 2; i++)
+			if (st[i]->connections > 0)
+				fprintf(t->hosts_f, "; %s %" PRIu64 " to %u destinations: %s",
+					i == 0 ? "tcp" : "udp", st[i]->connections,
+					st[i]->f.destinations, port_class_name(st[i]->cls));
+	}
+	fputc('\n', t->hosts_f);
 }
 
 static const char *plural(uint64_t n, const char *one, const char *many)
@@ -134,10 +145,13 @@ static void text_file_end(struct report *r, const char *file, const struct file_
 		fprintf(o, ", %" PRIu64 " %s", s->flows, plural(s->flows, "flow", "flows"));
 	if (s->have_flows && s->evicted)
 		fprintf(o, " (%" PRIu64 " evicted by --max-flows)", s->evicted);
-	fprintf(o, ": %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " info\n",
-		s->findings[SEV_ERROR], plural(s->findings[SEV_ERROR], "error", "errors"),
-		s->findings[SEV_WARNING], plural(s->findings[SEV_WARNING], "warning", "warnings"),
-		s->findings[SEV_INFO]);
+	if (strcmp(r->cmd, "hosts") == 0)
+		fputc('\n', o);
+	else
+		fprintf(o, ": %" PRIu64 " %s, %" PRIu64 " %s, %" PRIu64 " info\n",
+			s->findings[SEV_ERROR], plural(s->findings[SEV_ERROR], "error", "errors"),
+			s->findings[SEV_WARNING], plural(s->findings[SEV_WARNING], "warning", "warnings"),
+			s->findings[SEV_INFO]);
 	if (s->error != NULL)
 		fprintf(o, "  stopped early: %s\n", s->error);
 	if (t->hosts_f != NULL) {
@@ -187,6 +201,12 @@ static void text_close(struct report *r)
 			order[j] = order[j - 1];
 			order[j - 1] = tmp;
 		}
+	if (strcmp(r->cmd, "hosts") == 0) {
+		fprintf(o, "\n%" PRIu64 " %s, %" PRIu64 " %s%s\n", r->files,
+			plural(r->files, "file", "files"), r->hosts, plural(r->hosts, "host", "hosts"),
+			r->files_failed ? "; some files not read to the end" : "");
+		return;
+	}
 	if (n > 0)
 		fputs("\nFindings by rule (worst first):\n", o);
 	for (unsigned k = 0; k < n; k++) {

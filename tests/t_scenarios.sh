@@ -10,6 +10,7 @@
 #     not look at the expected files.
 #  2. Golden: `tuplecheck replay --format jsonl --seed 1 OPTIONS corpus/pcaps/NAME`
 #     equals corpus/pcaps/NAME.expected.jsonl byte for byte.
+#     `tuplecheck hosts` classifies every host as replay does.
 #  3. Determinism: the generator, run into a temporary folder, writes
 #     captures and manifest byte-identical to the committed ones.
 # Set TC_UPDATE_EXPECTED=1 to rewrite the expected files (then review them).
@@ -62,6 +63,12 @@ while IFS=$'\t' read -r name options fire silent hosts; do
 			fi
 		done
 	fi
+	# `tuplecheck hosts` gives every host the class replay gave it
+	"$TC" hosts --format jsonl --seed 1 "${opts[@]}" "$dir/$name" > "$tmp/hosts.jsonl" 2>&1 ||
+		{ echo "FAIL $name: tuplecheck hosts failed: $(tail -1 "$tmp/hosts.jsonl")"; fail=1; }
+	a=$(jq -c 'select(.type=="host") | [.host, .port_selection, .connections]' "$out")
+	b=$(jq -c 'select(.type=="host") | [.host, .port_selection, .connections]' "$tmp/hosts.jsonl")
+	[ "$a" = "$b" ] || { echo "FAIL $name: hosts and replay disagree: $b vs $a"; fail=1; }
 	exp="$dir/${name%.pcap}.expected.jsonl"
 	if [ "${TC_UPDATE_EXPECTED:-0}" = 1 ]; then
 		cp "$out" "$exp"
