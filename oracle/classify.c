@@ -1,0 +1,884 @@
+/*
+ * classify.c - source-port selection of a host, from the connections it
+ * initiates (SPEC.md host port_selection, rules port.sequential and
+ * port.fixed; RFC 6056 section 3 for the allocators being recognised).
+ *
+ * Design. Each (host, protocol) keeps a bounded sample of its connections:
+ * (number, frame, destination hash, source port). A verdict looks at three
+ * kinds of port step, each taken modulo the range the ports appear to come
+ * from, so that a wrap from the top of the range to its bottom is a small
+ * forward step and not a jump:
+ *   cross steps   between successive connections (numbers n, n+1) to
+ *                 different destinations. A global counter (legacy, RFC 6056
+ *                 alg 5) shows here; a per-destination offset (alg 3, 4,
+ *                 Linux) makes these look uniform.
+ *   global steps  between successive connections whatever the destination.
+ *   pair steps    between a connection and the previous one to the same
+ *                 destination endpoint, n connections apart. Alg 3 moves by
+ *                 exactly n, alg 4 by at most n, Linux by 2..16 per
+ *                 connection in the same bucket.
+ * Under a uniform allocator (RFC 6056 alg 1, 2) every step is uniform over
+ * the range, so "small forward step" events have a known chance p = B / R;
+ * a binomial tail gives the chance of seeing as many by luck. Thresholds
+ * are on that chance, not on raw counts, so few samples can still convince
+ * when the pattern is sharp and many samples are needed when it is faint.
+ *
+ * Decision order (first that holds):
+ *   1. fewer than min_samples connections        -> unknown
+ *   2. one source port >= 50% of them            -> fixed
+ *   3. cross steps: >= 2 equal to one stride s, 1 <= |s| <= 64, and that
+ *      stride is >= 70% of them, small strides >= 70%   -> sequential
+ *      (70%, not less: with per-destination offsets the step A->B is
+ *      +D and B->A is -D; with two destinations the two directions
+ *      alternate, so one stride holds at most (k+1)/(2k+1) <= 2/3 of them)
+ *      or: the high-water mark. A lowest-free-first allocator gives each
+ *      connection either max-so-far + 1 or a freed port below it, so its
+ *      cross steps jump back and forth when ports are freed out of order.
+ *      Counted only when the destination differs from the one that set
+ *      the mark: >= 3 such extensions by exactly +1 (or -1 below the
+ *      low-water mark, a descending counter), >= 40% of the eligible
+ *      connections, chance <= 1e-6 (1/R each)          -> sequential
+ *   4. steps forward and <= min(1024, R/4) for >= 60% of them, chance
+ *      <= 1e-6, measured on cross steps (>= 4 of them), or else on global
+ *      steps whose median is > 32, provided the cross steps do not
+ *      contradict (>= 60% forward) and rule 5 is not met by >= 90% of the
+ *      pairs: a few destinations whose secret offsets lie close together
+ *      make alg 3/4 global steps look like increments, but their pair
+ *      steps are all small, while alg 5's are sums of increments (~6% hit)
+ *                                                  -> random-increments
+ *   5. pair steps in [1, min(16 (n + 1), R/8)], >= 2 of them, chance
+ *      <= 1e-4                                     -> per-destination-sequential
+ *   6. otherwise                                   -> random
+ * Rule 3 only ever looks at steps between different destinations: with one
+ * destination, alg 3/4 also count up by one, so "sequential" would be a
+ * claim the data cannot support and rule 5 reports the weaker class.
+ * Rule 4's median test keeps Linux (steps 2..16 to one destination) out of
+ * random-increments when only one destination is seen; alg 5's steps are
+ * uniform in 1..500 (median ~250).
+ * The confidence is a heuristic in [0, 1]: the share of steps that support
+ * the verdict times a factor 1 - exp(-k/4) that grows with their number k.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "classify.h"
+
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+
+/* thresholds, named once; the file comment says why each is what it is */
+#define FIXED_SHARE        0.5
+#define SEQ_MAX_STRIDE     64
+#define SEQ_MODE_SHARE     0.7
+#define SEQ_SMALL_SHARE    0.7
+#define HW_MIN_EXTENDS     3
+#define HW_SHARE           0.4
+#define HW_MAX_PVALUE      1e-6
+#define INC_MAX_BOUND      1024
+#define INC_SHARE          0.6
+#define INC_MAX_PVALUE     1e-6
+#define INC_MIN_MEDIAN     32
+#define INC_MIN_CROSS      4
+#define PD_STEP_PER_CONN   16
+#define PD_MAX_PVALUE      1e-4
+#define PD_STRONG_SHARE    0.9
+#define KEEP_MAX           (1u << 20)
+
+/* ==== names ============================================================ */
+
+static const char *const class_names[PC__COUNT] = {
+	[PC_UNKNOWN] = "unknown",
+	[PC_SEQUENTIAL] = "sequential",
+	[PC_PER_DEST_SEQ] = "per-destination-sequential",
+	[PC_RANDOM_INCREMENTS] = "random-increments",
+	[PC_RANDOM] = "random",
+	[PC_FIXED] = "fixed",
+};
+
+const char *port_class_name(enum port_class c)
+{
+	return (unsigned)c < PC__COUNT ? class_names[c] : "?";
+}
+
+enum tc_rc port_class_parse(const char *name, enum port_class *out)
+{
+	for (unsigned i = 0; i < PC__COUNT; i++) {
+		if (strcmp(name, class_names[i]) == 0) {
+			*out = (enum port_class)i;
+			return TC_OK;
+		}
+	}
+	return TC_MALFORMED;
+}
+
+/* ==== state ============================================================ */
+
+struct sample {
+	uint64_t idx;                /* 0-based connection number in the stream */
+	uint64_t frame;
+	uint64_t dh;                 /* destination endpoint hash */
+	uint16_t sport;
+};
+
+struct stream {
+	uint64_t n;
+	uint16_t min_port, max_port;
+	uint32_t distinct;           /* valid when bits != NULL */
+	uint64_t *bits;              /* 65536-bit port set, once n > keep */
+	struct sample *s;            /* [0, keep) the first; [keep, 2 keep) a ring */
+	uint32_t cap;
+};
+
+struct host {
+	uint8_t ipver;
+	uint8_t addr[16];
+	struct stream tcp, udp;
+};
+
+struct cls {
+	struct cls_config cfg;
+	struct host *hosts;
+	size_t n_hosts, cap_hosts;
+	uint32_t *index;             /* open addressing: host number + 1, 0 empty */
+	size_t index_cap;            /* power of two, > 2 n_hosts */
+	uint64_t dropped;
+};
+
+void cls_config_default(struct cls_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->min_samples = 8;
+	cfg->keep = 256;
+	cfg->max_hosts = 65536;
+}
+
+enum tc_rc cls_create(struct cls **out, const struct cls_config *cfg)
+{
+	struct cls *c;
+
+	*out = NULL;
+	if (cfg->keep == 0 || cfg->keep > KEEP_MAX || cfg->max_hosts == 0 ||
+	    cfg->max_hosts > UINT32_MAX / 4)
+		return TC_MALFORMED;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return TC_NOMEM;
+	c->cfg = *cfg;
+	c->index_cap = 64;
+	c->index = calloc(c->index_cap, sizeof(*c->index));
+	if (c->index == NULL) {
+		free(c);
+		return TC_NOMEM;
+	}
+	*out = c;
+	return TC_OK;
+}
+
+static void stream_free(struct stream *st)
+{
+	free(st->s);
+	free(st->bits);
+}
+
+void cls_destroy(struct cls *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		stream_free(&c->hosts[i].tcp);
+		stream_free(&c->hosts[i].udp);
+	}
+	free(c->hosts);
+	free(c->index);
+	free(c);
+}
+
+uint64_t cls_dropped(const struct cls *c)
+{
+	return c->dropped;
+}
+
+size_t cls_host_count(const struct cls *c)
+{
+	return c->n_hosts;
+}
+
+/* ==== host table ======================================================= */
+
+static uint64_t host_hash(const struct cls *c, uint8_t ipver, const uint8_t addr[16])
+{
+	uint8_t buf[17];
+
+	buf[0] = ipver;
+	memcpy(buf + 1, addr, 16);
+	return siphash24(&c->cfg.key, buf, sizeof(buf));
+}
+
+static uint64_t dest_hash(const struct cls *c, const struct cls_conn *k)
+{
+	uint8_t buf[19];
+
+	buf[0] = k->ipver;
+	memcpy(buf + 1, k->dst, 16);
+	buf[17] = (uint8_t)(k->dport >> 8);
+	buf[18] = (uint8_t)k->dport;
+	return siphash24(&c->cfg.key, buf, sizeof(buf));
+}
+
+/* Slot of the index where the host is, or the empty slot where it goes. */
+static size_t index_probe(const struct cls *c, uint64_t h, uint8_t ipver, const uint8_t addr[16])
+{
+	size_t mask = c->index_cap - 1, i = (size_t)h & mask;
+
+	for (;;) {
+		uint32_t v = c->index[i];
+
+		if (v == 0)
+			return i;
+		if (c->hosts[v - 1].ipver == ipver && memcmp(c->hosts[v - 1].addr, addr, 16) == 0)
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+static enum tc_rc index_grow(struct cls *c)
+{
+	size_t cap = c->index_cap * 2;
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (idx == NULL)
+		return TC_NOMEM;
+	for (size_t h = 0; h < c->n_hosts; h++) {
+		size_t i = (size_t)host_hash(c, c->hosts[h].ipver, c->hosts[h].addr) & (cap - 1);
+
+		while (idx[i] != 0)
+			i = (i + 1) & (cap - 1);
+		idx[i] = (uint32_t)h + 1;
+	}
+	free(c->index);
+	c->index = idx;
+	c->index_cap = cap;
+	return TC_OK;
+}
+
+/* The host of conn, created if new. TC_OK, TC_EXHAUSTED, TC_NOMEM. */
+static enum tc_rc host_get(struct cls *c, const struct cls_conn *k, struct host **out)
+{
+	uint64_t h = host_hash(c, k->ipver, k->src);
+	size_t slot = index_probe(c, h, k->ipver, k->src);
+	struct host *hp;
+
+	if (c->index[slot] != 0) {
+		*out = &c->hosts[c->index[slot] - 1];
+		return TC_OK;
+	}
+	if (c->n_hosts >= c->cfg.max_hosts)
+		return TC_EXHAUSTED;
+	if (c->n_hosts == c->cap_hosts) {
+		size_t cap = c->cap_hosts ? c->cap_hosts * 2 : 16;
+		struct host *nh = realloc(c->hosts, cap * sizeof(*nh));
+
+		if (nh == NULL)
+			return TC_NOMEM;
+		c->hosts = nh;
+		c->cap_hosts = cap;
+	}
+	if ((c->n_hosts + 1) * 2 >= c->index_cap) {
+		if (index_grow(c) != TC_OK)
+			return TC_NOMEM;
+		slot = index_probe(c, h, k->ipver, k->src);
+	}
+	hp = &c->hosts[c->n_hosts];
+	memset(hp, 0, sizeof(*hp));
+	hp->ipver = k->ipver;
+	memcpy(hp->addr, k->src, 16);
+	c->index[slot] = (uint32_t)++c->n_hosts;
+	*out = hp;
+	return TC_OK;
+}
+
+/* ==== recording ======================================================== */
+
+static bool bit_set(uint64_t *bits, uint16_t port)
+{
+	uint64_t m = UINT64_C(1) << (port % 64);
+	bool was = (bits[port / 64] & m) != 0;
+
+	bits[port / 64] |= m;
+	return !was;
+}
+
+static enum tc_rc stream_add(struct stream *st, uint32_t keep, const struct sample *x)
+{
+	uint64_t pos = st->n < keep ? st->n : keep + (st->n - keep) % keep;
+
+	if (pos >= st->cap) {
+		uint32_t cap = st->cap ? st->cap * 2 : 16;
+		struct sample *ns;
+
+		if (cap > 2 * keep)
+			cap = 2 * keep;
+		ns = realloc(st->s, (size_t)cap * sizeof(*ns));
+		if (ns == NULL)
+			return TC_NOMEM;
+		st->s = ns;
+		st->cap = cap;
+	}
+	if (st->n == keep && st->bits == NULL) {
+		/* From now on samples are overwritten: count distinct ports in a
+		 * bitmap, seeded with the first keep (all still present). */
+		st->bits = calloc(65536 / 64, sizeof(*st->bits));
+		if (st->bits == NULL)
+			return TC_NOMEM;
+		for (uint32_t i = 0; i < keep; i++)
+			st->distinct += bit_set(st->bits, st->s[i].sport);
+	}
+	if (st->bits)
+		st->distinct += bit_set(st->bits, x->sport);
+	st->s[pos] = *x;
+	if (st->n == 0 || x->sport < st->min_port)
+		st->min_port = x->sport;
+	if (st->n == 0 || x->sport > st->max_port)
+		st->max_port = x->sport;
+	st->n++;
+	return TC_OK;
+}
+
+enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
+{
+	struct host *h;
+	struct stream *st;
+	struct sample x;
+	enum tc_rc rc;
+
+	if ((conn->proto != PROTO_TCP && conn->proto != PROTO_UDP) ||
+	    (conn->ipver != 4 && conn->ipver != 6))
+		return TC_UNSUPPORTED;
+	rc = host_get(c, conn, &h);
+	if (rc == TC_EXHAUSTED)
+		c->dropped++;
+	if (rc != TC_OK)
+		return rc;
+	st = conn->proto == PROTO_TCP ? &h->tcp : &h->udp;
+	x.idx = st->n;
+	x.frame = conn->frame;
+	x.dh = dest_hash(c, conn);
+	x.sport = conn->sport;
+	return stream_add(st, c->cfg.keep, &x);
+}
+
+/* ==== statistics helpers =============================================== */
+
+/* P(X >= k) for X ~ Binomial(m, p), summed in log space. */
+static double binom_sf(uint32_t k, uint32_t m, double p)
+{
+	double sum = 0, lp, lq;
+
+	if (k == 0 || p >= 1)
+		return 1;
+	if (k > m || p <= 0)
+		return 0;
+	lp = log(p);
+	lq = log1p(-p);
+	for (uint32_t j = k; j <= m; j++) {
+		double t = exp(lgamma(m + 1.0) - lgamma(j + 1.0) - lgamma(m - j + 1.0) +
+			       j * lp + (m - j) * lq);
+
+		sum += t;
+		if (j > m * p && t < sum * 1e-17)
+			break;
+	}
+	return sum > 1 ? 1 : sum;
+}
+
+static double support(double share, uint32_t k)
+{
+	double c = share * (1 - exp(-(double)k / 4));
+
+	return c < 0 ? 0 : c > 1 ? 1 : c;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* by destination, then connection number */
+static int cmp_dest(const void *a, const void *b)
+{
+	const struct sample *x = a, *y = b;
+
+	if (x->dh != y->dh)
+		return x->dh < y->dh ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* by source port, then destination, then connection number */
+static int cmp_sport(const void *a, const void *b)
+{
+	const struct sample *x = a, *y = b;
+
+	if (x->sport != y->sport)
+		return x->sport < y->sport ? -1 : 1;
+	return cmp_dest(a, b);
+}
+
+static int cmp_idx(const void *a, const void *b)
+{
+	const struct sample *x = a, *y = b;
+
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/*
+ * The range the ports were drawn from, for modular steps: the smallest of
+ * the usual ranges (SPEC.md profiles, FreeBSD's 10000-65535, RFC 6056's
+ * advice 1024-65535) holding every port seen, else all ports.
+ */
+static void guess_range(uint16_t lo, uint16_t hi, uint32_t *low, uint32_t *high)
+{
+	static const uint32_t ranges[][2] = {
+		{ 1024, 5001 }, { 32768, 61000 }, { 49152, 65536 },
+		{ 10000, 65536 }, { 1024, 65536 }, { 1, 65536 },
+	};
+
+	for (size_t i = 0; i < TC_ARRAY_SIZE(ranges); i++) {
+		if (lo >= ranges[i][0] && hi < ranges[i][1]) {
+			*low = ranges[i][0];
+			*high = ranges[i][1];
+			return;
+		}
+	}
+	*low = 0;
+	*high = 65536;
+}
+
+/* b - a modulo r, in (-r/2, r/2] */
+static int32_t mstep(uint16_t a, uint16_t b, uint32_t r)
+{
+	int64_t f = ((int64_t)b - a) % (int64_t)r;
+
+	if (f < 0)
+		f += r;
+	return (int32_t)(f > (int64_t)r / 2 ? f - r : f);
+}
+
+static void ev_add(struct cls_evidence *e, const struct sample *x)
+{
+	for (uint32_t i = 0; i < e->n; i++)
+		if (e->index[i] == x->idx)
+			return;
+	if (e->n < CLS_MAX_EVIDENCE) {
+		e->index[e->n] = x->idx;
+		e->frame[e->n] = x->frame;
+		e->n++;
+	}
+}
+
+/* ==== the verdict for one (host, protocol) ============================= */
+
+struct step {
+	int32_t s;
+	uint32_t at;                 /* position of the later connection in v[] */
+};
+
+struct scratch {
+	struct sample *v;            /* kept samples, by connection number */
+	struct sample *w;            /* sorted copies */
+	uint16_t *ports;
+	int32_t *vals;
+	struct step *cross, *global;
+};
+
+/* Kept samples in connection order. */
+static uint32_t gather(const struct stream *st, uint32_t keep, struct sample *v)
+{
+	uint64_t first = st->n < keep ? st->n : keep;
+	uint64_t ring = st->n > keep ? st->n - keep : 0;
+	uint32_t m = 0;
+
+	for (uint64_t i = 0; i < first; i++)
+		v[m++] = st->s[i];
+	if (ring <= keep) {
+		for (uint64_t i = 0; i < ring; i++)
+			v[m++] = st->s[keep + i];
+	} else {
+		for (uint64_t j = 0; j < keep; j++)
+			v[m++] = st->s[keep + (ring + j) % keep];
+	}
+	return m;
+}
+
+static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_stream_result *r)
+{
+	uint32_t best = 0, best_at = 0, i = 0;
+
+	memcpy(sc->w, sc->v, m * sizeof(*sc->w));
+	qsort(sc->w, m, sizeof(*sc->w), cmp_sport);
+	while (i < m) {
+		uint32_t j = i, endpoints = 0;
+
+		for (; j < m && sc->w[j].sport == sc->w[i].sport; j++)
+			if (j == i || sc->w[j].dh != sc->w[j - 1].dh)
+				endpoints++;
+		if (endpoints > best) {
+			best = endpoints;
+			best_at = i;
+		}
+		i = j;
+	}
+	if (best < CLS_FIXED_ENDPOINTS)
+		return;
+	r->port_fixed = true;
+	r->fixed_port = sc->w[best_at].sport;
+	/* the first connection to each endpoint, earliest first */
+	{
+		uint32_t n = 0;
+
+		for (uint32_t j = best_at; j < m && sc->w[j].sport == r->fixed_port; j++)
+			if (j == best_at || sc->w[j].dh != sc->w[j - 1].dh)
+				sc->w[n++] = sc->w[j];
+		qsort(sc->w, n, sizeof(*sc->w), cmp_idx);
+		for (uint32_t j = 0; j < n; j++)
+			ev_add(&r->fixed_evidence, &sc->w[j]);
+	}
+}
+
+/* Rule 4 on one set of steps: share of forward steps <= bound, the chance
+ * of that many under uniform ports, their median. vals: scratch [n]. */
+struct inc_test {
+	uint32_t hits, median;
+	double share, pvalue;
+	bool pass;
+};
+
+static void inc_test(const struct step *set, uint32_t n, uint32_t bound, uint32_t range,
+		     int32_t *vals, struct inc_test *t)
+{
+	t->hits = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (set[i].s >= 1 && (uint32_t)set[i].s <= bound)
+			vals[t->hits++] = set[i].s;
+	t->share = n ? (double)t->hits / n : 0;
+	t->pvalue = binom_sf(t->hits, n, (double)bound / range);
+	t->median = 0;
+	if (t->hits) {
+		qsort(vals, t->hits, sizeof(*vals), cmp_i32);
+		t->median = (uint32_t)vals[t->hits / 2];
+	}
+	t->pass = n >= 3 && t->share >= INC_SHARE && t->pvalue <= INC_MAX_PVALUE;
+}
+
+static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t proto,
+			struct cls_stream_result *r)
+{
+	struct cls_features *f = &r->f;
+	struct scratch sc;
+	uint32_t m, nc = 0, ng = 0, range, top = 0, even = 0;
+	void *block;
+	size_t cap;
+	bool seq = false, inc = false, pd = false, pd_strong = false;
+	double seq_conf = 0, inc_conf = 0, pd_conf = 0;
+	struct cls_evidence ev_fixed = { .n = 0 }, ev_pd = { .n = 0 }, ev_hw = { .n = 0 };
+	const struct step *inc_set = NULL;
+	uint32_t inc_n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->proto = proto;
+	r->connections = st->n;
+	r->cls = PC_UNKNOWN;
+	if (st->n == 0)
+		return TC_OK;
+	r->min_port = st->min_port;
+	r->max_port = st->max_port;
+
+	cap = st->n < 2 * (uint64_t)c->cfg.keep ? (size_t)st->n : 2 * (size_t)c->cfg.keep;
+	block = malloc(cap * (2 * sizeof(struct sample) + sizeof(uint16_t) +
+			      sizeof(int32_t) + 2 * sizeof(struct step)));
+	if (block == NULL)
+		return TC_NOMEM;
+	sc.v = block;
+	sc.w = sc.v + cap;
+	sc.cross = (struct step *)(sc.w + cap);
+	sc.global = sc.cross + cap;
+	sc.vals = (int32_t *)(sc.global + cap);
+	sc.ports = (uint16_t *)(sc.vals + cap);
+	m = gather(st, c->cfg.keep, sc.v);
+	f->kept = m;
+
+	/* ---- ports: distinct, most used, parity ---- */
+	for (uint32_t i = 0; i < m; i++) {
+		sc.ports[i] = sc.v[i].sport;
+		even += sc.v[i].sport % 2 == 0;
+	}
+	qsort(sc.ports, m, sizeof(*sc.ports), cmp_u16);
+	{
+		uint32_t distinct = 0, run = 0;
+		uint16_t top_port = 0;
+
+		for (uint32_t i = 0; i < m; i++) {
+			run = i > 0 && sc.ports[i] == sc.ports[i - 1] ? run + 1 : 1;
+			distinct += run == 1;
+			if (run > top) {
+				top = run;
+				top_port = sc.ports[i];
+			}
+		}
+		r->distinct_ports = st->bits ? st->distinct : distinct;
+		f->top_port_share = (double)top / m;
+		f->even_share = (double)even / m;
+		for (uint32_t i = 0; i < m; i++)
+			if (sc.v[i].sport == top_port)
+				ev_add(&ev_fixed, &sc.v[i]);
+	}
+	if (proto == PROTO_UDP)
+		judge_fixed_rule(&sc, m, r);
+
+	guess_range(st->min_port, st->max_port, &f->range_low, &f->range_high);
+	range = f->range_high - f->range_low;
+
+	/* ---- steps between successive connections ---- */
+	for (uint32_t i = 1; i < m; i++) {
+		struct step x;
+
+		if (sc.v[i].idx != sc.v[i - 1].idx + 1)
+			continue;             /* the gap between first and last K */
+		x.s = mstep(sc.v[i - 1].sport, sc.v[i].sport, range);
+		x.at = i;
+		sc.global[ng++] = x;
+		if (sc.v[i].dh != sc.v[i - 1].dh)
+			sc.cross[nc++] = x;
+	}
+	f->cross_steps = nc;
+
+	/* ---- rule 3: one small stride between different destinations ---- */
+	if (nc > 0) {
+		uint32_t small = 0, best = 0, run = 0;
+		int32_t mode = 0;
+
+		for (uint32_t i = 0; i < nc; i++) {
+			sc.vals[i] = sc.cross[i].s;
+			small += sc.cross[i].s != 0 && abs(sc.cross[i].s) <= SEQ_MAX_STRIDE;
+		}
+		qsort(sc.vals, nc, sizeof(*sc.vals), cmp_i32);
+		for (uint32_t i = 0; i < nc; i++) {
+			run = i > 0 && sc.vals[i] == sc.vals[i - 1] ? run + 1 : 1;
+			if (sc.vals[i] != 0 && run > best) {
+				best = run;
+				mode = sc.vals[i];
+			}
+		}
+		f->cross_mode = mode;
+		f->cross_mode_share = (double)best / nc;
+		f->cross_small_share = (double)small / nc;
+		seq = best >= 2 && mode != 0 && abs(mode) <= SEQ_MAX_STRIDE &&
+		      f->cross_mode_share >= SEQ_MODE_SHARE &&
+		      f->cross_small_share >= SEQ_SMALL_SHARE;
+		seq_conf = support(f->cross_mode_share, best);
+	}
+
+	/* ---- rule 3b: the high-water mark of a lowest-free allocator ---- */
+	{
+		uint32_t up = 0, down = 0, elig_up = 0, elig_down = 0, hi_at = 0, lo_at = 0;
+		struct cls_evidence ev_up = { .n = 0 }, ev_down = { .n = 0 };
+
+		for (uint32_t i = 1; i < m; i++) {
+			uint16_t p = sc.v[i].sport, hi = sc.v[hi_at].sport, lo = sc.v[lo_at].sport;
+
+			if (sc.v[i].dh != sc.v[hi_at].dh) {
+				elig_up++;
+				if (p == hi + 1) {
+					up++;
+					ev_add(&ev_up, &sc.v[hi_at]);
+					ev_add(&ev_up, &sc.v[i]);
+				}
+			}
+			if (sc.v[i].dh != sc.v[lo_at].dh) {
+				elig_down++;
+				if (p + 1 == lo) {
+					down++;
+					ev_add(&ev_down, &sc.v[lo_at]);
+					ev_add(&ev_down, &sc.v[i]);
+				}
+			}
+			if (p > hi)
+				hi_at = i;
+			if (p < lo)
+				lo_at = i;
+		}
+		f->hw_eligible = up >= down ? elig_up : elig_down;
+		f->hw_extends = up >= down ? up : down;
+		f->hw_pvalue = binom_sf(f->hw_extends, f->hw_eligible, 1.0 / range);
+		if (!seq && f->hw_extends >= HW_MIN_EXTENDS &&
+		    f->hw_extends >= HW_SHARE * f->hw_eligible && f->hw_pvalue <= HW_MAX_PVALUE) {
+			seq = true;
+			seq_conf = support((double)f->hw_extends / f->hw_eligible, f->hw_extends);
+			ev_hw = up >= down ? ev_up : ev_down;
+		}
+	}
+
+	/* ---- rule 5: small forward steps to the same destination ---- */
+	{
+		uint32_t pairs = 0, hits = 0, dests = 0;
+		double psum = 0;
+
+		memcpy(sc.w, sc.v, m * sizeof(*sc.w));
+		qsort(sc.w, m, sizeof(*sc.w), cmp_dest);
+		for (uint32_t i = 0; i < m; i++) {
+			uint64_t gap;
+			uint32_t b;
+			int64_t fw;
+
+			if (i == 0 || sc.w[i].dh != sc.w[i - 1].dh) {
+				dests++;
+				continue;
+			}
+			gap = sc.w[i].idx - sc.w[i - 1].idx;
+			b = gap < range ? (uint32_t)(PD_STEP_PER_CONN * (gap + 1)) : range;
+			if (b > range / 8)
+				b = range / 8;
+			fw = ((int64_t)sc.w[i].sport - sc.w[i - 1].sport) % (int64_t)range;
+			if (fw < 0)
+				fw += range;
+			pairs++;
+			psum += (double)b / range;
+			if (fw >= 1 && fw <= b) {
+				hits++;
+				ev_add(&ev_pd, &sc.w[i - 1]);
+				ev_add(&ev_pd, &sc.w[i]);
+			}
+		}
+		f->destinations = dests;
+		f->pd_pairs = pairs;
+		f->pd_hits = hits;
+		f->pd_pvalue = pairs ? binom_sf(hits, pairs, psum / pairs) : 1;
+		pd = hits >= 2 && f->pd_pvalue <= PD_MAX_PVALUE;
+		pd_strong = pd && hits >= PD_STRONG_SHARE * pairs;
+		if (pairs) {
+			double share = 2.0 * hits / pairs;
+
+			pd_conf = support(share > 1 ? 1 : share, hits);
+		}
+	}
+
+	/* ---- rule 4: forward bounded increments ---- */
+	{
+		uint32_t bound = range / 4 < INC_MAX_BOUND ? range / 4 : INC_MAX_BOUND;
+		struct inc_test tc = { 0 }, tg = { 0 };
+
+		if (bound == 0)
+			bound = 1;
+		inc_test(sc.cross, nc, bound, range, sc.vals, &tc);
+		inc_test(sc.global, ng, bound, range, sc.vals, &tg);
+		/* cross steps: the counter is shared by all destinations; global
+		 * steps: also fine when they are not small (median > 32), which
+		 * keeps +1 (alg 3/4) and 2..16 (Linux) to one destination out */
+		tc.pass = nc >= INC_MIN_CROSS && tc.pass;
+		tg.pass = tg.pass && tg.median > INC_MIN_MEDIAN &&
+			  (nc < INC_MIN_CROSS || tc.share >= INC_SHARE) && !pd_strong;
+		inc = tc.pass || tg.pass;
+		inc_set = tc.pass || (!tg.pass && nc >= INC_MIN_CROSS) ? sc.cross : sc.global;
+		inc_n = inc_set == sc.cross ? nc : ng;
+		{
+			const struct inc_test *t = inc_set == sc.cross ? &tc : &tg;
+
+			f->inc_steps = inc_n;
+			f->inc_bound = bound;
+			f->inc_share = t->share;
+			f->inc_pvalue = t->pvalue;
+			f->inc_median = t->median;
+			inc_conf = support(t->share, t->hits);
+		}
+	}
+
+	/* ---- the decision, in the order of the file comment ---- */
+	if (st->n < c->cfg.min_samples) {
+		r->cls = PC_UNKNOWN;
+	} else if (f->top_port_share >= FIXED_SHARE) {
+		r->cls = PC_FIXED;
+		r->confidence = support(f->top_port_share, top);
+		r->evidence = ev_fixed;
+	} else if (seq) {
+		r->cls = PC_SEQUENTIAL;
+		r->confidence = seq_conf;
+		r->port_sequential = true;
+		r->evidence = ev_hw;
+		for (uint32_t i = 0; i < nc && ev_hw.n == 0; i++) {
+			if (sc.cross[i].s == f->cross_mode) {
+				ev_add(&r->evidence, &sc.v[sc.cross[i].at - 1]);
+				ev_add(&r->evidence, &sc.v[sc.cross[i].at]);
+			}
+		}
+	} else if (inc) {
+		r->cls = PC_RANDOM_INCREMENTS;
+		r->confidence = inc_conf;
+		for (uint32_t i = 0; i < inc_n; i++) {
+			if (inc_set[i].s >= 1 && (uint32_t)inc_set[i].s <= f->inc_bound) {
+				ev_add(&r->evidence, &sc.v[inc_set[i].at - 1]);
+				ev_add(&r->evidence, &sc.v[inc_set[i].at]);
+			}
+		}
+	} else if (pd) {
+		r->cls = PC_PER_DEST_SEQ;
+		r->confidence = pd_conf;
+		r->evidence = ev_pd;
+	} else {
+		double against = f->cross_mode_share;
+
+		if (f->inc_share > against)
+			against = f->inc_share;
+		if (f->pd_pairs && (double)f->pd_hits / f->pd_pairs > against)
+			against = (double)f->pd_hits / f->pd_pairs;
+		r->cls = PC_RANDOM;
+		r->confidence = support(1 - against, m);
+		for (uint32_t i = 0; i < m && i < CLS_MAX_EVIDENCE; i++)
+			ev_add(&r->evidence, &sc.v[i]);
+	}
+	free(block);
+	return TC_OK;
+}
+
+enum tc_rc cls_host_result(const struct cls *c, size_t i, struct cls_host_result *out)
+{
+	const struct host *h;
+	const struct cls_stream_result *big;
+	enum tc_rc rc;
+
+	if (i >= c->n_hosts)
+		return TC_END;
+	h = &c->hosts[i];
+	memset(out, 0, sizeof(*out));
+	out->ipver = h->ipver;
+	memcpy(out->addr, h->addr, 16);
+	rc = judge(c, &h->tcp, PROTO_TCP, &out->tcp);
+	if (rc == TC_OK)
+		rc = judge(c, &h->udp, PROTO_UDP, &out->udp);
+	if (rc != TC_OK)
+		return rc;
+
+	out->connections = out->tcp.connections + out->udp.connections;
+	out->distinct_ports = out->tcp.distinct_ports + out->udp.distinct_ports;
+	if (out->tcp.connections && out->udp.connections) {
+		out->min_port = out->tcp.min_port < out->udp.min_port ? out->tcp.min_port
+								      : out->udp.min_port;
+		out->max_port = out->tcp.max_port > out->udp.max_port ? out->tcp.max_port
+								      : out->udp.max_port;
+	} else {
+		big = out->tcp.connections ? &out->tcp : &out->udp;
+		out->min_port = big->min_port;
+		out->max_port = big->max_port;
+	}
+	big = out->tcp.connections >= out->udp.connections ? &out->tcp : &out->udp;
+	out->cls = big->cls;
+	out->confidence = big->confidence;
+	return TC_OK;
+}

@@ -1,0 +1,187 @@
+/*
+ * classify.h - which source-port selection a host uses, judged from traffic.
+ *
+ * The replay oracle feeds one record per connection a host initiates (TCP:
+ * the SYN without ACK that opens a new stream; UDP: the first datagram of a
+ * new flow), in capture order, with the frame number so that findings can
+ * cite frames. At the end it asks, per host, for the SPEC.md port_selection
+ * class, a confidence and the evidence, plus the verdict of the two
+ * host-level rules:
+ *   port.sequential  successive connections to different destinations use
+ *                    consecutive or constant-stride source ports;
+ *   port.fixed       UDP to 8 or more distinct destination endpoints from
+ *                    one source port.
+ *
+ * Each (host, protocol) is judged on its own: TCP and UDP ports are separate
+ * name spaces and stacks allocate them with different code (Linux UDP picks
+ * at random while TCP uses RFC 6056 algorithm 4). The per-host record takes
+ * the class of the protocol with more connections (TCP on a tie).
+ *
+ * Bounded memory: per (host, protocol) the first `keep` connections and the
+ * last `keep` (a ring) are kept, 32 bytes each; counts, port extremes and
+ * (past `keep`, through a lazily allocated 8 KiB bitmap) distinct ports stay
+ * exact. Hosts beyond max_hosts are not tracked and counted in
+ * cls_dropped(). Work per cls_add is O(1); a result costs O(keep log keep).
+ *
+ * The features, their thresholds and why (see classify.c for the detail):
+ *   fixed                one source port carries >= 50% of the connections.
+ *   sequential           steps between successive connections to DIFFERENT
+ *                        destinations repeat one small stride (|s| <= 64),
+ *                        or new ports extend the high-water mark by exactly
+ *                        one (a lowest-free-first allocator between reuses).
+ *   random-increments    steps are forward and bounded (<= 1024, far below
+ *                        the range) much more often than chance, across
+ *                        destinations, or globally with median > 32.
+ *   per-destination-     steps between successive connections to the SAME
+ *   sequential           destination are small and forward (<= 16 per
+ *                        connection in between) much more often than chance.
+ *   random               none of these; unknown below min_samples.
+ * "Much more often than chance": a binomial tail against uniform ports.
+ * With a single destination "sequential" cannot be told from
+ * "per-destination-sequential" (RFC 6056 alg 3 and 4 count up by one per
+ * connection too); the classifier then reports the weaker claim,
+ * per-destination-sequential, and never `sequential`.
+ */
+#ifndef TC_CLASSIFY_H
+#define TC_CLASSIFY_H
+
+#include "tc.h"
+#include "siphash.h"
+
+enum port_class {
+	PC_UNKNOWN = 0,
+	PC_SEQUENTIAL,
+	PC_PER_DEST_SEQ,
+	PC_RANDOM_INCREMENTS,
+	PC_RANDOM,
+	PC_FIXED,
+	PC__COUNT
+};
+
+/* port_class_name - the SPEC.md spelling: "unknown", "sequential",
+ * "per-destination-sequential", "random-increments", "random", "fixed". */
+const char *port_class_name(enum port_class c);
+/* port_class_parse - the reverse. TC_OK, or TC_MALFORMED for another name. */
+enum tc_rc port_class_parse(const char *name, enum port_class *out);
+
+struct cls_config {
+	uint32_t min_samples;      /* --min-samples: below it the class is unknown */
+	uint32_t keep;             /* K: first K and last K connections kept */
+	uint32_t max_hosts;        /* hosts tracked at most */
+	struct siphash_key key;    /* key of the host and destination hashes */
+};
+
+/* cls_config_default - min_samples 8, keep 256, max_hosts 65536, key 0
+ * (give a random key in production, a fixed one for replay and tests). */
+void cls_config_default(struct cls_config *cfg);
+
+/* One initiated connection. Addresses at full width (IPv4 in the first 4
+ * bytes, rest zero), as struct pkt has them. */
+struct cls_conn {
+	uint64_t t_ns;             /* time of its first packet (kept for callers) */
+	uint64_t frame;            /* 1-based frame number of its first packet */
+	uint8_t ipver;             /* 4 or 6 */
+	uint8_t proto;             /* 6 (TCP) or 17 (UDP) */
+	uint8_t src[16];           /* the initiating host */
+	uint8_t dst[16];
+	uint16_t sport, dport;
+};
+
+struct cls;
+
+/*
+ * cls_create - a classifier for cfg. On TC_OK *out is the caller's
+ * (cls_destroy). TC_MALFORMED when keep or max_hosts is 0 or keep exceeds
+ * 1 << 20; TC_NOMEM.
+ */
+enum tc_rc cls_create(struct cls **out, const struct cls_config *cfg);
+void cls_destroy(struct cls *c);
+
+/*
+ * cls_add - record one initiated connection. conn is copied.
+ * Returns TC_OK; TC_UNSUPPORTED when proto is neither TCP nor UDP or ipver
+ * is not 4/6 (nothing recorded); TC_EXHAUSTED when the host is new and
+ * max_hosts are tracked already (counted in cls_dropped); TC_NOMEM (the
+ * connection is not recorded, the classifier stays consistent).
+ */
+enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn);
+
+/* Connections refused because the host table was full. */
+uint64_t cls_dropped(const struct cls *c);
+/* Hosts tracked, in order of first appearance. */
+size_t cls_host_count(const struct cls *c);
+
+#define CLS_MAX_EVIDENCE 16
+#define CLS_FIXED_ENDPOINTS 8      /* SPEC port.fixed: 8 or more endpoints */
+
+/* Connections that support a verdict: their 0-based number among the
+ * host's connections of that protocol, and their frame. */
+struct cls_evidence {
+	uint32_t n;
+	uint64_t index[CLS_MAX_EVIDENCE];
+	uint64_t frame[CLS_MAX_EVIDENCE];
+};
+
+/* The measured features, reported so a verdict can be explained. Steps are
+ * port differences taken modulo the assumed range, signed (-R/2, R/2]. */
+struct cls_features {
+	uint32_t kept;             /* connections the verdict looked at */
+	uint32_t destinations;     /* distinct destination endpoints among them */
+	uint32_t range_low;        /* range assumed for the modular steps, [low, high[ */
+	uint32_t range_high;
+	double top_port_share;     /* share of the most used source port */
+	double even_share;         /* share of even source ports (Linux connect) */
+	uint32_t cross_steps;      /* successive connections, different destinations */
+	int32_t cross_mode;        /* most common such step (0 if none) */
+	double cross_mode_share;
+	double cross_small_share;  /* share with 1 <= |step| <= 64 */
+	uint32_t hw_eligible;      /* connections to another destination than the
+	                              one holding the high/low-water mark */
+	uint32_t hw_extends;       /* ... that extended it by exactly one */
+	double hw_pvalue;
+	uint32_t inc_steps;        /* steps the random-increments test used */
+	double inc_share;          /* share of them forward and <= inc_bound */
+	uint32_t inc_bound;
+	uint32_t inc_median;       /* median of those forward bounded steps */
+	double inc_pvalue;         /* chance of that many under uniform ports */
+	uint32_t pd_pairs;         /* successive connections to the same destination */
+	uint32_t pd_hits;          /* ... with a small forward step */
+	double pd_pvalue;          /* chance of that many hits under uniform ports */
+};
+
+struct cls_stream_result {
+	uint8_t proto;             /* 6 or 17 */
+	uint64_t connections;      /* all fed, kept or not */
+	uint32_t distinct_ports;
+	uint16_t min_port, max_port;          /* 0, 0 when connections == 0 */
+	enum port_class cls;
+	double confidence;         /* in [0, 1]; heuristic, not a probability */
+	struct cls_features f;
+	struct cls_evidence evidence;         /* supports cls */
+	bool port_sequential;      /* rule fires; its evidence is .evidence */
+	bool port_fixed;           /* rule fires (UDP only) */
+	uint16_t fixed_port;
+	struct cls_evidence fixed_evidence;   /* first connection to each endpoint */
+};
+
+struct cls_host_result {
+	uint8_t ipver;
+	uint8_t addr[16];
+	struct cls_stream_result tcp, udp;
+	/* the SPEC.md host record (both protocols together) */
+	uint64_t connections;
+	uint32_t distinct_ports;   /* TCP distinct + UDP distinct */
+	uint16_t min_port, max_port;
+	enum port_class cls;       /* of the protocol with more connections */
+	double confidence;
+};
+
+/*
+ * cls_host_result - the verdict for the i-th host (0-based, order of first
+ * appearance). *out is filled. Returns TC_OK; TC_END when i is past the last
+ * host; TC_NOMEM (scratch space for sorting). Does not change the state:
+ * it can be asked again after more cls_add calls.
+ */
+enum tc_rc cls_host_result(const struct cls *c, size_t i, struct cls_host_result *out);
+
+#endif /* TC_CLASSIFY_H */

@@ -1,0 +1,406 @@
+/*
+ * test_classify.c - edge cases of the port-selection classifier: the
+ * min-samples boundary, fixed ports and the port.fixed endpoint count,
+ * wrap-around at the top of a range, one destination, descending counters,
+ * host and protocol grouping, the memory bound and the host cap.
+ * (Accuracy over the allocator models is tests/tools/confusion.c.)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+#include "classify.h"
+#include "portalloc.h"
+
+static struct cls *mk(uint32_t min_samples, uint32_t keep, uint32_t max_hosts)
+{
+	struct cls_config cfg;
+	struct cls *c = NULL;
+
+	cls_config_default(&cfg);
+	cfg.min_samples = min_samples;
+	cfg.keep = keep;
+	cfg.max_hosts = max_hosts;
+	cfg.key.k0 = 1;
+	cfg.key.k1 = 2;
+	assert_int_equal(cls_create(&c, &cfg), TC_OK);
+	return c;
+}
+
+static uint64_t frame_no;
+
+/* host h (IPv4 10.0.0.h), destination server d (198.51.100.d:443 + d % 3) */
+static void add(struct cls *c, uint8_t host, uint8_t proto, uint32_t d, uint16_t sport)
+{
+	struct cls_conn k;
+
+	memset(&k, 0, sizeof(k));
+	k.frame = ++frame_no;
+	k.t_ns = frame_no * 1000;
+	k.ipver = 4;
+	k.proto = proto;
+	k.src[0] = 10; k.src[3] = host;
+	k.dst[0] = 198; k.dst[1] = 51; k.dst[2] = (uint8_t)(d >> 8); k.dst[3] = (uint8_t)d;
+	k.sport = sport;
+	k.dport = (uint16_t)(443 + d % 3);
+	assert_int_equal(cls_add(c, &k), TC_OK);
+}
+
+static struct cls_host_result result(const struct cls *c, size_t i)
+{
+	struct cls_host_result r;
+
+	assert_int_equal(cls_host_result(c, i, &r), TC_OK);
+	return r;
+}
+
+static void test_names(void **state)
+{
+	enum port_class pc;
+
+	(void)state;
+	for (int i = 0; i < PC__COUNT; i++) {
+		assert_int_equal(port_class_parse(port_class_name((enum port_class)i), &pc), TC_OK);
+		assert_int_equal(pc, i);
+	}
+	assert_string_equal(port_class_name(PC_PER_DEST_SEQ), "per-destination-sequential");
+	assert_string_equal(port_class_name(PC_RANDOM_INCREMENTS), "random-increments");
+	assert_int_equal(port_class_parse("alg4", &pc), TC_MALFORMED);
+}
+
+static void test_config(void **state)
+{
+	struct cls_config cfg;
+	struct cls *c = NULL;
+
+	(void)state;
+	cls_config_default(&cfg);
+	assert_int_equal(cfg.min_samples, 8);
+	cfg.keep = 0;
+	assert_int_equal(cls_create(&c, &cfg), TC_MALFORMED);
+	assert_null(c);
+	cfg.keep = 16;
+	cfg.max_hosts = 0;
+	assert_int_equal(cls_create(&c, &cfg), TC_MALFORMED);
+}
+
+/* 1025, 1026, ... to a new destination each time: sequential from the
+ * min-samples-th connection on, unknown before. */
+static void test_min_samples_boundary(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	for (uint32_t i = 0; i < 7; i++)
+		add(c, 1, 6, i, (uint16_t)(1025 + i));
+	r = result(c, 0);
+	assert_int_equal(r.tcp.connections, 7);
+	assert_int_equal(r.tcp.cls, PC_UNKNOWN);
+	assert_int_equal(r.cls, PC_UNKNOWN);
+	assert_false(r.tcp.port_sequential);
+	assert_true(r.confidence == 0);
+
+	add(c, 1, 6, 7, 1032);
+	r = result(c, 0);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_true(r.tcp.port_sequential);
+	assert_int_equal(r.tcp.f.cross_mode, 1);
+	assert_true(r.tcp.confidence > 0.5 && r.tcp.confidence <= 1);
+	/* evidence: frames of the connections with the +1 stride */
+	assert_true(r.tcp.evidence.n >= 2);
+	for (uint32_t i = 0; i < r.tcp.evidence.n; i++)
+		assert_int_equal(r.tcp.evidence.frame[i], frame_no - 7 + r.tcp.evidence.index[i]);
+	assert_int_equal(r.tcp.min_port, 1025);
+	assert_int_equal(r.tcp.max_port, 1032);
+	assert_int_equal(r.tcp.distinct_ports, 8);
+	cls_destroy(c);
+}
+
+/* NetBSD's "bsd" algorithm counts down: a stride of -1 is sequential too. */
+static void test_descending(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	for (uint32_t i = 0; i < 20; i++)
+		add(c, 1, 6, i % 5, (uint16_t)(65535 - i));
+	r = result(c, 0);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_int_equal(r.tcp.f.cross_mode, -1);
+	cls_destroy(c);
+}
+
+/* Wrap-around: modular steps make the jump from the top of the range to its
+ * bottom a small forward step. */
+static void test_wrap_around(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+	uint32_t p = 65530;
+
+	(void)state;
+	/* global +1 in the IANA range, across 65535 -> 49152 */
+	for (uint32_t i = 0; i < 12; i++) {
+		add(c, 1, 6, i % 4, (uint16_t)p);
+		p = p == 65535 ? 49152 : p + 1;
+	}
+	r = result(c, 0);
+	assert_int_equal(r.tcp.f.range_low, 49152);
+	assert_int_equal(r.tcp.f.range_high, 65536);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_true(r.tcp.f.cross_mode_share == 1.0);
+
+	/* one destination, Linux-like +2 steps across 60998 -> 32768 */
+	p = 60980;
+	for (uint32_t i = 0; i < 16; i++) {
+		add(c, 2, 6, 9, (uint16_t)p);
+		p += 2;
+		if (p >= 61000)
+			p -= 28232;
+	}
+	r = result(c, 1);
+	assert_int_equal(r.tcp.f.range_low, 32768);
+	assert_int_equal(r.tcp.f.range_high, 61000);
+	assert_int_equal(r.tcp.cls, PC_PER_DEST_SEQ);
+	assert_int_equal(r.tcp.f.pd_hits, r.tcp.f.pd_pairs);
+	assert_int_equal(r.tcp.f.pd_pairs, 15);
+	cls_destroy(c);
+}
+
+/* +1 to a single destination: alg 3/4 do this too, so the weaker class. */
+static void test_single_destination(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	for (uint32_t i = 0; i < 50; i++)
+		add(c, 1, 6, 3, (uint16_t)(1025 + i));
+	r = result(c, 0);
+	assert_int_equal(r.tcp.f.destinations, 1);
+	assert_int_equal(r.tcp.f.cross_steps, 0);
+	assert_int_equal(r.tcp.cls, PC_PER_DEST_SEQ);
+	assert_false(r.tcp.port_sequential);
+	cls_destroy(c);
+}
+
+static void test_fixed(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	/* UDP, one port, 7 distinct endpoints over 10 flows: class fixed,
+	 * rule port.fixed not yet */
+	for (uint32_t i = 0; i < 10; i++)
+		add(c, 1, 17, i % 7, 5353);
+	r = result(c, 0);
+	assert_int_equal(r.udp.cls, PC_FIXED);
+	assert_true(r.udp.f.top_port_share == 1.0);
+	assert_false(r.udp.port_fixed);
+	/* the 8th distinct endpoint */
+	add(c, 1, 17, 7, 5353);
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.fixed_port, 5353);
+	assert_int_equal(r.udp.fixed_evidence.n, 8);
+	/* first flow to each endpoint, in order: numbers 0..6, then 10 */
+	for (uint32_t i = 0; i < 7; i++)
+		assert_int_equal(r.udp.fixed_evidence.index[i], i);
+	assert_int_equal(r.udp.fixed_evidence.index[7], 10);
+	assert_int_equal(r.udp.fixed_evidence.frame[7], frame_no);
+	assert_int_equal(r.cls, PC_FIXED);
+	cls_destroy(c);
+
+	/* port.fixed is a UDP rule and does not wait for min_samples */
+	c = mk(20, 256, 16);
+	for (uint32_t i = 0; i < 9; i++)
+		add(c, 3, 6, i, 7000);
+	for (uint32_t i = 0; i < 9; i++)
+		add(c, 4, 17, i, 7000);
+	r = result(c, 0);
+	assert_int_equal(r.tcp.cls, PC_UNKNOWN);     /* 9 < 20 */
+	assert_false(r.tcp.port_fixed);
+	r = result(c, 1);
+	assert_int_equal(r.udp.cls, PC_UNKNOWN);
+	assert_true(r.udp.port_fixed);               /* independent of min_samples */
+	cls_destroy(c);
+}
+
+/* ports drawn by the allocator models, through the classifier */
+static enum port_class run_model(enum pa_algo algo, uint32_t ndest, uint32_t n, uint64_t seed)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	pa_rng_seed(&rng, seed);
+	assert_int_equal(pa_config_default(&cfg, algo, NULL, &rng), TC_OK);
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	for (uint32_t i = 0; i < n; i++) {
+		struct pa_tuple t;
+		uint32_t d = pa_rng_below(&rng, ndest);
+
+		memset(&t, 0, sizeof(t));
+		t.ipver = 4;
+		t.laddr[0] = 10; t.laddr[3] = 1;
+		t.raddr[0] = 198; t.raddr[1] = 51; t.raddr[3] = (uint8_t)d;
+		t.rport = (uint16_t)(443 + d % 3);
+		assert_int_equal(pa_connect(a, &rng, &t, i * UINT64_C(1000000), NULL, NULL, NULL), TC_OK);
+		add(c, 1, 6, d, t.lport);
+	}
+	r = result(c, 0);
+	assert_int_equal(r.tcp.port_sequential, r.tcp.cls == PC_SEQUENTIAL);
+	pa_destroy(a);
+	cls_destroy(c);
+	return r.tcp.cls;
+}
+
+static void test_models(void **state)
+{
+	(void)state;
+	assert_int_equal(run_model(PA_LEGACY, 10, 64, 1), PC_SEQUENTIAL);
+	assert_int_equal(run_model(PA_ALG1, 10, 64, 2), PC_RANDOM);
+	assert_int_equal(run_model(PA_ALG2, 10, 64, 3), PC_RANDOM);
+	assert_int_equal(run_model(PA_ALG3, 10, 64, 4), PC_PER_DEST_SEQ);
+	assert_int_equal(run_model(PA_ALG4, 10, 64, 5), PC_PER_DEST_SEQ);
+	assert_int_equal(run_model(PA_ALG5, 10, 64, 6), PC_RANDOM_INCREMENTS);
+	assert_int_equal(run_model(PA_LINUX, 10, 64, 7), PC_PER_DEST_SEQ);
+	assert_int_equal(run_model(PA_ALG5, 1, 64, 8), PC_RANDOM_INCREMENTS);
+	assert_int_equal(run_model(PA_LINUX, 1, 64, 9), PC_PER_DEST_SEQ);
+}
+
+/* Interleaved hosts, protocols and refused records do not mix. */
+static void test_grouping(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+	struct cls_conn k;
+	struct pa_rng rng;
+
+	(void)state;
+	pa_rng_seed(&rng, 3);
+	for (uint32_t i = 0; i < 40; i++) {
+		add(c, 1, 6, i % 9, (uint16_t)(2000 + i));                        /* sequential */
+		add(c, 2, 6, i % 9, (uint16_t)(32768 + pa_rng_below(&rng, 28232))); /* random */
+		add(c, 1, 17, i % 4, (uint16_t)(32768 + pa_rng_below(&rng, 28232)));/* random UDP */
+	}
+	memset(&k, 0, sizeof(k));
+	k.ipver = 4; k.proto = 1; k.src[0] = 10; k.src[3] = 1;
+	assert_int_equal(cls_add(c, &k), TC_UNSUPPORTED);                  /* ICMP */
+	k.proto = 6; k.ipver = 5;
+	assert_int_equal(cls_add(c, &k), TC_UNSUPPORTED);
+	/* the same first four bytes over IPv6 are another host */
+	k.ipver = 6; k.sport = 40000;
+	assert_int_equal(cls_add(c, &k), TC_OK);
+
+	assert_int_equal(cls_host_count(c), 3);
+	r = result(c, 0);
+	assert_int_equal(r.addr[3], 1);
+	assert_int_equal(r.ipver, 4);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_int_equal(r.udp.cls, PC_RANDOM);
+	assert_int_equal(r.connections, 80);
+	assert_int_equal(r.cls, PC_SEQUENTIAL);          /* TCP wins the tie */
+	assert_int_equal(r.min_port, 2000);
+	r = result(c, 1);
+	assert_int_equal(r.tcp.cls, PC_RANDOM);
+	assert_int_equal(r.udp.connections, 0);
+	assert_int_equal(r.udp.cls, PC_UNKNOWN);
+	r = result(c, 2);
+	assert_int_equal(r.ipver, 6);
+	assert_int_equal(r.connections, 1);
+	assert_int_equal(cls_host_result(c, 3, &r), TC_END);
+
+	/* asking twice gives the same answer; more traffic can change it */
+	{
+		struct cls_host_result a = result(c, 0), b = result(c, 0);
+
+		assert_memory_equal(&a, &b, sizeof(a));
+		for (uint32_t i = 0; i < 200; i++)
+			add(c, 1, 17, 0, 53);
+		a = result(c, 0);
+		assert_int_equal(a.cls, PC_FIXED);           /* UDP now has more */
+		assert_int_equal(a.tcp.cls, PC_SEQUENTIAL);
+	}
+	cls_destroy(c);
+}
+
+/* Past keep, only the first and last keep are looked at; counts stay exact. */
+static void test_memory_bound(void **state)
+{
+	struct cls *c = mk(8, 16, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	for (uint32_t i = 0; i < 1000; i++)
+		add(c, 1, 6, i % 7, (uint16_t)(10000 + i));
+	for (uint32_t i = 0; i < 100; i++)
+		add(c, 1, 6, i % 7, 10000);              /* repeats: distinct stays */
+	r = result(c, 0);
+	assert_int_equal(r.tcp.connections, 1100);
+	assert_int_equal(r.tcp.f.kept, 32);
+	assert_int_equal(r.tcp.distinct_ports, 1000);
+	assert_int_equal(r.tcp.min_port, 10000);
+	assert_int_equal(r.tcp.max_port, 10999);
+	/* the verdict sees the first 16 (10000..10015) and the last 16 (all
+	 * 10000): port 10000 is 17 of 32 kept, so the class is fixed */
+	assert_true(r.tcp.f.top_port_share == 17.0 / 32);
+	assert_int_equal(r.tcp.cls, PC_FIXED);
+	for (uint32_t i = 0; i < r.tcp.evidence.n; i++)
+		assert_true(r.tcp.evidence.index[i] < 16 || r.tcp.evidence.index[i] >= 1084);
+	cls_destroy(c);
+
+	/* a host that stays sequential across the gap */
+	c = mk(8, 16, 16);
+	for (uint32_t i = 0; i < 500; i++)
+		add(c, 1, 6, i % 7, (uint16_t)(10000 + i));
+	r = result(c, 0);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_int_equal(r.tcp.distinct_ports, 500);
+	/* the first and last 16: 15 + 15 steps, none across the gap */
+	assert_int_equal(r.tcp.f.cross_steps, 30);
+	cls_destroy(c);
+}
+
+static void test_host_cap(void **state)
+{
+	struct cls *c = mk(8, 16, 2);
+	struct cls_conn k;
+
+	(void)state;
+	add(c, 1, 6, 0, 1000);
+	add(c, 2, 6, 0, 1000);
+	memset(&k, 0, sizeof(k));
+	k.ipver = 4; k.proto = 6; k.src[0] = 10; k.src[3] = 3; k.sport = 1000;
+	assert_int_equal(cls_add(c, &k), TC_EXHAUSTED);
+	assert_int_equal(cls_add(c, &k), TC_EXHAUSTED);
+	assert_int_equal(cls_dropped(c), 2);
+	add(c, 1, 6, 1, 1001);                       /* known hosts still count */
+	assert_int_equal(cls_host_count(c), 2);
+	assert_int_equal(result(c, 0).tcp.connections, 2);
+	cls_destroy(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_min_samples_boundary),
+		cmocka_unit_test(test_descending),
+		cmocka_unit_test(test_wrap_around),
+		cmocka_unit_test(test_single_destination),
+		cmocka_unit_test(test_fixed),
+		cmocka_unit_test(test_models),
+		cmocka_unit_test(test_grouping),
+		cmocka_unit_test(test_memory_bound),
+		cmocka_unit_test(test_host_cap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
