@@ -6,7 +6,9 @@
  * Failure-Inducing Input", 2002: ddmin) over the packets of IN. The test of
  * a candidate replays that subset, renumbered as the output file would
  * number it, through a fresh oracle in memory and asks whether a finding of
- * ID (and signature S, when given) appears. Two cheap passes run first:
+ * ID with signature S appears; without --signature, S is the signature of
+ * the first finding of ID in IN, so the result shows the same defect rather
+ * than another transition of the same rule. Two cheap passes run first:
  * cutting everything after the packet where the finding first appears (not
  * for host rules, which are judged at the end of the file) and keeping only
  * the packets of the finding's own 5-tuple. ddmin then works on what is
@@ -66,6 +68,9 @@ struct reduce {
 	bool want_tuple;           /* record the first hit's tuple */
 	bool have_hit_key;
 	uint8_t hit_key[40];
+	char hit_sig[SIG_HEX + 1];   /* signature of the first hit */
+	uint64_t hit_frame;
+	size_t best;                 /* packets in the smallest candidate so far */
 };
 
 /* Canonical tuple of a decoded packet: proto, version, lower endpoint first. */
@@ -166,6 +171,8 @@ static void test_sink(void *ctx, const struct finding *f)
 		return;
 	r->found = true;
 	r->found_at = r->feeding;
+	memcpy(r->hit_sig, f->signature, sizeof(r->hit_sig));
+	r->hit_frame = f->frame;
 	if (r->want_tuple && f->have_ports) {
 		struct pkt p;
 
@@ -181,10 +188,11 @@ static void test_sink(void *ctx, const struct finding *f)
 	}
 }
 
-static void progress(const struct reduce *r, size_t left)
+static void progress(const struct reduce *r)
 {
 	if (r->runs % REDUCE_PROGRESS == 0)
-		fprintf(stderr, "tuplecheck reduce: %lu oracle runs, %zu packets left\n", r->runs, left);
+		fprintf(stderr, "tuplecheck reduce: %lu oracle runs, %zu packets left\n", r->runs,
+			r->best);
 }
 
 /* Replay recs[idx[0..k)] and report whether the finding appears. */
@@ -232,7 +240,9 @@ static bool test(struct reduce *r, const size_t *idx, size_t k)
 		oracle_finish(orc, &s);
 	}
 	oracle_free(orc);
-	progress(r, k);
+	if (r->found && k < r->best)
+		r->best = k;
+	progress(r);
 	return r->found;
 }
 
@@ -444,7 +454,7 @@ int cmd_reduce(struct tc_options *o)
 	}
 	for (size_t i = 0; i < r.n; i++)
 		idx[i] = i;
-	k = before = r.n;
+	k = before = r.best = r.n;
 
 	r.want_tuple = true;
 	if (!test(&r, idx, k)) {
@@ -455,6 +465,13 @@ int cmd_reduce(struct tc_options *o)
 		goto out;
 	}
 	r.want_tuple = false;
+	/* Without --signature, keep the defect of the first finding of the rule,
+	 * so the reduction cannot drift to another transition of it. */
+	if (r.signature == NULL) {
+		r.signature = r.hit_sig;
+		fprintf(stderr, "tuplecheck reduce: keeping %s signature %s (first found at frame %" PRIu64 ")\n",
+			rule_info(r.rule)->id, r.hit_sig, r.hit_frame);
+	}
 	/* Pass 1: nothing after the first hit can matter (host rules excepted). */
 	if (rule_info(r.rule)->dedup != DEDUP_HOST)
 		k = r.found_at + 1;

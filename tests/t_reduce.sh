@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# t_reduce.sh - `tuplecheck reduce`: the output still shows the finding with
+# the same signature, is 1-minimal (dropping any one packet loses it,
+# checked with editcap independently of the reducer), keeps the link type,
+# writes pcap for single-link-type pcapng input, and the exit statuses.
+#
+# Inputs are scenario captures, some buried in noise (mergecap with other
+# scenarios, interleaved by time) so that the reducer has work to do.
+set -u
+cd "$(dirname "$0")/.."
+TC=${TC_BIN:-build/asan/tuplecheck}
+S=corpus/pcaps
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+[ -x "$TC" ] || { echo "missing $TC (make asan)"; exit 1; }
+command -v editcap > /dev/null && command -v mergecap > /dev/null ||
+	{ echo "SKIP: editcap/mergecap (wireshark-common) not installed"; exit 77; }
+
+sigs() {   # FILE RULE [OPTIONS...] -> the rule's signatures in FILE, sorted
+	local f=$1 r=$2; shift 2
+	"$TC" replay --format jsonl --seed 1 "$@" "$f" 2>/dev/null |
+		jq -r --arg r "$r" 'select(.type=="finding" and .rule==$r) | .signature' | sort -u
+}
+count() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ {print $NF}'; }
+linktype() { capinfos -E "$1" 2>/dev/null | awk -F': *' '/File encapsulation/ {print $2}'; }
+
+# check NAME IN RULE MAXPKTS [OPTIONS...]
+check() {
+	local name=$1 in=$2 rule=$3 max=$4; shift 4
+	local out="$tmp/$name.out.pcap" want got n i
+	want=$(sigs "$in" "$rule" "$@" | head -1)
+	[ -n "$want" ] || { echo "FAIL $name: input does not show $rule"; fail=1; return; }
+	if ! "$TC" reduce --rule "$rule" "$@" "$in" "$out" 2> "$tmp/$name.err"; then
+		echo "FAIL $name: reduce failed: $(tail -1 "$tmp/$name.err")"; fail=1; return
+	fi
+	got=$(sigs "$out" "$rule" "$@")
+	if ! grep -qx "$want" <<< "$got"; then
+		echo "FAIL $name: output lost signature $want (has: ${got:-none})"; fail=1; return
+	fi
+	n=$(count "$out")
+	if [ "$n" -gt "$max" ] || [ "$n" -ge "$(count "$in")" ]; then
+		echo "FAIL $name: $n packets left (at most $max expected, input $(count "$in"))"; fail=1
+	fi
+	if [ "$(linktype "$out")" != "$(linktype "$in")" ]; then
+		echo "FAIL $name: link type $(linktype "$out") != $(linktype "$in")"; fail=1
+	fi
+	# 1-minimal: without any single packet the signature is gone
+	for i in $(seq 1 "$n"); do
+		editcap "$out" "$tmp/drop.pcap" "$i" 2>/dev/null
+		if sigs "$tmp/drop.pcap" "$rule" "$@" | grep -qx "$want"; then
+			echo "FAIL $name: not 1-minimal, packet $i is not needed"; fail=1; break
+		fi
+	done
+	echo "ok $name: $(count "$in") -> $n packets, signature $want"
+}
+
+mergecap -w "$tmp/noisy_dup.pcap" $S/tuple_duplicate_live.pcap $S/hosts_random_increments.pcap $S/clean_http.pcap
+mergecap -w "$tmp/noisy_tw.pcap" $S/tuple_reuse_time_wait.pcap $S/hosts_per_destination.pcap
+mergecap -w "$tmp/noisy_rst.pcap" $S/tcp_rst_out_of_window.pcap $S/hosts_random_increments.pcap
+
+check duplicate-live "$tmp/noisy_dup.pcap" tuple.duplicate-live 4
+check reuse-time-wait "$tmp/noisy_tw.pcap" tuple.reuse-time-wait 6
+check rst-out-of-window "$tmp/noisy_rst.pcap" tcp.rst-out-of-window 4
+check ephemeral-range $S/port_ephemeral_range.pcap port.ephemeral-range 2 --profile linux
+check checksum $S/bad_checksums.pcap udp.bad-checksum 1 --rules +udp.bad-checksum
+# host rules are judged at the end of the file: --min-samples connections stay
+check sequential $S/hosts_sequential.pcap port.sequential 8
+check fixed $S/hosts_fixed.pcap port.fixed 8
+
+# pcapng in, one link type: pcap out, same link type
+editcap -F pcapng $S/tcp_midstream.pcap "$tmp/mid.pcapng"
+if "$TC" reduce --rule tcp.midstream "$tmp/mid.pcapng" "$tmp/mid.out" 2>/dev/null; then
+	magic=$(od -An -tx1 -N4 "$tmp/mid.out" | tr -d ' ')
+	[ "$magic" = d4c3b2a1 ] || { echo "FAIL pcapng: output magic $magic, want pcap (d4c3b2a1)"; fail=1; }
+	[ "$(linktype "$tmp/mid.out")" = "$(linktype $S/tcp_midstream.pcap)" ] ||
+		{ echo "FAIL pcapng: link type changed"; fail=1; }
+else
+	echo "FAIL pcapng: reduce failed"; fail=1
+fi
+
+# exit statuses: 1 not shown, 2 usage
+"$TC" reduce --rule tuple.duplicate-live $S/clean_http.pcap "$tmp/x.pcap" 2>/dev/null
+[ $? -eq 1 ] || { echo "FAIL: a capture without the finding must exit 1"; fail=1; }
+[ ! -e "$tmp/x.pcap" ] || { echo "FAIL: no output when the finding is absent"; fail=1; }
+"$TC" reduce --rule no.such-rule $S/clean_http.pcap "$tmp/x.pcap" 2>/dev/null
+[ $? -eq 2 ] || { echo "FAIL: unknown rule must exit 2"; fail=1; }
+"$TC" reduce --rule port.zero --signature XYZ $S/port_zero.pcap "$tmp/x.pcap" 2>/dev/null
+[ $? -eq 2 ] || { echo "FAIL: malformed signature must exit 2"; fail=1; }
+"$TC" reduce --rule port.zero --signature 000000000000 $S/port_zero.pcap "$tmp/x.pcap" 2>/dev/null
+[ $? -eq 1 ] || { echo "FAIL: a signature the input does not show must exit 1"; fail=1; }
+"$TC" reduce --rule port.zero $S/port_zero.pcap 2>/dev/null
+[ $? -eq 2 ] || { echo "FAIL: missing OUT must exit 2"; fail=1; }
+
+exit $fail
