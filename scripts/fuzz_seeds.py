@@ -1,0 +1,297 @@
+#!/usr/bin/python3
+"""fuzz_seeds.py - build fuzz seed corpora from the public captures.
+
+  scripts/fuzz_seeds.py decode SRC_DIR OUT_DIR [--max N]
+      corpus/fuzz_decode seeds: single frames carrying TCP or UDP, each
+      written as one selector byte (harness/fuzz_decode.c: low nibble = index
+      of the link type in its table, bit 4 = frame was cut by the snapshot
+      length) followed by the captured bytes. Frames are deduplicated by
+      shape: link type, the chain of header layers up to TCP/UDP as scapy
+      dissects it, TCP flags and option kinds, IP options, truncation. The
+      first frame of each shape is kept, so the result is small and varied.
+  scripts/fuzz_seeds.py pcap SRC_DIR OUT_DIR [--max-bytes N] [--max-file N]
+      corpus/fuzz_pcap seeds: whole small captures (pcap and pcapng) of a
+      link type we decode that hold TCP or UDP, plus truncated variants of a
+      few of them (cut inside the file header, a record header and a packet).
+
+  scripts/fuzz_seeds.py portalloc OUT_DIR
+      corpus/fuzz_portalloc seeds: hand-made operation sequences (format in
+      harness/fuzz_portalloc.c) for every algorithm and range profile, plus
+      the edge cases: a range that runs out, slots that run out, TIME_WAIT
+      expiry, binds, a vetoing callback, an empty range.
+
+The capture files are read here with a small tolerant reader of our own (the
+library under test must not choose its own seeds); scapy (Debian's
+python3-scapy, hence /usr/bin/python3) only dissects frames to classify them.
+Output names are the SHA-1 of the content, as libFuzzer and OSS-Fuzz name
+corpus files, so rerunning is idempotent. Afterwards minimise with
+`make fuzz-cmin TARGET=NAME` (libFuzzer -merge=1).
+"""
+import argparse
+import hashlib
+import logging
+import os
+import struct
+import sys
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+from scapy.all import conf, TCP, UDP, IP, IPv6, Raw, Padding  # noqa: E402
+
+# Same order as link_table[] in harness/fuzz_decode.c (first occurrence).
+LINK_INDEX = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 14: 9}
+MAX_FRAMES_PER_FILE = 500
+
+
+def read_records(data):
+    """Yield (linktype, caplen, origlen, frame) from a pcap or pcapng buffer;
+    stop quietly at the first thing that does not parse."""
+    if len(data) < 24:
+        return
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    elif magic == b"\x0a\x0d\x0d\x0a":
+        yield from read_pcapng(data)
+        return
+    else:
+        return
+    linktype = struct.unpack(e + "I", data[20:24])[0] & 0x0fffffff
+    off = 24
+    while off + 16 <= len(data):
+        _, _, incl, orig = struct.unpack(e + "IIII", data[off:off + 16])
+        off += 16
+        if incl > 262144 or off + incl > len(data):
+            return
+        yield linktype, incl, orig, data[off:off + incl]
+        off += incl
+
+
+def read_pcapng(data):
+    off, e, ifaces = 0, "<", []
+    while off + 12 <= len(data):
+        btype = data[off:off + 4]
+        if btype == b"\x0a\x0d\x0d\x0a":
+            bom = data[off + 8:off + 12]
+            e = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+            ifaces = []
+        t, total = struct.unpack(e + "II", data[off:off + 8])
+        if total < 12 or total % 4 or off + total > len(data):
+            return
+        body = data[off + 8:off + total - 4]
+        if t == 1 and len(body) >= 8:
+            ifaces.append(struct.unpack(e + "H", body[:2])[0])
+        elif t == 6 and len(body) >= 20:
+            ifid, _, _, incl, orig = struct.unpack(e + "IIIII", body[:20])
+            if ifid < len(ifaces) and 20 + incl <= len(body):
+                yield ifaces[ifid], incl, orig, body[20:20 + incl]
+        elif t == 3 and len(body) >= 4 and ifaces:
+            orig = struct.unpack(e + "I", body[:4])[0]
+            incl = min(orig, len(body) - 4)
+            yield ifaces[0], incl, orig, body[4:4 + incl]
+        off += total
+
+
+def dissect(linktype, frame):
+    cls = conf.l2types.get(linktype)
+    if cls is None and linktype in (12, 14):
+        cls = conf.l2types.get(101)
+    if cls is None:
+        return None
+    try:
+        return cls(frame)
+    except Exception:  # scapy raises anything on odd frames
+        return None
+
+
+def shape(linktype, pkt, truncated):
+    names, layer = [], pkt
+    while layer is not None and not isinstance(layer, (Raw, Padding)):
+        names.append(layer.__class__.__name__)
+        if isinstance(layer, (TCP, UDP)):
+            break
+        layer = layer.payload if layer.payload else None
+    key = [linktype, tuple(names), truncated]
+    if TCP in pkt:
+        t = pkt[TCP]
+        key.append(int(t.flags))
+        key.append(tuple(o[0] if isinstance(o, tuple) else o for o in t.options))
+    if IP in pkt:
+        key.append(len(pkt[IP].options) > 0)
+        key.append(pkt[IP].flags.value if hasattr(pkt[IP].flags, "value") else int(pkt[IP].flags))
+    return tuple(str(k) for k in key)
+
+
+def write(out_dir, blob):
+    name = hashlib.sha1(blob).hexdigest()
+    with open(os.path.join(out_dir, name), "wb") as f:
+        f.write(blob)
+    return name
+
+
+def captures(src):
+    for name in sorted(os.listdir(src)):
+        if name.endswith((".pcap", ".pcapng")):
+            yield name, os.path.join(src, name)
+
+
+def cmd_decode(args):
+    os.makedirs(args.out, exist_ok=True)
+    seen, kept, variants, others = set(), 0, 0, 0
+    for name, path in captures(args.src):
+        with open(path, "rb") as f:
+            data = f.read()
+        for i, (lt, incl, orig, frame) in enumerate(read_records(data)):
+            if i >= MAX_FRAMES_PER_FILE or kept >= args.max:
+                break
+            if lt not in LINK_INDEX:
+                continue
+            pkt = dissect(lt, frame)
+            if pkt is None:
+                continue
+            if not (TCP in pkt or UDP in pkt):
+                # a few frames that are not IP at all (ARP, LLDP, ...): the
+                # "unsupported" outcome needs seeds too
+                key = ("other", lt, pkt.__class__.__name__, pkt.payload.__class__.__name__)
+                if key not in seen and others < 8 and IP not in pkt and IPv6 not in pkt:
+                    seen.add(key)
+                    write(args.out, bytes([LINK_INDEX[lt]]) + frame)
+                    others += 1
+                continue
+            key = shape(lt, pkt, incl < orig)
+            if key in seen:
+                continue
+            seen.add(key)
+            sel = LINK_INDEX[lt] | (0x10 if incl < orig else 0)
+            write(args.out, bytes([sel]) + frame)
+            kept += 1
+            # Every tenth shape also cut short, once as a snapshot-length
+            # cut (selector bit 4: the wire had more) and once as a frame
+            # that really ended there: truncated versus malformed.
+            if kept % 10 == 1 and len(frame) > 40:
+                for cut in (len(frame) // 3, len(frame) - 1):
+                    write(args.out, bytes([sel | 0x10]) + frame[:cut])
+                    write(args.out, bytes([sel & 0x0f]) + frame[:cut])
+                    variants += 2
+        if kept >= args.max:
+            break
+    # One frame on a link type we do not decode (802.11, index 13).
+    write(args.out, bytes([13]) + b"\x08\x00" + bytes(30))
+    print(f"fuzz_seeds decode: {kept} frames of distinct shapes, {variants} cut variants, "
+          f"{others} non-IP frames -> {args.out}")
+
+
+def cmd_pcap(args):
+    os.makedirs(args.out, exist_ok=True)
+    total, picked = 0, []
+    for name, path in captures(args.src):
+        size = os.path.getsize(path)
+        if size > args.max_file:
+            continue
+        with open(path, "rb") as f:
+            data = f.read()
+        ok = False
+        for i, (lt, incl, orig, frame) in enumerate(read_records(data)):
+            if i >= 50:
+                break
+            if lt in LINK_INDEX:
+                pkt = dissect(lt, frame)
+                if pkt is not None and (TCP in pkt or UDP in pkt):
+                    ok = True
+                    break
+        if not ok or total + size > args.max_bytes:
+            continue
+        write(args.out, data)
+        picked.append((name, data))
+        total += size
+    # Truncated variants of a handful of small files of each format.
+    variants = 0
+    for fmt in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x0a\x0d\x0d\x0a"):
+        few = [d for _, d in picked if d[:4] == fmt and len(d) > 64][:3]
+        for d in few:
+            for cut in (10, 30, 40, len(d) // 2, len(d) - 1):
+                if 0 < cut < len(d):
+                    write(args.out, d[:cut])
+                    variants += 1
+                    total += cut
+    print(f"fuzz_seeds pcap: {len(picked)} captures + {variants} truncated variants, "
+          f"{total} bytes -> {args.out}")
+
+
+# ---- fuzz_portalloc ------------------------------------------------------------
+# Opcodes of harness/fuzz_portalloc.c (low 3 bits of the operation byte).
+PA_CONNECT, PA_CLOSE, PA_BIND, PA_UNBIND, PA_ADVANCE, PA_QUERY, PA_CLOSE_DEAD = 0, 2, 3, 4, 5, 6, 7
+
+
+def pa_config(algo, profile, size=0, low_idx=0, conns=16, veto=0, flags=1, seed=1):
+    return bytes([algo, profile | (size << 2), low_idx, conns - 1, veto, flags]) + \
+        struct.pack("<Q", seed)
+
+
+def pa_connect(laddr=0, raddr=0, v6=False, rport=80):
+    return bytes([PA_CONNECT, laddr | (raddr << 2) | (0x20 if v6 else 0)]) + struct.pack(">H", rport)
+
+
+def pa_ops_mixed():
+    ops = b""
+    for i in range(12):
+        ops += pa_connect(laddr=i & 3, raddr=i % 5, v6=i % 4 == 3, rport=80 if i % 3 else 443)
+    ops += bytes([PA_CLOSE, 0]) + bytes([PA_CLOSE | 8, 1]) + bytes([PA_CLOSE, 2])
+    ops += bytes([PA_QUERY]) + struct.pack(">H", 1025) + b"\x00"
+    ops += bytes([PA_BIND]) + struct.pack(">H", 50000) + bytes([PA_BIND]) + struct.pack(">H", 1026)
+    ops += bytes([PA_CLOSE_DEAD, 0])
+    ops += bytes([PA_ADVANCE]) + struct.pack(">H", 0x8000 | 3)      # 3 s: TIME_WAIT of 1 s ends
+    for i in range(6):
+        ops += pa_connect(raddr=1, rport=80)
+    ops += bytes([PA_UNBIND]) + struct.pack(">H", 50000) + bytes([PA_UNBIND]) + struct.pack(">H", 7)
+    ops += bytes([PA_BIND]) + struct.pack(">H", 0)
+    ops += bytes([PA_QUERY]) + struct.pack(">H", 50000) + b"\x03"
+    return ops
+
+
+def cmd_portalloc(args):
+    os.makedirs(args.out, exist_ok=True)
+    n = 0
+    for algo in range(7):
+        for profile in (1, 2, 3):
+            write(args.out, pa_config(algo, profile, flags=1 | (2 << 3), seed=algo * 7 + profile) +
+                  pa_ops_mixed())
+            n += 1
+        # a small custom range [1029, 1037[ that runs out, with a veto on port % 8 == 5
+        ops = b"".join(pa_connect(rport=80) for _ in range(10))
+        ops += bytes([PA_CLOSE | 8, 0]) + pa_connect(rport=80)
+        write(args.out, pa_config(algo, 0, size=8, low_idx=4, conns=64, veto=0x20, seed=algo) + ops)
+        # slots run out: 4 slots, 6 connects, TIME_WAIT of 240 s, expiry
+        ops = b"".join(pa_connect(raddr=i, rport=53) for i in range(6))
+        ops += bytes([PA_CLOSE, 0]) + pa_connect(rport=53)
+        ops += bytes([PA_ADVANCE]) + struct.pack(">H", 0x8000 | 300) + pa_connect(rport=53)
+        write(args.out, pa_config(algo, 2, conns=4, flags=3, seed=99 + algo) + ops)
+        n += 2
+    write(args.out, pa_config(0, 0, size=0, low_idx=10))          # empty range: refused
+    write(args.out, bytes([5]))                                    # config cut short
+    n += 2
+    print(f"fuzz_seeds portalloc: {n} inputs -> {args.out}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("decode")
+    d.add_argument("src")
+    d.add_argument("out")
+    d.add_argument("--max", type=int, default=400)
+    p = sub.add_parser("pcap")
+    p.add_argument("src")
+    p.add_argument("out")
+    p.add_argument("--max-bytes", type=int, default=1500000)
+    p.add_argument("--max-file", type=int, default=65536)
+    q = sub.add_parser("portalloc")
+    q.add_argument("out")
+    args = ap.parse_args()
+    {"decode": cmd_decode, "pcap": cmd_pcap, "portalloc": cmd_portalloc}[args.cmd](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
