@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# t_replay_dir.sh - `make replay`'s script (scripts/replay_dir.sh) on a small
+# folder: captures are found by magic (a text file and a capture without a
+# .pcap name in a subfolder), the table's TOTAL row equals the per-rule
+# counts of the jsonl findings, every unique signature is listed once with a
+# reduced example that still shows that signature, and the CI documents
+# (JUnit, SARIF) parse.
+set -u
+cd "$(dirname "$0")/.."
+TC=${TC_BIN:-build/asan/tuplecheck}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+S=corpus/pcaps
+mkdir -p "$tmp/in/sub"
+cp $S/tuple_duplicate_live.pcap $S/tcp_invalid_flags.pcap $S/port_zero.pcap $S/clean_http.pcap "$tmp/in/"
+cp $S/tuple_reuse_time_wait.pcap "$tmp/in/sub/capture.bin"
+echo "not a capture" > "$tmp/in/README"
+
+TC_BIN=$TC bash scripts/replay_dir.sh "$tmp/in" "$tmp/out" > "$tmp/stdout" 2> "$tmp/stderr"
+rc=$?
+[ $rc -eq 1 ] || { echo "FAIL: exit status $rc, want 1 (error findings)"; cat "$tmp/stderr"; exit 1; }
+grep -q "Replayed 5 captures" "$tmp/stdout" || { echo "FAIL: not 5 captures:"; head -3 "$tmp/stdout"; fail=1; }
+grep -q "capture.bin" "$tmp/stdout" || { echo "FAIL: capture without .pcap name not replayed"; fail=1; }
+
+/usr/bin/python3 - "$tmp" "$TC" <<'PY' || fail=1
+import collections, json, re, subprocess, sys, xml.etree.ElementTree as ET
+tmp, tc = sys.argv[1], sys.argv[2]
+out = open(tmp + "/stdout").read()
+recs = [json.loads(l) for l in open(tmp + "/out/findings.jsonl")]
+fs = [r for r in recs if r["type"] == "finding"]
+cnt = collections.Counter(f["rule"] for f in fs)
+legend = dict(re.findall(r"^\s+R(\d+)\s+(\S+)\s+(?:error|warning|info)$", out, re.M))
+total = re.search(r"^TOTAL\s+(.*)$", out, re.M).group(1).split()
+bad = []
+for i, n in enumerate(total):
+    rule = legend[str(i + 1)]
+    if int(n) != cnt[rule]:
+        bad.append("TOTAL %s = %s, jsonl has %d" % (rule, n, cnt[rule]))
+if set(legend.values()) != set(cnt):
+    bad.append("legend %s != rules %s" % (sorted(legend.values()), sorted(cnt)))
+sigs = {f["signature"]: f["rule"] for f in fs}
+listed = re.findall(r"^  ([0-9a-f]{12}) ", out, re.M)
+if sorted(listed) != sorted(sigs):
+    bad.append("signatures listed %s != %s" % (sorted(listed), sorted(sigs)))
+for s, rule in sigs.items():
+    p = "%s/out/reduced/%s.pcap" % (tmp, s)
+    r = subprocess.run([tc, "replay", "--format", "jsonl", "--seed", "1", p],
+                       capture_output=True, text=True)
+    got = [json.loads(l) for l in r.stdout.splitlines()]
+    if not any(g.get("signature") == s for g in got):
+        bad.append("reduced example %s does not show its signature" % s)
+ET.parse(tmp + "/out/report.junit.xml")
+d = json.load(open(tmp + "/out/report.sarif"))
+if len(d["runs"][0]["results"]) != len(fs):
+    bad.append("sarif results != findings")
+for b in bad:
+    print("FAIL: " + b)
+sys.exit(1 if bad else 0)
+PY
+[ $fail -eq 0 ] && echo "ok: table, signatures and reduced examples agree with the findings"
+exit $fail
