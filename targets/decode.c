@@ -117,8 +117,10 @@ enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
 
 	*out = (struct pkt){ 0 };
 	out->linktype = linktype;
-	if (data == NULL)            /* an empty record may come without a buffer */
-		data = none, caplen = 0;
+	if (data == NULL) {          /* an empty record may come without a buffer */
+		data = none;
+		caplen = 0;
+	}
 	c = cur_make(data, caplen);
 
 	rc = link_parse(linktype, &c, wire, out);
