@@ -236,7 +236,7 @@ class LibFuzzerRun(Run):
         self.result = {
             "execs": self.live["execs"],
             "exec_per_sec": int(self.live["execs"] / max(1.0, self.elapsed())),
-            "corpus_size": count_files(self.work / "corpus"),
+            "corpus_size": max(self.live["corpus_size"], count_files(self.work / "corpus")),
             "new_corpus": sum(1 for f in (self.work / "corpus").iterdir()
                               if f.is_file() and fl.sha1_file(f) not in self.seed_hashes),
             "crashes": count_files(art, "crash-*") + count_files(art, "oom-*"),
@@ -327,8 +327,10 @@ class AflRun(Run):
     def poll_stats(self):
         if self.statsd:
             vals = list(self.statsd.values())
-            self.live["exec_per_sec"] = int(sum(v.get("execs_per_sec", 0) for v in vals))
+            # execs_per_sec is meaningless in the first second (calibration):
+            # the rate over the run so far, as for libFuzzer.
             self.live["execs"] = int(sum(v.get("execs_done", 0) for v in vals))
+            self.live["exec_per_sec"] = int(self.live["execs"] / max(1.0, self.elapsed()))
             self.live["corpus_size"] = int(max(v.get("corpus_count", 0) for v in vals))
         sync = self.work / "sync"
         self.live["crashes"] = (len(list(sync.glob("*/crashes/id:*"))) +
@@ -457,8 +459,12 @@ class StatsdListener:
 
 def replay(cfg):
     """Check every scenario capture of corpus/pcaps/MANIFEST.tsv: the rules
-    that must and must not fire, the host classes, and, where the oracle's
-    author committed one, the whole NAME.expected.jsonl output. Returns the
+    that must and must not fire, the host classes, and the whole output
+    against the committed NAME.expected.jsonl. These are checks 1 and 2 of
+    tests/t_scenarios.sh (same command line, same byte-exact comparison),
+    done here per scenario so that each becomes a JUnit test case and a
+    line of report.json; the script's third check (the generator
+    reproduces the captures) is a unit test, not a job step. Returns the
     report's "replay" section."""
     t0 = time.time()
     pcaps = Path(cfg.pcaps)
@@ -477,7 +483,9 @@ def replay(cfg):
         if not row["pcap"].is_file():
             s.update(status="error", message="missing %s" % fl.rel(row["pcap"]))
         else:
-            cmd = [str(tc), "replay", "--format", "jsonl"] + row["args"] + [str(row["pcap"])]
+            # As tests/t_scenarios.sh runs it: fixed hash seed, the path
+            # relative to the repository (it is in every record's "file").
+            cmd = [str(tc), "replay", "--format", "jsonl", "--seed", "1"] + row["args"] + [fl.rel(row["pcap"])]
             rc, out = run_split(cmd, 60)
             if rc is None or rc not in (0, 1):
                 s.update(status="error", message="tuplecheck replay exited %s" % rc, diff=out[-2000:])
@@ -517,7 +525,10 @@ def check_scenario(row, out):
         if hosts.get(host) != cls:
             problems.append("host %s classified %s, expected %s" % (host, hosts.get(host), cls))
     if row["expected"].is_file():
-        problems += compare_jsonl(row["expected"].read_text().splitlines(), out.splitlines())
+        want = row["expected"].read_text()
+        if want != out:          # byte for byte, as t_scenarios.sh compares
+            problems += compare_jsonl(want.splitlines(), out.splitlines()) or \
+                ["output differs from %s (spacing or key order)" % fl.rel(row["expected"])]
     return problems
 
 
@@ -559,23 +570,20 @@ def parse_manifest(path):
 
 def run_split(cmd, timeout):
     try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=timeout, cwd=str(ROOT))
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, cwd=str(ROOT))
         return p.returncode, p.stdout.decode("utf-8", "replace")
     except subprocess.TimeoutExpired:
         return None, ""
 
 
 def compare_jsonl(want, got):
-    """Line-by-line comparison of JSON Lines, as parsed objects (key order and
-    spacing do not matter; the "file" field is compared by base name)."""
+    """The lines that differ, as parsed JSON (so the message names real
+    differences, not spacing)."""
     def norm(line):
         try:
-            o = json.loads(line)
+            return json.dumps(json.loads(line), sort_keys=True)
         except ValueError:
-            return ("raw", line)
-        if isinstance(o, dict) and isinstance(o.get("file"), str):
-            o["file"] = os.path.basename(o["file"])
-        return json.dumps(o, sort_keys=True)
+            return line
     diff = []
     for i in range(max(len(want), len(got))):
         w = norm(want[i]) if i < len(want) else None
