@@ -299,13 +299,14 @@ static enum tc_rc host_get(struct cls *c, const struct cls_conn *k, struct host 
 
 /* ==== recording ======================================================== */
 
-static bool bit_set(uint64_t *bits, uint16_t port)
+/* Add port to the set; returns 1 when it was not there yet, else 0. */
+static uint32_t bit_add(uint64_t *bits, uint16_t port)
 {
 	uint64_t m = UINT64_C(1) << (port % 64);
-	bool was = (bits[port / 64] & m) != 0;
+	uint32_t added = (bits[port / 64] & m) == 0;
 
 	bits[port / 64] |= m;
-	return !was;
+	return added;
 }
 
 static enum tc_rc stream_add(struct stream *st, uint32_t keep, const struct sample *x)
@@ -331,10 +332,10 @@ static enum tc_rc stream_add(struct stream *st, uint32_t keep, const struct samp
 		if (st->bits == NULL)
 			return TC_NOMEM;
 		for (uint32_t i = 0; i < keep; i++)
-			st->distinct += bit_set(st->bits, st->s[i].sport);
+			st->distinct += bit_add(st->bits, st->s[i].sport);
 	}
 	if (st->bits)
-		st->distinct += bit_set(st->bits, x->sport);
+		st->distinct += bit_add(st->bits, x->sport);
 	st->s[pos] = *x;
 	if (st->n == 0 || x->sport < st->min_port)
 		st->min_port = x->sport;

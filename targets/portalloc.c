@@ -165,7 +165,7 @@ struct pa_alloc {
 	uint64_t next_ephemeral;     /* ALG3 and ALG5 global counter */
 };
 
-static bool config_is_valid(const struct pa_config *c)
+static bool is_config_valid(const struct pa_config *c)
 {
 	if ((unsigned)c->algo >= PA__COUNT)
 		return false;
@@ -189,7 +189,7 @@ enum tc_rc pa_create(struct pa_alloc **out, const struct pa_config *cfg,
 	struct pa_alloc *a;
 
 	*out = NULL;
-	if (!config_is_valid(cfg))
+	if (!is_config_valid(cfg))
 		return TC_MALFORMED;
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
@@ -242,13 +242,13 @@ void pa_destroy(struct pa_alloc *a)
 
 /* ==== slots, chains, TIME_WAIT ========================================= */
 
-static bool tuple_eq(const struct pa_tuple *x, const struct pa_tuple *y)
+static bool is_same_tuple(const struct pa_tuple *x, const struct pa_tuple *y)
 {
 	return x->ipver == y->ipver && x->lport == y->lport && x->rport == y->rport &&
 	       memcmp(x->laddr, y->laddr, 16) == 0 && memcmp(x->raddr, y->raddr, 16) == 0;
 }
 
-static bool port_in_range(const struct pa_alloc *a, uint32_t port)
+static bool is_port_in_range(const struct pa_alloc *a, uint32_t port)
 {
 	return port >= a->cfg.low && port < a->cfg.high;
 }
@@ -256,10 +256,10 @@ static bool port_in_range(const struct pa_alloc *a, uint32_t port)
 /* Slot holding exactly t (live or TIME_WAIT), or PA_NONE. */
 static uint32_t chain_find(const struct pa_alloc *a, const struct pa_tuple *t)
 {
-	if (!port_in_range(a, t->lport))
+	if (!is_port_in_range(a, t->lport))
 		return PA_NONE;
 	for (uint32_t s = a->port_head[t->lport - a->cfg.low]; s != PA_NONE; s = a->slots[s].next)
-		if (tuple_eq(&a->slots[s].t, t))
+		if (is_same_tuple(&a->slots[s].t, t))
 			return s;
 	return PA_NONE;
 }
@@ -298,17 +298,17 @@ void pa_advance(struct pa_alloc *a, uint64_t now_ns)
 
 /* ==== candidate test (check_suitable_port + "five-tuple is unique") ==== */
 
-static bool bound_test(const struct pa_alloc *a, uint32_t port)
+static bool is_bound(const struct pa_alloc *a, uint32_t port)
 {
 	return (a->bound[port / 64] >> (port % 64)) & 1;
 }
 
-static bool candidate_is_taken(const struct pa_alloc *a, const struct pa_tuple *cand,
+static bool is_candidate_taken(const struct pa_alloc *a, const struct pa_tuple *cand,
 			       pa_is_in_use_fn is_in_use, void *ctx)
 {
 	uint32_t port = cand->lport;
 
-	if (bound_test(a, port))
+	if (is_bound(a, port))
 		return true;
 	if (a->cfg.algo == PA_LEGACY) {
 		/* 4.4BSD in_pcbbind() with lport 0 looks the port up with
@@ -375,11 +375,11 @@ struct scan {
 	uint32_t probes;
 };
 
-static bool try_port(struct scan *s, uint32_t port)
+static bool is_port_free(struct scan *s, uint32_t port)
 {
 	s->probes++;
 	s->cand.lport = (uint16_t)port;
-	return !candidate_is_taken(s->a, &s->cand, s->is_in_use, s->ctx);
+	return !is_candidate_taken(s->a, &s->cand, s->is_in_use, s->ctx);
 }
 
 /*
@@ -391,30 +391,30 @@ static bool try_port(struct scan *s, uint32_t port)
  * allocator as "a freed port reused first". Both behaviours are
  * `sequential` to the classifier. Scan: at most high - max(low, 1025) candidates, no wrap.
  */
-static bool alg_legacy(struct scan *s)
+static enum tc_rc alg_legacy(struct scan *s)
 {
 	const struct pa_config *c = &s->a->cfg;
 	uint32_t start = c->low > IPPORT_RESERVED ? c->low : IPPORT_RESERVED + 1;
 
 	for (uint32_t port = start; port < c->high; port++)
-		if (try_port(s, port))
-			return true;
-	return false;
+		if (is_port_free(s, port))
+			return TC_OK;
+	return TC_EXHAUSTED;
 }
 
 /* RFC 6056 3.3.1: random start, then +1 with wrap, num_ephemeral tries. */
-static bool alg1(struct scan *s, struct pa_rng *rng)
+static enum tc_rc alg1(struct scan *s, struct pa_rng *rng)
 {
 	const struct pa_config *c = &s->a->cfg;
 	uint32_t num = s->a->range;
 	uint32_t next = c->low + pa_rng_below(rng, num);
 
 	for (uint32_t count = num; count > 0; count--) {
-		if (try_port(s, next))
-			return true;
+		if (is_port_free(s, next))
+			return TC_OK;
 		next = next == c->high - 1 ? c->low : next + 1;
 	}
-	return false;
+	return TC_EXHAUSTED;
 }
 
 /*
@@ -423,16 +423,16 @@ static bool alg1(struct scan *s, struct pa_rng *rng)
  * Linux UDP's bounded probing does). Random draws may miss the last free
  * port, so TC_EXHAUSTED here can mean "unlucky", as in the RFC.
  */
-static bool alg2(struct scan *s, struct pa_rng *rng)
+static enum tc_rc alg2(struct scan *s, struct pa_rng *rng)
 {
 	const struct pa_config *c = &s->a->cfg;
 	uint32_t num = s->a->range;
 	uint32_t count = c->max_attempts ? c->max_attempts : num;
 
 	for (; count > 0; count--)
-		if (try_port(s, c->low + pa_rng_below(rng, num)))
-			return true;
-	return false;
+		if (is_port_free(s, c->low + pa_rng_below(rng, num)))
+			return TC_OK;
+	return TC_EXHAUSTED;
 }
 
 /*
@@ -440,7 +440,7 @@ static bool alg2(struct scan *s, struct pa_rng *rng)
  * global counter advanced on every try, num_ephemeral tries. The counter is
  * 64-bit so that (counter + offset) % num never sees a 2^32 wrap.
  */
-static bool alg3(struct scan *s)
+static enum tc_rc alg3(struct scan *s)
 {
 	struct pa_alloc *a = s->a;
 	uint32_t num = a->range;
@@ -450,10 +450,10 @@ static bool alg3(struct scan *s)
 		uint32_t port = a->cfg.low + (uint32_t)((a->next_ephemeral + offset) % num);
 
 		a->next_ephemeral++;
-		if (try_port(s, port))
-			return true;
+		if (is_port_free(s, port))
+			return TC_OK;
 	}
-	return false;
+	return TC_EXHAUSTED;
 }
 
 /*
@@ -461,7 +461,7 @@ static bool alg3(struct scan *s)
  * second secret. Counters are 32-bit as the RFC's table; the sum is taken
  * modulo num in 64 bits.
  */
-static bool alg4(struct scan *s)
+static enum tc_rc alg4(struct scan *s)
 {
 	struct pa_alloc *a = s->a;
 	uint32_t num = a->range;
@@ -472,10 +472,10 @@ static bool alg4(struct scan *s)
 		uint32_t port = a->cfg.low + (uint32_t)((offset + a->table[index]) % num);
 
 		a->table[index]++;
-		if (try_port(s, port))
-			return true;
+		if (is_port_free(s, port))
+			return TC_OK;
 	}
-	return false;
+	return TC_EXHAUSTED;
 }
 
 /*
@@ -483,17 +483,17 @@ static bool alg4(struct scan *s)
  * next_ephemeral % num, num_ephemeral tries. Random increments can step
  * over free ports, so TC_EXHAUSTED may come with ports left (as in the RFC).
  */
-static bool alg5(struct scan *s, struct pa_rng *rng)
+static enum tc_rc alg5(struct scan *s, struct pa_rng *rng)
 {
 	struct pa_alloc *a = s->a;
 	uint32_t num = a->range;
 
 	for (uint32_t count = num; count > 0; count--) {
 		a->next_ephemeral += pa_rng_below(rng, a->cfg.increment_n) + 1;
-		if (try_port(s, a->cfg.low + (uint32_t)(a->next_ephemeral % num)))
-			return true;
+		if (is_port_free(s, a->cfg.low + (uint32_t)(a->next_ephemeral % num)))
+			return TC_OK;
 	}
-	return false;
+	return TC_EXHAUSTED;
 }
 
 /*
@@ -510,7 +510,7 @@ static bool alg5(struct scan *s, struct pa_rng *rng)
  * Not modelled: ip_local_reserved_ports (use pa_bind), tcp_tw_reuse (a
  * TIME_WAIT tuple stays taken here), per-socket IP_LOCAL_PORT_RANGE (step 1).
  */
-static bool alg_linux(struct scan *s, struct pa_rng *rng)
+static enum tc_rc alg_linux(struct scan *s, struct pa_rng *rng)
 {
 	struct pa_alloc *a = s->a;
 	const struct pa_config *c = &a->cfg;
@@ -528,19 +528,19 @@ static bool alg_linux(struct scan *s, struct pa_rng *rng)
 		for (i = 0; i < remaining; i += 2, port += 2) {
 			if (port >= c->high)
 				port -= remaining;
-			if (try_port(s, port))
+			if (is_port_free(s, port))
 				goto ok;
 		}
 		offset++;
 		if (!((offset & 1) && remaining > 1))
-			return false;
+			return TC_EXHAUSTED;
 	}
 ok:
 	jitter = pa_rng_below(rng, 8) * 2;
 	if (i < jitter)
 		i = jitter;
 	a->table[index] += i + 2;
-	return true;
+	return TC_OK;
 }
 
 /* ==== public operations ================================================ */
@@ -550,7 +550,7 @@ enum tc_rc pa_connect(struct pa_alloc *a, struct pa_rng *rng, struct pa_tuple *t
 		      uint32_t *probes)
 {
 	struct scan s = { .a = a, .cand = *t, .is_in_use = is_in_use, .ctx = ctx };
-	bool found = false;
+	enum tc_rc rc = TC_EXHAUSTED;
 	uint32_t slot;
 
 	if (probes)
@@ -563,19 +563,19 @@ enum tc_rc pa_connect(struct pa_alloc *a, struct pa_rng *rng, struct pa_tuple *t
 		return TC_NOMEM;
 
 	switch (a->cfg.algo) {
-	case PA_LEGACY: found = alg_legacy(&s); break;
-	case PA_ALG1:   found = alg1(&s, rng); break;
-	case PA_ALG2:   found = alg2(&s, rng); break;
-	case PA_ALG3:   found = alg3(&s); break;
-	case PA_ALG4:   found = alg4(&s); break;
-	case PA_ALG5:   found = alg5(&s, rng); break;
-	case PA_LINUX:  found = alg_linux(&s, rng); break;
+	case PA_LEGACY: rc = alg_legacy(&s); break;
+	case PA_ALG1:   rc = alg1(&s, rng); break;
+	case PA_ALG2:   rc = alg2(&s, rng); break;
+	case PA_ALG3:   rc = alg3(&s); break;
+	case PA_ALG4:   rc = alg4(&s); break;
+	case PA_ALG5:   rc = alg5(&s, rng); break;
+	case PA_LINUX:  rc = alg_linux(&s, rng); break;
 	case PA__COUNT: break;
 	}
 	if (probes)
 		*probes = s.probes;
-	if (!found)
-		return TC_EXHAUSTED;
+	if (rc != TC_OK)
+		return rc;
 
 	slot = a->free_head;
 	a->free_head = a->slots[slot].next;
@@ -616,8 +616,8 @@ enum tc_rc pa_bind(struct pa_alloc *a, uint16_t port, uint64_t now_ns)
 	if (port == 0)
 		return TC_MALFORMED;
 	pa_advance(a, now_ns);
-	if (bound_test(a, port) ||
-	    (port_in_range(a, port) && a->port_head[port - a->cfg.low] != PA_NONE))
+	if (is_bound(a, port) ||
+	    (is_port_in_range(a, port) && a->port_head[port - a->cfg.low] != PA_NONE))
 		return TC_EXHAUSTED;
 	a->bound[port / 64] |= UINT64_C(1) << (port % 64);
 	return TC_OK;
@@ -625,7 +625,7 @@ enum tc_rc pa_bind(struct pa_alloc *a, uint16_t port, uint64_t now_ns)
 
 enum tc_rc pa_unbind(struct pa_alloc *a, uint16_t port)
 {
-	if (!bound_test(a, port))
+	if (!is_bound(a, port))
 		return TC_MALFORMED;
 	a->bound[port / 64] &= ~(UINT64_C(1) << (port % 64));
 	return TC_OK;
@@ -638,14 +638,14 @@ bool pa_is_tuple_in_use(const struct pa_alloc *a, const struct pa_tuple *t)
 
 bool pa_is_port_bound(const struct pa_alloc *a, uint16_t port)
 {
-	return bound_test(a, port);
+	return is_bound(a, port);
 }
 
 uint32_t pa_port_users(const struct pa_alloc *a, uint16_t port)
 {
 	uint32_t n = 0;
 
-	if (!port_in_range(a, port))
+	if (!is_port_in_range(a, port))
 		return 0;
 	for (uint32_t s = a->port_head[port - a->cfg.low]; s != PA_NONE; s = a->slots[s].next)
 		n++;
