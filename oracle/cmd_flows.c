@@ -253,7 +253,15 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 	c->next_seqno = 0;
 	c->header_done = false;
 	c->page_n = 0;
-	memset(c->w, 0, sizeof(c->w));
+	/* columns are never narrower than their heading */
+	c->w[C_STREAM] = (int)strlen("stream");
+	c->w[C_SRC] = (int)strlen("initiator");
+	c->w[C_DST] = (int)strlen("responder");
+	c->w[C_STATE] = (int)strlen("state");
+	c->w[C_HIST] = (int)strlen("history");
+	c->w[C_PKTS] = (int)strlen("pkts o/r");
+	c->w[C_BYTES] = (int)strlen("bytes o/r");
+	c->w[C_FRAMES] = (int)strlen("frames");
 	if (engine_new(&c->cfg, on_flow_end, c, &c->e) != TC_OK) {
 		c->e = NULL;
 		c->nomem = true;

@@ -10,10 +10,10 @@
  * peer whose RESET followed its own CLOSED turns that peer back to CLOSED
  * (a FIN followed by a RST was a normal termination).
  *
- * Repeat rule for s, h, f, r: Zeek compares relative sequence numbers and
- * re-bases them when a SYN's sequence number jumps; the engine starts a new
- * connection on such a SYN (Wireshark's tcp.stream rule) before it gets
- * here, so comparing raw sequence numbers gives the same letters.
+ * Repeat rule for s, h, f, r: Zeek compares sequence numbers relative to
+ * the endpoint's start, which it re-bases when a SYN's sequence number jumps
+ * (see syn_repeat_counts); raw sequence numbers compared under the same
+ * conditions give the same letters.
  */
 #include <string.h>
 
@@ -81,6 +81,19 @@ static void set_state(struct zk_conn *z, unsigned dir, enum zk_ep s)
 	}
 }
 
+/*
+ * Zeek re-bases an endpoint's sequence numbers at a SYN whose seq jumped
+ * while the endpoint is in SYN_SENT, SYN_ACK_SENT, ESTABLISHED or PARTIAL
+ * (and in RESET when nothing came before the RST), which makes the SYN's
+ * relative seq equal the last one: no repeated letter. Only a SYN from a
+ * CLOSED endpoint, or a RESET one that had been active, can repeat s or h.
+ */
+static bool syn_repeat_counts(const struct zk_conn *z, unsigned d)
+{
+	return z->st[d] == ZK_CLOSED ||
+	       (z->st[d] == ZK_RESET && z->prev_st[d] != ZK_INACTIVE);
+}
+
 static void history(struct zk_conn *z, const struct zk_tcp_in *in)
 {
 	uint16_t fl = in->flags;
@@ -96,7 +109,7 @@ static void history(struct zk_conn *z, const struct zk_tcp_in *in)
 		if (fl & TH_SYN) {
 			char code = (fl & TH_ACK) ? 'H' : 'S';
 
-			if (once(z, d, ZH_SYN, code) &&
+			if (once(z, d, ZH_SYN, code) && syn_repeat_counts(z, d) &&
 			    (!in->have_prev_syn || in->seq != in->prev_syn_seq))
 				add_letter(z, d, code);
 		}
