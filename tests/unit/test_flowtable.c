@@ -1,0 +1,329 @@
+/*
+ * test_flowtable.c - the keyed flow table: canonical keys, insert, find,
+ * remove, the hard cap, free-list reuse (memory follows live entries),
+ * activity lists, incremental growth (every entry findable at every step,
+ * bounded rehash work per operation) and a hash-flooding attempt: tuples
+ * crafted so that a sum-of-fields hash puts all of them in one bucket must
+ * keep every lookup short under the keyed hash. Work is measured by counting
+ * the entries each lookup compares, never by timing.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flowtable.h"
+
+struct item {
+	struct ft_entry h;
+	uint32_t tag;
+};
+
+static const struct siphash_key key1 = { UINT64_C(0x0123456789abcdef), UINT64_C(0xfedcba9876543210) };
+static const struct siphash_key key2 = { 1, 2 };
+
+/* tuple number n: 10.(n>>16).(n>>8).n:(1000+n%5000) -> 192.0.2.1:80 */
+static void tuple(uint32_t n, struct ft_key *k, unsigned *side)
+{
+	uint8_t s[16] = { 10, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+	uint8_t d[16] = { 192, 0, 2, 1 };
+
+	ft_key_make(k, 6, 4, s, (uint16_t)(1000 + n % 5000), d, 80, side);
+}
+
+static struct item *add(struct flowtable *t, uint32_t n)
+{
+	struct ft_key k;
+	struct ft_entry *e;
+	unsigned side;
+
+	tuple(n, &k, &side);
+	assert_int_equal(ft_insert(t, &k, ft_hash(t, &k), &e), TC_OK);
+	((struct item *)(void *)e)->tag = n;
+	return (struct item *)(void *)e;
+}
+
+static struct item *find(struct flowtable *t, uint32_t n)
+{
+	struct ft_key k;
+	unsigned side;
+
+	tuple(n, &k, &side);
+	return (struct item *)(void *)ft_find(t, &k, ft_hash(t, &k));
+}
+
+static void test_canonical_key(void **state)
+{
+	uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 10, 0, 0, 2 };
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct ft_key k1, k2, k3;
+	unsigned s1, s2, s3;
+
+	(void)state;
+	ft_key_make(&k1, 6, 4, a, 40000, b, 80, &s1);
+	ft_key_make(&k2, 6, 4, b, 80, a, 40000, &s2);
+	assert_memory_equal(&k1, &k2, sizeof(k1));
+	assert_int_equal(s1, 0);
+	assert_int_equal(s2, 1);
+	assert_memory_equal(k1.addr[0], a, 16);
+	assert_int_equal(k1.port[0], 40000);
+	/* equal addresses: the smaller port first; identical endpoints: side 0 */
+	ft_key_make(&k3, 17, 4, a, 9, a, 8, &s3);
+	assert_int_equal(s3, 1);
+	assert_int_equal(k3.port[0], 8);
+	ft_key_make(&k3, 17, 4, a, 9, a, 9, &s3);
+	assert_int_equal(s3, 0);
+	/* protocol and version are part of the key */
+	ft_key_make(&k2, 17, 4, a, 40000, b, 80, &s2);
+	assert_memory_not_equal(&k1, &k2, FT_KEY_BYTES);
+	ft_key_make(&k3, 6, 6, v6, 40000, b, 80, &s3);
+	assert_memory_not_equal(&k1, &k3, FT_KEY_BYTES);
+}
+
+static void test_insert_find_remove(void **state)
+{
+	struct flowtable t;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (uint32_t n = 0; n < 5000; n++)
+		add(&t, n);
+	assert_int_equal(t.count, 5000);
+	for (uint32_t n = 0; n < 5000; n++) {
+		struct item *it = find(&t, n);
+
+		assert_non_null(it);
+		assert_int_equal(it->tag, n);
+	}
+	assert_null(find(&t, 5000));
+	for (uint32_t n = 0; n < 5000; n += 2)
+		ft_remove(&t, &find(&t, n)->h);
+	assert_int_equal(t.count, 2500);
+	for (uint32_t n = 0; n < 5000; n++) {
+		if (n % 2)
+			assert_int_equal(find(&t, n)->tag, n);
+		else
+			assert_null(find(&t, n));
+	}
+	ft_destroy(&t);
+}
+
+/* Both directions of a tuple find the same entry. */
+static void test_both_directions(void **state)
+{
+	struct flowtable t;
+	uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 10, 0, 0, 2 };
+	struct ft_key k;
+	struct ft_entry *e, *f;
+	unsigned side;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	ft_key_make(&k, 6, 4, a, 1234, b, 80, &side);
+	assert_int_equal(ft_insert(&t, &k, ft_hash(&t, &k), &e), TC_OK);
+	ft_key_make(&k, 6, 4, b, 80, a, 1234, &side);
+	f = ft_find(&t, &k, ft_hash(&t, &k));
+	assert_ptr_equal(e, f);
+	ft_destroy(&t);
+}
+
+static void test_cap_exhausted(void **state)
+{
+	struct flowtable t;
+	struct ft_key k;
+	struct ft_entry *e;
+	unsigned side;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 10, &key1), TC_OK);
+	for (uint32_t n = 0; n < 10; n++)
+		add(&t, n);
+	tuple(10, &k, &side);
+	assert_int_equal(ft_insert(&t, &k, ft_hash(&t, &k), &e), TC_EXHAUSTED);
+	assert_null(e);
+	assert_int_equal(t.count, 10);
+	ft_remove(&t, &find(&t, 3)->h);
+	assert_int_equal(ft_insert(&t, &k, ft_hash(&t, &k), &e), TC_OK);
+	ft_destroy(&t);
+	/* an entry size below the header is refused */
+	assert_int_equal(ft_init(&t, sizeof(struct ft_entry) - 1, 10, &key1), TC_MALFORMED);
+}
+
+/* Churn through 100000 tuples with at most 100 live: the pool never grows
+ * past what the live entries need (memory follows live flows, not history). */
+static void test_free_list_reuse(void **state)
+{
+	struct flowtable t;
+	size_t mem_after_first;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (uint32_t n = 0; n < 100; n++)
+		add(&t, n);
+	mem_after_first = ft_memory(&t);
+	for (uint32_t n = 100; n < 100000; n++) {
+		ft_remove(&t, &find(&t, n - 100)->h);
+		add(&t, n);
+	}
+	assert_int_equal(t.count, 100);
+	assert_true(t.n_used <= 101);
+	assert_true(ft_memory(&t) == mem_after_first);
+	ft_destroy(&t);
+}
+
+static void test_lists(void **state)
+{
+	struct flowtable t;
+	struct item *it[5];
+	struct ft_entry *x;
+	uint32_t order[5], n = 0;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (uint32_t i = 0; i < 5; i++) {
+		it[i] = add(&t, i);
+		ft_list_put(&t, &it[i]->h, 1);
+	}
+	ft_list_put(&t, &it[1]->h, 1);      /* 1 becomes the newest */
+	ft_list_put(&t, &it[3]->h, 2);      /* 3 moves to another list */
+	ft_remove(&t, &it[0]->h);            /* removal unlinks */
+	for (x = ft_list_head(&t, 1); x != NULL; x = ft_list_next(&t, x))
+		order[n++] = ((struct item *)(void *)x)->tag;
+	assert_int_equal(n, 3);
+	assert_int_equal(order[0], 2);
+	assert_int_equal(order[1], 4);
+	assert_int_equal(order[2], 1);
+	assert_int_equal(((struct item *)(void *)ft_list_head(&t, 2))->tag, 3);
+	assert_null(ft_list_next(&t, ft_list_head(&t, 2)));
+	assert_int_equal(t.lists[1].count, 3);
+	assert_null(ft_list_head(&t, 0));
+	assert_null(ft_list_head(&t, FT_LISTS));
+	ft_destroy(&t);
+}
+
+/* Growth is incremental: while the bucket array doubles, every entry stays
+ * findable, and no operation moves more than a few chains. */
+static void test_incremental_growth(void **state)
+{
+	struct flowtable t;
+	uint32_t n, seen_rehashing = 0;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (n = 0; n < 200000; n++) {
+		add(&t, n);
+		if (t.rehashing) {
+			seen_rehashing++;
+			/* look up an older entry and the newest one mid-rehash */
+			assert_int_equal(find(&t, n / 2)->tag, n / 2);
+			assert_int_equal(find(&t, n)->tag, n);
+		}
+	}
+	assert_true(seen_rehashing > 1000);
+	assert_true(t.st.grows >= 10);
+	assert_true(t.st.max_rehash_work <= 40);
+	/* load stays near 1 */
+	assert_true(t.nbuckets[0] >= 131072);
+	for (n = 0; n < 200000; n++)
+		assert_int_equal(find(&t, n)->tag, n);
+	ft_destroy(&t);
+}
+
+/* Hash flooding: 65536 tuples whose fields all add up to the same number
+ * (src 10.0.i.j, sport 40000 - i - j, fixed destination), so a hash that
+ * sums fields sends every one of them to one bucket. Under the keyed hash
+ * the longest lookup compares only a handful of entries. */
+static uint32_t sum_hash(const struct ft_key *k)
+{
+	uint32_t s = k->port[0] + k->port[1] + k->proto;
+
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 16; j++)
+			s += k->addr[i][j];
+	return s;
+}
+
+static void crafted(uint32_t n, struct ft_key *k)
+{
+	uint8_t s[16] = { 10, 0, (uint8_t)(n >> 8), (uint8_t)n };
+	uint8_t d[16] = { 192, 0, 2, 1 };
+	unsigned side;
+
+	ft_key_make(k, 6, 4, s, (uint16_t)(40000 - (n >> 8) - (n & 0xff)), d, 80, &side);
+}
+
+static void test_collisions_bounded(void **state)
+{
+	const struct siphash_key *keys[2] = { &key1, &key2 };
+
+	(void)state;
+	for (int ki = 0; ki < 2; ki++) {
+		struct flowtable t;
+		struct ft_key k;
+		struct ft_entry *e;
+		uint32_t n, first = 0;
+
+		assert_int_equal(ft_init(&t, sizeof(struct item), 0, keys[ki]), TC_OK);
+		for (n = 0; n < 65536; n++) {
+			crafted(n, &k);
+			if (n == 0)
+				first = sum_hash(&k);
+			assert_int_equal(sum_hash(&k), first);   /* the set is adversarial */
+			/* the engine's pattern: look up, then insert when absent */
+			assert_null(ft_find(&t, &k, ft_hash(&t, &k)));
+			assert_int_equal(ft_insert(&t, &k, ft_hash(&t, &k), &e), TC_OK);
+		}
+		for (n = 0; n < 65536; n++) {
+			crafted(n, &k);
+			assert_non_null(ft_find(&t, &k, ft_hash(&t, &k)));
+		}
+		/* a sum hash would compare up to 65535 entries per lookup */
+		if (t.st.max_probes > 12)
+			fail_msg("key %d: a lookup compared %u entries", ki, t.st.max_probes);
+		assert_true(t.st.probes / t.st.lookups <= 2);
+		assert_true(t.st.max_rehash_work <= 40);
+		ft_destroy(&t);
+	}
+}
+
+/* The key changes where tuples land, never what is found. */
+static void test_key_independence(void **state)
+{
+	struct flowtable a, b;
+	struct ft_key k;
+	unsigned side, differ = 0;
+
+	(void)state;
+	assert_int_equal(ft_init(&a, sizeof(struct item), 0, &key1), TC_OK);
+	assert_int_equal(ft_init(&b, sizeof(struct item), 0, &key2), TC_OK);
+	for (uint32_t n = 0; n < 1000; n++) {
+		tuple(n, &k, &side);
+		differ += ft_hash(&a, &k) != ft_hash(&b, &k);
+		add(&a, n);
+		add(&b, n);
+	}
+	assert_true(differ > 990);
+	for (uint32_t n = 0; n < 1000; n++)
+		assert_int_equal(find(&a, n)->tag, find(&b, n)->tag);
+	ft_destroy(&a);
+	ft_destroy(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical_key),
+		cmocka_unit_test(test_insert_find_remove),
+		cmocka_unit_test(test_both_directions),
+		cmocka_unit_test(test_cap_exhausted),
+		cmocka_unit_test(test_free_list_reuse),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_incremental_growth),
+		cmocka_unit_test(test_collisions_bounded),
+		cmocka_unit_test(test_key_independence),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
