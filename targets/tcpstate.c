@@ -234,6 +234,8 @@ bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 			*rs = TCPS_ESTABLISHED;
 		else if (*rs == TCPS_LISTEN)
 			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
+		else if (*rs == TCPS_SYN_RECEIVED && seq_gt(sg->ack, r->isn))
+			*rs = TCPS_ESTABLISHED;            /* simultaneous open completes */
 	}
 
 	/* ACK field (not on a SYN: handled above). */

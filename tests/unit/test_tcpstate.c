@@ -1,0 +1,444 @@
+/*
+ * test_tcpstate.c - the passive TCP model, one transition at a time: the
+ * handshake (normal, SYN+ACK first, simultaneous open), every close path of
+ * RFC 9293's diagram (active close through FIN-WAIT-1/2 and TIME-WAIT,
+ * passive close through CLOSE-WAIT and LAST-ACK, FIN+ACK in one segment,
+ * CLOSING), RST acceptability (exact, in window, out of window, SYN-SENT's
+ * ACK rule, unknown receiver, window scaling negotiated or not, zero
+ * window), the tcp.stream incarnation rule with its three ways to learn a
+ * base sequence number, timestamps with wrap-around, mid-stream pickup.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tcpstate.h"
+#include "decode.h"
+
+#define A 0u
+#define B 1u
+
+static struct tcp_seg seg(uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len, uint16_t win)
+{
+	struct tcp_seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.flags = flags;
+	s.seq = seq;
+	s.ack = ack;
+	s.len = len;
+	s.win = win;
+	return s;
+}
+
+/* judge then apply, as the engine does; returns tcp_segment's result */
+static bool apply(struct tcp_conn *c, unsigned from, struct tcp_seg s, struct tcp_rst_check *rc)
+{
+	struct tcp_rst_check local;
+
+	if (rc == NULL)
+		rc = &local;
+	tcp_rst_judge(c, from, &s, rc);
+	return tcp_segment(c, from, &s, (s.flags & TH_RST) ? rc : NULL);
+}
+
+#define ST(c, side) ((enum tcp_st)(c)->state[side])
+
+/* A:100 <-> B:500, fully established */
+static void established(struct tcp_conn *c)
+{
+	tcp_conn_init(c);
+	assert_false(apply(c, A, seg(TH_SYN, 100, 0, 0, 65535), NULL));
+	assert_int_equal(ST(c, A), TCPS_SYN_SENT);
+	assert_int_equal(ST(c, B), TCPS_LISTEN);
+	assert_false(apply(c, B, seg(TH_SYN | TH_ACK, 500, 101, 0, 65535), NULL));
+	assert_int_equal(ST(c, B), TCPS_SYN_RECEIVED);
+	assert_int_equal(ST(c, A), TCPS_ESTABLISHED);
+	assert_false(apply(c, A, seg(TH_ACK, 101, 501, 0, 65535), NULL));
+	assert_int_equal(ST(c, B), TCPS_ESTABLISHED);
+	assert_int_equal(c->end, TCP_END_OPEN);
+	assert_false(c->flags & TCF_MIDSTREAM);
+}
+
+static void test_handshake(void **state)
+{
+	struct tcp_conn c;
+
+	(void)state;
+	established(&c);
+	assert_int_equal(c.side[A].isn, 100);
+	assert_int_equal(c.side[B].isn, 500);
+	assert_int_equal(c.side[A].snd_nxt, 101);
+	assert_int_equal(c.side[B].snd_nxt, 501);
+	assert_true(c.side[A].flags & TSF_SYN);
+	assert_true(c.side[B].flags & TSF_SYNACK);
+	assert_false(tcp_conn_is_closed(&c));
+	/* data moves snd_nxt; a retransmission does not move it back */
+	apply(&c, A, seg(TH_ACK | TH_PSH, 101, 501, 50, 65535), NULL);
+	assert_int_equal(c.side[A].snd_nxt, 151);
+	apply(&c, A, seg(TH_ACK | TH_PSH, 101, 501, 20, 65535), NULL);
+	assert_int_equal(c.side[A].snd_nxt, 151);
+	apply(&c, B, seg(TH_ACK, 501, 151, 0, 1000), NULL);
+	assert_int_equal(c.side[B].last_ack, 151);
+	assert_int_equal(c.side[B].win, 1000);
+}
+
+/* A closes first: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT; B: CLOSE-WAIT, LAST-ACK, CLOSED. */
+static void test_active_and_passive_close(void **state)
+{
+	struct tcp_conn c;
+
+	(void)state;
+	established(&c);
+	assert_false(apply(&c, A, seg(TH_FIN | TH_ACK, 101, 501, 0, 65535), NULL));
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_1);
+	assert_int_equal(ST(&c, B), TCPS_CLOSE_WAIT);
+	assert_false(apply(&c, B, seg(TH_ACK, 501, 102, 0, 65535), NULL));
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_2);
+	assert_true(c.side[A].flags & TSF_FIN_ACKED);
+	assert_false(apply(&c, B, seg(TH_FIN | TH_ACK, 501, 102, 0, 65535), NULL));
+	assert_int_equal(ST(&c, B), TCPS_LAST_ACK);
+	assert_int_equal(ST(&c, A), TCPS_TIME_WAIT);
+	assert_int_equal(c.end, TCP_END_OPEN);
+	/* the last ACK completes the FIN exchange: the one segment returning true */
+	assert_true(apply(&c, A, seg(TH_ACK, 102, 502, 0, 65535), NULL));
+	assert_int_equal(ST(&c, B), TCPS_CLOSED);
+	assert_int_equal(ST(&c, A), TCPS_TIME_WAIT);
+	assert_int_equal(c.end, TCP_END_FIN);
+	assert_int_equal(c.side[A].snd_nxt, 102);
+	assert_int_equal(c.side[B].snd_nxt, 502);
+	assert_int_equal(c.side[A].fin_seq, 101);
+	/* a RST after the exchange changes nothing */
+	assert_false(apply(&c, B, seg(TH_RST, 502, 0, 0, 0), NULL));
+	assert_int_equal(c.end, TCP_END_FIN);
+}
+
+/* FIN+ACK that acknowledges the peer's FIN: FIN-WAIT-1 -> TIME-WAIT at once. */
+static void test_fin_ack_in_one_segment(void **state)
+{
+	struct tcp_conn c;
+
+	(void)state;
+	established(&c);
+	apply(&c, A, seg(TH_FIN | TH_ACK, 101, 501, 0, 65535), NULL);
+	apply(&c, B, seg(TH_FIN | TH_ACK, 501, 102, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_TIME_WAIT);
+	assert_int_equal(ST(&c, B), TCPS_LAST_ACK);
+	assert_true(apply(&c, A, seg(TH_ACK, 102, 502, 0, 65535), NULL));
+	assert_int_equal(ST(&c, B), TCPS_CLOSED);
+	/* data carried on the FIN counts before it */
+	established(&c);
+	apply(&c, A, seg(TH_FIN | TH_ACK | TH_PSH, 101, 501, 10, 65535), NULL);
+	assert_int_equal(c.side[A].fin_seq, 111);
+	assert_int_equal(c.side[A].snd_nxt, 112);
+	apply(&c, B, seg(TH_ACK, 501, 111, 0, 65535), NULL);   /* data acked, not the FIN */
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_1);
+	apply(&c, B, seg(TH_ACK, 501, 112, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_2);
+}
+
+/* A FIN arriving before our own FIN is acknowledged: CLOSING, then TIME-WAIT. */
+static void test_closing(void **state)
+{
+	struct tcp_conn c;
+
+	(void)state;
+	established(&c);
+	apply(&c, A, seg(TH_FIN | TH_ACK, 101, 501, 0, 65535), NULL);
+	/* B's FIN still acknowledges only up to 101 (A's FIN not yet received) */
+	apply(&c, B, seg(TH_FIN | TH_ACK, 501, 101, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_CLOSING);
+	apply(&c, B, seg(TH_ACK, 502, 102, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_TIME_WAIT);
+	assert_true(apply(&c, A, seg(TH_ACK, 102, 502, 0, 65535), NULL));
+	assert_int_equal(c.end, TCP_END_FIN);
+}
+
+static void test_rst_exact_and_window(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_rst_check r;
+
+	(void)state;
+	/* exact: B resets at its next sequence number */
+	established(&c);
+	assert_true(apply(&c, B, seg(TH_RST, 501, 0, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_EXACT);
+	assert_true(r.have_rcv_nxt);
+	assert_int_equal(r.rcv_nxt, 501);
+	assert_int_equal(r.rcv_wnd, 65535);
+	assert_true(r.wnd_scale_known);
+	assert_int_equal(c.end, TCP_END_RST);
+	assert_int_equal(ST(&c, A), TCPS_CLOSED);
+	assert_int_equal(ST(&c, B), TCPS_CLOSED);
+
+	/* inside A's window but not exact: RFC 5961 challenge ACK territory */
+	established(&c);
+	assert_true(apply(&c, B, seg(TH_RST, 501 + 1000, 0, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_IN_WINDOW);
+
+	/* outside it: ignored by A, the connection stays open */
+	established(&c);
+	assert_false(apply(&c, B, seg(TH_RST, 501 + 70000, 0, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(c.end, TCP_END_OPEN);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+	assert_int_equal(ST(&c, B), TCPS_CLOSED);
+	/* below RCV.NXT is outside too */
+	established(&c);
+	apply(&c, B, seg(TH_RST, 400, 0, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+
+	/* zero window: only the exact sequence number is acceptable */
+	established(&c);
+	apply(&c, A, seg(TH_ACK, 101, 501, 0, 0), NULL);
+	apply(&c, B, seg(TH_RST, 502, 0, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(r.rcv_wnd, 0);
+
+	/* the sender's own next sequence number counts as exact even when the
+	 * receiver has not acknowledged everything yet */
+	established(&c);
+	apply(&c, B, seg(TH_ACK | TH_PSH, 501, 101, 100000, 65535), NULL);
+	apply(&c, B, seg(TH_RST, 100501, 0, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_EXACT);
+}
+
+/* RFC 9293 3.10.7.3: in SYN-SENT, a RST is acceptable only with an ACK of the SYN. */
+static void test_rst_in_syn_sent(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_rst_check r;
+
+	(void)state;
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 0, 65535), NULL);
+	assert_true(apply(&c, B, seg(TH_RST | TH_ACK, 0, 101, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_EXACT);
+	assert_true(r.syn_sent);
+	assert_int_equal(c.end, TCP_END_RST);
+
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 0, 65535), NULL);
+	assert_false(apply(&c, B, seg(TH_RST, 0, 0, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 0, 65535), NULL);
+	apply(&c, B, seg(TH_RST | TH_ACK, 0, 999, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+}
+
+static void test_rst_unknown(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_rst_check r;
+	struct tcp_seg s = seg(TH_ACK, 0, 0, 0, 0);
+
+	(void)state;
+	/* the first segment of the connection is a RST: nothing known */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_RST, 12345, 0, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_UNKNOWN);
+	assert_false(r.have_rcv_nxt);
+	/* a segment without RST is judged RST_NONE */
+	tcp_rst_judge(&c, A, &s, &r);
+	assert_int_equal(r.verdict, RST_NONE);
+}
+
+static void test_window_scaling(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_rst_check r;
+	struct tcp_seg s;
+
+	(void)state;
+	/* both SYNs offer a shift: A's windows are scaled by A's 7 */
+	for (int both = 1; both >= 0; both--) {
+		tcp_conn_init(&c);
+		s = seg(TH_SYN, 100, 0, 0, 65535);
+		s.has_wscale = true;
+		s.wscale = 7;
+		apply(&c, A, s, NULL);
+		s = seg(TH_SYN | TH_ACK, 500, 101, 0, 65535);
+		s.has_wscale = both;
+		s.wscale = 8;
+		apply(&c, B, s, NULL);
+		assert_int_equal(!!(c.flags & TCF_WS_NEGOTIATED), both);
+		apply(&c, A, seg(TH_ACK, 101, 501, 0, 512), NULL);
+		apply(&c, B, seg(TH_RST, 501 + 60000, 0, 0, 0), &r);
+		assert_true(r.wnd_scale_known);
+		if (both) {
+			assert_int_equal(r.rcv_wnd, 512u << 7);
+			assert_int_equal(r.verdict, RST_IN_WINDOW);
+		} else {
+			assert_int_equal(r.rcv_wnd, 512);
+			assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+		}
+	}
+	/* a shift above 14 is used as 14 (RFC 7323 2.3) */
+	tcp_conn_init(&c);
+	s = seg(TH_SYN, 1, 0, 0, 1);
+	s.has_wscale = true;
+	s.wscale = 20;
+	apply(&c, A, s, NULL);
+	assert_int_equal(c.wscale[A], 14);
+	/* the window of a SYN is never scaled */
+	tcp_conn_init(&c);
+	s = seg(TH_SYN, 100, 0, 0, 1000);
+	s.has_wscale = true;
+	s.wscale = 7;
+	apply(&c, A, s, NULL);
+	s = seg(TH_SYN | TH_ACK, 500, 101, 0, 2000);
+	s.has_wscale = true;
+	s.wscale = 7;
+	apply(&c, B, s, NULL);
+	apply(&c, A, seg(TH_RST, 101 + 3000, 0, 0, 0), &r);
+	assert_int_equal(r.rcv_wnd, 2000);       /* B's SYN+ACK window, unscaled */
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	/* handshake not seen: the largest shift is assumed and said so */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_ACK, 100, 500, 0, 10), NULL);
+	apply(&c, B, seg(TH_RST, 500 + 100000, 0, 0, 0), &r);
+	assert_false(r.wnd_scale_known);
+	assert_int_equal(r.rcv_wnd, 10u << 14);
+	assert_int_equal(r.verdict, RST_IN_WINDOW);
+}
+
+/* Wireshark's tcp.stream rule and its three sources of a base sequence number. */
+static void test_incarnation_rule(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_seg s;
+
+	(void)state;
+	/* no base known: never a new incarnation */
+	tcp_conn_init(&c);
+	s = seg(TH_SYN, 100, 0, 0, 1);
+	assert_false(tcp_is_new_incarnation(&c, A, &s));
+	/* base from the SYN: same ISN is a retransmission, another ISN is new */
+	established(&c);
+	s = seg(TH_SYN, 100, 0, 0, 1);
+	assert_false(tcp_is_new_incarnation(&c, A, &s));
+	s = seg(TH_SYN, 101, 0, 0, 1);
+	assert_true(tcp_is_new_incarnation(&c, A, &s));
+	/* a SYN+ACK never is, whatever its seq; nor a SYN from the other side
+	 * with its own ISN */
+	s = seg(TH_SYN | TH_ACK, 9999, 101, 0, 1);
+	assert_false(tcp_is_new_incarnation(&c, B, &s));
+	s = seg(TH_SYN, 500, 0, 0, 1);
+	assert_false(tcp_is_new_incarnation(&c, B, &s));
+	s = seg(TH_SYN, 501, 0, 0, 1);
+	assert_true(tcp_is_new_incarnation(&c, B, &s));
+	/* base from a first segment without SYN: its seq - 1 */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_ACK | TH_PSH, 5000, 9000, 3, 1), NULL);
+	assert_true(c.flags & TCF_MIDSTREAM);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+	s = seg(TH_SYN, 4999, 0, 0, 1);
+	assert_false(tcp_is_new_incarnation(&c, A, &s));
+	s = seg(TH_SYN, 100, 0, 0, 1);
+	assert_true(tcp_is_new_incarnation(&c, A, &s));
+	/* base of the peer from an ACK: ack - 1 (B never sent anything) */
+	s = seg(TH_SYN, 8999, 0, 0, 1);
+	assert_false(tcp_is_new_incarnation(&c, B, &s));
+	s = seg(TH_SYN, 9000, 0, 0, 1);
+	assert_true(tcp_is_new_incarnation(&c, B, &s));
+}
+
+static void test_timestamps(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_seg s;
+
+	(void)state;
+	tcp_conn_init(&c);
+	s = seg(TH_SYN, 1, 0, 0, 1);
+	s.has_ts = true;
+	s.tsval = 0xfffffff0u;
+	apply(&c, A, s, NULL);
+	assert_true(c.side[A].flags & TSF_TS);
+	assert_int_equal(c.side[A].tsval, 0xfffffff0u);
+	s = seg(TH_ACK, 2, 0, 0, 1);
+	s.has_ts = true;
+	s.tsval = 5;                    /* after the wrap: newer */
+	apply(&c, A, s, NULL);
+	assert_int_equal(c.side[A].tsval, 5);
+	s.tsval = 0xfffffff8u;          /* older than 5 modulo 2^32: ignored */
+	apply(&c, A, s, NULL);
+	assert_int_equal(c.side[A].tsval, 5);
+	assert_false(c.side[B].flags & TSF_TS);
+}
+
+/* The SYN was not captured: a SYN+ACK first still gives both sides a state. */
+static void test_synack_first_and_simultaneous_open(void **state)
+{
+	struct tcp_conn c;
+
+	(void)state;
+	tcp_conn_init(&c);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 101, 0, 1), NULL);
+	assert_int_equal(ST(&c, B), TCPS_SYN_RECEIVED);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+	apply(&c, A, seg(TH_ACK, 101, 501, 0, 1), NULL);
+	assert_int_equal(ST(&c, B), TCPS_ESTABLISHED);
+
+	/* RFC 9293 figure 7: SYNs cross, then SYN+ACKs */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 0, 1), NULL);
+	apply(&c, B, seg(TH_SYN, 300, 0, 0, 1), NULL);
+	assert_int_equal(ST(&c, A), TCPS_SYN_RECEIVED);
+	assert_int_equal(ST(&c, B), TCPS_SYN_SENT);
+	apply(&c, A, seg(TH_SYN | TH_ACK, 100, 301, 0, 1), NULL);
+	assert_int_equal(ST(&c, B), TCPS_ESTABLISHED);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 300, 101, 0, 1), NULL);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+}
+
+static void test_state_names(void **state)
+{
+	(void)state;
+	assert_string_equal(tcp_state_name(TCPS_SYN_SENT), "SYN-SENT");
+	assert_string_equal(tcp_state_name(TCPS_TIME_WAIT), "TIME-WAIT");
+	assert_string_equal(tcp_state_name(TCPS_CLOSE_WAIT), "CLOSE-WAIT");
+	assert_string_equal(tcp_state_name(TCPS__COUNT), "?");
+	for (int i = 0; i < TCPS__COUNT; i++)
+		assert_string_not_equal(tcp_state_name((enum tcp_st)i), "?");
+}
+
+/* Sequence comparisons are modulo 2^32. */
+static void test_seq_compare(void **state)
+{
+	(void)state;
+	assert_true(seq_lt(0xfffffff0u, 5));
+	assert_true(seq_gt(5, 0xfffffff0u));
+	assert_true(seq_leq(7, 7));
+	assert_true(seq_geq(7, 7));
+	assert_false(seq_lt(7, 7));
+	assert_true(seq_lt(0, 0x7fffffffu));
+	assert_false(seq_lt(0, 0x80000001u));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake),
+		cmocka_unit_test(test_active_and_passive_close),
+		cmocka_unit_test(test_fin_ack_in_one_segment),
+		cmocka_unit_test(test_closing),
+		cmocka_unit_test(test_rst_exact_and_window),
+		cmocka_unit_test(test_rst_in_syn_sent),
+		cmocka_unit_test(test_rst_unknown),
+		cmocka_unit_test(test_window_scaling),
+		cmocka_unit_test(test_incarnation_rule),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_synack_first_and_simultaneous_open),
+		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_seq_compare),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
