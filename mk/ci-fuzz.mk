@@ -9,7 +9,9 @@
 #       deps, build, replay the scenario captures, fuzz every target with
 #       each engine on all cores, triage, reports in out/ci-fuzz/
 #       (scripts/ci_fuzz.sh, scripts/ci_fuzz.py, scripts/fuzzlib.py).
-#       Exit 0 no new crash, 1 new crash or oracle mismatch, 2 job error.
+#       The job exits 0 no new crash, 1 new crash or oracle mismatch, 2 job
+#       error (make turns every failure into its own status 2; run
+#       scripts/ci_fuzz.sh with the same variables to get 0/1/2 as is).
 #   make regress        replay corpus/regressions/NAME/ through the repro
 #                       drivers (ASan+UBSan); part of make test (t_regress.sh)
 #   make triage CRASHES="path..." [PROMOTE=1]    scripts/triage.sh
@@ -47,7 +49,10 @@ ci-fuzz:
 	 CI_FUZZ_OUT='$(CI_FUZZ_OUT)' MINIMIZE_SECONDS='$(MINIMIZE_SECONDS)' \
 	 FUZZ_MAXLEN='$(foreach t,$(FUZZ_TARGETS),$(t)=$(call fuzz_maxlen,$(t))) fuzz_planted=4096' \
 	 FUZZ_TIMEOUT='$(FUZZ_TIMEOUT)' MAKE='$(MAKE)' REPLAY='$(REPLAY)' CI_FUZZ_PCAPS='$(CI_FUZZ_PCAPS)' \
-	 bash scripts/ci_fuzz.sh
+	 bash scripts/ci_fuzz.sh; rc=$$?; \
+	 if [ $$rc -ne 0 ]; then echo "make ci-fuzz: the job exited $$rc (1 new crash or oracle mismatch," \
+		"2 job error); make reports any failure as 2, scripts/ci_fuzz.sh returns the job's own status" >&2; fi; \
+	 exit $$rc
 
 regress:
 	@$(MAKE) --no-print-directory fuzz-repro

@@ -40,6 +40,10 @@ setup_error() {   # reason: reports say the job could not run, exit 2
 }
 trap 'setup_error "interrupted during setup"' INT TERM
 
+case $ENGINE in
+libfuzzer|afl|both|none) ;;
+*) setup_error "unknown ENGINE=$ENGINE (libfuzzer, afl, both or none)" ;;
+esac
 t0=$SECONDS
 if ! bash scripts/deps.sh; then
 	setup_error "missing dependencies (scripts/deps.sh)"

@@ -201,13 +201,24 @@ class Crash:
         self.frames = frames
         self.text = text
         self.summary = summary
+        # An assertion's condition is part of its identity (ClusterFuzz puts
+        # the message first in the crash state): two different FUZZ_CHECKs
+        # failing in one function are two bugs.
+        self.assertion = ""
+        if crash_type == "ASSERT":
+            m = re.search(r"FUZZ_CHECK failed: (.*)|Assertion [`'](.*)' failed", text)
+            if m:
+                self.assertion = (m.group(1) or m.group(2) or "").strip()[:80]
         project = [f for f in frames if f.in_project()]
         if not project:   # a crash wholly outside our code: keep its top frames
             project = [f for f in frames if not ignorable_frame(f)]
         self.state = project[:MAX_STATE_FRAMES]
 
+    def state_lines(self):
+        return ([self.assertion] if self.assertion else []) + [f.func for f in self.state]
+
     def state_text(self):
-        return "\n".join(f.func for f in self.state)
+        return "\n".join(self.state_lines())
 
     def signature(self):
         """Stable identity, safe as a file name: type, top function, hash."""
@@ -235,7 +246,7 @@ class Crash:
             "signature": self.signature(),
             "kind": self.kind,
             "crash_type": self.crash_type,
-            "crash_state": [f.func for f in self.state],
+            "crash_state": self.state_lines(),
             "frames": [f.as_dict() for f in self.state],
             "location": {"file": loc[0], "line": loc[1]} if loc else None,
             "summary": self.summary,
@@ -500,9 +511,39 @@ def minimize(bins, crash, src, dst, seconds, stop=lambda: False):
             if again is not None and again.signature() == sig:
                 shutil.copyfile(cand, dst)
                 return method, "minimized with %s" % method
-    if Path(dst).stat().st_size < Path(src).stat().st_size:
-        return "partial", "minimized"
+    if Bins.ok(bins.repro) and not stop():
+        if ddmin_repro(bins, sig, dst, seconds, stop):
+            return "ddmin", "minimized by chunk removal with the repro driver"
     return "none", "no smaller input kept the signature"
+
+
+def ddmin_repro(bins, sig, path, seconds, stop):
+    """Fallback minimizer when no engine build is at hand (a triage of an
+    OSS-Fuzz testcase with only the repro driver built): delete chunks of
+    halving size while the signature holds (Zeller's ddmin, complement
+    steps only), within the time budget. Rewrites path; True when smaller."""
+    data = Path(path).read_bytes()
+    orig = len(data)
+    deadline = time.time() + seconds
+    chunk = max(1, len(data) // 2)
+    with tempfile.TemporaryDirectory(prefix="tc-ddmin-") as tmp:
+        cand = Path(tmp) / "cand"
+        while chunk >= 1 and time.time() < deadline and not stop():
+            i, shrunk = 0, False
+            while i < len(data) and time.time() < deadline and not stop():
+                trial = data[:i] + data[i + chunk:]
+                cand.write_bytes(trial)
+                c, _, _ = reproduce(bins, cand, timeout=10)
+                if c is not None and c.signature() == sig:
+                    data, shrunk = trial, True
+                else:
+                    i += chunk
+            if not shrunk:
+                chunk //= 2
+    if len(data) < orig:
+        Path(path).write_bytes(data)
+        return True
+    return False
 
 
 # =============================================================================
@@ -816,7 +857,7 @@ def write_sarif(path, report):
                 rule["helpUri"] = SARIF_HELP[rid]
             rules.append(rule)
         msg = "%s in %s (%s). Crash state: %s. Input: %s (%d bytes minimized)." % (
-            c["crash_type"], c["crash_state"][0] if c["crash_state"] else "?", c["target"],
+            c["crash_type"], c["frames"][0]["function"] if c.get("frames") else "?", c["target"],
             " / ".join(c["crash_state"]) or "-", rel(c["minimized"]), c["minimized_size"])
         res = {"ruleId": rid, "ruleIndex": index[rid], "level": "error",
                "message": {"text": msg},
