@@ -321,6 +321,7 @@ static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
 	f->first_frame = in->frame;
 	f->start_ns = t;
 	f->end_ns = t;
+	f->close_ns = t;
 	f->ts_digits = in->ts_digits;
 	tcp_conn_init(&f->tcp);
 	zk_init(&f->zk, flipped);
@@ -386,8 +387,8 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 		return TC_UNSUPPORTED;
 	}
 	tcp = p->l4 == L4_TCP;
-	t = rel_time(e, in->ts_sec, in->ts_nsec);
-	advance_clock(e, t);
+	advance_clock(e, rel_time(e, in->ts_sec, in->ts_nsec));
+	t = e->now;             /* a packet stamped in the past happens now */
 	reap(e);
 
 	memset(&sg, 0, sizeof(sg));
@@ -432,8 +433,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 	f->pkts[dir]++;
 	f->bytes[dir] += p->payload_len;
 	f->last_frame = in->frame;
-	if (t > f->end_ns)
-		f->end_ns = t;
+	f->end_ns = e->now;
 	if (in->ts_digits > f->ts_digits)
 		f->ts_digits = in->ts_digits;
 

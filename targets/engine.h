@@ -29,7 +29,10 @@
  *    appearance (UDP flows have their own count);
  *  - times are capture times only, never the wall clock. The engine clock
  *    is the largest timestamp seen so far, so packets out of time order
- *    never move it back;
+ *    never move it back: a packet stamped earlier than the clock counts as
+ *    happening at the clock's time (for its flow's start, end, close and
+ *    idle time alike), so a flow's end is never before its start and a late
+ *    packet cannot make a live flow look idle;
  *  - timeouts (struct engine_config): a TCP connection closed by a completed
  *    FIN exchange or an accepted RST is kept 2*MSL after its last packet, so
  *    that a new SYN on its tuple can be judged against it (RFC 9293
@@ -97,9 +100,9 @@ struct flow {
 	uint64_t stream;          /* per protocol, 0-based, order of creation    */
 	uint64_t seqno;           /* all flows, 0-based, order of creation       */
 	uint64_t first_frame, last_frame;
-	int64_t start_ns;         /* first packet's time  } nanoseconds relative */
-	int64_t end_ns;           /* latest packet time   } to the engine epoch  */
-	int64_t close_ns;         /* time of the segment that ended it (TCP)     */
+	int64_t start_ns;         /* clock at its first packet } ns relative to  */
+	int64_t end_ns;           /* clock at its last packet  } the engine epoch */
+	int64_t close_ns;         /* clock at the segment that ended it (TCP)    */
 	uint64_t pkts[2];         /* [FLOW_DIR_ORIG], [FLOW_DIR_RESP]            */
 	uint64_t bytes[2];        /* transport payload bytes, per direction      */
 	struct tcp_conn tcp;      /* TCP model; zero for UDP                     */

@@ -1,0 +1,810 @@
+/*
+ * test_engine.c - the connection engine on hand-built decoded packets (no
+ * capture bytes): Zeek conn_state and history for every state of the table,
+ * counters, incarnations (retransmitted SYN; new ISN after a FIN exchange,
+ * after a RST, while open, after an unanswered attempt) with everything the
+ * oracle is told about the previous one, timeouts in capture time (UDP idle,
+ * TCP idle, closed TCP kept 2*MSL), time going backwards, eviction under
+ * --max-flows (least recently active, counted, the same under any key),
+ * identical output under two hash keys, untracked packets, lookups,
+ * iteration and the flush order.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "engine.h"
+
+/* ==== fixture ============================================================== */
+
+#define MAX_REC 32768
+
+struct log {
+	int n;
+	struct flow_record r[MAX_REC];
+	enum flow_end why[MAX_REC];
+};
+
+static void on_emit(void *ctx, const struct engine *e, const struct flow *f, enum flow_end why)
+{
+	struct log *l = ctx;
+
+	assert_true(l->n < MAX_REC);
+	engine_flow_record(e, f, 0, &l->r[l->n]);
+	l->why[l->n++] = why;
+}
+
+struct fx {
+	struct engine *e;
+	struct log log;
+	uint64_t frame;
+};
+
+static const struct siphash_key key_a = { 11, 22 }, key_b = { UINT64_C(0xdeadbeef), 7 };
+
+static struct fx *fx_new(const struct siphash_key *key, uint64_t max_flows,
+			 uint32_t tcp_idle, uint32_t msl)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	struct engine_config cfg;
+
+	assert_non_null(x);
+	engine_config_default(&cfg);
+	cfg.hash_key = *key;
+	cfg.max_flows = max_flows;
+	if (tcp_idle)
+		cfg.tcp_idle_sec = tcp_idle;
+	if (msl)
+		cfg.msl_sec = msl;
+	assert_int_equal(engine_new(&cfg, on_emit, &x->log, &x->e), TC_OK);
+	return x;
+}
+
+static void fx_free(struct fx *x)
+{
+	engine_free(x->e);
+	free(x);
+}
+
+static void ip(const char *s, uint8_t out[16], uint8_t *ver)
+{
+	memset(out, 0, 16);
+	if (strchr(s, ':')) {
+		assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+		*ver = 6;
+	} else {
+		assert_int_equal(inet_pton(AF_INET, s, out), 1);
+		*ver = 4;
+	}
+}
+
+static struct pkt tcp(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		      uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len)
+{
+	struct pkt p;
+
+	memset(&p, 0, sizeof(p));
+	p.status = TC_OK;
+	p.have_ip = true;
+	ip(src, p.src, &p.ipver);
+	ip(dst, p.dst, &p.ipver);
+	p.proto = 6;
+	p.have_l4 = true;
+	p.l4 = L4_TCP;
+	p.sport = sport;
+	p.dport = dport;
+	p.flags = flags;
+	p.seq = seq;
+	p.ack = ack;
+	p.win = 65535;
+	p.payload_len = len;
+	p.tcp_hlen = 20;
+	return p;
+}
+
+static struct pkt udp(const char *src, uint16_t sport, const char *dst, uint16_t dport, uint32_t len)
+{
+	struct pkt p = tcp(src, sport, dst, dport, 0, 0, 0, len);
+
+	p.proto = 17;
+	p.l4 = L4_UDP;
+	p.tcp_hlen = 0;
+	p.udp_len = (uint16_t)(8 + len);
+	return p;
+}
+
+/* feed at time sec + usec microseconds; returns the engine's code */
+static enum tc_rc feed_at(struct fx *x, const struct pkt *p, int64_t sec, uint32_t usec,
+			  struct engine_result *res)
+{
+	struct engine_in in = { ++x->frame, 1700000000 + sec, usec * 1000, 6 };
+	struct engine_result local;
+
+	return engine_packet(x->e, p, &in, res ? res : &local);
+}
+
+/* client 10.0.0.1:40000, server 10.0.0.2:80 */
+#define CLI "10.0.0.1", 40000, "10.0.0.2", 80
+#define SRV "10.0.0.2", 80, "10.0.0.1", 40000
+
+static void send_c(struct fx *x, int64_t t, uint16_t fl, uint32_t seq, uint32_t ack, uint32_t len)
+{
+	struct pkt p = tcp(CLI, fl, seq, ack, len);
+
+	assert_int_equal(feed_at(x, &p, t, 0, NULL), TC_OK);
+}
+
+static void send_s(struct fx *x, int64_t t, uint16_t fl, uint32_t seq, uint32_t ack, uint32_t len)
+{
+	struct pkt p = tcp(SRV, fl, seq, ack, len);
+
+	assert_int_equal(feed_at(x, &p, t, 0, NULL), TC_OK);
+}
+
+/* client ISN c, server ISN s, at time t */
+static void handshake(struct fx *x, int64_t t, uint32_t c, uint32_t s)
+{
+	send_c(x, t, TH_SYN, c, 0, 0);
+	send_s(x, t, TH_SYN | TH_ACK, s, c + 1, 0);
+	send_c(x, t, TH_ACK, c + 1, s + 1, 0);
+}
+
+/* ==== Zeek conn_state and history ========================================== */
+
+struct step { char who; uint16_t fl; uint32_t seq, ack, len; uint16_t win; };
+
+struct zcase {
+	const char *name;
+	struct step steps[8];
+	const char *state, *history;
+};
+
+#define SYN TH_SYN
+#define ACK TH_ACK
+#define FIN TH_FIN
+#define RST TH_RST
+#define PSH TH_PSH
+#define W 65535
+
+static const struct zcase zcases[] = {
+	{ "S0", { { 'c', SYN, 100, 0, 0, W } }, "S0", "S" },
+	{ "REJ", { { 'c', SYN, 100, 0, 0, W }, { 's', RST | ACK, 0, 101, 0, 0 } }, "REJ", "Sr" },
+	{ "S1", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		  { 'c', ACK, 101, 501, 0, W } }, "S1", "ShA" },
+	{ "SF", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		  { 'c', ACK, 101, 501, 0, W }, { 'c', FIN | ACK, 101, 501, 0, W },
+		  { 's', FIN | ACK, 501, 102, 0, W }, { 'c', ACK, 102, 502, 0, W } }, "SF", "ShAFf" },
+	{ "RSTO", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		    { 'c', ACK, 101, 501, 0, W }, { 'c', RST, 101, 0, 0, 0 } }, "RSTO", "ShAR" },
+	{ "RSTR", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		    { 'c', ACK, 101, 501, 0, W }, { 's', RST, 501, 0, 0, 0 } }, "RSTR", "ShAr" },
+	{ "RSTOS0", { { 'c', SYN, 100, 0, 0, W }, { 'c', RST, 101, 0, 0, 0 } }, "RSTOS0", "SR" },
+	/* the SYN+ACK comes first: its receiver is the originator ('^') */
+	{ "RSTRH", { { 's', SYN | ACK, 500, 101, 0, W }, { 's', RST, 501, 0, 0, 0 } },
+	  "RSTRH", "^hr" },
+	{ "SH", { { 'c', SYN, 100, 0, 0, W }, { 'c', FIN, 101, 0, 0, W } }, "SH", "SF" },
+	{ "SHR", { { 's', SYN | ACK, 500, 101, 0, W }, { 's', FIN | ACK, 501, 101, 0, W } },
+	  "SHR", "^hf" },
+	{ "S2", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		  { 'c', ACK, 101, 501, 0, W }, { 'c', FIN | ACK, 101, 501, 0, W } }, "S2", "ShAF" },
+	{ "S3", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		  { 'c', ACK, 101, 501, 0, W }, { 's', FIN | ACK, 501, 101, 0, W } }, "S3", "ShAf" },
+	{ "OTH", { { 'c', ACK, 100, 500, 0, W } }, "OTH", "A" },
+	{ "data", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		    { 'c', ACK, 101, 501, 0, W }, { 'c', PSH | ACK, 101, 501, 10, W },
+		    { 's', ACK, 501, 111, 0, W }, { 's', PSH | ACK, 501, 111, 5, W } },
+	  "S1", "ShADad" },
+	{ "retransmission", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+			      { 'c', ACK, 101, 501, 0, W }, { 'c', PSH | ACK, 101, 501, 10, W },
+			      { 'c', PSH | ACK, 101, 501, 10, W } }, "S1", "ShADT" },
+	{ "zero window", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+			   { 'c', ACK, 101, 501, 0, W }, { 's', ACK, 501, 101, 0, 0 } },
+	  "S1", "ShAaw" },
+	{ "SYN+FIN", { { 'c', SYN | FIN, 100, 0, 0, W } }, "SH", "Q" },
+	{ "FIN+RST", { { 'c', ACK, 100, 500, 0, W }, { 'c', FIN | RST | ACK, 100, 500, 0, W } },
+	  "OTH", "AI" },
+	/* two RSTs at different sequence numbers are both recorded */
+	{ "RR", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		  { 'c', ACK, 101, 501, 0, W }, { 'c', RST, 101, 0, 0, 0 },
+		  { 'c', RST, 5000, 0, 0, 0 }, { 'c', RST, 5000, 0, 0, 0 } }, "RSTO", "ShARR" },
+};
+
+static void test_zeek_states(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(zcases) / sizeof(zcases[0]); i++) {
+		const struct zcase *z = &zcases[i];
+		struct fx *x = fx_new(&key_a, 0, 0, 0);
+		uint64_t pk[2] = { 0, 0 }, by[2] = { 0, 0 };
+
+		for (size_t k = 0; k < 8 && z->steps[k].who; k++) {
+			const struct step *s = &z->steps[k];
+			struct pkt p = s->who == 'c' ? tcp(CLI, s->fl, s->seq, s->ack, s->len)
+						     : tcp(SRV, s->fl, s->seq, s->ack, s->len);
+			/* the client is the originator in every case, flipped or not */
+			int d = s->who == 'c' ? 0 : 1;
+
+			p.win = s->win;
+			assert_int_equal(feed_at(x, &p, 0, (uint32_t)k, NULL), TC_OK);
+			pk[d]++;
+			by[d] += s->len;
+		}
+		engine_flush(x->e);
+		assert_int_equal(x->log.n, 1);
+		if (strcmp(x->log.r[0].state, z->state) || strcmp(x->log.r[0].history, z->history))
+			fail_msg("%s: got %s %s, want %s %s", z->name, x->log.r[0].state,
+				 x->log.r[0].history, z->state, z->history);
+		assert_int_equal(x->log.r[0].orig_pkts, pk[0]);
+		assert_int_equal(x->log.r[0].resp_pkts, pk[1]);
+		assert_int_equal(x->log.r[0].orig_bytes, by[0]);
+		assert_int_equal(x->log.r[0].resp_bytes, by[1]);
+		assert_string_equal(x->log.r[0].proto, "tcp");
+		/* the originator is the client in every case (flipped or not) */
+		assert_int_equal(x->log.r[0].sport, 40000);
+		assert_int_equal(x->log.r[0].dport, 80);
+		fx_free(x);
+	}
+}
+
+/* ==== incarnations ========================================================== */
+
+static void test_retransmitted_syn(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt p = tcp(CLI, TH_SYN, 100, 0, 0);
+	struct engine_result r;
+
+	(void)state;
+	assert_int_equal(feed_at(x, &p, 0, 0, &r), TC_OK);
+	assert_true(r.created);
+	assert_false(r.midstream);
+	assert_false(r.syn_retransmit);
+	assert_int_equal(r.dir, FLOW_DIR_ORIG);
+	assert_int_equal(feed_at(x, &p, 3, 0, &r), TC_OK);
+	assert_false(r.created);
+	assert_false(r.new_incarnation);
+	assert_true(r.syn_retransmit);
+	assert_int_equal(r.flow->pkts[FLOW_DIR_ORIG], 2);
+	assert_int_equal(engine_stats(x->e)->created, 1);
+	fx_free(x);
+}
+
+/* a client connection 100/500 with 10 bytes of data and a full FIN exchange,
+ * client TSvals 1000.., closing at time t+1 */
+static void closed_connection(struct fx *x, int64_t t)
+{
+	struct pkt p;
+
+	p = tcp(CLI, TH_SYN, 100, 0, 0);
+	p.opt.has_ts = true;
+	p.opt.ts_val = 1000;
+	feed_at(x, &p, t, 0, NULL);
+	p = tcp(SRV, TH_SYN | TH_ACK, 500, 101, 0);
+	p.opt.has_ts = true;
+	p.opt.ts_val = 7000;
+	feed_at(x, &p, t, 1, NULL);
+	send_c(x, t, TH_ACK, 101, 501, 0);
+	p = tcp(CLI, TH_ACK | TH_PSH, 101, 501, 10);
+	p.opt.has_ts = true;
+	p.opt.ts_val = 1005;
+	feed_at(x, &p, t, 3, NULL);
+	send_c(x, t + 1, TH_FIN | TH_ACK, 111, 501, 0);
+	send_s(x, t + 1, TH_FIN | TH_ACK, 501, 112, 0);
+	send_c(x, t + 1, TH_ACK, 112, 502, 0);
+}
+
+static void test_new_isn_after_fin(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 60);
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	closed_connection(x, 0);
+	assert_int_equal(x->log.n, 0);
+	/* 10 s later a SYN with a new ISN above the old final seq, lower TSval */
+	p = tcp(CLI, TH_SYN, 5000, 0, 0);
+	p.opt.has_ts = true;
+	p.opt.ts_val = 900;
+	assert_int_equal(feed_at(x, &p, 11, 0, &r), TC_OK);
+	assert_true(r.created);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_true(r.prev.closed);
+	assert_int_equal(r.prev.close_sec, 1700000001);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(10000000000));
+	assert_int_equal(r.prev.stream, 0);
+	assert_int_equal(r.prev.first_frame, 1);
+	assert_int_equal(r.prev.last_frame, 7);
+	assert_int_equal(r.prev.old_isn, 100);
+	assert_true(r.prev.have_final_seq[0]);
+	assert_int_equal(r.prev.final_seq[0], 112);      /* after its FIN */
+	assert_int_equal(r.prev.final_seq[1], 502);
+	assert_true(r.prev.fin_sent[0] && r.prev.fin_sent[1]);
+	assert_int_equal(r.prev.last_tsval[0], 1005);
+	assert_int_equal(r.prev.last_tsval[1], 7000);
+	assert_true(r.prev.isn_above_final);
+	assert_false(r.prev.ts_above);
+	assert_false(r.prev.midstream);
+	assert_int_equal(r.flow->stream, 1);
+	/* the old flow was handed over as replaced */
+	assert_int_equal(x->log.n, 1);
+	assert_int_equal(x->log.why[0], FLOW_END_REPLACED);
+	assert_string_equal(x->log.r[0].state, "SF");
+	assert_int_equal(x->log.r[0].stream, 0);
+	fx_free(x);
+
+	/* an ISN below the old final seq, a higher timestamp */
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 0);
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	p.opt.has_ts = true;
+	p.opt.ts_val = 2000;
+	feed_at(x, &p, 11, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_false(r.prev.isn_above_final);
+	assert_true(r.prev.ts_above);
+	/* the reverse direction: the old server opens; its own old values count */
+	fx_free(x);
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 0);
+	p = tcp(SRV, TH_SYN, 400, 0, 0);
+	feed_at(x, &p, 11, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.old_isn, 500);
+	assert_int_equal(r.prev.final_seq[0], 502);
+	assert_int_equal(r.prev.final_seq[1], 112);
+	assert_false(r.prev.isn_above_final);
+	assert_int_equal(r.dir, FLOW_DIR_ORIG);          /* the server initiates now */
+	engine_flush(x->e);
+	assert_int_equal(x->log.r[1].sport, 80);
+	fx_free(x);
+}
+
+static void test_new_isn_after_rst_open_attempt(void **state)
+{
+	struct fx *x;
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	/* after a RST */
+	x = fx_new(&key_a, 0, 0, 0);
+	handshake(x, 0, 100, 500);
+	send_s(x, 1, TH_RST, 501, 0, 0);
+	p = tcp(CLI, TH_SYN, 7000, 0, 0);
+	feed_at(x, &p, 2, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_RST);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(1000000000));
+	fx_free(x);
+
+	/* while open: established, data, no FIN, no RST */
+	x = fx_new(&key_a, 0, 0, 0);
+	handshake(x, 0, 100, 500);
+	send_c(x, 1, TH_ACK | TH_PSH, 101, 501, 10);
+	p = tcp(CLI, TH_SYN, 7000, 0, 0);
+	feed_at(x, &p, 2, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_OPEN);
+	assert_false(r.prev.closed);
+	assert_int_equal(r.prev.since_last_ns, INT64_C(1000000000));
+	fx_free(x);
+
+	/* half-closed is still open */
+	x = fx_new(&key_a, 0, 0, 0);
+	handshake(x, 0, 100, 500);
+	send_c(x, 1, TH_FIN | TH_ACK, 101, 501, 0);
+	send_s(x, 1, TH_ACK, 501, 102, 0);
+	p = tcp(CLI, TH_SYN, 7000, 0, 0);
+	feed_at(x, &p, 2, 0, &r);
+	assert_int_equal(r.prev.how, PREV_OPEN);
+	assert_true(r.prev.fin_sent[0]);
+	assert_false(r.prev.fin_sent[1]);
+	fx_free(x);
+
+	/* an unanswered attempt */
+	x = fx_new(&key_a, 0, 0, 0);
+	send_c(x, 0, TH_SYN, 100, 0, 0);
+	p = tcp(CLI, TH_SYN, 7000, 0, 0);
+	feed_at(x, &p, 2, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_ATTEMPT);
+	fx_free(x);
+
+	/* picked up mid-stream */
+	x = fx_new(&key_a, 0, 0, 0);
+	p = tcp(CLI, TH_ACK | TH_PSH, 5000, 9000, 3);
+	feed_at(x, &p, 0, 0, &r);
+	assert_true(r.created && r.midstream);
+	p = tcp(CLI, TH_SYN, 4999, 0, 0);                    /* base: not new */
+	feed_at(x, &p, 0, 1, &r);
+	assert_false(r.new_incarnation);
+	p = tcp(CLI, TH_SYN, 1, 0, 0);
+	feed_at(x, &p, 0, 2, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_OPEN);
+	assert_true(r.prev.midstream);
+	assert_false(r.midstream);
+	fx_free(x);
+}
+
+/* ==== timeouts ================================================================ */
+
+static void test_closed_kept_2msl(void **state)
+{
+	struct fx *x;
+	struct engine_result r;
+	struct pkt p = tcp(CLI, TH_SYN, 5000, 0, 0);
+
+	(void)state;
+	/* closed at t=1, MSL 60: at t=120.9 the old flow is still there */
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 0);
+	feed_at(x, &p, 120, 900000, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(x->log.why[0], FLOW_END_REPLACED);
+	fx_free(x);
+	/* at t=121 (2*MSL after its last packet) it has expired: no previous */
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 0);
+	feed_at(x, &p, 121, 0, &r);
+	assert_true(r.created);
+	assert_false(r.new_incarnation);
+	assert_int_equal(x->log.n, 1);
+	assert_int_equal(x->log.why[0], FLOW_END_EXPIRED);
+	assert_int_equal(engine_stats(x->e)->expired, 1);
+	fx_free(x);
+	/* --msl 0: gone at once */
+	x = fx_new(&key_a, 0, 0, 0);
+	engine_free(x->e);
+	{
+		struct engine_config cfg;
+
+		engine_config_default(&cfg);
+		cfg.hash_key = key_a;
+		cfg.msl_sec = 0;
+		assert_int_equal(engine_new(&cfg, on_emit, &x->log, &x->e), TC_OK);
+	}
+	closed_connection(x, 0);
+	feed_at(x, &p, 1, 1, &r);
+	assert_false(r.new_incarnation);
+	fx_free(x);
+}
+
+static void test_idle_timeouts(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 10, 0);
+	struct pkt q = udp("10.0.0.1", 5353, "10.0.0.2", 53, 20);
+	struct pkt a = udp("10.0.0.2", 53, "10.0.0.1", 5353, 40);
+	struct engine_result r;
+
+	(void)state;
+	feed_at(x, &q, 0, 0, &r);
+	assert_true(r.created);
+	feed_at(x, &a, 1, 0, &r);
+	assert_false(r.created);
+	assert_int_equal(r.dir, FLOW_DIR_RESP);
+	feed_at(x, &q, 60, 999999, &r);                      /* 59.999999 s idle */
+	assert_false(r.created);
+	feed_at(x, &q, 121, 0, &r);                          /* 60.000001 s idle */
+	assert_true(r.created);
+	assert_int_equal(r.flow->stream, 1);
+	assert_int_equal(x->log.n, 1);
+	assert_int_equal(x->log.why[0], FLOW_END_EXPIRED);
+	assert_string_equal(x->log.r[0].state, "SF");
+	assert_string_equal(x->log.r[0].history, "Dd");
+	assert_int_equal(x->log.r[0].orig_pkts, 2);
+	assert_int_equal(x->log.r[0].orig_bytes, 40);
+	assert_int_equal(x->log.r[0].resp_bytes, 40);
+
+	/* open TCP, idle timeout configured to 10 s */
+	handshake(x, 200, 100, 500);
+	send_c(x, 209, TH_ACK, 101, 501, 0);
+	assert_int_equal(engine_stats(x->e)->created_tcp, 1);
+	send_c(x, 220, TH_ACK, 101, 501, 0);
+	assert_int_equal(engine_stats(x->e)->created_tcp, 2);   /* a mid-stream flow */
+	/* the periodic reaper also ends idle flows no packet asks about */
+	assert_true(engine_stats(x->e)->expired >= 2);
+	fx_free(x);
+}
+
+/* Time going backwards: the clock keeps the largest time, late packets count
+ * as "now", nothing expires early and no duration is negative. */
+static void test_time_goes_backwards(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt u = udp("10.0.0.1", 1000, "10.0.0.9", 53, 1);
+	struct pkt v = udp("10.0.0.1", 1001, "10.0.0.9", 53, 1);
+	struct engine_result r;
+
+	(void)state;
+	feed_at(x, &u, 100, 0, &r);
+	feed_at(x, &v, 0, 0, &r);                 /* stamped 100 s earlier */
+	assert_true(r.created);
+	feed_at(x, &v, 101, 0, &r);               /* 1 s after the clock: same flow */
+	assert_false(r.created);
+	feed_at(x, &u, 50, 0, &r);                /* late again: still the same flow */
+	assert_false(r.created);
+	engine_flush(x->e);
+	assert_int_equal(x->log.n, 2);
+	for (int i = 0; i < 2; i++) {
+		const struct flow_record *f = &x->log.r[i];
+
+		assert_true(f->end_sec > f->start_sec ||
+			    (f->end_sec == f->start_sec && f->end_nsec >= f->start_nsec));
+	}
+	assert_int_equal(x->log.r[1].start_sec, 1700000100);   /* v began at the clock */
+	assert_int_equal(engine_stats(x->e)->expired, 0);
+	fx_free(x);
+}
+
+/* Extreme timestamps saturate instead of overflowing (UBSan watches). */
+static void test_time_extremes(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt u = udp("10.0.0.1", 1000, "10.0.0.9", 53, 1);
+	struct engine_result r;
+	struct engine_in in;
+
+	(void)state;
+	in = (struct engine_in){ 1, INT64_MIN, 0, 9 };
+	assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
+	in = (struct engine_in){ 2, INT64_MAX, 2000000000u, 9 };
+	assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
+	assert_true(r.created);                   /* 2^63 s later: long expired */
+	in = (struct engine_in){ 3, 0, 0, 6 };
+	assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
+	engine_flush(x->e);
+	for (int i = 0; i < x->log.n; i++)
+		assert_true(x->log.r[i].start_nsec < 1000000000u);
+	fx_free(x);
+}
+
+/* ==== eviction and keys ======================================================= */
+
+static void test_eviction_lru(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct fx *x = fx_new(k ? &key_b : &key_a, 3, 0, 0);
+		struct pkt p[5];
+		struct engine_result r;
+
+		for (int i = 0; i < 5; i++)
+			p[i] = udp("10.0.0.1", (uint16_t)(1000 + i), "10.0.0.9", 53, 1);
+		feed_at(x, &p[0], 0, 0, &r);
+		feed_at(x, &p[1], 0, 1, &r);
+		feed_at(x, &p[2], 0, 2, &r);
+		feed_at(x, &p[0], 0, 3, &r);              /* 0 active again: 1 is the oldest */
+		feed_at(x, &p[3], 0, 4, &r);
+		assert_true(r.created);
+		assert_int_equal(x->log.n, 1);
+		assert_int_equal(x->log.why[0], FLOW_END_EVICTED);
+		assert_int_equal(x->log.r[0].sport, 1001);
+		feed_at(x, &p[4], 0, 5, &r);
+		assert_int_equal(x->log.r[1].sport, 1002);
+		assert_int_equal(engine_stats(x->e)->evicted, 2);
+		assert_int_equal(engine_stats(x->e)->live, 3);
+		assert_int_equal(engine_stats(x->e)->max_live, 3);
+		fx_free(x);
+	}
+}
+
+/* Pseudo-random traffic over 400 tuples (TCP and UDP, all flag mixes, gaps
+ * that cross the timeouts, a cap that forces eviction), replayed under two
+ * hash keys: every emitted record, in order, and every counter must match. */
+static uint32_t lcg(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s >> 8;
+}
+
+static void run_random(struct fx *x, uint32_t seed)
+{
+	uint32_t s = seed;
+	int64_t t = 0;
+	static const uint16_t fl[] = { TH_SYN, TH_SYN | TH_ACK, TH_ACK, TH_ACK | TH_PSH,
+				       TH_FIN | TH_ACK, TH_RST, TH_RST | TH_ACK, TH_SYN | TH_FIN,
+				       0 };
+
+	for (int i = 0; i < 20000; i++) {
+		uint32_t v = lcg(&s), tup = v % 400;
+		char a[32], b[32];
+		struct pkt p;
+		struct engine_result r;
+
+		snprintf(a, sizeof(a), "10.1.%u.%u", tup / 200, tup % 50);
+		snprintf(b, sizeof(b), "10.2.0.%u", tup % 7);
+		if (lcg(&s) % 2)
+			p = tcp(a, (uint16_t)(1024 + tup), b, 80, fl[lcg(&s) % 9],
+				lcg(&s) % 4 ? tup * 1000 : lcg(&s), lcg(&s), lcg(&s) % 3 ? 0 : 100);
+		else
+			p = udp(a, (uint16_t)(1024 + tup), b, 53, lcg(&s) % 100);
+		if (lcg(&s) % 2)
+			p = lcg(&s) % 2 ? p : p;       /* keep direction */
+		if (lcg(&s) % 3 == 0) {           /* reverse direction */
+			uint8_t tmp[16];
+			uint16_t tp;
+
+			memcpy(tmp, p.src, 16);
+			memcpy(p.src, p.dst, 16);
+			memcpy(p.dst, tmp, 16);
+			tp = p.sport;
+			p.sport = p.dport;
+			p.dport = tp;
+		}
+		t += lcg(&s) % 1000 == 0 ? 4000 : (int64_t)(lcg(&s) % 3);   /* rare long gaps */
+		assert_int_equal(feed_at(x, &p, t - (lcg(&s) % 10 == 0 ? 5 : 0), 0, &r), TC_OK);
+	}
+	engine_flush(x->e);
+}
+
+static void test_output_independent_of_key(void **state)
+{
+	struct fx *a = fx_new(&key_a, 150, 0, 0), *b = fx_new(&key_b, 150, 0, 0);
+	const struct engine_stats *sa, *sb;
+
+	(void)state;
+	run_random(a, 42);
+	run_random(b, 42);
+	assert_true(a->log.n > 1000);
+	assert_int_equal(a->log.n, b->log.n);
+	for (int i = 0; i < a->log.n; i++) {
+		const struct flow_record *x = &a->log.r[i], *y = &b->log.r[i];
+
+		assert_int_equal(a->log.why[i], b->log.why[i]);
+		assert_int_equal(x->seqno, y->seqno);
+		assert_int_equal(x->stream, y->stream);
+		assert_memory_equal(x->src, y->src, 16);
+		assert_memory_equal(x->dst, y->dst, 16);
+		assert_int_equal(x->sport, y->sport);
+		assert_int_equal(x->first_frame, y->first_frame);
+		assert_int_equal(x->last_frame, y->last_frame);
+		assert_int_equal(x->orig_pkts + x->resp_pkts, y->orig_pkts + y->resp_pkts);
+		assert_int_equal(x->orig_bytes, y->orig_bytes);
+		assert_string_equal(x->state, y->state);
+		assert_string_equal(x->history, y->history);
+		assert_string_equal(x->community_id, y->community_id);
+	}
+	sa = engine_stats(a->e);
+	sb = engine_stats(b->e);
+	assert_true(sa->evicted > 0 && sa->expired > 0 && sa->incarnations > 0);
+	assert_int_equal(sa->created, sb->created);
+	assert_int_equal(sa->evicted, sb->evicted);
+	assert_int_equal(sa->expired, sb->expired);
+	assert_int_equal(sa->incarnations, sb->incarnations);
+	assert_int_equal(sa->created, sa->evicted + sa->expired + sa->incarnations + sa->flushed);
+	assert_true(sa->max_live <= 150);
+	fx_free(a);
+	fx_free(b);
+}
+
+/* ==== the rest of the interface ================================================ */
+
+static void test_untracked(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt p = tcp(CLI, TH_SYN, 1, 0, 0);
+	struct engine_result r;
+
+	(void)state;
+	p.have_ip = false;
+	assert_int_equal(feed_at(x, &p, 0, 0, &r), TC_UNSUPPORTED);
+	assert_null(r.flow);
+	p = tcp(CLI, TH_SYN, 1, 0, 0);
+	p.l4 = L4_OTHER;
+	assert_int_equal(feed_at(x, &p, 0, 0, &r), TC_UNSUPPORTED);
+	p = tcp(CLI, TH_SYN, 1, 0, 0);
+	p.have_l4 = false;
+	assert_int_equal(feed_at(x, &p, 0, 0, &r), TC_UNSUPPORTED);
+	p = tcp(CLI, TH_SYN, 1, 0, 0);
+	p.is_fragment = true;
+	assert_int_equal(feed_at(x, &p, 0, 0, &r), TC_UNSUPPORTED);
+	assert_int_equal(engine_stats(x->e)->untracked, 4);
+	assert_int_equal(engine_stats(x->e)->packets, 4);
+	assert_int_equal(engine_stats(x->e)->created, 0);
+	fx_free(x);
+}
+
+static void count_flow(void *ctx, const struct flow *f)
+{
+	(void)f;
+	(*(int *)ctx)++;
+}
+
+static void test_find_foreach_flush_order(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	uint8_t a[16], b[16], ver;
+	const struct flow *f;
+	int n = 0;
+	struct pkt p6 = tcp("2001:db8::1", 50000, "2001:db8::2", 443, TH_SYN, 1, 0, 0);
+	struct pkt self = tcp("127.0.0.1", 7, "127.0.0.1", 7, TH_SYN, 1, 0, 0);
+	struct engine_result r;
+
+	(void)state;
+	handshake(x, 0, 100, 500);
+	feed_at(x, &p6, 1, 0, NULL);
+	send_c(x, 2, TH_ACK, 101, 501, 0);           /* flow 0 becomes the newest */
+	feed_at(x, &self, 3, 0, &r);
+	feed_at(x, &self, 3, 1, &r);
+	assert_int_equal(r.dir, FLOW_DIR_ORIG);      /* one endpoint talking to itself */
+	ip("10.0.0.2", a, &ver);
+	ip("10.0.0.1", b, &ver);
+	f = engine_find(x->e, 6, 4, a, 80, b, 40000);
+	assert_non_null(f);
+	assert_int_equal(f->pkts[FLOW_DIR_ORIG], 3);
+	assert_int_equal(flow_port(f, FLOW_DIR_ORIG), 40000);
+	assert_int_equal(flow_tcp_state(f, FLOW_DIR_RESP), TCPS_ESTABLISHED);
+	assert_null(engine_find(x->e, 17, 4, a, 80, b, 40000));
+	engine_foreach(x->e, count_flow, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(engine_stats(x->e)->live, 3);
+	assert_true(engine_stats(x->e)->memory > 0);
+	engine_flush(x->e);
+	assert_int_equal(x->log.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(x->log.r[i].seqno, (uint64_t)i);   /* creation order */
+		assert_int_equal(x->log.why[i], FLOW_END_FLUSHED);
+	}
+	assert_int_equal(x->log.r[1].ipver, 6);
+	assert_int_equal(engine_stats(x->e)->live, 0);
+	n = 0;
+	engine_foreach(x->e, count_flow, &n);
+	assert_int_equal(n, 0);
+	fx_free(x);
+	assert_string_equal(flow_end_name(FLOW_END_EVICTED), "evicted");
+	assert_string_equal(prev_end_name(PREV_FIN), "fin");
+}
+
+/* The result's RST verdict comes from the TCP model with the receiver's view. */
+static void test_rst_result(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt p;
+	struct engine_result r;
+
+	(void)state;
+	handshake(x, 0, 100, 500);
+	p = tcp(SRV, TH_RST, 501 + 100000, 0, 0);
+	feed_at(x, &p, 1, 0, &r);
+	assert_int_equal(r.rst.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(r.rst.rcv_nxt, 501);
+	assert_int_equal(r.rst.rcv_wnd, 65535);
+	assert_false(r.closed_now);
+	p = tcp(SRV, TH_RST, 501, 0, 0);
+	feed_at(x, &p, 1, 1, &r);
+	assert_int_equal(r.rst.verdict, RST_EXACT);
+	assert_true(r.closed_now);
+	assert_int_equal(r.dir, FLOW_DIR_RESP);
+	send_c(x, 1, TH_ACK, 101, 501, 0);
+	assert_int_equal(engine_stats(x->e)->created, 1);
+	fx_free(x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_zeek_states),
+		cmocka_unit_test(test_retransmitted_syn),
+		cmocka_unit_test(test_new_isn_after_fin),
+		cmocka_unit_test(test_new_isn_after_rst_open_attempt),
+		cmocka_unit_test(test_closed_kept_2msl),
+		cmocka_unit_test(test_idle_timeouts),
+		cmocka_unit_test(test_time_goes_backwards),
+		cmocka_unit_test(test_time_extremes),
+		cmocka_unit_test(test_eviction_lru),
+		cmocka_unit_test(test_output_independent_of_key),
+		cmocka_unit_test(test_untracked),
+		cmocka_unit_test(test_find_foreach_flush_order),
+		cmocka_unit_test(test_rst_result),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
