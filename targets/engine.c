@@ -352,7 +352,7 @@ static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
 	zi.have_prev_syn = (s->flags & TSF_SYN) != 0;
 	zi.prev_syn_seq = s->isn;
 	zi.have_prev_fin = (s->flags & TSF_FIN) != 0;
-	zi.prev_fin_end = s->fin_seq;
+	zi.prev_fin_end = s->snd_nxt - 1;
 	zi.have_prev_rst = (s->flags & TSF_RST) != 0;
 	zi.prev_rst_seq = s->rst_seq;
 
@@ -487,31 +487,66 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-static int cmp_seqno(const void *a, const void *b)
+/* Heap sort of entry indices by creation number (no qsort: its comparator
+ * could not see the table without a global). */
+static uint64_t seqno_at(const struct engine *e, uint32_t idx)
 {
-	const struct flow *x = *(const struct flow *const *)a;
-	const struct flow *y = *(const struct flow *const *)b;
+	return ((const struct flow *)(const void *)ft_entry_at(&e->ft, idx))->seqno;
+}
 
-	return x->seqno < y->seqno ? -1 : x->seqno > y->seqno;
+static void sift_down(const struct engine *e, uint32_t *v, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		uint32_t t;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && seqno_at(e, v[c + 1]) > seqno_at(e, v[c]))
+			c++;
+		if (seqno_at(e, v[i]) >= seqno_at(e, v[c]))
+			return;
+		t = v[i];
+		v[i] = v[c];
+		v[c] = t;
+		i = c;
+	}
+}
+
+static void sort_by_seqno(const struct engine *e, uint32_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = n / 2; i-- > 0;)
+		sift_down(e, v, i, n);
+	for (i = n; i-- > 1;) {
+		uint32_t t = v[0];
+
+		v[0] = v[i];
+		v[i] = t;
+		sift_down(e, v, 0, i);
+	}
 }
 
 void engine_flush(struct engine *e)
 {
-	size_t n = e->ft.count, i = 0;
-	struct flow **all = n ? malloc(n * sizeof(*all)) : NULL;
+	size_t n = e->ft.count, i = 0, k;
+	/* 4 bytes per live flow, only while flushing */
+	uint32_t *all = n ? malloc(n * sizeof(*all)) : NULL;
 	unsigned l;
 
 	if (all != NULL) {
 		for (l = 0; l < L__COUNT; l++) {
-			struct ft_entry *x;
+			uint32_t idx;
 
-			for (x = ft_list_head(&e->ft, l); x != NULL && i < n;
-			     x = ft_list_next(&e->ft, x))
-				all[i++] = (struct flow *)(void *)x;
+			for (idx = e->ft.lists[l].head; idx != FT_NIL && i < n;
+			     idx = ft_entry_at(&e->ft, idx)->lnext)
+				all[i++] = idx;
 		}
-		qsort(all, i, sizeof(*all), cmp_seqno);
-		for (n = 0; n < i; n++)
-			emit_remove(e, all[n], FLOW_END_FLUSHED);
+		sort_by_seqno(e, all, i);
+		for (k = 0; k < i; k++)
+			emit_remove(e, (struct flow *)(void *)ft_entry_at(&e->ft, all[k]),
+				    FLOW_END_FLUSHED);
 		free(all);
 	}
 	/* without memory for the sort (or anything left): list order */

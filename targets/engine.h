@@ -88,7 +88,7 @@ const char *flow_end_name(enum flow_end why);
 #define FLOW_F_FLIPPED   0x02u  /* TCP: created by a SYN+ACK (orig = receiver) */
 
 /*
- * A flow, as the engine keeps it (248 bytes on LP64). Read-only for callers;
+ * A flow, as the engine keeps it (240 bytes on LP64). Read-only for callers;
  * pointers handed out are valid until the next engine call that can change
  * the table (engine_packet, engine_expire, engine_flush, engine_free).
  * Key sides: h.key.addr[0]/port[0] is the smaller endpoint; orig_side says

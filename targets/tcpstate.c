@@ -155,8 +155,18 @@ static void note_sequence(struct tcp_conn *c, unsigned from, const struct tcp_se
 	} else {
 		uint32_t end = sg->seq + sg->len + (syn ? 1u : 0u) + ((fl & TH_FIN) ? 1u : 0u);
 
-		if (!(s->flags & TSF_NXT) || seq_gt(end, s->snd_nxt))
+		if (!(s->flags & TSF_NXT)) {
 			s->snd_nxt = end;
+		} else if (s->flags & TSF_FIN) {
+			/* after a FIN only a FIN further on moves the end (and
+			 * the earlier acknowledgement was of another FIN) */
+			if ((fl & TH_FIN) && seq_gt(end, s->snd_nxt)) {
+				s->snd_nxt = end;
+				s->flags &= (uint16_t)~TSF_FIN_ACKED;
+			}
+		} else if (seq_gt(end, s->snd_nxt)) {
+			s->snd_nxt = end;
+		}
 		s->flags |= TSF_NXT;
 		s->win = sg->win;
 		s->flags |= TSF_WIN;
@@ -252,7 +262,7 @@ bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 		s->last_ack = sg->ack;
 		s->flags |= TSF_ACKED_ANY;
 	}
-	if ((fl & TH_ACK) && (r->flags & TSF_FIN) && seq_gt(sg->ack, r->fin_seq)) {
+	if ((fl & TH_ACK) && (r->flags & TSF_FIN) && seq_geq(sg->ack, r->snd_nxt)) {
 		r->flags |= TSF_FIN_ACKED;
 		switch (*rs) {
 		case TCPS_FIN_WAIT_1: *rs = TCPS_FIN_WAIT_2; break;
@@ -263,14 +273,6 @@ bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 	}
 
 	if (fl & TH_FIN) {
-		uint32_t fseq = sg->seq + sg->len + (syn ? 1u : 0u);
-
-		if (!(s->flags & TSF_FIN) || fseq != s->fin_seq) {
-			/* a FIN at a new place: the earlier acknowledgement was of another */
-			if ((s->flags & TSF_FIN) && seq_gt(fseq, s->fin_seq))
-				s->flags &= (uint16_t)~TSF_FIN_ACKED;
-			s->fin_seq = fseq;
-		}
 		s->flags |= TSF_FIN;
 		switch (*ss) {
 		case TCPS_LISTEN:

@@ -16,8 +16,9 @@
  *  - window scaling (RFC 7323 section 2): the shift each SYN offered, in use
  *    only when both SYNs carried the option; SYN windows are never scaled;
  *  - the last timestamp value it sent (RFC 7323 TSval), for RFC 6191 and PAWS;
- *  - whether it sent a FIN, its sequence number and whether the peer
- *    acknowledged it, so that "FIN exchange completed" is exact.
+ *  - whether it sent a FIN (its sequence number is then snd_nxt - 1) and
+ *    whether the peer acknowledged it, so that "FIN exchange completed" is
+ *    exact.
  * A connection ends by a completed FIN exchange (both FINs acknowledged) or by
  * an accepted RST (see tcp_rst_judge: RFC 5961 section 3.2 window check;
  * in SYN-SENT, RFC 9293 section 3.10.7.3). An out-of-window RST is ignored,
@@ -58,7 +59,7 @@ const char *tcp_state_name(enum tcp_st s);
 #define TSF_WIN         0x0010u  /* win valid                                   */
 #define TSF_WS_OFFER    0x0020u  /* its SYN carried a window scale option       */
 #define TSF_TS          0x0040u  /* tsval valid                                 */
-#define TSF_FIN         0x0080u  /* sent a FIN; fin_seq valid                   */
+#define TSF_FIN         0x0080u  /* sent a FIN, at snd_nxt - 1                  */
 #define TSF_FIN_ACKED   0x0100u  /* the peer acknowledged that FIN              */
 #define TSF_RST         0x0200u  /* sent a RST; rst_seq valid                   */
 #define TSF_SYNACK      0x0400u  /* its SYN carried ACK (it answered a SYN)     */
@@ -66,9 +67,11 @@ const char *tcp_state_name(enum tcp_st s);
 
 struct tcp_side {
 	uint32_t isn;           /* base sequence number (see TSF_BASE)           */
-	uint32_t snd_nxt;       /* next sequence number it will send            */
+	uint32_t snd_nxt;       /* next sequence number it will send; after its
+				   FIN it stays just past the FIN (anything
+				   sent beyond a FIN is bogus), so the FIN is
+				   at snd_nxt - 1                               */
 	uint32_t last_ack;      /* highest ACK it sent (its RCV.NXT as seen)    */
-	uint32_t fin_seq;       /* sequence number of its FIN                   */
 	uint32_t tsval;         /* last TSval it sent                           */
 	uint32_t rst_seq;       /* sequence number of its last RST              */
 	uint16_t win;           /* last window field it sent, unscaled          */
