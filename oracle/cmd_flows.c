@@ -294,9 +294,22 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	memset(&s, 0, sizeof(s));
 	s.error = error;
 	if (c->e != NULL) {
+		struct flow_record r;
+
 		engine_flush(c->e);
 		drain(c);
+		/* only after a record was lost to memory can a gap remain:
+		 * print what is left rather than hold it back */
+		while (c->pending.n > 0) {
+			heap_pop(&c->pending, &r);
+			print_record(c, &r);
+		}
 		es = engine_stats(c->e);
+		if (es->nomem > 0) {
+			fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64
+				" packets were not tracked\n", file, es->nomem);
+			c->nomem = true;
+		}
 		s.have_flows = true;
 		s.flows = es->created;
 		s.evicted = es->evicted;
