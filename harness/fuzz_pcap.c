@@ -1,7 +1,8 @@
 /*
  * fuzz_pcap.c - fuzz target: a whole pcap or pcapng file, from memory,
- * through the capture reader and the decoder (then the engine and every
- * rule, see the ENGINE section).
+ * through the capture reader, the decoder, and the replay oracle (the
+ * connection engine, every rule, the host classifier), as `tuplecheck
+ * replay --rules` with every rule switched on would run it.
  *
  * The input is the file itself, with no selector byte, so every public
  * capture is a seed as it is and every crash is a capture tcpdump and
@@ -16,9 +17,18 @@
  *    exactly when caplen > origlen, link type and interface consistent with
  *    the file's interfaces);
  *  - each record, copied into a buffer of exactly its captured length, is
- *    decoded and checked with pktcheck_decoded;
- *  - conservation: records read = decoded + rejected, and the reader's own
- *    record counter agrees with the number of records it returned.
+ *    decoded and checked with pktcheck_decoded and pktcheck_checksums;
+ *  - the oracle's findings, through oraclecheck.c: catalog, signature,
+ *    tuple, deduplication, and the per-packet rules in lockstep;
+ *  - conservation: records read = decoded + rejected; the reader's own
+ *    record counter agrees with the records it returned; the flows the
+ *    engine created are at most the packets it could track, and some were
+ *    created exactly when some packet was trackable; evicted <= created.
+ *
+ * Oracle configuration (fixed, so that a capture replays one way): every
+ * rule on, checksum rules included; ephemeral range 32768-60999 (linux);
+ * MSL 60 s; 4 connections make a host classifiable (small captures reach
+ * the classifier); a fixed hash key (output must not depend on it anyway).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +36,8 @@
 #include "capture.h"
 #include "fuzz.h"
 #include "fuzz_assert.h"
+#include "oracle.h"
+#include "oraclecheck.h"
 #include "pktcheck.h"
 
 /* Records per input. A 16-byte pcap record is the smallest there is, so a
@@ -34,8 +46,24 @@
  * bounded, so that a timeout means a slow path, not a long file. */
 #define MAX_RECORDS 8192
 
+/* Live flows in the oracle's engine (--max-flows). Bounds memory per input,
+ * and is small on purpose: the public captures rarely hold more than a
+ * dozen live flows, and a cap they never reach would leave eviction (and
+ * findings on evicted tuples) untested here. fuzz_engine varies the cap. */
+#define MAX_FLOWS 16
+
 static struct pkt_counts counts;
-static uint64_t inputs, files_opened, records, decoded, rejected;
+static uint64_t inputs, files_opened, records, decoded, rejected, tracked_total,
+	flows_total, evicted_total, findings_total;
+static uint64_t rules_total[R__COUNT];
+static const char file_name[] = "<fuzz_pcap input>";
+
+/* Per input. */
+struct run {
+	struct oracle *o;
+	struct fcheck fc;
+	uint64_t tracked;      /* packets the engine can track: TCP/UDP header, not a fragment */
+};
 
 static void check_record(const struct cap_reader *r, const uint8_t *buf, size_t len,
 			 const struct cap_packet *cp, uint64_t expect_frame)
@@ -88,18 +116,21 @@ static void check_record(const struct cap_reader *r, const uint8_t *buf, size_t 
 		   cp->caplen, snaplen, cap_max_caplen(cp->linktype));
 }
 
-/* One decoded record: copy, decode, check, count. */
-static void run_packet(const struct cap_packet *cp)
+/* One decoded record: copy, decode, check, count, replay. */
+static void run_packet(struct run *run, const struct cap_packet *cp)
 {
 	uint8_t *frame = malloc(cp->caplen);
+	struct cap_packet copy = *cp;
 	struct pkt p;
 
 	if (frame == NULL && cp->caplen != 0)
 		return;
 	if (cp->caplen != 0)
 		memcpy(frame, cp->data, cp->caplen);
+	copy.data = frame;
 	decode_packet(cp->linktype, frame, cp->caplen, cp->origlen, &p);
 	pktcheck_decoded(cp->linktype, frame, cp->caplen, cp->origlen, &p);
+	/* checksum rules are on: the replay driver verifies them the same way */
 	if (p.have_ip)
 		pktcheck_checksums(&p);
 	pkt_counts_add(&counts, &p);
@@ -109,20 +140,71 @@ static void run_packet(const struct cap_packet *cp)
 		decoded++;
 	else
 		rejected++;
+	if (p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP) && !p.is_fragment)
+		run->tracked++;
 
-	/* ENGINE: feed p (timestamp cp->ts_sec/ts_nsec, frame cp->frame) to
-	 * the engine and the oracle rules here once targets/engine.h lands. */
+	fcheck_packet_begin(&run->fc, &copy, &p);
+	oracle_packet(run->o, &copy, &p);
+	fcheck_packet_end(&run->fc, NULL);
 	free(frame);
+}
+
+static void oracle_config(struct oracle_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (unsigned r = 0; r < R__COUNT; r++)
+		cfg->rules.on[r] = true;
+	cfg->msl = 60;
+	cfg->have_range = true;
+	cfg->eph_lo = 32768;
+	cfg->eph_hi = 60999;
+	cfg->min_samples = 4;
+	engine_config_default(&cfg->engine);
+	cfg->engine.msl_sec = cfg->msl;
+	cfg->engine.max_flows = MAX_FLOWS;
+	cfg->engine.hash_key.k0 = 0x0706050403020100ull;
+	cfg->engine.hash_key.k1 = 0x0f0e0d0c0b0a0908ull;
+}
+
+/* End of the file: host findings, summary, conservation. */
+static void finish(struct run *run)
+{
+	struct summary sum;
+
+	memset(&sum, 0, sizeof(sum));
+	fcheck_finish_begin(&run->fc);
+	oracle_finish(run->o, &sum);
+	fcheck_finish_end(&run->fc);
+	FUZZ_CHECK(sum.have_flows, "oracle_finish did not count flows");
+	FUZZ_CHECK(sum.flows <= run->tracked, "%llu flows from %llu trackable packets",
+		   (unsigned long long)sum.flows, (unsigned long long)run->tracked);
+	FUZZ_CHECK((sum.flows > 0) == (run->tracked > 0), "%llu flows from %llu trackable packets",
+		   (unsigned long long)sum.flows, (unsigned long long)run->tracked);
+	FUZZ_CHECK(sum.evicted <= sum.flows, "%llu evicted of %llu flows",
+		   (unsigned long long)sum.evicted, (unsigned long long)sum.flows);
+	/* More flows than the cap were created: all but MAX_FLOWS ended
+	 * somehow, but timeouts and new incarnations also end flows, so
+	 * eviction is only bounded above. */
+	tracked_total += run->tracked;
+	flows_total += sum.flows;
+	evicted_total += sum.evicted;
+	findings_total += fcheck_total(&run->fc);
+	for (unsigned r = 0; r < R__COUNT; r++)
+		rules_total[r] += run->fc.findings[r];
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct cap_reader *r = malloc(sizeof(*r));  /* ~6 KiB of interfaces: keep it off the stack */
+	struct cap_reader *r = malloc(sizeof(*r));  /* ~10 KiB of interfaces: keep it off the stack */
 	struct cap_packet cp;
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct run run;
 	enum tc_rc rc, again;
 	uint64_t n = 0, dec0 = decoded, rej0 = rejected;
 
 	inputs++;
+	memset(&run, 0, sizeof(run));
 	if (r == NULL)
 		return 0;
 	rc = cap_open(r, data, size);
@@ -137,10 +219,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	files_opened++;
 	FUZZ_CHECK(r->format == CAP_FMT_PCAP || r->format == CAP_FMT_PCAPNG, "format %d", (int)r->format);
 
+	oracle_config(&cfg);
+	sink.finding = fcheck_finding;
+	sink.host = NULL;
+	sink.ctx = &run.fc;
+	if (oracle_new(&cfg, &sink, file_name, &run.o) != TC_OK)
+		goto out;
+	fcheck_init(&run.fc, &cfg.rules, file_name);
+
 	while (n < MAX_RECORDS && (rc = cap_next(r, &cp)) == TC_OK) {
 		n++;
 		check_record(r, data, size, &cp, n);
-		run_packet(&cp);
+		run_packet(&run, &cp);
 	}
 	records += n;
 	if (n == MAX_RECORDS)
@@ -159,6 +249,9 @@ conserve:
 	FUZZ_CHECK((decoded - dec0) + (rejected - rej0) == n,
 		   "records %llu != decoded %llu + rejected %llu", (unsigned long long)n,
 		   (unsigned long long)(decoded - dec0), (unsigned long long)(rejected - rej0));
+	finish(&run);
+	fcheck_free(&run.fc);
+	oracle_free(run.o);
 out:
 	free(r);
 	return 0;
@@ -166,10 +259,14 @@ out:
 
 void fuzz_stats_print(FILE *out)
 {
-	fprintf(out, "stats: target=fuzz_pcap inputs=%llu files=%llu records=%llu decoded=%llu rejected=%llu",
+	fprintf(out, "stats: target=fuzz_pcap inputs=%llu files=%llu records=%llu decoded=%llu rejected=%llu"
+		" tracked=%llu flows=%llu evicted=%llu findings=%llu",
 		(unsigned long long)inputs, (unsigned long long)files_opened,
 		(unsigned long long)records, (unsigned long long)decoded,
-		(unsigned long long)rejected);
+		(unsigned long long)rejected, (unsigned long long)tracked_total,
+		(unsigned long long)flows_total, (unsigned long long)evicted_total,
+		(unsigned long long)findings_total);
 	pkt_counts_print(out, &counts);
+	fcheck_print_rules(out, rules_total);
 	fputc('\n', out);
 }

@@ -12,9 +12,9 @@
 #   build/fuzz/repro/NAME       gcc (CC) under ASan+UBSan with
 #                               harness/repro_main.c: replays files and folders.
 # The other harness/*.c files (common.c, pktcheck.c, engine_script.c, ...)
-# are support code linked into every target. The library (targets/ and
-# oracle/ minus main.c) is linked as a static archive per build, so a
-# target pulls in only the objects it uses: fuzz_decode does not depend on
+# are support code. Support code and the library (targets/ and oracle/
+# minus main.c) are linked as static archives per build, so a target pulls
+# in only the objects it uses: fuzz_decode does not depend on
 # the report writers, and a half-written file elsewhere in oracle/ does not
 # stop it from linking.
 #
@@ -104,7 +104,11 @@ build/fuzz/libfuzzer/libtc.a: $(LF_LIB)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(LF_BINS): build/fuzz/libfuzzer/%: build/fuzz/libfuzzer/obj/harness/%.o $(LF_SUP) build/fuzz/libfuzzer/libtc.a
+build/fuzz/libfuzzer/libharness.a: $(LF_SUP)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LF_BINS): build/fuzz/libfuzzer/%: build/fuzz/libfuzzer/obj/harness/%.o build/fuzz/libfuzzer/libharness.a build/fuzz/libfuzzer/libtc.a
 	$(FUZZ_CC) -g -fsanitize=fuzzer $(LF_SAN) -o $@ $^ $(LIBS)
 
 # ---- AFL++ -------------------------------------------------------------------
@@ -140,18 +144,26 @@ $(AFL_OBJDIR)/libtc.a: $(AFL_LIB)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(AFL_OBJDIR)/libharness.a: $(AFL_SUP)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(AFL_CMPDIR)/libharness.a: $(AFL_CMPSUP)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
 $(AFL_CMPDIR)/libtc.a: $(AFL_CMPLIB)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(AFL_BINS): build/fuzz/afl/%: $(AFL_OBJDIR)/harness/%.o $(AFL_DRV_OBJ) $(AFL_SUP) $(AFL_OBJDIR)/libtc.a
+$(AFL_BINS): build/fuzz/afl/%: $(AFL_OBJDIR)/harness/%.o $(AFL_DRV_OBJ) $(AFL_OBJDIR)/libharness.a $(AFL_OBJDIR)/libtc.a
 	$(AFL_ENV) $(AFL_CC) $(AFL_CFLAGS) $(AFL_DRV_LINK) -o $@ $^ $(LIBS)
 
-$(AFL_CMPBINS): build/fuzz/afl/%.cmplog: $(AFL_CMPDIR)/harness/%.o $(AFL_CMPDIR)/harness/afl_driver.o $(AFL_CMPSUP) $(AFL_CMPDIR)/libtc.a
+$(AFL_CMPBINS): build/fuzz/afl/%.cmplog: $(AFL_CMPDIR)/harness/%.o $(AFL_CMPDIR)/harness/afl_driver.o $(AFL_CMPDIR)/libharness.a $(AFL_CMPDIR)/libtc.a
 	$(AFL_ENV) AFL_LLVM_CMPLOG=1 $(AFL_CC) $(AFL_CFLAGS) -o $@ $^ $(LIBS)
 
 # ---- repro (gcc, ASan+UBSan; the library objects are the test build's) ---
-REPRO_SUP  := $(FUZZ_SUPPORT:%.c=build/fuzz/repro/obj/%.o) build/fuzz/repro/obj/harness/repro_main.o
+REPRO_SUP  := $(FUZZ_SUPPORT:%.c=build/fuzz/repro/obj/%.o)
 REPRO_BINS := $(FUZZ_TARGETS:%=build/fuzz/repro/%)
 
 build/fuzz/repro/obj/%.o: %.c $(FUZZ_HDRS)
@@ -162,7 +174,12 @@ build/fuzz/repro/libtc.a: $(ASAN_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(REPRO_BINS): build/fuzz/repro/%: build/fuzz/repro/obj/harness/%.o $(REPRO_SUP) build/fuzz/repro/libtc.a
+build/fuzz/repro/libharness.a: $(REPRO_SUP)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(REPRO_BINS): build/fuzz/repro/%: build/fuzz/repro/obj/harness/%.o build/fuzz/repro/obj/harness/repro_main.o \
+		build/fuzz/repro/libharness.a build/fuzz/repro/libtc.a
 	$(CC) $(ASAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # ---- jobs ------------------------------------------------------------------------

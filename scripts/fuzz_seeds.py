@@ -20,6 +20,13 @@
       the edge cases: a range that runs out, slots that run out, TIME_WAIT
       expiry, binds, a vetoing callback, an empty range.
 
+  scripts/fuzz_seeds.py engine OUT_DIR
+      corpus/fuzz_engine seeds: hand-made packet scripts (format in
+      harness/engine_script.h): handshakes and closes, port reuse inside and
+      after TIME_WAIT, duplicate live tuples, RSTs in and out of the window,
+      mid-stream pick-up, UDP port patterns, eviction, idle expiry, time
+      going backwards, bad flags, privileged and out-of-range ports.
+
 The capture files are read here with a small tolerant reader of our own (the
 library under test must not choose its own seeds); scapy (Debian's
 python3-scapy, hence /usr/bin/python3) only dissects frames to classify them.
@@ -274,6 +281,136 @@ def cmd_portalloc(args):
     print(f"fuzz_seeds portalloc: {n} inputs -> {args.out}")
 
 
+# ---- fuzz_engine ------------------------------------------------------------------
+# Bits of harness/engine_script.h.
+ES_REV, ES_UDP, ES_V6, ES_REL = 0x01, 0x02, 0x04, 0x08
+ES_MSS, ES_WS, ES_SACK, ES_TS = 1, 2, 4, 8
+TF, TS_, TR, TP, TA = 0x01, 0x02, 0x04, 0x08, 0x10
+CLOCK_ONLY, STEP_SEC, STEP_BACK = 0x8000, 0x4000, 0x8000
+
+
+def es_rec(ctl=0, client=0, server=0, step=0, cport=0, sport=0, flags=0, seq=0, ack=0,
+           win=65535, plen=0, opts=0, tsval=0, tsecr=0):
+    body = struct.pack(">BHHHHIIHHBII", ctl | (client << 4) | (server << 6), step, cport, sport,
+                       flags, seq & 0xffffffff, ack & 0xffffffff, win, plen, opts,
+                       tsval & 0xffffffff, tsecr & 0xffffffff)
+    assert len(body) == 30
+    return bytes([len(body)]) + body
+
+
+def es_cfg(msl=2, rng=1, flows=0, default_rules=False, short_idle=False):
+    return bytes([msl | (rng << 2) | (flows << 4) | (0x40 if default_rules else 0) |
+                  (0x80 if short_idle else 0)])
+
+
+def es_conversation(v6=False, client=0, server=0, cport=49200, sport=80, isn=1000, ts=False,
+                    close=True, step=1):
+    """A handshake, some data, and (when close) a FIN exchange, in relative mode."""
+    c = ES_REL | (ES_V6 if v6 else 0)
+    o = (ES_MSS | ES_WS | ES_SACK | ES_TS) if ts else ES_MSS
+    t = dict(client=client, server=server, cport=cport, sport=sport)
+    tv = 100 if ts else 0
+    recs = [es_rec(c, flags=TS_, seq=isn, opts=o, tsval=tv, step=step, **t),
+            es_rec(c | ES_REV, flags=TS_ | TA, seq=5000, opts=o, tsval=tv, step=1, **t),
+            es_rec(c, flags=TA, opts=ES_TS if ts else 0, tsval=1, step=1, **t),
+            es_rec(c, flags=TP | TA, plen=100, opts=ES_TS if ts else 0, tsval=1, step=1, **t),
+            es_rec(c | ES_REV, flags=TA, opts=ES_TS if ts else 0, tsval=1, step=1, **t)]
+    if close:
+        recs += [es_rec(c, flags=TF | TA, opts=ES_TS if ts else 0, tsval=1, step=1, **t),
+                 es_rec(c | ES_REV, flags=TF | TA, opts=ES_TS if ts else 0, tsval=1, step=1, **t),
+                 es_rec(c, flags=TA, opts=ES_TS if ts else 0, tsval=1, step=1, **t)]
+    return b"".join(recs)
+
+
+def cmd_engine(args):
+    os.makedirs(args.out, exist_ok=True)
+    seeds = []
+    # 1. a clean conversation, v4 and v6, then the tuple reused after 2 s:
+    #    ISN above the old final sequence number (allowed), then below it
+    #    without timestamps (tuple.reuse-time-wait)
+    for v6 in (False, True):
+        s1 = es_conversation(v6=v6)
+        s1 += es_rec(ES_REL | (ES_V6 if v6 else 0), step=STEP_SEC | 2, cport=49200, sport=80,
+                     flags=TS_, seq=5000)
+        s1 += es_conversation(v6=v6, isn=0, close=True, step=1)[31:]  # rest of the handshake
+        s1 += es_rec(ES_REL | (ES_V6 if v6 else 0), step=STEP_SEC | 1, cport=49200, sport=80,
+                     flags=TS_, seq=0x80000000)
+        seeds.append(es_cfg() + s1)
+    # 2. MSL 1 s, timestamps: reuse within TIME_WAIT with a higher TSval
+    #    (RFC 6191 allows it), then after 2*MSL
+    s2 = es_conversation(v6=True, ts=True)
+    s2 += es_rec(ES_REL | ES_V6, step=1500, cport=49200, sport=80, flags=TS_, seq=0xfffff000,
+                 opts=ES_TS, tsval=1000)
+    s2 += es_rec(ES_REL | ES_V6 | ES_REV, step=10, cport=49200, sport=80, flags=TR | TA)
+    s2 += es_rec(ES_REL | ES_V6, step=STEP_SEC | 3, cport=49200, sport=80, flags=TS_, seq=7)
+    seeds.append(es_cfg(msl=0) + s2)
+    # 3. duplicate live tuple: a new SYN with another ISN on an open connection
+    s3 = es_conversation(close=False) + es_rec(ES_REL, step=5, cport=49200, sport=80, flags=TS_,
+                                               seq=123456)
+    seeds.append(es_cfg() + s3)
+    # 4. RSTs: one far outside the window, one exactly at RCV.NXT
+    s4 = es_conversation(close=False)
+    s4 += es_rec(ES_REL | ES_REV, step=1, cport=49200, sport=80, flags=TR, seq=0x10000000)
+    s4 += es_rec(ES_REL | ES_REV, step=1, cport=49200, sport=80, flags=TR, seq=0)
+    seeds.append(es_cfg() + s4)
+    # 5. mid-stream pick-up, and a flow created by a SYN+ACK
+    s5 = es_rec(0, cport=50000, sport=443, flags=TP | TA, seq=77, ack=99, plen=10)
+    s5 += es_rec(ES_REV, cport=50000, sport=443, flags=TA, seq=99, ack=87, step=2)
+    s5 += es_rec(ES_REV, client=1, cport=50001, sport=443, flags=TS_ | TA, seq=5, ack=6, step=2)
+    s5 += es_rec(0, client=1, cport=50001, sport=443, flags=TA, seq=6, ack=6, step=2)
+    seeds.append(es_cfg() + s5)
+    # 6. UDP: one source port towards 8 endpoints (port.fixed), replies
+    s6 = b""
+    for i in range(8):
+        s6 += es_rec(ES_UDP, server=i % 4, cport=40000, sport=53 if i < 4 else 5353, plen=40,
+                     step=3)
+        s6 += es_rec(ES_UDP | ES_REV, server=i % 4, cport=40000, sport=53 if i < 4 else 5353,
+                     plen=120, step=1)
+    seeds.append(es_cfg(rng=2) + s6)
+    # 7. a legacy allocator: consecutive source ports to different places
+    #    (port.sequential, port.ephemeral-range below the linux range)
+    s7 = b"".join(es_rec(ES_REL, server=i % 4, cport=1025 + i, sport=80 + i // 4, flags=TS_,
+                         seq=1000 * i, step=20) for i in range(10))
+    seeds.append(es_cfg(rng=1) + s7)
+    # 8. flow cap 2: six UDP flows, evictions
+    s8 = b"".join(es_rec(ES_UDP, client=i % 4, cport=33000 + i, sport=123, plen=48, step=1)
+                  for i in range(6))
+    s8 += es_rec(ES_UDP, client=0, cport=33000, sport=123, plen=48, step=1)
+    seeds.append(es_cfg(flows=1) + s8)
+    # 9. short idle timeouts: a UDP flow, 10 s of silence, again (expired and
+    #    new); a clock-only record; an open TCP flow idle past 30 s
+    s9 = es_rec(ES_UDP, cport=34000, sport=53, plen=30)
+    s9 += es_rec(ES_UDP, cport=34000, sport=53, plen=30, step=STEP_SEC | 10)
+    s9 += es_conversation(close=False, cport=34001)
+    s9 += es_rec(0, step=STEP_SEC | 100, flags=CLOCK_ONLY)
+    s9 += es_rec(ES_REL, cport=34001, sport=80, flags=TA, step=1)
+    seeds.append(es_cfg(short_idle=True) + s9)
+    # 10. bad flags and ports: SYN+FIN, null, FIN without ACK, SYN+RST,
+    #     privileged source port, port 0, UDP to port 0
+    s10 = es_rec(0, cport=1000, sport=22, flags=TS_, seq=1)
+    s10 += es_rec(0, client=1, cport=50010, sport=80, flags=TS_ | TF, step=1)
+    s10 += es_rec(0, client=1, cport=50011, sport=80, flags=0, step=1)
+    s10 += es_rec(0, client=1, cport=50012, sport=80, flags=TF, step=1)
+    s10 += es_rec(0, client=1, cport=50013, sport=80, flags=TS_ | TR, step=1)
+    s10 += es_rec(0, client=2, cport=0, sport=80, flags=TS_, step=1)
+    s10 += es_rec(ES_UDP, client=2, cport=5000, sport=0, plen=4, step=1)
+    seeds.append(es_cfg(rng=3) + s10)
+    # 11. capture times going backwards, default rules
+    s11 = es_conversation(close=False, cport=45000)
+    s11 += es_rec(ES_REL, cport=45000, sport=80, flags=TA, step=STEP_BACK | STEP_SEC | 5)
+    s11 += es_rec(ES_REL | ES_REV, cport=45000, sport=80, flags=TA, step=STEP_BACK | 200)
+    seeds.append(es_cfg(default_rules=True) + s11)
+    # 12. flow cap 8, many short TCP connections from four clients (churn)
+    s12 = b"".join(es_conversation(client=i % 4, cport=49152 + i, sport=443, isn=i * 7919,
+                                   step=3) for i in range(12))
+    seeds.append(es_cfg(flows=2, rng=2) + s12)
+    for blob in seeds:
+        write(args.out, blob)
+    write(args.out, b"")            # no configuration byte at all
+    write(args.out, b"\x00\x05\x00")  # a record cut short
+    print(f"fuzz_seeds engine: {len(seeds) + 2} scripts -> {args.out}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -288,8 +425,11 @@ def main():
     p.add_argument("--max-file", type=int, default=65536)
     q = sub.add_parser("portalloc")
     q.add_argument("out")
+    e = sub.add_parser("engine")
+    e.add_argument("out")
     args = ap.parse_args()
-    {"decode": cmd_decode, "pcap": cmd_pcap, "portalloc": cmd_portalloc}[args.cmd](args)
+    {"decode": cmd_decode, "pcap": cmd_pcap, "portalloc": cmd_portalloc,
+     "engine": cmd_engine}[args.cmd](args)
     return 0
 
 
