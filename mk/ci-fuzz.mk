@@ -38,6 +38,10 @@ CI_FUZZ_PCAPS    ?=
 PLANTED_DIR := build/fuzz-planted
 PLANTED_SRC := tests/planted/fuzz_planted.c
 PLANTED_DEPS := $(PLANTED_SRC) harness/fuzz_decode.c $(wildcard harness/*.h targets/*.h)
+# The support objects and the driver, whether or not fuzz.mk counts the
+# driver among its support objects (sort drops a duplicate). Recursive
+# variable: REPRO_SUP is fuzz.mk's, defined after this file is read.
+PLANTED_REPRO_OBJS = $(sort $(REPRO_SUP) build/fuzz/repro/obj/harness/repro_main.o)
 
 .PHONY: ci-fuzz regress triage bisect ci-fuzz-planted-build ci-fuzz-planted-libfuzzer \
 	ci-fuzz-planted-afl ci-fuzz-planted-repro ci-fuzz-FORCE
@@ -83,7 +87,7 @@ ci-fuzz-planted-afl:
 
 # The repro driver alone (t_regress.sh, t_triage.sh need only gcc).
 ci-fuzz-planted-repro:
-	@$(MAKE) --no-print-directory $(REPRO_SUP) build/fuzz/repro/libtc.a
+	@$(MAKE) --no-print-directory $(PLANTED_REPRO_OBJS) build/fuzz/repro/libtc.a
 	@$(MAKE) --no-print-directory $(PLANTED_DIR)/repro/fuzz_planted
 
 $(PLANTED_DIR)/obj/libfuzzer.o: $(PLANTED_DEPS)
@@ -120,7 +124,7 @@ $(PLANTED_DIR)/afl/fuzz_planted.cmplog: $(PLANTED_DIR)/obj/cmplog.o ci-fuzz-FORC
 
 $(PLANTED_DIR)/repro/fuzz_planted: $(PLANTED_DIR)/obj/repro.o ci-fuzz-FORCE
 	@mkdir -p $(@D)
-	$(CC) $(ASAN_CFLAGS) $(LDFLAGS) -o $@ $< $(REPRO_SUP) build/fuzz/repro/libtc.a $(LIBS)
+	$(CC) $(ASAN_CFLAGS) $(LDFLAGS) -o $@ $< $(PLANTED_REPRO_OBJS) build/fuzz/repro/libtc.a $(LIBS)
 
 # The trigger, then fuzz_decode's own tokens.
 $(PLANTED_DIR)/fuzz_planted.dict: tests/planted/fuzz_planted.dict $(wildcard corpus/fuzz_decode.dict)

@@ -131,8 +131,8 @@ elif [ $rc -eq 125 ]; then
 	exit 1
 fi
 
-git -C "$wt" bisect start -q "$bad_sha" "$good_sha" >/dev/null 2>&1 || { echo "bisect: git bisect start failed" >&2; exit 2; }
-git -C "$wt" bisect run bash "$tmp/step.sh" >"$tmp/bisect.log" 2>&1
+git -C "$wt" bisect start "$bad_sha" "$good_sha" >"$tmp/bisect.log" 2>&1 || { echo "bisect: git bisect start failed" >&2; exit 2; }
+git -C "$wt" bisect run bash "$tmp/step.sh" >>"$tmp/bisect.log" 2>&1
 first=$(sed -n 's/^\([0-9a-f]\{40\}\) is the first bad commit$/\1/p' "$tmp/bisect.log" | head -n 1)
 if [ -z "$first" ]; then
 	grep -E 'first bad commit|skipped|could be any of' "$tmp/bisect.log" >&2

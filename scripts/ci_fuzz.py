@@ -162,7 +162,27 @@ class Run:
         self.procs.append(p)
         return p
 
+    def reap_group(self, wait=10.0):
+        """The engine's main process has exited; its children (libFuzzer
+        fork jobs, AFL++'s fork server) may still be writing an artifact.
+        Wait for the process group to empty, then kill what is left, so
+        triage never reads a half-written file."""
+        deadline = time.time() + wait
+        for p in self.procs:
+            while time.time() < deadline:
+                try:
+                    os.killpg(p.pid, 0)
+                except (ProcessLookupError, PermissionError):
+                    break
+                time.sleep(0.1)
+            else:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
     def finish(self):
+        self.reap_group()
         self.t_end = self.t_end or time.time()
         if self.status == "running":
             self.status = "interrupted" if JOB.interrupted else "ok"
@@ -211,6 +231,20 @@ class LibFuzzerRun(Run):
         self._seen = 0
         return True
 
+    def check_deadline(self):
+        """Fork mode checks its time only between jobs, and job N runs N
+        seconds, so it would overrun by up to a job's length: at the
+        deadline the jobs are interrupted (SIGINT, what libFuzzer handles as
+        a normal stop; a crash a job found is already in artifacts/)."""
+        if self.running() and not getattr(self, "_soft", False) and self.elapsed() > self.cfg.seconds + 1:
+            self._soft = True
+            for p in self.procs:
+                try:
+                    os.killpg(p.pid, signal.SIGINT)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        Run.check_deadline(self)
+
     def poll_stats(self):
         try:
             with open(self.log_path, "rb") as f:
@@ -232,6 +266,16 @@ class LibFuzzerRun(Run):
 
     def final_stats(self):
         self.poll_stats()
+        rc = self.procs[0].poll() if self.procs else None
+        if self.status == "ok" and rc not in (0, None) and self.live["execs"] == 0:
+            # It never fuzzed (bad flag, unreadable folder, crash on start-up).
+            try:
+                lines = [l for l in self.log_path.read_text(errors="replace").splitlines() if l.strip()]
+            except OSError:
+                lines = []
+            err = [l for l in lines if "ERROR" in l]
+            self.status = "error"
+            self.error = "libFuzzer exited %s before fuzzing: %s" % (rc, (err or lines or ["no output"])[-1].strip()[:200])
         art = self.work / "artifacts"
         self.result = {
             "execs": self.live["execs"],
@@ -688,12 +732,14 @@ def main(argv=None):
 def run_job(cfg):
     started = fl.now_iso()
     t0 = time.time()
-    out = Path(cfg.out)
+    # Absolute: the engines run in their own work folders.
+    out = Path(cfg.out).resolve()
+    cfg.out = str(out)
     engines = (["libfuzzer", "afl"] if cfg.engines == "both" else
                [] if cfg.engines == "none" else [e for e in cfg.engines.split(",") if e])
     targets = [t for t in re.split(r"[ ,]+", cfg.targets) if t]
     report = {"schema": "tuplecheck-ci-fuzz/1", "tool": fl.TOOL_NAME, "mode": "ci-fuzz",
-              "started": started, "out_dir": str(out), "fuzz_seconds": cfg.seconds,
+              "started": started, "out_dir": fl.rel(out), "fuzz_seconds": cfg.seconds,
               "engines": engines, "targets": targets, "jobs": cfg.jobs,
               "corpus_writeback": bool(cfg.writeback), "runs": [], "crashes": [],
               "unreproducible": [], "replay": {"status": "skipped", "reason": "not run", "scenarios": []},

@@ -654,8 +654,9 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
         bins = bins_for(c.target)
         crash, text, by = reproduce(bins, c.path, hint_kind=c.kind if c.kind == "timeout" else None)
         if crash is None:
+            tail = [l for l in text.splitlines() if l.strip()][-3:]
             unrepro.append({"target": c.target, "engine": c.engine, "kind": c.kind,
-                            "input": str(c.path), "sha1": digest})
+                            "input": rel(c.path), "sha1": digest, "output": "\n".join(tail)[-600:]})
             continue
         sig = crash.signature()
         g = groups.get(sig)
@@ -705,9 +706,9 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
             "known": hsh in known,
             "known_as": known.get(hsh),
             "reproduced_by": by or g["reproduced_by"],
-            "input": str(inp),
-            "minimized": str(mini),
-            "report": str(d / "report.txt"),
+            "input": rel(inp),
+            "minimized": rel(mini),
+            "report": rel(d / "report.txt"),
             "size": inp.stat().st_size,
             "minimized_size": mini.stat().st_size,
             "minimize": note,
