@@ -26,7 +26,7 @@
 # queue and crashes through the repro driver (gcc ASan+UBSan, exact-size
 # buffers), which is what CI does. FUZZ_CHECK aborts in every build, so
 # invariant violations are AFL crashes too. For a one-off sanitizer AFL run:
-#   make build/fuzz/afl/NAME AFL_SAN=1  (AFL_USE_ASAN/UBSAN, separate objects)
+#   make fuzz-afl AFL_SAN=1  ->  build/fuzz/afl-san/NAME (AFL_USE_ASAN/UBSAN)
 #
 # AFL driver: harness/afl_driver.c (__AFL_FUZZ_INIT / __AFL_LOOP /
 # __AFL_FUZZ_TESTCASE_BUF), chosen over AFL++'s libAFLDriver.a
@@ -113,15 +113,16 @@ $(LF_BINS): build/fuzz/libfuzzer/%: build/fuzz/libfuzzer/obj/harness/%.o build/f
 
 # ---- AFL++ -------------------------------------------------------------------
 AFL_ENV      := AFL_QUIET=1 $(if $(AFL_SAN),AFL_USE_ASAN=1 AFL_USE_UBSAN=1)
-AFL_OBJDIR   := build/fuzz/afl/obj$(if $(AFL_SAN),-san)
-AFL_CMPDIR   := build/fuzz/afl/cmplog-obj$(if $(AFL_SAN),-san)
+AFL_BINDIR   := build/fuzz/afl$(if $(AFL_SAN),-san)
+AFL_OBJDIR   := $(AFL_BINDIR)/obj
+AFL_CMPDIR   := $(AFL_BINDIR)/cmplog-obj
 AFL_CFLAGS   := -O2 -g
 AFL_LIB      := $(LIB_SRC:%.c=$(AFL_OBJDIR)/%.o)
 AFL_SUP      := $(FUZZ_SUPPORT:%.c=$(AFL_OBJDIR)/%.o)
 AFL_CMPLIB   := $(LIB_SRC:%.c=$(AFL_CMPDIR)/%.o)
 AFL_CMPSUP   := $(FUZZ_SUPPORT:%.c=$(AFL_CMPDIR)/%.o)
-AFL_BINS     := $(FUZZ_TARGETS:%=build/fuzz/afl/%)
-AFL_CMPBINS  := $(FUZZ_TARGETS:%=build/fuzz/afl/%.cmplog)
+AFL_BINS     := $(FUZZ_TARGETS:%=$(AFL_BINDIR)/%)
+AFL_CMPBINS  := $(FUZZ_TARGETS:%=$(AFL_BINDIR)/%.cmplog)
 # own: harness/afl_driver.c; libafldriver: AFL++'s libAFLDriver.a, pulled in
 # by -fsanitize=fuzzer.
 ifeq ($(AFL_DRIVER),libafldriver)
@@ -156,10 +157,10 @@ $(AFL_CMPDIR)/libtc.a: $(AFL_CMPLIB)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(AFL_BINS): build/fuzz/afl/%: $(AFL_OBJDIR)/harness/%.o $(AFL_DRV_OBJ) $(AFL_OBJDIR)/libharness.a $(AFL_OBJDIR)/libtc.a
+$(AFL_BINS): $(AFL_BINDIR)/%: $(AFL_OBJDIR)/harness/%.o $(AFL_DRV_OBJ) $(AFL_OBJDIR)/libharness.a $(AFL_OBJDIR)/libtc.a
 	$(AFL_ENV) $(AFL_CC) $(AFL_CFLAGS) $(AFL_DRV_LINK) -o $@ $^ $(LIBS)
 
-$(AFL_CMPBINS): build/fuzz/afl/%.cmplog: $(AFL_CMPDIR)/harness/%.o $(AFL_CMPDIR)/harness/afl_driver.o $(AFL_CMPDIR)/libharness.a $(AFL_CMPDIR)/libtc.a
+$(AFL_CMPBINS): $(AFL_BINDIR)/%.cmplog: $(AFL_CMPDIR)/harness/%.o $(AFL_CMPDIR)/harness/afl_driver.o $(AFL_CMPDIR)/libharness.a $(AFL_CMPDIR)/libtc.a
 	$(AFL_ENV) AFL_LLVM_CMPLOG=1 $(AFL_CC) $(AFL_CFLAGS) -o $@ $^ $(LIBS)
 
 # ---- repro (gcc, ASan+UBSan; the library objects are the test build's) ---
