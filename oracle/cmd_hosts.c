@@ -67,7 +67,7 @@ int cmd_hosts(struct tc_options *o)
 {
 	struct hosts_ctx c;
 	static const struct drive_ops ops = { on_begin, on_packet, on_end };
-	char err[200];
+	char err[512];
 	int status;
 
 	if (o->format == FMT_JUNIT || o->format == FMT_SARIF) {

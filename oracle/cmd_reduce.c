@@ -403,7 +403,7 @@ int cmd_reduce(struct tc_options *o)
 	struct reduce r;
 	static const struct drive_ops ops = { load_begin, load_packet, NULL };
 	struct tc_options in = *o;
-	char err[200];
+	char err[512];
 	size_t *idx = NULL, *scratch = NULL, k, before;
 	int status = 2;
 	FILE *f;

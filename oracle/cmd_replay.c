@@ -75,7 +75,7 @@ int cmd_replay(struct tc_options *o)
 	static const struct drive_ops ops = {
 		.file_begin = on_begin, .packet = on_packet, .file_end = on_end,
 	};
-	char err[200];
+	char err[512];
 	int status;
 
 	memset(&c, 0, sizeof(c));

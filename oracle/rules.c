@@ -247,8 +247,12 @@ enum tc_rc rules_parse(const char *list, bool have_range, struct rule_set *set,
 			return TC_MALFORMED;
 		}
 		if (rule_lookup(p, n, &r) != TC_OK) {
-			snprintf(err, errlen, "--rules: unknown rule '%.*s' (known: see tuplecheck --help)",
-				 (int)(n > 64 ? 64 : n), p);
+			int w = snprintf(err, errlen, "--rules: unknown rule '%.*s'; the rules are",
+					 (int)(n > 64 ? 64 : n), p);
+
+			for (unsigned i = 0; i < R__COUNT && w > 0 && (size_t)w < errlen; i++)
+				w += snprintf(err + w, errlen - (size_t)w, "%s %s", i ? "," : "",
+					      catalog[i].id);
 			return TC_MALFORMED;
 		}
 		mark[r] = true;

@@ -85,7 +85,8 @@ struct rule_set {
  * port range was given: it turns port.ephemeral-range on by default, and
  * asking for that rule without a range is a usage error.
  * Returns TC_OK; TC_MALFORMED with err naming the offending item ("unknown
- * rule 'x'", "empty item", "port.ephemeral-range needs ...").
+ * rule 'x'; the rules are ..." listing every id, "empty item",
+ * "port.ephemeral-range needs ..."). err should hold 512 bytes for the list.
  */
 enum tc_rc rules_parse(const char *list, bool have_range, struct rule_set *set,
 		       char *err, size_t errlen);

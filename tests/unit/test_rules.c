@@ -67,7 +67,7 @@ static void test_lookup_exact(void **state)
 static void test_parse_defaults(void **state)
 {
 	struct rule_set s;
-	char err[200];
+	char err[512];
 
 	(void)state;
 	assert_int_equal(rules_parse(NULL, false, &s, err, sizeof(err)), TC_OK);
@@ -86,7 +86,7 @@ static void test_parse_defaults(void **state)
 static void test_parse_plus_minus(void **state)
 {
 	struct rule_set s;
-	char err[200];
+	char err[512];
 
 	(void)state;
 	assert_int_equal(rules_parse("-tcp.midstream,+ip.bad-checksum", false, &s, err, sizeof(err)), TC_OK);
@@ -106,7 +106,7 @@ static void test_parse_plus_minus(void **state)
 static void test_parse_bare_list(void **state)
 {
 	struct rule_set s;
-	char err[200];
+	char err[512];
 	unsigned on = 0;
 
 	(void)state;
@@ -125,12 +125,15 @@ static void test_parse_bare_list(void **state)
 static void test_parse_errors(void **state)
 {
 	struct rule_set s;
-	char err[200];
+	char err[512];
 
 	(void)state;
 	assert_int_equal(rules_parse("port.zero,tuple.nonsense", false, &s, err, sizeof(err)),
 			 TC_MALFORMED);
 	assert_non_null(strstr(err, "'tuple.nonsense'"));
+	/* the message lists every rule, so the user sees what exists */
+	for (unsigned i = 0; i < R__COUNT; i++)
+		assert_non_null(strstr(err, rule_info((enum rule_id)i)->id));
 	assert_int_equal(rules_parse("-bogus", false, &s, err, sizeof(err)), TC_MALFORMED);
 	assert_non_null(strstr(err, "'bogus'"));
 	assert_int_equal(rules_parse("port.zero,,tcp.midstream", false, &s, err, sizeof(err)),
