@@ -162,6 +162,7 @@ fmt() {
 metric() {
 	local row=$1 label=$2 unit=$3 ours=$4 base=$5 better=$6 kind=$7 goal=$8 reason=${9:-}
 	local ratio="" result op judged=""
+	reason=$(printf '%s\n' "$reason" | awk 'NF && !seen[$0]++' | paste -sd';' | sed 's/;/; /g')
 	op=$([ "$better" = higher ] && echo '>=' || echo '<=')
 	if isnum "$ours" && isnum "$base" && awk -v b="$base" 'BEGIN { exit !(b != 0) }'; then
 		ratio=$(awk -v a="$ours" -v b="$base" 'BEGIN { r = a / b; printf (r < 0.1 ? "%.2g" : "%.2f"), r }')
@@ -572,7 +573,7 @@ echo "tuplecheck bench: medians of $RUNS alternating runs (memory $MEM_RUNS, fuz
 {
 	printf 'metric\tours\tbaseline\tratio\tgoal\tresult\n'
 	cat "$TMP/table.tsv"
-} | awk -F'\t' '{ printf "%-70s %14s %14s %7s %9s  %s\n", $1, $2, $3, $4, $5, $6 }'
+} | awk -F'\t' '{ printf "%-70s %14s %14s %9s %9s  %s\n", $1, $2, $3, $4, $5, $6 }'
 [ -e "$TMP/notes" ] && sed 's/^/note: /' "$TMP/notes"
 echo "references measured by the team on this machine (not rerun here): libpcap loop ~4.5 M pps, tshark conv,tcp ~55 k pps and 1.7 GiB, ndpiReader ~70 k pps and 3.6 KB per flow (2M-packet mixed capture)"
 
