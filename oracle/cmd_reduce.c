@@ -314,6 +314,15 @@ static void write_pcap(FILE *f, const struct reduce *r, const size_t *idx, size_
 	uint32_t snaplen = k ? r->recs[idx[0]].snaplen : CAP_MAX_SNAPLEN;
 	uint32_t linktype = k ? r->recs[idx[0]].linktype : 1;
 
+	/* pcapng interfaces may differ: nanoseconds if any kept record has them,
+	 * the largest snapshot length of their interfaces */
+	for (size_t i = 0; i < k; i++) {
+		if (r->recs[idx[i]].ts_digits == 9)
+			nano = true;
+		if (r->recs[idx[i]].snaplen > snaplen)
+			snaplen = r->recs[idx[i]].snaplen;
+	}
+
 	put_le32(f, nano ? 0xa1b23c4du : 0xa1b2c3d4u);
 	put_le16(f, 2);
 	put_le16(f, 4);
