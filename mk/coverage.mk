@@ -75,3 +75,7 @@ $(COV_REPRO): $(COV_DIR)/repro/%: $(COV_DIR)/obj/harness/%.o $(COV_SUPOBJ) $(COV
 $(COV_DIR)/tests/%: $(COV_DIR)/obj/tests/unit/%.o $(COV_LIB)
 	@mkdir -p $(@D)
 	$(COV_CC) $(COV_LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
+
+# The unit tests' objects are intermediate in the pattern chain; keep them
+# so that a second `make coverage` neither deletes nor rebuilds them.
+.SECONDARY: $(COV_TESTS:$(COV_DIR)/tests/%=$(COV_DIR)/obj/tests/unit/%.o)
