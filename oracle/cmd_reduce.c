@@ -73,15 +73,16 @@ struct reduce {
 	size_t best;                 /* packets in the smallest candidate so far */
 };
 
-/* Canonical tuple of a decoded packet: proto, version, lower endpoint first. */
-static bool tuple_key(const struct pkt *p, uint8_t key[40])
+/* Canonical tuple of a decoded packet: proto, version, lower endpoint first.
+ * TC_OK, or TC_UNSUPPORTED when the packet has no TCP/UDP header. */
+static enum tc_rc tuple_key(const struct pkt *p, uint8_t key[40])
 {
 	const uint8_t *a = p->src, *b = p->dst;
 	uint16_t pa = p->sport, pb = p->dport;
 	int c;
 
 	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP))
-		return false;
+		return TC_UNSUPPORTED;
 	c = memcmp(a, b, 16);
 	if (c > 0 || (c == 0 && pa > pb)) {
 		a = p->dst; b = p->src;
@@ -94,7 +95,7 @@ static bool tuple_key(const struct pkt *p, uint8_t key[40])
 	memcpy(key + 20, b, 16);
 	key[36] = (uint8_t)(pb >> 8); key[37] = (uint8_t)pb;
 	key[38] = key[39] = 0;
-	return true;
+	return TC_OK;
 }
 
 /* ---- loading IN ------------------------------------------------------------------ */
@@ -146,7 +147,7 @@ static void load_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 		e->snaplen = r->rd->ifaces[cp->ifindex].snaplen;
 	if (e->snaplen == 0 || e->snaplen > CAP_MAX_SNAPLEN)
 		e->snaplen = CAP_MAX_SNAPLEN;
-	e->have_key = tuple_key(p, e->key);
+	e->have_key = tuple_key(p, e->key) == TC_OK;
 	r->n++;
 }
 
@@ -184,7 +185,7 @@ static void test_sink(void *ctx, const struct finding *f)
 		memcpy(p.dst, f->dst, 16);
 		p.sport = f->sport;
 		p.dport = f->dport;
-		r->have_hit_key = tuple_key(&p, r->hit_key);
+		r->have_hit_key = tuple_key(&p, r->hit_key) == TC_OK;
 	}
 }
 
@@ -195,8 +196,8 @@ static void progress(const struct reduce *r)
 			r->best);
 }
 
-/* Replay recs[idx[0..k)] and report whether the finding appears. */
-static bool test(struct reduce *r, const size_t *idx, size_t k)
+/* Replay recs[idx[0..k)]: does the finding appear? */
+static bool is_reproduced(struct reduce *r, const size_t *idx, size_t k)
 {
 	struct oracle *orc;
 	struct oracle_sink sink = { test_sink, NULL, r };
@@ -265,7 +266,7 @@ static void ddmin(struct reduce *r, size_t *idx, size_t *k, size_t *scratch)
 
 			if (e - s == len)
 				continue;
-			if (test(r, idx + s, e - s)) {
+			if (is_reproduced(r, idx + s, e - s)) {
 				memmove(idx, idx + s, (e - s) * sizeof(*idx));
 				*k = e - s;
 				n = 2;
@@ -279,7 +280,7 @@ static void ddmin(struct reduce *r, size_t *idx, size_t *k, size_t *scratch)
 			for (size_t i = 0; i < len; i++)
 				if (i < s || i >= e)
 					scratch[m++] = idx[i];
-			if (test(r, scratch, m)) {
+			if (is_reproduced(r, scratch, m)) {
 				memcpy(idx, scratch, m * sizeof(*idx));
 				*k = m;
 				n = n - 1 > 2 ? n - 1 : 2;
@@ -397,7 +398,7 @@ static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, siz
 	}
 }
 
-static bool one_linktype(const struct reduce *r, const size_t *idx, size_t k)
+static bool is_one_linktype(const struct reduce *r, const size_t *idx, size_t k)
 {
 	for (size_t i = 1; i < k; i++)
 		if (r->recs[idx[i]].linktype != r->recs[idx[0]].linktype)
@@ -466,7 +467,7 @@ int cmd_reduce(struct tc_options *o)
 	k = before = r.best = r.n;
 
 	r.want_tuple = true;
-	if (!test(&r, idx, k)) {
+	if (!is_reproduced(&r, idx, k)) {
 		fprintf(stderr, "tuplecheck: reduce: %s does not show %s%s%s\n",
 			file_display_name(o->files[0]), rule_info(r.rule)->id,
 			r.signature ? " with signature " : "", r.signature ? r.signature : "");
@@ -491,7 +492,7 @@ int cmd_reduce(struct tc_options *o)
 		for (size_t i = 0; i < k; i++)
 			if (r.recs[idx[i]].have_key && memcmp(r.recs[idx[i]].key, r.hit_key, 40) == 0)
 				scratch[m++] = idx[i];
-		if (m > 0 && m < k && test(&r, scratch, m)) {
+		if (m > 0 && m < k && is_reproduced(&r, scratch, m)) {
 			memcpy(idx, scratch, m * sizeof(*idx));
 			k = m;
 		}
@@ -507,7 +508,7 @@ int cmd_reduce(struct tc_options *o)
 		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", o->files[1]);
 		goto out;
 	}
-	if (!r.pcapng || one_linktype(&r, idx, k))
+	if (!r.pcapng || is_one_linktype(&r, idx, k))
 		write_pcap(f, &r, idx, k);
 	else
 		write_pcapng(f, &r, idx, k);

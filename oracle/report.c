@@ -386,6 +386,11 @@ static void open_failure_reason(const char *path, char *buf, size_t len)
 	struct cap_reader *rd;
 	enum tc_rc rc;
 
+	/* Standard input cannot be read twice. */
+	if (strcmp(path, "-") == 0) {
+		snprintf(buf, len, "standard input is not a readable capture");
+		return;
+	}
 	if (input_load(&in, path, buf, len) != TC_OK)
 		return;
 	rd = malloc(sizeof(*rd));

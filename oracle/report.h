@@ -75,17 +75,26 @@ struct report;
 struct report *report_new(enum out_format fmt, FILE *out, const char *cmd,
 			  const struct rule_set *rules, enum severity fail_on);
 
+/* report_file_begin - a file's replay starts; resets its finding counts.
+ * file is borrowed for the call (formats that keep it copy it). */
 void report_file_begin(struct report *r, const char *file);
-/* f and everything it points to are only borrowed for the call. */
+/* report_finding - one finding, counted by severity and against --fail-on.
+ * f and everything it points to are only borrowed for the call. */
 void report_finding(struct report *r, const struct finding *f);
+/* report_host - one host record of the current file (borrowed). */
 void report_host(struct report *r, const struct host_record *h);
-/* s->error non-NULL: the file stopped early for that reason. */
+/* report_file_end - the file's summary. s is copied and its findings
+ * counts replaced by the report's own; s->error non-NULL: the file stopped
+ * early for that reason. */
 void report_file_end(struct report *r, const char *file, const struct file_stats *st,
 		     const struct summary *s);
-/* A file that could not be opened or read at all (no begin/end). */
+/* report_file_error - a file that could not be opened or whose header could
+ * not be read (it gets no begin/end). */
 void report_file_error(struct report *r, const char *file, const char *reason);
-/* Finish the document (closing brackets, grouped text, totals). */
+/* report_close - finish the document (closing brackets, grouped text,
+ * totals) and flush. Call once, after the last file. */
 void report_close(struct report *r);
+/* report_free - release r (NULL allowed). */
 void report_free(struct report *r);
 
 /* Host records with the classifier's detail (confidence, per protocol):
