@@ -34,6 +34,7 @@ MINIMIZE_SECONDS ?= 20
 PROMOTE          ?= 0
 REPLAY           ?= 1
 CI_FUZZ_PCAPS    ?=
+CI_FUZZ_CORPUS   ?=
 
 PLANTED_DIR := build/fuzz-planted
 PLANTED_SRC := tests/planted/fuzz_planted.c
@@ -52,7 +53,7 @@ ci-fuzz:
 	 CORPUS_WRITEBACK='$(CORPUS_WRITEBACK)' PLANTED='$(PLANTED)' JOBS='$(JOBS)' \
 	 CI_FUZZ_OUT='$(CI_FUZZ_OUT)' MINIMIZE_SECONDS='$(MINIMIZE_SECONDS)' \
 	 FUZZ_MAXLEN='$(foreach t,$(FUZZ_TARGETS),$(t)=$(call fuzz_maxlen,$(t))) fuzz_planted=4096' \
-	 FUZZ_TIMEOUT='$(FUZZ_TIMEOUT)' MAKE='$(MAKE)' REPLAY='$(REPLAY)' CI_FUZZ_PCAPS='$(CI_FUZZ_PCAPS)' \
+	 FUZZ_TIMEOUT='$(FUZZ_TIMEOUT)' MAKE='$(MAKE)' REPLAY='$(REPLAY)' CI_FUZZ_PCAPS='$(CI_FUZZ_PCAPS)' CI_FUZZ_CORPUS='$(CI_FUZZ_CORPUS)' \
 	 bash scripts/ci_fuzz.sh; rc=$$?; \
 	 if [ $$rc -ne 0 ]; then echo "make ci-fuzz: the job exited $$rc (1 new crash or oracle mismatch," \
 		"2 job error); make reports any failure as 2, scripts/ci_fuzz.sh returns the job's own status" >&2; fi; \

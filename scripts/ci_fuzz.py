@@ -311,6 +311,8 @@ class LibFuzzerRun(Run):
                                  cwd=str(self.work))
         added = count_files(dst) - before
         self.result["merged_into_corpus"] = added
+        if rc != 0:
+            self.result["writeback_error"] = "libFuzzer -merge exited %s" % rc
         return added, rc
 
 
@@ -440,8 +442,11 @@ class AflRun(Run):
         flatten_seeds(queues, union)
         outd = self.work / "cmin-out"
         shutil.rmtree(outd, ignore_errors=True)
-        env = dict(os.environ, AFL_SKIP_CPUFREQ="1", AFL_NO_AFFINITY="1",
-                   AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1")
+        # AFL_ALLOW_TMP: afl-cmin refuses folders under /tmp (a guard against
+        # other users' symlinks); ours are private to this job.
+        env = dict(os.environ, AFL_SKIP_CPUFREQ="1", AFL_NO_AFFINITY="1", AFL_ALLOW_TMP="1",
+                   AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1",
+                   ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0")
         rc, out = fl.run_capture(["afl-cmin", "-i", str(union.resolve()), "-o", str(outd.resolve()),
                                   "-t", str(self.cfg.timeout * 1000), "--",
                                   str(self.bins.afl.resolve())], 900, env=env, cwd=str(self.work))
@@ -456,6 +461,9 @@ class AflRun(Run):
                         have.add(h)
                         added += 1
         self.result["merged_into_corpus"] = added
+        if rc != 0:
+            self.result["writeback_error"] = "afl-cmin exited %s: %s" % (
+                rc, (out.strip().splitlines() or [""])[-1][-200:])
         return added, rc
 
 
@@ -799,8 +807,9 @@ def run_job(cfg):
         for r in runs:
             if r.status == "ok":
                 added, rc = r.writeback()
-                print("[ci-fuzz] corpus write-back %s/%s: %d new input%s in corpus/%s/" % (
-                    r.target, r.engine, added, "" if added == 1 else "s", r.target), flush=True)
+                print("[ci-fuzz] corpus write-back %s/%s: %d new input%s in %s/%s" % (
+                    r.target, r.engine, added, "" if added == 1 else "s",
+                    fl.rel(Path(cfg.corpus) / r.target), r.result.get("writeback_error", "")), flush=True)
 
     cands = []
     for r in runs:

@@ -7,7 +7,9 @@
 #   CORPUS_WRITEBACK (0|1)  JOBS (all cores)  PLANTED (0|1)  CI_FUZZ_OUT
 #   (out/ci-fuzz)  MINIMIZE_SECONDS (20)  FUZZ_MAXLEN ("NAME=N ...")
 #   FUZZ_TIMEOUT (10 s per input)  REPLAY (1; 0 skips the scenario replay)
-#   CI_FUZZ_PCAPS (corpus/pcaps)  ENGINE=none replays the scenarios only
+#   CI_FUZZ_PCAPS (corpus/pcaps)  CI_FUZZ_CORPUS (corpus: seeds, dictionaries,
+#   regressions/, and where CORPUS_WRITEBACK=1 writes)
+#   ENGINE=none replays the scenarios only
 # Exit status: 0 no new crash, 1 a new unique crash or an oracle mismatch,
 # 2 the job could not run (missing tools, build failure); in every case
 # out/ci-fuzz/report.{json,junit.xml,sarif} are written.
@@ -32,6 +34,7 @@ args=(--targets "$TARGETS" --engines "$ENGINE" --seconds "$FUZZ_SECONDS" --jobs 
 [ "$CORPUS_WRITEBACK" = 1 ] && args+=(--writeback)
 [ "${REPLAY:-1}" = 0 ] && args+=(--no-replay)
 [ -n "${CI_FUZZ_PCAPS:-}" ] && args+=(--pcaps "$CI_FUZZ_PCAPS")
+[ -n "${CI_FUZZ_CORPUS:-}" ] && args+=(--corpus "$CI_FUZZ_CORPUS" --regressions "$CI_FUZZ_CORPUS/regressions")
 
 mkdir -p "$CI_FUZZ_OUT"
 setup_error() {   # reason: reports say the job could not run, exit 2

@@ -12,6 +12,8 @@
 # attributes and counts that add up; one test case per target and engine)
 # and report.sarif (SARIF 2.1.0 required fields, one result located at the
 # planted line). Then:
+#   - the corpus folder is untouched by that run; with CORPUS_WRITEBACK=1
+#     and both engines, new inputs (named by sha1, none crashing) are added;
 #   - libFuzzer -minimize_crash through scripts/triage.sh shrinks a long
 #     crashing input to the trigger;
 #   - ENGINE=none on a scenario folder whose manifest demands a rule the
@@ -29,10 +31,18 @@ fail=0
 out=$tmp/out
 
 # ---- the job ------------------------------------------------------------------
+# A corpus folder of its own, to show the job leaves it alone without
+# CORPUS_WRITEBACK=1.
+corp=$tmp/corpus
+mkdir -p "$corp/fuzz_planted" "$corp/regressions"
+printf 'seed' > "$corp/fuzz_planted/seed-1"
+snap() { (cd "$corp" && find . -type f -exec sha1sum {} + | sort); }
+before=$(snap)
 t0=$SECONDS
 nice make --no-print-directory ci-fuzz TARGETS=fuzz_planted ENGINE=libfuzzer FUZZ_SECONDS=20 \
-	PLANTED=1 CI_FUZZ_OUT="$out" MINIMIZE_SECONDS=15 > "$tmp/stdout" 2> "$tmp/stderr"
+	PLANTED=1 CI_FUZZ_OUT="$out" CI_FUZZ_CORPUS="$corp" MINIMIZE_SECONDS=15 > "$tmp/stdout" 2> "$tmp/stderr"
 rc=$?
+[ "$(snap)" = "$before" ] || { echo "FAIL: the corpus changed without CORPUS_WRITEBACK=1"; fail=1; }
 echo "make ci-fuzz: exit $rc (make's own; the job's is in its report) in $((SECONDS - t0)) s"
 sed -n '/^target /,$p' "$tmp/stdout"
 # make reports the recipe's status 1 as its own exit 2 ("Error 1"), so the
@@ -128,6 +138,33 @@ for rs in res:
     check(rs["level"] == "error" and rs.get("baselineState") == "new", "level/baselineState")
 sys.exit(bad)
 PYEOF
+
+# ---- CORPUS_WRITEBACK=1: both engines merge new coverage into the corpus ---------
+if command -v afl-fuzz >/dev/null; then
+	nice make --no-print-directory ci-fuzz TARGETS=fuzz_planted ENGINE=both FUZZ_SECONDS=8 PLANTED=1 \
+		CORPUS_WRITEBACK=1 REPLAY=0 MINIMIZE_SECONDS=0 CI_FUZZ_OUT="$tmp/wb" CI_FUZZ_CORPUS="$corp" \
+		> "$tmp/wb.txt" 2>&1
+	$PY - "$tmp/wb/report.json" "$corp/fuzz_planted" <<'PYEOF' || { grep -v '^\[ci-fuzz  ' "$tmp/wb.txt" | tail -n 20; fail=1; }
+import hashlib, json, os, sys
+r = json.load(open(sys.argv[1]))
+d = sys.argv[2]
+merged = {x["engine"]: x.get("merged_into_corpus") for x in r["runs"]}
+files = sorted(os.listdir(d))
+bad = 0
+if not merged.get("libfuzzer") or merged.get("afl") is None or "writeback_error" in str(r["runs"]):
+    print("FAIL: write-back per engine: %r" % r["runs"]); bad = 1
+if "seed-1" not in files or len(files) != 1 + merged.get("libfuzzer", 0) + (merged.get("afl") or 0):
+    print("FAIL: corpus holds %d files after merging %r" % (len(files), merged)); bad = 1
+for f in files:
+    data = open(os.path.join(d, f), "rb").read()
+    if f != "seed-1" and f != hashlib.sha1(data).hexdigest():
+        print("FAIL: merged input %s is not named by its sha1" % f); bad = 1; break
+    if data.startswith(b"PLNT"):
+        print("FAIL: a crashing input was merged into the corpus: %s" % f); bad = 1; break
+print(("ok" if not bad else "FAIL") + ": write-back added %r" % merged)
+sys.exit(bad)
+PYEOF
+fi
 
 # ---- libFuzzer -minimize_crash via triage.sh ------------------------------------
 { printf 'PLNT'; head -c 300 /dev/urandom; } > "$tmp/crash-long"
