@@ -343,6 +343,8 @@ static const struct err_map err_rules[] = {
 	{ PE_IP_TRUNCATED, R_PKT_TRUNCATED, "IP header cut short by the capture" },
 	{ PE_TCP_TRUNCATED, R_PKT_TRUNCATED, "TCP header cut short by the capture" },
 	{ PE_UDP_TRUNCATED, R_PKT_TRUNCATED, "UDP header cut short by the capture" },
+	{ PE_LINK_SHORT, R_PKT_TRUNCATED, "frame on the wire shorter than its link-layer header" },
+	{ PE_IP_SHORT, R_PKT_TRUNCATED, "frame on the wire too short for a minimal IP header" },
 	{ PE_IP_BAD_VERSION, R_IP_BAD_HEADER, "IP version field does not match the link layer's protocol" },
 	{ PE_IP_BAD_IHL, R_IP_BAD_HEADER, "IPv4 header length (IHL) below 5 words" },
 	{ PE_IP_BAD_TOTLEN, R_IP_BAD_HEADER, "IP total length below the header length" },

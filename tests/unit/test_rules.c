@@ -350,6 +350,15 @@ static void test_decode_errors(void **state)
 	assert_int_equal(h[1].rule, R_UDP_BAD_LENGTH);
 	assert_int_equal(h[2].rule, R_IP_BAD_CHECKSUM);
 	assert_int_equal(h[3].rule, R_TCP_BAD_CHECKSUM);
+	/* frames too short on the wire: lengths that do not fit */
+	memset(&p, 0, sizeof(p));
+	pkt_add_err(&p, PE_LINK_SHORT);
+	pkt_add_err(&p, PE_IP_SHORT);
+	assert_int_equal(rules_decode_errors(&p, h, PKT_MAX_ERRORS), 2);
+	assert_int_equal(h[0].rule, R_PKT_TRUNCATED);
+	assert_string_equal(h[0].transition, "link.short-frame");
+	assert_int_equal(h[1].rule, R_PKT_TRUNCATED);
+	assert_string_equal(h[1].transition, "ip.short-frame");
 }
 
 /* ==== connection rules ================================================================== */
