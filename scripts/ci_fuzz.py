@@ -817,12 +817,14 @@ def run_job(cfg):
             cands += r.candidates()
     if cands and JOB.signals < 3:
         print("[ci-fuzz] triage: %d saved input%s" % (len(cands), "s" if len(cands) > 1 else ""), flush=True)
-    crashes, unrepro = fl.triage(cands, cfg.bin_dir, out, cfg.regressions,
-                                 minimize_seconds=cfg.minimize_seconds,
-                                 stop=lambda: JOB.signals >= 3, fast=lambda: JOB.signals >= 2)
+    crashes, unrepro, skipped = fl.triage(cands, cfg.bin_dir, out, cfg.regressions,
+                                          minimize_seconds=cfg.minimize_seconds,
+                                          repro_timeout=cfg.timeout + 15,
+                                          stop=lambda: JOB.signals >= 3, fast=lambda: JOB.signals >= 2)
     report["runs"] = [r.summary() for r in runs]
     report["crashes"] = crashes
     report["unreproducible"] = unrepro
+    report["not_triaged"] = skipped
 
     nnew = sum(1 for c in crashes if not c["known"])
     errors = [r for r in runs if r.status == "error"]

@@ -613,12 +613,14 @@ def kind_from_name(name):
 
 
 def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_target=100,
-           stop=lambda: False, fast=lambda: False, bins_for=None):
+           stop=lambda: False, fast=lambda: False, bins_for=None, max_timeouts=5, repro_timeout=25):
     """Reproduce, deduplicate, minimize and store every candidate.
 
-    Returns (crashes, unreproducible): crashes is a list of dicts (see
-    Crash.as_dict plus target, engines, known, count, paths, sizes),
-    sorted new-first; unreproducible lists candidates no build crashes on.
+    Returns (crashes, unreproducible, skipped): crashes is a list of dicts
+    (see Crash.as_dict plus target, engines, known, count, paths, sizes),
+    sorted new-first; unreproducible lists candidates no build crashes on;
+    skipped those beyond the per-target caps (max_per_target inputs,
+    max_timeouts timeouts), which are not reproduced at all.
     out_dir/crashes/SIGNATURE/ receives input.bin, minimized.bin,
     report.txt and info.json. stop() aborts the loop (reports are still
     written for what was done); fast() skips minimization (second Ctrl-C).
@@ -629,6 +631,7 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
     bins_for = bins_for or (lambda t: Bins(t, bin_dir))
     groups = {}        # signature -> dict
     unrepro = []
+    skipped = []
     seen = set()
     per_target = {}
     # Smallest first: the kept input of a group is then the smallest one.
@@ -648,11 +651,16 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
                         g["engines"].append(c.engine)
             continue
         seen.add(key)
-        per_target[c.target] = per_target.get(c.target, 0) + 1
-        if per_target[c.target] > max_per_target:
+        # Caps: a run that saves hundreds of files saves the same few bugs;
+        # a timeout costs its whole time limit to reproduce.
+        cap_key = (c.target, c.kind == "timeout")
+        per_target[cap_key] = per_target.get(cap_key, 0) + 1
+        if per_target[cap_key] > (max_timeouts if c.kind == "timeout" else max_per_target):
+            skipped.append({"target": c.target, "engine": c.engine, "kind": c.kind, "input": rel(c.path)})
             continue
         bins = bins_for(c.target)
-        crash, text, by = reproduce(bins, c.path, hint_kind=c.kind if c.kind == "timeout" else None)
+        crash, text, by = reproduce(bins, c.path, timeout=repro_timeout,
+                                    hint_kind=c.kind if c.kind == "timeout" else None)
         if crash is None:
             tail = [l for l in text.splitlines() if l.strip()][-3:]
             unrepro.append({"target": c.target, "engine": c.engine, "kind": c.kind,
@@ -718,7 +726,7 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
         g["_minimized_path"] = mini
         results.append(g)
     results.sort(key=lambda g: (g["known"], g["target"], g["signature"]))
-    return results, unrepro
+    return results, unrepro, skipped
 
 
 # =============================================================================
@@ -929,6 +937,8 @@ def crash_lines(report):
             c["size"], c["minimized_size"], rel(Path(c["minimized"]).parent)))
     if report.get("unreproducible"):
         out.append("unreproducible inputs: %d (listed in report.json)" % len(report["unreproducible"]))
+    if report.get("not_triaged"):
+        out.append("inputs over the triage caps, not reproduced: %d (listed in report.json)" % len(report["not_triaged"]))
     rp = report.get("replay")
     if rp and rp.get("status") != "skipped":
         sc = rp.get("scenarios", [])
@@ -1034,7 +1044,7 @@ def cmd_triage(a):
             cands.append(Candidate(targets[0] if targets else "unknown", "external", kind, f))
     started = now_iso()
     t0 = time.time()
-    crashes, unrepro = triage(cands, a.bin_dir, a.out, a.regressions, a.minimize_seconds)
+    crashes, unrepro, skipped = triage(cands, a.bin_dir, a.out, a.regressions, a.minimize_seconds)
     promoted = []
     if a.promote:
         for c in crashes:
@@ -1048,6 +1058,7 @@ def cmd_triage(a):
         "schema": "tuplecheck-ci-fuzz/1", "tool": TOOL_NAME, "mode": "triage",
         "started": started, "duration": round(time.time() - t0, 1), "out_dir": str(Path(a.out)),
         "inputs": len(files), "runs": [], "crashes": crashes, "unreproducible": unrepro,
+        "not_triaged": skipped,
         "promoted": promoted, "exit_code": code,
         "reason": ("%d new unique crash%s" % (nnew, "es" if nnew > 1 else "")) if nnew else
                   ("%d known crash(es)" % len(crashes) if crashes else "no crash reproduced"),
