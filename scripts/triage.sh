@@ -2,7 +2,7 @@
 # scripts/triage.sh - triage crash files from anywhere, the CI fuzz job's way.
 #
 #   scripts/triage.sh [--promote] [--target NAME] [--out DIR] [--bin-dir DIRS]
-#                     [--minimize-seconds N] PATH...
+#                     [--minimize-seconds N] [--regressions DIR] PATH...
 #
 # PATH: crash files or folders: an AFL++ output folder (its */crashes and
 # */hangs are taken), libFuzzer artifacts (crash-*, leak-*, timeout-*),
