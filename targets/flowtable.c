@@ -26,12 +26,62 @@
 
 /* ==== pool ================================================================= */
 
+/*
+ * Chunk layout. Entry i (0-based: index - 1) lives in chunk c at offset o:
+ *   i < MIN_ENTRIES:        c = 0, o = i                  (MIN_ENTRIES entries)
+ *   i < CHUNK_ENTRIES:      c = log2(i) - MIN_SHIFT + 1,  (2^(c - 1) * MIN_ENTRIES
+ *                           o = i - 2^log2(i)              entries: 16, 32, ...)
+ *   else:                   c = i / CHUNK_ENTRIES + SMALL_CHUNKS - 1, o = i % CHUNK_ENTRIES
+ * so the small chunks 0 .. SMALL_CHUNKS - 1 together hold exactly one full
+ * chunk's worth of entries and every later chunk is a full one.
+ */
+#define MIN_ENTRIES (UINT32_C(1) << FT_CHUNK_MIN_SHIFT)
+#define SMALL_CHUNKS (FT_CHUNK_SHIFT - FT_CHUNK_MIN_SHIFT + 1)
+/* Chunks needed for FT_MAX_ENTRIES, plus one for the rounding. */
+#define MAX_CHUNKS ((FT_MAX_ENTRIES >> FT_CHUNK_SHIFT) + SMALL_CHUNKS)
+
+static inline unsigned log2_u32(uint32_t x)  /* x > 0 */
+{
+	return 31u - (unsigned)__builtin_clz(x);
+}
+
+/* Entries in chunk c. */
+static uint32_t chunk_entries(uint32_t c)
+{
+	if (c == 0)
+		return MIN_ENTRIES;
+	if (c < SMALL_CHUNKS)
+		return MIN_ENTRIES << (c - 1);
+	return CHUNK_ENTRIES;
+}
+
+/* Entries held by chunks 0 .. n - 1. */
+static uint64_t chunks_capacity(uint32_t n)
+{
+	if (n == 0)
+		return 0;
+	if (n <= SMALL_CHUNKS)
+		return (uint64_t)MIN_ENTRIES << (n - 1);
+	return (uint64_t)(n - SMALL_CHUNKS + 1) * CHUNK_ENTRIES;
+}
+
 static inline struct ft_entry *at(const struct flowtable *t, uint32_t idx)
 {
-	uint32_t i = idx - 1;
+	uint32_t i = idx - 1, c, o;
 
-	return (struct ft_entry *)(void *)(t->chunks[i >> FT_CHUNK_SHIFT] +
-					    (size_t)(i & CHUNK_MASK) * t->entry_size);
+	if (i < MIN_ENTRIES) {
+		c = 0;
+		o = i;
+	} else if (i < CHUNK_ENTRIES) {
+		unsigned b = log2_u32(i);
+
+		c = b - FT_CHUNK_MIN_SHIFT + 1;
+		o = i - (UINT32_C(1) << b);
+	} else {
+		c = (i >> FT_CHUNK_SHIFT) + SMALL_CHUNKS - 1;
+		o = i & CHUNK_MASK;
+	}
+	return (struct ft_entry *)(void *)(t->chunks[c] + (size_t)o * t->entry_size);
 }
 
 struct ft_entry *ft_entry_at(const struct flowtable *t, uint32_t idx)
@@ -51,15 +101,15 @@ static uint32_t pool_get(struct flowtable *t)
 		t->free_head = at(t, idx)->next;
 		return idx;
 	}
-	if (t->n_used == (uint32_t)t->n_chunks * CHUNK_ENTRIES) {
+	if (t->n_used == chunks_capacity(t->n_chunks)) {
 		uint8_t *chunk;
 
 		if (t->n_chunks == t->cap_chunks) {
-			uint32_t ncap = t->cap_chunks ? t->cap_chunks * 2 : 8;
+			uint32_t ncap = t->cap_chunks ? t->cap_chunks * 2 : 16;
 			uint8_t **nc;
 
-			if (ncap > (FT_MAX_ENTRIES >> FT_CHUNK_SHIFT) + 1)
-				ncap = (FT_MAX_ENTRIES >> FT_CHUNK_SHIFT) + 1;
+			if (ncap > MAX_CHUNKS)
+				ncap = MAX_CHUNKS;
 			if (ncap <= t->n_chunks)
 				return FT_NIL;
 			nc = realloc(t->chunks, (size_t)ncap * sizeof(*nc));
@@ -68,7 +118,7 @@ static uint32_t pool_get(struct flowtable *t)
 			t->chunks = nc;
 			t->cap_chunks = ncap;
 		}
-		chunk = malloc((size_t)CHUNK_ENTRIES * t->entry_size);
+		chunk = malloc((size_t)chunk_entries(t->n_chunks) * t->entry_size);
 		if (chunk == NULL)
 			return FT_NIL;
 		t->chunks[t->n_chunks++] = chunk;
@@ -384,7 +434,7 @@ void ft_remove(struct flowtable *t, struct ft_entry *e)
 
 size_t ft_memory(const struct flowtable *t)
 {
-	return (size_t)t->n_chunks * CHUNK_ENTRIES * t->entry_size +
+	return (size_t)chunks_capacity(t->n_chunks) * t->entry_size +
 	       (size_t)t->cap_chunks * sizeof(uint8_t *) +
 	       ((size_t)t->nbuckets[0] + t->nbuckets[1]) * sizeof(uint32_t);
 }

@@ -36,8 +36,14 @@
 #define FT_NIL 0u
 #define FT_LISTS 4
 #define FT_NO_LIST 0xffu
-/* Entries per pool chunk (a power of two). */
+/* Entries per pool chunk (a power of two). The first chunks are smaller:
+ * 2^FT_CHUNK_MIN_SHIFT entries, then doubling (16, 16, 32, ..., 2048) until
+ * they add up to one full chunk, so a table that only ever holds a few
+ * flows (one capture of a handful of connections, one fuzz input) costs a
+ * few KiB, not 2^FT_CHUNK_SHIFT entries, and a large table has the same
+ * chunks as before. */
 #define FT_CHUNK_SHIFT 12
+#define FT_CHUNK_MIN_SHIFT 4
 /* Hard ceiling on entries: indices are 32-bit and bucket counts must double
  * without overflow. */
 #define FT_MAX_ENTRIES (UINT32_C(1) << 30)

@@ -174,6 +174,50 @@ static void test_free_list_reuse(void **state)
 	ft_destroy(&t);
 }
 
+/* The pool starts with a 16-entry chunk and doubles up to full chunks of
+ * 2^FT_CHUNK_SHIFT: a one-flow table holds a few KiB, and across every
+ * chunk boundary (16, 32, ..., 4096, 8192, ...) each entry stays where it
+ * was put, distinct from every other, and ft_entry_at agrees with the
+ * table's links. */
+static void test_pool_chunks(void **state)
+{
+	enum { N = 3 * (1 << FT_CHUNK_SHIFT) + 5 };
+	struct flowtable t;
+	struct item **it = calloc(N, sizeof(*it));
+	size_t one, full = 0;
+
+	(void)state;
+	assert_non_null(it);
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	add(&t, 0);
+	one = ft_memory(&t);
+	assert_true(one < ((size_t)1 << FT_CHUNK_MIN_SHIFT) * sizeof(struct item) + 4096);
+	ft_destroy(&t);
+
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (uint32_t n = 0; n < N; n++) {
+		it[n] = add(&t, n);
+		/* the entry just handed out is the last index used */
+		assert_ptr_equal(ft_entry_at(&t, t.n_used), &it[n]->h);
+		if (n + 1 == (1u << FT_CHUNK_SHIFT))
+			full = ft_memory(&t);
+	}
+	for (uint32_t n = 0; n < N; n++) {
+		assert_ptr_equal(find(&t, n), it[n]);
+		assert_int_equal(it[n]->tag, n);
+		/* entries do not overlap: each one's successor starts after it */
+		if (n > 0 && (uintptr_t)it[n] > (uintptr_t)it[n - 1])
+			assert_true((uintptr_t)it[n] - (uintptr_t)it[n - 1] >= sizeof(struct item));
+	}
+	for (uint32_t idx = 1; idx <= t.n_used; idx++)
+		assert_int_equal(((struct item *)(void *)ft_entry_at(&t, idx))->tag, idx - 1);
+	assert_null(ft_entry_at(&t, t.n_used + 1));
+	/* small chunks add up to exactly one full chunk's worth */
+	assert_true(full - ((size_t)1 << FT_CHUNK_SHIFT) * sizeof(struct item) < 64 * 1024);
+	ft_destroy(&t);
+	free(it);
+}
+
 static void test_lists(void **state)
 {
 	struct flowtable t;
@@ -320,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_both_directions),
 		cmocka_unit_test(test_cap_exhausted),
 		cmocka_unit_test(test_free_list_reuse),
+		cmocka_unit_test(test_pool_chunks),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_incremental_growth),
 		cmocka_unit_test(test_collisions_bounded),
