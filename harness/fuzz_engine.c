@@ -10,13 +10,24 @@
  *  1. decode_packet: a frame we built ourselves must decode cleanly to
  *     exactly the fields we put in (a second, independent encoder in
  *     lockstep with the decoder), with checksums that verify;
- *  2. our own engine (engine_new), watched by a shadow: a plain list of the
- *     live flows with their packet and byte counts. Every engine_result is
- *     checked against it (the flow's tuple and direction, created versus
- *     joined, sequence and stream numbers in order of creation, counters),
- *     every flow must be emitted exactly once and with a reason that fits,
- *     engine_find must find the packet's flow, and the statistics must
- *     balance: created = live + expired + evicted + replaced + flushed;
+ *  2. our own engine (engine_new), run in lockstep with a deliberately
+ *     simple reference model: an array of the live tuples in order of last
+ *     activity, searched linearly. From SPEC's flow rules alone (timeouts,
+ *     2*MSL after a close, Wireshark's base sequence numbers for new
+ *     incarnations, the --max-flows cap with least-recently-active
+ *     eviction, four reaps per list per packet, creation-order flush) the
+ *     model predicts for every packet exactly which flows end and why, in
+ *     which order, whether the packet creates a flow or joins one, the
+ *     flow's sequence and stream numbers and direction, and after a
+ *     clock-only record exactly what engine_expire ends. The only fact it
+ *     takes from the engine is whether a TCP connection is closed (the TCP
+ *     state machine has its own tests and its own target). Every 64
+ *     packets, at every clock-only record and at the end, the engine's live
+ *     set (engine_foreach) must equal the model's, list by list in the same
+ *     order, with no two live entries on one tuple. Conservation: the
+ *     packets counted in the flows that ended add up to the packets the
+ *     engine accepted; created = live + expired + evicted + replaced +
+ *     flushed.
  *  3. the oracle (oracle_new), with its own engine under another hash key:
  *     its findings go through oraclecheck.c, with expectations taken from
  *     our engine's result (tuple.duplicate-live exactly on a new
@@ -25,16 +36,25 @@
  *     exactly when the initiator's port calls for them, tcp.midstream
  *     exactly for a flow created without a SYN), and at the end the flows
  *     and evictions it counted must equal ours: the output must not depend
- *     on the hash key.
- * A clock-only record moves our engine's clock (engine_advance) and reaps
- * (engine_expire); the oracle has no such call, so from then on the two
- * engines may legitimately differ and only our engine's own invariants and
- * the oracle's finding invariants are checked.
+ *     on the hash key. A clock-only record moves both clocks and reaps both
+ *     engines the same way (engine_expire, oracle_advance), so the checks
+ *     stay on for the whole script.
+ *
+ * Allocation failures (failalloc.h): one input in 8, chosen by a hash of
+ * the input, runs our engine with allocations failing at a rate also taken
+ * from the hash. A failure must show as TC_NOMEM from engine_new or
+ * engine_packet (counted in stats.nomem) or as one extra eviction of the
+ * model's least recently active flow, never as anything else; the
+ * model follows what the engine reports, and every block the engine
+ * allocated is freed by engine_free (allocation balance, on every build).
+ * After a failure changed the engine's course, the engine-versus-oracle
+ * comparisons stop for that input (the oracle never fails).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine_script.h"
+#include "failalloc.h"
 #include "fuzz.h"
 #include "fuzz_assert.h"
 #include "oracle.h"
@@ -43,17 +63,40 @@
 
 /* Records per input. max_len (mk/fuzz.mk) is 16 KiB, so a libFuzzer input
  * holds at most ~16000 one-byte records; the cap keeps AFL's larger inputs
- * and the shadow's linear scans (O(live flows) per packet) within
+ * and the model's linear scans (O(live flows) per packet) within
  * milliseconds. 2048 packets still fill and churn every flow cap. */
 #define MAX_RECORDS 2048
 /* Flows per reap on a clock-only record: engine_expire's bound on work. */
 #define EXPIRE_LIMIT 64
+/* engine.c: flows the per-packet reaper may end per activity list. */
+#define REAP_PER_LIST 4
+/* Flows one engine call may end: 3 lists x REAP_PER_LIST, the packet's own
+ * (expired or replaced) and one eviction; EXPIRE_LIMIT on a clock-only
+ * record. */
+#define MAX_EMITS EXPIRE_LIMIT
+/* The live set is compared in full every this many packets. */
+#define FULL_CHECK_EVERY 64
 
-struct sflow {
+/* Activity classes: engine.c's lists, in the order it walks them. */
+enum { C_UDP = 0, C_TCP_OPEN = 1, C_TCP_CLOSED = 2 };
+
+/* The reference model's flow: one live tuple. */
+struct mflow {
+	uint8_t proto, ipver;
+	uint8_t a[16], b[16];          /* a: initiator (orig), b: responder */
+	uint16_t pa, pb;
 	uint64_t seqno, stream;
-	uint64_t pkts[2], bytes[2];
+	uint64_t pkts[2], bytes[2];    /* by direction: [0] from a, [1] from b */
 	uint64_t last_frame;
-	struct ft_key key;
+	int64_t last_ns;               /* model clock at its last packet */
+	bool closed;                   /* TCP: the engine's verdict (tcp.end) */
+	bool base[2], syn[2];          /* by direction: base sequence known, sent a SYN */
+	uint32_t isn[2];
+};
+
+struct emitted {
+	uint64_t seqno;
+	enum flow_end why;
 };
 
 struct run {
@@ -61,27 +104,77 @@ struct run {
 	struct engine *eng;
 	struct oracle *o;
 	struct fcheck fc;
-	/* shadow */
-	struct sflow *fl;
+	/* the model: live flows, least recently active first */
+	struct mflow *fl;
 	size_t n, cap;
+	int64_t now;                   /* model clock, ns since ES_START_SEC */
 	uint64_t created, created_tcp, created_udp;
-	uint64_t emitted[4];           /* by enum flow_end */
-	bool in_packet, in_flush;
-	bool replaced_now;             /* a REPLACED emit happened in this engine_packet */
-	struct ft_key replaced_key;
-	bool diverged;                 /* a clock-only record was played */
-	uint64_t frame;
+	uint64_t ended[4];             /* by enum flow_end */
+	uint64_t accepted, dropped;    /* packets the engine took / refused (no memory) */
+	uint64_t ended_pkts;           /* packets counted in flows that ended */
+	/* what the engine emitted during the current call */
+	struct emitted em[MAX_EMITS + 4];
+	unsigned n_em;
+	bool in_call, in_flush;
+	bool inject;                   /* allocation failures armed for our engine */
+	bool diverged;                 /* a failure changed our engine's course */
+	uint64_t frame, packets;
 };
 
 static uint64_t st_inputs, st_records, st_packets, st_tcp, st_udp, st_flows, st_incarnations,
-	st_expired, st_evicted, st_midstream, st_rst_oow, st_findings, st_compared;
+	st_expired, st_evicted, st_midstream, st_rst_oow, st_findings, st_compared, st_injected,
+	st_nomem, st_advances, st_full_checks;
 
 static uint64_t st_rules[R__COUNT];
 static const struct siphash_key key_ours = { 0x1111111111111111ull, 0x2222222222222222ull };
 static const struct siphash_key key_oracle = { 0x3333333333333333ull, 0x4444444444444444ull };
 static const char file_name[] = "<fuzz_engine input>";
 
-static struct sflow *shadow_find(struct run *run, uint64_t seqno)
+/* ---- the reference model ----------------------------------------------------- */
+
+static int klass(const struct mflow *m)
+{
+	if (m->proto == 17)
+		return C_UDP;
+	return m->closed ? C_TCP_CLOSED : C_TCP_OPEN;
+}
+
+static int64_t timeout_ns(const struct run *run, const struct mflow *m)
+{
+	int64_t sec = m->proto == 17 ? run->cfg.udp_idle_sec
+				     : m->closed ? 2 * (int64_t)run->cfg.msl_sec : run->cfg.tcp_idle_sec;
+
+	return sec * 1000000000;
+}
+
+static bool m_expired(const struct run *run, const struct mflow *m)
+{
+	return run->now - m->last_ns >= timeout_ns(run, m);
+}
+
+/* The live flow of a packet's tuple and the packet's direction in it. */
+static struct mflow *m_find(struct run *run, uint8_t proto, const struct pkt *p, unsigned *dir)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		struct mflow *m = &run->fl[i];
+
+		if (m->proto != proto || m->ipver != p->ipver)
+			continue;
+		if (m->pa == p->sport && m->pb == p->dport && memcmp(m->a, p->src, 16) == 0 &&
+		    memcmp(m->b, p->dst, 16) == 0) {
+			*dir = 0;
+			return m;
+		}
+		if (m->pb == p->sport && m->pa == p->dport && memcmp(m->b, p->src, 16) == 0 &&
+		    memcmp(m->a, p->dst, 16) == 0) {
+			*dir = 1;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+static struct mflow *m_by_seqno(struct run *run, uint64_t seqno)
 {
 	for (size_t i = 0; i < run->n; i++)
 		if (run->fl[i].seqno == seqno)
@@ -89,41 +182,128 @@ static struct sflow *shadow_find(struct run *run, uint64_t seqno)
 	return NULL;
 }
 
+static void m_remove(struct run *run, struct mflow *m)
+{
+	size_t i = (size_t)(m - run->fl);
+
+	memmove(&run->fl[i], &run->fl[i + 1], (run->n - i - 1) * sizeof(*m));
+	run->n--;
+}
+
+/* Move m to the most recently active end; returns its new address. */
+static struct mflow *m_touch(struct run *run, struct mflow *m)
+{
+	struct mflow tmp = *m;
+
+	m_remove(run, m);
+	run->fl[run->n++] = tmp;
+	return &run->fl[run->n - 1];
+}
+
+/* The flows engine_expire(limit) or the per-packet reaper (per_list) ends:
+ * list by list, each list's expired flows being a prefix of it in order of
+ * activity (times only grow and a list has one timeout). */
+static unsigned m_reap(struct run *run, uint64_t limit, unsigned per_list, struct emitted *out)
+{
+	unsigned n = 0;
+
+	for (int c = C_UDP; c <= C_TCP_CLOSED; c++) {
+		unsigned k = 0;
+
+		for (size_t i = 0; i < run->n && n < limit && k < per_list; i++) {
+			const struct mflow *m = &run->fl[i];
+
+			if (klass(m) != c)
+				continue;
+			if (!m_expired(run, m))
+				break;
+			out[n].seqno = m->seqno;
+			out[n].why = FLOW_END_EXPIRED;
+			n++;
+			k++;
+		}
+	}
+	return n;
+}
+
+static bool planned(const struct emitted *e, unsigned n, uint64_t seqno)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].seqno == seqno)
+			return true;
+	return false;
+}
+
+/* The least recently active flow not in e[0..n): the eviction victim. */
+static const struct mflow *m_victim(const struct run *run, const struct emitted *e, unsigned n)
+{
+	for (size_t i = 0; i < run->n; i++)
+		if (!planned(e, n, run->fl[i].seqno))
+			return &run->fl[i];
+	return NULL;
+}
+
+static void check_emitted(const struct run *run, const struct emitted *want, unsigned n_want,
+			  const char *what)
+{
+	FUZZ_CHECK(run->n_em == n_want, "%s: the engine ended %u flows, the model expected %u "
+		   "(first: engine %llu %s, model %llu %s)", what, run->n_em, n_want,
+		   run->n_em ? (unsigned long long)run->em[0].seqno : 0ull,
+		   run->n_em ? flow_end_name(run->em[0].why) : "-",
+		   n_want ? (unsigned long long)want[0].seqno : 0ull,
+		   n_want ? flow_end_name(want[0].why) : "-");
+	for (unsigned i = 0; i < n_want; i++)
+		FUZZ_CHECK(run->em[i].seqno == want[i].seqno && run->em[i].why == want[i].why,
+			   "%s: end %u is flow %llu %s, the model expected flow %llu %s", what, i,
+			   (unsigned long long)run->em[i].seqno, flow_end_name(run->em[i].why),
+			   (unsigned long long)want[i].seqno, flow_end_name(want[i].why));
+}
+
+/* Drop the flows the engine ended from the model. */
+static void m_apply_ends(struct run *run)
+{
+	for (unsigned i = 0; i < run->n_em; i++) {
+		struct mflow *m = m_by_seqno(run, run->em[i].seqno);
+
+		FUZZ_CHECK(m != NULL, "flow %llu ended but the model has it dead",
+			   (unsigned long long)run->em[i].seqno);
+		m_remove(run, m);
+	}
+}
+
+/* ---- the engine's view checked against the model --------------------------- */
+
 static void on_emit(void *ctx, const struct engine *e, const struct flow *f, enum flow_end why)
 {
 	struct run *run = ctx;
-	struct sflow *s = shadow_find(run, f->seqno);
+	struct mflow *m = m_by_seqno(run, f->seqno);
 
 	(void)e;
-	FUZZ_CHECK(s != NULL, "flow %llu emitted (%s) but not live: emitted twice or never created",
-		   (unsigned long long)f->seqno, flow_end_name(why));
 	FUZZ_CHECK((unsigned)why < 4, "emit reason %d", (int)why);
-	FUZZ_CHECK(memcmp(s->pkts, f->pkts, sizeof(s->pkts)) == 0 &&
-		   memcmp(s->bytes, f->bytes, sizeof(s->bytes)) == 0,
-		   "flow %llu emitted with counters %llu/%llu pkts, shadow %llu/%llu",
+	FUZZ_CHECK(run->in_call, "flow %llu emitted outside an engine call", (unsigned long long)f->seqno);
+	FUZZ_CHECK(run->n_em < MAX_EMITS + 4, "more than %u flows ended in one engine call",
+		   MAX_EMITS + 4);
+	FUZZ_CHECK(m != NULL, "flow %llu emitted (%s) but not live in the model: emitted twice "
+		   "or never created", (unsigned long long)f->seqno, flow_end_name(why));
+	FUZZ_CHECK(!planned(run->em, run->n_em, f->seqno), "flow %llu emitted twice in one call",
+		   (unsigned long long)f->seqno);
+	/* the model keeps counters by direction from its initiator a */
+	FUZZ_CHECK(f->pkts[0] == m->pkts[0] && f->pkts[1] == m->pkts[1] &&
+		   f->bytes[0] == m->bytes[0] && f->bytes[1] == m->bytes[1],
+		   "flow %llu emitted with %llu/%llu pkts %llu/%llu bytes, model %llu/%llu, %llu/%llu",
 		   (unsigned long long)f->seqno, (unsigned long long)f->pkts[0],
-		   (unsigned long long)f->pkts[1], (unsigned long long)s->pkts[0],
-		   (unsigned long long)s->pkts[1]);
-	switch (why) {
-	case FLOW_END_FLUSHED:
-		FUZZ_CHECK(run->in_flush, "FLUSHED outside engine_flush");
-		break;
-	case FLOW_END_REPLACED:
-		FUZZ_CHECK(run->in_packet && !run->replaced_now, "REPLACED outside a packet, or twice");
-		run->replaced_now = true;
-		run->replaced_key = f->h.key;
-		break;
-	case FLOW_END_EVICTED:
-		FUZZ_CHECK(run->in_packet && run->cfg.max_flows != 0 && run->n >= run->cfg.max_flows,
-			   "EVICTED with %zu live flows, cap %llu", run->n,
-			   (unsigned long long)run->cfg.max_flows);
-		break;
-	case FLOW_END_EXPIRED:
-		FUZZ_CHECK(!run->in_flush, "EXPIRED during flush");
-		break;
-	}
-	run->emitted[why]++;
-	*s = run->fl[--run->n];
+		   (unsigned long long)f->pkts[1], (unsigned long long)f->bytes[0],
+		   (unsigned long long)f->bytes[1], (unsigned long long)m->pkts[0],
+		   (unsigned long long)m->pkts[1], (unsigned long long)m->bytes[0],
+		   (unsigned long long)m->bytes[1]);
+	FUZZ_CHECK(why != FLOW_END_FLUSHED || run->in_flush, "FLUSHED outside engine_flush");
+	FUZZ_CHECK(why == FLOW_END_FLUSHED || !run->in_flush, "%s during engine_flush",
+		   flow_end_name(why));
+	run->em[run->n_em].seqno = f->seqno;
+	run->em[run->n_em].why = why;
+	run->n_em++;
+	run->ended[why]++;
+	run->ended_pkts += f->pkts[0] + f->pkts[1];
 }
 
 static void check_stats(struct run *run)
@@ -137,23 +317,92 @@ static void check_stats(struct run *run)
 		   (unsigned long long)st->incarnations, (unsigned long long)st->flushed);
 	FUZZ_CHECK(st->created == run->created && st->created_tcp == run->created_tcp &&
 		   st->created_udp == run->created_udp,
-		   "created %llu (tcp %llu udp %llu), shadow %llu (%llu %llu)",
+		   "created %llu (tcp %llu udp %llu), model %llu (%llu %llu)",
 		   (unsigned long long)st->created, (unsigned long long)st->created_tcp,
 		   (unsigned long long)st->created_udp, (unsigned long long)run->created,
 		   (unsigned long long)run->created_tcp, (unsigned long long)run->created_udp);
-	FUZZ_CHECK(st->live == run->n, "live %llu, shadow %zu", (unsigned long long)st->live, run->n);
-	FUZZ_CHECK(st->expired == run->emitted[FLOW_END_EXPIRED] &&
-		   st->evicted == run->emitted[FLOW_END_EVICTED] &&
-		   st->incarnations == run->emitted[FLOW_END_REPLACED] &&
-		   st->flushed == run->emitted[FLOW_END_FLUSHED],
+	FUZZ_CHECK(st->live == run->n, "live %llu, model %zu", (unsigned long long)st->live, run->n);
+	FUZZ_CHECK(st->expired == run->ended[FLOW_END_EXPIRED] &&
+		   st->evicted == run->ended[FLOW_END_EVICTED] &&
+		   st->incarnations == run->ended[FLOW_END_REPLACED] &&
+		   st->flushed == run->ended[FLOW_END_FLUSHED],
 		   "end counters disagree with the flows emitted");
 	FUZZ_CHECK(run->cfg.max_flows == 0 || st->live <= run->cfg.max_flows,
 		   "%llu live flows, cap %llu", (unsigned long long)st->live,
 		   (unsigned long long)run->cfg.max_flows);
 	FUZZ_CHECK(st->max_live >= st->live, "max_live %llu < live %llu",
 		   (unsigned long long)st->max_live, (unsigned long long)st->live);
-	FUZZ_CHECK(st->nomem == 0, "engine dropped %llu packets for lack of memory",
-		   (unsigned long long)st->nomem);
+	FUZZ_CHECK(st->nomem == run->dropped, "engine dropped %llu packets for lack of memory, "
+		   "%llu refusals seen", (unsigned long long)st->nomem, (unsigned long long)run->dropped);
+	FUZZ_CHECK(st->packets == run->accepted + run->dropped && st->untracked == 0,
+		   "engine counted %llu packets (%llu untracked), %llu were given",
+		   (unsigned long long)st->packets, (unsigned long long)st->untracked,
+		   (unsigned long long)(run->accepted + run->dropped));
+}
+
+/* engine_foreach collects what it visits. */
+struct live_list {
+	const struct flow **f;
+	size_t n, cap;
+	bool overflow;
+};
+
+static void collect_live(void *ctx, const struct flow *f)
+{
+	struct live_list *l = ctx;
+
+	if (l->n == l->cap) {
+		l->overflow = true;
+		return;
+	}
+	l->f[l->n++] = f;
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+	const struct flow *a = *(const struct flow *const *)x, *b = *(const struct flow *const *)y;
+
+	return memcmp(&a->h.key, &b->h.key, FT_KEY_BYTES);
+}
+
+/* The engine's live set against the model's, list by list in order of
+ * activity, and no two live entries on one tuple. O(n log n). */
+static void check_live_set(struct run *run)
+{
+	struct live_list l = { NULL, 0, run->n, false };
+	size_t k = 0;
+
+	st_full_checks++;
+	l.f = malloc((run->n ? run->n : 1) * sizeof(*l.f));
+	FUZZ_CHECK(l.f != NULL, "out of memory for the live list");
+	engine_foreach(run->eng, collect_live, &l);
+	FUZZ_CHECK(!l.overflow && l.n == run->n, "engine_foreach visits %s%zu flows, the model has %zu",
+		   l.overflow ? "more than " : "", l.n, run->n);
+	for (int c = C_UDP; c <= C_TCP_CLOSED; c++) {
+		for (size_t i = 0; i < run->n; i++) {
+			const struct mflow *m = &run->fl[i];
+			const struct flow *f;
+
+			if (klass(m) != c)
+				continue;
+			FUZZ_CHECK(k < l.n, "live list ends early");
+			f = l.f[k++];
+			FUZZ_CHECK(f->seqno == m->seqno, "live flow %zu in engine_foreach order is %llu, "
+				   "the model's is %llu (class %d)", k - 1, (unsigned long long)f->seqno,
+				   (unsigned long long)m->seqno, c);
+			FUZZ_CHECK(flow_is_tcp(f) == (m->proto == 6) && f->h.key.ipver == m->ipver &&
+				   memcmp(flow_addr(f, FLOW_DIR_ORIG), m->a, 16) == 0 &&
+				   memcmp(flow_addr(f, FLOW_DIR_RESP), m->b, 16) == 0 &&
+				   flow_port(f, FLOW_DIR_ORIG) == m->pa && flow_port(f, FLOW_DIR_RESP) == m->pb,
+				   "live flow %llu has another tuple than the model's",
+				   (unsigned long long)m->seqno);
+		}
+	}
+	qsort(l.f, l.n, sizeof(*l.f), key_cmp);
+	for (size_t i = 1; i < l.n; i++)
+		FUZZ_CHECK(key_cmp(&l.f[i - 1], &l.f[i]) != 0, "live flows %llu and %llu share a tuple",
+			   (unsigned long long)l.f[i - 1]->seqno, (unsigned long long)l.f[i]->seqno);
+	free(l.f);
 }
 
 /* 1. The decoder must give back what es_play encoded. */
@@ -195,99 +444,206 @@ static bool same_tuple(const struct flow *f, enum flow_dir d, const struct pkt *
 	       flow_port(f, (enum flow_dir)(d ^ 1)) == p->dport;
 }
 
-/* 2. Our engine and its shadow. Fills *ex with what the oracle must say. */
-static void run_engine(struct run *run, const struct cap_packet *cp, const struct pkt *p,
-		       struct fc_expect *ex)
+/* Wireshark's base sequence numbers, as SPEC's incarnation rule reads them
+ * (engine.h): a side's first segment sets its base (its seq, less one
+ * without SYN), a segment with ACK sets the receiver's (ack - 1). */
+static void m_note_seq(struct mflow *m, unsigned d, const struct pkt *p)
+{
+	if (!m->base[d]) {
+		m->isn[d] = (p->flags & TH_SYN) ? p->seq : p->seq - 1;
+		m->base[d] = true;
+	}
+	if ((p->flags & TH_ACK) && !m->base[d ^ 1]) {
+		m->isn[d ^ 1] = p->ack - 1;
+		m->base[d ^ 1] = true;
+	}
+	if (p->flags & TH_SYN)
+		m->syn[d] = true;
+}
+
+/* 2. Our engine in lockstep with the model. Returns the engine's result
+ * code; fills *ex with what the oracle must say (when the engine took the
+ * packet and nothing has diverged). */
+static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const struct pkt *p,
+			     struct fc_expect *ex)
 {
 	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
 	struct engine_result res;
+	struct emitted want[MAX_EMITS + 4];
 	const struct flow *f;
-	struct sflow *s;
+	struct mflow *m;
 	bool tcp = p->l4 == L4_TCP, syn_only = tcp && (p->flags & (TH_SYN | TH_ACK)) == TH_SYN;
-	unsigned d;
+	bool flipped = tcp && (p->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
+	bool replace = false, retransmit = false, evict = false, failed;
+	unsigned n_want, d = 0, md;
 	enum tc_rc rc;
-	uint64_t live_before = run->n;
+	uint64_t inj0 = fa_injected();
+	int64_t t = (cp->ts_sec - ES_START_SEC) * 1000000000 + cp->ts_nsec;
 
-	run->in_packet = true;
-	run->replaced_now = false;
+	/* The model's prediction. */
+	if (t > run->now)
+		run->now = t;
+	n_want = m_reap(run, MAX_EMITS, REAP_PER_LIST, want);
+	m = m_find(run, tcp ? 6 : 17, p, &d);
+	if (m != NULL && planned(want, n_want, m->seqno))
+		m = NULL;                        /* the reaper got it first */
+	if (m != NULL && m_expired(run, m)) {
+		want[n_want].seqno = m->seqno;
+		want[n_want++].why = FLOW_END_EXPIRED;
+		m = NULL;
+	}
+	if (m != NULL && syn_only && m->base[d] && p->seq != m->isn[d]) {
+		want[n_want].seqno = m->seqno;
+		want[n_want++].why = FLOW_END_REPLACED;
+		replace = true;
+	} else if (m != NULL) {
+		retransmit = syn_only && m->syn[d] && p->seq == m->isn[d];
+	}
+	if ((m == NULL || replace) && run->cfg.max_flows != 0 &&
+	    run->n - n_want >= run->cfg.max_flows) {
+		const struct mflow *v = m_victim(run, want, n_want);
+
+		FUZZ_CHECK(v != NULL, "model: a full table with nothing to evict");
+		want[n_want].seqno = v->seqno;
+		want[n_want++].why = m_expired(run, v) ? FLOW_END_EXPIRED : FLOW_END_EVICTED;
+		evict = true;
+	}
+
+	run->n_em = 0;
+	run->in_call = true;
+	if (run->inject)
+		fa_arm(run->frame * 0x9e3779b97f4a7c15ull ^ run->created, 2 + (uint32_t)(run->frame % 7));
 	rc = engine_packet(run->eng, p, &in, &res);
-	run->in_packet = false;
+	fa_disarm();
+	run->in_call = false;
+	failed = fa_injected() != inj0;
+
+	/* What the engine did, against the prediction. An injected failure may
+	 * add one eviction (create_flow makes room when memory ran out) or
+	 * refuse the packet; nothing else. */
+	if (failed && !evict && run->n_em == n_want + 1 && run->n_em > 0) {
+		const struct mflow *v = m_victim(run, want, n_want);
+
+		FUZZ_CHECK(v != NULL && run->em[n_want].seqno == v->seqno,
+			   "after a failed allocation the engine ended flow %llu, not the least "
+			   "recently active", (unsigned long long)run->em[n_want].seqno);
+		want[n_want].seqno = v->seqno;
+		want[n_want++].why = m_expired(run, v) ? FLOW_END_EXPIRED : FLOW_END_EVICTED;
+		run->diverged = true;
+	}
+	check_emitted(run, want, n_want, "packet");
+	if (m != NULL) {
+		/* removing ends moves the array: find the joined flow again */
+		uint64_t seqno = m->seqno;
+
+		m_apply_ends(run);
+		m = replace ? NULL : m_by_seqno(run, seqno);
+		FUZZ_CHECK(replace || m != NULL, "model lost flow %llu", (unsigned long long)seqno);
+	} else {
+		m_apply_ends(run);
+	}
+	if (rc == TC_NOMEM) {
+		FUZZ_CHECK(failed, "engine_packet: no memory, but no allocation failed");
+		FUZZ_CHECK(m == NULL, "engine_packet: no memory while joining a live flow");
+		FUZZ_CHECK(res.flow == NULL, "TC_NOMEM with a flow");
+		run->dropped++;
+		run->diverged = true;
+		st_nomem++;
+		check_stats(run);
+		return rc;
+	}
 	FUZZ_CHECK(rc == TC_OK && res.flow != NULL, "engine_packet refused a TCP/UDP packet: %s",
 		   tc_rc_name(rc));
+	run->accepted++;
 	f = res.flow;
-	d = res.dir;
-	FUZZ_CHECK(d <= 1 && flow_is_tcp(f) == tcp && f->h.key.ipver == p->ipver,
+
+	FUZZ_CHECK(res.dir <= 1 && flow_is_tcp(f) == tcp && f->h.key.ipver == p->ipver,
 		   "flow proto/version/direction wrong");
-	FUZZ_CHECK(same_tuple(f, (enum flow_dir)d, p), "the flow's endpoints in direction %u are not "
-		   "the packet's", d);
-	FUZZ_CHECK(res.side == (f->orig_side ^ d), "side %u, orig_side %u, dir %u", res.side,
-		   f->orig_side, d);
+	FUZZ_CHECK(same_tuple(f, res.dir, p), "the flow's endpoints in direction %u are not "
+		   "the packet's", (unsigned)res.dir);
+	FUZZ_CHECK(res.side == (f->orig_side ^ (unsigned)res.dir), "side %u, orig_side %u, dir %u",
+		   res.side, f->orig_side, (unsigned)res.dir);
 	FUZZ_CHECK(f->last_frame == cp->frame, "last_frame %llu, packet %llu",
 		   (unsigned long long)f->last_frame, (unsigned long long)cp->frame);
 	FUZZ_CHECK(f->end_ns >= f->start_ns, "flow ends before it starts");
 	FUZZ_CHECK(engine_find(run->eng, tcp ? 6 : 17, p->ipver, p->src, p->sport, p->dst, p->dport) == f &&
 		   engine_find(run->eng, tcp ? 6 : 17, p->ipver, p->dst, p->dport, p->src, p->sport) == f,
 		   "engine_find does not return the packet's flow");
-	FUZZ_CHECK(!res.new_incarnation || (res.created && syn_only && run->replaced_now &&
-					    memcmp(&run->replaced_key, &f->h.key, FT_KEY_BYTES) == 0),
-		   "new incarnation without a SYN, a creation or the old flow replaced");
-	FUZZ_CHECK(!run->replaced_now || res.new_incarnation, "a flow was replaced without a new incarnation");
+	FUZZ_CHECK(res.created == (m == NULL), "the engine %s, the model expected %s",
+		   res.created ? "created a flow" : "joined a flow", m == NULL ? "a creation" : "a join");
+	FUZZ_CHECK(res.new_incarnation == replace, "new_incarnation %d, the model says %d",
+		   res.new_incarnation, replace);
 	FUZZ_CHECK(!res.new_incarnation || res.prev.how != PREV_NONE, "new incarnation with prev none");
 	FUZZ_CHECK(res.midstream == (res.created && tcp && !(p->flags & TH_SYN)),
 		   "midstream %d for a %s TCP segment with flags 0x%03x", res.midstream,
 		   res.created ? "creating" : "joining", p->flags);
-	FUZZ_CHECK(!res.syn_retransmit || (!res.created && syn_only), "syn_retransmit on a created flow");
+	FUZZ_CHECK(res.syn_retransmit == retransmit, "syn_retransmit %d, the model says %d",
+		   res.syn_retransmit, retransmit);
 	FUZZ_CHECK(res.rst.verdict == RST_NONE || (tcp && (p->flags & TH_RST)),
 		   "a RST verdict for a packet without RST");
 
-	s = shadow_find(run, f->seqno);
 	if (res.created) {
-		FUZZ_CHECK(s == NULL, "created flow %llu is already live", (unsigned long long)f->seqno);
+		struct mflow nm;
+
 		FUZZ_CHECK(f->seqno == run->created && f->stream == (tcp ? run->created_tcp : run->created_udp),
-			   "flow numbered %llu/stream %llu, expected %llu/%llu",
+			   "flow numbered %llu/stream %llu, the model says %llu/%llu",
 			   (unsigned long long)f->seqno, (unsigned long long)f->stream,
 			   (unsigned long long)run->created,
 			   (unsigned long long)(tcp ? run->created_tcp : run->created_udp));
 		FUZZ_CHECK(f->first_frame == cp->frame, "first_frame %llu", (unsigned long long)f->first_frame);
+		/* the initiator: the sender, or the receiver of a SYN+ACK */
+		FUZZ_CHECK(res.dir == (flipped ? FLOW_DIR_RESP : FLOW_DIR_ORIG),
+			   "a new flow's first packet (flags 0x%03x) in direction %u", p->flags,
+			   (unsigned)res.dir);
+		memset(&nm, 0, sizeof(nm));
+		nm.proto = tcp ? 6 : 17;
+		nm.ipver = p->ipver;
+		memcpy(nm.a, flipped ? p->dst : p->src, 16);
+		memcpy(nm.b, flipped ? p->src : p->dst, 16);
+		nm.pa = flipped ? p->dport : p->sport;
+		nm.pb = flipped ? p->sport : p->dport;
+		nm.seqno = run->created++;
+		nm.stream = tcp ? run->created_tcp++ : run->created_udp++;
 		if (run->n == run->cap) {
 			size_t ncap = run->cap ? run->cap * 2 : 64;
-			struct sflow *nf = realloc(run->fl, ncap * sizeof(*nf));
+			struct mflow *nf = realloc(run->fl, ncap * sizeof(*nf));
 
-			FUZZ_CHECK(nf != NULL, "out of memory for the shadow");
+			FUZZ_CHECK(nf != NULL, "out of memory for the model");
 			run->fl = nf;
 			run->cap = ncap;
 		}
-		s = &run->fl[run->n++];
-		memset(s, 0, sizeof(*s));
-		s->seqno = f->seqno;
-		s->stream = f->stream;
-		s->key = f->h.key;
-		run->created++;
-		if (tcp)
-			run->created_tcp++;
-		else
-			run->created_udp++;
+		run->fl[run->n++] = nm;
+		m = &run->fl[run->n - 1];
+		d = flipped ? 1 : 0;
 		st_flows++;
 		st_incarnations += res.new_incarnation;
 		st_midstream += res.midstream;
 	} else {
-		FUZZ_CHECK(s != NULL, "packet joined flow %llu, which is not live",
-			   (unsigned long long)f->seqno);
-		/* the per-packet reaper may have expired others meanwhile */
-		FUZZ_CHECK(run->n <= live_before, "live flows grew without a creation");
+		FUZZ_CHECK(f->seqno == m->seqno, "packet joined flow %llu, the model's is %llu",
+			   (unsigned long long)f->seqno, (unsigned long long)m->seqno);
+		FUZZ_CHECK(res.dir == d, "packet in direction %u, the model says %u", (unsigned)res.dir, d);
+		m = m_touch(run, m);
 	}
-	s->pkts[d]++;
-	s->bytes[d] += p->payload_len;
-	s->last_frame = cp->frame;
-	FUZZ_CHECK(memcmp(s->pkts, f->pkts, sizeof(s->pkts)) == 0 &&
-		   memcmp(s->bytes, f->bytes, sizeof(s->bytes)) == 0,
-		   "flow %llu counters %llu/%llu pkts %llu/%llu bytes, shadow %llu/%llu, %llu/%llu",
+	md = d;
+	m->pkts[md]++;
+	m->bytes[md] += p->payload_len;
+	m->last_frame = cp->frame;
+	m->last_ns = run->now;
+	if (tcp) {
+		m_note_seq(m, md, p);
+		m->closed = f->tcp.end != TCP_END_OPEN;
+	}
+	FUZZ_CHECK(f->pkts[0] == m->pkts[0] && f->pkts[1] == m->pkts[1] &&
+		   f->bytes[0] == m->bytes[0] && f->bytes[1] == m->bytes[1],
+		   "flow %llu counters %llu/%llu pkts %llu/%llu bytes, model %llu/%llu, %llu/%llu",
 		   (unsigned long long)f->seqno, (unsigned long long)f->pkts[0],
 		   (unsigned long long)f->pkts[1], (unsigned long long)f->bytes[0],
-		   (unsigned long long)f->bytes[1], (unsigned long long)s->pkts[0],
-		   (unsigned long long)s->pkts[1], (unsigned long long)s->bytes[0],
-		   (unsigned long long)s->bytes[1]);
+		   (unsigned long long)f->bytes[1], (unsigned long long)m->pkts[0],
+		   (unsigned long long)m->pkts[1], (unsigned long long)m->bytes[0],
+		   (unsigned long long)m->bytes[1]);
 	check_stats(run);
+	if (run->n <= 4 || run->packets % FULL_CHECK_EVERY == 0)
+		check_live_set(run);
 
 	/* What the oracle (same packets, same configuration) must report. */
 	memset(ex, 0, sizeof(*ex));
@@ -314,6 +670,7 @@ static void run_engine(struct run *run, const struct cap_packet *cp, const struc
 		ex->must[R_PORT_EPHEMERAL_RANGE] = ex->may[R_PORT_EPHEMERAL_RANGE] = eph;
 		st_rst_oow += oow;
 	}
+	return TC_OK;
 }
 
 static void oracle_config(const struct es_config *ec, struct oracle_cfg *cfg)
@@ -348,6 +705,7 @@ static void play_packet(struct run *run, const struct es_packet *ep)
 	struct cap_packet cp;
 	struct pkt p;
 	struct fc_expect ex;
+	enum tc_rc rc;
 
 	FUZZ_CHECK(frame != NULL, "out of memory for a %zu-byte frame", ep->caplen);
 	memcpy(frame, ep->frame, ep->caplen);
@@ -360,6 +718,7 @@ static void play_packet(struct run *run, const struct es_packet *ep)
 	cp.ts_digits = 9;
 	cp.linktype = LT_RAW;
 	cp.frame = ++run->frame;
+	run->packets++;
 
 	decode_packet(LT_RAW, frame, ep->caplen, ep->origlen, &p);
 	pktcheck_decoded(LT_RAW, frame, ep->caplen, ep->origlen, &p);
@@ -369,11 +728,73 @@ static void play_packet(struct run *run, const struct es_packet *ep)
 	st_tcp += !ep->udp;
 	st_udp += ep->udp;
 
-	run_engine(run, &cp, &p, &ex);
+	rc = run_engine(run, &cp, &p, &ex);
 	fcheck_packet_begin(&run->fc, &cp, &p);
 	oracle_packet(run->o, &cp, &p);
-	fcheck_packet_end(&run->fc, run->diverged ? NULL : &ex);
+	fcheck_packet_end(&run->fc, rc == TC_OK && !run->diverged ? &ex : NULL);
 	free(frame);
+}
+
+/* A clock-only record: both engines move on and reap the same flows. */
+static void play_clock(struct run *run, const struct es_packet *ep)
+{
+	struct emitted want[MAX_EMITS];
+	unsigned n_want;
+	uint64_t ours, theirs;
+	int64_t t = (ep->ts_sec - ES_START_SEC) * 1000000000 + ep->ts_nsec;
+
+	st_advances++;
+	if (t > run->now)
+		run->now = t;
+	n_want = m_reap(run, EXPIRE_LIMIT, EXPIRE_LIMIT, want);
+	run->n_em = 0;
+	run->in_call = true;
+	engine_advance(run->eng, ep->ts_sec, ep->ts_nsec);
+	ours = engine_expire(run->eng, EXPIRE_LIMIT);
+	run->in_call = false;
+	FUZZ_CHECK(ours == run->n_em, "engine_expire says %llu, it emitted %u",
+		   (unsigned long long)ours, run->n_em);
+	check_emitted(run, want, n_want, "engine_expire");
+	m_apply_ends(run);
+	theirs = oracle_advance(run->o, ep->ts_sec, ep->ts_nsec, EXPIRE_LIMIT);
+	FUZZ_CHECK(run->diverged || theirs == ours, "oracle_advance ended %llu flows, our engine %llu",
+		   (unsigned long long)theirs, (unsigned long long)ours);
+	check_stats(run);
+	check_live_set(run);
+}
+
+/* Flush: every live flow, in order of creation (list order when the sort
+ * had no memory). */
+static void flush(struct run *run)
+{
+	uint64_t inj0 = fa_injected();
+	size_t n = run->n;
+
+	run->n_em = 0;
+	run->in_call = run->in_flush = true;
+	if (run->inject)
+		fa_arm(run->created, 2);
+	engine_flush(run->eng);
+	fa_disarm();
+	run->in_call = run->in_flush = false;
+	FUZZ_CHECK(run->n_em == n, "engine_flush ended %u flows of %zu", run->n_em, n);
+	if (fa_injected() == inj0)
+		for (unsigned i = 1; i < run->n_em; i++)
+			FUZZ_CHECK(run->em[i - 1].seqno < run->em[i].seqno,
+				   "engine_flush: flow %llu after flow %llu (not in creation order)",
+				   (unsigned long long)run->em[i].seqno,
+				   (unsigned long long)run->em[i - 1].seqno);
+	m_apply_ends(run);
+}
+
+/* FNV-1a of the input: chooses the inputs that run with failures. */
+static uint64_t input_hash(const uint8_t *data, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * 0x100000001b3ull;
+	return h;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -386,64 +807,83 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct es_record rec;
 	struct es_packet ep;
 	struct summary sum;
-	struct run run;
+	struct run *run;
 	const struct engine_stats *st;
 	uint8_t sel = 0;
 	unsigned n = 0;
+	uint64_t h = input_hash(data, size), inj0 = fa_injected();
+	int64_t live0;
+	enum tc_rc rc;
+	static int linked = -1;
 
+	if (linked < 0) {
+		linked = fa_linked();
+		FUZZ_CHECK(linked, "failalloc's wrappers are not linked in (mk/fuzz.mk FUZZ_WRAP)");
+	}
+	live0 = fa_live();
 	st_inputs++;
-	memset(&run, 0, sizeof(run));
+	run = calloc(1, sizeof(*run));
+	FUZZ_CHECK(run != NULL, "out of memory for the run");
 	(void)rd_u8(&in, &sel);
-	es_config_decode(sel, &run.cfg);
+	es_config_decode(sel, &run->cfg);
+	run->inject = (h & 7) == 0;
 
 	engine_config_default(&ecfg);
-	ecfg.msl_sec = run.cfg.msl_sec;
-	ecfg.max_flows = run.cfg.max_flows;
-	ecfg.tcp_idle_sec = run.cfg.tcp_idle_sec;
-	ecfg.udp_idle_sec = run.cfg.udp_idle_sec;
+	ecfg.msl_sec = run->cfg.msl_sec;
+	ecfg.max_flows = run->cfg.max_flows;
+	ecfg.tcp_idle_sec = run->cfg.tcp_idle_sec;
+	ecfg.udp_idle_sec = run->cfg.udp_idle_sec;
 	ecfg.hash_key = key_ours;
-	oracle_config(&run.cfg, &ocfg);
+	oracle_config(&run->cfg, &ocfg);
 	sink.finding = fcheck_finding;
 	sink.host = NULL;
-	sink.ctx = &run.fc;
-	if (engine_new(&ecfg, on_emit, &run, &run.eng) != TC_OK)
-		return 0;
-	if (oracle_new(&ocfg, &sink, file_name, &run.o) != TC_OK) {
-		engine_free(run.eng);
-		return 0;
+	sink.ctx = &run->fc;
+	/* engine_new under failures in a quarter of those inputs: the rest
+	 * get to play their packets */
+	if (run->inject && ((h >> 8) & 3) == 0)
+		fa_arm(h, 2 + (uint32_t)((h >> 3) % 5));
+	rc = engine_new(&ecfg, on_emit, run, &run->eng);
+	fa_disarm();
+	if (rc != TC_OK) {
+		FUZZ_CHECK(rc == TC_NOMEM && fa_injected() != inj0 && run->eng == NULL,
+			   "engine_new failed (%s) with no allocation failure", tc_rc_name(rc));
+		st_nomem++;
+		goto out;
 	}
-	fcheck_init(&run.fc, &ocfg.rules, file_name);
+	FUZZ_CHECK(oracle_new(&ocfg, &sink, file_name, &run->o) == TC_OK, "oracle_new failed");
+	fcheck_init(&run->fc, &ocfg.rules, file_name);
 	es_player_init(&pl);
 
 	while (n < MAX_RECORDS && es_next(&in, &rec) == TC_OK) {
 		n++;
-		if (es_play(&pl, &rec, &ep) == TC_OK) {
-			play_packet(&run, &ep);
-			continue;
-		}
-		/* clock-only: our engine moves on and reaps; the oracle cannot */
-		engine_advance(run.eng, ep.ts_sec, ep.ts_nsec);
-		FUZZ_CHECK(engine_expire(run.eng, EXPIRE_LIMIT) <= EXPIRE_LIMIT, "engine_expire over its limit");
-		check_stats(&run);
-		run.diverged = true;
+		if (es_play(&pl, &rec, &ep) == TC_OK)
+			play_packet(run, &ep);
+		else
+			play_clock(run, &ep);
 	}
 	st_records += n;
 
-	run.in_flush = true;
-	engine_flush(run.eng);
-	run.in_flush = false;
-	st = engine_stats(run.eng);
-	FUZZ_CHECK(st->live == 0 && run.n == 0, "after engine_flush: %llu live, shadow %zu",
-		   (unsigned long long)st->live, run.n);
-	check_stats(&run);
+	check_live_set(run);
+	flush(run);
+	st = engine_stats(run->eng);
+	FUZZ_CHECK(st->live == 0 && run->n == 0, "after engine_flush: %llu live, model %zu",
+		   (unsigned long long)st->live, run->n);
+	check_stats(run);
+	/* conservation: every packet the engine took is in exactly one flow */
+	FUZZ_CHECK(run->ended_pkts == run->accepted, "flows ended with %llu packets in all, the "
+		   "engine took %llu", (unsigned long long)run->ended_pkts,
+		   (unsigned long long)run->accepted);
+	FUZZ_CHECK(run->accepted + run->dropped == run->packets, "%llu packets played, %llu taken, "
+		   "%llu refused", (unsigned long long)run->packets, (unsigned long long)run->accepted,
+		   (unsigned long long)run->dropped);
 	st_expired += st->expired;
 	st_evicted += st->evicted;
 
 	memset(&sum, 0, sizeof(sum));
-	fcheck_finish_begin(&run.fc);
-	oracle_finish(run.o, &sum);
-	fcheck_finish_end(&run.fc);
-	if (!run.diverged) {
+	fcheck_finish_begin(&run->fc);
+	oracle_finish(run->o, &sum);
+	fcheck_finish_end(&run->fc);
+	if (!run->diverged) {
 		/* same packets, same configuration, another hash key */
 		FUZZ_CHECK(sum.flows == st->created && sum.evicted == st->evicted,
 			   "oracle's engine: %llu flows %llu evicted; ours: %llu, %llu",
@@ -451,14 +891,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   (unsigned long long)st->created, (unsigned long long)st->evicted);
 		st_compared++;
 	}
-	st_findings += fcheck_total(&run.fc);
+	st_findings += fcheck_total(&run->fc);
 	for (unsigned r = 0; r < R__COUNT; r++)
-		st_rules[r] += run.fc.findings[r];
+		st_rules[r] += run->fc.findings[r];
 
-	fcheck_free(&run.fc);
-	oracle_free(run.o);
-	engine_free(run.eng);
-	free(run.fl);
+	fcheck_free(&run->fc);
+	oracle_free(run->o);
+	engine_free(run->eng);
+out:
+	st_injected += fa_injected() - inj0;
+	free(run->fl);
+	free(run);
+	/* everything the engine, the oracle and this harness allocated for
+	 * this input is freed, failures or not */
+	FUZZ_CHECK(fa_live() == live0, "%lld blocks still allocated after the input",
+		   (long long)(fa_live() - live0));
 	return 0;
 }
 
@@ -466,13 +913,15 @@ void fuzz_stats_print(FILE *out)
 {
 	fprintf(out, "stats: target=fuzz_engine inputs=%llu records=%llu packets=%llu tcp=%llu udp=%llu"
 		" flows=%llu incarnations=%llu midstream=%llu expired=%llu evicted=%llu rst_oow=%llu"
-		" findings=%llu compared=%llu",
+		" findings=%llu compared=%llu advances=%llu full_checks=%llu injected=%llu nomem=%llu",
 		(unsigned long long)st_inputs, (unsigned long long)st_records,
 		(unsigned long long)st_packets, (unsigned long long)st_tcp, (unsigned long long)st_udp,
 		(unsigned long long)st_flows, (unsigned long long)st_incarnations,
 		(unsigned long long)st_midstream, (unsigned long long)st_expired,
 		(unsigned long long)st_evicted, (unsigned long long)st_rst_oow,
-		(unsigned long long)st_findings, (unsigned long long)st_compared);
+		(unsigned long long)st_findings, (unsigned long long)st_compared,
+		(unsigned long long)st_advances, (unsigned long long)st_full_checks,
+		(unsigned long long)st_injected, (unsigned long long)st_nomem);
 	fcheck_print_rules(out, st_rules);
 	fputc('\n', out);
 }

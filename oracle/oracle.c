@@ -356,6 +356,12 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 		on_initiator(o, cp, p, res.flow);
 }
 
+uint64_t oracle_advance(struct oracle *o, int64_t ts_sec, uint32_t ts_nsec, uint64_t limit)
+{
+	engine_advance(o->eng, ts_sec, ts_nsec);
+	return engine_expire(o->eng, limit);
+}
+
 /* ---- end of file: hosts ---------------------------------------------------------------- */
 
 static void emit_host(struct oracle *o, const struct cls_host_result *hr, enum rule_id r,

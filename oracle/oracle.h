@@ -62,6 +62,16 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p);
 
 /*
+ * oracle_advance - move the engine clock to (ts_sec, ts_nsec) if later and
+ * end up to limit flows whose timeout has passed (engine_advance, then
+ * engine_expire). For a driver with a clock of its own between packets
+ * (fuzz_engine's clock-only records), so that its engine and the oracle's
+ * stay in step. No finding comes of it, and the time of host findings
+ * (the latest packet time) does not move. Returns the flows ended.
+ */
+uint64_t oracle_advance(struct oracle *o, int64_t ts_sec, uint32_t ts_nsec, uint64_t limit);
+
+/*
  * oracle_finish - end of the file: host-level findings and host records go
  * to the sink; s->have_flows/flows/evicted are filled for the summary.
  * Call once, before oracle_free. Host findings are judged here, so their

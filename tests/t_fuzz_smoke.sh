@@ -24,7 +24,7 @@ declare -A need=(
 		r_pkt_truncated r_ip_bad_header r_tcp_bad_offset r_udp_bad_length r_ip_bad_checksum
 		r_tcp_bad_checksum r_udp_bad_checksum r_tcp_midstream r_port_ephemeral_range"
 	[fuzz_engine]="records packets tcp udp flows incarnations midstream expired evicted rst_oow findings
-		compared r_tuple_duplicate_live r_tuple_reuse_time_wait r_port_zero r_port_ephemeral_range
+		compared advances full_checks injected nomem r_tuple_duplicate_live r_tuple_reuse_time_wait r_port_zero r_port_ephemeral_range
 		r_port_privileged_source r_port_sequential r_port_fixed r_tcp_invalid_flags
 		r_tcp_rst_out_of_window r_tcp_midstream"
 	[fuzz_portalloc]="created refused_config allocated exhausted nomem closes time_wait binds advances"
