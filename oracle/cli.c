@@ -27,7 +27,9 @@ static const char usage_text[] =
 "\n"
 "Commands:\n"
 "  replay   the oracle: findings and per-host summaries\n"
-"  flows    one record per connection (Zeek conn_state/history, Community ID)\n"
+"  flows    one record per connection (Zeek conn_state/history, Community ID),\n"
+"           printed as each connection ends (as Zeek's conn.log); those still\n"
+"           open at the end of a file follow in order of first appearance\n"
 "  hosts    per-host source-port selection analysis\n"
 "  packets  decoded header fields, one record per packet\n"
 "  reduce   --rule ID [--signature S] IN OUT: shrink a capture to the smallest\n"
@@ -326,29 +328,90 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 
 /* ---- output helpers ------------------------------------------------------- */
 
+/* The escape json_str and fmt_json_str write for byte c into out (up to 6
+ * bytes, no NUL); returns its length, 0 when c stands for itself. */
+static size_t json_escape(unsigned char c, char out[6])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	switch (c) {
+	case '"':  out[0] = '\\'; out[1] = '"'; return 2;
+	case '\\': out[0] = '\\'; out[1] = '\\'; return 2;
+	case '\n': out[0] = '\\'; out[1] = 'n'; return 2;
+	case '\r': out[0] = '\\'; out[1] = 'r'; return 2;
+	case '\t': out[0] = '\\'; out[1] = 't'; return 2;
+	default:
+		if (c >= 0x20 && c != 0x7f)
+			return 0;
+		memcpy(out, "\\u00", 4);
+		out[4] = hex[c >> 4];
+		out[5] = hex[c & 15];
+		return 6;
+	}
+}
+
 void json_str(FILE *f, const char *s)
 {
-	const unsigned char *u = (const unsigned char *)s;
+	const char *run = s;
+	char esc[6];
 
+	/* runs of bytes that stand for themselves go out in one call */
 	putc('"', f);
-	for (; *u; u++) {
-		switch (*u) {
-		case '"':  fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*u < 0x20 || *u == 0x7f)
-				fprintf(f, "\\u%04x", *u);
-			else
-				putc(*u, f);
-		}
+	for (; *s; s++) {
+		size_t n = json_escape((unsigned char)*s, esc);
+
+		if (n == 0)
+			continue;
+		fwrite(run, 1, (size_t)(s - run), f);
+		fwrite(esc, 1, n, f);
+		run = s + 1;
 	}
+	fwrite(run, 1, (size_t)(s - run), f);
 	putc('"', f);
 }
 
-void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits)
+char *fmt_json_str(char *p, const char *s)
+{
+	*p++ = '"';
+	for (; *s; s++) {
+		size_t n = json_escape((unsigned char)*s, p);
+
+		if (n == 0)
+			*p++ = *s;
+		else
+			p += n;
+	}
+	*p++ = '"';
+	return p;
+}
+
+char *fmt_u64(char *p, uint64_t v)
+{
+	char tmp[FMT_U64_MAX];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* v in exactly width decimal digits, leading zeros (v < 10^width). */
+static char *fmt_fixed(char *p, uint32_t v, unsigned width)
+{
+	unsigned i;
+
+	for (i = width; i-- > 0;) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + width;
+}
+
+char *fmt_ts(char *p, int64_t sec, uint32_t nsec, uint8_t digits)
 {
 	/* Negative times (before 1970) print as -S.F with F counted forward
 	 * from S, which JSON parsers read as a plain number; keep sign right. */
@@ -356,12 +419,44 @@ void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits)
 		sec += 1;
 		nsec = 1000000000u - nsec;
 		if (sec == 0)
-			putc('-', f);
+			*p++ = '-';
 	}
+	if (sec < 0) {
+		*p++ = '-';
+		p = fmt_u64(p, (uint64_t)-(sec + 1) + 1);   /* INT64_MIN too */
+	} else {
+		p = fmt_u64(p, (uint64_t)sec);
+	}
+	*p++ = '.';
 	if (digits == 9)
-		fprintf(f, "%" PRId64 ".%09u", sec, nsec);
-	else
-		fprintf(f, "%" PRId64 ".%06u", sec, nsec / 1000);
+		return fmt_fixed(p, nsec, 9);
+	return fmt_fixed(p, nsec / 1000, 6);
+}
+
+void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits)
+{
+	char buf[FMT_TS_MAX];
+
+	fwrite(buf, 1, (size_t)(fmt_ts(buf, sec, nsec, digits) - buf), f);
+}
+
+char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
+{
+	char buf[FMT_ADDR_MAX];
+	size_t n;
+
+	if (ipver != 6) {               /* addr_format's dotted quad, without snprintf */
+		for (unsigned i = 0; i < 4; i++) {
+			if (i > 0)
+				*p++ = '.';
+			p = fmt_u64(p, addr[i]);
+		}
+		return p;
+	}
+	addr_format(ipver, addr, buf);
+	n = strlen(buf);
+	memcpy(p, buf, n);
+	return p + n;
 }
 
 const char *file_display_name(const char *path)

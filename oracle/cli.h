@@ -95,6 +95,30 @@ int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx);
 void json_str(FILE *f, const char *s);
 /* Timestamp as seconds with 6 or 9 decimals (digits), e.g. 1700000000.123456 */
 void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits);
+
+/*
+ * Building one output record in memory, for the high-volume records (one per
+ * flow): the caller appends into its own char buffer and writes the record
+ * with one fwrite, instead of one stdio call per field. Each fmt_* writes
+ * at most the stated number of bytes at p (no NUL) and returns the position
+ * just after what it wrote; the text is byte for byte what the FILE *
+ * helpers above (and printf's %llu, addr_format) print.
+ */
+#define FMT_U64_MAX 20          /* 18446744073709551615 */
+#define FMT_TS_MAX 32           /* -9223372036854775808.123456789 */
+#define FMT_ADDR_MAX 46         /* as addr_format's buffer */
+/* Bytes fmt_json_str needs for a string of len bytes (quotes included). */
+#define FMT_JSON_STR_MAX(len) (6 * (size_t)(len) + 2)
+
+/* fmt_u64 - v in decimal. */
+char *fmt_u64(char *p, uint64_t v);
+/* fmt_ts - the timestamp exactly as ts_print prints it. */
+char *fmt_ts(char *p, int64_t sec, uint32_t nsec, uint8_t digits);
+/* fmt_addr - addr_format's text of addr (ipver 4 or 6), without its NUL. */
+char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16]);
+/* fmt_json_str - s (NUL-terminated) as json_str prints it, quotes included;
+ * at most FMT_JSON_STR_MAX(strlen(s)) bytes. */
+char *fmt_json_str(char *p, const char *s);
 /* Display name of a file argument ("-" -> "<stdin>"). */
 const char *file_display_name(const char *path);
 

@@ -1,17 +1,23 @@
 /*
  * cmd_flows.c - `tuplecheck flows`: one record per connection (SPEC.md
- * "flow" record), in order of first appearance, then the per-file summary.
+ * "flow" record), printed as each connection ends, then the per-file
+ * summary.
  *
  * Each file gets a fresh engine (engine.h). The engine hands over a flow
- * when it ends (expired, evicted, replaced by a new incarnation, or flushed
- * at the end of the file), which is not the order flows began; records are
- * held in a small min-heap on the engine's creation number and printed as
- * soon as every earlier flow has been printed. Memory for pending records
- * is therefore bounded by the flows still open when a later one ends, not
- * by the capture.
+ * when it ends: idle timeout (2*MSL after a close), eviction (--max-flows),
+ * a new incarnation of its tuple, or the end of the file, where the flows
+ * still open follow in order of first appearance. Records are printed in
+ * that order, as Zeek writes conn.log, so memory holds only the live flows
+ * however long the capture runs: keeping first-appearance order would mean
+ * holding every record that ends behind a long-lived connection opened
+ * early, which grows with the capture. Sort by first_frame (or stream) for
+ * capture order. The order depends on capture times only, never on the
+ * hash key.
  *
- * jsonl prints the SPEC record; text prints an aligned table (column widths
- * fitted per page of PAGE_ROWS rows, never narrower than earlier pages).
+ * jsonl prints the SPEC record, built in one buffer per record (the file
+ * name escaped once per file) and written with one fwrite; text prints an
+ * aligned table (column widths fitted per page of PAGE_ROWS rows, never
+ * narrower than earlier pages).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,96 +30,93 @@
 
 #define PAGE_ROWS 1024
 
-struct rec_heap {
-	struct flow_record *v;
-	size_t n, cap;
-};
+/* Bytes of a jsonl flow record after the file name: the literal text
+ * (about 250 bytes) plus every field at its longest. */
+#define FLOW_LINE_MAX (256 + 9 * FMT_U64_MAX + 2 * FMT_ADDR_MAX + 2 * FMT_TS_MAX + \
+		       FMT_JSON_STR_MAX(ZK_HIST_MAX) + COMMUNITYID_LEN)
 
 struct flows_ctx {
 	struct tc_options *o;
 	struct engine_config cfg;
 	struct engine *e;
 	const char *file;
-	struct rec_heap pending;        /* ended, waiting for earlier flows */
-	uint64_t next_seqno;            /* next record to print             */
+	/* jsonl: {"type":"flow","file":"<escaped name>" then the record */
+	char *line;
+	size_t prefix_len;
 	/* text pages */
 	struct flow_record *page;
 	size_t page_n;
 	int w[8];                       /* column widths so far in this file */
 	bool header_done;
-	bool nomem;                     /* a record could not be queued      */
+	bool nomem;                     /* a record could not be printed    */
 };
-
-/* ---- pending records: min-heap on seqno ------------------------------------ */
-
-static bool heap_push(struct rec_heap *h, const struct flow_record *r)
-{
-	size_t i;
-
-	if (h->n == h->cap) {
-		size_t nc = h->cap ? h->cap * 2 : 64;
-		struct flow_record *nv;
-
-		if (nc > SIZE_MAX / sizeof(*nv))
-			return false;
-		nv = realloc(h->v, nc * sizeof(*nv));
-		if (nv == NULL)
-			return false;
-		h->v = nv;
-		h->cap = nc;
-	}
-	i = h->n++;
-	while (i > 0 && h->v[(i - 1) / 2].seqno > r->seqno) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = *r;
-	return true;
-}
-
-static void heap_pop(struct rec_heap *h, struct flow_record *out)
-{
-	struct flow_record last;
-	size_t i = 0;
-
-	*out = h->v[0];
-	last = h->v[--h->n];
-	for (;;) {
-		size_t c = 2 * i + 1;
-
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && h->v[c + 1].seqno < h->v[c].seqno)
-			c++;
-		if (h->v[c].seqno >= last.seqno)
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n > 0)
-		h->v[i] = last;
-}
 
 /* ---- output ---------------------------------------------------------------- */
 
-static void print_jsonl(FILE *f, const char *file, const struct flow_record *r)
-{
-	char a[64], b[64];
+#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-	fputs("{\"type\":\"flow\",\"file\":", f);
-	json_str(f, file);
-	fprintf(f, ",\"proto\":\"%s\",\"stream\":%" PRIu64 ",\"src\":\"%s\",\"sport\":%u,"
-		"\"dst\":\"%s\",\"dport\":%u,\"first_frame\":%" PRIu64 ",\"last_frame\":%" PRIu64
-		",\"start\":", r->proto, r->stream, addr_format(r->ipver, r->src, a), r->sport,
-		addr_format(r->ipver, r->dst, b), r->dport, r->first_frame, r->last_frame);
-	ts_print(f, r->start_sec, r->start_nsec, r->ts_digits);
-	fputs(",\"end\":", f);
-	ts_print(f, r->end_sec, r->end_nsec, r->ts_digits);
-	fprintf(f, ",\"state\":\"%s\",\"history\":", r->state);
-	json_str(f, r->history);
-	fprintf(f, ",\"orig_pkts\":%" PRIu64 ",\"resp_pkts\":%" PRIu64 ",\"orig_bytes\":%" PRIu64
-		",\"resp_bytes\":%" PRIu64 ",\"community_id\":\"%s\"}\n", r->orig_pkts,
-		r->resp_pkts, r->orig_bytes, r->resp_bytes, r->community_id);
+/* The line buffer of this file, its prefix written; false without memory. */
+static bool line_begin(struct flows_ctx *c)
+{
+	size_t n = strlen(c->file);
+	char *p;
+
+	free(c->line);
+	c->line = NULL;
+	if (n > (SIZE_MAX - 64 - FLOW_LINE_MAX) / 6)
+		return false;
+	c->line = malloc(64 + FMT_JSON_STR_MAX(n) + FLOW_LINE_MAX);
+	if (c->line == NULL)
+		return false;
+	p = PUT(c->line, "{\"type\":\"flow\",\"file\":");
+	p = fmt_json_str(p, c->file);
+	c->prefix_len = (size_t)(p - c->line);
+	return true;
+}
+
+static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
+{
+	char *p = c->line + c->prefix_len;
+
+	p = PUT(p, ",\"proto\":\"");
+	memcpy(p, r->proto, strlen(r->proto));
+	p += strlen(r->proto);
+	p = PUT(p, "\",\"stream\":");
+	p = fmt_u64(p, r->stream);
+	p = PUT(p, ",\"src\":\"");
+	p = fmt_addr(p, r->ipver, r->src);
+	p = PUT(p, "\",\"sport\":");
+	p = fmt_u64(p, r->sport);
+	p = PUT(p, ",\"dst\":\"");
+	p = fmt_addr(p, r->ipver, r->dst);
+	p = PUT(p, "\",\"dport\":");
+	p = fmt_u64(p, r->dport);
+	p = PUT(p, ",\"first_frame\":");
+	p = fmt_u64(p, r->first_frame);
+	p = PUT(p, ",\"last_frame\":");
+	p = fmt_u64(p, r->last_frame);
+	p = PUT(p, ",\"start\":");
+	p = fmt_ts(p, r->start_sec, r->start_nsec, r->ts_digits);
+	p = PUT(p, ",\"end\":");
+	p = fmt_ts(p, r->end_sec, r->end_nsec, r->ts_digits);
+	p = PUT(p, ",\"state\":\"");
+	memcpy(p, r->state, strlen(r->state));
+	p += strlen(r->state);
+	p = PUT(p, "\",\"history\":");
+	p = fmt_json_str(p, r->history);
+	p = PUT(p, ",\"orig_pkts\":");
+	p = fmt_u64(p, r->orig_pkts);
+	p = PUT(p, ",\"resp_pkts\":");
+	p = fmt_u64(p, r->resp_pkts);
+	p = PUT(p, ",\"orig_bytes\":");
+	p = fmt_u64(p, r->orig_bytes);
+	p = PUT(p, ",\"resp_bytes\":");
+	p = fmt_u64(p, r->resp_bytes);
+	p = PUT(p, ",\"community_id\":\"");
+	memcpy(p, r->community_id, strlen(r->community_id));
+	p += strlen(r->community_id);
+	p = PUT(p, "\"}\n");
+	fwrite(c->line, 1, (size_t)(p - c->line), c->o->out);
 }
 
 /* "addr:port", IPv6 in brackets */
@@ -198,7 +201,8 @@ static void page_flush(struct flows_ctx *c)
 static void print_record(struct flows_ctx *c, const struct flow_record *r)
 {
 	if (c->o->format == FMT_JSONL) {
-		print_jsonl(c->o->out, c->file, r);
+		if (c->line != NULL)
+			print_jsonl(c, r);
 		return;
 	}
 	if (c->page == NULL) {
@@ -213,18 +217,6 @@ static void print_record(struct flows_ctx *c, const struct flow_record *r)
 		page_flush(c);
 }
 
-/* Print every pending record whose predecessors have all been printed. */
-static void drain(struct flows_ctx *c)
-{
-	struct flow_record r;
-
-	while (c->pending.n > 0 && c->pending.v[0].seqno == c->next_seqno) {
-		heap_pop(&c->pending, &r);
-		print_record(c, &r);
-		c->next_seqno++;
-	}
-}
-
 /* ---- driver callbacks ------------------------------------------------------------ */
 
 static void on_flow_end(void *ctx, const struct engine *e, const struct flow *f,
@@ -235,13 +227,7 @@ static void on_flow_end(void *ctx, const struct engine *e, const struct flow *f,
 
 	(void)why;
 	engine_flow_record(e, f, 0, &r);
-	if (r.seqno == c->next_seqno) {
-		print_record(c, &r);
-		c->next_seqno++;
-		drain(c);
-	} else if (!heap_push(&c->pending, &r)) {
-		c->nomem = true;
-	}
+	print_record(c, &r);
 }
 
 static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
@@ -250,7 +236,6 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 
 	(void)rd;
 	c->file = file;
-	c->next_seqno = 0;
 	c->header_done = false;
 	c->page_n = 0;
 	/* columns are never narrower than their heading */
@@ -262,7 +247,8 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 	c->w[C_PKTS] = (int)strlen("pkts o/r");
 	c->w[C_BYTES] = (int)strlen("bytes o/r");
 	c->w[C_FRAMES] = (int)strlen("frames");
-	if (engine_new(&c->cfg, on_flow_end, c, &c->e) != TC_OK) {
+	if ((c->o->format == FMT_JSONL && !line_begin(c)) ||
+	    engine_new(&c->cfg, on_flow_end, c, &c->e) != TC_OK) {
 		c->e = NULL;
 		c->nomem = true;
 	}
@@ -294,16 +280,7 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	memset(&s, 0, sizeof(s));
 	s.error = error;
 	if (c->e != NULL) {
-		struct flow_record r;
-
 		engine_flush(c->e);
-		drain(c);
-		/* only after a record was lost to memory can a gap remain:
-		 * print what is left rather than hold it back */
-		while (c->pending.n > 0) {
-			heap_pop(&c->pending, &r);
-			print_record(c, &r);
-		}
 		es = engine_stats(c->e);
 		if (es->nomem > 0) {
 			fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64
@@ -326,7 +303,6 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	}
 	engine_free(c->e);
 	c->e = NULL;
-	c->pending.n = 0;
 }
 
 int cmd_flows(struct tc_options *o)
@@ -345,7 +321,7 @@ int cmd_flows(struct tc_options *o)
 	if (tc_engine_config(o, &c.cfg) != TC_OK)
 		return 2;
 	status = tc_drive(o, &ops, &c);
-	free(c.pending.v);
+	free(c.line);
 	free(c.page);
 	if (c.nomem) {
 		fprintf(stderr, "tuplecheck: flows: out of memory: some flow records are missing\n");

@@ -9,8 +9,14 @@
 # byte counts per direction, the initiator (SYN sender, SYN+ACK receiver,
 # first sender mid-stream, the old server when it opens back), times when
 # packets are stamped out of order, the UDP idle split.
+# Records come in the order flows end (oracle/cmd_flows.c: timeout,
+# eviction, replacement by a new incarnation, then the rest at the end of
+# the file in order of first appearance), so the expected files pin that
+# order too (reverse.pcap: stream 2 is replaced by stream 3 at frame 12,
+# before stream 1 is flushed).
 # Output must also be identical under --seed 1, --seed 987654321 and no
-# --seed (a random hash key): nothing printed may depend on the key.
+# --seed (a random hash key): nothing printed may depend on the key,
+# including the order.
 # To accept a deliberate change: rerun with UPDATE=1 and review the diff.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
