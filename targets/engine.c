@@ -37,6 +37,7 @@ struct engine {
 	bool have_epoch;
 	int64_t epoch_sec;        /* whole seconds of the first packet             */
 	int64_t now;              /* engine clock: largest relative time seen      */
+	int64_t reap_at;          /* no list head expires before this clock time   */
 	uint64_t next_seqno;
 	uint64_t next_stream[2];  /* [0] TCP, [1] UDP                              */
 	struct engine_stats st;
@@ -151,6 +152,15 @@ static bool is_expired(const struct engine *e, const struct flow *f)
 	return e->now - f->end_ns >= timeout_ns(e, f);
 }
 
+/* The clock time at which f expires if it sees no more packets (end_ns and
+ * now are never negative; saturated for timeouts near the int64 range). */
+static int64_t expiry_of(const struct engine *e, const struct flow *f)
+{
+	int64_t t = timeout_ns(e, f);
+
+	return f->end_ns > INT64_MAX - t ? INT64_MAX : f->end_ns + t;
+}
+
 static void emit_remove(struct engine *e, struct flow *f, enum flow_end why)
 {
 	switch (why) {
@@ -181,19 +191,37 @@ uint64_t engine_expire(struct engine *e, uint64_t limit)
 	return n;
 }
 
+/*
+ * The per-packet reaper. Each list is in order of last activity and all its
+ * flows share one timeout, so its head expires first; e->reap_at is a lower
+ * bound on the heads' expiry times, which lets most packets skip the lists
+ * altogether. It stays a lower bound because a head only ever leaves (its
+ * successor was active later) and a flow joining a list lowers it to the
+ * flow's own expiry (engine_packet); after a pass it is recomputed exactly.
+ */
 static void reap(struct engine *e)
 {
 	unsigned l, k;
+	int64_t next = INT64_MAX;
 
+	if (e->now < e->reap_at)
+		return;
 	for (l = 0; l < L__COUNT; l++) {
-		for (k = 0; k < REAP_PER_LIST; k++) {
-			struct flow *f = (struct flow *)(void *)ft_list_head(&e->ft, l);
+		struct flow *f = NULL;
 
+		for (k = 0; k < REAP_PER_LIST; k++) {
+			f = (struct flow *)(void *)ft_list_head(&e->ft, l);
 			if (f == NULL || !is_expired(e, f))
 				break;
 			emit_remove(e, f, FLOW_END_EXPIRED);
+			f = NULL;
 		}
+		if (k == REAP_PER_LIST)
+			f = (struct flow *)(void *)ft_list_head(&e->ft, l);
+		if (f != NULL && expiry_of(e, f) < next)
+			next = expiry_of(e, f);
 	}
+	e->reap_at = next;
 }
 
 /* The least recently active flow: the list head with the smallest last
@@ -337,28 +365,29 @@ static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
 		       struct engine_result *res)
 {
 	const struct tcp_side *s = &f->tcp.side[from];
-	struct zk_tcp_in zi;
-
 	/* the sender's context as it was before this segment, for Zeek's rules */
-	memset(&zi, 0, sizeof(zi));
-	zi.dir = dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP;
-	zi.flags = sg->flags;
-	zi.seq = sg->seq;
-	zi.len = sg->len;
-	zi.win = sg->win;
-	zi.bad_checksum = has_err(p, PE_TCP_BAD_CHECKSUM);
-	zi.have_prev_seq = (s->flags & TSF_NXT) != 0;
-	zi.prev_snd_nxt = s->snd_nxt;
-	zi.have_prev_syn = (s->flags & TSF_SYN) != 0;
-	zi.prev_syn_seq = s->isn;
-	zi.have_prev_fin = (s->flags & TSF_FIN) != 0;
-	zi.prev_fin_end = s->snd_nxt - 1;
-	zi.have_prev_rst = (s->flags & TSF_RST) != 0;
-	zi.prev_rst_seq = s->rst_seq;
+	const struct zk_tcp_in zi = {
+		.dir = dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP,
+		.flags = sg->flags,
+		.seq = sg->seq,
+		.len = sg->len,
+		.win = sg->win,
+		.bad_checksum = p->n_err > 0 && has_err(p, PE_TCP_BAD_CHECKSUM),
+		.have_prev_seq = (s->flags & TSF_NXT) != 0,
+		.prev_snd_nxt = s->snd_nxt,
+		.have_prev_syn = (s->flags & TSF_SYN) != 0,
+		.prev_syn_seq = s->isn,
+		.have_prev_fin = (s->flags & TSF_FIN) != 0,
+		.prev_fin_end = s->snd_nxt - 1,
+		.have_prev_rst = (s->flags & TSF_RST) != 0,
+		.prev_rst_seq = s->rst_seq,
+	};
 
 	res->syn_retransmit = !res->created && (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN &&
 			      (s->flags & TSF_SYN) && sg->seq == s->isn;
-	tcp_rst_judge(&f->tcp, from, sg, &res->rst);
+	/* res->rst is zero (RST_NONE) unless the segment carries a RST */
+	if (sg->flags & TH_RST)
+		tcp_rst_judge(&f->tcp, from, sg, &res->rst);
 	res->closed_now = tcp_segment(&f->tcp, from, sg,
 				      (sg->flags & TH_RST) ? &res->rst : NULL);
 	if (res->closed_now)
@@ -445,6 +474,8 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 			      has_err(p, PE_UDP_BAD_CHECKSUM));
 		ft_list_put(&e->ft, &f->h, L_UDP);
 	}
+	if (expiry_of(e, f) < e->reap_at)       /* see reap() */
+		e->reap_at = expiry_of(e, f);
 
 	res->flow = f;
 	res->dir = dir;
@@ -468,6 +499,7 @@ enum tc_rc engine_new(const struct engine_config *cfg, engine_emit_fn emit,
 	e->cfg = *cfg;
 	e->emit = emit;
 	e->ctx = ctx;
+	e->reap_at = INT64_MAX;                 /* no flows: nothing to reap */
 	cap = cfg->max_flows;
 	if (cap == 0 || cap > FT_MAX_ENTRIES)
 		cap = FT_MAX_ENTRIES;
@@ -494,23 +526,34 @@ static uint64_t seqno_at(const struct engine *e, uint32_t idx)
 	return ((const struct flow *)(const void *)ft_entry_at(&e->ft, idx))->seqno;
 }
 
+/* Sift v[i] down a max-heap of n: the moving entry's key is read once and
+ * the hole walks down, so each level reads only the two children's keys. */
 static void sift_down(const struct engine *e, uint32_t *v, size_t i, size_t n)
 {
+	uint32_t x = v[i];
+	uint64_t kx = seqno_at(e, x);
+
 	for (;;) {
 		size_t c = 2 * i + 1;
-		uint32_t t;
+		uint64_t kc;
 
 		if (c >= n)
-			return;
-		if (c + 1 < n && seqno_at(e, v[c + 1]) > seqno_at(e, v[c]))
-			c++;
-		if (seqno_at(e, v[i]) >= seqno_at(e, v[c]))
-			return;
-		t = v[i];
+			break;
+		kc = seqno_at(e, v[c]);
+		if (c + 1 < n) {
+			uint64_t kr = seqno_at(e, v[c + 1]);
+
+			if (kr > kc) {
+				c++;
+				kc = kr;
+			}
+		}
+		if (kx >= kc)
+			break;
 		v[i] = v[c];
-		v[c] = t;
 		i = c;
 	}
+	v[i] = x;
 }
 
 static void sort_by_seqno(const struct engine *e, uint32_t *v, size_t n)

@@ -100,6 +100,10 @@ struct flowtable {
 	uint32_t rehash_pos;     /* next bucket of [0] to move                 */
 	struct ft_list lists[FT_LISTS];
 	struct ft_stats st;
+	/* the entry ft_find or ft_insert handed out last and its index, so
+	 * that ft_list_put on it need not walk its chain to learn the index */
+	const struct ft_entry *last_e;
+	uint32_t last_idx;
 };
 
 /*

@@ -17,6 +17,41 @@ static inline uint32_t rotl32(uint32_t x, unsigned b)
 	return (x << b) | (x >> (32 - b));
 }
 
+/* W[t] (section 6.1.2 step 1) in a 16-word ring: the message word for
+ * t < 16, else ROTL1(W[t-3] ^ W[t-8] ^ W[t-14] ^ W[t-16]). */
+static inline uint32_t wt(uint32_t w[16], unsigned t)
+{
+	if (t >= 16)
+		w[t & 15] = rotl32(w[(t - 3) & 15] ^ w[(t - 8) & 15] ^ w[(t - 14) & 15] ^
+				   w[t & 15], 1);
+	return w[t & 15];
+}
+
+/* Section 6.1.2 step 3 for step t, written in place: instead of shifting
+ * the five working variables down each step (T = ROTL5(a) + f + e + K + W,
+ * e = d, d = c, c = ROTL30(b), b = a, a = T), the caller rotates their
+ * names, so the new a lands in e's variable and only b is rotated. */
+#define SHA1_STEP(f, k, a, b, c, d, e, t)                                       \
+	do {                                                                    \
+		e += rotl32(a, 5) + f(b, c, d) + (k) + wt(w, t);                 \
+		b = rotl32(b, 30);                                              \
+	} while (0)
+
+/* Five steps, after which the names are back in place. */
+#define SHA1_FIVE(f, k, t)                                                      \
+	do {                                                                    \
+		SHA1_STEP(f, k, a, b, c, d, e, (t));                            \
+		SHA1_STEP(f, k, e, a, b, c, d, (t) + 1);                        \
+		SHA1_STEP(f, k, d, e, a, b, c, (t) + 2);                        \
+		SHA1_STEP(f, k, c, d, e, a, b, (t) + 3);                        \
+		SHA1_STEP(f, k, b, c, d, e, a, (t) + 4);                        \
+	} while (0)
+
+/* The round functions of section 4.1.1 and constants of section 4.2.1. */
+#define SHA1_CH(x, y, z) (((x) & (y)) ^ (~(x) & (z)))
+#define SHA1_PARITY(x, y, z) ((x) ^ (y) ^ (z))
+#define SHA1_MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+
 static void sha1_block(uint32_t h[5], const uint8_t *p)
 {
 	uint32_t w[16];
@@ -27,34 +62,23 @@ static void sha1_block(uint32_t h[5], const uint8_t *p)
 		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
 		       (uint32_t)p[4 * t + 2] << 8 | p[4 * t + 3];
 
-	for (t = 0; t < 80; t++) {
-		uint32_t f, k, tmp;
-
-		if (t >= 16) {
-			/* W[t] = ROTL1(W[t-3] ^ W[t-8] ^ W[t-14] ^ W[t-16]) */
-			w[t & 15] = rotl32(w[(t - 3) & 15] ^ w[(t - 8) & 15] ^
-					   w[(t - 14) & 15] ^ w[t & 15], 1);
-		}
-		if (t < 20) {
-			f = (b & c) ^ (~b & d);                 /* Ch     */
-			k = 0x5a827999;
-		} else if (t < 40) {
-			f = b ^ c ^ d;                          /* Parity */
-			k = 0x6ed9eba1;
-		} else if (t < 60) {
-			f = (b & c) ^ (b & d) ^ (c & d);        /* Maj    */
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;                          /* Parity */
-			k = 0xca62c1d6;
-		}
-		tmp = rotl32(a, 5) + f + e + k + w[t & 15];
-		e = d;
-		d = c;
-		c = rotl32(b, 30);
-		b = a;
-		a = tmp;
-	}
+	/* written out, so every t is a constant and W stays in registers */
+	SHA1_FIVE(SHA1_CH, 0x5a827999u, 0);
+	SHA1_FIVE(SHA1_CH, 0x5a827999u, 5);
+	SHA1_FIVE(SHA1_CH, 0x5a827999u, 10);
+	SHA1_FIVE(SHA1_CH, 0x5a827999u, 15);
+	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 20);
+	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 25);
+	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 30);
+	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 35);
+	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 40);
+	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 45);
+	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 50);
+	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 55);
+	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 60);
+	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 65);
+	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 70);
+	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 75);
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;

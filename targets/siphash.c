@@ -53,36 +53,66 @@ static inline void sip_compress(struct sip_state *s, uint64_t m)
 	s->v0 ^= m;
 }
 
+static inline void sip_init(struct sip_state *s, const struct siphash_key *key)
+{
+	/* "somepseudorandomlygeneratedbytes" as four big-endian words */
+	s->v0 = key->k0 ^ UINT64_C(0x736f6d6570736575);
+	s->v1 = key->k1 ^ UINT64_C(0x646f72616e646f6d);
+	s->v2 = key->k0 ^ UINT64_C(0x6c7967656e657261);
+	s->v3 = key->k1 ^ UINT64_C(0x7465646279746573);
+}
+
+/* The final word (the last 0..7 bytes, length mod 256 in the top byte) and
+ * the finalisation: d = 4 rounds. */
+static inline uint64_t sip_finish(struct sip_state *s, uint64_t tail, size_t len)
+{
+	sip_compress(s, tail | (uint64_t)(len & 0xff) << 56);
+	s->v2 ^= 0xff;
+	sip_round(s);
+	sip_round(s);
+	sip_round(s);
+	sip_round(s);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
 uint64_t siphash24(const struct siphash_key *key, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	size_t full = len - (len % 8);
 	size_t i;
-	uint64_t last;
+	uint64_t last = 0;
 	struct sip_state s;
 
-	/* "somepseudorandomlygeneratedbytes" as four big-endian words */
-	s.v0 = key->k0 ^ UINT64_C(0x736f6d6570736575);
-	s.v1 = key->k1 ^ UINT64_C(0x646f72616e646f6d);
-	s.v2 = key->k0 ^ UINT64_C(0x6c7967656e657261);
-	s.v3 = key->k1 ^ UINT64_C(0x7465646279746573);
-
+	sip_init(&s, key);
 	for (i = 0; i < full; i += 8)
 		sip_compress(&s, load_le64(p + i));
 
-	/* Final word: the remaining 0..7 bytes, length mod 256 in the top byte. */
-	last = (uint64_t)(len & 0xff) << 56;
-	for (i = 0; i < len % 8; i++)
-		last |= (uint64_t)p[full + i] << (8 * i);
-	sip_compress(&s, last);
+	/* the remaining 0..7 bytes (a switch rather than a loop: short keys
+	 * are the common case) */
+	p += full;
+	switch (len % 8) {
+	case 7: last |= (uint64_t)p[6] << 48; /* fall through */
+	case 6: last |= (uint64_t)p[5] << 40; /* fall through */
+	case 5: last |= (uint64_t)p[4] << 32; /* fall through */
+	case 4: last |= (uint64_t)p[3] << 24; /* fall through */
+	case 3: last |= (uint64_t)p[2] << 16; /* fall through */
+	case 2: last |= (uint64_t)p[1] << 8;  /* fall through */
+	case 1: last |= (uint64_t)p[0];       /* fall through */
+	default: break;
+	}
+	return sip_finish(&s, last, len);
+}
 
-	/* Finalisation: d = 4 rounds. */
-	s.v2 ^= 0xff;
-	sip_round(&s);
-	sip_round(&s);
-	sip_round(&s);
-	sip_round(&s);
-	return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+uint64_t siphash24_words(const struct siphash_key *key, const uint64_t *words,
+			 uint64_t tail, size_t len)
+{
+	struct sip_state s;
+	size_t i;
+
+	sip_init(&s, key);
+	for (i = 0; i < len / 8; i++)
+		sip_compress(&s, words[i]);
+	return sip_finish(&s, tail, len);
 }
 
 struct siphash_key siphash_key_from_bytes(const uint8_t bytes[16])

@@ -32,6 +32,16 @@ struct siphash_key {
 uint64_t siphash24(const struct siphash_key *key, const void *data, size_t len);
 
 /*
+ * siphash24_words - siphash24 of a len-byte message given as words, for
+ * callers that assemble a fixed-layout key from fields and would otherwise
+ * write it into a byte buffer first: words[0 .. len/8 - 1] are its full
+ * 8-byte words and tail its last len % 8 bytes, each read little-endian
+ * (tail < 2^(8 * (len % 8))). Returns exactly siphash24 of that message.
+ */
+uint64_t siphash24_words(const struct siphash_key *key, const uint64_t *words,
+			 uint64_t tail, size_t len);
+
+/*
  * siphash_key_from_bytes - the key as the paper writes it (16 bytes,
  * k0 = bytes 0..7 little-endian, k1 = bytes 8..15). Returns the key.
  */

@@ -94,10 +94,9 @@ static bool syn_repeat_counts(const struct zk_conn *z, unsigned d)
 	       (z->st[d] == ZK_RESET && z->prev_st[d] != ZK_INACTIVE);
 }
 
-static void history(struct zk_conn *z, const struct zk_tcp_in *in)
+static void history(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
 {
 	uint16_t fl = in->flags;
-	unsigned d = in->dir;
 	int bits = !!(fl & TH_SYN) + !!(fl & TH_FIN) + !!(fl & TH_RST);
 
 	if (bits > 1) {
@@ -130,9 +129,9 @@ static void history(struct zk_conn *z, const struct zk_tcp_in *in)
 	}
 }
 
-static void inactive(struct zk_conn *z, const struct zk_tcp_in *in)
+static void inactive(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
 {
-	unsigned d = in->dir, p = d ^ 1;
+	unsigned p = d ^ 1;
 	uint16_t fl = in->flags;
 
 	if (fl & TH_SYN) {
@@ -159,14 +158,14 @@ static void inactive(struct zk_conn *z, const struct zk_tcp_in *in)
 	}
 }
 
-static void state_machine(struct zk_conn *z, const struct zk_tcp_in *in)
+static void state_machine(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
 {
-	unsigned d = in->dir, p = d ^ 1;
+	unsigned p = d ^ 1;
 	uint16_t fl = in->flags;
 
 	switch (z->st[d]) {
 	case ZK_INACTIVE:
-		inactive(z, in);
+		inactive(z, in, d);
 		break;
 	case ZK_SYN_SENT:
 	case ZK_SYN_ACK_SENT:
@@ -200,14 +199,12 @@ static void state_machine(struct zk_conn *z, const struct zk_tcp_in *in)
 
 void zk_tcp_packet(struct zk_conn *z, const struct zk_tcp_in *in)
 {
-	unsigned d = in->dir & 1;
+	unsigned d = in->dir & 1;       /* the helpers take d, never in->dir */
 	uint16_t fl = in->flags;
-	struct zk_tcp_in x = *in;
 
-	x.dir = d;
 	if (in->bad_checksum)
 		scaled(z, d, ZC_CSUM, 'C');
-	history(z, &x);
+	history(z, in, d);
 
 	if (in->win == 0 && !(fl & TH_RST) && z->st[d ^ 1] != ZK_CLOSED &&
 	    z->st[d] != ZK_RESET)
@@ -222,7 +219,7 @@ void zk_tcp_packet(struct zk_conn *z, const struct zk_tcp_in *in)
 			scaled(z, d, ZC_RXMIT, 'T');
 	}
 
-	state_machine(z, &x);
+	state_machine(z, in, d);
 }
 
 void zk_udp_packet(struct zk_conn *z, unsigned dir, bool bad_checksum)

@@ -1,0 +1,294 @@
+/*
+ * test_fastpaths.c - the hand-written fast paths of the hot loops against
+ * the straightforward code they replace, on many inputs:
+ *  - siphash24_words (the flow table's hash without a byte buffer) equals
+ *    siphash24 over the same bytes, for every length 0..63;
+ *  - ft_hash equals siphash24 over the documented serialisation of the key
+ *    (IPv4: both 4-byte addresses, ports big-endian, protocol, version;
+ *    IPv6: the same with 16-byte addresses);
+ *  - the record formatters of oracle/cli.c (fmt_u64, fmt_ts, fmt_addr,
+ *    fmt_json_str) write byte for byte what printf, addr_format and a
+ *    printf-based timestamp print, including negative and extreme times,
+ *    the RFC 5952 special forms and every byte value in strings;
+ *  - json_str (FILE) and fmt_json_str (buffer) agree.
+ * Inputs come from a fixed-seed generator, so a failure repeats.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "decode.h"
+#include "flowtable.h"
+#include "siphash.h"
+
+static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
+
+static uint64_t rnd(void)
+{
+	/* splitmix64 */
+	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void test_siphash_words(void **state)
+{
+	uint8_t msg[64];
+	uint64_t words[8];
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct siphash_key key = { rnd(), rnd() };
+
+		for (size_t i = 0; i < sizeof(msg); i++)
+			msg[i] = (uint8_t)rnd();
+		for (size_t len = 0; len < sizeof(msg); len++) {
+			uint64_t tail = 0;
+
+			for (size_t w = 0; w < len / 8; w++)
+				words[w] = le64(msg + 8 * w);
+			for (size_t i = len % 8; i-- > 0;)
+				tail = tail << 8 | msg[len - len % 8 + i];
+			assert_true(siphash24_words(&key, words, tail, len) ==
+				    siphash24(&key, msg, len));
+		}
+	}
+}
+
+static void test_ft_hash_serialisation(void **state)
+{
+	struct flowtable t;
+	struct siphash_key key = { rnd(), rnd() };
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct ft_entry), 16, &key), TC_OK);
+	for (int round = 0; round < 5000; round++) {
+		uint8_t a[16] = { 0 }, b[16] = { 0 }, buf[38];
+		uint8_t ipver = (round & 1) ? 6 : 4;
+		size_t alen = ipver == 4 ? 4 : 16, n = 0;
+		uint16_t pa = (uint16_t)rnd(), pb = (uint16_t)rnd();
+		uint8_t proto = (round & 2) ? 17 : 6;
+		struct ft_key k;
+		unsigned side;
+
+		for (size_t i = 0; i < alen; i++) {
+			a[i] = (uint8_t)rnd();
+			b[i] = (round % 7 == 0) ? a[i] : (uint8_t)rnd();  /* equal addresses too */
+		}
+		ft_key_make(&k, proto, ipver, a, pa, b, pb, &side);
+		memcpy(buf + n, k.addr[0], alen);
+		n += alen;
+		memcpy(buf + n, k.addr[1], alen);
+		n += alen;
+		buf[n++] = (uint8_t)(k.port[0] >> 8);
+		buf[n++] = (uint8_t)k.port[0];
+		buf[n++] = (uint8_t)(k.port[1] >> 8);
+		buf[n++] = (uint8_t)k.port[1];
+		buf[n++] = proto;
+		buf[n++] = ipver;
+		assert_true(ft_hash(&t, &k) == (uint32_t)siphash24(&key, buf, n));
+		/* the canonical order is memcmp's, then the port */
+		{
+			int c = memcmp(a, b, 16);
+			unsigned want = (c > 0 || (c == 0 && pa > pb)) ? 1 : 0;
+
+			assert_int_equal(side, want);
+		}
+	}
+	ft_destroy(&t);
+}
+
+/* ---- record formatters ------------------------------------------------------ */
+
+static void check_u64(uint64_t v)
+{
+	char want[32], got[FMT_U64_MAX + 1];
+
+	snprintf(want, sizeof(want), "%" PRIu64, v);
+	*fmt_u64(got, v) = '\0';
+	assert_string_equal(got, want);
+}
+
+static void test_fmt_u64(void **state)
+{
+	(void)state;
+	check_u64(0);
+	check_u64(UINT64_MAX);
+	for (uint64_t p = 1; p != 0 && p <= UINT64_MAX / 10; p *= 10) {
+		check_u64(p - 1);
+		check_u64(p);
+		check_u64(p + 1);
+	}
+	for (int i = 0; i < 100000; i++)
+		check_u64(rnd() >> (rnd() % 64));
+}
+
+/* The timestamp as the printf-based ts_print printed it before the record
+ * buffers came: the reference. */
+static void ts_reference(char *out, size_t len, int64_t sec, uint32_t nsec, uint8_t digits)
+{
+	const char *sign = "";
+
+	if (sec < 0 && nsec > 0) {
+		sec += 1;
+		nsec = 1000000000u - nsec;
+		if (sec == 0)
+			sign = "-";
+	}
+	if (digits == 9)
+		snprintf(out, len, "%s%" PRId64 ".%09u", sign, sec, nsec);
+	else
+		snprintf(out, len, "%s%" PRId64 ".%06u", sign, sec, nsec / 1000);
+}
+
+static void check_ts(int64_t sec, uint32_t nsec, uint8_t digits)
+{
+	char want[64], got[FMT_TS_MAX + 1], filed[64];
+	FILE *f;
+	size_t n;
+
+	ts_reference(want, sizeof(want), sec, nsec, digits);
+	*fmt_ts(got, sec, nsec, digits) = '\0';
+	assert_string_equal(got, want);
+	assert_true(strlen(got) <= FMT_TS_MAX);
+	f = tmpfile();
+	assert_non_null(f);
+	ts_print(f, sec, nsec, digits);
+	rewind(f);
+	n = fread(filed, 1, sizeof(filed) - 1, f);
+	filed[n] = '\0';
+	fclose(f);
+	assert_string_equal(filed, want);
+}
+
+static void test_fmt_ts(void **state)
+{
+	static const int64_t secs[] = {
+		0, 1, -1, 2, -2, 1700000000, -1700000000, INT64_MAX, INT64_MIN,
+		INT64_MAX - 1, INT64_MIN + 1, 9000000000, -9000000000,
+	};
+	static const uint32_t nsecs[] = { 0, 1, 999, 1000, 999999, 1000000, 123456789, 999999999 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
+		for (size_t j = 0; j < sizeof(nsecs) / sizeof(nsecs[0]); j++) {
+			check_ts(secs[i], nsecs[j], 6);
+			check_ts(secs[i], nsecs[j], 9);
+		}
+	for (int i = 0; i < 20000; i++)
+		check_ts((int64_t)rnd() >> (rnd() % 64), (uint32_t)(rnd() % 1000000000u),
+			 (i & 1) ? 9 : 6);
+}
+
+static void check_addr(uint8_t ipver, const uint8_t a[16])
+{
+	char want[64], got[FMT_ADDR_MAX + 1];
+
+	addr_format(ipver, a, want);
+	*fmt_addr(got, ipver, a) = '\0';
+	assert_string_equal(got, want);
+}
+
+static void test_fmt_addr(void **state)
+{
+	uint8_t a[16];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		for (int b = 0; b < 16; b++)
+			a[b] = (uint8_t)rnd();
+		if (i & 1)
+			memset(a + 4, 0, 12);
+		else    /* runs of zero words: RFC 5952 "::" placement and ties */
+			for (int w = 0; w < 8; w++)
+				if (rnd() % 3 == 0)
+					a[2 * w] = a[2 * w + 1] = 0;
+		check_addr((i & 1) ? 4 : 6, a);
+	}
+	memset(a, 0, 16);
+	check_addr(6, a);                      /* :: */
+	a[15] = 1;
+	check_addr(6, a);                      /* ::1 */
+	a[10] = a[11] = 0xff;
+	a[12] = 192; a[13] = 0; a[14] = 2;
+	check_addr(6, a);                      /* ::ffff:192.0.2.1 */
+	check_addr(4, a);
+}
+
+static void check_json(const char *s)
+{
+	char got[6 * 64 + 3], filed[6 * 64 + 3];
+	FILE *f;
+	size_t n;
+
+	*fmt_json_str(got, s) = '\0';
+	assert_true(strlen(got) <= FMT_JSON_STR_MAX(strlen(s)));
+	f = tmpfile();
+	assert_non_null(f);
+	json_str(f, s);
+	rewind(f);
+	n = fread(filed, 1, sizeof(filed) - 1, f);
+	filed[n] = '\0';
+	fclose(f);
+	assert_string_equal(got, filed);
+}
+
+static void test_fmt_json_str(void **state)
+{
+	char s[64];
+
+	(void)state;
+	check_json("");
+	check_json("ShADadFf");
+	check_json("a\"b\\c\nd\re\tf\x01g\x7f");
+	check_json("build/bench/data/mixed.pcap");
+	/* every byte value, alone and in runs */
+	for (int c = 1; c < 256; c++) {
+		s[0] = (char)c;
+		s[1] = '\0';
+		check_json(s);
+	}
+	for (int i = 0; i < 5000; i++) {
+		size_t len = (size_t)(rnd() % 63);
+
+		for (size_t j = 0; j < len; j++)
+			s[j] = (char)(1 + rnd() % 255);
+		s[len] = '\0';
+		check_json(s);
+	}
+	/* json_str escapes exactly as before: fixed expectations */
+	*fmt_json_str(s, "\x1f\"") = '\0';
+	assert_string_equal(s, "\"\\u001f\\\"\"");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_siphash_words),
+		cmocka_unit_test(test_ft_hash_serialisation),
+		cmocka_unit_test(test_fmt_u64),
+		cmocka_unit_test(test_fmt_ts),
+		cmocka_unit_test(test_fmt_addr),
+		cmocka_unit_test(test_fmt_json_str),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
