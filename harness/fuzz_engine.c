@@ -57,6 +57,7 @@
 #include "failalloc.h"
 #include "fuzz.h"
 #include "fuzz_assert.h"
+#include "mutator.h"
 #include "oracle.h"
 #include "oraclecheck.h"
 #include "pktcheck.h"
@@ -924,4 +925,16 @@ void fuzz_stats_print(FILE *out)
 		(unsigned long long)st_injected, (unsigned long long)st_nomem);
 	fcheck_print_rules(out, st_rules);
 	fputc('\n', out);
+}
+
+/* Structure-aware mutation (mutator.h); TC_FUZZ_NO_CUSTOM_MUTATOR=1 gives
+ * libFuzzer's own mutations instead. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	struct mut_rng r;
+
+	if (mut_disabled() && LLVMFuzzerMutate != NULL)
+		return LLVMFuzzerMutate(data, size, max_size);
+	mut_seed(&r, seed);
+	return mut_engine(data, size, max_size, &r);
 }

@@ -36,6 +36,7 @@
 #include "capture.h"
 #include "fuzz.h"
 #include "fuzz_assert.h"
+#include "mutator.h"
 #include "oracle.h"
 #include "oraclecheck.h"
 #include "pktcheck.h"
@@ -269,4 +270,16 @@ void fuzz_stats_print(FILE *out)
 	pkt_counts_print(out, &counts);
 	fcheck_print_rules(out, rules_total);
 	fputc('\n', out);
+}
+
+/* Structure-aware mutation (mutator.h); TC_FUZZ_NO_CUSTOM_MUTATOR=1 gives
+ * libFuzzer's own mutations instead. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	struct mut_rng r;
+
+	if (mut_disabled() && LLVMFuzzerMutate != NULL)
+		return LLVMFuzzerMutate(data, size, max_size);
+	mut_seed(&r, seed);
+	return mut_pcap(data, size, max_size, &r);
 }

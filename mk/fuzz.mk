@@ -45,7 +45,9 @@
 #                                        coverage into corpus/NAME afterwards
 #   make afl TARGET=NAME [SECONDS=30]    afl-fuzz with CMPLOG, output in
 #                                        build/fuzz/afl-out/NAME; fails when
-#                                        AFL saved a crash
+#                                        AFL saved a crash. fuzz_pcap and
+#                                        fuzz_engine load their custom
+#                                        mutator (AFL_MUTATOR=0: without)
 #   make fuzz-build                      all three builds of every target
 #   make fuzz-repro                      only the repro drivers
 #   make fuzz-smoke                      replay every corpus with the repro
@@ -53,7 +55,7 @@
 #   make fuzz-cmin TARGET=NAME           minimise corpus/NAME (libFuzzer merge)
 
 FUZZ_TARGETS := $(sort $(patsubst harness/%.c,%,$(wildcard harness/fuzz_*.c)))
-FUZZ_DRIVERS := harness/repro_main.c harness/afl_driver.c
+FUZZ_DRIVERS := harness/repro_main.c harness/afl_driver.c harness/mutator_afl.c
 FUZZ_SUPPORT := $(sort $(filter-out $(FUZZ_DRIVERS) $(wildcard harness/fuzz_*.c),$(wildcard harness/*.c)))
 FUZZ_HDRS    := $(wildcard targets/*.h oracle/*.h harness/*.h)
 FUZZ_CPPFLAGS := $(CPPFLAGS_ALL) -Iharness
@@ -186,6 +188,24 @@ $(AFL_BINS): $(AFL_BINDIR)/%: $(AFL_OBJDIR)/harness/%.o $(AFL_DRV_OBJ) $(AFL_OBJ
 $(AFL_CMPBINS): $(AFL_BINDIR)/%.cmplog: $(AFL_CMPDIR)/harness/%.o $(AFL_CMPDIR)/harness/afl_driver.o $(AFL_CMPDIR)/libharness.a $(AFL_CMPDIR)/libtc.a
 	$(AFL_ENV) AFL_LLVM_CMPLOG=1 $(AFL_CC) $(AFL_CFLAGS) $(FUZZ_LD_$*) -o $@ $^ $(LIBS)
 
+# ---- AFL++ custom mutator libraries -----------------------------------------
+# The structure-aware mutators of fuzz_pcap and fuzz_engine (harness/
+# mutator.h) as AFL++ custom mutators: plain clang, no instrumentation (the
+# mutator runs inside afl-fuzz, not in the target). `make afl` loads the one
+# of its TARGET through AFL_CUSTOM_MUTATOR_LIBRARY.
+FUZZ_MUTATORS := fuzz_pcap fuzz_engine
+MUT_FN_fuzz_pcap     := mut_pcap
+MUT_SRC_fuzz_pcap    := harness/mutator.c harness/mutator_pcap.c
+MUT_FN_fuzz_engine   := mut_engine
+MUT_SRC_fuzz_engine  := harness/mutator.c harness/mutator_engine.c harness/engine_script.c
+AFL_MUT_LIBS := $(FUZZ_MUTATORS:%=build/fuzz/afl/mutator_%.so)
+
+$(AFL_MUT_LIBS): build/fuzz/afl/mutator_%.so: harness/mutator_afl.c $(FUZZ_HDRS) \
+		$(foreach m,$(FUZZ_MUTATORS),$(MUT_SRC_$(m)))
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(STD) $(FUZZ_CPPFLAGS) $(WARN) $(WERROR) -O2 -g -fPIC -shared \
+		-DMUT_FN=$(MUT_FN_$*) -o $@ harness/mutator_afl.c $(MUT_SRC_$*)
+
 # ---- repro (gcc, ASan+UBSan; the library objects are the test build's) ---
 REPRO_SUP  := $(FUZZ_SUPPORT:%.c=build/fuzz/repro/obj/%.o)
 REPRO_BINS := $(FUZZ_TARGETS:%=build/fuzz/repro/%)
@@ -208,9 +228,9 @@ $(REPRO_BINS): build/fuzz/repro/%: build/fuzz/repro/obj/harness/%.o build/fuzz/r
 
 # ---- jobs ------------------------------------------------------------------------
 .PHONY: fuzz afl fuzz-build fuzz-repro fuzz-libfuzzer fuzz-afl fuzz-smoke fuzz-cmin fuzz-check-target
-fuzz-build: $(LF_BINS) $(AFL_BINS) $(AFL_CMPBINS) $(REPRO_BINS)
+fuzz-build: $(LF_BINS) $(AFL_BINS) $(AFL_CMPBINS) $(AFL_MUT_LIBS) $(REPRO_BINS)
 fuzz-libfuzzer: $(LF_BINS)
-fuzz-afl: $(AFL_BINS) $(AFL_CMPBINS)
+fuzz-afl: $(AFL_BINS) $(AFL_CMPBINS) $(AFL_MUT_LIBS)
 fuzz-repro: $(REPRO_BINS)
 
 # `make test` runs tests/t_fuzz_smoke.sh, which needs the repro drivers.
@@ -257,10 +277,16 @@ FUZZ_CMIN_MAXLEN ?= 1048576
 AFL_RUN_ENV := AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 	AFL_NO_AFFINITY=1 AFL_AUTORESUME=1
 
+# AFL_MUTATOR=0 runs without the target's custom mutator.
+AFL_MUTATOR ?= 1
+afl_mut_env = $(if $(and $(filter 1,$(AFL_MUTATOR)),$(filter $(1),$(FUZZ_MUTATORS))),\
+	AFL_CUSTOM_MUTATOR_LIBRARY=$(abspath build/fuzz/afl/mutator_$(1).so))
+
 afl: fuzz-check-target
-	@$(MAKE) --no-print-directory build/fuzz/afl/$(TARGET) build/fuzz/afl/$(TARGET).cmplog
+	@$(MAKE) --no-print-directory build/fuzz/afl/$(TARGET) build/fuzz/afl/$(TARGET).cmplog \
+		$(if $(filter $(TARGET),$(FUZZ_MUTATORS)),build/fuzz/afl/mutator_$(TARGET).so)
 	@mkdir -p build/fuzz/afl-out
-	$(AFL_RUN_ENV) $(NICE) $(AFL_FUZZ) -V $(SECONDS) -i corpus/$(TARGET) \
+	$(AFL_RUN_ENV) $(call afl_mut_env,$(TARGET)) $(NICE) $(AFL_FUZZ) -V $(SECONDS) -i corpus/$(TARGET) \
 		-o build/fuzz/afl-out/$(TARGET) -G $(call fuzz_maxlen,$(TARGET)) \
 		$(if $(wildcard corpus/$(TARGET).dict),-x corpus/$(TARGET).dict) \
 		-c build/fuzz/afl/$(TARGET).cmplog -l 2AT $(AFL_ARGS) -- build/fuzz/afl/$(TARGET)
