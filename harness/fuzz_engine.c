@@ -113,8 +113,10 @@ struct run {
 	uint64_t ended[4];             /* by enum flow_end */
 	uint64_t accepted, dropped;    /* packets the engine took / refused (no memory) */
 	uint64_t ended_pkts;           /* packets counted in flows that ended */
-	/* what the engine emitted during the current call */
-	struct emitted em[MAX_EMITS + 4];
+	/* what the engine emitted during the current call; engine_flush ends
+	 * every live flow, so the array grows to the live count */
+	struct emitted *em;
+	size_t em_cap;
 	unsigned n_em;
 	bool in_call, in_flush;
 	bool inject;                   /* allocation failures armed for our engine */
@@ -282,8 +284,8 @@ static void on_emit(void *ctx, const struct engine *e, const struct flow *f, enu
 	(void)e;
 	FUZZ_CHECK((unsigned)why < 4, "emit reason %d", (int)why);
 	FUZZ_CHECK(run->in_call, "flow %llu emitted outside an engine call", (unsigned long long)f->seqno);
-	FUZZ_CHECK(run->n_em < MAX_EMITS + 4, "more than %u flows ended in one engine call",
-		   MAX_EMITS + 4);
+	FUZZ_CHECK(run->n_em < run->em_cap, "more than %zu flows ended in one engine call",
+		   run->em_cap);
 	FUZZ_CHECK(m != NULL, "flow %llu emitted (%s) but not live in the model: emitted twice "
 		   "or never created", (unsigned long long)f->seqno, flow_end_name(why));
 	FUZZ_CHECK(!planned(run->em, run->n_em, f->seqno), "flow %llu emitted twice in one call",
@@ -771,6 +773,13 @@ static void flush(struct run *run)
 	uint64_t inj0 = fa_injected();
 	size_t n = run->n;
 
+	if (n + 1 > run->em_cap) {
+		struct emitted *ne = realloc(run->em, (n + 1) * sizeof(*ne));
+
+		FUZZ_CHECK(ne != NULL, "out of memory for %zu ends", n + 1);
+		run->em = ne;
+		run->em_cap = n + 1;
+	}
 	run->n_em = 0;
 	run->in_call = run->in_flush = true;
 	if (run->inject)
@@ -828,6 +837,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)rd_u8(&in, &sel);
 	es_config_decode(sel, &run->cfg);
 	run->inject = (h & 7) == 0;
+	run->em_cap = MAX_EMITS + 4;
+	run->em = malloc(run->em_cap * sizeof(*run->em));
+	FUZZ_CHECK(run->em != NULL, "out of memory for the ends");
 
 	engine_config_default(&ecfg);
 	ecfg.msl_sec = run->cfg.msl_sec;
@@ -902,6 +914,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	st_injected += fa_injected() - inj0;
 	free(run->fl);
+	free(run->em);
 	free(run);
 	/* everything the engine, the oracle and this harness allocated for
 	 * this input is freed, failures or not */

@@ -23,7 +23,22 @@
  *  - conservation: records read = decoded + rejected; the reader's own
  *    record counter agrees with the records it returned; the flows the
  *    engine created are at most the packets it could track, and some were
- *    created exactly when some packet was trackable; evicted <= created.
+ *    created exactly when some packet was trackable; evicted <= created;
+ *    and, through an engine of our own (with an emit callback, under a
+ *    third hash key) fed the same packets: the packet counts of all its
+ *    flows add up to the TCP/UDP packets it tracked, which are exactly
+ *    the decoded non-fragment TCP/UDP packets, and it creates and evicts
+ *    as many flows as the oracle's engine;
+ *  - determinism: a second oracle under another hash key replays the same
+ *    packets in lockstep and must report exactly the same findings (rule,
+ *    frame, time, tuple, signature, message, evidence), packet by packet
+ *    and for the hosts at the end;
+ *  - truncation (the reader allocates nothing, so a short buffer is how
+ *    its failure paths are injected): the input is cut at a point chosen
+ *    by a hash of it and read again from an exact-size copy; the records
+ *    read must be a prefix of the full file's, byte for byte, every record
+ *    whose successor starts before the cut must be among them, and a clean
+ *    end is only allowed at a record boundary.
  *
  * Oracle configuration (fixed, so that a capture replays one way): every
  * rule on, checksum rules included; ephemeral range 32768-60999 (linux);
@@ -59,12 +74,112 @@ static uint64_t inputs, files_opened, records, decoded, rejected, tracked_total,
 static uint64_t rules_total[R__COUNT];
 static const char file_name[] = "<fuzz_pcap input>";
 
+/* Findings of one packet (or of the hosts at the end), as digests. */
+#define MAX_DIGESTS 256
+
+struct digests {
+	uint64_t d[MAX_DIGESTS];
+	unsigned n;
+	bool overflow;
+};
+
 /* Per input. */
 struct run {
-	struct oracle *o;
+	struct oracle *o, *o2;         /* o2: the same replay under another key */
 	struct fcheck fc;
+	struct digests da, db;
+	struct engine *eng;            /* ours: per-flow counts through emit */
 	uint64_t tracked;      /* packets the engine can track: TCP/UDP header, not a fragment */
+	uint64_t flow_pkts;    /* packets counted in the flows our engine ended */
 };
+
+/* A record as the full read returned it, for the truncation check. */
+struct rec {
+	uint64_t offset, data_off;
+	uint32_t caplen, origlen, ts_nsec, linktype, ifindex, flags;
+	int64_t ts_sec;
+};
+static struct rec recs[MAX_RECORDS + 1];
+static uint64_t truncations, trunc_records, own_flows, determinism_checked;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Everything a finding says, as one number. */
+static uint64_t finding_digest(const struct finding *f)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t v[6] = { (uint32_t)f->rule, (uint32_t)f->severity, (uint32_t)f->proto, f->ipver,
+			  f->ts_nsec, f->ts_digits };
+	uint8_t b[4] = { f->have_ip, f->have_ports, f->is_host, 0 };
+
+	h = fnv(h, v, sizeof(v));
+	h = fnv(h, b, sizeof(b));
+	h = fnv(h, &f->frame, sizeof(f->frame));
+	h = fnv(h, &f->ts_sec, sizeof(f->ts_sec));
+	h = fnv(h, f->src, 16);
+	h = fnv(h, f->dst, 16);
+	h = fnv(h, &f->sport, 2);
+	h = fnv(h, &f->dport, 2);
+	h = fnv(h, f->host, 16);
+	h = fnv(h, f->signature, strlen(f->signature));
+	h = fnv(h, f->transition ? f->transition : "", f->transition ? strlen(f->transition) : 0);
+	h = fnv(h, f->message ? f->message : "", f->message ? strlen(f->message) : 0);
+	h = fnv(h, &f->n_frames, sizeof(f->n_frames));
+	if (f->n_frames)
+		h = fnv(h, f->frames, f->n_frames * sizeof(*f->frames));
+	return h;
+}
+
+static void digest_add(struct digests *d, const struct finding *f)
+{
+	if (d->n == MAX_DIGESTS) {
+		d->overflow = true;
+		return;
+	}
+	d->d[d->n++] = finding_digest(f);
+}
+
+/* The first oracle's sink: the checker, and the digest. */
+static void sink_a(void *ctx, const struct finding *f)
+{
+	struct run *run = ctx;
+
+	fcheck_finding(&run->fc, f);
+	digest_add(&run->da, f);
+}
+
+/* The second oracle's sink: only the digest. */
+static void sink_b(void *ctx, const struct finding *f)
+{
+	digest_add(&((struct run *)ctx)->db, f);
+}
+
+/* Both oracles said the same, in the same order. */
+static void compare_digests(struct run *run, const char *where, uint64_t frame)
+{
+	FUZZ_CHECK(run->da.n == run->db.n && run->da.overflow == run->db.overflow &&
+		   memcmp(run->da.d, run->db.d, run->da.n * sizeof(run->da.d[0])) == 0,
+		   "%s %llu: %u findings under one hash key, %u under another, or different ones",
+		   where, (unsigned long long)frame, run->da.n, run->db.n);
+	run->da.n = run->db.n = 0;
+	run->da.overflow = run->db.overflow = false;
+}
+
+static void own_emit(void *ctx, const struct engine *e, const struct flow *f, enum flow_end why)
+{
+	struct run *run = ctx;
+
+	(void)e;
+	(void)why;
+	run->flow_pkts += f->pkts[0] + f->pkts[1];
+}
 
 static void check_record(const struct cap_reader *r, const uint8_t *buf, size_t len,
 			 const struct cap_packet *cp, uint64_t expect_frame)
@@ -147,6 +262,19 @@ static void run_packet(struct run *run, const struct cap_packet *cp)
 	fcheck_packet_begin(&run->fc, &copy, &p);
 	oracle_packet(run->o, &copy, &p);
 	fcheck_packet_end(&run->fc, NULL);
+	oracle_packet(run->o2, &copy, &p);
+	compare_digests(run, "frame", cp->frame);
+	{
+		struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
+		struct engine_result res;
+		enum tc_rc rc = engine_packet(run->eng, &p, &in, &res);
+		bool trackable = p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP) && !p.is_fragment;
+
+		FUZZ_CHECK(trackable ? rc == TC_OK : rc == TC_UNSUPPORTED,
+			   "frame %llu: engine_packet says %s for a%s packet",
+			   (unsigned long long)cp->frame, tc_rc_name(rc),
+			   trackable ? " trackable" : "n untrackable");
+	}
 	free(frame);
 }
 
@@ -172,10 +300,35 @@ static void finish(struct run *run)
 {
 	struct summary sum;
 
+	struct summary sum2;
+	const struct engine_stats *es;
+
 	memset(&sum, 0, sizeof(sum));
+	memset(&sum2, 0, sizeof(sum2));
 	fcheck_finish_begin(&run->fc);
 	oracle_finish(run->o, &sum);
 	fcheck_finish_end(&run->fc);
+	oracle_finish(run->o2, &sum2);
+	compare_digests(run, "hosts after frame", run->tracked);
+	FUZZ_CHECK(sum.flows == sum2.flows && sum.evicted == sum2.evicted,
+		   "flows %llu/%llu evicted %llu/%llu under two hash keys",
+		   (unsigned long long)sum.flows, (unsigned long long)sum2.flows,
+		   (unsigned long long)sum.evicted, (unsigned long long)sum2.evicted);
+	determinism_checked++;
+	es = engine_stats(run->eng);
+	FUZZ_CHECK(es->created == sum.flows && es->evicted == sum.evicted,
+		   "our engine: %llu flows %llu evicted; the oracle's: %llu, %llu",
+		   (unsigned long long)es->created, (unsigned long long)es->evicted,
+		   (unsigned long long)sum.flows, (unsigned long long)sum.evicted);
+	engine_flush(run->eng);
+	es = engine_stats(run->eng);
+	FUZZ_CHECK(es->nomem == 0 && es->packets - es->untracked == run->tracked,
+		   "our engine tracked %llu packets (%llu refused for memory), %llu were trackable",
+		   (unsigned long long)(es->packets - es->untracked), (unsigned long long)es->nomem,
+		   (unsigned long long)run->tracked);
+	FUZZ_CHECK(run->flow_pkts == run->tracked, "the flows hold %llu packets in all, %llu were "
+		   "tracked", (unsigned long long)run->flow_pkts, (unsigned long long)run->tracked);
+	own_flows += es->created;
 	FUZZ_CHECK(sum.have_flows, "oracle_finish did not count flows");
 	FUZZ_CHECK(sum.flows <= run->tracked, "%llu flows from %llu trackable packets",
 		   (unsigned long long)sum.flows, (unsigned long long)run->tracked);
@@ -192,6 +345,68 @@ static void finish(struct run *run)
 	findings_total += fcheck_total(&run->fc);
 	for (unsigned r = 0; r < R__COUNT; r++)
 		rules_total[r] += run->fc.findings[r];
+}
+
+/*
+ * Read the input again, cut at a point chosen by a hash of it, from an
+ * exact-size copy: r is reused (it is reset by cap_open); n records were
+ * read from the whole input, which then ended with full_rc (or hit the cap).
+ */
+static void truncated(const uint8_t *data, size_t size, uint64_t n, struct cap_reader *r,
+		      enum tc_rc full_rc)
+{
+	size_t cut = (size_t)(fnv(0xcbf29ce484222325ull, data, size < 64 ? size : 64) % size);
+	uint8_t *buf = malloc(cut ? cut : 1);
+	struct cap_packet cp;
+	uint64_t m = 0, must = 0, before = 0;
+	enum tc_rc rc;
+
+	FUZZ_CHECK(buf != NULL, "out of memory for a %zu-byte copy", cut);
+	memcpy(buf, data, cut);
+	truncations++;
+	/* records that ended before the cut: their successor starts by then */
+	for (uint64_t i = 0; i + 1 < n; i++)
+		if (recs[i + 1].offset <= cut)
+			must = i + 1;
+	for (uint64_t i = 0; i < n; i++)
+		if (recs[i].offset < cut)
+			before = i + 1;
+	rc = cap_open(r, buf, cut);
+	if (rc != TC_OK) {
+		FUZZ_CHECK(rc == TC_END || rc == TC_TRUNCATED || rc == TC_MALFORMED,
+			   "cap_open of %zu of %zu bytes: %s", cut, size, tc_rc_name(rc));
+		FUZZ_CHECK(must == 0, "cap_open of %zu of %zu bytes failed (%s) before %llu whole "
+			   "records", cut, size, tc_rc_name(rc), (unsigned long long)must);
+		free(buf);
+		return;
+	}
+	(void)full_rc;
+	while (m < MAX_RECORDS && (rc = cap_next(r, &cp)) == TC_OK) {
+		const struct rec *w = &recs[m];
+
+		FUZZ_CHECK(m < n, "cut at %zu of %zu bytes: record %llu read, the whole file has %llu",
+			   cut, size, (unsigned long long)(m + 1), (unsigned long long)n);
+		FUZZ_CHECK(cp.offset == w->offset && cp.caplen == w->caplen && cp.origlen == w->origlen &&
+			   cp.ts_sec == w->ts_sec && cp.ts_nsec == w->ts_nsec &&
+			   cp.linktype == w->linktype && cp.ifindex == w->ifindex && cp.flags == w->flags &&
+			   (cp.caplen == 0 || (uint64_t)(cp.data - buf) == w->data_off),
+			   "cut at %zu of %zu bytes: record %llu differs from the whole file's",
+			   cut, size, (unsigned long long)(m + 1));
+		FUZZ_CHECK(cp.caplen == 0 || (uint64_t)(cp.data - buf) + cp.caplen <= cut,
+			   "cut at %zu: record %llu reaches past the cut", cut, (unsigned long long)(m + 1));
+		FUZZ_CHECK(cp.caplen == 0 || memcmp(cp.data, data + w->data_off, cp.caplen) == 0,
+			   "cut at %zu: record %llu has other bytes", cut, (unsigned long long)(m + 1));
+		m++;
+	}
+	trunc_records += m;
+	FUZZ_CHECK(m >= must, "cut at %zu of %zu bytes: %llu records read, %llu ended before the cut",
+		   cut, size, (unsigned long long)m, (unsigned long long)must);
+	FUZZ_CHECK(m == MAX_RECORDS || rc == TC_END || rc == TC_TRUNCATED || rc == TC_MALFORMED,
+		   "cap_next on a cut file returned %s", tc_rc_name(rc));
+	FUZZ_CHECK(rc != TC_END || m >= before, "cut at %zu of %zu bytes inside record %llu, yet "
+		   "a clean end after %llu", cut, size, (unsigned long long)before,
+		   (unsigned long long)m);
+	free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -221,16 +436,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r->format == CAP_FMT_PCAP || r->format == CAP_FMT_PCAPNG, "format %d", (int)r->format);
 
 	oracle_config(&cfg);
-	sink.finding = fcheck_finding;
+	sink.finding = sink_a;
 	sink.host = NULL;
-	sink.ctx = &run.fc;
-	if (oracle_new(&cfg, &sink, file_name, &run.o) != TC_OK)
-		goto out;
+	sink.ctx = &run;
+	FUZZ_CHECK(oracle_new(&cfg, &sink, file_name, &run.o) == TC_OK, "oracle_new failed");
+	cfg.engine.hash_key.k0 ^= 0x5555555555555555ull;
+	sink.finding = sink_b;
+	FUZZ_CHECK(oracle_new(&cfg, &sink, file_name, &run.o2) == TC_OK, "oracle_new failed");
+	cfg.engine.hash_key.k1 ^= 0xaaaaaaaaaaaaaaaaull;
+	FUZZ_CHECK(engine_new(&cfg.engine, own_emit, &run, &run.eng) == TC_OK, "engine_new failed");
+	cfg.engine.hash_key.k0 ^= 0x5555555555555555ull;
+	cfg.engine.hash_key.k1 ^= 0xaaaaaaaaaaaaaaaaull;
 	fcheck_init(&run.fc, &cfg.rules, file_name);
 
 	while (n < MAX_RECORDS && (rc = cap_next(r, &cp)) == TC_OK) {
 		n++;
 		check_record(r, data, size, &cp, n);
+		recs[n - 1] = (struct rec){ cp.offset, cp.caplen ? (uint64_t)(cp.data - data) : 0,
+					    cp.caplen, cp.origlen, cp.ts_nsec, cp.linktype, cp.ifindex,
+					    cp.flags, cp.ts_sec };
 		run_packet(&run, &cp);
 	}
 	records += n;
@@ -253,6 +477,9 @@ conserve:
 	finish(&run);
 	fcheck_free(&run.fc);
 	oracle_free(run.o);
+	oracle_free(run.o2);
+	engine_free(run.eng);
+	truncated(data, size, n, r, rc);
 out:
 	free(r);
 	return 0;
@@ -261,12 +488,15 @@ out:
 void fuzz_stats_print(FILE *out)
 {
 	fprintf(out, "stats: target=fuzz_pcap inputs=%llu files=%llu records=%llu decoded=%llu rejected=%llu"
-		" tracked=%llu flows=%llu evicted=%llu findings=%llu",
+		" tracked=%llu flows=%llu evicted=%llu findings=%llu own_flows=%llu determinism=%llu"
+		" truncations=%llu trunc_records=%llu",
 		(unsigned long long)inputs, (unsigned long long)files_opened,
 		(unsigned long long)records, (unsigned long long)decoded,
 		(unsigned long long)rejected, (unsigned long long)tracked_total,
 		(unsigned long long)flows_total, (unsigned long long)evicted_total,
-		(unsigned long long)findings_total);
+		(unsigned long long)findings_total, (unsigned long long)own_flows,
+		(unsigned long long)determinism_checked, (unsigned long long)truncations,
+		(unsigned long long)trunc_records);
 	pkt_counts_print(out, &counts);
 	fcheck_print_rules(out, rules_total);
 	fputc('\n', out);
