@@ -55,7 +55,8 @@
 #   make fuzz-cmin TARGET=NAME           minimise corpus/NAME (libFuzzer merge)
 
 FUZZ_TARGETS := $(sort $(patsubst harness/%.c,%,$(wildcard harness/fuzz_*.c)))
-FUZZ_DRIVERS := harness/repro_main.c harness/afl_driver.c harness/mutator_afl.c
+FUZZ_DRIVERS := harness/repro_main.c harness/afl_driver.c harness/mutator_afl.c \
+	harness/mutcheck_main.c
 FUZZ_SUPPORT := $(sort $(filter-out $(FUZZ_DRIVERS) $(wildcard harness/fuzz_*.c),$(wildcard harness/*.c)))
 FUZZ_HDRS    := $(wildcard targets/*.h oracle/*.h harness/*.h)
 FUZZ_CPPFLAGS := $(CPPFLAGS_ALL) -Iharness
@@ -226,12 +227,17 @@ $(REPRO_BINS): build/fuzz/repro/%: build/fuzz/repro/obj/harness/%.o build/fuzz/r
 		build/fuzz/repro/libharness.a build/fuzz/repro/libtc.a
 	$(CC) $(ASAN_CFLAGS) $(LDFLAGS) $(FUZZ_LD_$*) -o $@ $^ $(LIBS)
 
+# The mutators' checker (tests/t_fuzz_mutator.sh), on the repro objects.
+build/fuzz/repro/mutcheck: build/fuzz/repro/obj/harness/mutcheck_main.o build/fuzz/repro/libharness.a \
+		build/fuzz/repro/libtc.a
+	$(CC) $(ASAN_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 # ---- jobs ------------------------------------------------------------------------
 .PHONY: fuzz afl fuzz-build fuzz-repro fuzz-libfuzzer fuzz-afl fuzz-smoke fuzz-cmin fuzz-check-target
 fuzz-build: $(LF_BINS) $(AFL_BINS) $(AFL_CMPBINS) $(AFL_MUT_LIBS) $(REPRO_BINS)
 fuzz-libfuzzer: $(LF_BINS)
 fuzz-afl: $(AFL_BINS) $(AFL_CMPBINS) $(AFL_MUT_LIBS)
-fuzz-repro: $(REPRO_BINS)
+fuzz-repro: $(REPRO_BINS) build/fuzz/repro/mutcheck
 
 # `make test` runs tests/t_fuzz_smoke.sh, which needs the repro drivers.
 test-extra-builds: fuzz-repro
