@@ -385,29 +385,46 @@ char *fmt_json_str(char *p, const char *s)
 	return p;
 }
 
+/* "00" .. "99": numbers are written two digits per division. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 char *fmt_u64(char *p, uint64_t v)
 {
 	char tmp[FMT_U64_MAX];
-	size_t n = 0;
+	size_t n = FMT_U64_MAX;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		n -= 2;
+		memcpy(tmp + n, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		n -= 2;
+		memcpy(tmp + n, digit_pairs + 2 * v, 2);
+	} else {
+		tmp[--n] = (char)('0' + v);
+	}
+	memcpy(p, tmp + n, FMT_U64_MAX - n);
+	return p + (FMT_U64_MAX - n);
 }
 
 /* v in exactly width decimal digits, leading zeros (v < 10^width). */
 static char *fmt_fixed(char *p, uint32_t v, unsigned width)
 {
-	unsigned i;
+	unsigned i = width;
 
-	for (i = width; i-- > 0;) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
+	while (i >= 2) {
+		i -= 2;
+		memcpy(p + i, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
 	}
+	if (i == 1)
+		p[0] = (char)('0' + v % 10);
 	return p + width;
 }
 

@@ -434,8 +434,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 	}
 
 	ft_key_make(&k, tcp ? 6 : 17, p->ipver, p->src, p->sport, p->dst, p->dport, &from);
-	h = ft_hash(&e->ft, &k);
-	f = (struct flow *)(void *)ft_find(&e->ft, &k, h);
+	f = (struct flow *)(void *)ft_lookup(&e->ft, &k, &h);
 	if (f != NULL && is_expired(e, f)) {
 		emit_remove(e, f, FLOW_END_EXPIRED);
 		f = NULL;
@@ -519,56 +518,102 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-/* Heap sort of entry indices by creation number (no qsort: its comparator
- * could not see the table without a global). */
+/*
+ * Entry indices sorted by creation number (seqno) for engine_flush, in
+ * place: no qsort (its comparator could not see the table without a
+ * global) and no second array (at the end of a capture every flow is live,
+ * and the flush must not need more than 4 bytes per flow). A most-
+ * significant-digit radix sort on seqno - base, 8 bits at a time, with the
+ * in-place "American flag" permutation; buckets of up to SMALL_SORT entries
+ * are insertion-sorted with their keys copied out. Each entry's key is read
+ * about twice per digit, against 2 log2(n) times by a heap sort: the keys
+ * live in the flows, all over the table, so each read is a cache miss.
+ */
+#define SMALL_SORT 32
+
 static uint64_t seqno_at(const struct engine *e, uint32_t idx)
 {
 	return ((const struct flow *)(const void *)ft_entry_at(&e->ft, idx))->seqno;
 }
 
-/* Sift v[i] down a max-heap of n: the moving entry's key is read once and
- * the hole walks down, so each level reads only the two children's keys. */
-static void sift_down(const struct engine *e, uint32_t *v, size_t i, size_t n)
+static void small_sort(const struct engine *e, uint32_t *v, size_t n)
 {
-	uint32_t x = v[i];
-	uint64_t kx = seqno_at(e, x);
+	uint64_t key[SMALL_SORT];
+	size_t i, j;
 
-	for (;;) {
-		size_t c = 2 * i + 1;
-		uint64_t kc;
+	for (i = 0; i < n; i++) {
+		uint32_t x = v[i];
+		uint64_t k = seqno_at(e, x);
 
-		if (c >= n)
-			break;
-		kc = seqno_at(e, v[c]);
-		if (c + 1 < n) {
-			uint64_t kr = seqno_at(e, v[c + 1]);
-
-			if (kr > kc) {
-				c++;
-				kc = kr;
-			}
+		for (j = i; j > 0 && key[j - 1] > k; j--) {
+			key[j] = key[j - 1];
+			v[j] = v[j - 1];
 		}
-		if (kx >= kc)
-			break;
-		v[i] = v[c];
-		i = c;
+		key[j] = k;
+		v[j] = x;
 	}
-	v[i] = x;
+}
+
+static void radix_sort(const struct engine *e, uint32_t *v, size_t n, uint64_t base,
+		       unsigned shift)
+{
+	uint32_t count[256], next[256], end[256];
+	size_t d, pos;
+
+	if (n <= SMALL_SORT) {
+		small_sort(e, v, n);
+		return;
+	}
+	memset(count, 0, sizeof(count));
+	for (pos = 0; pos < n; pos++)
+		count[((seqno_at(e, v[pos]) - base) >> shift) & 255]++;
+	for (d = 0, pos = 0; d < 256; d++) {
+		next[d] = (uint32_t)pos;
+		pos += count[d];
+		end[d] = (uint32_t)pos;
+	}
+	/* each step puts one entry in its digit's bucket for good */
+	for (d = 0; d < 256; d++) {
+		while (next[d] < end[d]) {
+			uint32_t x = v[next[d]];
+			size_t dx = ((seqno_at(e, x) - base) >> shift) & 255;
+
+			while (dx != d) {
+				uint32_t y = v[next[dx]];
+
+				v[next[dx]++] = x;
+				x = y;
+				dx = ((seqno_at(e, x) - base) >> shift) & 255;
+			}
+			v[next[d]++] = x;
+		}
+	}
+	if (shift == 0)
+		return;
+	for (d = 0, pos = 0; d < 256; pos += count[d], d++)
+		if (count[d] > 1)
+			radix_sort(e, v + pos, count[d], base, shift - 8);
 }
 
 static void sort_by_seqno(const struct engine *e, uint32_t *v, size_t n)
 {
+	uint64_t lo = UINT64_MAX, hi = 0, span;
+	unsigned shift = 0;
 	size_t i;
 
-	for (i = n / 2; i-- > 0;)
-		sift_down(e, v, i, n);
-	for (i = n; i-- > 1;) {
-		uint32_t t = v[0];
+	if (n < 2)
+		return;
+	for (i = 0; i < n; i++) {
+		uint64_t k = seqno_at(e, v[i]);
 
-		v[0] = v[i];
-		v[i] = t;
-		sift_down(e, v, 0, i);
+		if (k < lo)
+			lo = k;
+		if (k > hi)
+			hi = k;
 	}
+	for (span = hi - lo; span >> shift > 255; shift += 8)
+		;
+	radix_sort(e, v, n, lo, shift);
 }
 
 void engine_flush(struct engine *e)

@@ -104,6 +104,11 @@ struct flowtable {
 	 * that ft_list_put on it need not walk its chain to learn the index */
 	const struct ft_entry *last_e;
 	uint32_t last_idx;
+	/* ft_lookup's cache of recently used entries (see there): indices,
+	 * FT_NIL or a live entry whose key maps to that slot; NULL until the
+	 * table first holds FT_CACHE_FROM entries */
+	uint32_t *cache;
+	uint32_t cache_mask;     /* slots - 1 (a power of two), 0 without cache */
 };
 
 /*
@@ -136,6 +141,19 @@ uint32_t ft_hash(const struct flowtable *t, const struct ft_key *k);
  * Also advances an incremental rehash by a bounded step.
  */
 struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t hash);
+
+/*
+ * ft_lookup - ft_find for a caller that has not hashed k yet: the entry with
+ * key k or NULL, with *hash set to ft_hash(t, k) either way (the caller
+ * inserts with it after a miss). Also advances an incremental rehash.
+ * In front of the table sits a direct-mapped cache of recently found or
+ * inserted entries, indexed by an unkeyed mix of the key and checked
+ * against the whole key; it only ever holds live entries, so the answer is
+ * always ft_find's, and a hit (the packets of a flow usually come close
+ * together) takes the hash from the entry instead of computing SipHash. A
+ * crafted capture can only make it miss, which costs what ft_find costs.
+ */
+struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t *hash);
 
 /*
  * ft_insert - add an entry for k (which must not be present). On TC_OK *out

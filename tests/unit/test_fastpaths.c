@@ -6,6 +6,11 @@
  *  - ft_hash equals siphash24 over the documented serialisation of the key
  *    (IPv4: both 4-byte addresses, ports big-endian, protocol, version;
  *    IPv6: the same with 16-byte addresses);
+ *  - ft_lookup (a cache of recent entries in front of the keyed table)
+ *    answers as ft_find does through inserts, removals and reinsertions;
+ *  - engine_flush (an in-place radix sort by creation number) emits every
+ *    live flow in creation order when the activity lists hold them in
+ *    another order and expiries left gaps;
  *  - the record formatters of oracle/cli.c (fmt_u64, fmt_ts, fmt_addr,
  *    fmt_json_str) write byte for byte what printf, addr_format and a
  *    printf-based timestamp print, including negative and extreme times,
@@ -27,6 +32,7 @@
 #include "decode.h"
 #include "flowtable.h"
 #include "siphash.h"
+#include "engine.h"
 
 static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
 
@@ -114,6 +120,170 @@ static void test_ft_hash_serialisation(void **state)
 		}
 	}
 	ft_destroy(&t);
+}
+
+/* ft_lookup (with its cache of recent entries) against ft_find on a table
+ * big enough to have the cache, through inserts, removals and reinsertion
+ * of the same keys (a removed entry must never be found through a stale
+ * cache slot). */
+static void make_key(struct ft_key *k, uint32_t i, uint32_t gen)
+{
+	uint8_t a[16] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+	uint8_t b[16] = { 192, 0, 2, (uint8_t)gen };
+	unsigned side;
+
+	ft_key_make(k, (i & 1) ? 6 : 17, 4, a, (uint16_t)(1024 + i % 50000), b, 80, &side);
+}
+
+static void test_ft_lookup_cache(void **state)
+{
+	enum { N = 12000 };
+	struct flowtable t;
+	struct siphash_key key = { rnd(), rnd() };
+	static struct ft_entry *where[N];
+	struct ft_key k;
+	uint32_t h;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct ft_entry), 0, &key), TC_OK);
+	for (uint32_t i = 0; i < N; i++) {
+		make_key(&k, i, 0);
+		assert_null(ft_lookup(&t, &k, &h));
+		assert_true(h == ft_hash(&t, &k));
+		assert_int_equal(ft_insert(&t, &k, h, &where[i]), TC_OK);
+	}
+	assert_non_null(t.cache);              /* the table is big enough for it */
+	for (int round = 0; round < 4; round++) {
+		/* remove a third, look everything up both ways */
+		for (uint32_t i = (uint32_t)round; i < N; i += 3) {
+			if (where[i] != NULL) {
+				ft_remove(&t, where[i]);
+				where[i] = NULL;
+			}
+		}
+		for (uint32_t i = 0; i < N; i++) {
+			struct ft_entry *e;
+
+			make_key(&k, i, 0);
+			e = ft_lookup(&t, &k, &h);
+			assert_ptr_equal(e, where[i]);
+			assert_ptr_equal(ft_find(&t, &k, ft_hash(&t, &k)), where[i]);
+			assert_true(h == ft_hash(&t, &k));
+			if (e != NULL)       /* a second time: now surely from the cache */
+				assert_ptr_equal(ft_lookup(&t, &k, &h), e);
+		}
+		/* reinsert the removed keys: recycled entries, same keys */
+		for (uint32_t i = 0; i < N; i++) {
+			if (where[i] != NULL)
+				continue;
+			make_key(&k, i, 0);
+			assert_null(ft_lookup(&t, &k, &h));
+			assert_int_equal(ft_insert(&t, &k, h, &where[i]), TC_OK);
+			assert_ptr_equal(ft_lookup(&t, &k, &h), where[i]);
+		}
+		/* keys that were never inserted are never found */
+		for (uint32_t i = 0; i < N; i += 7) {
+			make_key(&k, i, 1);
+			assert_null(ft_lookup(&t, &k, &h));
+		}
+	}
+	ft_destroy(&t);
+}
+
+/* engine_flush's in-place radix sort: many flows on all three activity
+ * lists, touched again in random order (so list order is not creation
+ * order), a third expired on the way (gaps in the creation numbers): the
+ * flush must emit exactly the live flows, in creation order. */
+struct flush_log {
+	uint64_t n, last, flushed;
+	bool ordered;
+};
+
+static void on_flush_emit(void *ctx, const struct engine *e, const struct flow *f,
+			  enum flow_end why)
+{
+	struct flush_log *l = ctx;
+
+	(void)e;
+	if (why != FLOW_END_FLUSHED)
+		return;
+	if (l->flushed > 0 && f->seqno <= l->last)
+		l->ordered = false;
+	l->last = f->seqno;
+	l->flushed++;
+}
+
+static void flow_pkt(struct pkt *p, uint32_t i, bool tcp)
+{
+	memset(p, 0, sizeof(*p));
+	p->status = TC_OK;
+	p->have_ip = true;
+	p->ipver = 4;
+	p->src[0] = 10;
+	p->src[1] = (uint8_t)(i >> 16);
+	p->src[2] = (uint8_t)(i >> 8);
+	p->src[3] = (uint8_t)i;
+	p->dst[0] = 192;
+	p->dst[3] = 1;
+	p->have_l4 = true;
+	p->sport = (uint16_t)(20000 + i % 40000);
+	p->dport = tcp ? 80 : 53;
+	if (tcp) {
+		p->proto = 6;
+		p->l4 = L4_TCP;
+		p->flags = TH_SYN;
+		p->seq = i;
+		p->win = 1000;
+		p->tcp_hlen = 20;
+	} else {
+		p->proto = 17;
+		p->l4 = L4_UDP;
+		p->udp_len = 8;
+	}
+}
+
+static void test_flush_order(void **state)
+{
+	enum { N = 70000 };
+	struct engine_config cfg;
+	struct engine *e;
+	struct flush_log log = { 0, 0, 0, true };
+	struct engine_result res;
+	struct pkt p;
+	uint64_t frame = 0, live;
+
+	(void)state;
+	engine_config_default(&cfg);
+	cfg.hash_key.k0 = rnd();
+	cfg.hash_key.k1 = rnd();
+	assert_int_equal(engine_new(&cfg, on_flush_emit, &log, &e), TC_OK);
+	/* t = 0: N flows, UDP and TCP mixed */
+	for (uint32_t i = 0; i < N; i++) {
+		struct engine_in in = { ++frame, 1700000000, 0, 6 };
+
+		flow_pkt(&p, i, i % 3 != 0);
+		assert_int_equal(engine_packet(e, &p, &in, &res), TC_OK);
+	}
+	/* t = 30 s: touch two thirds of the UDP flows and random others */
+	for (uint32_t j = 0; j < N; j++) {
+		uint32_t i = (uint32_t)(rnd() % N);
+		struct engine_in in = { ++frame, 1700000030, 0, 6 };
+
+		if (i % 3 == 0 && i % 2 == 0)
+			continue;               /* these UDP flows stay idle */
+		flow_pkt(&p, i, i % 3 != 0);
+		p.flags = TH_ACK;
+		assert_int_equal(engine_packet(e, &p, &in, &res), TC_OK);
+	}
+	/* t = 61 s: the idle UDP flows have expired (60 s) */
+	engine_advance(e, 1700000061, 0);
+	engine_expire(e, UINT64_MAX);
+	live = engine_stats(e)->live;
+	assert_true(live < N && live > N / 2);
+	engine_flush(e);
+	assert_true(log.ordered);
+	assert_true(log.flushed == live);
+	engine_free(e);
 }
 
 /* ---- record formatters ------------------------------------------------------ */
@@ -284,6 +454,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_siphash_words),
 		cmocka_unit_test(test_ft_hash_serialisation),
+		cmocka_unit_test(test_ft_lookup_cache),
+		cmocka_unit_test(test_flush_order),
 		cmocka_unit_test(test_fmt_u64),
 		cmocka_unit_test(test_fmt_ts),
 		cmocka_unit_test(test_fmt_addr),
