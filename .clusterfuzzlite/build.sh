@@ -29,7 +29,8 @@ mkdir -p "$obj" "$OUT"
 
 cppflags="-std=c11 -Itargets -Ioracle -Iharness -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64"
 lib_src=$(ls targets/*.c oracle/*.c | grep -v '^oracle/main\.c$')
-sup_src=$(ls harness/*.c | grep -v -e '^harness/fuzz_' -e '^harness/repro_main\.c$' -e '^harness/afl_driver\.c$')
+sup_src=$(ls harness/*.c | grep -v -e '^harness/fuzz_' -e '^harness/repro_main\.c$' -e '^harness/afl_driver\.c$' \
+	-e '^harness/mutator_afl\.c$' -e '^harness/mutcheck_main\.c$')
 targets=$(ls harness/fuzz_*.c | sed 's|^harness/||; s|\.c$||')
 
 # Compile everything in parallel; one failure fails the build.
@@ -55,9 +56,18 @@ max_len() {
 	echo "${v:-4096}"
 }
 
+# Per-target link flags of mk/fuzz.mk (FUZZ_LD_NAME; fuzz_engine wraps the
+# malloc family for its allocation-failure injection, harness/failalloc.h).
+ld_flags() {
+	local wrap
+	wrap=$(sed -n 's/^FUZZ_WRAP *:= *//p' mk/fuzz.mk | head -n 1)
+	sed -n "s/^FUZZ_LD_$1 *:= *//p" mk/fuzz.mk | head -n 1 | sed "s/\$(FUZZ_WRAP)/$wrap/"
+}
+
 for t in $targets; do
 	# shellcheck disable=SC2086
-	$CXX $CXXFLAGS $LIB_FUZZING_ENGINE "$obj/harness_$t.c.o" $sup_obj "$obj/libtc.a" $pcap -lm -o "$OUT/$t"
+	$CXX $CXXFLAGS $LIB_FUZZING_ENGINE "$obj/harness_$t.c.o" $sup_obj "$obj/libtc.a" $pcap -lm \
+		$(ld_flags "$t") -o "$OUT/$t"
 
 	seeds=$WORK/seeds-$t
 	rm -rf "$seeds"

@@ -11,10 +11,13 @@
 
 #include "failalloc.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
+/* Weak: a binary linked without --wrap (every target but fuzz_engine, which
+ * may still carry this object when a makefile links all support objects)
+ * never calls the wrappers, and must link all the same. */
+__attribute__((weak)) void *__real_malloc(size_t n);
+__attribute__((weak)) void *__real_calloc(size_t n, size_t size);
+__attribute__((weak)) void *__real_realloc(void *p, size_t n);
+__attribute__((weak)) void __real_free(void *p);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t size);
 void *__wrap_realloc(void *p, size_t n);
