@@ -342,7 +342,9 @@ void ft_key_make(struct ft_key *k, uint8_t proto, uint8_t ipver,
 		 const uint8_t dst[16], uint16_t dport, unsigned *src_side)
 {
 	int c = addr_cmp(src, dst);
-	unsigned s = (c > 0 || (c == 0 && sport > dport)) ? 1 : 0;
+	/* (c > 0 || (c == 0 && sport > dport)) without branches: which way a
+	 * packet travels is a coin toss the branch predictor cannot learn */
+	unsigned s = (unsigned)(c > 0) | ((unsigned)(c == 0) & (unsigned)(sport > dport));
 
 	/* every byte of the key is written below (it has no padding) */
 	memcpy(k->addr[s], src, 16);
