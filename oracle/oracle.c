@@ -223,34 +223,10 @@ static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
 
 /* ---- engine events ---------------------------------------------------------------- */
 
-/* What the table knew about a tuple before a SYN without ACK reached the
- * engine: the engine replaces the old incarnation while handling it, so the
- * sender's old state and role are read first. */
-struct pre_syn {
-	bool have;
-	bool same_direction;          /* the sender was the old initiator */
-	const char *sender_state;     /* RFC 9293 name of the sender's old state */
-};
-
-static void look_before_syn(struct oracle *o, const struct pkt *p, struct pre_syn *pre)
-{
-	const struct flow *f;
-	enum flow_dir d;
-
-	memset(pre, 0, sizeof(*pre));
-	f = engine_find(o->eng, 6, p->ipver, p->src, p->sport, p->dst, p->dport);
-	if (f == NULL)
-		return;
-	pre->have = true;
-	pre->same_direction = flow_port(f, FLOW_DIR_ORIG) == p->sport &&
-			      memcmp(flow_addr(f, FLOW_DIR_ORIG), p->src, 16) == 0;
-	d = pre->same_direction ? FLOW_DIR_ORIG : FLOW_DIR_RESP;
-	pre->sender_state = tcp_state_name(flow_tcp_state(f, d));
-}
-
+/* A SYN without ACK replaced the tuple's previous incarnation; the engine
+ * says how that one ended and what state and role its sender had there. */
 static void on_new_incarnation(struct oracle *o, const struct cap_packet *cp,
-			       const struct pkt *p, const struct engine_result *res,
-			       const struct pre_syn *pre)
+			       const struct pkt *p, const struct engine_result *res)
 {
 	const struct engine_prev *pv = &res->prev;
 	struct reuse_facts f;
@@ -258,8 +234,8 @@ static void on_new_incarnation(struct oracle *o, const struct cap_packet *cp,
 
 	memset(&f, 0, sizeof(f));
 	f.prev = pv->how;
-	f.prev_state = pre->have ? pre->sender_state : prev_end_name(pv->how);
-	f.same_direction = pre->have ? pre->same_direction : true;
+	f.prev_state = tcp_state_name((enum tcp_st)pv->sender_state);
+	f.same_direction = pv->sender_was_orig;
 	f.elapsed_ns = pv->since_close_ns > 0 ? (uint64_t)pv->since_close_ns : 0;
 	f.isn = p->seq;
 	f.have_final_seq = pv->have_final_seq[0];
@@ -309,7 +285,6 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 	unsigned n = rules_decode_errors(p, hits, PKT_MAX_ERRORS);
 	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
 	struct engine_result res;
-	struct pre_syn pre = { .have = false };
 	bool is_tcp, bad_flags;
 
 	if (!o->have_time || cp->ts_sec > o->last_sec ||
@@ -331,13 +306,11 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 	if (bad_flags)
 		emit_once_per_flow(o, cp, p, &h);
 
-	if (is_tcp && (p->flags & (TH_SYN | TH_ACK)) == TH_SYN)
-		look_before_syn(o, p, &pre);
 	if (engine_packet(o->eng, p, &in, &res) != TC_OK || res.flow == NULL)
 		return;
 
 	if (res.new_incarnation)
-		on_new_incarnation(o, cp, p, &res, &pre);
+		on_new_incarnation(o, cp, p, &res);
 	/* A probe with impossible flags (a scanner's null or FIN packet) is
 	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
 	 * handshake was missed, so it does not also count as mid-stream. */

@@ -292,7 +292,7 @@ static bool any_established(const struct tcp_conn *c)
 }
 
 static void fill_prev(const struct engine *e, const struct flow *f, unsigned from,
-		      const struct tcp_seg *sg, struct engine_prev *pv)
+		      const struct pkt *p, const struct tcp_seg *sg, struct engine_prev *pv)
 {
 	const struct tcp_side *sd[2] = { &f->tcp.side[from], &f->tcp.side[from ^ 1] };
 	unsigned i;
@@ -322,6 +322,12 @@ static void fill_prev(const struct engine *e, const struct flow *f, unsigned fro
 	if (pv->since_last_ns < 0)
 		pv->since_last_ns = 0;
 	pv->old_isn = sd[0]->isn;
+	/* compared by address and port, not key side: a packet from an
+	 * endpoint to itself has the same endpoint on both sides */
+	pv->sender_was_orig = flow_port(f, FLOW_DIR_ORIG) == p->sport &&
+			      memcmp(flow_addr(f, FLOW_DIR_ORIG), p->src, 16) == 0;
+	pv->sender_state = (uint8_t)flow_tcp_state(f, pv->sender_was_orig ? FLOW_DIR_ORIG
+									   : FLOW_DIR_RESP);
 	for (i = 0; i < 2; i++) {
 		pv->have_final_seq[i] = (sd[i]->flags & TSF_NXT) != 0;
 		pv->final_seq[i] = sd[i]->snd_nxt;
@@ -440,7 +446,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 		f = NULL;
 	}
 	if (f != NULL && tcp && tcp_is_new_incarnation(&f->tcp, from, &sg)) {
-		fill_prev(e, f, from, &sg, &res->prev);
+		fill_prev(e, f, from, p, &sg, &res->prev);
 		res->new_incarnation = true;
 		emit_remove(e, f, FLOW_END_REPLACED);
 		f = NULL;

@@ -184,6 +184,9 @@ struct engine_prev {
 	int64_t since_close_ns;       /* engine clock now minus close time (>= 0) */
 	int64_t since_last_ns;        /* engine clock now minus its last packet  */
 	uint32_t old_isn;             /* the sender's ISN there (differs from this SYN's seq) */
+	bool sender_was_orig;         /* this SYN's sender (address and port) was
+					 its initiator                           */
+	uint8_t sender_state;         /* enum tcp_st the sender's side was in there */
 	bool have_final_seq[2];
 	uint32_t final_seq[2];        /* next sequence number after its last
 					 segment (after its FIN when it sent one) */
