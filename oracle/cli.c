@@ -457,23 +457,75 @@ void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits)
 	fwrite(buf, 1, (size_t)(fmt_ts(buf, sec, nsec, digits) - buf), f);
 }
 
+/* x (< 65536) in lower-case hex without leading zeros, as "%x" prints it. */
+static char *fmt_hex16(char *p, unsigned x)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = x >= 0x1000 ? 12 : x >= 0x100 ? 8 : x >= 0x10 ? 4 : 0;
+
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(x >> shift) & 15];
+	return p;
+}
+
 char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 {
-	char buf[FMT_ADDR_MAX];
-	size_t n;
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0, i;
 
 	if (ipver != 6) {               /* addr_format's dotted quad, without snprintf */
-		for (unsigned i = 0; i < 4; i++) {
+		for (i = 0; i < 4; i++) {
 			if (i > 0)
 				*p++ = '.';
 			p = fmt_u64(p, addr[i]);
 		}
 		return p;
 	}
-	addr_format(ipver, addr, buf);
-	n = strlen(buf);
-	memcpy(p, buf, n);
-	return p + n;
+	/* RFC 5952 exactly as addr_format (decode.c) writes it, without a
+	 * snprintf per group: the longest run of two or more zero groups
+	 * (the first of equal runs) becomes "::", and an IPv4-mapped or
+	 * -compatible address ends in its dotted quad. */
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)addr[2 * i] << 8 | addr[2 * i + 1];
+	for (i = 0; i < 8; i++) {
+		if (w[i] == 0) {
+			if (cur < 0) {
+				cur = i;
+				cur_len = 0;
+			}
+			cur_len++;
+			if (cur_len > best_len) {
+				best = cur;
+				best_len = cur_len;
+			}
+		} else {
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xFFFFu))) {
+			for (int b = 12; b < 16; b++) {
+				if (b > 12)
+					*p++ = '.';
+				p = fmt_u64(p, addr[b]);
+			}
+			return p;
+		}
+		p = fmt_hex16(p, w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	return p;
 }
 
 const char *file_display_name(const char *path)

@@ -401,6 +401,15 @@ static void test_fmt_addr(void **state)
 	a[12] = 192; a[13] = 0; a[14] = 2;
 	check_addr(6, a);                      /* ::ffff:192.0.2.1 */
 	check_addr(4, a);
+	a[10] = a[11] = 0;
+	check_addr(6, a);                      /* ::192.0.2.1 (IPv4-compatible) */
+	memset(a, 0, 16);
+	a[0] = 0x20; a[1] = 0x01; a[2] = 0x0d; a[3] = 0xb8;
+	check_addr(6, a);                      /* 2001:db8:: (run at the end) */
+	a[9] = 1;
+	check_addr(6, a);                      /* 2001:db8:0:0:1:: (the longer run wins) */
+	memset(a, 0xff, 16);
+	check_addr(6, a);                      /* no run at all */
 }
 
 static void check_json(const char *s)
