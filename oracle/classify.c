@@ -373,7 +373,7 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 /* P(X >= k) for X ~ Binomial(m, p), summed in log space. */
 static double binom_sf(uint32_t k, uint32_t m, double p)
 {
-	double sum = 0, lp, lq;
+	double sum = 0, lp, lq, lm;
 
 	if (k == 0 || p >= 1)
 		return 1;
@@ -381,8 +381,9 @@ static double binom_sf(uint32_t k, uint32_t m, double p)
 		return 0;
 	lp = log(p);
 	lq = log1p(-p);
+	lm = lgamma(m + 1.0);        /* the same every term: worked out once */
 	for (uint32_t j = k; j <= m; j++) {
-		double t = exp(lgamma(m + 1.0) - lgamma(j + 1.0) - lgamma(m - j + 1.0) +
+		double t = exp(lm - lgamma(j + 1.0) - lgamma(m - j + 1.0) +
 			       j * lp + (m - j) * lq);
 
 		sum += t;
@@ -399,46 +400,70 @@ static double support(double share, uint32_t k)
 	return c < 0 ? 0 : c > 1 ? 1 : c;
 }
 
-static int cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+/*
+ * Stable merge sorts with the comparison inlined (qsort's calls through a
+ * function pointer were most of the classifier's cost at the end of a
+ * capture). Every order used below is total (ties end on the connection
+ * number, unique in a stream), so the result is the one qsort gave.
+ * Runs of SORT_RUN are insertion sorted, then merged bottom up between a
+ * and tmp[n]; the sorted values end in a.
+ */
+#define SORT_RUN 16
 
-	return (x > y) - (x < y);
-}
+#define DEFINE_SORT(name, type, less)                                           \
+	static void name(type *a, type *tmp, uint32_t n)                            \
+	{                                                                           \
+		type *src = a, *dst = tmp;                                          \
+                                                                                    \
+		for (uint32_t lo = 0; lo < n; lo += SORT_RUN) {                     \
+			uint32_t hi = n - lo < SORT_RUN ? n : lo + SORT_RUN;        \
+                                                                                    \
+			for (uint32_t i = lo + 1; i < hi; i++) {                    \
+				type x = a[i];                                      \
+				uint32_t j = i;                                     \
+                                                                                    \
+				for (; j > lo && less((&x), (&a[j - 1])); j--)      \
+					a[j] = a[j - 1];                            \
+				a[j] = x;                                           \
+			}                                                           \
+		}                                                                   \
+		for (uint32_t w = SORT_RUN; w < n; w *= 2) {                        \
+			for (uint32_t lo = 0; lo < n; lo += 2 * w) {                \
+				uint32_t mid = n - lo < w ? n : lo + w;             \
+				uint32_t hi = n - lo < 2 * w ? n : lo + 2 * w;      \
+				uint32_t i = lo, j = mid, k = lo;                   \
+                                                                                    \
+				while (i < mid && j < hi)                           \
+					dst[k++] = less((&src[j]), (&src[i]))       \
+							   ? src[j++] : src[i++];   \
+				while (i < mid)                                     \
+					dst[k++] = src[i++];                        \
+				while (j < hi)                                      \
+					dst[k++] = src[j++];                        \
+			}                                                           \
+			{                                                           \
+				type *t = src;                                      \
+                                                                                    \
+				src = dst;                                          \
+				dst = t;                                            \
+			}                                                           \
+		}                                                                   \
+		if (src != a)                                                       \
+			memcpy(a, src, (size_t)n * sizeof(*a));                     \
+	}
 
-static int cmp_u16(const void *a, const void *b)
-{
-	uint16_t x = *(const uint16_t *)a, y = *(const uint16_t *)b;
-
-	return (x > y) - (x < y);
-}
-
+#define LESS_VAL(x, y) (*(x) < *(y))
 /* by destination, then connection number */
-static int cmp_dest(const void *a, const void *b)
-{
-	const struct sample *x = a, *y = b;
-
-	if (x->dh != y->dh)
-		return x->dh < y->dh ? -1 : 1;
-	return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
+#define LESS_DEST(x, y) ((x)->dh != (y)->dh ? (x)->dh < (y)->dh : (x)->idx < (y)->idx)
 /* by source port, then destination, then connection number */
-static int cmp_sport(const void *a, const void *b)
-{
-	const struct sample *x = a, *y = b;
+#define LESS_SPORT(x, y) ((x)->sport != (y)->sport ? (x)->sport < (y)->sport : LESS_DEST(x, y))
+#define LESS_IDX(x, y) ((x)->idx < (y)->idx)
 
-	if (x->sport != y->sport)
-		return x->sport < y->sport ? -1 : 1;
-	return cmp_dest(a, b);
-}
-
-static int cmp_idx(const void *a, const void *b)
-{
-	const struct sample *x = a, *y = b;
-
-	return (x->idx > y->idx) - (x->idx < y->idx);
-}
+DEFINE_SORT(sort_i32, int32_t, LESS_VAL)
+DEFINE_SORT(sort_u16, uint16_t, LESS_VAL)
+DEFINE_SORT(sort_dest, struct sample, LESS_DEST)
+DEFINE_SORT(sort_sport, struct sample, LESS_SPORT)
+DEFINE_SORT(sort_idx, struct sample, LESS_IDX)
 
 /*
  * The range the ports were drawn from, for modular steps: the smallest of
@@ -498,6 +523,7 @@ struct scratch {
 	uint16_t *ports;
 	int32_t *vals;
 	struct step *cross, *global;
+	void *tmp;                   /* the sorts' other half, cap samples */
 };
 
 /* Kept samples in connection order. */
@@ -524,7 +550,7 @@ static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_st
 	uint32_t best = 0, best_at = 0, i = 0;
 
 	memcpy(sc->w, sc->v, m * sizeof(*sc->w));
-	qsort(sc->w, m, sizeof(*sc->w), cmp_sport);
+	sort_sport(sc->w, sc->tmp, m);
 	while (i < m) {
 		uint32_t j = i, endpoints = 0;
 
@@ -548,7 +574,7 @@ static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_st
 		for (uint32_t j = best_at; j < m && sc->w[j].sport == r->fixed_port; j++)
 			if (j == best_at || sc->w[j].dh != sc->w[j - 1].dh)
 				sc->w[n++] = sc->w[j];
-		qsort(sc->w, n, sizeof(*sc->w), cmp_idx);
+		sort_idx(sc->w, sc->tmp, n);
 		for (uint32_t j = 0; j < n; j++)
 			ev_add(&r->fixed_evidence, &sc->w[j]);
 	}
@@ -563,7 +589,7 @@ struct inc_test {
 };
 
 static void inc_test(const struct step *set, uint32_t n, uint32_t bound, uint32_t range,
-		     int32_t *vals, struct inc_test *t)
+		     int32_t *vals, int32_t *tmp, struct inc_test *t)
 {
 	t->hits = 0;
 	for (uint32_t i = 0; i < n; i++)
@@ -573,7 +599,7 @@ static void inc_test(const struct step *set, uint32_t n, uint32_t bound, uint32_
 	t->pvalue = binom_sf(t->hits, n, (double)bound / range);
 	t->median = 0;
 	if (t->hits) {
-		qsort(vals, t->hits, sizeof(*vals), cmp_i32);
+		sort_i32(vals, tmp, t->hits);
 		t->median = (uint32_t)vals[t->hits / 2];
 	}
 	t->pass = n >= 3 && t->share >= INC_SHARE && t->pvalue <= INC_MAX_PVALUE;
@@ -603,13 +629,14 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	r->max_port = st->max_port;
 
 	cap = st->n < 2 * (uint64_t)c->cfg.keep ? (size_t)st->n : 2 * (size_t)c->cfg.keep;
-	block = malloc(cap * (2 * sizeof(struct sample) + sizeof(uint16_t) +
+	block = malloc(cap * (3 * sizeof(struct sample) + sizeof(uint16_t) +
 			      sizeof(int32_t) + 2 * sizeof(struct step)));
 	if (block == NULL)
 		return TC_NOMEM;
 	sc.v = block;
 	sc.w = sc.v + cap;
-	sc.cross = (struct step *)(sc.w + cap);
+	sc.tmp = sc.w + cap;
+	sc.cross = (struct step *)(sc.w + 2 * cap);
 	sc.global = sc.cross + cap;
 	sc.vals = (int32_t *)(sc.global + cap);
 	sc.ports = (uint16_t *)(sc.vals + cap);
@@ -621,7 +648,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		sc.ports[i] = sc.v[i].sport;
 		even += sc.v[i].sport % 2 == 0;
 	}
-	qsort(sc.ports, m, sizeof(*sc.ports), cmp_u16);
+	sort_u16(sc.ports, sc.tmp, m);
 	{
 		uint32_t distinct = 0, run = 0;
 		uint16_t top_port = 0;
@@ -670,7 +697,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 			sc.vals[i] = sc.cross[i].s;
 			small += sc.cross[i].s != 0 && abs(sc.cross[i].s) <= SEQ_MAX_STRIDE;
 		}
-		qsort(sc.vals, nc, sizeof(*sc.vals), cmp_i32);
+		sort_i32(sc.vals, sc.tmp, nc);
 		for (uint32_t i = 0; i < nc; i++) {
 			run = i > 0 && sc.vals[i] == sc.vals[i - 1] ? run + 1 : 1;
 			if (sc.vals[i] != 0 && run > best) {
@@ -733,7 +760,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		double psum = 0;
 
 		memcpy(sc.w, sc.v, m * sizeof(*sc.w));
-		qsort(sc.w, m, sizeof(*sc.w), cmp_dest);
+		sort_dest(sc.w, sc.tmp, m);
 		for (uint32_t i = 0; i < m; i++) {
 			uint64_t gap;
 			uint32_t b;
@@ -778,8 +805,8 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 
 		if (bound == 0)
 			bound = 1;
-		inc_test(sc.cross, nc, bound, range, sc.vals, &tc);
-		inc_test(sc.global, ng, bound, range, sc.vals, &tg);
+		inc_test(sc.cross, nc, bound, range, sc.vals, sc.tmp, &tc);
+		inc_test(sc.global, ng, bound, range, sc.vals, sc.tmp, &tg);
 		/* cross steps: the counter is shared by all destinations; global
 		 * steps: also fine when they are not small (median > 32), which
 		 * keeps +1 (alg 3/4) and 2..16 (Linux) to one destination out */
