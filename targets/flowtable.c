@@ -221,7 +221,7 @@ static uint32_t index_of(struct flowtable *t, const struct ft_entry *e)
 
 /* ==== activity lists ======================================================= */
 
-static void list_unlink(struct flowtable *t, struct ft_entry *e)
+static inline void list_unlink(struct flowtable *t, struct ft_entry *e)
 {
 	struct ft_list *l;
 
