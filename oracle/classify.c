@@ -205,44 +205,24 @@ size_t cls_host_count(const struct cls *c)
 
 /* ==== host table ======================================================= */
 
-/* 8 bytes at b as a little-endian number (siphash24_words' words) */
-static uint64_t le64(const uint8_t *b)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | b[i];
-	return v;
-}
-
-/* The hashes are siphash24 of the byte strings shown, given as words
- * (siphash24_words: the same value, without the byte-wise message walk). */
 static uint64_t host_hash(const struct cls *c, uint8_t ipver, const uint8_t addr[16])
 {
 	uint8_t buf[17];
-	uint64_t w[2];
 
 	buf[0] = ipver;
 	memcpy(buf + 1, addr, 16);
-	w[0] = le64(buf);
-	w[1] = le64(buf + 8);
-	return siphash24_words(&c->cfg.key, w, buf[16], sizeof(buf));
+	return siphash24(&c->cfg.key, buf, sizeof(buf));
 }
 
 static uint64_t dest_hash(const struct cls *c, const struct cls_conn *k)
 {
 	uint8_t buf[19];
-	uint64_t w[2];
 
 	buf[0] = k->ipver;
 	memcpy(buf + 1, k->dst, 16);
 	buf[17] = (uint8_t)(k->dport >> 8);
 	buf[18] = (uint8_t)k->dport;
-	w[0] = le64(buf);
-	w[1] = le64(buf + 8);
-	return siphash24_words(&c->cfg.key, w,
-			       (uint64_t)buf[16] | (uint64_t)buf[17] << 8 | (uint64_t)buf[18] << 16,
-			       sizeof(buf));
+	return siphash24(&c->cfg.key, buf, sizeof(buf));
 }
 
 /* Slot of the index where the host is, or the empty slot where it goes. */
