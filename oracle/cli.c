@@ -396,6 +396,21 @@ char *fmt_u64(char *p, uint64_t v)
 	char tmp[FMT_U64_MAX];
 	size_t n = FMT_U64_MAX;
 
+	/* up to three digits (address octets, ports' share of counts, most
+	 * packet counts) straight to p: no buffer and no memcpy call */
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100) {
+		memcpy(p, digit_pairs + 2 * v, 2);
+		return p + 2;
+	}
+	if (v < 1000) {
+		*p = (char)('0' + v / 100);
+		memcpy(p + 1, digit_pairs + 2 * (v % 100), 2);
+		return p + 3;
+	}
 	while (v >= 100) {
 		unsigned r = (unsigned)(v % 100);
 
