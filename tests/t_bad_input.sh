@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# t_bad_input.sh - the bad-input contract of SPEC.md, for every subcommand:
+# an empty file, a text file, a cut header, a directory, a missing file, `-`
+# with nothing on stdin, a gzip file and a record claiming a huge length each
+# give exactly one line on stderr naming the file and the reason, and exit
+# status 2; after a mid-file error everything printed stays complete and valid
+# (jsonl parses, earlier files and earlier packets are all there).
+set -u
+cd "$(dirname "$0")/.."
+TC=${TC_BIN:-build/asan/tuplecheck}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+good=corpus/pcaps/tuple_duplicate_live.pcap
+
+: > "$tmp/empty.pcap"
+printf 'hello, this is not a capture\n' > "$tmp/text.pcap"
+head -c 10 "$good" > "$tmp/cuthdr.pcap"
+mkdir "$tmp/dir.pcap"
+gzip -c "$good" > "$tmp/gz.pcap"
+# a valid file header followed by a record whose captured length is 2^31
+/usr/bin/python3 - "$good" "$tmp/huge.pcap" <<'PY'
+import struct, sys
+hdr = open(sys.argv[1], 'rb').read()[:24]
+rec = struct.pack('<IIII', 1700000000, 0, 0x80000000, 0x80000000)
+open(sys.argv[2], 'wb').write(hdr + rec + b'\0' * 64)
+PY
+sz=$(stat -c %s "$good")
+head -c $((sz - 10)) "$good" > "$tmp/cutrec.pcap"
+
+check_one() {   # cmd, file, expected reason regex, [stdin file]
+	local cmd=$1 f=$2 re=$3 in=${4:-/dev/null} rc lines
+	"$TC" "$cmd" --format jsonl "$f" < "$in" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	lines=$(wc -l < "$tmp/err")
+	local shown=$f
+	[ "$f" = - ] && shown='<stdin>'
+	if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -qF "$shown" "$tmp/err" || ! grep -qiE "$re" "$tmp/err"; then
+		echo "FAIL $cmd $f: exit $rc, $lines stderr lines: $(cat "$tmp/err")"
+		fail=1
+	else
+		echo "ok   $cmd $(basename "$f"): $(cat "$tmp/err")"
+	fi
+}
+
+for cmd in packets flows replay hosts; do
+	check_one "$cmd" "$tmp/empty.pcap" 'empty'
+	check_one "$cmd" "$tmp/text.pcap" 'not a pcap|text'
+	check_one "$cmd" "$tmp/cuthdr.pcap" 'truncated'
+	check_one "$cmd" "$tmp/dir.pcap" 'directory'
+	check_one "$cmd" "$tmp/missing.pcap" 'No such file'
+	check_one "$cmd" - 'empty' /dev/null
+	check_one "$cmd" "$tmp/gz.pcap" 'not a pcap|magic'
+	check_one "$cmd" "$tmp/huge.pcap" 'length|large|exceeds|snapshot|truncated'
+done
+
+# Mid-file error: good file, cut file, good file. Exit 2, one stderr line for
+# the cut file, every jsonl line parses, each file ends with its summary, the
+# cut file's records before the cut are all there and its summary says why.
+for cmd in packets flows replay; do
+	"$TC" "$cmd" --format jsonl --seed 1 "$good" "$tmp/cutrec.pcap" "$good" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if ! /usr/bin/python3 - "$tmp/out" "$cmd" "$good" "$tmp/cutrec.pcap" "$rc" "$tmp/err" <<'PY'
+import json, sys
+out, cmd, good, cut, rc, err = sys.argv[1:]
+recs = [json.loads(l) for l in open(out)]          # every line must parse
+errs = open(err).read().splitlines()
+assert rc == '2', f'exit {rc}'
+assert len(errs) == 1 and cut in errs[0], errs
+sums = [r for r in recs if r['type'] == 'summary']
+assert [s['file'] for s in sums] == [good, cut, good], [s['file'] for s in sums]
+assert 'error' in sums[1] and 'error' not in sums[0] and 'error' not in sums[2]
+assert sums[1]['packets'] == sums[0]['packets'] - 1, (sums[0]['packets'], sums[1]['packets'])
+if cmd == 'packets':
+    frames = [r['frame'] for r in recs if r['type'] == 'packet' and r['file'] == cut]
+    assert frames == list(range(1, sums[0]['packets'])), frames
+if cmd == 'flows':
+    assert sums[1]['flows'] == sums[0]['flows'], (sums[0], sums[1])
+    assert len([r for r in recs if r['type'] == 'flow' and r['file'] == cut]) == sums[1]['flows']
+if cmd == 'replay':
+    groups, cur = [], []                         # records of each file, in order
+    for r in recs:
+        cur.append(r)
+        if r['type'] == 'summary':
+            groups.append(cur); cur = []
+    last = sums[1]['packets']                    # frames after it were cut off
+    key = lambda r: (r['rule'], r.get('frame'), r['signature'])
+    f0 = [key(r) for r in groups[0] if r['type'] == 'finding' and 'host' not in r
+          and r['frame'] <= last]
+    f1 = [key(r) for r in groups[1] if r['type'] == 'finding' and 'host' not in r]
+    assert f0 and f1 == f0, (f0, f1)             # the defect lies before the cut
+PY
+	then
+		echo "FAIL $cmd: mid-file error broke the output"; fail=1
+	else
+		echo "ok   $cmd: mid-file error keeps earlier output complete"
+	fi
+done
+
+# Usage errors are exit 2 too, before any output.
+for args in "replay --format xml $good" "replay --rules no.such-rule $good" "flows --filter 'tcp port' $good" "bogus $good" "replay"; do
+	eval "\"$TC\" $args" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	if [ $rc -ne 2 ] || [ -s "$tmp/out" ] || [ ! -s "$tmp/err" ]; then
+		echo "FAIL usage '$args': exit $rc"; fail=1
+	else
+		echo "ok   usage '$args': $(head -n 1 "$tmp/err")"
+	fi
+done
+exit $fail
