@@ -632,8 +632,8 @@ size_t mut_pcap(uint8_t *data, size_t size, size_t max, struct mut_rng *r)
 				long i = pick_packet(f, r);
 
 				if (i >= 0 && own(&f->u[i])) {
-					tweak_time(&f->u[i], !f->ng && mut_be32(copy) != 0xa1b2c3d4 &&
-							     mut_be32(copy) != 0xd4c3b2a1, r);
+					tweak_time(&f->u[i], !f->ng && (mut_be32(copy) == 0xa1b23c4d ||
+									mut_be32(copy) == 0x4d3cb2a1), r);
 					ok = true;
 				}
 			} else {
