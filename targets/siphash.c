@@ -91,13 +91,13 @@ uint64_t siphash24(const struct siphash_key *key, const void *data, size_t len)
 	 * are the common case) */
 	p += full;
 	switch (len % 8) {
-	case 7: last |= (uint64_t)p[6] << 48; /* fall through */
-	case 6: last |= (uint64_t)p[5] << 40; /* fall through */
-	case 5: last |= (uint64_t)p[4] << 32; /* fall through */
-	case 4: last |= (uint64_t)p[3] << 24; /* fall through */
-	case 3: last |= (uint64_t)p[2] << 16; /* fall through */
-	case 2: last |= (uint64_t)p[1] << 8;  /* fall through */
-	case 1: last |= (uint64_t)p[0];       /* fall through */
+	case 7: last |= (uint64_t)p[6] << 48; FALLTHROUGH;
+	case 6: last |= (uint64_t)p[5] << 40; FALLTHROUGH;
+	case 5: last |= (uint64_t)p[4] << 32; FALLTHROUGH;
+	case 4: last |= (uint64_t)p[3] << 24; FALLTHROUGH;
+	case 3: last |= (uint64_t)p[2] << 16; FALLTHROUGH;
+	case 2: last |= (uint64_t)p[1] << 8;  FALLTHROUGH;
+	case 1: last |= (uint64_t)p[0];       break;
 	default: break;
 	}
 	return sip_finish(&s, last, len);

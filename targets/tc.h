@@ -28,6 +28,14 @@ enum tc_rc {
 /* Static name of a result code, for messages ("truncated", "malformed", ...). */
 const char *tc_rc_name(enum tc_rc rc);
 
+/* Marks an intended fall-through between switch labels. gcc accepts a
+ * comment for -Wimplicit-fallthrough, clang only the attribute. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FALLTHROUGH __attribute__((fallthrough))
+#else
+#define FALLTHROUGH ((void)0)
+#endif
+
 #define TC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* TC_H */
