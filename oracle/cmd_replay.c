@@ -17,6 +17,7 @@ struct replay_ctx {
 	struct oracle_cfg cfg;
 	struct report *rep;
 	struct oracle *orc;          /* the current file's, NULL between files */
+	bool hosts_only;             /* `hosts`: no findings, host detail */
 	bool oom;
 };
 
@@ -37,7 +38,7 @@ static void sink_host(void *ctx, const struct host_record *h)
 static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 {
 	struct replay_ctx *c = ctx;
-	struct oracle_sink sink = { sink_finding, sink_host, c };
+	struct oracle_sink sink = { c->hosts_only ? NULL : sink_finding, sink_host, c };
 
 	(void)rd;
 	report_file_begin(c->rep, file);
@@ -69,7 +70,7 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	c->orc = NULL;
 }
 
-int cmd_replay(struct tc_options *o)
+int oracle_command(struct tc_options *o, bool hosts_only)
 {
 	struct replay_ctx c;
 	static const struct drive_ops ops = {
@@ -80,21 +81,35 @@ int cmd_replay(struct tc_options *o)
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
+	c.hosts_only = hosts_only;
 	if (oracle_cfg_from_options(o, &c.cfg, err, sizeof(err)) != TC_OK) {
 		fprintf(stderr, "tuplecheck: %s\nTry 'tuplecheck --help'.\n", err);
 		return 2;
 	}
-	c.rep = report_new(o->format, o->out, "replay", &c.cfg.rules, o->fail_on);
+	if (hosts_only) {
+		/* Host classification needs no packet-level rule: skip their work. */
+		memset(c.cfg.rules.on, 0, sizeof(c.cfg.rules.on));
+		o->checksums = false;
+	}
+	c.rep = report_new(o->format, o->out, hosts_only ? "hosts" : "replay", &c.cfg.rules,
+			   o->fail_on);
 	if (c.rep == NULL) {
 		fprintf(stderr, "tuplecheck: out of memory\n");
 		return 2;
 	}
+	if (hosts_only)
+		report_set_host_detail(c.rep, true);
 	status = drive_reporting(o, &ops, &c, c.rep);
 	report_close(c.rep);
 	if (status == 0 && c.oom)
 		status = 2;
-	if (status == 0 && report_failing(c.rep) > 0)
+	if (status == 0 && !hosts_only && report_failing(c.rep) > 0)
 		status = 1;
 	report_free(c.rep);
 	return status;
+}
+
+int cmd_replay(struct tc_options *o)
+{
+	return oracle_command(o, false);
 }

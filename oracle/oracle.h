@@ -82,4 +82,13 @@ void oracle_finish(struct oracle *o, struct summary *s);
 
 void oracle_free(struct oracle *o);
 
+/*
+ * oracle_command - `tuplecheck replay` (hosts_only false: findings, host
+ * records and summaries in o->format) and `tuplecheck hosts` (hosts_only
+ * true: host records with per-protocol detail, no packet-level rules, no
+ * findings). Returns the exit status: 2 usage error or an input not read to
+ * its end, else 1 for a finding at or above --fail-on (replay only), else 0.
+ */
+int oracle_command(struct tc_options *o, bool hosts_only);
+
 #endif /* TC_ORACLE_H */
