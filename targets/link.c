@@ -99,14 +99,20 @@ static enum tc_rc walk_ethertype(uint16_t type, struct cursor *c, const uint8_t 
 static enum tc_rc parse_ethernet(struct cursor *c, size_t wire, struct pkt *p)
 {
 	const uint8_t *start = c->p;
+	struct cursor fix = { NULL, NULL };
 	uint16_t type = 0;
 	enum tc_rc rc;
 
 	rc = link_fit(c, ETH_HLEN, wire, p);
 	if (rc != TC_OK)
 		return rc;
-	(void)rd_skip(c, 12);            /* destination and source MAC */
-	(void)rd_be16(c, &type);
+	/* destination and source MAC, then the EtherType */
+	(void)rd_sub(c, ETH_HLEN, &fix);
+	(void)at_be16(&fix, 12, &type);
+	if (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6) {
+		p->ethertype = type;     /* untagged IP: what walk_ethertype concludes */
+		return TC_OK;
+	}
 	if (type < ETHERTYPE_MIN) {      /* 802.3 length: LLC/SNAP follows */
 		p->ethertype = type;
 		pkt_add_err(p, PE_NOT_IP);
@@ -209,9 +215,11 @@ static enum tc_rc parse_loopback(struct cursor *c, size_t wire, bool network_ord
 
 enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct pkt *p)
 {
-	switch (linktype & 0x03FFFFFFu) {
-	case LT_EN10MB:
+	uint32_t lt = linktype & 0x03FFFFFFu;
+
+	if (lt == LT_EN10MB)             /* by far the most common: no table jump */
 		return parse_ethernet(c, wire, p);
+	switch (lt) {
 	case LT_LINUX_SLL:
 		return parse_sll(c, wire, p);
 	case LT_LINUX_SLL2:

@@ -105,7 +105,7 @@ static enum tc_rc tcp_options(struct cursor *c, struct tcp_opts *o)
 	return result;
 }
 
-static enum tc_rc tcp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
+DECODE_COLD static enum tc_rc tcp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
 {
 	pkt_add_err(p, why);
 	pkt_clear_l4(p);
@@ -115,34 +115,38 @@ static enum tc_rc tcp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
 enum tc_rc tcp_parse(struct pkt *p)
 {
 	size_t seglen = (size_t)p->ip_len - p->ip_hlen;
-	struct cursor c = cur_make(p->l3 + p->ip_hlen, p->l3_caplen - p->ip_hlen), opts;
+	struct cursor c = cur_make(p->l3 + p->ip_hlen, p->l3_caplen - p->ip_hlen), fix = { NULL, NULL }, opts;
 	uint8_t off_rsv = 0, flags_lo = 0;   /* read after the size check */
 	size_t hlen;
 
 	p->l4 = L4_TCP;
 	if (seglen < TCP_MIN_HLEN)
 		return tcp_fail(p, TC_MALFORMED, PE_TCP_BAD_OFFSET);
-	if (cur_left(&c) < TCP_MIN_HLEN)
+	if (rd_sub(&c, TCP_MIN_HLEN, &fix) != TC_OK)
 		return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
 
-	p->l4hdr = c.p;
-	(void)rd_be16(&c, &p->sport);
-	(void)rd_be16(&c, &p->dport);
-	(void)rd_be32(&c, &p->seq);
-	(void)rd_be32(&c, &p->ack);
-	(void)rd_u8(&c, &off_rsv);
-	(void)rd_u8(&c, &flags_lo);
-	(void)rd_be16(&c, &p->win);
-	(void)rd_be16(&c, &p->l4_csum);
-	(void)rd_be16(&c, &p->urp);
+	/* fix is exactly 20 bytes long and read at fixed offsets: the
+	 * compiler folds the getters' checks into the one above */
+	p->l4hdr = fix.p;
+	(void)at_be16(&fix, 0, &p->sport);
+	(void)at_be16(&fix, 2, &p->dport);
+	(void)at_be32(&fix, 4, &p->seq);
+	(void)at_be32(&fix, 8, &p->ack);
+	(void)at_u8(&fix, 12, &off_rsv);
+	(void)at_u8(&fix, 13, &flags_lo);
+	(void)at_be16(&fix, 14, &p->win);
+	(void)at_be16(&fix, 16, &p->l4_csum);
+	(void)at_be16(&fix, 18, &p->urp);
 
 	hlen = (size_t)(off_rsv >> 4) * 4;
 	if (hlen < TCP_MIN_HLEN || hlen > seglen)
 		return tcp_fail(p, TC_MALFORMED, PE_TCP_BAD_OFFSET);
-	if (rd_sub(&c, hlen - TCP_MIN_HLEN, &opts) != TC_OK)
-		return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
-	if (tcp_options(&opts, &p->opt) != TC_OK)
-		pkt_add_err(p, PE_TCP_BAD_OPTIONS);
+	if (hlen > TCP_MIN_HLEN) {       /* no option bytes: nothing to walk */
+		if (rd_sub(&c, hlen - TCP_MIN_HLEN, &opts) != TC_OK)
+			return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
+		if (tcp_options(&opts, &p->opt) != TC_OK)
+			pkt_add_err(p, PE_TCP_BAD_OPTIONS);
+	}
 
 	/* The flag field is the low 12 bits of bytes 12-13, below the data
 	 * offset: the three reserved bits, AE, then CWR ... FIN. Reserved bits

@@ -18,7 +18,7 @@
 
 #define UDP_HLEN 8u
 
-static enum tc_rc udp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
+DECODE_COLD static enum tc_rc udp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
 {
 	pkt_add_err(p, why);
 	pkt_clear_l4(p);
@@ -28,19 +28,20 @@ static enum tc_rc udp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
 enum tc_rc udp_parse(struct pkt *p)
 {
 	size_t room = (size_t)p->ip_len - p->ip_hlen;
-	struct cursor c = cur_make(p->l3 + p->ip_hlen, p->l3_caplen - p->ip_hlen);
+	struct cursor c = cur_make(p->l3 + p->ip_hlen, p->l3_caplen - p->ip_hlen), fix = { NULL, NULL };
 
 	p->l4 = L4_UDP;
 	if (room < UDP_HLEN)
 		return udp_fail(p, TC_MALFORMED, PE_UDP_BAD_LENGTH);
-	if (cur_left(&c) < UDP_HLEN)
+	if (rd_sub(&c, UDP_HLEN, &fix) != TC_OK)
 		return udp_fail(p, TC_TRUNCATED, PE_UDP_TRUNCATED);
 
-	p->l4hdr = c.p;
-	(void)rd_be16(&c, &p->sport);
-	(void)rd_be16(&c, &p->dport);
-	(void)rd_be16(&c, &p->udp_len);
-	(void)rd_be16(&c, &p->l4_csum);
+	/* 8 bytes at fixed offsets: one length test for the whole header */
+	p->l4hdr = fix.p;
+	(void)at_be16(&fix, 0, &p->sport);
+	(void)at_be16(&fix, 2, &p->dport);
+	(void)at_be16(&fix, 4, &p->udp_len);
+	(void)at_be16(&fix, 6, &p->l4_csum);
 
 	if (p->udp_len < UDP_HLEN)
 		return udp_fail(p, TC_MALFORMED, PE_UDP_BAD_LENGTH);
