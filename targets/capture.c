@@ -105,10 +105,11 @@ static enum tc_rc fail(struct cap_reader *r, enum tc_rc rc, uint64_t off,
  * Timestamp of t units of 1/units second since the epoch, plus offset
  * seconds. Exact: the fraction is scaled in 128 bits and rounded down, the
  * seconds are summed modulo 2^64 (a wrapped sum is what a corrupt offset
- * deserves; it must not be undefined behaviour).
+ * deserves; it must not be undefined behaviour). The reference for the
+ * fast paths below (tests/unit/test_fastpaths.c holds them to it).
  */
-static void ts_convert(uint64_t t, uint64_t units, int64_t offset,
-		       int64_t *sec, uint32_t *nsec)
+void cap_ts_convert(uint64_t t, uint64_t units, int64_t offset,
+		    int64_t *sec, uint32_t *nsec)
 {
 	uint64_t whole = t / units, frac = t % units;
 	__extension__ unsigned __int128 scaled =
@@ -116,6 +117,32 @@ static void ts_convert(uint64_t t, uint64_t units, int64_t offset,
 
 	*sec = (int64_t)(whole + (uint64_t)offset);
 	*nsec = (uint32_t)scaled;
+}
+
+/* 10^9 / units when units divides 10^9 (every decimal if_tsresol up to
+ * 10^-9 and 2^0), else 0: with it, frac * 10^9 / units is frac * mult
+ * exactly, and no 128-bit division is needed. */
+static uint32_t ts_mult_of(uint64_t units)
+{
+	return units != 0 && units <= 1000000000u && 1000000000u % units == 0 ?
+	       (uint32_t)(1000000000u / units) : 0;
+}
+
+/* cap_ts_convert with the multiplier of ts_mult_of(units): the same result,
+ * one 64-bit division instead of a 128-bit one when mult is not 0. */
+static void ts_convert_fast(uint64_t t, uint64_t units, uint32_t mult, int64_t offset,
+			    int64_t *sec, uint32_t *nsec)
+{
+	uint64_t whole, frac;
+
+	if (mult == 0) {
+		cap_ts_convert(t, units, offset, sec, nsec);
+		return;
+	}
+	whole = t / units;
+	frac = t - whole * units;        /* < units <= 10^9 */
+	*sec = (int64_t)(whole + (uint64_t)offset);
+	*nsec = (uint32_t)(frac * mult); /* < 10^9 */
 }
 
 /* True when the first bytes look like text: the file is not a capture at
@@ -208,7 +235,9 @@ static enum tc_rc pcap_open_hdr(struct cap_reader *r, bool le, uint32_t magic)
 		if (r->linktype == LINKTYPE_EN10MB)
 			r->snaplen += 14;
 	}
+	r->max_caplen = cap_max_caplen(r->linktype);
 	r->ts_units = magic == PCAP_MAGIC_NS ? 1000000000u : 1000000u;
+	r->ts_mult = (uint32_t)(1000000000u / r->ts_units);
 	r->ts_digits = magic == PCAP_MAGIC_NS ? 9 : 6;
 	r->format = CAP_FMT_PCAP;
 	r->swapped = le;
@@ -218,10 +247,9 @@ static enum tc_rc pcap_open_hdr(struct cap_reader *r, bool le, uint32_t magic)
 
 static enum tc_rc pcap_next_rec(struct cap_reader *r, struct cap_packet *pkt)
 {
-	struct cursor c = cur_make(r->p, (size_t)(r->end - r->p));
+	struct cursor c = cur_make(r->p, (size_t)(r->end - r->p)), h = { NULL, NULL };
 	uint64_t off = offset_of(r, r->p), frame = r->frame + 1;
-	uint32_t sec = 0, frac = 0, caplen = 0, len = 0, max;
-	bool le = r->swapped;
+	uint32_t sec = 0, frac = 0, caplen = 0, len = 0, max, flags = 0;
 
 	if (cur_left(&c) == 0)
 		return fail(r, TC_END, off, "end of file");
@@ -230,10 +258,20 @@ static enum tc_rc pcap_next_rec(struct cap_reader *r, struct cap_packet *pkt)
 			    "truncated record header at byte %llu (frame %llu): %zu of %u bytes",
 			    (unsigned long long)off, (unsigned long long)frame,
 			    cur_left(&c), r->rec_hdr_len);
-	(void)rd32(&c, le, &sec);
-	(void)rd32(&c, le, &frac);
-	(void)rd32(&c, le, &caplen);
-	(void)rd32(&c, le, &len);
+	/* The four words as one 16-byte sub-cursor read at fixed offsets (the
+	 * compiler folds their checks into rd_sub's), byte order chosen once. */
+	(void)rd_sub(&c, PCAP_REC_LEN, &h);
+	if (r->swapped) {
+		(void)at_le32(&h, 0, &sec);
+		(void)at_le32(&h, 4, &frac);
+		(void)at_le32(&h, 8, &caplen);
+		(void)at_le32(&h, 12, &len);
+	} else {
+		(void)at_be32(&h, 0, &sec);
+		(void)at_be32(&h, 4, &frac);
+		(void)at_be32(&h, 8, &caplen);
+		(void)at_be32(&h, 12, &len);
+	}
 	(void)rd_skip(&c, (size_t)r->rec_hdr_len - PCAP_REC_LEN);
 
 	if (r->len_order == LEN_SWAPPED ||
@@ -243,7 +281,7 @@ static enum tc_rc pcap_next_rec(struct cap_reader *r, struct cap_packet *pkt)
 		caplen = len;
 		len = t;
 	}
-	max = cap_max_caplen(r->linktype);
+	max = r->max_caplen;
 	if (caplen > max)
 		return fail(r, TC_MALFORMED, off,
 			    "corrupt record at byte %llu (frame %llu): captured length %u is above the maximum %u",
@@ -254,27 +292,34 @@ static enum tc_rc pcap_next_rec(struct cap_reader *r, struct cap_packet *pkt)
 			    (unsigned long long)off, (unsigned long long)frame, caplen,
 			    cur_left(&c));
 
-	pkt->flags = 0;
 	pkt->data = c.p;
 	pkt->origlen = len;
-	pkt->caplen = caplen;
+	r->p = c.p + caplen;
 	if (caplen > r->snaplen) {
-		pkt->caplen = r->snaplen;
-		pkt->flags |= CAP_F_CLAMPED;
+		caplen = r->snaplen;
+		flags |= CAP_F_CLAMPED;
 	}
-	if (pkt->caplen > len)
-		pkt->flags |= CAP_F_CAPLEN_GT_LEN;
-	if (frac >= r->ts_units)
-		pkt->flags |= CAP_F_TS_FRAC_OVERFLOW;
-	ts_convert((uint64_t)sec * r->ts_units + frac, r->ts_units, 0,
-		   &pkt->ts_sec, &pkt->ts_nsec);
+	pkt->caplen = caplen;
+	if (caplen > len)
+		flags |= CAP_F_CAPLEN_GT_LEN;
+	if (frac < r->ts_units) {
+		/* the fraction is below one second: whole seconds as given,
+		 * and 10^9 / ts_units is an integer (1000 or 1), so this is
+		 * exactly what ts_convert computes */
+		pkt->ts_sec = sec;
+		pkt->ts_nsec = frac * r->ts_mult;
+	} else {
+		flags |= CAP_F_TS_FRAC_OVERFLOW;
+		cap_ts_convert((uint64_t)sec * r->ts_units + frac, r->ts_units, 0,
+			       &pkt->ts_sec, &pkt->ts_nsec);
+	}
+	pkt->flags = flags;
 	pkt->ts_digits = r->ts_digits;
 	pkt->linktype = r->linktype;
 	pkt->ifindex = 0;
 	pkt->offset = off;
 	pkt->frame = frame;
 	r->frame = frame;
-	r->p = c.p + caplen;
 	return TC_OK;
 }
 
@@ -538,6 +583,7 @@ static enum tc_rc ng_idb(struct cap_reader *r, const struct ng_block *b)
 	if (rc != TC_OK)
 		return rc;
 	ifc.ts_digits = ifc.ts_units <= 1000000 ? 6 : 9;
+	ifc.ts_mult = ts_mult_of(ifc.ts_units);
 	r->ifaces[r->n_ifaces++] = ifc;
 	if (r->n_sections == 1 && r->n_ifaces == 1) {
 		r->linktype = ifc.linktype;
@@ -617,8 +663,8 @@ static enum tc_rc ng_packet(struct cap_reader *r, const struct ng_block *b,
 	pkt->data = c.p;
 	pkt->caplen = caplen;
 	pkt->origlen = len;
-	ts_convert((uint64_t)hi << 32 | lo, ifc->ts_units, ifc->ts_offset,
-		   &pkt->ts_sec, &pkt->ts_nsec);
+	ts_convert_fast((uint64_t)hi << 32 | lo, ifc->ts_units, ifc->ts_mult, ifc->ts_offset,
+			&pkt->ts_sec, &pkt->ts_nsec);
 	pkt->ts_digits = ifc->ts_digits;
 	pkt->linktype = ifc->linktype;
 	pkt->ifindex = ifid;

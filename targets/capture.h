@@ -106,6 +106,7 @@ struct cap_iface {
 	uint64_t ts_units;    /* timestamp units per second (if_tsresol)       */
 	int64_t ts_offset;    /* if_tsoffset, seconds                           */
 	uint8_t ts_digits;    /* 6 when ts_units <= 10^6, else 9                */
+	uint32_t ts_mult;     /* 10^9 / ts_units when that is exact, else 0     */
 };
 
 /* Reader state. Callers treat it as opaque; it is public only so that it can
@@ -135,6 +136,8 @@ struct cap_reader {
 	uint8_t len_order;         /* pcap: internal, caplen/len field order */
 	uint64_t ts_units;         /* pcap: 10^6 or 10^9 */
 	uint32_t n_sections;       /* pcapng: sections seen so far */
+	uint32_t ts_mult;          /* pcap: 10^9 / ts_units (1000 or 1) */
+	uint32_t max_caplen;       /* pcap: cap_max_caplen(linktype) */
 };
 
 /*
@@ -157,6 +160,15 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len);
  * TC_OK.
  */
 enum tc_rc cap_next(struct cap_reader *r, struct cap_packet *pkt);
+
+/*
+ * cap_ts_convert - the time t units of 1/units second after the epoch, plus
+ * offset seconds, as seconds and nanoseconds (rounded down; seconds summed
+ * modulo 2^64). units must not be 0. Pure function; the reader's reference
+ * conversion, exported so that tests can hold its fast paths to it.
+ */
+void cap_ts_convert(uint64_t t, uint64_t units, int64_t offset,
+		    int64_t *sec, uint32_t *nsec);
 
 /*
  * cap_max_caplen - the largest captured length libpcap accepts for a link

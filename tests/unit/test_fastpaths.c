@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "decode.h"
 #include "flowtable.h"
@@ -458,6 +459,192 @@ static void test_fmt_json_str(void **state)
 	assert_string_equal(s, "\"\\u001f\\\"\"");
 }
 
+/* ---- capture timestamps ----------------------------------------------------- */
+
+/* Little builders for capture files in memory, in either byte order. */
+static size_t put32(uint8_t *b, size_t n, uint32_t v, bool le)
+{
+	for (int i = 0; i < 4; i++)
+		b[n + (size_t)i] = (uint8_t)(le ? v >> (8 * i) : v >> (24 - 8 * i));
+	return n + 4;
+}
+
+static size_t put16(uint8_t *b, size_t n, uint16_t v, bool le)
+{
+	b[n] = (uint8_t)(le ? v : v >> 8);
+	b[n + 1] = (uint8_t)(le ? v >> 8 : v);
+	return n + 2;
+}
+
+/* A fraction field: mostly below one second, sometimes at or above it
+ * (the carry path), sometimes at the edges. */
+static uint32_t rnd_frac(uint64_t units)
+{
+	switch (rnd() % 8) {
+	case 0:  return (uint32_t)rnd();
+	case 1:  return (uint32_t)(units - 1);
+	case 2:  return (uint32_t)units;
+	case 3:  return 0;
+	default: return (uint32_t)(rnd() % units);
+	}
+}
+
+/* pcap: cap_next's timestamps (the fast path for a fraction below one
+ * second) equal cap_ts_convert's for every magic and byte order. */
+static void test_cap_ts_pcap(void **state)
+{
+	enum { NREC = 2000, REC = 16 + 1 };
+	static uint8_t buf[24 + NREC * REC];
+	static const uint32_t magics[] = { 0xa1b2c3d4u, 0xa1b23c4du };
+	static uint32_t secs[NREC], fracs[NREC];
+
+	(void)state;
+	for (int m = 0; m < 4; m++) {
+		uint32_t magic = magics[m & 1];
+		uint64_t units = (m & 1) ? 1000000000u : 1000000u;
+		bool le = m >= 2;
+		struct cap_reader *r = malloc(sizeof(*r));
+		struct cap_packet cp;
+		size_t n = 0;
+
+		assert_non_null(r);
+		n = put32(buf, n, magic, le);
+		n = put16(buf, n, 2, le);
+		n = put16(buf, n, 4, le);
+		n = put32(buf, n, 0, le);
+		n = put32(buf, n, 0, le);
+		n = put32(buf, n, 65535, le);
+		n = put32(buf, n, 1, le);
+		for (int i = 0; i < NREC; i++) {
+			secs[i] = (i % 5 == 0) ? UINT32_MAX - (uint32_t)(rnd() % 3) : (uint32_t)rnd();
+			fracs[i] = rnd_frac(units);
+			n = put32(buf, n, secs[i], le);
+			n = put32(buf, n, fracs[i], le);
+			n = put32(buf, n, 1, le);
+			n = put32(buf, n, 1, le);
+			buf[n++] = 0;
+		}
+		assert_int_equal(cap_open(r, buf, n), TC_OK);
+		for (int i = 0; i < NREC; i++) {
+			int64_t sec;
+			uint32_t nsec;
+
+			assert_int_equal(cap_next(r, &cp), TC_OK);
+			cap_ts_convert((uint64_t)secs[i] * units + fracs[i], units, 0, &sec, &nsec);
+			assert_true(cp.ts_sec == sec);
+			assert_int_equal(cp.ts_nsec, nsec);
+			assert_int_equal((cp.flags & CAP_F_TS_FRAC_OVERFLOW) != 0, fracs[i] >= units);
+		}
+		assert_int_equal(cap_next(r, &cp), TC_END);
+		free(r);
+	}
+}
+
+/* pcapng: every if_tsresol (10^-0 .. 10^-19, 2^-0 .. 2^-63), random
+ * if_tsoffset and 64-bit times; the multiplier fast path (units dividing
+ * 10^9) and the 128-bit path both answer as cap_ts_convert does. */
+static void test_cap_ts_pcapng(void **state)
+{
+	enum { NEPB = 64, EPB = 32 + 4 };
+	static uint8_t buf[28 + 40 + NEPB * EPB];
+	static uint64_t ts[NEPB];
+
+	(void)state;
+	for (int res = 0; res < 20 + 64; res++) {
+		uint8_t code = res < 20 ? (uint8_t)res : (uint8_t)(0x80 | (res - 20));
+		uint64_t units = 1;
+		int64_t offset = (res % 3 == 0) ? 0 : (int64_t)rnd();
+		bool le = res & 1;
+		struct cap_reader *r = malloc(sizeof(*r));
+		struct cap_packet cp;
+		size_t n = 0;
+
+		assert_non_null(r);
+		if (res < 20)
+			for (int i = 0; i < res; i++)
+				units *= 10;
+		else
+			units = (uint64_t)1 << (res - 20);
+		/* SHB */
+		n = put32(buf, n, 0x0a0d0d0au, le);
+		n = put32(buf, n, 28, le);
+		n = put32(buf, n, 0x1a2b3c4du, le);
+		n = put16(buf, n, 1, le);
+		n = put16(buf, n, 0, le);
+		n = put32(buf, n, UINT32_MAX, le);
+		n = put32(buf, n, UINT32_MAX, le);
+		n = put32(buf, n, 28, le);
+		/* IDB: if_tsresol, if_tsoffset (the block end ends the options) */
+		n = put32(buf, n, 1, le);
+		n = put32(buf, n, 40, le);
+		n = put16(buf, n, 1, le);
+		n = put16(buf, n, 0, le);
+		n = put32(buf, n, 0, le);
+		n = put16(buf, n, 9, le);
+		n = put16(buf, n, 1, le);
+		buf[n++] = code;
+		buf[n++] = 0;
+		buf[n++] = 0;
+		buf[n++] = 0;
+		n = put16(buf, n, 14, le);
+		n = put16(buf, n, 8, le);
+		n = put32(buf, n, le ? (uint32_t)offset : (uint32_t)((uint64_t)offset >> 32), le);
+		n = put32(buf, n, le ? (uint32_t)((uint64_t)offset >> 32) : (uint32_t)offset, le);
+		n = put32(buf, n, 40, le);
+		for (int i = 0; i < NEPB; i++) {
+			ts[i] = (i % 4 == 0) ? UINT64_MAX - rnd() % 1000 : rnd() >> (rnd() % 64);
+			n = put32(buf, n, 6, le);
+			n = put32(buf, n, 36, le);
+			n = put32(buf, n, 0, le);
+			n = put32(buf, n, (uint32_t)(ts[i] >> 32), le);
+			n = put32(buf, n, (uint32_t)ts[i], le);
+			n = put32(buf, n, 1, le);
+			n = put32(buf, n, 1, le);
+			n = put32(buf, n, 0, le);      /* one byte of data and padding */
+			n = put32(buf, n, 36, le);
+		}
+		assert_int_equal(cap_open(r, buf, n), TC_OK);
+		for (int i = 0; i < NEPB; i++) {
+			int64_t sec;
+			uint32_t nsec;
+
+			assert_int_equal(cap_next(r, &cp), TC_OK);
+			cap_ts_convert(ts[i], units, offset, &sec, &nsec);
+			assert_true(cp.ts_sec == sec);
+			assert_int_equal(cp.ts_nsec, nsec);
+		}
+		assert_int_equal(cap_next(r, &cp), TC_END);
+		free(r);
+	}
+}
+
+/* cap_ts_convert itself against a plain long division, so the reference is
+ * not only compared with itself. */
+static void test_cap_ts_reference(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t units = (i & 1) ? (uint64_t)1 << (rnd() % 64) : 1 + rnd() % 1000000000u;
+		uint64_t t = rnd() >> (rnd() % 64), frac = t % units, q = 0, rem = 0;
+		int64_t sec;
+		uint32_t nsec;
+
+		/* floor(frac * 10^9 / units) digit by digit: frac < units, so
+		 * rem * 10 never overflows for units < 2^60; skip larger ones */
+		if (units >= (uint64_t)1 << 60)
+			continue;
+		rem = frac;
+		for (int d = 0; d < 9; d++) {
+			rem *= 10;
+			q = q * 10 + rem / units;
+			rem %= units;
+		}
+		cap_ts_convert(t, units, 7, &sec, &nsec);
+		assert_true(sec == (int64_t)(t / units + 7));
+		assert_true(nsec == q);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +656,9 @@ int main(void)
 		cmocka_unit_test(test_fmt_ts),
 		cmocka_unit_test(test_fmt_addr),
 		cmocka_unit_test(test_fmt_json_str),
+		cmocka_unit_test(test_cap_ts_pcap),
+		cmocka_unit_test(test_cap_ts_pcapng),
+		cmocka_unit_test(test_cap_ts_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
