@@ -245,19 +245,49 @@ static enum tc_rc pcap_open_hdr(struct cap_reader *r, bool le, uint32_t magic)
 	return TC_OK;
 }
 
+enum { REC_END, REC_SHORT_HEADER, REC_ABOVE_MAX, REC_SHORT_DATA };
+
+/*
+ * The failures of pcap_next_rec, out of line and cold: the record at r->p,
+ * numbered r->frame + 1, did not read for reason why; caplen and left are
+ * the captured length and the bytes left where the sentence quotes them.
+ * Kept apart so that the common path carries no varargs call and needs
+ * no saved registers.
+ */
+__attribute__((cold, noinline))
+static enum tc_rc pcap_rec_fail(struct cap_reader *r, int why, uint32_t caplen, size_t left)
+{
+	unsigned long long off = (unsigned long long)offset_of(r, r->p);
+	unsigned long long frame = (unsigned long long)r->frame + 1;
+
+	switch (why) {
+	case REC_END:
+		return fail(r, TC_END, off, "end of file");
+	case REC_SHORT_HEADER:
+		return fail(r, TC_TRUNCATED, off,
+			    "truncated record header at byte %llu (frame %llu): %zu of %u bytes",
+			    off, frame, left, r->rec_hdr_len);
+	case REC_ABOVE_MAX:
+		return fail(r, TC_MALFORMED, off,
+			    "corrupt record at byte %llu (frame %llu): captured length %u is above the maximum %u",
+			    off, frame, caplen, r->max_caplen);
+	default:
+		return fail(r, TC_TRUNCATED, off,
+			    "truncated record at byte %llu (frame %llu): header says %u captured bytes, %zu left",
+			    off, frame, caplen, left);
+	}
+}
+
 static enum tc_rc pcap_next_rec(struct cap_reader *r, struct cap_packet *pkt)
 {
 	struct cursor c = cur_make(r->p, (size_t)(r->end - r->p)), h = { NULL, NULL };
-	uint64_t off = offset_of(r, r->p), frame = r->frame + 1;
-	uint32_t sec = 0, frac = 0, caplen = 0, len = 0, max, flags = 0;
+	uint32_t sec = 0, frac = 0, caplen = 0, len = 0, flags = 0;
+	uint64_t sec64;
 
 	if (cur_left(&c) == 0)
-		return fail(r, TC_END, off, "end of file");
+		return pcap_rec_fail(r, REC_END, 0, 0);
 	if (cur_left(&c) < r->rec_hdr_len)
-		return fail(r, TC_TRUNCATED, off,
-			    "truncated record header at byte %llu (frame %llu): %zu of %u bytes",
-			    (unsigned long long)off, (unsigned long long)frame,
-			    cur_left(&c), r->rec_hdr_len);
+		return pcap_rec_fail(r, REC_SHORT_HEADER, 0, cur_left(&c));
 	/* The four words as one 16-byte sub-cursor read at fixed offsets (the
 	 * compiler folds their checks into rd_sub's), byte order chosen once. */
 	(void)rd_sub(&c, PCAP_REC_LEN, &h);
@@ -281,17 +311,12 @@ static enum tc_rc pcap_next_rec(struct cap_reader *r, struct cap_packet *pkt)
 		caplen = len;
 		len = t;
 	}
-	max = r->max_caplen;
-	if (caplen > max)
-		return fail(r, TC_MALFORMED, off,
-			    "corrupt record at byte %llu (frame %llu): captured length %u is above the maximum %u",
-			    (unsigned long long)off, (unsigned long long)frame, caplen, max);
+	if (caplen > r->max_caplen)
+		return pcap_rec_fail(r, REC_ABOVE_MAX, caplen, 0);
 	if (cur_left(&c) < caplen)
-		return fail(r, TC_TRUNCATED, off,
-			    "truncated record at byte %llu (frame %llu): header says %u captured bytes, %zu left",
-			    (unsigned long long)off, (unsigned long long)frame, caplen,
-			    cur_left(&c));
+		return pcap_rec_fail(r, REC_SHORT_DATA, caplen, cur_left(&c));
 
+	pkt->offset = offset_of(r, r->p);
 	pkt->data = c.p;
 	pkt->origlen = len;
 	r->p = c.p + caplen;
@@ -302,24 +327,23 @@ static enum tc_rc pcap_next_rec(struct cap_reader *r, struct cap_packet *pkt)
 	pkt->caplen = caplen;
 	if (caplen > len)
 		flags |= CAP_F_CAPLEN_GT_LEN;
-	if (frac < r->ts_units) {
-		/* the fraction is below one second: whole seconds as given,
-		 * and 10^9 / ts_units is an integer (1000 or 1), so this is
-		 * exactly what ts_convert computes */
-		pkt->ts_sec = sec;
-		pkt->ts_nsec = frac * r->ts_mult;
-	} else {
+	/* What cap_ts_convert((uint64_t)sec * ts_units + frac, ts_units, 0)
+	 * gives, without its 128-bit division: ts_units (10^6 or 10^9)
+	 * divides 10^9, so the nanoseconds are the remainder times ts_mult.
+	 * A fraction of a second or more is carried into the seconds. */
+	sec64 = sec;
+	if (frac >= r->ts_units) {
 		flags |= CAP_F_TS_FRAC_OVERFLOW;
-		cap_ts_convert((uint64_t)sec * r->ts_units + frac, r->ts_units, 0,
-			       &pkt->ts_sec, &pkt->ts_nsec);
+		sec64 += frac / r->ts_units;
+		frac %= r->ts_units;
 	}
+	pkt->ts_sec = (int64_t)sec64;
+	pkt->ts_nsec = frac * r->ts_mult;
 	pkt->flags = flags;
 	pkt->ts_digits = r->ts_digits;
 	pkt->linktype = r->linktype;
 	pkt->ifindex = 0;
-	pkt->offset = off;
-	pkt->frame = frame;
-	r->frame = frame;
+	pkt->frame = ++r->frame;
 	return TC_OK;
 }
 
@@ -674,6 +698,9 @@ static enum tc_rc ng_packet(struct cap_reader *r, const struct ng_block *b,
 	return TC_OK;
 }
 
+/* Out of line: inlined into cap_next, its registers would be saved and
+ * restored around every pcap record too. */
+__attribute__((noinline))
 static enum tc_rc ng_next(struct cap_reader *r, struct cap_packet *pkt)
 {
 	for (;;) {
