@@ -135,6 +135,32 @@ struct host {
 	struct stream tcp, udp;
 };
 
+/* A destination endpoint and its keyed hash, in the destination cache. */
+struct dest_slot {
+	uint64_t dh;
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t ipver;               /* 0: empty */
+};
+
+/*
+ * Lookup caches. Most connections come from a host seen before and go to
+ * an endpoint seen before; two direct-mapped caches, indexed by a cheap
+ * unkeyed mix of the address, answer those without SipHash: the host's
+ * number (checked against the host's whole address, as the index does)
+ * and the destination's keyed hash (stored with the whole endpoint it is
+ * the hash of). A capture crafted to collide in them only makes every
+ * lookup miss and take the keyed path it took without them, so they add
+ * no way to pile work up; and they only ever answer what the keyed path
+ * would, so results do not depend on them.
+ */
+#define HCACHE_SLOTS (1u << 14)        /* 64 KiB */
+#define DCACHE_SLOTS (1u << 12)        /* 128 KiB */
+
+/* lgamma(j + 1) and exp(-j / 4) are worked out for the same small j over
+ * and over (binom_sf, support): memoised for j < MEMO_MAX. */
+#define MEMO_MAX 1024u
+
 struct cls {
 	struct cls_config cfg;
 	struct host *hosts;
@@ -142,6 +168,15 @@ struct cls {
 	uint32_t *index;             /* open addressing: host number + 1, 0 empty */
 	size_t index_cap;            /* power of two, > 2 n_hosts */
 	uint64_t dropped;
+	uint64_t adds;               /* cls_add calls that got past the checks */
+	uint32_t *hcache;            /* HCACHE_SLOTS host numbers + 1, 0 empty; NULL
+	                                before cfg.cache_from connections */
+	struct dest_slot *dcache;    /* DCACHE_SLOTS, with hcache */
+	/* memo of lgamma(j + 1.0) and exp(-(double)j / 4), j < memo_n: 0 where
+	 * not yet worked out (a value that is really 0 is just worked out
+	 * again). Filled by the const result functions: a memo, not state. */
+	double *lgf, *expq;
+	uint32_t memo_n;
 };
 
 void cls_config_default(struct cls_config *cfg)
@@ -150,6 +185,7 @@ void cls_config_default(struct cls_config *cfg)
 	cfg->min_samples = 8;
 	cfg->keep = 256;
 	cfg->max_hosts = 65536;
+	cfg->cache_from = 256;
 }
 
 enum tc_rc cls_create(struct cls **out, const struct cls_config *cfg)
@@ -166,10 +202,18 @@ enum tc_rc cls_create(struct cls **out, const struct cls_config *cfg)
 	c->cfg = *cfg;
 	c->index_cap = 64;
 	c->index = calloc(c->index_cap, sizeof(*c->index));
-	if (c->index == NULL) {
+	/* binom_sf and support see j up to the steps of one stream, 2 keep */
+	c->memo_n = 2 * cfg->keep + 1 < MEMO_MAX ? 2 * cfg->keep + 1 : MEMO_MAX;
+	if (cfg->cache_from == UINT32_MAX)
+		c->memo_n = 0;
+	c->lgf = c->memo_n ? calloc(2 * (size_t)c->memo_n, sizeof(*c->lgf)) : NULL;
+	if (c->index == NULL || (c->memo_n && c->lgf == NULL)) {
+		free(c->index);
+		free(c->lgf);
 		free(c);
 		return TC_NOMEM;
 	}
+	c->expq = c->memo_n ? c->lgf + c->memo_n : NULL;
 	*out = c;
 	return TC_OK;
 }
@@ -190,6 +234,9 @@ void cls_destroy(struct cls *c)
 	}
 	free(c->hosts);
 	free(c->index);
+	free(c->hcache);
+	free(c->dcache);
+	free(c->lgf);
 	free(c);
 }
 
@@ -205,24 +252,79 @@ size_t cls_host_count(const struct cls *c)
 
 /* ==== host table ======================================================= */
 
+/* The host index's keyed hash: SipHash of the version and the address's
+ * significant bytes (5 for IPv4, 17 for IPv6; the index only needs the
+ * hash to be keyed and the same for the same host within one run). */
 static uint64_t host_hash(const struct cls *c, uint8_t ipver, const uint8_t addr[16])
 {
-	uint8_t buf[17];
+	uint64_t w[2];
 
-	buf[0] = ipver;
-	memcpy(buf + 1, addr, 16);
-	return siphash24(&c->cfg.key, buf, sizeof(buf));
+	if (ipver == 4) {
+		uint32_t a4;
+
+		memcpy(&a4, addr, sizeof(a4));
+		return siphash24_words(&c->cfg.key, NULL, (uint64_t)a4 << 8 | ipver, 5);
+	}
+	memcpy(w, addr, sizeof(w));
+	return siphash24_words(&c->cfg.key, w, ipver, 17);
 }
 
-static uint64_t dest_hash(const struct cls *c, const struct cls_conn *k)
+/* The cache slot of an endpoint (port 0 for a host), in its low bits: an
+ * unkeyed mix of all its bytes, good enough to spread addresses; never a
+ * table index. */
+static uint32_t cache_mix(uint8_t ipver, const uint8_t addr[16], uint16_t port)
+{
+	uint32_t w[4], x;
+
+	memcpy(w, addr, sizeof(w));
+	x = w[0] ^ w[1] ^ w[2] ^ w[3] ^ ((uint32_t)ipver << 24) ^ port * 0x9e3779b1u;
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+/* The caches, once cfg.cache_from connections were recorded. Without
+ * memory the classifier goes on without them. */
+static void cache_start(struct cls *c)
+{
+	c->hcache = calloc(HCACHE_SLOTS, sizeof(*c->hcache));
+	c->dcache = calloc(DCACHE_SLOTS, sizeof(*c->dcache));
+	if (c->hcache == NULL || c->dcache == NULL) {
+		free(c->hcache);
+		free(c->dcache);
+		c->hcache = NULL;
+		c->dcache = NULL;
+		c->cfg.cache_from = UINT32_MAX;
+	}
+}
+
+static uint64_t dest_hash(struct cls *c, const struct cls_conn *k)
 {
 	uint8_t buf[19];
+	struct dest_slot *ds = NULL;
+	uint64_t h;
 
+	if (c->dcache != NULL) {
+		ds = &c->dcache[cache_mix(k->ipver, k->dst, k->dport) & (DCACHE_SLOTS - 1)];
+		if (ds->ipver == k->ipver && ds->port == k->dport &&
+		    memcmp(ds->addr, k->dst, 16) == 0)
+			return ds->dh;
+	}
 	buf[0] = k->ipver;
 	memcpy(buf + 1, k->dst, 16);
 	buf[17] = (uint8_t)(k->dport >> 8);
 	buf[18] = (uint8_t)k->dport;
-	return siphash24(&c->cfg.key, buf, sizeof(buf));
+	h = siphash24(&c->cfg.key, buf, sizeof(buf));
+	if (ds != NULL) {
+		ds->dh = h;
+		memcpy(ds->addr, k->dst, 16);
+		ds->port = k->dport;
+		ds->ipver = k->ipver;
+	}
+	return h;
 }
 
 /* Slot of the index where the host is, or the empty slot where it goes. */
@@ -264,11 +366,27 @@ static enum tc_rc index_grow(struct cls *c)
 /* The host of conn, created if new. TC_OK, TC_EXHAUSTED, TC_NOMEM. */
 static enum tc_rc host_get(struct cls *c, const struct cls_conn *k, struct host **out)
 {
-	uint64_t h = host_hash(c, k->ipver, k->src);
-	size_t slot = index_probe(c, h, k->ipver, k->src);
+	uint32_t *cs = NULL;
+	uint64_t h;
+	size_t slot;
 	struct host *hp;
 
+	if (c->hcache != NULL) {
+		uint32_t v;
+
+		cs = &c->hcache[cache_mix(k->ipver, k->src, 0) & (HCACHE_SLOTS - 1)];
+		v = *cs;
+		if (v != 0 && c->hosts[v - 1].ipver == k->ipver &&
+		    memcmp(c->hosts[v - 1].addr, k->src, 16) == 0) {
+			*out = &c->hosts[v - 1];
+			return TC_OK;
+		}
+	}
+	h = host_hash(c, k->ipver, k->src);
+	slot = index_probe(c, h, k->ipver, k->src);
 	if (c->index[slot] != 0) {
+		if (cs != NULL)
+			*cs = c->index[slot];
 		*out = &c->hosts[c->index[slot] - 1];
 		return TC_OK;
 	}
@@ -293,6 +411,8 @@ static enum tc_rc host_get(struct cls *c, const struct cls_conn *k, struct host 
 	hp->ipver = k->ipver;
 	memcpy(hp->addr, k->src, 16);
 	c->index[slot] = (uint32_t)++c->n_hosts;
+	if (cs != NULL)
+		*cs = (uint32_t)c->n_hosts;
 	*out = hp;
 	return TC_OK;
 }
@@ -355,6 +475,8 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	if ((conn->proto != PROTO_TCP && conn->proto != PROTO_UDP) ||
 	    (conn->ipver != 4 && conn->ipver != 6))
 		return TC_UNSUPPORTED;
+	if (c->hcache == NULL && c->cfg.cache_from != UINT32_MAX && c->adds++ >= c->cfg.cache_from)
+		cache_start(c);
 	rc = host_get(c, conn, &h);
 	if (rc == TC_EXHAUSTED)
 		c->dropped++;
@@ -370,8 +492,38 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 
 /* ==== statistics helpers =============================================== */
 
+/* lgamma(j + 1.0), through the memo when j is small. */
+static double lgf(const struct cls *c, uint32_t j)
+{
+	double v;
+
+	if (j >= c->memo_n)
+		return lgamma(j + 1.0);
+	v = c->lgf[j];
+	if (v == 0) {
+		v = lgamma(j + 1.0);
+		c->lgf[j] = v;
+	}
+	return v;
+}
+
+/* exp(-(double)k / 4), through the memo when k is small. */
+static double expq(const struct cls *c, uint32_t k)
+{
+	double v;
+
+	if (k >= c->memo_n)
+		return exp(-(double)k / 4);
+	v = c->expq[k];
+	if (v == 0) {
+		v = exp(-(double)k / 4);
+		c->expq[k] = v;
+	}
+	return v;
+}
+
 /* P(X >= k) for X ~ Binomial(m, p), summed in log space. */
-static double binom_sf(uint32_t k, uint32_t m, double p)
+static double binom_sf(const struct cls *c, uint32_t k, uint32_t m, double p)
 {
 	double sum = 0, lp, lq, lm;
 
@@ -381,9 +533,9 @@ static double binom_sf(uint32_t k, uint32_t m, double p)
 		return 0;
 	lp = log(p);
 	lq = log1p(-p);
-	lm = lgamma(m + 1.0);        /* the same every term: worked out once */
+	lm = lgf(c, m);              /* the same every term: worked out once */
 	for (uint32_t j = k; j <= m; j++) {
-		double t = exp(lm - lgamma(j + 1.0) - lgamma(m - j + 1.0) +
+		double t = exp(lm - lgf(c, j) - lgf(c, m - j) +
 			       j * lp + (m - j) * lq);
 
 		sum += t;
@@ -393,9 +545,9 @@ static double binom_sf(uint32_t k, uint32_t m, double p)
 	return sum > 1 ? 1 : sum;
 }
 
-static double support(double share, uint32_t k)
+static double support(const struct cls *cl, double share, uint32_t k)
 {
-	double c = share * (1 - exp(-(double)k / 4));
+	double c = share * (1 - expq(cl, k));
 
 	return c < 0 ? 0 : c > 1 ? 1 : c;
 }
@@ -498,6 +650,14 @@ static int32_t mstep(uint16_t a, uint16_t b, uint32_t r)
 	return (int32_t)(f > (int64_t)r / 2 ? f - r : f);
 }
 
+/* dst = src, entries past src->n left as they are */
+static void ev_copy(struct cls_evidence *dst, const struct cls_evidence *src)
+{
+	dst->n = src->n;
+	memcpy(dst->index, src->index, src->n * sizeof(src->index[0]));
+	memcpy(dst->frame, src->frame, src->n * sizeof(src->frame[0]));
+}
+
 static void ev_add(struct cls_evidence *e, const struct sample *x)
 {
 	for (uint32_t i = 0; i < e->n; i++)
@@ -516,6 +676,11 @@ struct step {
 	int32_t s;
 	uint32_t at;                 /* position of the later connection in v[] */
 };
+
+/* Scratch bytes for a stream of cap kept samples (see judge). */
+#define SCRATCH_BYTES(cap) ((cap) * (3 * sizeof(struct sample) + sizeof(uint16_t) + \
+				     sizeof(int32_t) + 2 * sizeof(struct step)))
+#define STACK_SAMPLES 64
 
 struct scratch {
 	struct sample *v;            /* kept samples, by connection number */
@@ -588,15 +753,15 @@ struct inc_test {
 	bool pass;
 };
 
-static void inc_test(const struct step *set, uint32_t n, uint32_t bound, uint32_t range,
-		     int32_t *vals, int32_t *tmp, struct inc_test *t)
+static void inc_test(const struct cls *c, const struct step *set, uint32_t n, uint32_t bound,
+		     uint32_t range, int32_t *vals, int32_t *tmp, struct inc_test *t)
 {
 	t->hits = 0;
 	for (uint32_t i = 0; i < n; i++)
 		if (set[i].s >= 1 && (uint32_t)set[i].s <= bound)
 			vals[t->hits++] = set[i].s;
 	t->share = n ? (double)t->hits / n : 0;
-	t->pvalue = binom_sf(t->hits, n, (double)bound / range);
+	t->pvalue = binom_sf(c, t->hits, n, (double)bound / range);
 	t->median = 0;
 	if (t->hits) {
 		sort_i32(vals, tmp, t->hits);
@@ -605,6 +770,7 @@ static void inc_test(const struct step *set, uint32_t n, uint32_t bound, uint32_
 	t->pass = n >= 3 && t->share >= INC_SHARE && t->pvalue <= INC_MAX_PVALUE;
 }
 
+/* The verdict for one stream into r, which the caller zeroed. */
 static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t proto,
 			struct cls_stream_result *r)
 {
@@ -615,11 +781,19 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	size_t cap;
 	bool seq = false, inc = false, pd = false, pd_strong = false;
 	double seq_conf = 0, inc_conf = 0, pd_conf = 0;
-	struct cls_evidence ev_fixed = { .n = 0 }, ev_pd = { .n = 0 }, ev_hw = { .n = 0 };
+	/* only .n and the entries below it are ever read: no need to zero
+	 * four arrays of 16 frames each time */
+	struct cls_evidence ev_fixed, ev_pd, ev_up, ev_down;
+	const struct cls_evidence *ev_hw = NULL;
 	const struct step *inc_set = NULL;
 	uint32_t inc_n = 0;
+	/* most streams are short: their scratch fits here, no malloc */
+	union {
+		struct sample align;
+		unsigned char b[SCRATCH_BYTES(STACK_SAMPLES)];
+	} local;
 
-	memset(r, 0, sizeof(*r));
+	ev_fixed.n = ev_pd.n = ev_up.n = ev_down.n = 0;
 	r->proto = proto;
 	r->connections = st->n;
 	r->cls = PC_UNKNOWN;
@@ -629,8 +803,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	r->max_port = st->max_port;
 
 	cap = st->n < 2 * (uint64_t)c->cfg.keep ? (size_t)st->n : 2 * (size_t)c->cfg.keep;
-	block = malloc(cap * (3 * sizeof(struct sample) + sizeof(uint16_t) +
-			      sizeof(int32_t) + 2 * sizeof(struct step)));
+	block = cap <= STACK_SAMPLES ? (void *)&local : malloc(SCRATCH_BYTES(cap));
 	if (block == NULL)
 		return TC_NOMEM;
 	sc.v = block;
@@ -711,13 +884,12 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		seq = best >= 2 && mode != 0 && abs(mode) <= SEQ_MAX_STRIDE &&
 		      f->cross_mode_share >= SEQ_MODE_SHARE &&
 		      f->cross_small_share >= SEQ_SMALL_SHARE;
-		seq_conf = support(f->cross_mode_share, best);
+		seq_conf = support(c, f->cross_mode_share, best);
 	}
 
 	/* ---- rule 3b: the high-water mark of a lowest-free allocator ---- */
 	{
 		uint32_t up = 0, down = 0, elig_up = 0, elig_down = 0, hi_at = 0, lo_at = 0;
-		struct cls_evidence ev_up = { .n = 0 }, ev_down = { .n = 0 };
 
 		for (uint32_t i = 1; i < m; i++) {
 			uint16_t p = sc.v[i].sport, hi = sc.v[hi_at].sport, lo = sc.v[lo_at].sport;
@@ -745,12 +917,12 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		}
 		f->hw_eligible = up >= down ? elig_up : elig_down;
 		f->hw_extends = up >= down ? up : down;
-		f->hw_pvalue = binom_sf(f->hw_extends, f->hw_eligible, 1.0 / range);
+		f->hw_pvalue = binom_sf(c, f->hw_extends, f->hw_eligible, 1.0 / range);
 		if (!seq && f->hw_extends >= HW_MIN_EXTENDS &&
 		    f->hw_extends >= HW_SHARE * f->hw_eligible && f->hw_pvalue <= HW_MAX_PVALUE) {
 			seq = true;
-			seq_conf = support((double)f->hw_extends / f->hw_eligible, f->hw_extends);
-			ev_hw = up >= down ? ev_up : ev_down;
+			seq_conf = support(c, (double)f->hw_extends / f->hw_eligible, f->hw_extends);
+			ev_hw = up >= down ? &ev_up : &ev_down;
 		}
 	}
 
@@ -788,13 +960,13 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		f->destinations = dests;
 		f->pd_pairs = pairs;
 		f->pd_hits = hits;
-		f->pd_pvalue = pairs ? binom_sf(hits, pairs, psum / pairs) : 1;
+		f->pd_pvalue = pairs ? binom_sf(c, hits, pairs, psum / pairs) : 1;
 		pd = hits >= 2 && f->pd_pvalue <= PD_MAX_PVALUE;
 		pd_strong = pd && hits >= PD_STRONG_SHARE * pairs;
 		if (pairs) {
 			double share = 2.0 * hits / pairs;
 
-			pd_conf = support(share > 1 ? 1 : share, hits);
+			pd_conf = support(c, share > 1 ? 1 : share, hits);
 		}
 	}
 
@@ -805,8 +977,8 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 
 		if (bound == 0)
 			bound = 1;
-		inc_test(sc.cross, nc, bound, range, sc.vals, sc.tmp, &tc);
-		inc_test(sc.global, ng, bound, range, sc.vals, sc.tmp, &tg);
+		inc_test(c, sc.cross, nc, bound, range, sc.vals, sc.tmp, &tc);
+		inc_test(c, sc.global, ng, bound, range, sc.vals, sc.tmp, &tg);
 		/* cross steps: the counter is shared by all destinations; global
 		 * steps: also fine when they are not small (median > 32), which
 		 * keeps +1 (alg 3/4) and 2..16 (Linux) to one destination out */
@@ -824,7 +996,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 			f->inc_share = t->share;
 			f->inc_pvalue = t->pvalue;
 			f->inc_median = t->median;
-			inc_conf = support(t->share, t->hits);
+			inc_conf = support(c, t->share, t->hits);
 		}
 	}
 
@@ -833,14 +1005,15 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		r->cls = PC_UNKNOWN;
 	} else if (f->top_port_share >= FIXED_SHARE) {
 		r->cls = PC_FIXED;
-		r->confidence = support(f->top_port_share, top);
-		r->evidence = ev_fixed;
+		r->confidence = support(c, f->top_port_share, top);
+		ev_copy(&r->evidence, &ev_fixed);
 	} else if (seq) {
 		r->cls = PC_SEQUENTIAL;
 		r->confidence = seq_conf;
 		r->port_sequential = true;
-		r->evidence = ev_hw;
-		for (uint32_t i = 0; i < nc && ev_hw.n == 0; i++) {
+		if (ev_hw != NULL)
+			ev_copy(&r->evidence, ev_hw);
+		for (uint32_t i = 0; i < nc && (ev_hw == NULL || ev_hw->n == 0); i++) {
 			if (sc.cross[i].s == f->cross_mode) {
 				ev_add(&r->evidence, &sc.v[sc.cross[i].at - 1]);
 				ev_add(&r->evidence, &sc.v[sc.cross[i].at]);
@@ -858,7 +1031,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	} else if (pd) {
 		r->cls = PC_PER_DEST_SEQ;
 		r->confidence = pd_conf;
-		r->evidence = ev_pd;
+		ev_copy(&r->evidence, &ev_pd);
 	} else {
 		double against = f->cross_mode_share;
 
@@ -867,11 +1040,12 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		if (f->pd_pairs && (double)f->pd_hits / f->pd_pairs > against)
 			against = (double)f->pd_hits / f->pd_pairs;
 		r->cls = PC_RANDOM;
-		r->confidence = support(1 - against, m);
+		r->confidence = support(c, 1 - against, m);
 		for (uint32_t i = 0; i < m && i < CLS_MAX_EVIDENCE; i++)
 			ev_add(&r->evidence, &sc.v[i]);
 	}
-	free(block);
+	if (block != (void *)&local)
+		free(block);
 	return TC_OK;
 }
 

@@ -69,10 +69,15 @@ struct cls_config {
 	uint32_t keep;             /* K: first K and last K connections kept */
 	uint32_t max_hosts;        /* hosts tracked at most */
 	struct siphash_key key;    /* key of the host and destination hashes */
+	uint32_t cache_from;       /* connections recorded before the lookup
+	                              caches start (results never depend on
+	                              it; UINT32_MAX: never, and no memos
+	                              either: the plain code, for tests) */
 };
 
 /* cls_config_default - min_samples 8, keep 256, max_hosts 65536, key 0
- * (give a random key in production, a fixed one for replay and tests). */
+ * (give a random key in production, a fixed one for replay and tests),
+ * cache_from 256. */
 void cls_config_default(struct cls_config *cfg);
 
 /* One initiated connection. Addresses at full width (IPv4 in the first 4

@@ -279,6 +279,11 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	(void)cls_add(o->cls, &cc);
 }
 
+void oracle_prefetch(const struct oracle *o, const struct pkt *p)
+{
+	engine_prefetch(o->eng, p);
+}
+
 void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 {
 	struct rule_hit hits[PKT_MAX_ERRORS], h;
@@ -435,21 +440,22 @@ void oracle_finish(struct oracle *o, struct summary *s)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct host_record rec;
+		const struct cls_host_result *r = &hr;
 
 		if (have != NULL && have[i])
-			hr = kept[i];
+			r = &kept[i];
 		else if (cls_host_result(o->cls, i, &hr) != TC_OK)
 			continue;
 		memset(&rec, 0, sizeof(rec));
 		rec.file = o->file;
-		rec.ipver = hr.ipver;
-		memcpy(rec.addr, hr.addr, 16);
-		rec.connections = hr.connections;
-		rec.distinct_ports = hr.distinct_ports;
-		rec.min_port = hr.min_port;
-		rec.max_port = hr.max_port;
-		rec.port_selection = port_class_name(hr.cls);
-		rec.detail = &hr;
+		rec.ipver = r->ipver;
+		memcpy(rec.addr, r->addr, 16);
+		rec.connections = r->connections;
+		rec.distinct_ports = r->distinct_ports;
+		rec.min_port = r->min_port;
+		rec.max_port = r->max_port;
+		rec.port_selection = port_class_name(r->cls);
+		rec.detail = r;
 		o->sink.host(o->sink.ctx, &rec);
 	}
 	free(kept);

@@ -2,7 +2,8 @@
  * test_classify.c - edge cases of the port-selection classifier: the
  * min-samples boundary, fixed ports and the port.fixed endpoint count,
  * wrap-around at the top of a range, one destination, descending counters,
- * host and protocol grouping, the memory bound and the host cap.
+ * host and protocol grouping, the memory bound and the host cap; the
+ * lookup caches and memos change no answer.
  * (Accuracy over the allocator models is tests/tools/confusion.c.)
  */
 #include <stdarg.h>
@@ -387,6 +388,83 @@ static void test_host_cap(void **state)
 	cls_destroy(c);
 }
 
+/* One classifier with the lookup caches from its first connection or never. */
+static struct cls *mk_cached(uint32_t keep, uint32_t cache_from)
+{
+	struct cls_config cfg;
+	struct cls *c = NULL;
+
+	cls_config_default(&cfg);
+	cfg.keep = keep;
+	cfg.cache_from = cache_from;
+	cfg.key.k0 = 3;
+	cfg.key.k1 = 4;
+	assert_int_equal(cls_create(&c, &cfg), TC_OK);
+	return c;
+}
+
+/*
+ * The lookup caches (host number, destination hash) and the memos of
+ * lgamma/exp never change an answer: the same random connections, from
+ * pools of hosts and endpoints larger than the caches (so slots collide
+ * and are taken over) and a few busy ones (so slots hit), give
+ * byte-identical results with the caches on from the first connection and
+ * with them (and the memos) off; asking again gives the same.
+ * keep 1024 has streams longer than the memos (j past them computed).
+ */
+static void test_caches_invisible(void **state)
+{
+	static const uint32_t keeps[] = { 16, 1024 };
+	uint64_t x = UINT64_C(0x243f6a8885a308d3);
+
+	(void)state;
+	for (size_t t = 0; t < sizeof(keeps) / sizeof(keeps[0]); t++) {
+		struct cls *a = mk_cached(keeps[t], 0), *b = mk_cached(keeps[t], UINT32_MAX);
+		struct cls_host_result ra, rb, ra2;
+
+		for (uint32_t i = 0; i < 80000; i++) {
+			struct cls_conn k;
+			uint32_t host, dst;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memset(&k, 0, sizeof(k));
+			k.frame = i + 1;
+			k.ipver = (x & 7) == 0 ? 6 : 4;
+			k.proto = (x >> 3) & 1 ? 6 : 17;
+			host = (x >> 4) % 4 == 0 ? 0 : (x >> 6) & 1 ? (uint32_t)(x >> 8) % 64
+								       : (uint32_t)(x >> 8) % 200000;
+			dst = (x >> 24) & 1 ? (uint32_t)(x >> 25) % 16 : (uint32_t)(x >> 25) % 6000;
+			k.src[0] = 10;
+			k.src[1] = (uint8_t)(host >> 16);
+			k.src[2] = (uint8_t)(host >> 8);
+			k.src[3] = (uint8_t)host;
+			k.dst[0] = 198;
+			k.dst[2] = (uint8_t)(dst >> 8);
+			k.dst[3] = (uint8_t)dst;
+			if (k.ipver == 6) {
+				k.src[15] = 1;
+				k.dst[15] = 2;
+			}
+			k.dport = (uint16_t)(443 + dst % 5);
+			k.sport = (uint16_t)(x >> 48);
+			assert_int_equal(cls_add(a, &k), cls_add(b, &k));
+		}
+		assert_int_equal(cls_host_count(a), cls_host_count(b));
+		assert_true(cls_host_count(a) > 20000);   /* more than the cache's slots */
+		for (size_t h = 0; h < cls_host_count(a); h++) {
+			assert_int_equal(cls_host_result(a, h, &ra), TC_OK);
+			assert_int_equal(cls_host_result(b, h, &rb), TC_OK);
+			assert_int_equal(cls_host_result(a, h, &ra2), TC_OK);
+			assert_memory_equal(&ra, &rb, sizeof(ra));
+			assert_memory_equal(&ra, &ra2, sizeof(ra));
+		}
+		cls_destroy(a);
+		cls_destroy(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_host_cap),
+		cmocka_unit_test(test_caches_invisible),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
