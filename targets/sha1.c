@@ -52,15 +52,13 @@ static inline uint32_t wt(uint32_t w[16], unsigned t)
 #define SHA1_PARITY(x, y, z) ((x) ^ (y) ^ (z))
 #define SHA1_MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
 
-static void sha1_block(uint32_t h[5], const uint8_t *p)
+/* Section 6.1.2 steps 2-4 for one block given as its 16 message words w
+ * (overwritten: they become the ring of W). Always inlined, so that a caller
+ * whose words are partly constants (the padding of a short message, see
+ * sha1_short) gets those folded into the steps. */
+static inline __attribute__((always_inline)) void sha1_compress(uint32_t h[5], uint32_t w[16])
 {
-	uint32_t w[16];
 	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-	unsigned t;
-
-	for (t = 0; t < 16; t++)
-		w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
-		       (uint32_t)p[4 * t + 2] << 8 | p[4 * t + 3];
 
 	/* written out, so every t is a constant and W stays in registers */
 	SHA1_FIVE(SHA1_CH, 0x5a827999u, 0);
@@ -86,14 +84,45 @@ static void sha1_block(uint32_t h[5], const uint8_t *p)
 	h[4] += e;
 }
 
+/* Big-endian 32-bit word at p. */
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void sha1_block(uint32_t h[5], const uint8_t *p)
+{
+	uint32_t w[16];
+	unsigned t;
+
+	for (t = 0; t < 16; t++)
+		w[t] = be32(p + 4 * t);
+	sha1_compress(h, w);
+}
+
+/* H(0), section 5.3.1 */
+#define SHA1_H0 { 0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u }
+
+/* The digest of h into out, big-endian words (section 6.1.2, last step). */
+static inline void sha1_digest(const uint32_t h[5], uint8_t out[SHA1_DIGEST_LEN])
+{
+	unsigned i;
+
+	for (i = 0; i < 5; i++, out += 4) {
+		uint32_t x = h[i];
+
+		out[0] = (uint8_t)(x >> 24);
+		out[1] = (uint8_t)(x >> 16);
+		out[2] = (uint8_t)(x >> 8);
+		out[3] = (uint8_t)x;
+	}
+}
+
 void sha1_init(struct sha1_ctx *c)
 {
-	/* section 5.3.1 */
-	c->h[0] = 0x67452301;
-	c->h[1] = 0xefcdab89;
-	c->h[2] = 0x98badcfe;
-	c->h[3] = 0x10325476;
-	c->h[4] = 0xc3d2e1f0;
+	static const uint32_t h0[5] = SHA1_H0;
+
+	memcpy(c->h, h0, sizeof(c->h));
 	c->nbytes = 0;
 	c->fill = 0;
 }
@@ -138,13 +167,41 @@ void sha1_final(struct sha1_ctx *c, uint8_t out[SHA1_DIGEST_LEN])
 	for (i = 0; i < 8; i++)
 		c->block[SHA1_BLOCK_LEN - 1 - i] = (uint8_t)(bits >> (8 * i));
 	sha1_block(c->h, c->block);
+	sha1_digest(c->h, out);
+}
 
-	for (i = 0; i < 5; i++) {
-		out[4 * i] = (uint8_t)(c->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)c->h[i];
-	}
+/* The single padded block of a message of len <= SHA1_SHORT_MAX bytes
+ * (section 5.1.1: the message, a 1 bit, zeros, the 64-bit bit length),
+ * compressed from H(0). Always inlined, so that for a constant len the
+ * padding words are constants folded into the steps. */
+static inline __attribute__((always_inline)) void sha1_one_block(const uint8_t *msg, size_t len,
+								  uint8_t out[SHA1_DIGEST_LEN])
+{
+	uint8_t block[SHA1_BLOCK_LEN];
+	uint32_t h[5] = SHA1_H0;
+	uint32_t w[16];
+	unsigned t;
+
+	memset(block, 0, sizeof(block));
+	memcpy(block, msg, len);
+	block[len] = 0x80;
+	for (t = 0; t < 14; t++)
+		w[t] = be32(block + 4 * t);
+	w[14] = 0;                      /* len * 8 < 2^32: the high word is 0 */
+	w[15] = (uint32_t)len * 8;
+	sha1_compress(h, w);
+	sha1_digest(h, out);
+}
+
+void sha1_short(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN])
+{
+	/* The Community ID messages: 16 bytes (IPv4), 40 (IPv6). */
+	if (len == 16)
+		sha1_one_block(data, 16, out);
+	else if (len == 40)
+		sha1_one_block(data, 40, out);
+	else
+		sha1(data, len, out);
 }
 
 void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN])
