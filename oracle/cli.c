@@ -372,14 +372,15 @@ void json_str(FILE *f, const char *s)
 
 char *fmt_json_str(char *p, const char *s)
 {
-	*p++ = '"';
-	for (; *s; s++) {
-		size_t n = json_escape((unsigned char)*s, p);
+	unsigned char ch;
 
-		if (n == 0)
-			*p++ = *s;
+	*p++ = '"';
+	for (; (ch = (unsigned char)*s) != '\0'; s++) {
+		/* the bytes json_escape leaves alone, tested first */
+		if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f)
+			*p++ = (char)ch;
 		else
-			p += n;
+			p += json_escape(ch, p);
 	}
 	*p++ = '"';
 	return p;
@@ -391,41 +392,64 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-char *fmt_u64(char *p, uint64_t v)
+/* The number of decimal digits of v (1 to 20): floor(log10) estimated from
+ * the bit length (1233 / 4096 ~ log10(2)), then corrected by one compare. */
+static inline unsigned dec_len(uint64_t v)
 {
-	char tmp[FMT_U64_MAX];
-	size_t n = FMT_U64_MAX;
+	static const uint64_t pow10[20] = {
+		UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+		UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000),
+		UINT64_C(100000000), UINT64_C(1000000000), UINT64_C(10000000000),
+		UINT64_C(100000000000), UINT64_C(1000000000000), UINT64_C(10000000000000),
+		UINT64_C(100000000000000), UINT64_C(1000000000000000),
+		UINT64_C(10000000000000000), UINT64_C(100000000000000000),
+		UINT64_C(1000000000000000000), UINT64_C(10000000000000000000),
+	};
+	unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
 
-	/* up to three digits (address octets, ports' share of counts, most
-	 * packet counts) straight to p: no buffer and no memcpy call */
-	if (v < 10) {
+	return t + (v >= pow10[t]);
+}
+
+/* A byte (address octet) in decimal: one to three digits, no call. */
+static inline char *fmt_u8(char *p, unsigned v)
+{
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+	} else if (v < 10) {
 		*p = (char)('0' + v);
 		return p + 1;
 	}
-	if (v < 100) {
-		memcpy(p, digit_pairs + 2 * v, 2);
-		return p + 2;
-	}
-	if (v < 1000) {
-		*p = (char)('0' + v / 100);
-		memcpy(p + 1, digit_pairs + 2 * (v % 100), 2);
-		return p + 3;
-	}
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
+	memcpy(p, digit_pairs + 2 * v, 2);
+	return p + 2;
+}
 
+char *fmt_u64(char *p, uint64_t v)
+{
+	char *end, *q;
+	uint32_t x;
+
+	if (v < 100)
+		return fmt_u8(p, (unsigned)v);
+	/* the length first, then the digits from the right, two per division,
+	 * straight into p; 32-bit divisions once the value fits */
+	end = q = p + dec_len(v);
+	while (v > UINT32_MAX) {
+		q -= 2;
+		memcpy(q, digit_pairs + 2 * (v % 100), 2);
 		v /= 100;
-		n -= 2;
-		memcpy(tmp + n, digit_pairs + 2 * r, 2);
 	}
-	if (v >= 10) {
-		n -= 2;
-		memcpy(tmp + n, digit_pairs + 2 * v, 2);
-	} else {
-		tmp[--n] = (char)('0' + v);
+	x = (uint32_t)v;
+	while (x >= 100) {
+		q -= 2;
+		memcpy(q, digit_pairs + 2 * (x % 100), 2);
+		x /= 100;
 	}
-	memcpy(p, tmp + n, FMT_U64_MAX - n);
-	return p + (FMT_U64_MAX - n);
+	if (x >= 10)
+		memcpy(q - 2, digit_pairs + 2 * x, 2);
+	else
+		q[-1] = (char)('0' + x);
+	return end;
 }
 
 /* v in exactly width decimal digits, leading zeros (v < 10^width). */
@@ -489,12 +513,13 @@ char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 	int best = -1, best_len = 0, cur = -1, cur_len = 0, i;
 
 	if (ipver != 6) {               /* addr_format's dotted quad, without snprintf */
-		for (i = 0; i < 4; i++) {
-			if (i > 0)
-				*p++ = '.';
-			p = fmt_u64(p, addr[i]);
-		}
-		return p;
+		p = fmt_u8(p, addr[0]);
+		*p++ = '.';
+		p = fmt_u8(p, addr[1]);
+		*p++ = '.';
+		p = fmt_u8(p, addr[2]);
+		*p++ = '.';
+		return fmt_u8(p, addr[3]);
 	}
 	/* RFC 5952 exactly as addr_format (decode.c) writes it, without a
 	 * snprintf per group: the longest run of two or more zero groups
@@ -532,7 +557,7 @@ char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 			for (int b = 12; b < 16; b++) {
 				if (b > 12)
 					*p++ = '.';
-				p = fmt_u64(p, addr[b]);
+				p = fmt_u8(p, addr[b]);
 			}
 			return p;
 		}

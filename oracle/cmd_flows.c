@@ -44,9 +44,11 @@ struct flows_ctx {
 	char *line;
 	size_t prefix_len;
 	/* text pages */
-	struct flow_record *page;
+	struct text_row *page;
 	size_t page_n;
 	int w[8];                       /* column widths so far in this file */
+	char *out;                      /* a page's lines */
+	size_t out_cap;
 	bool header_done;
 	bool nomem;                     /* a record could not be printed    */
 };
@@ -74,13 +76,31 @@ static bool line_begin(struct flows_ctx *c)
 	return true;
 }
 
+/* A short constant name (protocol, Zeek state: a few letters, nothing to
+ * escape), copied byte by byte: cheaper than strlen and memcpy calls. */
+static char *put_name(char *p, const char *s)
+{
+	while (*s != '\0')
+		*p++ = *s++;
+	return p;
+}
+
+/* A Community ID: "" or exactly COMMUNITYID_LEN - 1 characters
+ * (communityid.h), so a fixed-size copy. */
+static char *put_cid(char *p, const char *cid)
+{
+	if (cid[0] == '\0')
+		return p;
+	memcpy(p, cid, COMMUNITYID_LEN - 1);
+	return p + COMMUNITYID_LEN - 1;
+}
+
 static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
 {
 	char *p = c->line + c->prefix_len;
 
 	p = PUT(p, ",\"proto\":\"");
-	memcpy(p, r->proto, strlen(r->proto));
-	p += strlen(r->proto);
+	p = put_name(p, r->proto);
 	p = PUT(p, "\",\"stream\":");
 	p = fmt_u64(p, r->stream);
 	p = PUT(p, ",\"src\":\"");
@@ -100,8 +120,7 @@ static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
 	p = PUT(p, ",\"end\":");
 	p = fmt_ts(p, r->end_sec, r->end_nsec, r->ts_digits);
 	p = PUT(p, ",\"state\":\"");
-	memcpy(p, r->state, strlen(r->state));
-	p += strlen(r->state);
+	p = put_name(p, r->state);
 	p = PUT(p, "\",\"history\":");
 	p = fmt_json_str(p, r->history);
 	p = PUT(p, ",\"orig_pkts\":");
@@ -113,44 +132,76 @@ static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
 	p = PUT(p, ",\"resp_bytes\":");
 	p = fmt_u64(p, r->resp_bytes);
 	p = PUT(p, ",\"community_id\":\"");
-	memcpy(p, r->community_id, strlen(r->community_id));
-	p += strlen(r->community_id);
+	p = put_cid(p, r->community_id);
 	p = PUT(p, "\"}\n");
 	fwrite(c->line, 1, (size_t)(p - c->line), c->o->out);
 }
 
-/* "addr:port", IPv6 in brackets */
-static void endpoint_text(uint8_t ipver, const uint8_t *addr, uint16_t port, char *buf, size_t len)
-{
-	char a[64];
+/* ---- text --------------------------------------------------------------------- */
 
-	addr_format(ipver, addr, a);
-	snprintf(buf, len, ipver == 6 ? "[%s]:%u" : "%s:%u", a, port);
-}
+/* The text columns: C_STREAM..C_FRAMES are aligned (widths in w[]), then
+ * the duration (at least 12 wide) and the Community ID. */
+enum { C_STREAM, C_SRC, C_DST, C_STATE, C_HIST, C_PKTS, C_BYTES, C_FRAMES, C_DUR, C_CID, C_N };
 
-enum { C_STREAM, C_SRC, C_DST, C_STATE, C_HIST, C_PKTS, C_BYTES, C_FRAMES };
+/* Longest text of each column but state (a pointer to a constant name). */
+#define ENDPOINT_MAX (FMT_ADDR_MAX + 3 + 5)     /* [addr]:port */
+#define ROW_TEXT_MAX (4 + FMT_U64_MAX +                 /* proto/stream      */ \
+		      2 * ENDPOINT_MAX +                      /* src, dst          */ \
+		      ZK_HIST_MAX + 1 +                       /* history or "-"    */ \
+		      3 * (2 * FMT_U64_MAX + 1) +             /* pkts, bytes, frames */ \
+		      FMT_U64_MAX + 8 +                       /* duration          */ \
+		      COMMUNITYID_LEN)
 
+/* One row of a page, formatted when its flow ends: the texts of the columns
+ * one after another in text (state excepted), their lengths in len. */
 struct text_row {
-	char stream[32], src[64], dst[64], pkts[48], bytes[48], frames[48], dur[40];
+	const char *state;
+	uint8_t len[C_N];
+	char text[ROW_TEXT_MAX];
 };
 
-static void text_row(const struct flow_record *r, struct text_row *t)
+/* "addr:port", IPv6 in brackets */
+static char *endpoint_text(char *p, uint8_t ipver, const uint8_t *addr, uint16_t port)
+{
+	if (ipver == 6)
+		*p++ = '[';
+	p = fmt_addr(p, ipver, addr);
+	if (ipver == 6)
+		*p++ = ']';
+	*p++ = ':';
+	return fmt_u64(p, port);
+}
+
+/* "A/B" or "A-B" */
+static char *pair_text(char *p, uint64_t a, char sep, uint64_t b)
+{
+	p = fmt_u64(p, a);
+	*p++ = sep;
+	return fmt_u64(p, b);
+}
+
+/* The duration as "%" PRId64 ".%06" PRId64 prints seconds and microseconds. */
+static char *duration_text(char *p, const struct flow_record *r)
 {
 	int64_t ds = r->end_sec - r->start_sec;
 	int64_t dn = (int64_t)r->end_nsec - (int64_t)r->start_nsec;
+	char buf[64];
+	int n;
 
 	if (dn < 0) {
 		dn += 1000000000;
 		ds--;
 	}
-	snprintf(t->stream, sizeof(t->stream), "%s/%" PRIu64, r->proto, r->stream);
-	endpoint_text(r->ipver, r->src, r->sport, t->src, sizeof(t->src));
-	endpoint_text(r->ipver, r->dst, r->dport, t->dst, sizeof(t->dst));
-	snprintf(t->pkts, sizeof(t->pkts), "%" PRIu64 "/%" PRIu64, r->orig_pkts, r->resp_pkts);
-	snprintf(t->bytes, sizeof(t->bytes), "%" PRIu64 "/%" PRIu64, r->orig_bytes, r->resp_bytes);
-	snprintf(t->frames, sizeof(t->frames), "%" PRIu64 "-%" PRIu64, r->first_frame,
-		 r->last_frame);
-	snprintf(t->dur, sizeof(t->dur), "%" PRId64 ".%06" PRId64, ds, dn / 1000);
+	/* fmt_ts prints a non-negative time just so */
+	if (ds >= 0 && dn >= 0 && dn < 1000000000)
+		return fmt_ts(p, ds, (uint32_t)dn, 6);
+	n = snprintf(buf, sizeof(buf), "%" PRId64 ".%06" PRId64, ds, dn / 1000);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > FMT_U64_MAX + 8)
+		n = FMT_U64_MAX + 8;
+	memcpy(p, buf, (size_t)n);
+	return p + n;
 }
 
 static int maxi(int a, int b)
@@ -158,26 +209,75 @@ static int maxi(int a, int b)
 	return a > b ? a : b;
 }
 
+/* Note the length of column col, which runs from start to end; returns end. */
+static char *mark(struct text_row *t, int col, const char *start, char *end)
+{
+	t->len[col] = (uint8_t)(end - start);
+	return end;
+}
+
+/* Format r into row t and widen the aligned columns to fit it. */
+static void text_row(struct flows_ctx *c, const struct flow_record *r, struct text_row *t)
+{
+	char *p = t->text, *q;
+	size_t hl = strlen(r->history);
+	int i;
+
+	q = put_name(p, r->proto);
+	*q++ = '/';
+	p = mark(t, C_STREAM, p, fmt_u64(q, r->stream));
+	p = mark(t, C_SRC, p, endpoint_text(p, r->ipver, r->src, r->sport));
+	p = mark(t, C_DST, p, endpoint_text(p, r->ipver, r->dst, r->dport));
+	if (hl == 0)
+		hl = 1;
+	memcpy(p, r->history[0] ? r->history : "-", hl);
+	p = mark(t, C_HIST, p, p + hl);
+	p = mark(t, C_PKTS, p, pair_text(p, r->orig_pkts, '/', r->resp_pkts));
+	p = mark(t, C_BYTES, p, pair_text(p, r->orig_bytes, '/', r->resp_bytes));
+	p = mark(t, C_FRAMES, p, pair_text(p, r->first_frame, '-', r->last_frame));
+	p = mark(t, C_DUR, p, duration_text(p, r));
+	mark(t, C_CID, p, put_cid(p, r->community_id));
+	t->state = r->state;
+	t->len[C_STATE] = (uint8_t)strlen(r->state);
+	for (i = C_STREAM; i <= C_FRAMES; i++)
+		c->w[i] = maxi(c->w[i], t->len[i]);
+}
+
+/* s (n bytes) in a column of width w: left-aligned, or right-aligned, as
+ * printf's "%-*s" and "%*s" pad. */
+static char *put_left(char *p, const char *s, size_t n, int w)
+{
+	memcpy(p, s, n);
+	p += n;
+	if ((size_t)w > n) {
+		memset(p, ' ', (size_t)w - n);
+		p += (size_t)w - n;
+	}
+	return p;
+}
+
+static char *put_right(char *p, const char *s, size_t n, int w)
+{
+	if ((size_t)w > n) {
+		memset(p, ' ', (size_t)w - n);
+		p += (size_t)w - n;
+	}
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* Print the rows of the page (the heading first, once per file), all in
+ * one buffer written with one fwrite. */
 static void page_flush(struct flows_ctx *c)
 {
 	FILE *f = c->o->out;
-	struct text_row t;
-	size_t i;
+	size_t line_max = 2 * C_N + 1 + ROW_TEXT_MAX + 255, need, i;
+	char *p;
+	int k;
 
-	for (i = 0; i < c->page_n; i++) {
-		const struct flow_record *r = &c->page[i];
-
-		text_row(r, &t);
-		c->w[C_STREAM] = maxi(c->w[C_STREAM], (int)strlen(t.stream));
-		c->w[C_SRC] = maxi(c->w[C_SRC], (int)strlen(t.src));
-		c->w[C_DST] = maxi(c->w[C_DST], (int)strlen(t.dst));
-		c->w[C_STATE] = maxi(c->w[C_STATE], (int)strlen(r->state));
-		c->w[C_HIST] = maxi(c->w[C_HIST], (int)strlen(r->history));
-		c->w[C_PKTS] = maxi(c->w[C_PKTS], (int)strlen(t.pkts));
-		c->w[C_BYTES] = maxi(c->w[C_BYTES], (int)strlen(t.bytes));
-		c->w[C_FRAMES] = maxi(c->w[C_FRAMES], (int)strlen(t.frames));
-	}
-	if (!c->header_done && c->page_n > 0) {
+	if (c->page_n == 0)
+		return;
+	if (!c->header_done) {
 		fprintf(f, "%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %-*s  %-12s  %s\n",
 			c->w[C_STREAM], "stream", c->w[C_SRC], "initiator", c->w[C_DST], "responder",
 			c->w[C_STATE], "state", c->w[C_HIST], "history", c->w[C_PKTS], "pkts o/r",
@@ -185,16 +285,50 @@ static void page_flush(struct flows_ctx *c)
 			"community_id");
 		c->header_done = true;
 	}
-	for (i = 0; i < c->page_n; i++) {
-		const struct flow_record *r = &c->page[i];
-
-		text_row(r, &t);
-		fprintf(f, "%-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s  %-*s  %-12s  %s\n",
-			c->w[C_STREAM], t.stream, c->w[C_SRC], t.src, c->w[C_DST], t.dst,
-			c->w[C_STATE], r->state, c->w[C_HIST], r->history[0] ? r->history : "-",
-			c->w[C_PKTS], t.pkts, c->w[C_BYTES], t.bytes, c->w[C_FRAMES], t.frames,
-			t.dur, r->community_id);
+	for (k = C_STREAM; k <= C_FRAMES; k++)
+		line_max += (size_t)c->w[k];
+	need = c->page_n * line_max;
+	if (need > c->out_cap) {
+		free(c->out);
+		c->out_cap = 0;
+		c->out = malloc(need);
+		if (c->out == NULL) {
+			c->nomem = true;
+			c->page_n = 0;
+			return;
+		}
+		c->out_cap = need;
 	}
+	p = c->out;
+	for (i = 0; i < c->page_n; i++) {
+		const struct text_row *t = &c->page[i];
+		const char *s = t->text;
+		const uint8_t *n = t->len;
+
+#define SEP(p) ((p)[0] = ' ', (p)[1] = ' ', (p) + 2)
+		p = SEP(put_left(p, s, n[C_STREAM], c->w[C_STREAM]));
+		s += n[C_STREAM];
+		p = SEP(put_left(p, s, n[C_SRC], c->w[C_SRC]));
+		s += n[C_SRC];
+		p = SEP(put_left(p, s, n[C_DST], c->w[C_DST]));
+		s += n[C_DST];
+		p = SEP(put_left(p, t->state, n[C_STATE], c->w[C_STATE]));
+		p = SEP(put_left(p, s, n[C_HIST], c->w[C_HIST]));
+		s += n[C_HIST];
+		p = SEP(put_right(p, s, n[C_PKTS], c->w[C_PKTS]));
+		s += n[C_PKTS];
+		p = SEP(put_right(p, s, n[C_BYTES], c->w[C_BYTES]));
+		s += n[C_BYTES];
+		p = SEP(put_left(p, s, n[C_FRAMES], c->w[C_FRAMES]));
+		s += n[C_FRAMES];
+		p = SEP(put_left(p, s, n[C_DUR], 12));
+		s += n[C_DUR];
+#undef SEP
+		memcpy(p, s, n[C_CID]);
+		p += n[C_CID];
+		*p++ = '\n';
+	}
+	fwrite(c->out, 1, (size_t)(p - c->out), f);
 	c->page_n = 0;
 }
 
@@ -212,7 +346,7 @@ static void print_record(struct flows_ctx *c, const struct flow_record *r)
 			return;
 		}
 	}
-	c->page[c->page_n++] = *r;
+	text_row(c, r, &c->page[c->page_n++]);
 	if (c->page_n == PAGE_ROWS)
 		page_flush(c);
 }
@@ -323,6 +457,7 @@ int cmd_flows(struct tc_options *o)
 	status = tc_drive(o, &ops, &c);
 	free(c.line);
 	free(c.page);
+	free(c.out);
 	if (c.nomem) {
 		fprintf(stderr, "tuplecheck: flows: out of memory: some flow records are missing\n");
 		status = 2;
