@@ -28,7 +28,7 @@
  * CACHE_SLOTS indices (64 KiB, well inside L2). On a 2M-packet capture with
  * 76k flows live, 16k slots catch ~88 % of lookups (4k: 73 %, 64k: 92 %). */
 #define CACHE_FROM 8192u
-#define CACHE_SLOTS 16384u
+#define CACHE_SLOTS 65536u
 
 /* ==== pool ================================================================= */
 
@@ -75,17 +75,19 @@ static inline struct ft_entry *at(const struct flowtable *t, uint32_t idx)
 {
 	uint32_t i = idx - 1, c, o;
 
-	if (i < MIN_ENTRIES) {
-		c = 0;
-		o = i;
-	} else if (i < CHUNK_ENTRIES) {
+	/* full chunks first: in a large table nearly every entry is there, so
+	 * this branch is the one the predictor learns */
+	if (i >= CHUNK_ENTRIES) {
+		c = (i >> FT_CHUNK_SHIFT) + SMALL_CHUNKS - 1;
+		o = i & CHUNK_MASK;
+	} else if (i >= MIN_ENTRIES) {
 		unsigned b = log2_u32(i);
 
 		c = b - FT_CHUNK_MIN_SHIFT + 1;
 		o = i - (UINT32_C(1) << b);
 	} else {
-		c = (i >> FT_CHUNK_SHIFT) + SMALL_CHUNKS - 1;
-		o = i & CHUNK_MASK;
+		c = 0;
+		o = i;
 	}
 	return (struct ft_entry *)(void *)(t->chunks[c] + (size_t)o * t->entry_size);
 }
@@ -501,6 +503,33 @@ struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t
 	return ft_find(t, k, *hash);
 }
 
+/* Ask the CPU to start loading every cache line of entry idx. */
+static inline void prefetch_entry(const struct flowtable *t, uint32_t idx)
+{
+	const char *q = (const char *)at(t, idx);
+	size_t off;
+
+	for (off = 0; off < t->entry_size; off += 64)
+		__builtin_prefetch(q + off);
+}
+
+void ft_prefetch(const struct flowtable *t, const struct ft_key *k)
+{
+	uint32_t idx;
+
+	if (t->cache == NULL)
+		return;
+	idx = t->cache[cache_slot(t, k)];
+	if (idx != FT_NIL)
+		prefetch_entry(t, idx);
+}
+
+void ft_prefetch_at(const struct flowtable *t, uint32_t idx)
+{
+	if (idx != FT_NIL && idx <= t->n_used)
+		prefetch_entry(t, idx);
+}
+
 /* Allocate the lookup cache once the table is big enough to gain from it;
  * without memory the table simply works without one. */
 static void cache_init(struct flowtable *t)
@@ -570,6 +599,33 @@ void ft_remove(struct flowtable *t, struct ft_entry *e)
 	t->free_head = idx;
 	t->count--;
 	rehash_step(t);
+}
+
+void ft_clear(struct flowtable *t)
+{
+	unsigned i;
+
+	if (t->rehashing) {             /* the new array is the one to keep */
+		free(t->bucket[0]);
+		t->bucket[0] = t->bucket[1];
+		t->nbuckets[0] = t->nbuckets[1];
+		t->bucket[1] = NULL;
+		t->nbuckets[1] = 0;
+		t->rehashing = false;
+		t->rehash_pos = 0;
+	}
+	memset(t->bucket[0], 0, (size_t)t->nbuckets[0] * sizeof(*t->bucket[0]));
+	if (t->cache != NULL)
+		memset(t->cache, 0, ((size_t)t->cache_mask + 1) * sizeof(*t->cache));
+	for (i = 0; i < FT_LISTS; i++) {
+		t->lists[i].head = t->lists[i].tail = FT_NIL;
+		t->lists[i].count = 0;
+	}
+	t->count = 0;
+	t->n_used = 0;                  /* the chunks are handed out again */
+	t->free_head = FT_NIL;
+	t->last_e = NULL;
+	t->last_idx = FT_NIL;
 }
 
 size_t ft_memory(const struct flowtable *t)

@@ -156,6 +156,20 @@ struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t h
 struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t *hash);
 
 /*
+ * ft_prefetch - a hint that k is about to be looked up: when the lookup
+ * cache has an entry in k's slot, the CPU starts loading that entry (every
+ * cache line of it), so the lookup and the caller's update that follow do
+ * not wait for memory. Changes nothing (not even statistics); costs the
+ * cache-slot mix and one load. Whether the entry really has key k is left
+ * to the lookup.
+ */
+void ft_prefetch(const struct flowtable *t, const struct ft_key *k);
+
+/* ft_prefetch_at - the same for the entry at index idx (as stored in links);
+ * an index that is not handed out is ignored. */
+void ft_prefetch_at(const struct flowtable *t, uint32_t idx);
+
+/*
  * ft_insert - add an entry for k (which must not be present). On TC_OK *out
  * is the new entry: header filled, the rest of entry_size zeroed, on no list.
  * TC_EXHAUSTED: max_entries live entries already (nothing changed);
@@ -169,6 +183,16 @@ enum tc_rc ft_insert(struct flowtable *t, const struct ft_key *k, uint32_t hash,
 /* ft_remove - unlink e from its bucket and list and recycle it. e is invalid
  * afterwards. */
 void ft_remove(struct flowtable *t, struct ft_entry *e);
+
+/*
+ * ft_clear - remove every entry at once, in time proportional to the bucket
+ * array, not to the entries: the table is empty as after ft_init but keeps
+ * its memory (chunks, buckets, cache) for the entries to come. Pointers to
+ * entries become invalid. For a caller that has already dealt with every
+ * entry (the engine's flush), where removing them one by one would walk
+ * each one's chain and list neighbours for nothing.
+ */
+void ft_clear(struct flowtable *t);
 
 /* ft_list_put - move e to the tail (newest end) of list (< FT_LISTS). */
 void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list);
