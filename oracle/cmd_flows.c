@@ -152,12 +152,18 @@ enum { C_STREAM, C_SRC, C_DST, C_STATE, C_HIST, C_PKTS, C_BYTES, C_FRAMES, C_DUR
 		      FMT_U64_MAX + 8 +                       /* duration          */ \
 		      COMMUNITYID_LEN)
 
+/* Rows are copied to the page's lines in 8-byte words: a field copy may
+ * read up to WORD_SLACK bytes past its end (still inside the row's text,
+ * which has that much to spare) and write as far past its end in the line
+ * buffer (which has room; the next field or the fwrite length covers it). */
+#define WORD_SLACK 8
+
 /* One row of a page, formatted when its flow ends: the texts of the columns
  * one after another in text (state excepted), their lengths in len. */
 struct text_row {
 	const char *state;
 	uint8_t len[C_N];
-	char text[ROW_TEXT_MAX];
+	char text[ROW_TEXT_MAX + WORD_SLACK];
 };
 
 /* "addr:port", IPv6 in brackets */
@@ -243,26 +249,44 @@ static void text_row(struct flows_ctx *c, const struct flow_record *r, struct te
 		c->w[i] = maxi(c->w[i], t->len[i]);
 }
 
-/* s (n bytes) in a column of width w: left-aligned, or right-aligned, as
- * printf's "%-*s" and "%*s" pad. */
-static char *put_left(char *p, const char *s, size_t n, int w)
+/* n bytes from s to p, a word at a time. */
+static inline void copy_words(char *p, const char *s, size_t n)
 {
-	memcpy(p, s, n);
-	p += n;
-	if ((size_t)w > n) {
-		memset(p, ' ', (size_t)w - n);
-		p += (size_t)w - n;
-	}
-	return p;
+	size_t i;
+
+	for (i = 0; i < n; i += 8)
+		memcpy(p + i, s + i, 8);
 }
 
-static char *put_right(char *p, const char *s, size_t n, int w)
+/* n spaces at p, a word at a time. */
+static inline void fill_spaces(char *p, size_t n)
+{
+	const uint64_t spaces = UINT64_C(0x2020202020202020);
+	size_t i;
+
+	for (i = 0; i < n; i += 8)
+		memcpy(p + i, &spaces, 8);
+}
+
+/* s (n bytes) in a column of width w: left-aligned, or right-aligned, as
+ * printf's "%-*s" and "%*s" pad. */
+static inline char *put_left(char *p, const char *s, size_t n, int w)
+{
+	copy_words(p, s, n);
+	if ((size_t)w > n) {
+		fill_spaces(p + n, (size_t)w - n);
+		return p + w;
+	}
+	return p + n;
+}
+
+static inline char *put_right(char *p, const char *s, size_t n, int w)
 {
 	if ((size_t)w > n) {
-		memset(p, ' ', (size_t)w - n);
+		fill_spaces(p, (size_t)w - n);
 		p += (size_t)w - n;
 	}
-	memcpy(p, s, n);
+	copy_words(p, s, n);
 	return p + n;
 }
 
@@ -272,7 +296,7 @@ static void page_flush(struct flows_ctx *c)
 {
 	FILE *f = c->o->out;
 	size_t line_max = 2 * C_N + 1 + ROW_TEXT_MAX + 255, need, i;
-	char *p;
+	char *p, *q;
 	int k;
 
 	if (c->page_n == 0)
@@ -287,7 +311,7 @@ static void page_flush(struct flows_ctx *c)
 	}
 	for (k = C_STREAM; k <= C_FRAMES; k++)
 		line_max += (size_t)c->w[k];
-	need = c->page_n * line_max;
+	need = c->page_n * line_max + WORD_SLACK;
 	if (need > c->out_cap) {
 		free(c->out);
 		c->out_cap = 0;
@@ -312,7 +336,12 @@ static void page_flush(struct flows_ctx *c)
 		s += n[C_SRC];
 		p = SEP(put_left(p, s, n[C_DST], c->w[C_DST]));
 		s += n[C_DST];
-		p = SEP(put_left(p, t->state, n[C_STATE], c->w[C_STATE]));
+		q = put_name(p, t->state);  /* a constant: no reading past it */
+		if (q < p + c->w[C_STATE]) {
+			fill_spaces(q, (size_t)(p + c->w[C_STATE] - q));
+			q = p + c->w[C_STATE];
+		}
+		p = SEP(q);
 		p = SEP(put_left(p, s, n[C_HIST], c->w[C_HIST]));
 		s += n[C_HIST];
 		p = SEP(put_right(p, s, n[C_PKTS], c->w[C_PKTS]));
@@ -324,7 +353,7 @@ static void page_flush(struct flows_ctx *c)
 		p = SEP(put_left(p, s, n[C_DUR], 12));
 		s += n[C_DUR];
 #undef SEP
-		memcpy(p, s, n[C_CID]);
+		copy_words(p, s, n[C_CID]);
 		p += n[C_CID];
 		*p++ = '\n';
 	}
@@ -390,6 +419,15 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 		fprintf(c->o->out, "# %s\n", file);
 }
 
+/* The driver's read-ahead: start loading the next packet's flow. */
+static void on_upcoming(void *ctx, const struct pkt *next)
+{
+	const struct flows_ctx *c = ctx;
+
+	if (c->e != NULL)
+		engine_prefetch(c->e, next);
+}
+
 static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 {
 	struct flows_ctx *c = ctx;
@@ -442,7 +480,7 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 int cmd_flows(struct tc_options *o)
 {
 	struct flows_ctx c;
-	static const struct drive_ops ops = { on_begin, on_packet, on_end };
+	static const struct drive_ops ops = { on_begin, on_packet, on_end, on_upcoming };
 	int status;
 
 	if (o->format == FMT_JUNIT || o->format == FMT_SARIF) {
