@@ -20,6 +20,7 @@
  * seventh not). Matching inet_ntop keeps our records joinable with tshark's.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "decode_layers.h"
 
@@ -107,6 +108,25 @@ void pkt_clear_ip(struct pkt *p)
 
 /* ---- the dispatcher --------------------------------------------------------- */
 
+/*
+ * Every byte of *p to zero, as three memsets of at most 80 bytes: gcc turns
+ * each into a few 16-byte stores, where one memset or compound literal of
+ * the whole struct (216 bytes) becomes rep stosq, about twice the work per
+ * packet. The result is the same all-zero struct.
+ */
+#define PKT_RESET_CHUNK ((sizeof(struct pkt) + 23) / 24 * 8)   /* a third, rounded up to 8 */
+_Static_assert(PKT_RESET_CHUNK <= 80 && sizeof(struct pkt) > 2 * PKT_RESET_CHUNK,
+	       "pkt_reset: three chunks of at most 80 bytes must cover struct pkt");
+
+static inline void pkt_reset(struct pkt *p)
+{
+	unsigned char *b = (unsigned char *)p;
+
+	memset(b, 0, PKT_RESET_CHUNK);
+	memset(b + PKT_RESET_CHUNK, 0, PKT_RESET_CHUNK);
+	memset(b + 2 * PKT_RESET_CHUNK, 0, sizeof(struct pkt) - 2 * PKT_RESET_CHUNK);
+}
+
 enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
 			 size_t origlen, struct pkt *out)
 {
@@ -115,7 +135,7 @@ enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
 	struct cursor c;
 	enum tc_rc rc;
 
-	*out = (struct pkt){ 0 };
+	pkt_reset(out);
 	out->linktype = linktype;
 	if (data == NULL) {          /* an empty record may come without a buffer */
 		data = none;
@@ -123,7 +143,7 @@ enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
 	}
 	c = cur_make(data, caplen);
 
-	rc = link_parse(linktype, &c, wire, out);
+	rc = link_parse_inline(linktype, &c, wire, out);
 	if (rc != TC_OK)
 		goto done;
 	wire -= (size_t)(c.p - data);

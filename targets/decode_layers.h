@@ -58,6 +58,29 @@
 enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct pkt *p);
 
 /*
+ * link_parse_inline - link_parse with its most common case inline in the
+ * caller: an untagged Ethernet frame carrying IPv4 or IPv6 whose 14-byte
+ * header was captured. Same contract and results as link_parse (which
+ * would take the same branch: header fits, EtherType is IP, no tag to
+ * walk); every other frame goes to link_parse.
+ */
+static inline enum tc_rc link_parse_inline(uint32_t linktype, struct cursor *c, size_t wire,
+					   struct pkt *p)
+{
+	struct cursor rest = *c, eth = { NULL, NULL };
+	uint16_t type = 0;
+
+	if ((linktype & 0x03FFFFFFu) == LT_EN10MB && rd_sub(&rest, 14, &eth) == TC_OK &&
+	    at_be16(&eth, 12, &type) == TC_OK &&
+	    (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)) {
+		p->ethertype = type;
+		*c = rest;
+		return TC_OK;
+	}
+	return link_parse(linktype, c, wire, p);
+}
+
+/*
  * ipv4_parse / ipv6_parse - the network header, IPv6 extension headers
  * included. c covers the captured bytes from the IP header on; wire is the
  * wire length from the same point. On TC_OK p->have_ip is true and l3,

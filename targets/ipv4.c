@@ -56,6 +56,20 @@ static enum tc_rc ipv4_options(struct cursor *c)
 	return TC_OK;
 }
 
+/* The end of ipv4_parse for a header with options or a later fragment:
+ * the soft reasons in their order, ip.bad-options (an option's length is
+ * bad; opts holds the option bytes, maybe none) before ip.fragment.
+ * Returns TC_OK. */
+__attribute__((noinline))
+static enum tc_rc ipv4_soft_reasons(struct pkt *p, struct cursor opts)
+{
+	if (ipv4_options(&opts) != TC_OK)
+		pkt_add_err(p, PE_IP_BAD_OPTIONS);
+	if (p->later_fragment)
+		pkt_add_err(p, PE_IP_FRAGMENT);
+	return TC_OK;
+}
+
 DECODE_COLD static enum tc_rc ipv4_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
 {
 	pkt_add_err(p, why);
@@ -67,11 +81,11 @@ enum tc_rc ipv4_parse(struct cursor *c, size_t wire, struct pkt *p)
 {
 	const uint8_t *l3 = c->p;
 	size_t cap = cur_left(c);
-	struct cursor h = *c, fix = { NULL, NULL }, opts;
+	struct cursor h = *c, fix = { NULL, NULL }, opts = { NULL, NULL };
 	/* zero-initialised: the fit check makes every read below succeed,
 	 * which the compiler cannot see */
-	uint8_t vhl = 0, tos = 0, ttl = 0, proto = 0;
-	uint16_t totlen = 0, id = 0, frag = 0, csum = 0;
+	uint8_t vhl = 0, tos = 0;
+	uint16_t totlen = 0, frag = 0, csum = 0;
 	size_t hlen, len;
 	enum tc_rc rc;
 
@@ -81,15 +95,16 @@ enum tc_rc ipv4_parse(struct cursor *c, size_t wire, struct pkt *p)
 
 	/* The fixed header as a sub-cursor of exactly 20 bytes, read at fixed
 	 * offsets: its length is a constant, so the compiler folds the
-	 * getters' checks into this one. */
+	 * getters' checks into this one. Fields that need no further test go
+	 * straight into p (a failure below clears them with the rest). */
 	(void)rd_sub(&h, IPV4_MIN_HLEN, &fix);
 	(void)at_u8(&fix, 0, &vhl);
 	(void)at_u8(&fix, 1, &tos);
 	(void)at_be16(&fix, 2, &totlen);
-	(void)at_be16(&fix, 4, &id);
+	(void)at_be16(&fix, 4, &p->ip_id);
 	(void)at_be16(&fix, 6, &frag);
-	(void)at_u8(&fix, 8, &ttl);
-	(void)at_u8(&fix, 9, &proto);
+	(void)at_u8(&fix, 8, &p->ttl);
+	(void)at_u8(&fix, 9, &p->proto);
 	(void)at_be16(&fix, 10, &csum);
 	(void)at_bytes(&fix, 12, p->src, 4);
 	(void)at_bytes(&fix, 16, p->dst, 4);
@@ -109,23 +124,19 @@ enum tc_rc ipv4_parse(struct cursor *c, size_t wire, struct pkt *p)
 	if (cap < hlen)
 		return ipv4_fail(p, TC_TRUNCATED, PE_IP_TRUNCATED);
 
-	/* hlen == 20 (nearly every packet) has no option bytes to walk */
-	if (hlen > IPV4_MIN_HLEN && rd_sub(&h, hlen - IPV4_MIN_HLEN, &opts) == TC_OK &&
-	    ipv4_options(&opts) != TC_OK)
-		pkt_add_err(p, PE_IP_BAD_OPTIONS);
-
 	p->have_ip = true;
 	p->ipver = 4;
-	p->proto = proto;
-	p->ttl = ttl;
-	p->ip_id = id;
 	p->is_fragment = (frag & (IPV4_MF | IPV4_OFFMASK)) != 0;
 	p->later_fragment = (frag & IPV4_OFFMASK) != 0;
 	p->ip_len = (uint32_t)len;
 	p->ip_hlen = (uint32_t)hlen;
 	p->l3 = l3;
 	p->l3_caplen = cap < len ? cap : len;
-	if (p->later_fragment)
-		pkt_add_err(p, PE_IP_FRAGMENT);
+	/* Nearly every packet has neither options nor a later fragment: the
+	 * soft reasons are a tail call, so nothing stays alive across a call */
+	if (hlen > IPV4_MIN_HLEN || p->later_fragment) {
+		(void)rd_sub(&h, hlen - IPV4_MIN_HLEN, &opts);   /* fits: cap >= hlen */
+		return ipv4_soft_reasons(p, opts);
+	}
 	return TC_OK;
 }

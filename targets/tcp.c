@@ -105,6 +105,16 @@ static enum tc_rc tcp_options(struct cursor *c, struct tcp_opts *o)
 	return result;
 }
 
+/* The option bytes of a header that parsed: recorded in p->opt, and the
+ * soft reason tcp.bad-options added when any was bad. Returns TC_OK. */
+__attribute__((noinline))
+static enum tc_rc tcp_parse_options(struct pkt *p, struct cursor opts)
+{
+	if (tcp_options(&opts, &p->opt) != TC_OK)
+		pkt_add_err(p, PE_TCP_BAD_OPTIONS);
+	return TC_OK;
+}
+
 DECODE_COLD static enum tc_rc tcp_fail(struct pkt *p, enum tc_rc rc, enum pkt_err why)
 {
 	pkt_add_err(p, why);
@@ -141,12 +151,8 @@ enum tc_rc tcp_parse(struct pkt *p)
 	hlen = (size_t)(off_rsv >> 4) * 4;
 	if (hlen < TCP_MIN_HLEN || hlen > seglen)
 		return tcp_fail(p, TC_MALFORMED, PE_TCP_BAD_OFFSET);
-	if (hlen > TCP_MIN_HLEN) {       /* no option bytes: nothing to walk */
-		if (rd_sub(&c, hlen - TCP_MIN_HLEN, &opts) != TC_OK)
-			return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
-		if (tcp_options(&opts, &p->opt) != TC_OK)
-			pkt_add_err(p, PE_TCP_BAD_OPTIONS);
-	}
+	if (rd_sub(&c, hlen - TCP_MIN_HLEN, &opts) != TC_OK)
+		return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
 
 	/* The flag field is the low 12 bits of bytes 12-13, below the data
 	 * offset: the three reserved bits, AE, then CWR ... FIN. Reserved bits
@@ -156,5 +162,9 @@ enum tc_rc tcp_parse(struct pkt *p)
 	p->payload_len = (uint32_t)(seglen - hlen);
 	p->l4_caplen = p->l3_caplen - p->ip_hlen;
 	p->have_l4 = true;
+	/* The options last, so that the walk is a tail call and the common
+	 * path (no option bytes) keeps nothing alive across a call. */
+	if (hlen > TCP_MIN_HLEN)
+		return tcp_parse_options(p, opts);
 	return TC_OK;
 }

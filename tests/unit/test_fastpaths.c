@@ -34,6 +34,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "decode.h"
+#include "decode_layers.h"   /* link_parse_inline against link_parse */
 #include "flowtable.h"
 #include "siphash.h"
 #include "engine.h"
@@ -739,6 +740,89 @@ static void test_communityid_fast(void **state)
 	}
 }
 
+/* ---- decoder fast paths ----------------------------------------------------- */
+
+/* link_parse_inline (the untagged-Ethernet case inline) answers as
+ * link_parse does: same result, cursor and packet fields, for every link
+ * type we decode, lengths around the 14-byte header and EtherTypes that
+ * take each branch (IP, tags, 802.3 lengths, others). */
+static void test_link_parse_inline(void **state)
+{
+	static const uint32_t lts[] = { 1, 1, 1, 0x04000001u, 113, 276, 101, 0, 108, 228, 147 };
+	static const uint16_t types[] = { 0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x0806,
+					  0x05ff, 0x0600, 0x0000, 0xffff };
+	uint8_t frame[64];
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		uint32_t lt = lts[rnd() % TC_ARRAY_SIZE(lts)];
+		size_t caplen = (size_t)(rnd() % 40), wire = caplen + (size_t)(rnd() % 3 ? 0 : rnd() % 30);
+		struct cursor c1, c2;
+		struct pkt p1, p2;
+		enum tc_rc r1, r2;
+
+		for (size_t b = 0; b < sizeof(frame); b++)
+			frame[b] = (uint8_t)rnd();
+		for (size_t off = 12; off + 1 < sizeof(frame); off += 4) {
+			uint16_t t = types[rnd() % TC_ARRAY_SIZE(types)];
+
+			if (rnd() % 4 == 0)
+				t = (uint16_t)rnd();
+			frame[off] = (uint8_t)(t >> 8);
+			frame[off + 1] = (uint8_t)t;
+		}
+		memset(&p1, 0, sizeof(p1));
+		memset(&p2, 0, sizeof(p2));
+		c1 = cur_make(frame, caplen);
+		c2 = c1;
+		r1 = link_parse(lt, &c1, wire, &p1);
+		r2 = link_parse_inline(lt, &c2, wire, &p2);
+		assert_int_equal(r1, r2);
+		assert_ptr_equal(c1.p, c2.p);
+		assert_ptr_equal(c1.end, c2.end);
+		assert_memory_equal(&p1, &p2, sizeof(p1));
+	}
+}
+
+/* decode_packet resets every byte of its output (three partial memsets
+ * stand for one of the whole struct): a packet decoded over garbage equals
+ * the same packet decoded over zeros, for frames that stop at each layer. */
+static void test_decode_reset(void **state)
+{
+	static struct pkt a, b;
+	uint8_t frame[80];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		size_t caplen = (size_t)(rnd() % sizeof(frame));
+
+		for (size_t k = 0; k < sizeof(frame); k++)
+			frame[k] = (uint8_t)rnd();
+		if (rnd() % 4 != 0) {          /* mostly Ethernet + IPv4/IPv6 + TCP/UDP */
+			bool v6 = rnd() % 2;
+
+			frame[12] = v6 ? 0x86 : 0x08;
+			frame[13] = v6 ? 0xdd : 0x00;
+			frame[14] = v6 ? 0x60 : (uint8_t)(0x45 + rnd() % 3);
+			if (!v6) {
+				frame[16] = 0;
+				frame[17] = (uint8_t)(caplen - 14 + rnd() % 3);
+				frame[20] = frame[21] = 0;
+				frame[23] = rnd() % 2 ? 6 : 17;
+			} else {
+				frame[18] = 0;
+				frame[19] = (uint8_t)(caplen - 54 + rnd() % 3);
+				frame[20] = rnd() % 2 ? 6 : 17;
+			}
+		}
+		memset(&a, 0xa5, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(decode_packet(1, frame, caplen, caplen, &a),
+				 decode_packet(1, frame, caplen, caplen, &b));
+		assert_memory_equal(&a, &b, sizeof(a));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,6 +837,8 @@ int main(void)
 		cmocka_unit_test(test_cap_ts_pcap),
 		cmocka_unit_test(test_cap_ts_pcapng),
 		cmocka_unit_test(test_cap_ts_reference),
+		cmocka_unit_test(test_link_parse_inline),
+		cmocka_unit_test(test_decode_reset),
 		cmocka_unit_test(test_sha1_short),
 		cmocka_unit_test(test_communityid_fast),
 	};
