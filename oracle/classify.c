@@ -173,8 +173,8 @@ struct cls {
 	                                before cfg.cache_from connections */
 	struct dest_slot *dcache;    /* DCACHE_SLOTS, with hcache */
 	/* memo of lgamma(j + 1.0) and exp(-(double)j / 4), j < memo_n: 0 where
-	 * not yet worked out (a value that is really 0 is just worked out
-	 * again). Filled by the const result functions: a memo, not state. */
+	 * not yet worked out (lgamma's two zeros, j = 0 and 1, are filled at
+	 * creation). Filled by the const result functions: a memo, not state. */
 	double *lgf, *expq;
 	uint32_t memo_n;
 };
@@ -213,7 +213,11 @@ enum tc_rc cls_create(struct cls **out, const struct cls_config *cfg)
 		free(c);
 		return TC_NOMEM;
 	}
-	c->expq = c->memo_n ? c->lgf + c->memo_n : NULL;
+	if (c->memo_n) {
+		c->expq = c->lgf + c->memo_n;
+		c->lgf[0] = lgamma(1.0);
+		c->lgf[1] = lgamma(2.0);
+	}
 	*out = c;
 	return TC_OK;
 }
@@ -500,7 +504,7 @@ static double lgf(const struct cls *c, uint32_t j)
 	if (j >= c->memo_n)
 		return lgamma(j + 1.0);
 	v = c->lgf[j];
-	if (v == 0) {
+	if (v == 0 && j >= 2) {        /* [0] and [1] are filled at creation */
 		v = lgamma(j + 1.0);
 		c->lgf[j] = v;
 	}
@@ -843,6 +847,18 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	}
 	if (proto == PROTO_UDP)
 		judge_fixed_rule(&sc, m, r);
+	if (c->cfg.brief && st->n < c->cfg.min_samples) {
+		/* the class is unknown whatever the steps say: of the rest
+		 * only the destinations are shown, counted as rule 5 does */
+		uint32_t dests = 0;
+
+		memcpy(sc.w, sc.v, m * sizeof(*sc.w));
+		sort_dest(sc.w, sc.tmp, m);
+		for (uint32_t i = 0; i < m; i++)
+			dests += i == 0 || sc.w[i].dh != sc.w[i - 1].dh;
+		f->destinations = dests;
+		goto out;
+	}
 
 	guess_range(st->min_port, st->max_port, &f->range_low, &f->range_high);
 	range = f->range_high - f->range_low;
@@ -1044,6 +1060,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		for (uint32_t i = 0; i < m && i < CLS_MAX_EVIDENCE; i++)
 			ev_add(&r->evidence, &sc.v[i]);
 	}
+out:
 	if (block != (void *)&local)
 		free(block);
 	return TC_OK;

@@ -73,11 +73,15 @@ struct cls_config {
 	                              caches start (results never depend on
 	                              it; UINT32_MAX: never, and no memos
 	                              either: the plain code, for tests) */
+	bool brief;                /* streams below min_samples: features
+	                              other than destinations left 0 (their
+	                              class is unknown whatever they say;
+	                              every other result field is the same) */
 };
 
 /* cls_config_default - min_samples 8, keep 256, max_hosts 65536, key 0
  * (give a random key in production, a fixed one for replay and tests),
- * cache_from 256. */
+ * cache_from 256, brief false. */
 void cls_config_default(struct cls_config *cfg);
 
 /* One initiated connection. Addresses at full width (IPv4 in the first 4

@@ -129,6 +129,7 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 	cls_config_default(&cc);
 	cc.min_samples = cfg->min_samples;
 	cc.key = cfg->engine.hash_key;
+	cc.brief = true;             /* host records and findings only */
 	if (engine_new(&cfg->engine, NULL, NULL, &o->eng) != TC_OK ||
 	    cls_create(&o->cls, &cc) != TC_OK) {
 		oracle_free(o);

@@ -3,7 +3,8 @@
  * min-samples boundary, fixed ports and the port.fixed endpoint count,
  * wrap-around at the top of a range, one destination, descending counters,
  * host and protocol grouping, the memory bound and the host cap; the
- * lookup caches and memos change no answer.
+ * lookup caches and memos change no answer, nor does cfg.brief any field
+ * a record shows.
  * (Accuracy over the allocator models is tests/tools/confusion.c.)
  */
 #include <stdarg.h>
@@ -465,6 +466,87 @@ static void test_caches_invisible(void **state)
 	}
 }
 
+static void same_shown(const struct cls_stream_result *a, const struct cls_stream_result *b)
+{
+	assert_int_equal(a->proto, b->proto);
+	assert_int_equal(a->connections, b->connections);
+	assert_int_equal(a->distinct_ports, b->distinct_ports);
+	assert_int_equal(a->min_port, b->min_port);
+	assert_int_equal(a->max_port, b->max_port);
+	assert_int_equal(a->cls, b->cls);
+	assert_true(a->confidence == b->confidence);
+	assert_int_equal(a->f.destinations, b->f.destinations);
+	assert_memory_equal(&a->evidence, &b->evidence, sizeof(a->evidence));
+	assert_int_equal(a->port_sequential, b->port_sequential);
+	assert_int_equal(a->port_fixed, b->port_fixed);
+	assert_int_equal(a->fixed_port, b->fixed_port);
+	assert_memory_equal(&a->fixed_evidence, &b->fixed_evidence, sizeof(a->fixed_evidence));
+}
+
+/*
+ * cfg.brief skips the features of streams below min_samples: every field a
+ * host record or finding shows is the same as without it, including
+ * port.fixed on a stream still too short for a class (min_samples 20, so
+ * UDP streams of 8..19 connections to 8+ endpoints from one port fire it
+ * while unknown).
+ */
+static void test_brief(void **state)
+{
+	struct cls_config cfg;
+	struct cls *a = NULL, *b = NULL;
+	struct cls_host_result ra, rb;
+	uint64_t x = UINT64_C(0x13198a2e03707344);
+	uint32_t fixed_unknown = 0;
+
+	(void)state;
+	cls_config_default(&cfg);
+	cfg.min_samples = 20;
+	assert_int_equal(cls_create(&a, &cfg), TC_OK);
+	cfg.brief = true;
+	assert_int_equal(cls_create(&b, &cfg), TC_OK);
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct cls_conn k;
+		uint32_t host;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memset(&k, 0, sizeof(k));
+		k.frame = i + 1;
+		k.ipver = 4;
+		k.proto = (x & 3) == 0 ? 6 : 17;
+		host = (uint32_t)(x >> 2) % 1500;
+		k.src[0] = 10;
+		k.src[2] = (uint8_t)(host >> 8);
+		k.src[3] = (uint8_t)host;
+		k.dst[0] = 198;
+		k.dst[3] = (uint8_t)(x >> 16);
+		k.dport = (uint16_t)(53 + (x >> 24) % 3);
+		/* some hosts keep one port, some count up, the rest random */
+		k.sport = host % 3 == 0 ? (uint16_t)(40000 + host)
+			  : host % 3 == 1 ? (uint16_t)(1024 + i) : (uint16_t)(x >> 40);
+		assert_int_equal(cls_add(a, &k), TC_OK);
+		assert_int_equal(cls_add(b, &k), TC_OK);
+	}
+	assert_int_equal(cls_host_count(a), cls_host_count(b));
+	for (size_t h = 0; h < cls_host_count(a); h++) {
+		assert_int_equal(cls_host_result(a, h, &ra), TC_OK);
+		assert_int_equal(cls_host_result(b, h, &rb), TC_OK);
+		same_shown(&ra.tcp, &rb.tcp);
+		same_shown(&ra.udp, &rb.udp);
+		assert_int_equal(ra.connections, rb.connections);
+		assert_int_equal(ra.distinct_ports, rb.distinct_ports);
+		assert_int_equal(ra.min_port, rb.min_port);
+		assert_int_equal(ra.max_port, rb.max_port);
+		assert_int_equal(ra.cls, rb.cls);
+		assert_true(ra.confidence == rb.confidence);
+		fixed_unknown += ra.udp.port_fixed && ra.udp.cls == PC_UNKNOWN;
+	}
+	assert_true(fixed_unknown > 0);
+	cls_destroy(a);
+	cls_destroy(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_memory_bound),
 		cmocka_unit_test(test_host_cap),
 		cmocka_unit_test(test_caches_invisible),
+		cmocka_unit_test(test_brief),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
