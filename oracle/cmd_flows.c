@@ -290,6 +290,14 @@ static inline char *put_right(char *p, const char *s, size_t n, int w)
 	return p + n;
 }
 
+/* The two spaces between columns. */
+static inline char *sep(char *p)
+{
+	p[0] = ' ';
+	p[1] = ' ';
+	return p + 2;
+}
+
 /* Print the rows of the page (the heading first, once per file), all in
  * one buffer written with one fwrite. */
 static void page_flush(struct flows_ctx *c)
@@ -329,30 +337,28 @@ static void page_flush(struct flows_ctx *c)
 		const char *s = t->text;
 		const uint8_t *n = t->len;
 
-#define SEP(p) ((p)[0] = ' ', (p)[1] = ' ', (p) + 2)
-		p = SEP(put_left(p, s, n[C_STREAM], c->w[C_STREAM]));
+		p = sep(put_left(p, s, n[C_STREAM], c->w[C_STREAM]));
 		s += n[C_STREAM];
-		p = SEP(put_left(p, s, n[C_SRC], c->w[C_SRC]));
+		p = sep(put_left(p, s, n[C_SRC], c->w[C_SRC]));
 		s += n[C_SRC];
-		p = SEP(put_left(p, s, n[C_DST], c->w[C_DST]));
+		p = sep(put_left(p, s, n[C_DST], c->w[C_DST]));
 		s += n[C_DST];
 		q = put_name(p, t->state);  /* a constant: no reading past it */
 		if (q < p + c->w[C_STATE]) {
 			fill_spaces(q, (size_t)(p + c->w[C_STATE] - q));
 			q = p + c->w[C_STATE];
 		}
-		p = SEP(q);
-		p = SEP(put_left(p, s, n[C_HIST], c->w[C_HIST]));
+		p = sep(q);
+		p = sep(put_left(p, s, n[C_HIST], c->w[C_HIST]));
 		s += n[C_HIST];
-		p = SEP(put_right(p, s, n[C_PKTS], c->w[C_PKTS]));
+		p = sep(put_right(p, s, n[C_PKTS], c->w[C_PKTS]));
 		s += n[C_PKTS];
-		p = SEP(put_right(p, s, n[C_BYTES], c->w[C_BYTES]));
+		p = sep(put_right(p, s, n[C_BYTES], c->w[C_BYTES]));
 		s += n[C_BYTES];
-		p = SEP(put_left(p, s, n[C_FRAMES], c->w[C_FRAMES]));
+		p = sep(put_left(p, s, n[C_FRAMES], c->w[C_FRAMES]));
 		s += n[C_FRAMES];
-		p = SEP(put_left(p, s, n[C_DUR], 12));
+		p = sep(put_left(p, s, n[C_DUR], 12));
 		s += n[C_DUR];
-#undef SEP
 		copy_words(p, s, n[C_CID]);
 		p += n[C_CID];
 		*p++ = '\n';

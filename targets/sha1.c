@@ -47,10 +47,12 @@ static inline uint32_t wt(uint32_t w[16], unsigned t)
 		SHA1_STEP(f, k, b, c, d, e, a, (t) + 4);                        \
 	} while (0)
 
-/* The round functions of section 4.1.1 and constants of section 4.2.1. */
-#define SHA1_CH(x, y, z) (((x) & (y)) ^ (~(x) & (z)))
+/* The round functions of section 4.1.1 and constants of section 4.2.1. Ch
+ * and Maj are written in equivalent forms with fewer operations (same truth
+ * table: Ch picks y where x is 1, z where 0; Maj is the majority bit). */
+#define SHA1_CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
 #define SHA1_PARITY(x, y, z) ((x) ^ (y) ^ (z))
-#define SHA1_MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+#define SHA1_MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
 
 /* Section 6.1.2 steps 2-4 for one block given as its 16 message words w
  * (overwritten: they become the ring of W). Always inlined, so that a caller
