@@ -397,6 +397,7 @@ static enum tc_rc ng_frame(struct cap_reader *r, struct ng_block *b, bool report
 {
 	struct cursor c = cur_make(r->p, (size_t)(r->end - r->p));
 	uint64_t off = offset_of(r, r->p);
+	struct cursor hd = { NULL, NULL };
 	uint32_t type = 0, total = 0, trailer = 0, min = NG_MIN_BLOCK;
 	bool le = r->swapped;
 	char fn[40];
@@ -410,18 +411,18 @@ static enum tc_rc ng_frame(struct cap_reader *r, struct ng_block *b, bool report
 			    "truncated pcapng block header at offset %llu: %zu of 8 bytes",
 			    (unsigned long long)off, cur_left(&c));
 	}
-	(void)rd_be32(&c, &type);
+	(void)rd_sub(&c, 8, &hd);              /* type and total length */
+	(void)at_be32(&hd, 0, &type);
 	if (type == NG_SHB) {
-		struct cursor bom = c;
 		uint32_t magic = 0;
 
 		min = NG_MIN_SHB;
-		if (rd_skip(&bom, 4) != TC_OK || rd_be32(&bom, &magic) != TC_OK) {
+		if (at_be32(&c, 0, &magic) != TC_OK) {   /* after the length */
 			if (!report)
 				return TC_TRUNCATED;
 			return fail(r, TC_TRUNCATED, off,
 				    "truncated pcapng section header at offset %llu: %zu of at least %u bytes",
-				    (unsigned long long)off, cur_left(&c) + 4, NG_MIN_SHB);
+				    (unsigned long long)off, cur_left(&c) + 8, NG_MIN_SHB);
 		}
 		if (magic == NG_BOM)
 			le = false;
@@ -436,41 +437,50 @@ static enum tc_rc ng_frame(struct cap_reader *r, struct ng_block *b, bool report
 	} else if (le) {
 		type = __builtin_bswap32(type);
 	}
-	(void)rd32(&c, le, &total);
-	frame_note(fn, sizeof(fn), type, r->frame + 1);
+	if (le)
+		(void)at_le32(&hd, 4, &total);
+	else
+		(void)at_be32(&hd, 4, &total);
 
 	if (total < min) {
 		if (!report)
 			return TC_MALFORMED;
 		return fail(r, TC_MALFORMED, off,
 			    "pcapng %s at offset %llu%s: total length %u is below the minimum %u",
-			    block_name(type), (unsigned long long)off, fn, total, min);
+			    block_name(type), (unsigned long long)off,
+			    frame_note(fn, sizeof(fn), type, r->frame + 1), total, min);
 	}
 	if (total % 4 != 0) {
 		if (!report)
 			return TC_MALFORMED;
 		return fail(r, TC_MALFORMED, off,
 			    "pcapng %s at offset %llu%s: total length %u is not a multiple of 4",
-			    block_name(type), (unsigned long long)off, fn, total);
+			    block_name(type), (unsigned long long)off,
+			    frame_note(fn, sizeof(fn), type, r->frame + 1), total);
 	}
 	if (cur_left(&c) < (size_t)total - 8) {
 		if (!report)
 			return TC_TRUNCATED;
 		return fail(r, TC_TRUNCATED, off,
 			    "truncated pcapng %s at offset %llu%s: total length %u, %zu bytes left",
-			    block_name(type), (unsigned long long)off, fn, total,
+			    block_name(type), (unsigned long long)off,
+			    frame_note(fn, sizeof(fn), type, r->frame + 1), total,
 			    cur_left(&c) + 8);
 	}
 	b->body.p = c.p;
 	b->body.end = c.p + (total - 12);
 	(void)rd_skip(&c, total - 12);
-	(void)rd32(&c, le, &trailer);
+	if (le)
+		(void)rd_le32(&c, &trailer);
+	else
+		(void)rd_be32(&c, &trailer);
 	if (trailer != total) {
 		if (!report)
 			return TC_MALFORMED;
 		return fail(r, TC_MALFORMED, off,
 			    "pcapng %s at offset %llu%s: trailing total length %u differs from the leading %u",
-			    block_name(type), (unsigned long long)off, fn, trailer, total);
+			    block_name(type), (unsigned long long)off,
+			    frame_note(fn, sizeof(fn), type, r->frame + 1), trailer, total);
 	}
 	b->type = type;
 	b->total = total;
@@ -625,7 +635,7 @@ static enum tc_rc ng_packet(struct cap_reader *r, const struct ng_block *b,
 	struct cursor c = b->body;
 	uint64_t frame = r->frame + 1;
 	unsigned long long off = (unsigned long long)b->off;
-	uint32_t ifid, hi = 0, lo = 0, caplen, len;
+	uint32_t ifid = 0, hi = 0, lo = 0, caplen = 0, len = 0;
 	const struct cap_iface *ifc;
 	bool le = r->swapped;
 
@@ -639,12 +649,29 @@ static enum tc_rc ng_packet(struct cap_reader *r, const struct ng_block *b,
 		caplen = len;
 		pkt->flags |= CAP_F_NO_TS;
 	} else if (b->type == NG_EPB) {
-		if (rd32(&c, le, &ifid) != TC_OK || rd32(&c, le, &hi) != TC_OK ||
-		    rd32(&c, le, &lo) != TC_OK || rd32(&c, le, &caplen) != TC_OK ||
-		    rd32(&c, le, &len) != TC_OK)
+		struct cursor h = { NULL, NULL };
+
+		/* interface, timestamp high and low, captured and original
+		 * length: one length test, then fixed-offset reads (the
+		 * compiler folds their checks into rd_sub's), byte order
+		 * chosen once */
+		if (rd_sub(&c, 20, &h) != TC_OK)
 			return fail(r, TC_MALFORMED, b->off,
 				    "pcapng enhanced packet block at offset %llu (frame %llu): body of %zu bytes, expected at least 20",
 				    off, (unsigned long long)frame, cur_left(&b->body));
+		if (le) {
+			(void)at_le32(&h, 0, &ifid);
+			(void)at_le32(&h, 4, &hi);
+			(void)at_le32(&h, 8, &lo);
+			(void)at_le32(&h, 12, &caplen);
+			(void)at_le32(&h, 16, &len);
+		} else {
+			(void)at_be32(&h, 0, &ifid);
+			(void)at_be32(&h, 4, &hi);
+			(void)at_be32(&h, 8, &lo);
+			(void)at_be32(&h, 12, &caplen);
+			(void)at_be32(&h, 16, &len);
+		}
 	} else {
 		uint16_t id16, drops;
 
