@@ -280,19 +280,81 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	(void)cls_add(o->cls, &cc);
 }
 
-void oracle_prefetch(const struct oracle *o, const struct pkt *p)
+/* Out of the per-packet path: its callers below are rare (a decode error,
+ * a port 0, suspicious flags, a flow event), and kept apart they do not
+ * widen the common path's stack frame or register use. */
+#if defined(__GNUC__)
+#define RARE __attribute__((noinline, cold))
+#else
+#define RARE
+#endif
+
+/* Findings of the decoder's errors, once per packet. */
+RARE static void decode_findings(struct oracle *o, const struct cap_packet *cp,
+				 const struct pkt *p)
 {
-	engine_prefetch(o->eng, p);
+	struct rule_hit hits[PKT_MAX_ERRORS];
+	unsigned n = rules_decode_errors(p, hits, PKT_MAX_ERRORS);
+
+	for (unsigned i = 0; i < n; i++)
+		emit(o, cp, p, &hits[i]);
+}
+
+/* port.zero, once per flow. */
+RARE static void port_zero_finding(struct oracle *o, const struct cap_packet *cp,
+				   const struct pkt *p)
+{
+	struct rule_hit h;
+
+	if (rule_port_zero(p, &h))
+		emit_once_per_flow(o, cp, p, &h);
+}
+
+/* tcp.invalid-flags, once per flow. Returns whether the flags are invalid. */
+RARE static bool invalid_flags_finding(struct oracle *o, const struct cap_packet *cp,
+				       const struct pkt *p)
+{
+	struct rule_hit h;
+
+	if (rule_tcp_invalid_flags(p, &h) == 0)
+		return false;
+	emit_once_per_flow(o, cp, p, &h);
+	return true;
+}
+
+/* The rules of the engine's events: a new incarnation, a created flow, a
+ * RST outside the window, a connection opened by an initiator. */
+RARE static void engine_events(struct oracle *o, const struct cap_packet *cp,
+			       const struct pkt *p, const struct engine_result *res,
+			       bool is_tcp, bool bad_flags)
+{
+	struct rule_hit h;
+
+	if (res->new_incarnation)
+		on_new_incarnation(o, cp, p, res);
+	/* A probe with impossible flags (a scanner's null or FIN packet) is
+	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
+	 * handshake was missed, so it does not also count as mid-stream. */
+	if (res->created && is_tcp && !bad_flags && rule_midstream(p->flags, &h))
+		emit_once_per_flow(o, cp, p, &h);
+	if (is_tcp && res->rst.verdict == RST_OUT_OF_WINDOW) {
+		struct rst_facts rf = {
+			tcp_state_name(flow_tcp_state(res->flow, res->dir ^ 1u)), p->seq, &res->rst
+		};
+
+		if (rule_rst_out_of_window(&rf, &h))
+			emit(o, cp, p, &h);
+	}
+	/* Whoever opened the connection: known unless it was picked up mid-stream. */
+	if ((res->created || res->new_incarnation) && !res->midstream)
+		on_initiator(o, cp, p, res->flow);
 }
 
 void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 {
-	struct rule_hit hits[PKT_MAX_ERRORS], h;
-	/* most packets decode cleanly: skip the call (its frame is most of it) */
-	unsigned n = p->n_err ? rules_decode_errors(p, hits, PKT_MAX_ERRORS) : 0;
 	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
 	struct engine_result res;
-	bool is_tcp, bad_flags;
+	bool is_tcp, bad_flags = false;
 
 	if (!o->have_time || cp->ts_sec > o->last_sec ||
 	    (cp->ts_sec == o->last_sec && cp->ts_nsec > o->last_nsec)) {
@@ -301,8 +363,8 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 		o->last_nsec = cp->ts_nsec;
 		o->last_digits = cp->ts_digits;
 	}
-	for (unsigned i = 0; i < n; i++)
-		emit(o, cp, p, &hits[i]);
+	if (p->n_err)                /* most packets decode cleanly */
+		decode_findings(o, cp, p);
 	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP))
 		return;
 	is_tcp = p->l4 == L4_TCP;
@@ -310,36 +372,17 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 	/* Each rule is asked only when its finding is possible at all: a port
 	 * 0 somewhere; no ACK (every combination tcp.invalid-flags names
 	 * without ACK) or SYN with FIN or RST (the two it names with ACK). */
-	if ((p->sport == 0 || p->dport == 0) && rule_port_zero(p, &h))
-		emit_once_per_flow(o, cp, p, &h);
-	bad_flags = is_tcp &&
-		    (!(p->flags & TH_ACK) ||
-		     ((p->flags & TH_SYN) && (p->flags & (TH_FIN | TH_RST)))) &&
-		    rule_tcp_invalid_flags(p, &h) != 0;
-	if (bad_flags)
-		emit_once_per_flow(o, cp, p, &h);
+	if (p->sport == 0 || p->dport == 0)
+		port_zero_finding(o, cp, p);
+	if (is_tcp && (!(p->flags & TH_ACK) ||
+		       ((p->flags & TH_SYN) && (p->flags & (TH_FIN | TH_RST)))))
+		bad_flags = invalid_flags_finding(o, cp, p);
 
 	if (engine_packet(o->eng, p, &in, &res) != TC_OK || res.flow == NULL)
 		return;
-
-	if (res.new_incarnation)
-		on_new_incarnation(o, cp, p, &res);
-	/* A probe with impossible flags (a scanner's null or FIN packet) is
-	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
-	 * handshake was missed, so it does not also count as mid-stream. */
-	if (res.created && is_tcp && !bad_flags && rule_midstream(p->flags, &h))
-		emit_once_per_flow(o, cp, p, &h);
-	if (is_tcp && res.rst.verdict == RST_OUT_OF_WINDOW) {
-		struct rst_facts rf = {
-			tcp_state_name(flow_tcp_state(res.flow, res.dir ^ 1u)), p->seq, &res.rst
-		};
-
-		if (rule_rst_out_of_window(&rf, &h))
-			emit(o, cp, p, &h);
-	}
-	/* Whoever opened the connection: known unless it was picked up mid-stream. */
-	if ((res.created || res.new_incarnation) && !res.midstream)
-		on_initiator(o, cp, p, res.flow);
+	/* anything for the rules to judge? (UDP never has a RST verdict) */
+	if (res.created || res.new_incarnation || (is_tcp && res.rst.verdict == RST_OUT_OF_WINDOW))
+		engine_events(o, cp, p, &res, is_tcp, bad_flags);
 }
 
 uint64_t oracle_advance(struct oracle *o, int64_t ts_sec, uint32_t ts_nsec, uint64_t limit)
