@@ -3,8 +3,7 @@
  *
  * usage: bench_engine FILE
  * Maps FILE, walks it with cap_open/cap_next, decodes every record and
- * hands it to engine_packet (targets/engine.c), one record read ahead as
- * oracle/driver.c reads (engine_prefetch), with the default
+ * hands it to engine_packet (targets/engine.c) with the default
  * configuration (engine_config_default: MSL 60 s, no flow cap) and a fixed
  * hash key, exactly what `tuplecheck flows` does before it formats records,
  * but without an emit callback. It is the "engine only" line of the flows
@@ -49,10 +48,8 @@ int main(int argc, char **argv)
 	const struct engine_stats *es;
 	struct engine_result res;
 	struct engine_in in;
-	struct cap_packet cp[2];
-	static struct pkt p[2];
-	unsigned cur = 0;
-	bool have;
+	struct cap_packet cp;
+	struct pkt p;
 	unsigned long long n = 0;
 	size_t mem_max = 0;
 	uint64_t max_live, created, nomem;
@@ -90,33 +87,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_engine: %s: %s\n", argv[1], r.err);
 		return 1;
 	}
-	/* one record read and decoded ahead, as oracle/driver.c does, so the
-	 * engine can start loading the next packet's flow (engine_prefetch) */
-	have = (rc = cap_next(&r, &cp[cur])) == TC_OK;
-	if (have)
-		decode_packet(cp[cur].linktype, cp[cur].data, cp[cur].caplen, cp[cur].origlen,
-			      &p[cur]);
-	while (have) {
-		bool next = (rc = cap_next(&r, &cp[cur ^ 1])) == TC_OK;
-
-		if (next) {
-			decode_packet(cp[cur ^ 1].linktype, cp[cur ^ 1].data, cp[cur ^ 1].caplen,
-				      cp[cur ^ 1].origlen, &p[cur ^ 1]);
-			engine_prefetch(e, &p[cur ^ 1]);
-		}
+	while ((rc = cap_next(&r, &cp)) == TC_OK) {
 		n++;
+		decode_packet(cp.linktype, cp.data, cp.caplen, cp.origlen, &p);
 		in.frame = n;
-		in.ts_sec = cp[cur].ts_sec;
-		in.ts_nsec = cp[cur].ts_nsec;
-		in.ts_digits = cp[cur].ts_digits;
-		engine_packet(e, &p[cur], &in, &res);
+		in.ts_sec = cp.ts_sec;
+		in.ts_nsec = cp.ts_nsec;
+		in.ts_digits = cp.ts_digits;
+		engine_packet(e, &p, &in, &res);
 		if ((n & 4095) == 0) {
 			es = engine_stats(e);
 			if (es->memory > mem_max)
 				mem_max = es->memory;
 		}
-		cur ^= 1;
-		have = next;
 	}
 	es = engine_stats(e);
 	if (es->memory > mem_max)

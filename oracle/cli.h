@@ -79,10 +79,6 @@ struct drive_ops {
 	 * error line and the exit status becomes 2). */
 	void (*file_end)(void *ctx, const char *file, const struct file_stats *st,
 			 const char *error);
-	/* Optional hint, called before packet() with the record that will be
-	 * handed over next (already decoded; the driver reads one ahead):
-	 * may prefetch, must change nothing the output depends on. */
-	void (*upcoming)(void *ctx, const struct pkt *next);
 };
 
 /*

@@ -425,15 +425,6 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 		fprintf(c->o->out, "# %s\n", file);
 }
 
-/* The driver's read-ahead: start loading the next packet's flow. */
-static void on_upcoming(void *ctx, const struct pkt *next)
-{
-	const struct flows_ctx *c = ctx;
-
-	if (c->e != NULL)
-		engine_prefetch(c->e, next);
-}
-
 static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 {
 	struct flows_ctx *c = ctx;
@@ -486,7 +477,7 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 int cmd_flows(struct tc_options *o)
 {
 	struct flows_ctx c;
-	static const struct drive_ops ops = { on_begin, on_packet, on_end, on_upcoming };
+	static const struct drive_ops ops = { on_begin, on_packet, on_end };
 	int status;
 
 	if (o->format == FMT_JUNIT || o->format == FMT_SARIF) {

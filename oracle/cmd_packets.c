@@ -149,7 +149,7 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 int cmd_packets(struct tc_options *o)
 {
 	struct packets_ctx c = { .o = o };
-	static const struct drive_ops ops = { on_begin, on_packet, on_end, NULL };
+	static const struct drive_ops ops = { on_begin, on_packet, on_end };
 
 	if (o->format == FMT_JUNIT || o->format == FMT_SARIF) {
 		fprintf(stderr, "tuplecheck: packets: --format %s is for findings; use text or jsonl\n",

@@ -46,15 +46,6 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 		c->oom = true;
 }
 
-/* The driver's read-ahead: start loading the next packet's flow. */
-static void on_upcoming(void *ctx, const struct pkt *next)
-{
-	const struct replay_ctx *c = ctx;
-
-	if (c->orc != NULL)
-		oracle_prefetch(c->orc, next);
-}
-
 static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 {
 	struct replay_ctx *c = ctx;
@@ -84,7 +75,6 @@ int oracle_command(struct tc_options *o, bool hosts_only)
 	struct replay_ctx c;
 	static const struct drive_ops ops = {
 		.file_begin = on_begin, .packet = on_packet, .file_end = on_end,
-		.upcoming = on_upcoming,
 	};
 	char err[512];
 	int status;

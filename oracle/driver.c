@@ -108,92 +108,19 @@ static bool filter_pass(struct bpf_program *prog, const struct cap_packet *cp)
 
 /* One file. Returns 0 or 2; *fatal set when --filter cannot compile (a usage
  * error that would repeat for every file). */
-/* One record read and decoded, with the heap copy that backs it in
- * sanitizer builds (NULL otherwise). */
-struct slot {
-	struct cap_packet cp;
-	struct pkt p;
-	uint8_t *copy;
-};
-
-/* What reading the next record needs and what it leaves behind. */
-struct walk {
-	struct tc_options *o;
-	struct cap_reader *rd;
-	struct filter_cache *fc;
-	struct file_stats *st;
-	enum tc_rc rc;           /* cap_next's last answer                      */
-	const char *stop;        /* why the walk stops early, or NULL           */
-	bool *fatal;
-	char err[320];
-};
-
-/* Read the next record that passes --filter and decode it into *s. False at
- * the end of the file or when the walk must stop (w->rc, w->stop say why). */
-static bool fetch(struct walk *w, struct slot *s)
-{
-	s->copy = NULL;
-	while ((w->rc = cap_next(w->rd, &s->cp)) == TC_OK) {
-		w->st->packets++;
-		if (w->o->filter != NULL) {
-			struct bpf_program *prog = filter_get(w->fc, s->cp.linktype, w->err,
-							      sizeof(w->err));
-
-			if (prog == NULL) {
-				w->stop = w->err;
-				*w->fatal = true;
-				return false;
-			}
-			if (!filter_pass(prog, &s->cp)) {
-				w->st->filtered++;
-				continue;
-			}
-		}
-		if (EXACT_COPY && s->cp.caplen > 0) {
-			s->copy = malloc(s->cp.caplen);
-			if (s->copy == NULL) {
-				snprintf(w->err, sizeof(w->err), "out of memory at frame %llu",
-					 (unsigned long long)s->cp.frame);
-				w->stop = w->err;
-				return false;
-			}
-			memcpy(s->copy, s->cp.data, s->cp.caplen);
-			s->cp.data = s->copy;
-		}
-		decode_packet(s->cp.linktype, s->cp.data, s->cp.caplen, s->cp.origlen, &s->p);
-		if (w->o->checksums && s->p.have_ip)
-			decode_verify_checksums(&s->p);
-		return true;
-	}
-	return false;
-}
-
-/*
- * The walk reads and decodes one record ahead: record n goes to ops->packet
- * only once record n + 1 is decoded, and ops->upcoming learns of n + 1
- * first, so the subcommand can have n + 1's flow state loaded from memory
- * while n is processed (on a large capture the flow table is far larger
- * than the CPU caches and that wait was the largest single cost per
- * packet). Nothing a subcommand or a user sees changes: reading and
- * decoding have no effect outside the counters until file_end, records are
- * handed over in file order, and a walk that stops at record n + 1 (bad
- * record, filter that does not compile, no memory) still hands over n
- * first, as a plain loop does.
- */
 static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *ctx,
 		      const char *path, bool *fatal)
 {
 	struct input in;
 	struct cap_reader *rd;
-	struct slot slots[2];
+	struct cap_packet cp;
+	struct pkt p;
 	struct file_stats st;
 	struct filter_cache fc;
-	struct walk w;
 	char err[320];
 	const char *name = file_display_name(path);
+	const char *stop = NULL;
 	enum tc_rc rc;
-	unsigned cur = 0;
-	bool have;
 	int status = 0;
 
 	memset(&st, 0, sizeof(st));
@@ -220,36 +147,54 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	if (ops->file_begin)
 		ops->file_begin(ctx, name, rd);
 
-	memset(&w, 0, sizeof(w));
-	w.o = o;
-	w.rd = rd;
-	w.fc = &fc;
-	w.st = &st;
-	w.fatal = fatal;
-	have = fetch(&w, &slots[cur]);
-	while (have) {
-		struct slot *s = &slots[cur];
-		bool next = fetch(&w, &slots[cur ^ 1]);
+	while ((rc = cap_next(rd, &cp)) == TC_OK) {
+		uint8_t *copy = NULL;
 
-		if (next && ops->upcoming)
-			ops->upcoming(ctx, &slots[cur ^ 1].p);
-		if (s->p.have_ip)
+		st.packets++;
+		if (o->filter != NULL) {
+			struct bpf_program *prog = filter_get(&fc, cp.linktype, err, sizeof(err));
+
+			if (prog == NULL) {
+				stop = err;
+				*fatal = true;
+				break;
+			}
+			if (!filter_pass(prog, &cp)) {
+				st.filtered++;
+				continue;
+			}
+		}
+		if (EXACT_COPY && cp.caplen > 0) {
+			copy = malloc(cp.caplen);
+			if (copy == NULL) {
+				snprintf(err, sizeof(err), "out of memory at frame %llu",
+					 (unsigned long long)cp.frame);
+				stop = err;
+				break;
+			}
+			memcpy(copy, cp.data, cp.caplen);
+			cp.data = copy;
+		}
+		decode_packet(cp.linktype, cp.data, cp.caplen, cp.origlen, &p);
+		if (o->checksums && p.have_ip)
+			decode_verify_checksums(&p);
+		if (p.have_ip)
 			st.decoded++;
 		else
 			st.rejected++;
 		if (ops->packet)
-			ops->packet(ctx, &s->cp, &s->p);
-		free(s->copy);
-		cur ^= 1;
-		have = next;
+			ops->packet(ctx, &cp, &p);
+		free(copy);
 	}
-	if (w.stop == NULL && w.rc != TC_END)
-		w.stop = rd->err;
+	if (stop == NULL && rc != TC_END) {
+		snprintf(err, sizeof(err), "%s", rd->err);
+		stop = err;
+	}
 	if (ops->file_end)
-		ops->file_end(ctx, name, &st, w.stop);
-	if (w.stop != NULL) {
+		ops->file_end(ctx, name, &st, stop);
+	if (stop != NULL) {
 		fflush(o->out);
-		fprintf(stderr, "tuplecheck: %s: %s\n", name, w.stop);
+		fprintf(stderr, "tuplecheck: %s: %s\n", name, stop);
 		status = 2;
 	}
 	filter_free(&fc);

@@ -61,10 +61,6 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 /* oracle_packet - replay one record (cp) and its decoding (p). */
 void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p);
 
-/* oracle_prefetch - p is the packet oracle_packet gets next: start loading
- * its flow (engine_prefetch). Changes nothing. */
-void oracle_prefetch(const struct oracle *o, const struct pkt *p);
-
 /*
  * oracle_advance - move the engine clock to (ts_sec, ts_nsec) if later and
  * end up to limit flows whose timeout has passed (engine_advance, then

@@ -397,13 +397,6 @@ static void wrap_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 	w->inner->packet(w->ctx, cp, p);
 }
 
-static void wrap_upcoming(void *ctx, const struct pkt *next)
-{
-	struct drive_wrap *w = ctx;
-
-	w->inner->upcoming(w->ctx, next);
-}
-
 static void wrap_end(void *ctx, const char *file, const struct file_stats *st, const char *error)
 {
 	struct drive_wrap *w = ctx;
@@ -447,8 +440,7 @@ int drive_reporting(struct tc_options *o, const struct drive_ops *ops, void *ctx
 		    struct report *rep)
 {
 	struct drive_wrap w = { ops, ctx, false };
-	struct drive_ops wops = { wrap_begin, ops->packet ? wrap_packet : NULL, wrap_end,
-				  ops->upcoming ? wrap_upcoming : NULL };
+	struct drive_ops wops = { wrap_begin, ops->packet ? wrap_packet : NULL, wrap_end };
 	struct tc_options one = *o;
 	int status = 0;
 

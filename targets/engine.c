@@ -510,19 +510,6 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 	return TC_OK;
 }
 
-void engine_prefetch(const struct engine *e, const struct pkt *p)
-{
-	struct ft_key k;
-	unsigned from;
-
-	if (!p->have_ip || !p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP) ||
-	    p->is_fragment || (p->ipver != 4 && p->ipver != 6))
-		return;
-	ft_key_make(&k, p->l4 == L4_TCP ? 6 : 17, p->ipver, p->src, p->sport, p->dst,
-		    p->dport, &from);
-	ft_prefetch(&e->ft, &k);
-}
-
 /* ==== the engine object ===================================================== */
 
 enum tc_rc engine_new(const struct engine_config *cfg, engine_emit_fn emit,
@@ -655,9 +642,6 @@ static void sort_by_seqno(const struct engine *e, uint32_t *v, size_t n)
 	radix_sort(e, v, n, lo, shift);
 }
 
-/* Flows the flush starts loading ahead of the one it emits. */
-#define FLUSH_AHEAD 8
-
 void engine_flush(struct engine *e)
 {
 	size_t n = e->ft.count, i = 0, k;
@@ -678,12 +662,8 @@ void engine_flush(struct engine *e)
 			/* every flow is on a list: emit them all, then empty the
 			 * table in one go instead of unlinking each flow from
 			 * its chain and list (the callback may not look into
-			 * the engine but through engine_flow_record). Creation
-			 * order is scattered over the table: start loading a
-			 * few flows ahead. */
+			 * the engine but through engine_flow_record) */
 			for (k = 0; k < n; k++) {
-				if (k + FLUSH_AHEAD < n)
-					ft_prefetch_at(&e->ft, all[k + FLUSH_AHEAD]);
 				e->st.flushed++;
 				if (e->emit != NULL)
 					e->emit(e->ctx, e,

@@ -277,15 +277,6 @@ void engine_free(struct engine *e);
 enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 			 const struct engine_in *in, struct engine_result *res);
 
-/*
- * engine_prefetch - a hint that p is the next packet engine_packet will get
- * (a reader that decodes one packet ahead calls it before handing over the
- * current one): starts loading p's flow entry from memory, so that a flow
- * table far larger than the CPU caches costs less waiting per packet.
- * Changes no state: engine_packet's results are the same with or without it.
- */
-void engine_prefetch(const struct engine *e, const struct pkt *p);
-
 /* engine_advance - move the engine clock to (ts_sec, ts_nsec) if later
  * (the fuzz harness's virtual clock; packets move it too). */
 void engine_advance(struct engine *e, int64_t ts_sec, uint32_t ts_nsec);

@@ -503,33 +503,6 @@ struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t
 	return ft_find(t, k, *hash);
 }
 
-/* Ask the CPU to start loading every cache line of entry idx. */
-static inline void prefetch_entry(const struct flowtable *t, uint32_t idx)
-{
-	const char *q = (const char *)at(t, idx);
-	size_t off;
-
-	for (off = 0; off < t->entry_size; off += 64)
-		__builtin_prefetch(q + off);
-}
-
-void ft_prefetch(const struct flowtable *t, const struct ft_key *k)
-{
-	uint32_t idx;
-
-	if (t->cache == NULL)
-		return;
-	idx = t->cache[cache_slot(t, k)];
-	if (idx != FT_NIL)
-		prefetch_entry(t, idx);
-}
-
-void ft_prefetch_at(const struct flowtable *t, uint32_t idx)
-{
-	if (idx != FT_NIL && idx <= t->n_used)
-		prefetch_entry(t, idx);
-}
-
 /* Allocate the lookup cache once the table is big enough to gain from it;
  * without memory the table simply works without one. */
 static void cache_init(struct flowtable *t)

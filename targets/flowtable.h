@@ -156,20 +156,6 @@ struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t h
 struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t *hash);
 
 /*
- * ft_prefetch - a hint that k is about to be looked up: when the lookup
- * cache has an entry in k's slot, the CPU starts loading that entry (every
- * cache line of it), so the lookup and the caller's update that follow do
- * not wait for memory. Changes nothing (not even statistics); costs the
- * cache-slot mix and one load. Whether the entry really has key k is left
- * to the lookup.
- */
-void ft_prefetch(const struct flowtable *t, const struct ft_key *k);
-
-/* ft_prefetch_at - the same for the entry at index idx (as stored in links);
- * an index that is not handed out is ignored. */
-void ft_prefetch_at(const struct flowtable *t, uint32_t idx);
-
-/*
  * ft_insert - add an entry for k (which must not be present). On TC_OK *out
  * is the new entry: header filled, the rest of entry_size zeroed, on no list.
  * TC_EXHAUSTED: max_entries live entries already (nothing changed);
