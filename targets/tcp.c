@@ -125,7 +125,7 @@ DECODE_COLD static enum tc_rc tcp_fail(struct pkt *p, enum tc_rc rc, enum pkt_er
 enum tc_rc tcp_parse(struct pkt *p)
 {
 	size_t seglen = (size_t)p->ip_len - p->ip_hlen;
-	struct cursor c = cur_make(p->l3 + p->ip_hlen, p->l3_caplen - p->ip_hlen), fix = { NULL, NULL }, opts;
+	struct cursor c = cur_make(p->l3 + p->ip_hlen, p->l3_caplen - p->ip_hlen), fix = { NULL, NULL }, opts = { NULL, NULL };
 	uint8_t off_rsv = 0, flags_lo = 0;   /* read after the size check */
 	size_t hlen;
 
@@ -151,8 +151,6 @@ enum tc_rc tcp_parse(struct pkt *p)
 	hlen = (size_t)(off_rsv >> 4) * 4;
 	if (hlen < TCP_MIN_HLEN || hlen > seglen)
 		return tcp_fail(p, TC_MALFORMED, PE_TCP_BAD_OFFSET);
-	if (rd_sub(&c, hlen - TCP_MIN_HLEN, &opts) != TC_OK)
-		return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
 
 	/* The flag field is the low 12 bits of bytes 12-13, below the data
 	 * offset: the three reserved bits, AE, then CWR ... FIN. Reserved bits
@@ -163,8 +161,13 @@ enum tc_rc tcp_parse(struct pkt *p)
 	p->l4_caplen = p->l3_caplen - p->ip_hlen;
 	p->have_l4 = true;
 	/* The options last, so that the walk is a tail call and the common
-	 * path (no option bytes) keeps nothing alive across a call. */
-	if (hlen > TCP_MIN_HLEN)
+	 * path (no option bytes) keeps nothing alive across a call. A header
+	 * cut inside its options fails here all the same: tcp_fail clears
+	 * every field just written. */
+	if (hlen > TCP_MIN_HLEN) {
+		if (rd_sub(&c, hlen - TCP_MIN_HLEN, &opts) != TC_OK)
+			return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
 		return tcp_parse_options(p, opts);
+	}
 	return TC_OK;
 }
