@@ -126,7 +126,23 @@ struct stream {
 	uint32_t distinct;           /* valid when bits != NULL */
 	uint64_t *bits;              /* 65536-bit port set, once n > keep */
 	struct sample *s;            /* [0, keep) the first; [keep, 2 keep) a ring */
-	uint32_t cap;
+	uint32_t cap;                /* first_cap: s is in the arena; more: malloc'd */
+};
+
+/*
+ * Most streams never grow past their first block of samples: those blocks
+ * come from an arena of chunks (8 blocks, then doubling up to ARENA_BLOCKS)
+ * freed together, instead of a malloc and a free each. A stream that grows
+ * moves to a block of its own and leaves its first block unused: memory
+ * stays within twice what the samples need.
+ */
+#define FIRST_CAP 16
+#define ARENA_BLOCKS 128u
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	uint32_t used, blocks;       /* first blocks handed out, held */
+	struct sample s[];           /* blocks * first_cap */
 };
 
 struct host {
@@ -177,6 +193,8 @@ struct cls {
 	 * creation). Filled by the const result functions: a memo, not state. */
 	double *lgf, *expq;
 	uint32_t memo_n;
+	uint32_t first_cap;          /* samples of a first block: min(16, 2 keep) */
+	struct arena_chunk *arena;   /* newest chunk first */
 };
 
 void cls_config_default(struct cls_config *cfg)
@@ -200,6 +218,7 @@ enum tc_rc cls_create(struct cls **out, const struct cls_config *cfg)
 	if (c == NULL)
 		return TC_NOMEM;
 	c->cfg = *cfg;
+	c->first_cap = 2 * cfg->keep < FIRST_CAP ? 2 * cfg->keep : FIRST_CAP;
 	c->index_cap = 64;
 	c->index = calloc(c->index_cap, sizeof(*c->index));
 	/* binom_sf and support see j up to the steps of one stream, 2 keep */
@@ -222,9 +241,10 @@ enum tc_rc cls_create(struct cls **out, const struct cls_config *cfg)
 	return TC_OK;
 }
 
-static void stream_free(struct stream *st)
+static void stream_free(const struct cls *c, struct stream *st)
 {
-	free(st->s);
+	if (st->cap > c->first_cap)
+		free(st->s);
 	free(st->bits);
 }
 
@@ -233,8 +253,14 @@ void cls_destroy(struct cls *c)
 	if (c == NULL)
 		return;
 	for (size_t i = 0; i < c->n_hosts; i++) {
-		stream_free(&c->hosts[i].tcp);
-		stream_free(&c->hosts[i].udp);
+		stream_free(c, &c->hosts[i].tcp);
+		stream_free(c, &c->hosts[i].udp);
+	}
+	while (c->arena != NULL) {
+		struct arena_chunk *a = c->arena;
+
+		c->arena = a->next;
+		free(a);
 	}
 	free(c->hosts);
 	free(c->index);
@@ -433,17 +459,48 @@ static uint32_t bit_add(uint64_t *bits, uint16_t port)
 	return added;
 }
 
-static enum tc_rc stream_add(struct stream *st, uint32_t keep, const struct sample *x)
+/* A first block of first_cap samples from the arena, or NULL. */
+static struct sample *first_block(struct cls *c)
 {
+	struct arena_chunk *a = c->arena;
+
+	if (a == NULL || a->used == a->blocks) {
+		uint32_t blocks = a == NULL ? 8 : a->blocks * 2 < ARENA_BLOCKS ? a->blocks * 2
+									     : ARENA_BLOCKS;
+
+		a = malloc(sizeof(*a) + (size_t)blocks * c->first_cap * sizeof(a->s[0]));
+		if (a == NULL)
+			return NULL;
+		a->next = c->arena;
+		a->used = 0;
+		a->blocks = blocks;
+		c->arena = a;
+	}
+	return &a->s[(size_t)a->used++ * c->first_cap];
+}
+
+static enum tc_rc stream_add(struct cls *c, struct stream *st, const struct sample *x)
+{
+	uint32_t keep = c->cfg.keep;
 	uint64_t pos = st->n < keep ? st->n : keep + (st->n - keep) % keep;
 
 	if (pos >= st->cap) {
-		uint32_t cap = st->cap ? st->cap * 2 : 16;
+		/* first_cap, then doubling up to 2 keep (a first block of
+		 * 2 keep never grows) */
+		uint32_t cap = st->cap ? st->cap * 2 : c->first_cap;
 		struct sample *ns;
 
 		if (cap > 2 * keep)
 			cap = 2 * keep;
-		ns = realloc(st->s, (size_t)cap * sizeof(*ns));
+		if (st->cap == 0) {
+			ns = first_block(c);
+		} else if (st->cap == c->first_cap) {
+			ns = malloc((size_t)cap * sizeof(*ns));
+			if (ns != NULL)
+				memcpy(ns, st->s, (size_t)st->cap * sizeof(*ns));
+		} else {
+			ns = realloc(st->s, (size_t)cap * sizeof(*ns));
+		}
 		if (ns == NULL)
 			return TC_NOMEM;
 		st->s = ns;
@@ -491,7 +548,7 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	x.frame = conn->frame;
 	x.dh = dest_hash(c, conn);
 	x.sport = conn->sport;
-	return stream_add(st, c->cfg.keep, &x);
+	return stream_add(c, st, &x);
 }
 
 /* ==== statistics helpers =============================================== */

@@ -411,11 +411,12 @@ static struct cls *mk_cached(uint32_t keep, uint32_t cache_from)
  * and are taken over) and a few busy ones (so slots hit), give
  * byte-identical results with the caches on from the first connection and
  * with them (and the memos) off; asking again gives the same.
- * keep 1024 has streams longer than the memos (j past them computed).
+ * keep 1024 has streams longer than the memos (j past them computed);
+ * keep 3 streams whose first block (2 keep samples) never grows.
  */
 static void test_caches_invisible(void **state)
 {
-	static const uint32_t keeps[] = { 16, 1024 };
+	static const uint32_t keeps[] = { 3, 16, 1024 };
 	uint64_t x = UINT64_C(0x243f6a8885a308d3);
 
 	(void)state;
