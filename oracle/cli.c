@@ -452,19 +452,27 @@ char *fmt_u64(char *p, uint64_t v)
 	return end;
 }
 
-/* v in exactly width decimal digits, leading zeros (v < 10^width). */
-static char *fmt_fixed(char *p, uint32_t v, unsigned width)
+/* Four decimal digits of v (< 10000), leading zeros. */
+static inline void put4(char *p, uint32_t v)
 {
-	unsigned i = width;
+	memcpy(p, digit_pairs + 2 * (v / 100), 2);
+	memcpy(p + 2, digit_pairs + 2 * (v % 100), 2);
+}
 
-	while (i >= 2) {
-		i -= 2;
-		memcpy(p + i, digit_pairs + 2 * (v % 100), 2);
-		v /= 100;
+/* The fraction of a timestamp: the last width (6 or 9) decimal digits of
+ * v, leading zeros. */
+static inline char *fmt_fixed(char *p, uint32_t v, unsigned width)
+{
+	if (width == 9) {
+		*p++ = (char)('0' + v / 100000000 % 10);
+		v %= 100000000;
+		put4(p, v / 10000);
+		put4(p + 4, v % 10000);
+		return p + 8;
 	}
-	if (i == 1)
-		p[0] = (char)('0' + v % 10);
-	return p + width;
+	memcpy(p, digit_pairs + 2 * (v / 10000 % 100), 2);
+	put4(p + 2, v % 10000);
+	return p + 6;
 }
 
 char *fmt_ts(char *p, int64_t sec, uint32_t nsec, uint8_t digits)
@@ -487,6 +495,31 @@ char *fmt_ts(char *p, int64_t sec, uint32_t nsec, uint8_t digits)
 	if (digits == 9)
 		return fmt_fixed(p, nsec, 9);
 	return fmt_fixed(p, nsec / 1000, 6);
+}
+
+char *fmt_ts_memo(char *p, struct fmt_ts_memo *m, int64_t sec, uint32_t nsec, uint8_t digits)
+{
+	uint64_t hundreds;
+	unsigned last2;
+
+	if (sec < 100)                  /* negative, or no digits to share */
+		return fmt_ts(p, sec, nsec, digits);
+	hundreds = (uint64_t)sec / 100;
+	last2 = (unsigned)((uint64_t)sec % 100);
+	if (m->len == 0 || m->hundreds != hundreds) {
+		m->len = (size_t)(fmt_u64(m->text, hundreds) - m->text);
+		m->hundreds = hundreds;
+	}
+	if (m->len <= 8)                /* 10-digit seconds: one word */
+		memcpy(p, m->text, 8);
+	else
+		memcpy(p, m->text, m->len);
+	p += m->len;
+	memcpy(p, digit_pairs + 2 * last2, 2);
+	p[2] = '.';
+	if (digits == 9)
+		return fmt_fixed(p + 3, nsec, 9);
+	return fmt_fixed(p + 3, nsec / 1000, 6);
 }
 
 void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits)

@@ -114,6 +114,18 @@ void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits);
 char *fmt_u64(char *p, uint64_t v);
 /* fmt_ts - the timestamp exactly as ts_print prints it. */
 char *fmt_ts(char *p, int64_t sec, uint32_t nsec, uint8_t digits);
+/* What fmt_ts_memo remembers between calls: the digits of the last
+ * seconds value but its last two. Start it zeroed; one per output stream
+ * of timestamps. */
+struct fmt_ts_memo {
+	uint64_t hundreds;             /* seconds / 100 the digits are of */
+	size_t len;                    /* 0 while nothing is remembered */
+	char text[FMT_U64_MAX];
+};
+/* fmt_ts_memo - fmt_ts's text (the same bytes, at most FMT_TS_MAX), faster
+ * when the seconds share all but their last two digits with the previous
+ * call's, as the times of records in one capture mostly do. */
+char *fmt_ts_memo(char *p, struct fmt_ts_memo *m, int64_t sec, uint32_t nsec, uint8_t digits);
 /* fmt_addr - addr_format's text of addr (ipver 4 or 6), without its NUL. */
 char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16]);
 /* fmt_json_str - s (NUL-terminated) as json_str prints it, quotes included;

@@ -14,10 +14,11 @@
  * capture order. The order depends on capture times only, never on the
  * hash key.
  *
- * jsonl prints the SPEC record, built in one buffer per record (the file
- * name escaped once per file) and written with one fwrite; text prints an
- * aligned table (column widths fitted per page of PAGE_ROWS rows, never
- * narrower than earlier pages).
+ * jsonl prints the SPEC record, built with the fmt_* helpers of cli.h (the
+ * file name escaped once per file) into a buffer that gathers records for
+ * one fwrite; text prints an aligned table (each row formatted as its flow
+ * ends, column widths fitted per page of PAGE_ROWS rows, never narrower
+ * than earlier pages, a page written with one fwrite).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -30,6 +31,12 @@
 
 #define PAGE_ROWS 1024
 
+/* jsonl records are gathered in a buffer of about this many bytes, written
+ * with one fwrite when full and at the end of each file, before anything
+ * else (summary, error lines) is printed: stdout's bytes and their order
+ * are those of one fwrite per record. */
+#define BATCH_BYTES 32768
+
 /* Bytes of a jsonl flow record after the file name: the literal text
  * (about 250 bytes) plus every field at its longest. */
 #define FLOW_LINE_MAX (256 + 9 * FMT_U64_MAX + 2 * FMT_ADDR_MAX + 2 * FMT_TS_MAX + \
@@ -40,9 +47,13 @@ struct flows_ctx {
 	struct engine_config cfg;
 	struct engine *e;
 	const char *file;
-	/* jsonl: {"type":"flow","file":"<escaped name>" then the record */
-	char *line;
+	/* jsonl: {"type":"flow","file":"<escaped name>" (prefix) then the
+	 * record, gathered in line */
+	char *prefix;
 	size_t prefix_len;
+	char *line;
+	size_t fill, line_cap;
+	struct fmt_ts_memo ts_memo;     /* start and end mostly share digits */
 	/* text pages */
 	struct text_row *page;
 	size_t page_n;
@@ -57,23 +68,35 @@ struct flows_ctx {
 
 #define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-/* The line buffer of this file, its prefix written; false without memory. */
+/* The prefix and record buffer of this file; false without memory. */
 static bool line_begin(struct flows_ctx *c)
 {
 	size_t n = strlen(c->file);
 	char *p;
 
+	free(c->prefix);
 	free(c->line);
-	c->line = NULL;
-	if (n > (SIZE_MAX - 64 - FLOW_LINE_MAX) / 6)
+	c->prefix = c->line = NULL;
+	c->fill = 0;
+	if (n > (SIZE_MAX - 64 - BATCH_BYTES - FLOW_LINE_MAX) / 12)
 		return false;
-	c->line = malloc(64 + FMT_JSON_STR_MAX(n) + FLOW_LINE_MAX);
-	if (c->line == NULL)
+	c->prefix = malloc(64 + FMT_JSON_STR_MAX(n));
+	if (c->prefix == NULL)
 		return false;
-	p = PUT(c->line, "{\"type\":\"flow\",\"file\":");
+	p = PUT(c->prefix, "{\"type\":\"flow\",\"file\":");
 	p = fmt_json_str(p, c->file);
-	c->prefix_len = (size_t)(p - c->line);
-	return true;
+	c->prefix_len = (size_t)(p - c->prefix);
+	c->line_cap = BATCH_BYTES + c->prefix_len + FLOW_LINE_MAX;
+	c->line = malloc(c->line_cap);
+	return c->line != NULL;
+}
+
+/* Hand the gathered records to stdio. */
+static void line_flush(struct flows_ctx *c)
+{
+	if (c->fill > 0)
+		fwrite(c->line, 1, c->fill, c->o->out);
+	c->fill = 0;
 }
 
 /* A short constant name (protocol, Zeek state: a few letters, nothing to
@@ -97,7 +120,13 @@ static char *put_cid(char *p, const char *cid)
 
 static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
 {
-	char *p = c->line + c->prefix_len;
+	char *p;
+
+	if (c->line_cap - c->fill < c->prefix_len + FLOW_LINE_MAX)
+		line_flush(c);
+	p = c->line + c->fill;
+	memcpy(p, c->prefix, c->prefix_len);
+	p += c->prefix_len;
 
 	p = PUT(p, ",\"proto\":\"");
 	p = put_name(p, r->proto);
@@ -116,9 +145,9 @@ static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
 	p = PUT(p, ",\"last_frame\":");
 	p = fmt_u64(p, r->last_frame);
 	p = PUT(p, ",\"start\":");
-	p = fmt_ts(p, r->start_sec, r->start_nsec, r->ts_digits);
+	p = fmt_ts_memo(p, &c->ts_memo, r->start_sec, r->start_nsec, r->ts_digits);
 	p = PUT(p, ",\"end\":");
-	p = fmt_ts(p, r->end_sec, r->end_nsec, r->ts_digits);
+	p = fmt_ts_memo(p, &c->ts_memo, r->end_sec, r->end_nsec, r->ts_digits);
 	p = PUT(p, ",\"state\":\"");
 	p = put_name(p, r->state);
 	p = PUT(p, "\",\"history\":");
@@ -134,7 +163,7 @@ static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
 	p = PUT(p, ",\"community_id\":\"");
 	p = put_cid(p, r->community_id);
 	p = PUT(p, "\"}\n");
-	fwrite(c->line, 1, (size_t)(p - c->line), c->o->out);
+	c->fill = (size_t)(p - c->line);
 }
 
 /* ---- text --------------------------------------------------------------------- */
@@ -450,6 +479,8 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	s.error = error;
 	if (c->e != NULL) {
 		engine_flush(c->e);
+		if (c->line != NULL)
+			line_flush(c);  /* before anything else is printed */
 		es = engine_stats(c->e);
 		if (es->nomem > 0) {
 			fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64
@@ -490,6 +521,7 @@ int cmd_flows(struct tc_options *o)
 	if (tc_engine_config(o, &c.cfg) != TC_OK)
 		return 2;
 	status = tc_drive(o, &ops, &c);
+	free(c.prefix);
 	free(c.line);
 	free(c.page);
 	free(c.out);

@@ -15,7 +15,8 @@
  *    fmt_json_str) write byte for byte what printf, addr_format and a
  *    printf-based timestamp print, including negative and extreme times,
  *    the RFC 5952 special forms and every byte value in strings;
- *  - json_str (FILE) and fmt_json_str (buffer) agree;
+ *  - json_str (FILE) and fmt_json_str (buffer) agree, and fmt_ts_memo
+ *    (digits of the seconds remembered between calls) writes fmt_ts's text;
  *  - sha1_short (one block, padding folded in) equals sha1 for lengths
  *    0..127, and communityid_v1 equals a byte-wise reference built from
  *    the specification with memcmp ordering and the streaming sha1.
@@ -823,6 +824,48 @@ static void test_decode_reset(void **state)
 	}
 }
 
+/* fmt_ts_memo writes fmt_ts's bytes whatever it remembers: runs of times
+ * sharing their hundreds of seconds, jumps, small and negative times, the
+ * extremes, both precisions, with one memo throughout. */
+static void test_fmt_ts_memo(void **state)
+{
+	struct fmt_ts_memo m;
+	char want[FMT_TS_MAX + 1], got[FMT_TS_MAX + 8];
+	int64_t sec = 1700000000;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	for (int i = 0; i < 200000; i++) {
+		uint32_t nsec = (uint32_t)(rnd() % 1000000000u);
+		uint8_t digits = (rnd() & 1) ? 9 : 6;
+		char *end;
+
+		switch (rnd() % 8) {
+		case 0:
+			sec = (int64_t)rnd() >> (rnd() % 64);       /* anywhere, either sign */
+			break;
+		case 1:
+			sec = (int64_t)(rnd() % 300) - 100;         /* around 0 and 100 */
+			break;
+		case 2:
+			sec = (rnd() & 1) ? INT64_MAX - (int64_t)(rnd() % 200)
+					  : INT64_MIN + (int64_t)(rnd() % 200);
+			break;
+		default:                                        /* nearby: the memo's case */
+			if (sec > INT64_MIN + 3 && sec < INT64_MAX - 3)
+				sec += (int64_t)(rnd() % 7) - 3;
+			break;
+		}
+		*fmt_ts(want, sec, nsec, digits) = '\0';
+		memset(got, 'x', sizeof(got));
+		end = fmt_ts_memo(got, &m, sec, nsec, digits);
+		assert_true(end - got == (ptrdiff_t)strlen(want));
+		assert_true(end - got <= FMT_TS_MAX);
+		*end = '\0';
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -841,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_decode_reset),
 		cmocka_unit_test(test_sha1_short),
 		cmocka_unit_test(test_communityid_fast),
+		cmocka_unit_test(test_fmt_ts_memo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
