@@ -149,6 +149,19 @@ static uint32_t *slot_for(struct flowtable *t, uint32_t h)
 	return &t->bucket[0][h & (t->nbuckets[0] - 1)];
 }
 
+/* The new bucket array replaces the old one (every chain has moved, or the
+ * caller empties the table anyway). */
+static void rehash_done(struct flowtable *t)
+{
+	free(t->bucket[0]);
+	t->bucket[0] = t->bucket[1];
+	t->nbuckets[0] = t->nbuckets[1];
+	t->bucket[1] = NULL;
+	t->nbuckets[1] = 0;
+	t->rehashing = false;
+	t->rehash_pos = 0;
+}
+
 static void rehash_step(struct flowtable *t)
 {
 	uint32_t moved = 0, visited = 0;
@@ -177,15 +190,8 @@ static void rehash_step(struct flowtable *t)
 	}
 	if (visited > t->st.max_rehash_work)
 		t->st.max_rehash_work = visited;
-	if (t->rehash_pos == t->nbuckets[0]) {
-		free(t->bucket[0]);
-		t->bucket[0] = t->bucket[1];
-		t->nbuckets[0] = t->nbuckets[1];
-		t->bucket[1] = NULL;
-		t->nbuckets[1] = 0;
-		t->rehashing = false;
-		t->rehash_pos = 0;
-	}
+	if (t->rehash_pos == t->nbuckets[0])
+		rehash_done(t);
 }
 
 /* Start doubling the bucket array when the load would pass 1. */
@@ -578,15 +584,8 @@ void ft_clear(struct flowtable *t)
 {
 	unsigned i;
 
-	if (t->rehashing) {             /* the new array is the one to keep */
-		free(t->bucket[0]);
-		t->bucket[0] = t->bucket[1];
-		t->nbuckets[0] = t->nbuckets[1];
-		t->bucket[1] = NULL;
-		t->nbuckets[1] = 0;
-		t->rehashing = false;
-		t->rehash_pos = 0;
-	}
+	if (t->rehashing)               /* the new array is the one to keep */
+		rehash_done(t);
 	memset(t->bucket[0], 0, (size_t)t->nbuckets[0] * sizeof(*t->bucket[0]));
 	if (t->cache != NULL)
 		memset(t->cache, 0, ((size_t)t->cache_mask + 1) * sizeof(*t->cache));

@@ -334,6 +334,63 @@ static void test_collisions_bounded(void **state)
 }
 
 /* The key changes where tuples land, never what is found. */
+/* ft_clear in the middle of a rehash, with the lookup cache on: the table is
+ * empty (no key found, lists empty, count 0), then takes the same number of
+ * entries again in the memory it already holds, every one findable through
+ * ft_lookup and ft_find. */
+static void test_clear(void **state)
+{
+	struct flowtable t;
+	struct ft_key k;
+	uint32_t i, n = 20000, h;
+	size_t mem;
+	unsigned side, l;
+	bool saw_rehash = false;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (i = 0; i < n; i++) {
+		ft_list_put(&t, &add(&t, i)->h, i % FT_LISTS);
+		saw_rehash |= t.rehashing;
+	}
+	assert_true(saw_rehash);
+	/* stop half way through a doubling: insert until a rehash is running */
+	while (!t.rehashing)
+		ft_list_put(&t, &add(&t, n++)->h, 0);
+	assert_non_null(t.cache);
+	mem = ft_memory(&t);
+	ft_clear(&t);
+	assert_int_equal(t.count, 0);
+	assert_false(t.rehashing);
+	for (l = 0; l < FT_LISTS; l++) {
+		assert_null(ft_list_head(&t, l));
+		assert_int_equal(t.lists[l].count, 0);
+	}
+	for (i = 0; i < n; i += 97) {
+		tuple(i, &k, &side);
+		assert_null(ft_lookup(&t, &k, &h));
+		assert_null(find(&t, i));
+	}
+	assert_true(ft_memory(&t) <= mem);
+	for (i = 0; i < n; i++)
+		ft_list_put(&t, &add(&t, i + 1000000)->h, 1);
+	assert_int_equal(t.count, n);
+	assert_int_equal(t.lists[1].count, n);
+	for (i = 0; i < n; i++) {
+		struct item *it;
+
+		tuple(i + 1000000, &k, &side);
+		it = (struct item *)(void *)ft_lookup(&t, &k, &h);
+		assert_non_null(it);
+		assert_int_equal(it->tag, i + 1000000);
+		assert_ptr_equal(find(&t, i + 1000000), it);
+	}
+	/* the chunks were reused: no more entry memory than before the clear
+	 * (a doubling of the bucket array may have started again) */
+	assert_true(ft_memory(&t) <= mem + (size_t)t.nbuckets[1] * sizeof(uint32_t));
+	ft_destroy(&t);
+}
+
 static void test_key_independence(void **state)
 {
 	struct flowtable a, b;
@@ -369,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_incremental_growth),
 		cmocka_unit_test(test_collisions_bounded),
 		cmocka_unit_test(test_key_independence),
+		cmocka_unit_test(test_clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
