@@ -375,36 +375,6 @@ uint64_t report_failing(const struct report *r)
 
 /* ---- driving files into a report ---------------------------------------------- */
 
-struct drive_wrap {
-	const struct drive_ops *inner;
-	void *ctx;
-	bool began;
-};
-
-static void wrap_begin(void *ctx, const char *file, const struct cap_reader *rd)
-{
-	struct drive_wrap *w = ctx;
-
-	w->began = true;
-	if (w->inner->file_begin)
-		w->inner->file_begin(w->ctx, file, rd);
-}
-
-static void wrap_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
-{
-	struct drive_wrap *w = ctx;
-
-	w->inner->packet(w->ctx, cp, p);
-}
-
-static void wrap_end(void *ctx, const char *file, const struct file_stats *st, const char *error)
-{
-	struct drive_wrap *w = ctx;
-
-	if (w->inner->file_end)
-		w->inner->file_end(w->ctx, file, st, error);
-}
-
 /* The reason the driver gave on stderr for a file it could not start:
  * the same two steps (input_load, cap_open) repeated to learn it. */
 static void open_failure_reason(const char *path, char *buf, size_t len)
@@ -439,18 +409,19 @@ static void open_failure_reason(const char *path, char *buf, size_t len)
 int drive_reporting(struct tc_options *o, const struct drive_ops *ops, void *ctx,
 		    struct report *rep)
 {
-	struct drive_wrap w = { ops, ctx, false };
-	struct drive_ops wops = { wrap_begin, ops->packet ? wrap_packet : NULL, wrap_end };
 	struct tc_options one = *o;
 	int status = 0;
 
+	/* ops go to the driver as they are (no wrapper in the per-packet
+	 * path): a file began when ops->file_begin reported it */
 	for (int i = 0; i < o->n_files; i++) {
+		uint64_t files = rep->files;
+
 		one.files = o->files + i;
 		one.n_files = 1;
-		w.began = false;
-		if (tc_drive(&one, &wops, &w) != 0) {
+		if (tc_drive(&one, ops, ctx) != 0) {
 			status = 2;
-			if (!w.began) {
+			if (rep->files == files) {
 				char why[320];
 
 				open_failure_reason(o->files[i], why, sizeof(why));

@@ -108,7 +108,9 @@ uint64_t report_failing(const struct report *r);
  * drive_reporting - tc_drive over o->files one file at a time, so that a
  * file the driver cannot open (or whose header cannot be read) also reaches
  * the report through report_file_error, with the reason the driver prints.
- * ops/ctx as for tc_drive. Returns what tc_drive would: 0, or 2 when any
+ * ops/ctx as for tc_drive (handed over as they are); ops->file_begin must
+ * call report_file_begin on rep, which is how a file that began is told
+ * from one that did not. Returns what tc_drive would: 0, or 2 when any
  * file was not read to its end.
  */
 int drive_reporting(struct tc_options *o, const struct drive_ops *ops, void *ctx,
