@@ -15,26 +15,53 @@
  */
 #include "decode_layers.h"
 
-/* Add the big-endian 16-bit words of c (a trailing odd byte padded with
- * zero) to sum. */
-static uint32_t sum_bytes(struct cursor c, uint32_t sum)
+/*
+ * Add the big-endian 16-bit words of c (a trailing odd byte padded with
+ * zero) to sum, one's complement style (RFC 1071): the result is congruent
+ * to the plain sum modulo 0xffff and is 0 only when that sum is 0, which
+ * is all fold() needs. Since 2^16 = 1 modulo 0xffff, a big-endian 32-bit
+ * word adds what its two 16-bit halves add (RFC 1071 section 2(C), longer
+ * words), so the bytes go in 16-byte blocks of four 32-bit words, each
+ * block one length test (a fixed-size sub-cursor read at fixed offsets),
+ * into a 64-bit accumulator that cannot overflow for any packet.
+ */
+static uint32_t sum_bytes(struct cursor c, uint64_t sum)
 {
-	uint16_t w;
-	uint8_t b;
+	struct cursor blk = { NULL, NULL };
+	uint64_t acc = sum;
+	uint32_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+	uint16_t w = 0;
+	uint8_t b = 0;
 
-	while (rd_be16(&c, &w) == TC_OK)
-		sum += w;
+	while (rd_sub(&c, 16, &blk) == TC_OK) {
+		(void)at_be32(&blk, 0, &w0);
+		(void)at_be32(&blk, 4, &w1);
+		(void)at_be32(&blk, 8, &w2);
+		(void)at_be32(&blk, 12, &w3);
+		acc += (uint64_t)w0 + w1 + w2 + w3;
+	}
+	while (rd_be32(&c, &w0) == TC_OK)
+		acc += w0;
+	if (rd_be16(&c, &w) == TC_OK)
+		acc += w;
 	if (rd_u8(&c, &b) == TC_OK)
-		sum += (uint32_t)b << 8;
-	return sum;
+		acc += (uint32_t)b << 8;
+	/* 2^32 = 1 modulo 0xffff too: two end-around folds bring any 64-bit
+	 * value below 2^32 (the first leaves at most 2^33 - 2) */
+	acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+	acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+	return (uint32_t)acc;
 }
 
-static uint32_t sum_addr(const uint8_t *a, size_t n, uint32_t sum)
+/* An address (n = 4 or 16 bytes, our own copy in struct pkt) as
+ * big-endian 32-bit words, which add what their 16-bit halves add. */
+static inline uint64_t sum_addr(const uint8_t *a, size_t n, uint64_t sum)
 {
 	size_t i;
 
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)a[i] << 8 | a[i + 1];
+	for (i = 0; i + 4 <= n; i += 4)
+		sum += (uint32_t)a[i] << 24 | (uint32_t)a[i + 1] << 16 |
+		       (uint32_t)a[i + 2] << 8 | a[i + 3];
 	return sum;
 }
 
@@ -45,18 +72,18 @@ static uint16_t fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
-/* The pseudo header of p for an upper-layer length len and protocol proto. */
-static uint32_t sum_pseudo(const struct pkt *p, uint32_t len, uint8_t proto)
+/* The pseudo header of p for an upper-layer length len and protocol proto
+ * (len whole: it adds what its two 16-bit halves add). */
+static uint64_t sum_pseudo(const struct pkt *p, uint32_t len, uint8_t proto)
 {
-	size_t alen = p->ipver == 4 ? 4 : 16;
-	uint32_t sum = 0;
+	uint64_t sum = (uint64_t)len + proto;
 
-	sum = sum_addr(p->src, alen, sum);
-	sum = sum_addr(p->dst, alen, sum);
-	sum += len >> 16;
-	sum += len & 0xFFFFu;
-	sum += proto;
-	return sum;
+	if (p->ipver == 4) {
+		sum = sum_addr(p->src, 4, sum);
+		return sum_addr(p->dst, 4, sum);
+	}
+	sum = sum_addr(p->src, 16, sum);
+	return sum_addr(p->dst, 16, sum);
 }
 
 void decode_verify_checksums(struct pkt *p)

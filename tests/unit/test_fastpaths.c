@@ -866,6 +866,115 @@ static void test_fmt_ts_memo(void **state)
 	}
 }
 
+/* ---- checksums ------------------------------------------------------------ */
+
+/* The RFC 1071 sum as plainly as it can be written: 16-bit big-endian
+ * words, an odd last byte padded with zero, carries folded at the end. */
+static uint16_t ref_sum16(const uint8_t *b, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | (i + 1 < n ? b[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xFFFFu) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static bool has_err(const struct pkt *p, enum pkt_err e)
+{
+	for (unsigned i = 0; i < p->n_err; i++)
+		if (p->err[i] == e)
+			return true;
+	return false;
+}
+
+/* decode_verify_checksums (32-bit words, 16-byte blocks) against ref_sum16
+ * on IPv4 and IPv6 TCP and UDP packets of every length parity, with the
+ * checksums right, or wrong in the header, the payload or the field. */
+static void test_checksum_sums(void **state)
+{
+	static uint8_t f[14 + 40 + 8 + 1600];
+	static struct pkt p;
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		bool v6 = rnd() % 3 == 0, tcp = rnd() % 2 == 0;
+		size_t ihl = v6 ? 40 : 20, thl = tcp ? 20 : 8;
+		size_t pay = (size_t)(rnd() % (i % 10 == 0 ? 1600 : 80));
+		size_t seg = thl + pay, n = 14 + ihl + seg;
+		uint8_t *ip = f + 14, *l4 = ip + ihl;
+		uint32_t ph = 0;
+		uint16_t c;
+		int spoil = (int)(rnd() % 4);      /* 0: all right; 1 IP header; 2 L4; 3 L4 field */
+
+		for (size_t k = 0; k < n; k++)
+			f[k] = (uint8_t)rnd();
+		f[12] = v6 ? 0x86 : 0x08;
+		f[13] = v6 ? 0xdd : 0x00;
+		if (v6) {
+			ip[0] = 0x60;
+			ip[4] = (uint8_t)(seg >> 8);
+			ip[5] = (uint8_t)seg;
+			ip[6] = tcp ? 6 : 17;
+		} else {
+			ip[0] = 0x45;
+			ip[2] = (uint8_t)((ihl + seg) >> 8);
+			ip[3] = (uint8_t)(ihl + seg);
+			ip[6] = ip[7] = 0;                /* not a fragment */
+			ip[9] = tcp ? 6 : 17;
+			ip[10] = ip[11] = 0;
+			c = (uint16_t)~ref_sum16(ip, 20, 0);
+			ip[10] = (uint8_t)(c >> 8);
+			ip[11] = (uint8_t)c;
+		}
+		if (tcp) {
+			l4[12] = 0x50;                      /* data offset 5 */
+		} else {
+			l4[4] = (uint8_t)(seg >> 8);
+			l4[5] = (uint8_t)seg;
+		}
+		{
+			size_t csum_at = tcp ? 16 : 6;
+			const uint8_t *src = v6 ? ip + 8 : ip + 12, *dst = v6 ? ip + 24 : ip + 16;
+			size_t alen = v6 ? 16 : 4;
+
+			ph = ref_sum16(src, alen, 0);
+			ph = ref_sum16(dst, alen, ph);
+			ph += (uint32_t)(seg >> 16) + (uint32_t)(seg & 0xFFFFu) + (tcp ? 6u : 17u);
+			l4[csum_at] = l4[csum_at + 1] = 0;
+			c = (uint16_t)~ref_sum16(l4, seg, ph);
+			l4[csum_at] = (uint8_t)(c >> 8);
+			l4[csum_at + 1] = (uint8_t)c;
+		}
+		if (spoil == 1 && !v6)
+			ip[8] ^= (uint8_t)(1 + rnd() % 255);            /* TTL */
+		else if (spoil == 2)
+			l4[thl + (pay ? rnd() % pay : 0) - (pay ? 0 : 1)] ^= (uint8_t)(1 + rnd() % 255);
+		else if (spoil == 3)
+			l4[tcp ? 16 : 6] ^= (uint8_t)(1 + rnd() % 255);
+
+		assert_int_equal(decode_packet(1, f, n, n, &p), TC_OK);
+		decode_verify_checksums(&p);
+		if (!v6)
+			assert_int_equal(has_err(&p, PE_IP_BAD_CHECKSUM), ref_sum16(ip, 20, 0) != 0xFFFFu);
+		{
+			const uint8_t *src = v6 ? ip + 8 : ip + 12, *dst = v6 ? ip + 24 : ip + 16;
+			size_t alen = v6 ? 16 : 4;
+			uint16_t field = (uint16_t)(l4[tcp ? 16 : 6] << 8 | l4[tcp ? 17 : 7]);
+			bool bad;
+
+			ph = ref_sum16(src, alen, 0);
+			ph = ref_sum16(dst, alen, ph);
+			ph += (uint32_t)(seg >> 16) + (uint32_t)(seg & 0xFFFFu) + (tcp ? 6u : 17u);
+			bad = ref_sum16(l4, seg, ph) != 0xFFFFu;
+			if (!tcp && field == 0)
+				bad = v6;                   /* none computed: IPv4 only */
+			assert_int_equal(has_err(&p, tcp ? PE_TCP_BAD_CHECKSUM : PE_UDP_BAD_CHECKSUM), bad);
+			if (spoil >= 2 && !(!tcp && field == 0))
+				assert_true(bad);           /* the reference sees the damage too */
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -882,6 +991,7 @@ int main(void)
 		cmocka_unit_test(test_cap_ts_reference),
 		cmocka_unit_test(test_link_parse_inline),
 		cmocka_unit_test(test_decode_reset),
+		cmocka_unit_test(test_checksum_sums),
 		cmocka_unit_test(test_sha1_short),
 		cmocka_unit_test(test_communityid_fast),
 		cmocka_unit_test(test_fmt_ts_memo),
