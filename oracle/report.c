@@ -197,59 +197,197 @@ char *finding_where(const struct finding *f, char *buf, size_t len)
 
 /* ---- JSON Lines ------------------------------------------------------------------ */
 
+/*
+ * A record is built in a buffer with the fmt_* helpers and written with one
+ * fwrite per buffer-full (a stdio call per field was most of a record's
+ * cost). Every piece is either bounded (numbers, addresses, names) or a
+ * string whose room is measured first; a string too long for the buffer
+ * at all goes out through json_str, which writes the same bytes
+ * (test_fastpaths checks json_str against fmt_json_str).
+ */
+#define WB_SIZE 2048
+#define WB_PIECE 256                 /* room for any bounded piece (<= 160) */
+
+struct wbuf {
+	FILE *out;
+	char *p;
+	char b[WB_SIZE];
+};
+
+static void wb_flush(struct wbuf *w)
+{
+	fwrite(w->b, 1, (size_t)(w->p - w->b), w->out);
+	w->p = w->b;
+}
+
+/* Room for n more bytes (n <= WB_SIZE); the position to write at. */
+static char *wb_room(struct wbuf *w, size_t n)
+{
+	if ((size_t)(w->b + WB_SIZE - w->p) < n)
+		wb_flush(w);
+	return w->p;
+}
+
+/* s as a JSON string, quotes included. */
+static void wb_json_str(struct wbuf *w, const char *s)
+{
+	size_t need = FMT_JSON_STR_MAX(strlen(s));
+
+	if (need > WB_SIZE) {
+		wb_flush(w);
+		json_str(w->out, s);
+		return;
+	}
+	w->p = fmt_json_str(wb_room(w, need), s);
+}
+
+/* lit (a string literal) into w */
+#define WB_LIT(w, lit) ((w)->p = PUT_LIT(wb_room((w), sizeof(lit) - 1), (lit)))
+
+/* finding_tuple_json's fields, into w. */
+static void wb_tuple(struct wbuf *w, const struct finding *f)
+{
+	const char *proto = finding_proto(f);
+	char *p = wb_room(w, WB_PIECE);
+
+	if (proto != NULL) {
+		p = PUT_LIT(p, ",\"proto\":\"");
+		memcpy(p, proto, strlen(proto));     /* "tcp" or "udp" */
+		p = PUT_LIT(p + strlen(proto), "\"");
+	}
+	if (f->is_host) {
+		p = PUT_LIT(p, ",\"host\":\"");
+		p = fmt_addr(p, f->ipver, f->host);
+		w->p = PUT_LIT(p, "\",\"frames\":[");
+		for (uint32_t i = 0; i < f->n_frames; i++) {
+			p = wb_room(w, FMT_U64_MAX + 2);
+			if (i)
+				*p++ = ',';
+			w->p = fmt_u64(p, f->frames[i]);
+		}
+		WB_LIT(w, "]");
+		return;
+	}
+	if (f->have_ip) {
+		p = PUT_LIT(p, ",\"src\":\"");
+		p = fmt_addr(p, f->ipver, f->src);
+		*p++ = '"';
+	}
+	if (f->have_ports) {
+		p = PUT_LIT(p, ",\"sport\":");
+		p = fmt_u64(p, f->sport);
+	}
+	if (f->have_ip) {
+		p = PUT_LIT(p, ",\"dst\":\"");
+		p = fmt_addr(p, f->ipver, f->dst);
+		*p++ = '"';
+	}
+	if (f->have_ports) {
+		p = PUT_LIT(p, ",\"dport\":");
+		p = fmt_u64(p, f->dport);
+	}
+	w->p = p;
+}
+
+/* A record's file name as a JSON string: the text of the last name again
+ * when it is the same name (compared by content: the caller only lends
+ * it), else worked out and kept for the next record. */
+static void wb_file(struct report *r, struct wbuf *w, const char *file)
+{
+	size_t len;
+
+	if (r->jfile_raw == NULL || strcmp(r->jfile_raw, file) != 0) {
+		len = strlen(file);
+		free(r->jfile_raw);
+		r->jfile_raw = malloc(len + 1 + FMT_JSON_STR_MAX(len));
+		if (r->jfile_raw == NULL) {          /* no memory: no shortcut */
+			wb_json_str(w, file);
+			return;
+		}
+		memcpy(r->jfile_raw, file, len + 1);
+		r->jfile_json = r->jfile_raw + len + 1;
+		r->jfile_json_len = (size_t)(fmt_json_str(r->jfile_json, file) - r->jfile_json);
+	}
+	if (r->jfile_json_len > WB_SIZE) {
+		wb_flush(w);
+		fwrite(r->jfile_json, 1, r->jfile_json_len, w->out);
+		return;
+	}
+	memcpy(wb_room(w, r->jfile_json_len), r->jfile_json, r->jfile_json_len);
+	w->p += r->jfile_json_len;
+}
+
 static void jsonl_finding(struct report *r, const struct finding *f)
 {
-	FILE *o = r->out;
+	struct wbuf w;
+	const char *sev = severity_name(f->severity);
+	char *p;
 
-	fputs("{\"type\":\"finding\",\"rule\":", o);
-	json_str(o, rule_info(f->rule)->id);
-	fprintf(o, ",\"severity\":\"%s\",\"file\":", severity_name(f->severity));
-	json_str(o, f->file);
-	fprintf(o, ",\"frame\":%" PRIu64 ",\"ts\":", f->frame);
-	ts_print(o, f->ts_sec, f->ts_nsec, f->ts_digits);
-	finding_tuple_json(o, f);
-	fprintf(o, ",\"signature\":\"%s\",\"transition\":", f->signature);
-	json_str(o, f->transition);
-	fputs(",\"message\":", o);
-	json_str(o, f->message);
-	fputs("}\n", o);
+	w.out = r->out;
+	w.p = w.b;
+	WB_LIT(&w, "{\"type\":\"finding\",\"rule\":");
+	wb_json_str(&w, rule_info(f->rule)->id);
+	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"severity\":\"");
+	memcpy(p, sev, strlen(sev));     /* "error", "warning", "info" */
+	p += strlen(sev);
+	w.p = PUT_LIT(p, "\",\"file\":");
+	wb_file(r, &w, f->file);
+	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"frame\":");
+	p = fmt_u64(p, f->frame);
+	p = PUT_LIT(p, ",\"ts\":");
+	w.p = fmt_ts(p, f->ts_sec, f->ts_nsec, f->ts_digits);
+	wb_tuple(&w, f);
+	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"signature\":\"");
+	memcpy(p, f->signature, strlen(f->signature));
+	p += strlen(f->signature);
+	w.p = PUT_LIT(p, "\",\"transition\":");
+	wb_json_str(&w, f->transition);
+	WB_LIT(&w, ",\"message\":");
+	wb_json_str(&w, f->message);
+	WB_LIT(&w, "}\n");
+	wb_flush(&w);
 }
 
 static void jsonl_host(struct report *r, const struct host_record *h)
 {
-	/* the fields after the file name, built in one buffer (fprintf was
-	 * most of a host record's cost; one record per host at the end) */
-	char buf[FMT_ADDR_MAX + 4 * FMT_U64_MAX + 128], *p = buf;
+	struct wbuf w;
+	char *p;
+	const struct cls_stream_result *st[2];
 
-	fputs("{\"type\":\"host\",\"file\":", r->out);
-	json_str(r->out, h->file);
-	p = PUT_LIT(p, ",\"host\":\"");
+	w.out = r->out;
+	w.p = w.b;
+	WB_LIT(&w, "{\"type\":\"host\",\"file\":");
+	wb_file(r, &w, h->file);
+	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"host\":\"");
 	p = fmt_addr(p, h->ipver, h->addr);
 	p = PUT_LIT(p, "\",\"connections\":");
-	p = fmt_u64(p, h->connections);
-	p = PUT_LIT(p, ",\"distinct_ports\":");
+	w.p = fmt_u64(p, h->connections);
+	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"distinct_ports\":");
 	p = fmt_u64(p, h->distinct_ports);
 	p = PUT_LIT(p, ",\"min_port\":");
 	p = fmt_u64(p, h->min_port);
 	p = PUT_LIT(p, ",\"max_port\":");
 	p = fmt_u64(p, h->max_port);
-	p = PUT_LIT(p, ",\"port_selection\":");
-	fwrite(buf, 1, (size_t)(p - buf), r->out);
-	json_str(r->out, h->port_selection);
-	if (r->host_detail && h->detail != NULL) {
-		const struct cls_stream_result *st[2] = { &h->detail->tcp, &h->detail->udp };
-
-		fprintf(r->out, ",\"confidence\":%.3f", h->detail->confidence);
-		for (int i = 0; i < 2; i++) {
-			if (st[i]->connections == 0)
-				continue;
-			fprintf(r->out, ",\"%s\":{\"connections\":%" PRIu64 ",\"distinct_ports\":%u,"
-				"\"min_port\":%u,\"max_port\":%u,\"port_selection\":\"%s\","
-				"\"confidence\":%.3f,\"destinations\":%u}", i == 0 ? "tcp" : "udp",
-				st[i]->connections, st[i]->distinct_ports, st[i]->min_port,
-				st[i]->max_port, port_class_name(st[i]->cls), st[i]->confidence,
-				st[i]->f.destinations);
-		}
+	w.p = PUT_LIT(p, ",\"port_selection\":");
+	wb_json_str(&w, h->port_selection);
+	if (!r->host_detail || h->detail == NULL) {
+		WB_LIT(&w, "}\n");
+		wb_flush(&w);
+		return;
+	}
+	st[0] = &h->detail->tcp;
+	st[1] = &h->detail->udp;
+	wb_flush(&w);
+	fprintf(r->out, ",\"confidence\":%.3f", h->detail->confidence);
+	for (int i = 0; i < 2; i++) {
+		if (st[i]->connections == 0)
+			continue;
+		fprintf(r->out, ",\"%s\":{\"connections\":%" PRIu64 ",\"distinct_ports\":%u,"
+			"\"min_port\":%u,\"max_port\":%u,\"port_selection\":\"%s\","
+			"\"confidence\":%.3f,\"destinations\":%u}", i == 0 ? "tcp" : "udp",
+			st[i]->connections, st[i]->distinct_ports, st[i]->min_port,
+			st[i]->max_port, port_class_name(st[i]->cls), st[i]->confidence,
+			st[i]->f.destinations);
 	}
 	fputs("}\n", r->out);
 }
@@ -360,6 +498,7 @@ void report_free(struct report *r)
 		return;
 	if (r->ops->free_priv)
 		r->ops->free_priv(r);
+	free(r->jfile_raw);
 	free(r);
 }
 

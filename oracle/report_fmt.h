@@ -32,6 +32,10 @@ struct report {
 	uint64_t hosts;                 /* host records, whole run */
 	bool host_detail;
 	void *priv;                     /* the back end's state */
+	/* JSON Lines: the last file name written and its JSON text (every
+	 * record of a file repeats it); NULL before the first */
+	char *jfile_raw, *jfile_json;
+	size_t jfile_json_len;
 };
 
 /* Back-end constructors: set r->ops and r->priv. TC_OK or TC_NOMEM. */
