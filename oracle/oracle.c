@@ -93,6 +93,8 @@ struct oracle {
 	int64_t last_sec;
 	uint32_t last_nsec;
 	uint8_t last_digits;
+	bool bad_flags;              /* tcp.invalid-flags' verdict on the packet
+	                                being replayed, when flags_suspect */
 };
 
 enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
@@ -310,25 +312,33 @@ RARE static void port_zero_finding(struct oracle *o, const struct cap_packet *cp
 		emit_once_per_flow(o, cp, p, &h);
 }
 
-/* tcp.invalid-flags, once per flow. Returns whether the flags are invalid. */
-RARE static bool invalid_flags_finding(struct oracle *o, const struct cap_packet *cp,
+/* Can tcp.invalid-flags fire on this TCP segment at all? Every combination
+ * it names without ACK, or SYN with FIN or RST (the two it names with ACK). */
+static inline bool flags_suspect(uint16_t flags)
+{
+	return !(flags & TH_ACK) || ((flags & TH_SYN) && (flags & (TH_FIN | TH_RST)));
+}
+
+/* tcp.invalid-flags, once per flow; its verdict kept in o->bad_flags. */
+RARE static void invalid_flags_finding(struct oracle *o, const struct cap_packet *cp,
 				       const struct pkt *p)
 {
 	struct rule_hit h;
 
-	if (rule_tcp_invalid_flags(p, &h) == 0)
-		return false;
-	emit_once_per_flow(o, cp, p, &h);
-	return true;
+	o->bad_flags = rule_tcp_invalid_flags(p, &h) != 0;
+	if (o->bad_flags)
+		emit_once_per_flow(o, cp, p, &h);
 }
 
 /* The rules of the engine's events: a new incarnation, a created flow, a
  * RST outside the window, a connection opened by an initiator. */
 RARE static void engine_events(struct oracle *o, const struct cap_packet *cp,
-			       const struct pkt *p, const struct engine_result *res,
-			       bool is_tcp, bool bad_flags)
+			       const struct pkt *p, const struct engine_result *res)
 {
 	struct rule_hit h;
+	bool is_tcp = p->l4 == L4_TCP;
+	/* asked for this packet exactly when flags_suspect (oracle_packet) */
+	bool bad_flags = is_tcp && flags_suspect(p->flags) && o->bad_flags;
 
 	if (res->new_incarnation)
 		on_new_incarnation(o, cp, p, res);
@@ -354,10 +364,10 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 {
 	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
 	struct engine_result res;
-	bool is_tcp, bad_flags = false;
 
-	if (!o->have_time || cp->ts_sec > o->last_sec ||
-	    (cp->ts_sec == o->last_sec && cp->ts_nsec > o->last_nsec)) {
+	/* the latest packet time (captures mostly go forward: asked first) */
+	if (cp->ts_sec > o->last_sec ||
+	    (cp->ts_sec == o->last_sec && cp->ts_nsec > o->last_nsec) || !o->have_time) {
 		o->have_time = true;
 		o->last_sec = cp->ts_sec;
 		o->last_nsec = cp->ts_nsec;
@@ -367,22 +377,19 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 		decode_findings(o, cp, p);
 	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP))
 		return;
-	is_tcp = p->l4 == L4_TCP;
 
-	/* Each rule is asked only when its finding is possible at all: a port
-	 * 0 somewhere; no ACK (every combination tcp.invalid-flags names
-	 * without ACK) or SYN with FIN or RST (the two it names with ACK). */
+	/* Each rule is asked only when its finding is possible at all. */
 	if (p->sport == 0 || p->dport == 0)
 		port_zero_finding(o, cp, p);
-	if (is_tcp && (!(p->flags & TH_ACK) ||
-		       ((p->flags & TH_SYN) && (p->flags & (TH_FIN | TH_RST)))))
-		bad_flags = invalid_flags_finding(o, cp, p);
+	if (p->l4 == L4_TCP && flags_suspect(p->flags))
+		invalid_flags_finding(o, cp, p);
 
 	if (engine_packet(o->eng, p, &in, &res) != TC_OK || res.flow == NULL)
 		return;
 	/* anything for the rules to judge? (UDP never has a RST verdict) */
-	if (res.created || res.new_incarnation || (is_tcp && res.rst.verdict == RST_OUT_OF_WINDOW))
-		engine_events(o, cp, p, &res, is_tcp, bad_flags);
+	if (res.created || res.new_incarnation ||
+	    (p->l4 == L4_TCP && res.rst.verdict == RST_OUT_OF_WINDOW))
+		engine_events(o, cp, p, &res);
 }
 
 uint64_t oracle_advance(struct oracle *o, int64_t ts_sec, uint32_t ts_nsec, uint64_t limit)
