@@ -299,7 +299,12 @@ void signature_make(enum rule_id r, const char *transition, char out[SIG_HEX + 1
 	h = fnv1a64(h, catalog[r].id);
 	h = fnv1a64(h, "|");
 	h = fnv1a64(h, transition);
-	snprintf(out, SIG_HEX + 1, "%012" PRIx64, h >> 16);
+	/* "%012" PRIx64 of h >> 16 (48 bits: exactly 12 digits), without a
+	 * snprintf per finding */
+	h >>= 16;
+	for (int i = SIG_HEX - 1; i >= 0; i--, h >>= 4)
+		out[i] = "0123456789abcdef"[h & 0xf];
+	out[SIG_HEX] = '\0';
 }
 
 /* ---- helpers --------------------------------------------------------------------- */

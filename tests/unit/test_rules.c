@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,6 +540,40 @@ static void test_escaping(void **state)
 	free(s);
 }
 
+/* signature_make against its definition: FNV-1a 64 of "<rule id>|<transition>",
+ * the top 48 bits as printf's "%012" PRIx64, for every rule and many
+ * transitions (random bytes, empty, long). */
+static void test_signature_definition(void **state)
+{
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		char t[80], want[32], got[SIG_HEX + 1];
+		size_t n;
+		enum rule_id r;
+		uint64_t h = UINT64_C(0xcbf29ce484222325);
+		const unsigned char *u;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		r = (enum rule_id)(x % R__COUNT);
+		n = (size_t)(x >> 8) % sizeof(t);
+		for (size_t k = 0; k < n; k++)
+			t[k] = (char)(1 + (x >> (k % 48)) % 255);
+		t[n] = '\0';
+		for (u = (const unsigned char *)rule_info(r)->id; *u; u++)
+			h = (h ^ *u) * UINT64_C(0x100000001b3);
+		h = (h ^ '|') * UINT64_C(0x100000001b3);
+		for (u = (const unsigned char *)t; *u; u++)
+			h = (h ^ *u) * UINT64_C(0x100000001b3);
+		snprintf(want, sizeof(want), "%012" PRIx64, h >> 16);
+		signature_make(r, t, got);
+		assert_string_equal(got, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_signature_format),
 		cmocka_unit_test(test_signature_same_defect),
+		cmocka_unit_test(test_signature_definition),
 		cmocka_unit_test(test_port_zero),
 		cmocka_unit_test(test_invalid_flags),
 		cmocka_unit_test(test_initiator_ports),
