@@ -4,9 +4,10 @@
  * The hash input is assembled into a fixed 40-byte buffer (2 + 16 + 16 + 1 +
  * 1 + 2 + 2 at most) in the order the specification gives, the endpoint
  * order decided by comparing addresses byte-wise (network order) and then
- * ports, SHA-1'd (sha1.c; sha1_short, as the message is always one block)
- * and base64-encoded with the standard alphabet and padding (RFC 4648
- * section 4), as Zeek, Suricata and tshark print it.
+ * ports, SHA-1'd (sha1.c; sha1_short_h, as the message is always one block)
+ * and base64-encoded straight from the digest's words with the standard
+ * alphabet and padding (RFC 4648 section 4), as Zeek, Suricata and tshark
+ * print it.
  */
 #include <string.h>
 #include "communityid.h"
@@ -15,33 +16,29 @@
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* RFC 4648 base64 of n bytes into out (4 * ceil(n / 3) chars + NUL). */
-static void base64_encode(const uint8_t *in, size_t n, char *out)
+/* Four base64 characters for 24 bits. */
+static inline void b64_quad(char *out, uint32_t v)
 {
-	const uint8_t *end = in + n - n % 3;
+	out[0] = b64_alphabet[(v >> 18) & 63];
+	out[1] = b64_alphabet[(v >> 12) & 63];
+	out[2] = b64_alphabet[(v >> 6) & 63];
+	out[3] = b64_alphabet[v & 63];
+}
 
-	for (; in < end; in += 3, out += 4) {
-		uint32_t v = (uint32_t)in[0] << 16 | (uint32_t)in[1] << 8 | in[2];
-
-		out[0] = b64_alphabet[v >> 18];
-		out[1] = b64_alphabet[(v >> 12) & 63];
-		out[2] = b64_alphabet[(v >> 6) & 63];
-		out[3] = b64_alphabet[v & 63];
-	}
-	if (n % 3 == 1) {
-		out[0] = b64_alphabet[in[0] >> 2];
-		out[1] = b64_alphabet[(in[0] & 3) << 4];
-		out[2] = '=';
-		out[3] = '=';
-		out += 4;
-	} else if (n % 3 == 2) {
-		out[0] = b64_alphabet[in[0] >> 2];
-		out[1] = b64_alphabet[(in[0] & 3) << 4 | in[1] >> 4];
-		out[2] = b64_alphabet[(in[1] & 15) << 2];
-		out[3] = '=';
-		out += 4;
-	}
-	*out = '\0';
+/* RFC 4648 base64 of the 20-byte digest given as its five big-endian words
+ * h[0..4] (digest bytes 4i..4i+3 = h[i]): six 3-byte groups, then the last
+ * two bytes as three characters and one '=', then NUL (29 bytes). */
+static void base64_digest(const uint32_t h[5], char *out)
+{
+	b64_quad(out, h[0] >> 8);                                  /* bytes 0-2   */
+	b64_quad(out + 4, (h[0] & 0xff) << 16 | h[1] >> 16);       /* bytes 3-5   */
+	b64_quad(out + 8, (h[1] & 0xffff) << 8 | h[2] >> 24);      /* bytes 6-8   */
+	b64_quad(out + 12, h[2] & 0xffffff);                       /* bytes 9-11  */
+	b64_quad(out + 16, h[3] >> 8);                             /* bytes 12-14 */
+	b64_quad(out + 20, (h[3] & 0xff) << 16 | h[4] >> 16);      /* bytes 15-17 */
+	b64_quad(out + 24, (h[4] & 0xffff) << 8);                  /* bytes 18-19 */
+	out[27] = '=';
+	out[28] = '\0';
 }
 
 /* The hash input for address width alen (4 or 16, a constant where this is
@@ -73,14 +70,12 @@ static inline uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
-			  const uint8_t saddr[16], uint16_t sport,
-			  const uint8_t daddr[16], uint16_t dport,
-			  uint8_t proto, char out[COMMUNITYID_LEN])
+/* The hash input of one tuple into buf (40 bytes); returns its length, 0
+ * for an IP version other than 4 or 6. */
+static size_t cid_input(uint8_t buf[40], uint16_t seed, uint8_t ipver,
+			const uint8_t saddr[16], uint16_t sport,
+			const uint8_t daddr[16], uint16_t dport, uint8_t proto)
 {
-	uint8_t buf[2 + 16 + 16 + 1 + 1 + 2 + 2];
-	uint8_t digest[SHA1_DIGEST_LEN];
-	size_t n;
 	bool swap;
 
 	/* The spec's is_ordered(): saddr < daddr (byte-wise, network order),
@@ -89,21 +84,75 @@ enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
 		uint32_t s = be32(saddr), d = be32(daddr);
 
 		swap = s > d || (s == d && sport > dport);
-		n = swap ? cid_message(buf, seed, 4, daddr, dport, saddr, sport, proto)
-			 : cid_message(buf, seed, 4, saddr, sport, daddr, dport, proto);
-	} else if (ipver == 6) {
+		return swap ? cid_message(buf, seed, 4, daddr, dport, saddr, sport, proto)
+			    : cid_message(buf, seed, 4, saddr, sport, daddr, dport, proto);
+	}
+	if (ipver == 6) {
 		int cmp = memcmp(saddr, daddr, 16);
 
 		swap = cmp > 0 || (cmp == 0 && sport > dport);
-		n = swap ? cid_message(buf, seed, 16, daddr, dport, saddr, sport, proto)
-			 : cid_message(buf, seed, 16, saddr, sport, daddr, dport, proto);
-	} else {
+		return swap ? cid_message(buf, seed, 16, daddr, dport, saddr, sport, proto)
+			    : cid_message(buf, seed, 16, saddr, sport, daddr, dport, proto);
+	}
+	return 0;
+}
+
+/* "1:" and the base64 of the digest (as words). */
+static void cid_text(const uint32_t h[5], char out[COMMUNITYID_LEN])
+{
+	out[0] = '1';
+	out[1] = ':';
+	base64_digest(h, out + 2);
+}
+
+enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
+			  const uint8_t saddr[16], uint16_t sport,
+			  const uint8_t daddr[16], uint16_t dport,
+			  uint8_t proto, char out[COMMUNITYID_LEN])
+{
+	uint8_t buf[2 + 16 + 16 + 1 + 1 + 2 + 2];
+	uint32_t h[5];
+	size_t n = cid_input(buf, seed, ipver, saddr, sport, daddr, dport, proto);
+
+	if (n == 0) {
 		out[0] = '\0';
 		return TC_UNSUPPORTED;
 	}
-	sha1_short(buf, n, digest);
-	out[0] = '1';
-	out[1] = ':';
-	base64_encode(digest, sizeof(digest), out + 2);
+	sha1_short_h(buf, n, h);
+	cid_text(h, out);
 	return TC_OK;
+}
+
+void communityid_v1_many(uint16_t seed, const struct communityid_tuple *t, size_t n,
+			 char (*out)[COMMUNITYID_LEN])
+{
+	while (n >= 2) {
+		uint8_t buf[4][40];
+		uint32_t digest[4][5];
+		const uint8_t *msg[4];
+		size_t len[4];
+		size_t k = n < 4 ? n : 4, i;
+
+		for (i = 0; i < 4; i++) {
+			/* lanes past the last tuple hash the first one again */
+			const struct communityid_tuple *x = &t[i < k ? i : 0];
+
+			len[i] = cid_input(buf[i], seed, x->ipver, x->saddr, x->sport, x->daddr,
+					   x->dport, x->proto);
+			msg[i] = buf[i];
+		}
+		sha1_short_x4(msg, len, digest);
+		for (i = 0; i < k; i++) {
+			if (len[i] == 0)
+				out[i][0] = '\0';
+			else
+				cid_text(digest[i], out[i]);
+		}
+		t += k;
+		out += k;
+		n -= k;
+	}
+	if (n == 1)                     /* one alone: the one-lane hash is cheaper */
+		communityid_v1(seed, t->ipver, t->saddr, t->sport, t->daddr, t->dport, t->proto,
+			       out[0]);
 }

@@ -32,4 +32,22 @@ enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
 			  const uint8_t daddr[16], uint16_t dport,
 			  uint8_t proto, char out[COMMUNITYID_LEN]);
 
+/* One 5-tuple for communityid_v1_many: the arguments of communityid_v1. */
+struct communityid_tuple {
+	uint8_t ipver;                  /* 4 or 6 */
+	uint8_t proto;                  /* IP protocol number */
+	uint16_t sport, dport;
+	const uint8_t *saddr, *daddr;   /* 16 bytes each, IPv4 in the first 4 */
+};
+
+/*
+ * communityid_v1_many - the Community IDs of n tuples (t[0..n-1]) into
+ * out[0..n-1], each exactly what communityid_v1(seed, ...) writes for it
+ * ("" for an IP version other than 4 or 6). Four at a time share one
+ * SIMD SHA-1 pass (sha1_short_x4), which costs about what two single
+ * hashes do: for callers that hold several records before printing them.
+ */
+void communityid_v1_many(uint16_t seed, const struct communityid_tuple *t, size_t n,
+			 char (*out)[COMMUNITYID_LEN]);
+
 #endif /* TC_COMMUNITYID_H */

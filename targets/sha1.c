@@ -30,11 +30,13 @@ static inline uint32_t wt(uint32_t w[16], unsigned t)
 /* Section 6.1.2 step 3 for step t, written in place: instead of shifting
  * the five working variables down each step (T = ROTL5(a) + f + e + K + W,
  * e = d, d = c, c = ROTL30(b), b = a, a = T), the caller rotates their
- * names, so the new a lands in e's variable and only b is rotated. */
+ * names, so the new a lands in e's variable and only b is rotated.
+ * SHA1_ROTL and SHA1_WT are those of the word type at hand (one message, or
+ * four side by side). */
 #define SHA1_STEP(f, k, a, b, c, d, e, t)                                       \
 	do {                                                                    \
-		e += rotl32(a, 5) + f(b, c, d) + (k) + wt(w, t);                 \
-		b = rotl32(b, 30);                                              \
+		e += SHA1_ROTL(a, 5) + f(b, c, d) + (k) + SHA1_WT(w, t);         \
+		b = SHA1_ROTL(b, 30);                                           \
 	} while (0)
 
 /* Five steps, after which the names are back in place. */
@@ -58,33 +60,42 @@ static inline uint32_t wt(uint32_t w[16], unsigned t)
  * (overwritten: they become the ring of W). Always inlined, so that a caller
  * whose words are partly constants (the padding of a short message, see
  * sha1_short) gets those folded into the steps. */
+#define SHA1_ROTL rotl32
+#define SHA1_WT wt
+#define SHA1_EIGHTY_STEPS()                                                     \
+	do {                                                                    \
+		SHA1_FIVE(SHA1_CH, 0x5a827999u, 0);                             \
+		SHA1_FIVE(SHA1_CH, 0x5a827999u, 5);                             \
+		SHA1_FIVE(SHA1_CH, 0x5a827999u, 10);                            \
+		SHA1_FIVE(SHA1_CH, 0x5a827999u, 15);                            \
+		SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 20);                        \
+		SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 25);                        \
+		SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 30);                        \
+		SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 35);                        \
+		SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 40);                           \
+		SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 45);                           \
+		SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 50);                           \
+		SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 55);                           \
+		SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 60);                        \
+		SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 65);                        \
+		SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 70);                        \
+		SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 75);                        \
+	} while (0)
+
 static inline __attribute__((always_inline)) void sha1_compress(uint32_t h[5], uint32_t w[16])
 {
 	uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
 
 	/* written out, so every t is a constant and W stays in registers */
-	SHA1_FIVE(SHA1_CH, 0x5a827999u, 0);
-	SHA1_FIVE(SHA1_CH, 0x5a827999u, 5);
-	SHA1_FIVE(SHA1_CH, 0x5a827999u, 10);
-	SHA1_FIVE(SHA1_CH, 0x5a827999u, 15);
-	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 20);
-	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 25);
-	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 30);
-	SHA1_FIVE(SHA1_PARITY, 0x6ed9eba1u, 35);
-	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 40);
-	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 45);
-	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 50);
-	SHA1_FIVE(SHA1_MAJ, 0x8f1bbcdcu, 55);
-	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 60);
-	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 65);
-	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 70);
-	SHA1_FIVE(SHA1_PARITY, 0xca62c1d6u, 75);
+	SHA1_EIGHTY_STEPS();
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;
 	h[3] += d;
 	h[4] += e;
 }
+#undef SHA1_ROTL
+#undef SHA1_WT
 
 /* Big-endian 32-bit word at p. */
 static inline uint32_t be32(const uint8_t *p)
@@ -174,13 +185,13 @@ void sha1_final(struct sha1_ctx *c, uint8_t out[SHA1_DIGEST_LEN])
 
 /* The single padded block of a message of len <= SHA1_SHORT_MAX bytes
  * (section 5.1.1: the message, a 1 bit, zeros, the 64-bit bit length),
- * compressed from H(0). Always inlined, so that for a constant len the
- * padding words are constants folded into the steps. */
+ * compressed from H(0) into h. Always inlined, so that for a constant len
+ * the padding words are constants folded into the steps. */
 static inline __attribute__((always_inline)) void sha1_one_block(const uint8_t *msg, size_t len,
-								  uint8_t out[SHA1_DIGEST_LEN])
+								  uint32_t h[5])
 {
+	static const uint32_t h0[5] = SHA1_H0;
 	uint8_t block[SHA1_BLOCK_LEN];
-	uint32_t h[5] = SHA1_H0;
 	uint32_t w[16];
 	unsigned t;
 
@@ -191,19 +202,127 @@ static inline __attribute__((always_inline)) void sha1_one_block(const uint8_t *
 		w[t] = be32(block + 4 * t);
 	w[14] = 0;                      /* len * 8 < 2^32: the high word is 0 */
 	w[15] = (uint32_t)len * 8;
+	memcpy(h, h0, sizeof(h0));
 	sha1_compress(h, w);
-	sha1_digest(h, out);
+}
+
+/* The digest of any message as words. */
+static void sha1_h(const void *data, size_t len, uint32_t h[5])
+{
+	struct sha1_ctx c;
+	uint8_t d[SHA1_DIGEST_LEN];
+	unsigned i;
+
+	sha1_init(&c);
+	sha1_update(&c, data, len);
+	sha1_final(&c, d);
+	for (i = 0; i < 5; i++)
+		h[i] = be32(d + 4 * i);
+}
+
+void sha1_short_h(const void *data, size_t len, uint32_t h[5])
+{
+	/* The Community ID messages: 16 bytes (IPv4), 40 (IPv6). */
+	if (len == 16)
+		sha1_one_block(data, 16, h);
+	else if (len == 40)
+		sha1_one_block(data, 40, h);
+	else
+		sha1_h(data, len, h);
 }
 
 void sha1_short(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN])
 {
-	/* The Community ID messages: 16 bytes (IPv4), 40 (IPv6). */
-	if (len == 16)
-		sha1_one_block(data, 16, out);
-	else if (len == 40)
-		sha1_one_block(data, 40, out);
-	else
-		sha1(data, len, out);
+	uint32_t h[5];
+
+	sha1_short_h(data, len, h);
+	sha1_digest(h, out);
+}
+
+/* ---- four messages side by side -------------------------------------------- */
+
+/* Four 32-bit words, one per message, in the vector extension of GCC and
+ * Clang: SIMD lanes where the target has them (SSE2 on x86-64), plain
+ * word operations elsewhere. Lane i holds message i's value throughout. */
+typedef uint32_t sha1_x4 __attribute__((vector_size(16)));
+
+static inline sha1_x4 rotl_x4(sha1_x4 x, unsigned b)
+{
+	return (x << b) | (x >> (32 - b));
+}
+
+static inline sha1_x4 wt_x4(sha1_x4 w[16], unsigned t)
+{
+	if (t >= 16)
+		w[t & 15] = rotl_x4(w[(t - 3) & 15] ^ w[(t - 8) & 15] ^ w[(t - 14) & 15] ^
+				    w[t & 15], 1);
+	return w[t & 15];
+}
+
+#define SHA1_ROTL rotl_x4
+#define SHA1_WT wt_x4
+/* sha1_compress for four blocks at once, one per lane. */
+static void sha1_compress_x4(sha1_x4 h[5], sha1_x4 w[16])
+{
+	sha1_x4 a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+
+	SHA1_EIGHTY_STEPS();
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+}
+#undef SHA1_ROTL
+#undef SHA1_WT
+
+/* Lane i of words: the one padded block (section 5.1.1) of a message of
+ * len <= SHA1_SHORT_MAX bytes. Always inlined, so that for a constant len
+ * the copies are fixed-size and the padding words constants. */
+static inline __attribute__((always_inline)) void pad_words(const uint8_t *msg, size_t len,
+							     uint32_t words[16][4], unsigned i)
+{
+	uint8_t block[SHA1_BLOCK_LEN];
+	unsigned t;
+
+	memset(block, 0, sizeof(block));
+	memcpy(block, msg, len);
+	block[len] = 0x80;
+	for (t = 0; t < 14; t++)
+		words[t][i] = be32(block + 4 * t);
+	words[14][i] = 0;               /* len * 8 < 2^32: the high word is 0 */
+	words[15][i] = (uint32_t)len * 8;
+}
+
+void sha1_short_x4(const uint8_t *const msg[4], const size_t len[4], uint32_t out[4][5])
+{
+	static const uint32_t h0[5] = SHA1_H0;
+	uint32_t words[16][4];          /* words[t][i]: word t of message i */
+	sha1_x4 w[16], h[5];
+	unsigned i, t;
+
+	for (i = 0; i < 4; i++) {
+		/* the Community ID lengths with their padding folded in */
+		if (len[i] == 16)
+			pad_words(msg[i], 16, words, i);
+		else if (len[i] == 40)
+			pad_words(msg[i], 40, words, i);
+		else
+			pad_words(msg[i], len[i] <= SHA1_SHORT_MAX ? len[i] : 0, words, i);
+	}
+	for (t = 0; t < 16; t++)
+		memcpy(&w[t], words[t], sizeof(w[t]));
+	for (i = 0; i < 5; i++)
+		h[i] = (sha1_x4){ h0[i], h0[i], h0[i], h0[i] };
+	sha1_compress_x4(h, w);
+	for (i = 0; i < 4; i++) {
+		if (len[i] > SHA1_SHORT_MAX) {  /* more than one block */
+			sha1_h(msg[i], len[i], out[i]);
+			continue;
+		}
+		for (t = 0; t < 5; t++)
+			out[i][t] = h[t][i];
+	}
 }
 
 void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN])

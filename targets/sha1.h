@@ -40,4 +40,20 @@ void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN]);
  * constants. Any other length is handed to sha1(). */
 void sha1_short(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN]);
 
+/* sha1_short_h - sha1_short's digest as its five 32-bit words H0..H4
+ * (digest bytes 4i..4i+3 are h[i], most significant byte first), for
+ * callers that encode the digest straight from the words. */
+void sha1_short_h(const void *data, size_t len, uint32_t h[5]);
+
+/* Longest message that pads to a single block: 64 - 1 - 8 bytes. */
+#define SHA1_SHORT_MAX 55
+
+/* sha1_short_x4 - the digests of four messages at once (msg[i], len[i]
+ * bytes), as words into out[i] like sha1_short_h: the same as four sha1()
+ * calls. Messages of at most SHA1_SHORT_MAX bytes (one block: the
+ * Community ID messages) are hashed side by side in SIMD lanes where the
+ * compiler has them, so four cost about what two one-at-a-time do; a
+ * longer one is handed to sha1(). */
+void sha1_short_x4(const uint8_t *const msg[4], const size_t len[4], uint32_t out[4][5]);
+
 #endif /* TC_SHA1_H */

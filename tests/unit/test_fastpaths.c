@@ -19,7 +19,9 @@
  *    (digits of the seconds remembered between calls) writes fmt_ts's text;
  *  - sha1_short (one block, padding folded in) equals sha1 for lengths
  *    0..127, and communityid_v1 equals a byte-wise reference built from
- *    the specification with memcmp ordering and the streaming sha1.
+ *    the specification with memcmp ordering and the streaming sha1;
+ *  - sha1_short_x4 (four messages in SIMD lanes) equals sha1 in every lane
+ *    and communityid_v1_many equals communityid_v1 tuple by tuple.
  * Inputs come from a fixed-seed generator, so a failure repeats.
  */
 #include <stdarg.h>
@@ -975,6 +977,78 @@ static void test_checksum_sums(void **state)
 	}
 }
 
+/* sha1_short_x4 (four messages in SIMD lanes) gives sha1's digest in each
+ * lane, whatever the mix of lengths: 0 to 55 (one block, the lanes' padding
+ * differing), longer ones (handed to sha1), the same buffer in two lanes. */
+static void test_sha1_short_x4(void **state)
+{
+	uint8_t msgs[4][80], want[SHA1_DIGEST_LEN], got[SHA1_DIGEST_LEN];
+	uint32_t h[4][5];
+	const uint8_t *msg[4];
+	size_t len[4];
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		for (int i = 0; i < 4; i++) {
+			for (size_t j = 0; j < sizeof(msgs[i]); j++)
+				msgs[i][j] = (uint8_t)rnd();
+			len[i] = (rnd() % 8 == 0) ? (size_t)(rnd() % 80) : (size_t)(rnd() % 56);
+			if (rnd() % 3 == 0)                     /* the Community ID lengths */
+				len[i] = (rnd() & 1) ? 16 : 40;
+			msg[i] = msgs[i];
+		}
+		if (round % 5 == 0) {
+			msg[3] = msg[0];
+			len[3] = len[0];
+		}
+		sha1_short_x4(msg, len, h);
+		for (int i = 0; i < 4; i++) {
+			sha1(msg[i], len[i], want);
+			for (int b = 0; b < SHA1_DIGEST_LEN; b++)    /* words, high byte first */
+				got[b] = (uint8_t)(h[i][b / 4] >> (24 - 8 * (b % 4)));
+			assert_memory_equal(got, want, SHA1_DIGEST_LEN);
+		}
+	}
+}
+
+/* communityid_v1_many equals communityid_v1 tuple by tuple, for batches of
+ * every size 0 to 9 (full groups of four, the leftovers, one alone), with
+ * IPv4, IPv6 and unsupported versions mixed in. */
+static void test_communityid_many(void **state)
+{
+	uint8_t addr[9][2][16];
+	struct communityid_tuple t[9];
+	char want[COMMUNITYID_LEN], got[9][COMMUNITYID_LEN];
+
+	(void)state;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = (size_t)(rnd() % 10);
+		uint16_t seed = (rnd() & 1) ? 0 : (uint16_t)rnd();
+
+		for (size_t i = 0; i < n; i++) {
+			for (int k = 0; k < 16; k++) {
+				addr[i][0][k] = (uint8_t)(rnd() % 4);
+				addr[i][1][k] = (rnd() % 3 == 0) ? addr[i][0][k] : (uint8_t)(rnd() % 4);
+			}
+			t[i].ipver = (rnd() % 10 == 0) ? 5 : (rnd() & 1) ? 4 : 6;
+			t[i].proto = (rnd() & 1) ? 6 : 17;
+			t[i].sport = (uint16_t)rnd();
+			t[i].dport = (rnd() % 4 == 0) ? t[i].sport : (uint16_t)rnd();
+			t[i].saddr = addr[i][0];
+			t[i].daddr = addr[i][1];
+		}
+		memset(got, 'x', sizeof(got));
+		communityid_v1_many(seed, t, n, got);
+		for (size_t i = 0; i < n; i++) {
+			communityid_v1(seed, t[i].ipver, t[i].saddr, t[i].sport, t[i].daddr,
+				       t[i].dport, t[i].proto, want);
+			assert_string_equal(got[i], want);
+		}
+		for (size_t i = n; i < 9; i++)          /* nothing written past n */
+			assert_int_equal(got[i][0], 'x');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -995,6 +1069,8 @@ int main(void)
 		cmocka_unit_test(test_sha1_short),
 		cmocka_unit_test(test_communityid_fast),
 		cmocka_unit_test(test_fmt_ts_memo),
+		cmocka_unit_test(test_sha1_short_x4),
+		cmocka_unit_test(test_communityid_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
