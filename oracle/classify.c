@@ -719,6 +719,17 @@ static void ev_copy(struct cls_evidence *dst, const struct cls_evidence *src)
 	memcpy(dst->frame, src->frame, src->n * sizeof(src->frame[0]));
 }
 
+/* ev_add for a sample known not to be there yet (the callers go through
+ * distinct samples: a connection number is unique in its stream). */
+static void ev_append(struct cls_evidence *e, const struct sample *x)
+{
+	if (e->n < CLS_MAX_EVIDENCE) {
+		e->index[e->n] = x->idx;
+		e->frame[e->n] = x->frame;
+		e->n++;
+	}
+}
+
 static void ev_add(struct cls_evidence *e, const struct sample *x)
 {
 	for (uint32_t i = 0; i < e->n; i++)
@@ -802,7 +813,7 @@ static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_st
 				sc->w[n++] = sc->w[j];
 		sort_idx(sc->w, sc->tmp, n);
 		for (uint32_t j = 0; j < n; j++)
-			ev_add(&r->fixed_evidence, &sc->w[j]);
+			ev_append(&r->fixed_evidence, &sc->w[j]);
 	}
 }
 
@@ -898,11 +909,12 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		r->distinct_ports = st->bits ? st->distinct : distinct;
 		f->top_port_share = (double)top / m;
 		f->even_share = (double)even / m;
-		for (uint32_t i = 0; i < m; i++)
+		for (uint32_t i = 0; i < m && ev_fixed.n < CLS_MAX_EVIDENCE; i++)
 			if (sc.v[i].sport == top_port)
-				ev_add(&ev_fixed, &sc.v[i]);
+				ev_append(&ev_fixed, &sc.v[i]);
 	}
-	if (proto == PROTO_UDP)
+	/* port.fixed needs CLS_FIXED_ENDPOINTS endpoints among the samples */
+	if (proto == PROTO_UDP && m >= CLS_FIXED_ENDPOINTS)
 		judge_fixed_rule(&sc, m, r);
 	if (c->cfg.brief && st->n < c->cfg.min_samples) {
 		/* the class is unknown whatever the steps say: of the rest
@@ -1115,7 +1127,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		r->cls = PC_RANDOM;
 		r->confidence = support(c, 1 - against, m);
 		for (uint32_t i = 0; i < m && i < CLS_MAX_EVIDENCE; i++)
-			ev_add(&r->evidence, &sc.v[i]);
+			ev_append(&r->evidence, &sc.v[i]);
 	}
 out:
 	if (block != (void *)&local)
