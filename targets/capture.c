@@ -385,6 +385,45 @@ static const char *frame_note(char *buf, size_t n, uint32_t type, uint64_t frame
 	return buf;
 }
 
+enum { BLK_BELOW_MIN, BLK_NOT_ALIGNED, BLK_CUT, BLK_TRAILER };
+
+/*
+ * ng_frame's length failures, out of line and cold so that its common path
+ * carries no varargs call: the block at r->p, of the given type, has total
+ * length total; x is the minimum (BLK_BELOW_MIN) or the trailing copy
+ * (BLK_TRAILER), left the bytes left from the block's start (BLK_CUT).
+ * report=false returns the code without failing the reader.
+ */
+__attribute__((cold, noinline))
+static enum tc_rc ng_block_fail(struct cap_reader *r, bool report, int why, uint32_t type,
+				uint32_t total, uint32_t x, size_t left)
+{
+	unsigned long long off = (unsigned long long)offset_of(r, r->p);
+	char fn[40];
+
+	if (!report)
+		return why == BLK_CUT ? TC_TRUNCATED : TC_MALFORMED;
+	frame_note(fn, sizeof(fn), type, r->frame + 1);
+	switch (why) {
+	case BLK_BELOW_MIN:
+		return fail(r, TC_MALFORMED, off,
+			    "pcapng %s at offset %llu%s: total length %u is below the minimum %u",
+			    block_name(type), off, fn, total, x);
+	case BLK_NOT_ALIGNED:
+		return fail(r, TC_MALFORMED, off,
+			    "pcapng %s at offset %llu%s: total length %u is not a multiple of 4",
+			    block_name(type), off, fn, total);
+	case BLK_CUT:
+		return fail(r, TC_TRUNCATED, off,
+			    "truncated pcapng %s at offset %llu%s: total length %u, %zu bytes left",
+			    block_name(type), off, fn, total, left);
+	default:
+		return fail(r, TC_MALFORMED, off,
+			    "pcapng %s at offset %llu%s: trailing total length %u differs from the leading %u",
+			    block_name(type), off, fn, x, total);
+	}
+}
+
 /*
  * Frame the block at r->p: type, total length and trailing copy, checked in
  * libpcap's order (minimum, multiple of 4, fits in the file, trailer). An SHB
@@ -400,7 +439,6 @@ static enum tc_rc ng_frame(struct cap_reader *r, struct ng_block *b, bool report
 	struct cursor hd = { NULL, NULL };
 	uint32_t type = 0, total = 0, trailer = 0, min = NG_MIN_BLOCK;
 	bool le = r->swapped;
-	char fn[40];
 
 	if (cur_left(&c) == 0)
 		return report ? fail(r, TC_END, off, "end of file") : TC_END;
@@ -442,31 +480,12 @@ static enum tc_rc ng_frame(struct cap_reader *r, struct ng_block *b, bool report
 	else
 		(void)at_be32(&hd, 4, &total);
 
-	if (total < min) {
-		if (!report)
-			return TC_MALFORMED;
-		return fail(r, TC_MALFORMED, off,
-			    "pcapng %s at offset %llu%s: total length %u is below the minimum %u",
-			    block_name(type), (unsigned long long)off,
-			    frame_note(fn, sizeof(fn), type, r->frame + 1), total, min);
-	}
-	if (total % 4 != 0) {
-		if (!report)
-			return TC_MALFORMED;
-		return fail(r, TC_MALFORMED, off,
-			    "pcapng %s at offset %llu%s: total length %u is not a multiple of 4",
-			    block_name(type), (unsigned long long)off,
-			    frame_note(fn, sizeof(fn), type, r->frame + 1), total);
-	}
-	if (cur_left(&c) < (size_t)total - 8) {
-		if (!report)
-			return TC_TRUNCATED;
-		return fail(r, TC_TRUNCATED, off,
-			    "truncated pcapng %s at offset %llu%s: total length %u, %zu bytes left",
-			    block_name(type), (unsigned long long)off,
-			    frame_note(fn, sizeof(fn), type, r->frame + 1), total,
-			    cur_left(&c) + 8);
-	}
+	if (total < min)
+		return ng_block_fail(r, report, BLK_BELOW_MIN, type, total, min, 0);
+	if (total % 4 != 0)
+		return ng_block_fail(r, report, BLK_NOT_ALIGNED, type, total, 0, 0);
+	if (cur_left(&c) < (size_t)total - 8)
+		return ng_block_fail(r, report, BLK_CUT, type, total, 0, cur_left(&c) + 8);
 	b->body.p = c.p;
 	b->body.end = c.p + (total - 12);
 	(void)rd_skip(&c, total - 12);
@@ -474,14 +493,8 @@ static enum tc_rc ng_frame(struct cap_reader *r, struct ng_block *b, bool report
 		(void)rd_le32(&c, &trailer);
 	else
 		(void)rd_be32(&c, &trailer);
-	if (trailer != total) {
-		if (!report)
-			return TC_MALFORMED;
-		return fail(r, TC_MALFORMED, off,
-			    "pcapng %s at offset %llu%s: trailing total length %u differs from the leading %u",
-			    block_name(type), (unsigned long long)off,
-			    frame_note(fn, sizeof(fn), type, r->frame + 1), trailer, total);
-	}
+	if (trailer != total)
+		return ng_block_fail(r, report, BLK_TRAILER, type, total, trailer, 0);
 	b->type = type;
 	b->total = total;
 	b->off = off;

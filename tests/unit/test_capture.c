@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -882,6 +883,83 @@ static void test_pcapng_every_prefix(void **state)
 	check_prefixes(w.b, w.n, recs, nr, bounds, nb);
 }
 
+/* ==== failure sentences of blocks that are not packets ================== */
+
+/*
+ * The block-length sentences (formatted out of line since the speed round)
+ * for blocks that carry no frame number, in big-endian sections, including
+ * a broken first IDB that cap_open's look-ahead passes over silently and
+ * cap_next then reports, and an SHB cut inside its byte-order magic.
+ */
+static void test_ng_block_sentences(void **state)
+{
+	struct bld w = { 0 };
+	struct run *u;
+	size_t idb0, cust;
+
+	(void)state;
+	/* SHB 28 + IDB 20 with its total length set to 4 */
+	ng_shb(&w, false);
+	idb0 = w.n;
+	ng_idb(&w, 1, 0, -1, 0);
+	w.n = idb0 + 4;
+	put32(&w, 4);
+	w.n = idb0 + 20;
+	u = run_reader(w.b, w.n);
+	assert_int_equal(u->open_rc, TC_OK);
+	assert_int_equal(u->end_rc, TC_MALFORMED);
+	assert_int_equal(u->r.err_offset, 28);
+	assert_string_equal(u->r.err,
+			    "pcapng interface description block at offset 28: total length 4 is below the minimum 12");
+	run_free(u);
+
+	/* a custom block (type 0xbad) whose trailer differs */
+	w.n = idb0;
+	ng_idb(&w, 1, 0, -1, 0);
+	cust = w.n;
+	{
+		size_t at = ng_begin(&w, 0xbad);
+
+		put32(&w, 0x61626364);
+		ng_end(&w, at);
+	}
+	w.n = cust + 12;
+	put32(&w, 5);
+	u = run_reader(w.b, w.n);
+	assert_int_equal(u->end_rc, TC_MALFORMED);
+	assert_int_equal(u->r.err_offset, cust);
+	assert_string_equal(u->r.err,
+			    "pcapng block at offset 48: trailing total length 5 differs from the leading 16");
+	run_free(u);
+
+	/* a second IDB after a packet, cut by the end of the file */
+	w.n = cust;
+	ng_epb(&w, 0, 1, 20, 20, frame_bytes);
+	idb0 = w.n;
+	ng_idb(&w, 1, 0, 6, 0);
+	w.n = idb0 + 4;
+	put32(&w, 400);
+	w.n = idb0 + 20;
+	u = run_reader(w.b, w.n);
+	assert_int_equal(u->n, 1);
+	assert_int_equal(u->end_rc, TC_TRUNCATED);
+	assert_string_equal(u->r.err,
+			    "truncated pcapng interface description block at offset 100: total length 400, 20 bytes left");
+	run_free(u);
+
+	/* an SHB of 8 to 11 bytes: the byte-order magic is cut */
+	for (size_t n = 8; n < 12; n++) {
+		char want[96];
+
+		u = run_reader(w.b, n);
+		assert_int_equal(u->open_rc, TC_TRUNCATED);
+		snprintf(want, sizeof(want),
+			 "truncated pcapng section header at offset 0: %zu of at least 28 bytes", n);
+		assert_string_equal(u->r.err, want);
+		run_free(u);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +981,7 @@ int main(void)
 		cmocka_unit_test(test_ng_block_past_end),
 		cmocka_unit_test(test_pcap_every_prefix),
 		cmocka_unit_test(test_pcapng_every_prefix),
+		cmocka_unit_test(test_ng_block_sentences),
 	};
 
 	init_frames();
