@@ -540,20 +540,36 @@ static char *fmt_hex16(char *p, unsigned x)
 	return p;
 }
 
-char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
+/* Each byte value's decimal digits and a '.', in 4 bytes (what is past
+ * the '.' is overwritten by the next octet): the first three octets of a
+ * dotted quad are one 4-byte copy each. */
+#define OCTET_DOT(v)                                                            \
+	(char)((v) >= 100 ? '0' + (v) / 100 : (v) >= 10 ? '0' + (v) / 10 : '0' + (v)), \
+	(char)((v) >= 100 ? '0' + (v) / 10 % 10 : (v) >= 10 ? '0' + (v) % 10 : '.'), \
+	(char)((v) >= 100 ? '0' + (v) % 10 : (v) >= 10 ? '.' : 0),                   \
+	(char)((v) >= 100 ? '.' : 0)
+#define OCTET_DOT4(v) OCTET_DOT(v), OCTET_DOT((v) + 1), OCTET_DOT((v) + 2), OCTET_DOT((v) + 3)
+#define OCTET_DOT16(v) OCTET_DOT4(v), OCTET_DOT4((v) + 4), OCTET_DOT4((v) + 8), OCTET_DOT4((v) + 12)
+#define OCTET_DOT64(v) OCTET_DOT16(v), OCTET_DOT16((v) + 16), OCTET_DOT16((v) + 32), \
+		       OCTET_DOT16((v) + 48)
+static const char octet_dot[256 * 4] = {
+	OCTET_DOT64(0), OCTET_DOT64(64), OCTET_DOT64(128), OCTET_DOT64(192)
+};
+
+/* Octet v and a '.'; returns the position after the '.'. */
+static inline char *put_octet_dot(char *p, unsigned v)
+{
+	memcpy(p, octet_dot + 4 * v, 4);
+	return p + 2 + (v >= 10) + (v >= 100);
+}
+
+/* fmt_addr's IPv6 text, apart so that the IPv4 path needs no registers
+ * saved. */
+static __attribute__((noinline)) char *fmt_addr6(char *p, const uint8_t addr[16])
 {
 	unsigned w[8];
 	int best = -1, best_len = 0, cur = -1, cur_len = 0, i;
 
-	if (ipver != 6) {               /* addr_format's dotted quad, without snprintf */
-		p = fmt_u8(p, addr[0]);
-		*p++ = '.';
-		p = fmt_u8(p, addr[1]);
-		*p++ = '.';
-		p = fmt_u8(p, addr[2]);
-		*p++ = '.';
-		return fmt_u8(p, addr[3]);
-	}
 	/* RFC 5952 exactly as addr_format (decode.c) writes it, without a
 	 * snprintf per group: the longest run of two or more zero groups
 	 * (the first of equal runs) becomes "::", and an IPv4-mapped or
@@ -599,6 +615,17 @@ char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 	if (best >= 0 && best + best_len == 8)
 		*p++ = ':';
 	return p;
+}
+
+char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
+{
+	if (ipver == 6)
+		return fmt_addr6(p, addr);
+	/* addr_format's dotted quad, without snprintf */
+	p = put_octet_dot(p, addr[0]);
+	p = put_octet_dot(p, addr[1]);
+	p = put_octet_dot(p, addr[2]);
+	return fmt_u8(p, addr[3]);
 }
 
 const char *file_display_name(const char *path)
