@@ -110,6 +110,19 @@ static enum tc_rc tcp_options(struct cursor *c, struct tcp_opts *o)
 __attribute__((noinline))
 static enum tc_rc tcp_parse_options(struct pkt *p, struct cursor opts)
 {
+	uint32_t lead = 0;
+
+	/* NOP, NOP, timestamps and nothing else: the 12 option bytes Linux
+	 * puts on nearly every segment (RFC 7323 appendix A). The walk would
+	 * record exactly the timestamps; read them at fixed offsets. */
+	if (cur_left(&opts) == 12 && at_be32(&opts, 0, &lead) == TC_OK &&
+	    lead == (TCPOPT_NOP << 24 | TCPOPT_NOP << 16 | TCPOPT_TIMESTAMP << 8 |
+		     TCPOLEN_TIMESTAMP)) {
+		(void)at_be32(&opts, 4, &p->opt.ts_val);
+		(void)at_be32(&opts, 8, &p->opt.ts_ecr);
+		p->opt.has_ts = true;
+		return TC_OK;
+	}
 	if (tcp_options(&opts, &p->opt) != TC_OK)
 		pkt_add_err(p, PE_TCP_BAD_OPTIONS);
 	return TC_OK;

@@ -1049,6 +1049,120 @@ static void test_communityid_many(void **state)
 	}
 }
 
+/* ---- TCP options ------------------------------------------------------------ */
+
+static uint32_t be32_at(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The option rules of tcp.c written out plainly: EOL ends, NOP is one
+ * byte, every other kind needs a length byte >= 2 that fits (else the walk
+ * stops as bad); known kinds with the wrong length are bad and skipped. */
+static bool ref_tcp_options(const uint8_t *b, size_t n, struct tcp_opts *o)
+{
+	bool bad = false;
+	size_t i = 0;
+
+	memset(o, 0, sizeof(*o));
+	while (i < n) {
+		uint8_t kind = b[i], len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || b[i + 1] < 2 || b[i + 1] - 2u > n - i - 2)
+			return true;
+		len = b[i + 1];
+		if (kind == 2) {
+			if (len == 4) {
+				o->mss = (uint16_t)(b[i + 2] << 8 | b[i + 3]);
+				o->has_mss = true;
+			} else {
+				bad = true;
+			}
+		} else if (kind == 3) {
+			if (len == 3) {
+				o->wscale = b[i + 2];
+				o->has_wscale = true;
+			} else {
+				bad = true;
+			}
+		} else if (kind == 4) {
+			if (len == 2)
+				o->sack_ok = true;
+			else
+				bad = true;
+		} else if (kind == 5) {
+			if (len < 10 || (len - 2) % 8 != 0)
+				bad = true;
+			else
+				for (size_t k = 0; k + 8 <= len - 2u && o->n_sack < PKT_MAX_SACK; k += 8) {
+					o->sack[o->n_sack][0] = be32_at(b + i + 2 + k);
+					o->sack[o->n_sack][1] = be32_at(b + i + 6 + k);
+					o->n_sack++;
+				}
+		} else if (kind == 8) {
+			if (len == 10) {
+				o->ts_val = be32_at(b + i + 2);
+				o->ts_ecr = be32_at(b + i + 6);
+				o->has_ts = true;
+			} else {
+				bad = true;
+			}
+		}
+		i += len;
+	}
+	return bad;
+}
+
+/* tcp_parse's options (with the NOP, NOP, timestamps fast path) against
+ * the plain rules: 12-byte option areas near that layout (one or two bytes
+ * changed, or none) and random areas of every length up to 40. */
+static void test_tcp_options(void **state)
+{
+	static const uint8_t lead[4] = { 1, 1, 8, 10 };
+	static const uint8_t kinds[] = { 0, 1, 2, 3, 4, 5, 8, 30 };
+	static struct pkt p;
+	uint8_t f[14 + 20 + 60];
+
+	(void)state;
+	for (int i = 0; i < 100000; i++) {
+		size_t olen = (i % 2 == 0) ? 12 : 4 * (size_t)(rnd() % 11);
+		uint8_t *ip = f + 14, *tcp = ip + 20, *o = tcp + 20;
+		size_t n = 14 + 20 + 20 + olen;
+		struct tcp_opts want;
+		bool bad;
+
+		for (size_t k = 0; k < sizeof(f); k++)
+			f[k] = (uint8_t)rnd();
+		if (i % 2 == 0) {
+			memcpy(o, lead, 4);
+			for (int m = (int)(rnd() % 3); m > 0; m--)
+				o[rnd() % 4] = (uint8_t)rnd();
+		} else {
+			for (size_t k = 0; k < olen; k++)   /* plausible kinds and lengths */
+				if (rnd() % 2)
+					o[k] = rnd() % 2 ? kinds[rnd() % sizeof(kinds)] : (uint8_t)(rnd() % 12);
+		}
+		f[12] = 0x08;
+		f[13] = 0x00;
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)((n - 14) >> 8);
+		ip[3] = (uint8_t)(n - 14);
+		ip[6] = ip[7] = 0;
+		ip[9] = 6;
+		tcp[12] = (uint8_t)((20 + olen) / 4 << 4);
+		assert_int_equal(decode_packet(1, f, n, n, &p), TC_OK);
+		bad = ref_tcp_options(o, olen, &want);
+		assert_int_equal(has_err(&p, PE_TCP_BAD_OPTIONS), bad);
+		assert_memory_equal(&p.opt, &want, sizeof(want));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1066,6 +1180,7 @@ int main(void)
 		cmocka_unit_test(test_link_parse_inline),
 		cmocka_unit_test(test_decode_reset),
 		cmocka_unit_test(test_checksum_sums),
+		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_sha1_short),
 		cmocka_unit_test(test_communityid_fast),
 		cmocka_unit_test(test_fmt_ts_memo),
