@@ -93,8 +93,6 @@ struct oracle {
 	int64_t last_sec;
 	uint32_t last_nsec;
 	uint8_t last_digits;
-	bool bad_flags;              /* tcp.invalid-flags' verdict on the packet
-	                                being replayed, when flags_suspect */
 };
 
 enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
@@ -312,21 +310,13 @@ RARE static void port_zero_finding(struct oracle *o, const struct cap_packet *cp
 		emit_once_per_flow(o, cp, p, &h);
 }
 
-/* Can tcp.invalid-flags fire on this TCP segment at all? Every combination
- * it names without ACK, or SYN with FIN or RST (the two it names with ACK). */
-static inline bool flags_suspect(uint16_t flags)
-{
-	return !(flags & TH_ACK) || ((flags & TH_SYN) && (flags & (TH_FIN | TH_RST)));
-}
-
-/* tcp.invalid-flags, once per flow; its verdict kept in o->bad_flags. */
+/* tcp.invalid-flags, once per flow (called when tcp_flags_invalid). */
 RARE static void invalid_flags_finding(struct oracle *o, const struct cap_packet *cp,
 				       const struct pkt *p)
 {
 	struct rule_hit h;
 
-	o->bad_flags = rule_tcp_invalid_flags(p, &h) != 0;
-	if (o->bad_flags)
+	if (rule_tcp_invalid_flags(p, &h))
 		emit_once_per_flow(o, cp, p, &h);
 }
 
@@ -337,8 +327,7 @@ RARE static void engine_events(struct oracle *o, const struct cap_packet *cp,
 {
 	struct rule_hit h;
 	bool is_tcp = p->l4 == L4_TCP;
-	/* asked for this packet exactly when flags_suspect (oracle_packet) */
-	bool bad_flags = is_tcp && flags_suspect(p->flags) && o->bad_flags;
+	bool bad_flags = is_tcp && tcp_flags_invalid(p->flags);
 
 	if (res->new_incarnation)
 		on_new_incarnation(o, cp, p, res);
@@ -381,7 +370,7 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 	/* Each rule is asked only when its finding is possible at all. */
 	if (p->sport == 0 || p->dport == 0)
 		port_zero_finding(o, cp, p);
-	if (p->l4 == L4_TCP && flags_suspect(p->flags))
+	if (p->l4 == L4_TCP && tcp_flags_invalid(p->flags))
 		invalid_flags_finding(o, cp, p);
 
 	if (engine_packet(o->eng, p, &in, &res) != TC_OK || res.flow == NULL)

@@ -139,6 +139,15 @@ unsigned rule_port_zero(const struct pkt *p, struct rule_hit *hit);
  * SYN-SENT replies). Returns 0 or 1. */
 unsigned rule_tcp_invalid_flags(const struct pkt *p, struct rule_hit *hit);
 
+/* tcp_flags_invalid - whether rule_tcp_invalid_flags finds anything in a
+ * TCP segment with flags f, without building the finding: the per-packet
+ * test (test_rules checks it against the rule for every flag value). */
+static inline bool tcp_flags_invalid(uint16_t f)
+{
+	return ((f & TH_SYN) && (f & (TH_FIN | TH_RST))) || (f & 0x0fff) == 0 ||
+	       (!(f & TH_ACK) && (f & (TH_FIN | TH_PSH | TH_URG)));
+}
+
 /* Initiator port rules: sport is the source port of the connection's
  * initiator (TCP: the sender of the SYN; UDP: the sender of the first
  * datagram). port.privileged-source (TCP only, port below 1024 and not 0)

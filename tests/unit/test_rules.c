@@ -574,6 +574,23 @@ static void test_signature_definition(void **state)
 	}
 }
 
+/* tcp_flags_invalid (the per-packet test) says exactly when the rule
+ * finds something, for every 16-bit flag value. */
+static void test_flags_invalid_predicate(void **state)
+{
+	struct pkt p;
+	struct rule_hit h;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.have_l4 = true;
+	p.l4 = L4_TCP;
+	for (uint32_t f = 0; f <= 0xffff; f++) {
+		p.flags = (uint16_t)f;
+		assert_int_equal(tcp_flags_invalid((uint16_t)f), rule_tcp_invalid_flags(&p, &h) != 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_signature_definition),
 		cmocka_unit_test(test_port_zero),
 		cmocka_unit_test(test_invalid_flags),
+		cmocka_unit_test(test_flags_invalid_predicate),
 		cmocka_unit_test(test_initiator_ports),
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_duplicate_live),
