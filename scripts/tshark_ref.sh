@@ -42,6 +42,9 @@
 # ip_csum/l4_csum are ip.checksum.status and tcp/udp.checksum.status as words
 # (bad, good, unverified, absent, illegal).
 #
+# The dissector scope, the kept-frame rule and the writing of the files are
+# shared with scripts/tshark_streams_ref.sh through scripts/tshark_lib.py.
+#
 # Usage: scripts/tshark_ref.sh [CORPUS_DIR [OUT_DIR]]
 set -eu
 cd "$(dirname "$0")/.."
@@ -52,25 +55,13 @@ command -v tshark >/dev/null || { echo "tshark_ref: tshark not found" >&2; exit 
 mkdir -p "$out"
 
 exec nice /usr/bin/python3 - "$corpus" "$out" <<'PY'
-import os, re, subprocess, sys
+import re, sys
+sys.path.insert(0, 'scripts')
+from tshark_lib import broken, one, scope_ok, tshark_cmd, write_refs
 
 corpus, out = sys.argv[1], sys.argv[2]
 
-KEEP = re.compile(r'^(frame|eth|ethertype|vlan|ieee8021ad|sll|null|raw|ip|ipv6|'
-                  r'ipv6\..*|ah|tcp|mptcp|udp|data|_ws\..*)$')
-BETWEEN = {'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts', 'ah'}
-PI_ERROR = 0x00800000
-PI_CHECKSUM = 0x01000000
 CSUM = {'0': 'bad', '1': 'good', '2': 'unverified', '3': 'absent', '4': 'illegal'}
-
-protos = subprocess.run(['tshark', '-G', 'protocols'], capture_output=True, text=True,
-                        check=True).stdout.splitlines()
-disable = []
-for line in protos:
-    cols = line.split('\t')
-    if len(cols) >= 3 and not KEEP.match(cols[2]):
-        disable += ['--disable-protocol', cols[2]]
-
 PREFS = ['ip.defragment:FALSE', 'ipv6.defragment:FALSE', 'tcp.desegment_tcp_streams:FALSE',
          'tcp.analyze_sequence_numbers:FALSE', 'tcp.relative_sequence_numbers:FALSE',
          'tcp.calculate_timestamps:FALSE', 'udp.calculate_timestamps:FALSE',
@@ -81,41 +72,15 @@ FIELDS = ['frame.number', 'frame.protocols', 'ip.src', 'ip.dst', 'ipv6.src', 'ip
           'tcp.window_size_value', 'tcp.len', 'udp.srcport', 'udp.dstport', 'udp.length',
           'ip.checksum.status', 'tcp.checksum.status', 'udp.checksum.status',
           '_ws.malformed', '_ws.short', '_ws.expert.severity', '_ws.expert.group']
-cmd = ['tshark', '-n'] + disable
-for p in PREFS:
-    cmd += ['-o', p]
-cmd += ['-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'quote=n']
-for f in FIELDS:
-    cmd += ['-e', f]
-
+COLUMNS = ['frame', 'ip', 'src', 'dst', 'proto', 'sport', 'dport', 'seq', 'ack', 'flags', 'win',
+           'tcp_len', 'udp_length', 'short', 'ip_csum', 'l4_csum']
 SHORT = re.compile(r'Packet size limited during capture: (\S+) truncated')
 SHORT_NAMES = {'TCP': 'tcp', 'UDP': 'udp', 'IPv4': 'ip', 'IPv6': 'ip'}
 
 
-def scope_ok(chain):
-    """One IP header carrying TCP or UDP, nothing but extension headers between."""
-    ips = [i for i, p in enumerate(chain) if p in ('ip', 'ipv6')]
-    l4 = [i for i, p in enumerate(chain) if p in ('tcp', 'udp')]
-    if len(ips) != 1 or len(l4) != 1 or l4[0] < ips[0]:
-        return False
-    return all(p in BETWEEN for p in chain[ips[0] + 1:l4[0]])
-
-
-def one(v):
-    return v if v and ',' not in v else None
-
-
 def row(c):
     chain = c['frame.protocols'].split(':')
-    if not scope_ok(chain):
-        return None
-    if c['_ws.malformed']:
-        return None
-    sev = [int(x) for x in c['_ws.expert.severity'].split(',') if x]
-    grp = [int(x) for x in c['_ws.expert.group'].split(',') if x]
-    if len(grp) != len(sev):
-        return None
-    if any(s >= PI_ERROR and g != PI_CHECKSUM for s, g in zip(sev, grp)):
+    if not scope_ok(chain) or broken(c):
         return None
     v6 = 'ipv6' in chain
     src = one(c['ipv6.src'] if v6 else c['ip.src'])
@@ -142,37 +107,6 @@ def row(c):
             [short, ip_csum, l4_csum])
 
 
-names = sorted(n for n in os.listdir(corpus)
-               if os.path.isfile(os.path.join(corpus, n)) and n.endswith(('.pcap', '.pcapng')))
-written = set()
-total = 0
-for n in names:
-    r = subprocess.run(cmd + ['-r', os.path.join(corpus, n)], capture_output=True, text=True,
-                       errors='replace')
-    rows = []
-    for line in r.stdout.splitlines():
-        cols = line.split('\t')
-        if len(cols) != len(FIELDS):
-            continue
-        x = row(dict(zip(FIELDS, cols)))
-        if x:
-            rows.append(x)
-    if not rows:
-        continue
-    path = os.path.join(out, n + '.tsv')
-    with open(path, 'w') as fh:
-        fh.write('# frame\tip\tsrc\tdst\tproto\tsport\tdport\tseq\tack\tflags\twin\ttcp_len\tudp_length\tshort\tip_csum\tl4_csum\n')
-        for x in rows:
-            fh.write('\t'.join(x) + '\n')
-    written.add(n + '.tsv')
-    total += len(rows)
-
-for old in os.listdir(out):
-    if old.endswith('.tsv') and old not in written:
-        os.remove(os.path.join(out, old))
-ver = subprocess.run(['tshark', '--version'], capture_output=True, text=True).stdout.splitlines()[0]
-with open(os.path.join(out, 'VERSION'), 'w') as fh:
-    fh.write(ver + '\n')
-print('tshark_ref: %d captures, %d with TCP/UDP frames, %d frames; %s'
-      % (len(names), len(written), total, ver))
+write_refs('tshark_ref', 'TCP/UDP frames', corpus, out, tshark_cmd(PREFS, FIELDS), FIELDS, row,
+           COLUMNS)
 PY

@@ -27,6 +27,9 @@
 #
 # Columns (tab separated): frame stream community_id
 #
+# The dissector scope, the kept-frame rule and the writing of the files are
+# shared with scripts/tshark_ref.sh through scripts/tshark_lib.py.
+#
 # Usage: scripts/tshark_streams_ref.sh [CORPUS_DIR [OUT_DIR]]
 set -eu
 cd "$(dirname "$0")/.."
@@ -37,47 +40,17 @@ command -v tshark >/dev/null || { echo "tshark_streams_ref: tshark not found" >&
 mkdir -p "$out"
 
 exec nice /usr/bin/python3 - "$corpus" "$out" <<'PY'
-import os, re, subprocess, sys
+import sys
+sys.path.insert(0, 'scripts')
+from tshark_lib import broken, one, scope_ok, tshark_cmd, write_refs
 
 corpus, out = sys.argv[1], sys.argv[2]
-
-KEEP = re.compile(r'^(frame|eth|ethertype|vlan|ieee8021ad|sll|null|raw|ip|ipv6|'
-                  r'ipv6\..*|ah|tcp|mptcp|udp|data|communityid|_ws\..*)$')
-BETWEEN = {'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts', 'ah'}
-PI_ERROR = 0x00800000
-PI_CHECKSUM = 0x01000000
-
-protos = subprocess.run(['tshark', '-G', 'protocols'], capture_output=True, text=True,
-                        check=True).stdout.splitlines()
-disable = []
-for line in protos:
-    cols = line.split('\t')
-    if len(cols) >= 3 and not KEEP.match(cols[2]):
-        disable += ['--disable-protocol', cols[2]]
 
 PREFS = ['ip.defragment:FALSE', 'ipv6.defragment:FALSE', 'communityid.seed:0',
          'communityid.do_base64:TRUE']
 FIELDS = ['frame.number', 'frame.protocols', 'tcp.stream', 'communityid',
           'ip.flags.mf', 'ip.frag_offset', 'ipv6.fraghdr.more', 'ipv6.fraghdr.offset',
           '_ws.malformed', '_ws.expert.severity', '_ws.expert.group']
-cmd = ['tshark', '-n', '--enable-protocol', 'communityid'] + disable
-for p in PREFS:
-    cmd += ['-o', p]
-cmd += ['-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', 'quote=n']
-for f in FIELDS:
-    cmd += ['-e', f]
-
-
-def scope_ok(chain):
-    ips = [i for i, p in enumerate(chain) if p in ('ip', 'ipv6')]
-    l4 = [i for i, p in enumerate(chain) if p in ('tcp', 'udp')]
-    if len(ips) != 1 or len(l4) != 1 or l4[0] < ips[0] or chain[l4[0]] != 'tcp':
-        return False
-    return all(p in BETWEEN for p in chain[ips[0] + 1:l4[0]])
-
-
-def one(v):
-    return v if v and ',' not in v else None
 
 
 def is_fragment(c):
@@ -91,11 +64,8 @@ def is_fragment(c):
 
 
 def row(c):
-    if not scope_ok(c['frame.protocols'].split(':')) or c['_ws.malformed'] or is_fragment(c):
-        return None
-    sev = [int(x) for x in c['_ws.expert.severity'].split(',') if x]
-    grp = [int(x) for x in c['_ws.expert.group'].split(',') if x]
-    if len(grp) != len(sev) or any(s >= PI_ERROR and g != PI_CHECKSUM for s, g in zip(sev, grp)):
+    if (not scope_ok(c['frame.protocols'].split(':'), tcp_only=True) or is_fragment(c)
+            or broken(c)):
         return None
     stream, cid = one(c['tcp.stream']), one(c['communityid'])
     if stream is None or cid is None:
@@ -103,36 +73,8 @@ def row(c):
     return [c['frame.number'], stream, cid]
 
 
-names = sorted(n for n in os.listdir(corpus)
-               if os.path.isfile(os.path.join(corpus, n)) and n.endswith(('.pcap', '.pcapng')))
-written = set()
-total = 0
-for n in names:
-    r = subprocess.run(cmd + ['-r', os.path.join(corpus, n)], capture_output=True, text=True,
-                       errors='replace')
-    rows = []
-    for line in r.stdout.splitlines():
-        cols = line.split('\t')
-        if len(cols) != len(FIELDS):
-            continue
-        x = row(dict(zip(FIELDS, cols)))
-        if x:
-            rows.append(x)
-    if not rows:
-        continue
-    with open(os.path.join(out, n + '.tsv'), 'w') as fh:
-        fh.write('# frame\tstream\tcommunity_id\n')
-        for x in rows:
-            fh.write('\t'.join(x) + '\n')
-    written.add(n + '.tsv')
-    total += len(rows)
-
-for old in os.listdir(out):
-    if old.endswith('.tsv') and old not in written:
-        os.remove(os.path.join(out, old))
-ver = subprocess.run(['tshark', '--version'], capture_output=True, text=True).stdout.splitlines()[0]
-with open(os.path.join(out, 'VERSION'), 'w') as fh:
-    fh.write(ver + '\n')
-print('tshark_streams_ref: %d captures, %d with TCP frames, %d frames; %s'
-      % (len(names), len(written), total, ver))
+write_refs('tshark_streams_ref', 'TCP frames', corpus, out,
+           tshark_cmd(PREFS, FIELDS, keep_extra=['communityid'],
+                      args_extra=['--enable-protocol', 'communityid']),
+           FIELDS, row, ['frame', 'stream', 'community_id'])
 PY

@@ -18,51 +18,25 @@
 # ("capture<TAB>frames<TAB>reason", frames as 1,4,7-9); the test fails on a
 # difference that is not listed and on a listed one that no longer occurs.
 # Prints the totals. Exit 0 pass, 1 fail, 77 skip.
+# The skip check, the VERSION note and the known-file reader are shared with
+# tests/t_tshark_streams.sh (tests/lib/tshark_common.sh and .py).
 set -u
 cd "$(dirname "$0")/.."
-bin=${TC_BIN:-build/asan/tuplecheck}
-if [ ! -x "$bin" ]; then
-	echo "skip: $bin not built"
-	exit 77
-fi
-if command -v tshark >/dev/null 2>&1; then
-	have=$(tshark --version 2>/dev/null | head -n 1)
-	want=$(cat tests/ref/tshark/VERSION 2>/dev/null)
-	if [ "$have" != "$want" ]; then
-		echo "note: references made with '$want', installed is '$have';" \
-		     "run scripts/tshark_ref.sh if the decoder of tshark changed"
-	fi
-fi
+. tests/lib/tshark_common.sh
+tshark_need_bin
+tshark_version_note tests/ref/tshark scripts/tshark_ref.sh "the decoder of tshark"
 
 exec /usr/bin/python3 - "$bin" corpus/tcpdump-tests tests/ref/tshark tests/tshark_packets_known.txt <<'PY'
 import json, os, subprocess, sys
+sys.path.insert(0, 'tests/lib')
+from tshark_common import read_known
 
 binary, corpus, refdir, knownfile = sys.argv[1:5]
 
-
-def parse_frames(spec):
-    out = set()
-    for part in spec.split(','):
-        part = part.strip()
-        if '-' in part:
-            a, b = part.split('-', 1)
-            out.update(range(int(a), int(b) + 1))
-        elif part:
-            out.add(int(part))
-    return out
-
-
 known = {}          # (capture, frame) -> reason
-if os.path.exists(knownfile):
-    for n, line in enumerate(open(knownfile), 1):
-        line = line.rstrip('\n')
-        if not line.strip() or line.lstrip().startswith('#'):
-            continue
-        cols = line.split('\t')
-        if len(cols) < 3 or not cols[2].strip():
-            sys.exit('%s:%d: want "capture<TAB>frames<TAB>reason"' % (knownfile, n))
-        for fr in parse_frames(cols[1]):
-            known[(cols[0], fr)] = cols[2]
+for cap, frames, reason in read_known(knownfile):
+    for fr in frames:
+        known[(cap, fr)] = reason
 
 
 def expect(ref, rec):

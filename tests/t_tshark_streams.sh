@@ -25,46 +25,28 @@
 # ("capture<TAB>frames<TAB>reason", frames as 1,4,7-9: the frames of the
 # streams that differ); the test fails on a difference that is not listed
 # and on a listed one that no longer occurs. Prints the figures.
+# The skip check, the VERSION note and the known-file reader are shared with
+# tests/t_tshark_packets.sh (tests/lib/tshark_common.sh and .py).
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 cd "$(dirname "$0")/.."
-bin=${TC_BIN:-build/asan/tuplecheck}
-if [ ! -x "$bin" ]; then
-	echo "skip: $bin not built"
-	exit 77
-fi
+. tests/lib/tshark_common.sh
+tshark_need_bin
 if [ ! -f tests/ref/tshark-streams/VERSION ]; then
 	echo "skip: no reference (run scripts/tshark_streams_ref.sh)"
 	exit 77
 fi
-if command -v tshark >/dev/null 2>&1; then
-	have=$(tshark --version 2>/dev/null | head -n 1)
-	want=$(cat tests/ref/tshark-streams/VERSION)
-	if [ "$have" != "$want" ]; then
-		echo "note: references made with '$want', installed is '$have';" \
-		     "run scripts/tshark_streams_ref.sh if tshark's TCP analysis changed"
-	fi
-fi
+tshark_version_note tests/ref/tshark-streams scripts/tshark_streams_ref.sh "tshark's TCP analysis"
 
 exec /usr/bin/python3 - "$bin" tests/tshark_streams_known.txt \
 	corpus/tcpdump-tests tests/ref/tshark-streams corpus/flows tests/ref/tshark-streams-flows <<'PY'
 import json, os, subprocess, sys
 from collections import defaultdict
+sys.path.insert(0, 'tests/lib')
+from tshark_common import read_known
 
 binary, knownfile = sys.argv[1:3]
 sets = list(zip(sys.argv[3::2], sys.argv[4::2]))       # (corpus, reference dir)
-
-
-def parse_frames(spec):
-    out = set()
-    for part in spec.split(','):
-        part = part.strip()
-        if '-' in part:
-            a, b = part.split('-', 1)
-            out.update(range(int(a), int(b) + 1))
-        elif part:
-            out.add(int(part))
-    return out
 
 
 def fmt_frames(frames):
@@ -79,16 +61,8 @@ def fmt_frames(frames):
     return ','.join(out)
 
 
-known = {}          # capture -> (frames, reason)
-if os.path.exists(knownfile):
-    for n, line in enumerate(open(knownfile), 1):
-        line = line.rstrip('\n')
-        if not line.strip() or line.lstrip().startswith('#'):
-            continue
-        cols = line.split('\t')
-        if len(cols) < 3 or not cols[2].strip():
-            sys.exit('%s:%d: want "capture<TAB>frames<TAB>reason"' % (knownfile, n))
-        known[cols[0]] = (parse_frames(cols[1]), cols[2])
+# capture -> (frames, reason)
+known = {cap: (frames, reason) for cap, frames, reason in read_known(knownfile)}
 
 
 def run(args):
