@@ -101,8 +101,10 @@ void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits);
  * flow): the caller appends into its own char buffer and writes the record
  * with one fwrite, instead of one stdio call per field. Each fmt_* writes
  * at most the stated number of bytes at p (no NUL) and returns the position
- * just after what it wrote; the text is byte for byte what the FILE *
- * helpers above (and printf's %llu, addr_format) print.
+ * just after its text; the text is byte for byte what the FILE * helpers
+ * above (and printf's %llu, addr_format) print. fmt_addr and fmt_ts_memo
+ * copy whole words, so a few bytes after the returned position (still
+ * within the stated maximum) may be overwritten: keep writing from there.
  */
 #define FMT_U64_MAX 20          /* 18446744073709551615 */
 #define FMT_TS_MAX 32           /* -9223372036854775808.123456789 */
