@@ -462,7 +462,7 @@ static void on_flow_end(void *ctx, const struct engine *e, const struct flow *f,
 	struct flows_ctx *c = ctx;
 
 	(void)why;
-	engine_flow_record(e, f, 0, &c->held[c->held_n++]);
+	engine_flow_record(e, f, ENGINE_NO_CID, &c->held[c->held_n++]);
 	if (c->held_n == HOLD_RECORDS)
 		held_flush(c);
 }

@@ -722,7 +722,7 @@ const struct flow *engine_find(struct engine *e, uint8_t proto, uint8_t ipver,
 }
 
 void engine_flow_record(const struct engine *e, const struct flow *f,
-			uint16_t cid_seed, struct flow_record *r)
+			int32_t cid_seed, struct flow_record *r)
 {
 	bool tcp = flow_is_tcp(f);
 
@@ -746,8 +746,9 @@ void engine_flow_record(const struct engine *e, const struct flow *f,
 	r->resp_bytes = f->bytes[FLOW_DIR_RESP];
 	r->state = zk_conn_state(&f->zk, tcp, r->orig_bytes, r->resp_bytes);
 	zk_history(&f->zk, r->history);
-	communityid_v1(cid_seed, r->ipver, r->src, r->sport, r->dst, r->dport,
-		       f->h.key.proto, r->community_id);
+	if (cid_seed != ENGINE_NO_CID)        /* else empty, from the memset */
+		communityid_v1((uint16_t)cid_seed, r->ipver, r->src, r->sport, r->dst,
+			       r->dport, f->h.key.proto, r->community_id);
 	if (tcp) {
 		r->tcp_state[0] = tcp_state_name(flow_tcp_state(f, FLOW_DIR_ORIG));
 		r->tcp_state[1] = tcp_state_name(flow_tcp_state(f, FLOW_DIR_RESP));

@@ -306,13 +306,18 @@ const struct flow *engine_find(struct engine *e, uint8_t proto, uint8_t ipver,
 			       const uint8_t src[16], uint16_t sport,
 			       const uint8_t dst[16], uint16_t dport);
 
+/* engine_flow_record's cid_seed for "leave community_id empty". */
+#define ENGINE_NO_CID (-1)
+
 /*
  * engine_flow_record - resolve f into the printable record: initiator first,
  * times back to epoch seconds, Zeek state and history, Community ID with
- * seed cid_seed (0 is the common default).
+ * seed cid_seed (0 to 65535; 0 is the common default). With ENGINE_NO_CID
+ * community_id is left empty for a caller that computes Community IDs
+ * itself, several at a time (communityid_v1_many), from r's tuple.
  */
 void engine_flow_record(const struct engine *e, const struct flow *f,
-			uint16_t cid_seed, struct flow_record *r);
+			int32_t cid_seed, struct flow_record *r);
 
 /* engine_time - a relative engine time (flow.start_ns, ...) as epoch
  * seconds and nanoseconds. */
