@@ -529,17 +529,6 @@ void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits)
 	fwrite(buf, 1, (size_t)(fmt_ts(buf, sec, nsec, digits) - buf), f);
 }
 
-/* x (< 65536) in lower-case hex without leading zeros, as "%x" prints it. */
-static char *fmt_hex16(char *p, unsigned x)
-{
-	static const char hex[] = "0123456789abcdef";
-	int shift = x >= 0x1000 ? 12 : x >= 0x100 ? 8 : x >= 0x10 ? 4 : 0;
-
-	for (; shift >= 0; shift -= 4)
-		*p++ = hex[(x >> shift) & 15];
-	return p;
-}
-
 /* Each byte value's decimal digits and a '.', in 4 bytes (what is past
  * the '.' is overwritten by the next octet): the first three octets of a
  * dotted quad are one 4-byte copy each. */
@@ -563,64 +552,10 @@ static inline char *put_octet_dot(char *p, unsigned v)
 	return p + 2 + (v >= 10) + (v >= 100);
 }
 
-/* fmt_addr's IPv6 text, apart so that the IPv4 path needs no registers
- * saved. */
-static __attribute__((noinline)) char *fmt_addr6(char *p, const uint8_t addr[16])
-{
-	unsigned w[8];
-	int best = -1, best_len = 0, cur = -1, cur_len = 0, i;
-
-	/* RFC 5952 exactly as addr_format (decode.c) writes it, without a
-	 * snprintf per group: the longest run of two or more zero groups
-	 * (the first of equal runs) becomes "::", and an IPv4-mapped or
-	 * -compatible address ends in its dotted quad. */
-	for (i = 0; i < 8; i++)
-		w[i] = (unsigned)addr[2 * i] << 8 | addr[2 * i + 1];
-	for (i = 0; i < 8; i++) {
-		if (w[i] == 0) {
-			if (cur < 0) {
-				cur = i;
-				cur_len = 0;
-			}
-			cur_len++;
-			if (cur_len > best_len) {
-				best = cur;
-				best_len = cur_len;
-			}
-		} else {
-			cur = -1;
-		}
-	}
-	if (best_len < 2)
-		best = -1;
-	for (i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				*p++ = ':';
-			continue;
-		}
-		if (i != 0)
-			*p++ = ':';
-		if (i == 6 && best == 0 &&
-		    (best_len == 6 || (best_len == 5 && w[5] == 0xFFFFu))) {
-			for (int b = 12; b < 16; b++) {
-				if (b > 12)
-					*p++ = '.';
-				p = fmt_u8(p, addr[b]);
-			}
-			return p;
-		}
-		p = fmt_hex16(p, w[i]);
-	}
-	if (best >= 0 && best + best_len == 8)
-		*p++ = ':';
-	return p;
-}
-
 char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 {
-	if (ipver == 6)
-		return fmt_addr6(p, addr);
+	if (ipver == 6)                 /* RFC 5952, decode.c's writer */
+		return addr_write(p, 6, addr);
 	/* addr_format's dotted quad, without snprintf */
 	p = put_octet_dot(p, addr[0]);
 	p = put_octet_dot(p, addr[1]);

@@ -172,16 +172,53 @@ done:
 
 /* ---- address text ----------------------------------------------------------- */
 
-char *addr_format(uint8_t ipver, const uint8_t addr[16], char *buf)
+/* v (< 256) in decimal, as "%u" prints it. */
+static char *put_dec8(char *p, unsigned v)
+{
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+		*p++ = (char)('0' + v / 10);
+	} else if (v >= 10) {
+		*p++ = (char)('0' + v / 10);
+	}
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* x (< 65536) in lower-case hex without leading zeros, as "%x" prints it. */
+static char *put_hex16(char *p, unsigned x)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = x >= 0x1000 ? 12 : x >= 0x100 ? 8 : x >= 0x10 ? 4 : 0;
+
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(x >> shift) & 15];
+	return p;
+}
+
+/* The dotted quad of addr[0..3]. */
+static char *put_quad(char *p, const uint8_t a[4])
+{
+	p = put_dec8(p, a[0]);
+	*p++ = '.';
+	p = put_dec8(p, a[1]);
+	*p++ = '.';
+	p = put_dec8(p, a[2]);
+	*p++ = '.';
+	return put_dec8(p, a[3]);
+}
+
+char *addr_write(char *p, uint8_t ipver, const uint8_t addr[16])
 {
 	unsigned w[8];
 	int best = -1, best_len = 0, cur = -1, cur_len = 0, i;
-	char *q = buf;
 
-	if (ipver != 6) {
-		snprintf(buf, 46, "%u.%u.%u.%u", addr[0], addr[1], addr[2], addr[3]);
-		return buf;
-	}
+	if (ipver != 6)
+		return put_quad(p, addr);
+	/* RFC 5952: the longest run of two or more zero groups (the first of
+	 * equal runs) becomes "::"; an IPv4-mapped or -compatible address
+	 * ends in its dotted quad */
 	for (i = 0; i < 8; i++)
 		w[i] = (unsigned)addr[2 * i] << 8 | addr[2 * i + 1];
 	for (i = 0; i < 8; i++) {
@@ -201,20 +238,23 @@ char *addr_format(uint8_t ipver, const uint8_t addr[16], char *buf)
 	for (i = 0; i < 8; i++) {
 		if (best >= 0 && i >= best && i < best + best_len) {
 			if (i == best)
-				*q++ = ':';
+				*p++ = ':';
 			continue;
 		}
 		if (i != 0)
-			*q++ = ':';
+			*p++ = ':';
 		if (i == 6 && best == 0 &&
-		    (best_len == 6 || (best_len == 5 && w[5] == 0xFFFFu))) {
-			q += snprintf(q, 16, "%u.%u.%u.%u", addr[12], addr[13], addr[14], addr[15]);
-			return buf;
-		}
-		q += snprintf(q, 8, "%x", w[i]);
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xFFFFu)))
+			return put_quad(p, addr + 12);
+		p = put_hex16(p, w[i]);
 	}
 	if (best >= 0 && best + best_len == 8)
-		*q++ = ':';
-	*q = '\0';
+		*p++ = ':';
+	return p;
+}
+
+char *addr_format(uint8_t ipver, const uint8_t addr[16], char *buf)
+{
+	*addr_write(buf, ipver, addr) = '\0';
 	return buf;
 }

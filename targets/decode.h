@@ -168,4 +168,8 @@ void pkt_add_err(struct pkt *p, enum pkt_err e);
  * buf must hold at least 46 bytes. Returns buf. */
 char *addr_format(uint8_t ipver, const uint8_t addr[16], char *buf);
 
+/* addr_write - the same text written at p, not terminated (at most 45
+ * bytes); returns the position after it. */
+char *addr_write(char *p, uint8_t ipver, const uint8_t addr[16]);
+
 #endif /* TC_DECODE_H */
