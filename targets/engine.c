@@ -371,26 +371,13 @@ static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
 		       struct engine_result *res)
 {
 	const struct tcp_side *s = &f->tcp.side[from];
-	/* the sender's context as it was before this segment, for Zeek's rules */
-	const struct zk_tcp_in zi = {
-		.dir = dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP,
-		.flags = sg->flags,
-		.seq = sg->seq,
-		.len = sg->len,
-		.win = sg->win,
-		.bad_checksum = p->n_err > 0 && has_err(p, PE_TCP_BAD_CHECKSUM),
-		.have_prev_seq = (s->flags & TSF_NXT) != 0,
-		.prev_snd_nxt = s->snd_nxt,
-		.have_prev_syn = (s->flags & TSF_SYN) != 0,
-		.prev_syn_seq = s->isn,
-		.have_prev_fin = (s->flags & TSF_FIN) != 0,
-		.prev_fin_end = s->snd_nxt - 1,
-		.have_prev_rst = (s->flags & TSF_RST) != 0,
-		.prev_rst_seq = s->rst_seq,
-	};
 
 	res->syn_retransmit = !res->created && (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN &&
 			      (s->flags & TSF_SYN) && sg->seq == s->isn;
+	/* Zeek's rules read the sender's side as it was before this segment:
+	 * before tcp_segment (the two models share no state) */
+	zk_tcp_packet(&f->zk, dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP, sg, s,
+		      p->n_err > 0 && has_err(p, PE_TCP_BAD_CHECKSUM));
 	/* res->rst is zero (RST_NONE) unless the segment carries a RST */
 	if (sg->flags & TH_RST)
 		tcp_rst_judge(&f->tcp, from, sg, &res->rst);
@@ -398,7 +385,6 @@ static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
 				      (sg->flags & TH_RST) ? &res->rst : NULL);
 	if (res->closed_now)
 		f->close_ns = t;
-	zk_tcp_packet(&f->zk, &zi);
 }
 
 /*

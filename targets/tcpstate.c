@@ -48,15 +48,6 @@ void tcp_conn_init(struct tcp_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
-bool tcp_is_new_incarnation(const struct tcp_conn *c, unsigned from,
-			    const struct tcp_seg *sg)
-{
-	const struct tcp_side *s = &c->side[from & 1];
-
-	return (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN &&
-	       (s->flags & TSF_BASE) != 0 && sg->seq != s->isn;
-}
-
 /* ---- RST acceptability (RFC 5961 section 3.2) --------------------------- */
 
 /* RFC 7323 section 2.3: a shift above 14 is used as 14. */
@@ -201,8 +192,65 @@ static void note_sequence(struct tcp_conn *c, unsigned from, const struct tcp_se
 	}
 }
 
+/*
+ * The common segment: ACK without SYN, FIN or RST, both sides ESTABLISHED,
+ * both base sequence numbers known, the sender has sent before and neither
+ * side has sent a FIN. Of tcp_segment's rules only these can then act: the
+ * sender's next sequence number, window and timestamp, and its last ACK.
+ * No state changes (the ACK rules move only SYN-SENT, SYN-RECEIVED, LISTEN
+ * and CLOSED sides; the FIN rules need a FIN) and the connection cannot end
+ * here, so tcp_segment returns false. fast_ok tells whether it applies.
+ */
+#define FAST_SEG_FLAGS (TH_SYN | TH_FIN | TH_RST | TH_ACK)
+
+static inline bool fast_ok(const struct tcp_conn *c, const struct tcp_side *s,
+			   const struct tcp_side *r, uint16_t fl)
+{
+	return (fl & FAST_SEG_FLAGS) == TH_ACK &&
+	       (s->flags & (TSF_BASE | TSF_NXT | TSF_FIN)) == (TSF_BASE | TSF_NXT) &&
+	       (r->flags & (TSF_BASE | TSF_FIN)) == TSF_BASE &&
+	       c->state[0] == TCPS_ESTABLISHED && c->state[1] == TCPS_ESTABLISHED;
+}
+
+static inline void fast_segment(struct tcp_side *s, const struct tcp_seg *sg)
+{
+	uint32_t end = sg->seq + sg->len;
+	uint16_t sf = s->flags;
+
+	if (seq_gt(end, s->snd_nxt))
+		s->snd_nxt = end;
+	s->win = sg->win;
+	sf = (uint16_t)((sf | TSF_WIN) & ~TSF_WIN_SYN);
+	if (sg->has_ts && (!(sf & TSF_TS) || seq_geq(sg->tsval, s->tsval))) {
+		s->tsval = sg->tsval;
+		sf |= TSF_TS;
+	}
+	if (!(sf & TSF_ACKED_ANY) || seq_gt(sg->ack, s->last_ack)) {
+		s->last_ack = sg->ack;
+		sf |= TSF_ACKED_ANY;
+	}
+	s->flags = sf;
+}
+
+static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
+			 const struct tcp_rst_check *rst);
+
 bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 		 const struct tcp_rst_check *rst)
+{
+	struct tcp_side *s = &c->side[from & 1];
+
+	if (fast_ok(c, s, &c->side[(from & 1) ^ 1], sg->flags)) {
+		fast_segment(s, sg);
+		return false;
+	}
+	return segment_slow(c, from, sg, rst);
+}
+
+/* Every other segment, by the rules in RFC 9293's processing order. */
+__attribute__((noinline))
+static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
+			 const struct tcp_rst_check *rst)
 {
 	struct tcp_side *s, *r;
 	uint8_t *ss, *rs;               /* sender's and receiver's state */

@@ -32,6 +32,7 @@
 #define TC_TCPSTATE_H
 
 #include "tc.h"
+#include "decode.h"   /* TH_* flag bits */
 
 enum tcp_st {
 	TCPS_LISTEN = 0,        /* has sent nothing yet (also the passive CLOSED/LISTEN) */
@@ -156,8 +157,15 @@ void tcp_conn_init(struct tcp_conn *c);
  * it: Wireshark's tcp.stream rule (a retransmitted SYN, same ISN, is not).
  * Pure.
  */
-bool tcp_is_new_incarnation(const struct tcp_conn *c, unsigned from,
-			    const struct tcp_seg *sg);
+static inline bool tcp_is_new_incarnation(const struct tcp_conn *c, unsigned from,
+					  const struct tcp_seg *sg)
+{
+	const struct tcp_side *s = &c->side[from & 1];
+
+	/* inline: asked of every segment of a known connection */
+	return (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN &&
+	       (s->flags & TSF_BASE) != 0 && sg->seq != s->isn;
+}
 
 /*
  * tcp_rst_judge - where does this RST from side `from` fall in the

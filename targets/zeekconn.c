@@ -94,9 +94,10 @@ static bool syn_repeat_counts(const struct zk_conn *z, unsigned d)
 	       (z->st[d] == ZK_RESET && z->prev_st[d] != ZK_INACTIVE);
 }
 
-static void history(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
+static void history(struct zk_conn *z, const struct tcp_seg *sg,
+		    const struct tcp_side *prev, unsigned d)
 {
-	uint16_t fl = in->flags;
+	uint16_t fl = sg->flags;
 	int bits = !!(fl & TH_SYN) + !!(fl & TH_FIN) + !!(fl & TH_RST);
 
 	if (bits > 1) {
@@ -109,30 +110,30 @@ static void history(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
 			char code = (fl & TH_ACK) ? 'H' : 'S';
 
 			if (once(z, d, ZH_SYN, code) && syn_repeat_counts(z, d) &&
-			    (!in->have_prev_syn || in->seq != in->prev_syn_seq))
+			    (!(prev->flags & TSF_SYN) || sg->seq != prev->isn))
 				add_letter(z, d, code);
 		}
 		if (fl & TH_FIN) {
 			if (once(z, d, ZH_FIN, 'F') &&
-			    (!in->have_prev_fin || in->seq + in->len != in->prev_fin_end))
+			    (!(prev->flags & TSF_FIN) || sg->seq + sg->len != prev->snd_nxt - 1))
 				add_letter(z, d, 'F');
 		}
 		if (fl & TH_RST) {
 			if (once(z, d, ZH_RST, 'R') &&
-			    (!in->have_prev_rst || in->seq != in->prev_rst_seq))
+			    (!(prev->flags & TSF_RST) || sg->seq != prev->rst_seq))
 				add_letter(z, d, 'R');
 		}
-	} else if (in->len > 0) {
+	} else if (sg->len > 0) {
 		once(z, d, ZH_DATA, 'D');
 	} else if (fl & TH_ACK) {
 		once(z, d, ZH_ACK, 'A');
 	}
 }
 
-static void inactive(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
+static void inactive(struct zk_conn *z, const struct tcp_seg *sg, unsigned d)
 {
 	unsigned p = d ^ 1;
-	uint16_t fl = in->flags;
+	uint16_t fl = sg->flags;
 
 	if (fl & TH_SYN) {
 		if (d == ZK_ORIG) {
@@ -149,7 +150,7 @@ static void inactive(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
 		set_state(z, d, ZK_RESET);
 
 	if (z->st[d] == ZK_INACTIVE) {
-		if (d == ZK_RESP && in->len == 0 && z->st[ZK_ORIG] == ZK_SYN_SENT)
+		if (d == ZK_RESP && sg->len == 0 && z->st[ZK_ORIG] == ZK_SYN_SENT)
 			return;         /* an ACK of the SYN before the SYN+ACK: not partial */
 		if ((fl & TH_ACK) && z->st[p] == ZK_ESTABLISHED)
 			set_state(z, d, ZK_ESTABLISHED);    /* only its SYN was missed */
@@ -158,14 +159,14 @@ static void inactive(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
 	}
 }
 
-static void state_machine(struct zk_conn *z, const struct zk_tcp_in *in, unsigned d)
+static void state_machine(struct zk_conn *z, const struct tcp_seg *sg, unsigned d)
 {
 	unsigned p = d ^ 1;
-	uint16_t fl = in->flags;
+	uint16_t fl = sg->flags;
 
 	switch (z->st[d]) {
 	case ZK_INACTIVE:
-		inactive(z, in, d);
+		inactive(z, sg, d);
 		break;
 	case ZK_SYN_SENT:
 	case ZK_SYN_ACK_SENT:
@@ -197,29 +198,60 @@ static void state_machine(struct zk_conn *z, const struct zk_tcp_in *in, unsigne
 	}
 }
 
-void zk_tcp_packet(struct zk_conn *z, const struct zk_tcp_in *in)
+/*
+ * Nothing beyond what the sender had already sent: a retransmission. Only
+ * payload-carrying segments count, and not from a RESET endpoint or one
+ * that never sent before.
+ */
+static inline bool is_rxmit(const struct tcp_seg *sg, const struct tcp_side *prev)
 {
-	unsigned d = in->dir & 1;       /* the helpers take d, never in->dir */
-	uint16_t fl = in->flags;
+	uint32_t end = sg->seq + sg->len + ((sg->flags & TH_SYN) ? 1u : 0u) +
+		       ((sg->flags & TH_FIN) ? 1u : 0u);
 
-	if (in->bad_checksum)
+	return (prev->flags & TSF_NXT) && sg->len > 0 &&
+	       (((end - prev->snd_nxt) & 0x80000000u) != 0 || end == prev->snd_nxt);
+}
+
+/*
+ * The common segment (no SYN, FIN or RST, from an endpoint past INACTIVE)
+ * changes no endpoint state: state_machine has nothing to do for it, and of
+ * history only the D or A letter can apply. Same letters in the same order
+ * as the full path below: C, D/A, W, T.
+ */
+void zk_tcp_packet(struct zk_conn *z, unsigned dir, const struct tcp_seg *sg,
+		   const struct tcp_side *prev, bool bad_checksum)
+{
+	unsigned d = dir & 1;
+	uint16_t fl = sg->flags;
+
+	if (!(fl & (TH_SYN | TH_FIN | TH_RST)) && z->st[d] != ZK_INACTIVE) {
+		if (bad_checksum)
+			scaled(z, d, ZC_CSUM, 'C');
+		if (sg->len > 0)
+			once(z, d, ZH_DATA, 'D');
+		else if (fl & TH_ACK)
+			once(z, d, ZH_ACK, 'A');
+		if (z->st[d] != ZK_RESET) {
+			if (sg->win == 0 && z->st[d ^ 1] != ZK_CLOSED)
+				scaled(z, d, ZC_ZEROWIN, 'W');
+			if (is_rxmit(sg, prev))
+				scaled(z, d, ZC_RXMIT, 'T');
+		}
+		return;
+	}
+
+	if (bad_checksum)
 		scaled(z, d, ZC_CSUM, 'C');
-	history(z, in, d);
+	history(z, sg, prev, d);
 
-	if (in->win == 0 && !(fl & TH_RST) && z->st[d ^ 1] != ZK_CLOSED &&
+	if (sg->win == 0 && !(fl & TH_RST) && z->st[d ^ 1] != ZK_CLOSED &&
 	    z->st[d] != ZK_RESET)
 		scaled(z, d, ZC_ZEROWIN, 'W');
 
-	if (!(fl & TH_RST) && z->st[d] != ZK_RESET && in->have_prev_seq && in->len > 0) {
-		uint32_t end = in->seq + in->len + ((fl & TH_SYN) ? 1u : 0u) +
-			       ((fl & TH_FIN) ? 1u : 0u);
+	if (!(fl & TH_RST) && z->st[d] != ZK_RESET && is_rxmit(sg, prev))
+		scaled(z, d, ZC_RXMIT, 'T');
 
-		/* nothing beyond what it had already sent: a retransmission */
-		if (((end - in->prev_snd_nxt) & 0x80000000u) != 0 || end == in->prev_snd_nxt)
-			scaled(z, d, ZC_RXMIT, 'T');
-	}
-
-	state_machine(z, in, d);
+	state_machine(z, sg, d);
 }
 
 void zk_udp_packet(struct zk_conn *z, unsigned dir, bool bad_checksum)

@@ -29,6 +29,7 @@
 #define TC_ZEEKCONN_H
 
 #include "tc.h"
+#include "tcpstate.h"   /* struct tcp_seg, struct tcp_side */
 
 #define ZK_HIST_MAX 16
 
@@ -57,32 +58,22 @@ struct zk_conn {
 	uint16_t cnt[2][3];      /* c, t, w occurrences per direction (saturating) */
 };
 
-/* What the Zeek model needs of one TCP segment, with the sender's sequence
- * context as it was before this segment (the engine's tcpstate has it). */
-struct zk_tcp_in {
-	unsigned dir;            /* ZK_ORIG or ZK_RESP: who sent it            */
-	uint16_t flags;          /* TH_* bits                                  */
-	uint32_t seq;
-	uint32_t len;            /* payload bytes                              */
-	uint32_t win;            /* window field (zero or not is what matters) */
-	bool bad_checksum;
-	bool have_prev_seq;      /* the sender sent something before           */
-	uint32_t prev_snd_nxt;   /* highest seq+len it had sent before         */
-	bool have_prev_syn;      /* it sent a SYN before, at prev_syn_seq      */
-	uint32_t prev_syn_seq;
-	bool have_prev_fin;      /* it sent a FIN before, ending at prev_fin_end */
-	uint32_t prev_fin_end;
-	bool have_prev_rst;      /* it sent a RST before, at prev_rst_seq      */
-	uint32_t prev_rst_seq;
-};
-
 /* zk_init - empty connection; flipped: the first packet was a SYN+ACK seen
  * from the responder, so the history starts with '^'. */
 void zk_init(struct zk_conn *z, bool flipped);
 
-/* zk_tcp_packet - record one TCP segment: history letters and the endpoint
- * state transitions of Zeek's TCP analyzer. */
-void zk_tcp_packet(struct zk_conn *z, const struct zk_tcp_in *in);
+/*
+ * zk_tcp_packet - record one TCP segment sg sent in direction dir (ZK_ORIG
+ * or ZK_RESP): history letters and the endpoint state transitions of Zeek's
+ * TCP analyzer. prev is the sender's tcpstate side as it was BEFORE this
+ * segment (call this before tcp_segment applies it): Zeek's repeat and
+ * retransmission rules compare with what the sender had sent earlier
+ * (TSF_NXT/snd_nxt: the highest seq+len; TSF_SYN/isn: its SYN's seq;
+ * TSF_FIN: a FIN ending at snd_nxt - 1; TSF_RST/rst_seq: its last RST).
+ * bad_checksum: the segment's TCP checksum was wrong ('c').
+ */
+void zk_tcp_packet(struct zk_conn *z, unsigned dir, const struct tcp_seg *sg,
+		   const struct tcp_side *prev, bool bad_checksum);
 
 /* zk_udp_packet - record one UDP datagram from dir ('D'/'d', endpoint active;
  * 'C'/'c' when bad_checksum). */

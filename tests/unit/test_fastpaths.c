@@ -1163,6 +1163,363 @@ static void test_tcp_options(void **state)
 	}
 }
 
+/* ---- Zeek history model: fast path and direct tcp_side reads ------------- */
+
+/*
+ * The Zeek model as it was before zk_tcp_packet read the sender's tcp_side
+ * directly and got a fast path for segments without SYN, FIN or RST (commit
+ * eee4b3c), verbatim under ref_ names, with the input struct the engine
+ * built field by field (ref_zk_in_of below is that engine code).
+ */
+struct ref_zk_tcp_in {
+	unsigned dir;            /* ZK_ORIG or ZK_RESP: who sent it            */
+	uint16_t flags;          /* TH_* bits                                  */
+	uint32_t seq;
+	uint32_t len;            /* payload bytes                              */
+	uint32_t win;            /* window field (zero or not is what matters) */
+	bool bad_checksum;
+	bool have_prev_seq;      /* the sender sent something before           */
+	uint32_t prev_snd_nxt;   /* highest seq+len it had sent before         */
+	bool have_prev_syn;      /* it sent a SYN before, at prev_syn_seq      */
+	uint32_t prev_syn_seq;
+	bool have_prev_fin;      /* it sent a FIN before, ending at prev_fin_end */
+	uint32_t prev_fin_end;
+	bool have_prev_rst;      /* it sent a RST before, at prev_rst_seq      */
+	uint32_t prev_rst_seq;
+};
+
+/* ref_once-only ref_history bits; the responder's are these shifted by 8 */
+#define RZH_SYN     0x01u
+#define RZH_FIN     0x02u
+#define RZH_RST     0x04u
+#define RZH_ACK     0x08u
+#define RZH_DATA    0x10u
+#define RZH_FINRST  0x20u
+#define RZH_MULTI   0x40u
+
+/* logarithmic counters */
+#define RZC_CSUM 0
+#define RZC_RXMIT 1
+#define RZC_ZEROWIN 2
+
+static void ref_add_letter(struct zk_conn *z, unsigned dir, char upper)
+{
+	if (z->hist_len >= ZK_HIST_MAX)
+		return;                 /* ref_history full: keep the first letters */
+	z->hist[z->hist_len++] = dir == ZK_ORIG ? upper : (char)(upper - 'A' + 'a');
+}
+
+/* Record the letter the first time; true when it had been seen before. */
+static bool ref_once(struct zk_conn *z, unsigned dir, uint16_t bit, char upper)
+{
+	uint16_t mask = (uint16_t)(dir == ZK_ORIG ? bit : bit << 8);
+
+	if (z->seen & mask)
+		return true;
+	z->seen = (uint16_t)(z->seen | mask);
+	ref_add_letter(z, dir, upper);
+	return false;
+}
+
+/* Letter at the 1st, 10th, 100th, ... occurrence. */
+static void ref_scaled(struct zk_conn *z, unsigned dir, unsigned which, char upper)
+{
+	uint16_t n = z->cnt[dir][which];
+
+	if (n == UINT16_MAX)
+		return;                 /* saturated: 10000 is the last letter */
+	n++;
+	z->cnt[dir][which] = n;
+	if (n == 1 || n == 10 || n == 100 || n == 1000 || n == 10000)
+		ref_add_letter(z, dir, upper);
+}
+
+static void ref_set_state(struct zk_conn *z, unsigned dir, enum zk_ep s)
+{
+	if (z->st[dir] != s) {
+		z->prev_st[dir] = z->st[dir];
+		z->st[dir] = (uint8_t)s;
+	}
+}
+
+/*
+ * Zeek re-bases an endpoint's sequence numbers at a SYN whose seq jumped
+ * while the endpoint is in SYN_SENT, SYN_ACK_SENT, ESTABLISHED or PARTIAL
+ * (and in RESET when nothing came before the RST), which makes the SYN's
+ * relative seq equal the last one: no repeated letter. Only a SYN from a
+ * CLOSED endpoint, or a RESET one that had been active, can repeat s or h.
+ */
+static bool ref_syn_repeat_counts(const struct zk_conn *z, unsigned d)
+{
+	return z->st[d] == ZK_CLOSED ||
+	       (z->st[d] == ZK_RESET && z->prev_st[d] != ZK_INACTIVE);
+}
+
+static void ref_history(struct zk_conn *z, const struct ref_zk_tcp_in *in, unsigned d)
+{
+	uint16_t fl = in->flags;
+	int bits = !!(fl & TH_SYN) + !!(fl & TH_FIN) + !!(fl & TH_RST);
+
+	if (bits > 1) {
+		if ((fl & TH_FIN) && (fl & TH_RST))
+			ref_once(z, d, RZH_FINRST, 'I');
+		else
+			ref_once(z, d, RZH_MULTI, 'Q');
+	} else if (bits == 1) {
+		if (fl & TH_SYN) {
+			char code = (fl & TH_ACK) ? 'H' : 'S';
+
+			if (ref_once(z, d, RZH_SYN, code) && ref_syn_repeat_counts(z, d) &&
+			    (!in->have_prev_syn || in->seq != in->prev_syn_seq))
+				ref_add_letter(z, d, code);
+		}
+		if (fl & TH_FIN) {
+			if (ref_once(z, d, RZH_FIN, 'F') &&
+			    (!in->have_prev_fin || in->seq + in->len != in->prev_fin_end))
+				ref_add_letter(z, d, 'F');
+		}
+		if (fl & TH_RST) {
+			if (ref_once(z, d, RZH_RST, 'R') &&
+			    (!in->have_prev_rst || in->seq != in->prev_rst_seq))
+				ref_add_letter(z, d, 'R');
+		}
+	} else if (in->len > 0) {
+		ref_once(z, d, RZH_DATA, 'D');
+	} else if (fl & TH_ACK) {
+		ref_once(z, d, RZH_ACK, 'A');
+	}
+}
+
+static void ref_inactive(struct zk_conn *z, const struct ref_zk_tcp_in *in, unsigned d)
+{
+	unsigned p = d ^ 1;
+	uint16_t fl = in->flags;
+
+	if (fl & TH_SYN) {
+		if (d == ZK_ORIG) {
+			ref_set_state(z, d, (fl & TH_ACK) ? ZK_SYN_ACK_SENT : ZK_SYN_SENT);
+		} else {
+			if (z->st[p] == ZK_SYN_SENT)
+				ref_set_state(z, p, ZK_ESTABLISHED);
+			ref_set_state(z, d, ZK_ESTABLISHED);
+		}
+	}
+	if (fl & TH_FIN)
+		ref_set_state(z, d, ZK_CLOSED);
+	if (fl & TH_RST)
+		ref_set_state(z, d, ZK_RESET);
+
+	if (z->st[d] == ZK_INACTIVE) {
+		if (d == ZK_RESP && in->len == 0 && z->st[ZK_ORIG] == ZK_SYN_SENT)
+			return;         /* an ACK of the SYN before the SYN+ACK: not partial */
+		if ((fl & TH_ACK) && z->st[p] == ZK_ESTABLISHED)
+			ref_set_state(z, d, ZK_ESTABLISHED);    /* only its SYN was missed */
+		else
+			ref_set_state(z, d, ZK_PARTIAL);
+	}
+}
+
+static void ref_state_machine(struct zk_conn *z, const struct ref_zk_tcp_in *in, unsigned d)
+{
+	unsigned p = d ^ 1;
+	uint16_t fl = in->flags;
+
+	switch (z->st[d]) {
+	case ZK_INACTIVE:
+		ref_inactive(z, in, d);
+		break;
+	case ZK_SYN_SENT:
+	case ZK_SYN_ACK_SENT:
+		if (fl & TH_FIN)
+			ref_set_state(z, d, ZK_CLOSED);
+		if (fl & TH_RST)
+			ref_set_state(z, d, ZK_RESET);
+		break;
+	case ZK_ESTABLISHED:
+	case ZK_PARTIAL:
+		if ((fl & TH_SYN) && !(fl & TH_ACK) && z->st[d] == ZK_PARTIAL &&
+		    z->st[p] == ZK_INACTIVE)
+			ref_set_state(z, d, ZK_SYN_SENT);
+		if ((fl & TH_FIN) && !(fl & TH_RST)) {
+			ref_set_state(z, d, ZK_CLOSED);
+			if (z->st[p] == ZK_RESET && z->prev_st[p] == ZK_CLOSED)
+				ref_set_state(z, p, ZK_CLOSED);
+		}
+		if (fl & TH_RST)
+			ref_set_state(z, d, ZK_RESET);
+		break;
+	case ZK_CLOSED:
+		/* after a FIN exchange a RST does not change the outcome */
+		if ((fl & TH_RST) && z->st[p] != ZK_CLOSED)
+			ref_set_state(z, d, ZK_RESET);
+		break;
+	default:
+		break;
+	}
+}
+
+static void ref_zk_tcp_packet(struct zk_conn *z, const struct ref_zk_tcp_in *in)
+{
+	unsigned d = in->dir & 1;       /* the helpers take d, never in->dir */
+	uint16_t fl = in->flags;
+
+	if (in->bad_checksum)
+		ref_scaled(z, d, RZC_CSUM, 'C');
+	ref_history(z, in, d);
+
+	if (in->win == 0 && !(fl & TH_RST) && z->st[d ^ 1] != ZK_CLOSED &&
+	    z->st[d] != ZK_RESET)
+		ref_scaled(z, d, RZC_ZEROWIN, 'W');
+
+	if (!(fl & TH_RST) && z->st[d] != ZK_RESET && in->have_prev_seq && in->len > 0) {
+		uint32_t end = in->seq + in->len + ((fl & TH_SYN) ? 1u : 0u) +
+			       ((fl & TH_FIN) ? 1u : 0u);
+
+		/* nothing beyond what it had already sent: a retransmission */
+		if (((end - in->prev_snd_nxt) & 0x80000000u) != 0 || end == in->prev_snd_nxt)
+			ref_scaled(z, d, RZC_RXMIT, 'T');
+	}
+
+	ref_state_machine(z, in, d);
+}
+
+
+
+static struct ref_zk_tcp_in ref_zk_in_of(unsigned dir, const struct tcp_seg *sg,
+					 const struct tcp_side *s, bool bad_checksum)
+{
+	const struct ref_zk_tcp_in zi = {
+		.dir = dir,
+		.flags = sg->flags,
+		.seq = sg->seq,
+		.len = sg->len,
+		.win = sg->win,
+		.bad_checksum = bad_checksum,
+		.have_prev_seq = (s->flags & TSF_NXT) != 0,
+		.prev_snd_nxt = s->snd_nxt,
+		.have_prev_syn = (s->flags & TSF_SYN) != 0,
+		.prev_syn_seq = s->isn,
+		.have_prev_fin = (s->flags & TSF_FIN) != 0,
+		.prev_fin_end = s->snd_nxt - 1,
+		.have_prev_rst = (s->flags & TSF_RST) != 0,
+		.prev_rst_seq = s->rst_seq,
+	};
+
+	return zi;
+}
+
+/* a value near base: equal, either side, or half the sequence space away */
+static uint32_t zk_near(uint32_t base)
+{
+	static const int32_t d[] = { -3, -2, -1, 0, 0, 0, 1, 2, 3, 1000 };
+	uint64_t r = rnd();
+
+	if ((r & 15) == 0)
+		return base + 0x80000000u;
+	return base + (uint32_t)d[(r >> 4) % (sizeof(d) / sizeof(d[0]))];
+}
+
+static void zk_pin_one(const struct zk_conn *z0, unsigned dir, const struct tcp_seg *sg,
+		       const struct tcp_side *prev, bool bad)
+{
+	struct zk_conn a = *z0, b = *z0;
+	struct ref_zk_tcp_in zi = ref_zk_in_of(dir, sg, prev, bad);
+
+	zk_tcp_packet(&a, dir, sg, prev, bad);
+	ref_zk_tcp_packet(&b, &zi);
+	if (memcmp(&a, &b, sizeof(a)) != 0)
+		fail_msg("zk_tcp_packet differs: dir %u flags %#x len %u win %u states %u/%u "
+			 "prev %u/%u seen %#x prev flags %#x", dir, sg->flags, sg->len,
+			 sg->win, z0->st[0], z0->st[1], z0->prev_st[0], z0->prev_st[1],
+			 z0->seen, prev->flags);
+}
+
+/*
+ * Every combination of SYN, FIN, RST, ACK, PSH x every endpoint state of
+ * both directions x every earlier state of the peer x both directions x
+ * checksum good or bad x payload or none x window zero or not, each with
+ * random once-letters already seen, counters at and around 1, 10, 100 and
+ * saturation, a history anywhere from empty to full, and a random sender
+ * context (SYN, FIN, RST, data sent before, at the same or other sequence
+ * numbers); then random packet streams from empty connections.
+ */
+static void test_zeek_tcp_pinned(void **state)
+{
+	static const uint16_t cnts[] = { 0, 0, 1, 8, 9, 98, 99, 999, 9999, 65534, 65535 };
+	struct zk_conn z;
+	struct tcp_side prev;
+	struct tcp_seg sg;
+	unsigned fl, s0, s1, ps, dir, k, j, n;
+
+	(void)state;
+	for (fl = 0; fl < 32; fl++)
+		for (s0 = 0; s0 <= ZK_RESET; s0++)
+			for (s1 = 0; s1 <= ZK_RESET; s1++)
+				for (ps = 0; ps <= ZK_RESET; ps++)
+					for (dir = 0; dir < 2; dir++)
+						for (k = 0; k < 16; k++) {
+		uint32_t base = (uint32_t)rnd();
+
+		memset(&z, 0, sizeof(z));
+		z.st[0] = (uint8_t)s0;
+		z.st[1] = (uint8_t)s1;
+		z.prev_st[dir ^ 1] = (uint8_t)ps;
+		z.prev_st[dir] = (uint8_t)(rnd() % (ZK_RESET + 1));
+		z.seen = (uint16_t)(rnd() & rnd());
+		z.hist_len = (uint8_t)((rnd() & 3) == 0 ? ZK_HIST_MAX - (rnd() % 2)
+							: rnd() % ZK_HIST_MAX);
+		for (j = 0; j < z.hist_len; j++)
+			z.hist[j] = (char)('a' + rnd() % 26);
+		for (j = 0; j < 6; j++)
+			z.cnt[j / 3][j % 3] = cnts[rnd() % (sizeof(cnts) / sizeof(cnts[0]))];
+		memset(&prev, 0, sizeof(prev));
+		prev.flags = (uint16_t)(rnd() & 0x0fffu);
+		prev.isn = zk_near(base);
+		prev.snd_nxt = zk_near(base);
+		prev.rst_seq = zk_near(base);
+		memset(&sg, 0, sizeof(sg));
+		sg.flags = (uint16_t)(((fl & 1) ? TH_SYN : 0) | ((fl & 2) ? TH_FIN : 0) |
+				      ((fl & 4) ? TH_RST : 0) | ((fl & 8) ? TH_ACK : 0) |
+				      ((fl & 16) ? TH_PSH : 0));
+		sg.seq = zk_near(base);
+		sg.len = (k & 1) ? (uint32_t)(rnd() % 4) : 0;
+		sg.win = (uint16_t)((k & 2) ? rnd() : 0);
+		zk_pin_one(&z, dir, &sg, &prev, (k & 4) != 0);
+	}
+
+	for (k = 0; k < 4000; k++) {
+		static const uint16_t pick[] = {
+			TH_ACK, TH_ACK | TH_PSH, TH_ACK, TH_SYN, TH_SYN | TH_ACK, TH_FIN | TH_ACK,
+			TH_RST, TH_RST | TH_ACK, TH_FIN, 0, TH_FIN | TH_RST, TH_SYN | TH_FIN,
+		};
+		uint32_t base = (uint32_t)rnd();
+
+		zk_init(&z, (rnd() & 7) == 0);
+		for (n = 0; n < 30; n++) {
+			struct zk_conn b;
+			struct ref_zk_tcp_in zi;
+			bool bad = (rnd() % 50) == 0;
+
+			dir = (unsigned)(rnd() & 1);
+			memset(&prev, 0, sizeof(prev));
+			prev.flags = (uint16_t)(rnd() & (TSF_NXT | TSF_SYN | TSF_FIN | TSF_RST));
+			prev.isn = zk_near(base);
+			prev.snd_nxt = zk_near(base);
+			prev.rst_seq = zk_near(base);
+			memset(&sg, 0, sizeof(sg));
+			sg.flags = pick[rnd() % (sizeof(pick) / sizeof(pick[0]))];
+			sg.seq = zk_near(base);
+			sg.len = (rnd() & 1) ? (uint32_t)(rnd() % 3) : 0;
+			sg.win = (uint16_t)((rnd() % 8) ? 1 + rnd() % 100 : 0);
+			b = z;
+			zi = ref_zk_in_of(dir, &sg, &prev, bad);
+			zk_tcp_packet(&z, dir, &sg, &prev, bad);
+			ref_zk_tcp_packet(&b, &zi);
+			assert_memory_equal(&z, &b, sizeof(z));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1186,6 +1543,7 @@ int main(void)
 		cmocka_unit_test(test_fmt_ts_memo),
 		cmocka_unit_test(test_sha1_short_x4),
 		cmocka_unit_test(test_communityid_many),
+		cmocka_unit_test(test_zeek_tcp_pinned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

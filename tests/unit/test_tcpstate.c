@@ -425,6 +425,346 @@ static void test_seq_compare(void **state)
 	assert_false(seq_lt(0, 0x80000001u));
 }
 
+/* ---- the fast path of tcp_segment against the plain code ------------------ */
+
+/*
+ * ref_note_sequence and ref_tcp_segment are tcp_segment as it was before its
+ * fast path for ACK segments between ESTABLISHED sides (commit eee4b3c),
+ * kept verbatim as the reference: tcp_segment must leave every byte of the
+ * connection and its return value exactly as they do.
+ */
+#define REF_WSCALE_MAX 14
+
+static void ref_note_sequence(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg)
+{
+	struct tcp_side *s = &c->side[from];
+	struct tcp_side *r = &c->side[from ^ 1];
+	uint16_t fl = sg->flags;
+	bool syn = (fl & TH_SYN) != 0;
+
+	/* Wireshark's base sequence numbers (what tcp.stream splits on). */
+	if (!(s->flags & TSF_BASE)) {
+		s->isn = syn ? sg->seq : sg->seq - 1;
+		s->flags |= TSF_BASE;
+	}
+	if ((fl & TH_ACK) && !(r->flags & TSF_BASE)) {
+		r->isn = sg->ack - 1;
+		r->flags |= TSF_BASE;
+	}
+
+	if (fl & TH_RST) {
+		if (!(s->flags & TSF_NXT)) {
+			s->snd_nxt = sg->seq;
+			s->flags |= TSF_NXT;
+		}
+		s->rst_seq = sg->seq;
+		s->flags |= TSF_RST;
+	} else {
+		uint32_t end = sg->seq + sg->len + (syn ? 1u : 0u) + ((fl & TH_FIN) ? 1u : 0u);
+
+		if (!(s->flags & TSF_NXT)) {
+			s->snd_nxt = end;
+		} else if (s->flags & TSF_FIN) {
+			/* after a FIN only a FIN further on moves the end (and
+			 * the earlier acknowledgement was of another FIN) */
+			if ((fl & TH_FIN) && seq_gt(end, s->snd_nxt)) {
+				s->snd_nxt = end;
+				s->flags &= (uint16_t)~TSF_FIN_ACKED;
+			}
+		} else if (seq_gt(end, s->snd_nxt)) {
+			s->snd_nxt = end;
+		}
+		s->flags |= TSF_NXT;
+		s->win = sg->win;
+		s->flags |= TSF_WIN;
+		if (syn)
+			s->flags |= TSF_WIN_SYN;
+		else
+			s->flags &= (uint16_t)~TSF_WIN_SYN;
+	}
+
+	if (syn) {
+		s->flags |= TSF_SYN;
+		if (fl & TH_ACK)
+			s->flags |= TSF_SYNACK;
+		if (sg->has_wscale) {
+			s->flags |= TSF_WS_OFFER;
+			c->wscale[from] = sg->wscale > REF_WSCALE_MAX ? REF_WSCALE_MAX : sg->wscale;
+		} else {
+			s->flags &= (uint16_t)~TSF_WS_OFFER;
+		}
+		/* RFC 7323 2.2: scaling is on only when both SYNs carried it. */
+		if ((c->side[0].flags & c->side[1].flags & (TSF_SYN | TSF_WS_OFFER)) ==
+		    (TSF_SYN | TSF_WS_OFFER))
+			c->flags |= TCF_WS_NEGOTIATED;
+		else
+			c->flags &= (uint8_t)~TCF_WS_NEGOTIATED;
+	}
+
+	if (sg->has_ts && (!(s->flags & TSF_TS) || seq_geq(sg->tsval, s->tsval))) {
+		/* TSvals are compared modulo 2^32 like sequence numbers (RFC 7323 5.2) */
+		s->tsval = sg->tsval;
+		s->flags |= TSF_TS;
+	}
+}
+
+static bool ref_tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
+		 const struct tcp_rst_check *rst)
+{
+	struct tcp_side *s, *r;
+	uint8_t *ss, *rs;               /* sender's and receiver's state */
+	uint16_t fl = sg->flags;
+	bool was_open = c->end == TCP_END_OPEN;
+	bool syn = (fl & TH_SYN) != 0;
+
+	from &= 1;
+	s = &c->side[from];
+	r = &c->side[from ^ 1];
+	ss = &c->state[from];
+	rs = &c->state[from ^ 1];
+	if (!(c->side[0].flags & TSF_NXT) && !(c->side[1].flags & TSF_NXT) && !syn)
+		c->flags |= TCF_MIDSTREAM;
+
+	ref_note_sequence(c, from, sg);
+
+	if (fl & TH_RST) {
+		*ss = TCPS_CLOSED;
+		if (rst == NULL || rst->verdict != RST_OUT_OF_WINDOW) {
+			*rs = TCPS_CLOSED;
+			if (was_open)
+				c->end = TCP_END_RST;
+		}
+		return was_open && c->end != TCP_END_OPEN;
+	}
+
+	/* SYN: the sender opens; a receiver in SYN-SENT meets a crossing SYN. */
+	if (syn && !(fl & TH_ACK)) {
+		if (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED)
+			*ss = TCPS_SYN_SENT;
+		if (*rs == TCPS_SYN_SENT)
+			*rs = TCPS_SYN_RECEIVED;           /* simultaneous open */
+	} else if (syn) {
+		if (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED ||
+		    *ss == TCPS_SYN_SENT)
+			*ss = TCPS_SYN_RECEIVED;
+		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && sg->ack == r->isn + 1)
+			*rs = TCPS_ESTABLISHED;
+		else if (*rs == TCPS_LISTEN)
+			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
+		else if (*rs == TCPS_SYN_RECEIVED && seq_gt(sg->ack, r->isn))
+			*rs = TCPS_ESTABLISHED;            /* simultaneous open completes */
+	}
+
+	/* ACK field (not on a SYN: handled above). */
+	if ((fl & TH_ACK) && !syn) {
+		if (*rs == TCPS_SYN_RECEIVED && seq_gt(sg->ack, r->isn))
+			*rs = TCPS_ESTABLISHED;
+		if (*ss == TCPS_SYN_SENT || *ss == TCPS_LISTEN ||
+		    *ss == TCPS_CLOSED)
+			*ss = TCPS_ESTABLISHED;            /* it got a reply we did not see */
+	} else if (!syn && (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED)) {
+		*ss = TCPS_ESTABLISHED;                    /* mid-stream, no ACK bit */
+	}
+	if ((fl & TH_ACK) && (!(s->flags & TSF_ACKED_ANY) || seq_gt(sg->ack, s->last_ack))) {
+		s->last_ack = sg->ack;
+		s->flags |= TSF_ACKED_ANY;
+	}
+	if ((fl & TH_ACK) && (r->flags & TSF_FIN) && seq_geq(sg->ack, r->snd_nxt)) {
+		r->flags |= TSF_FIN_ACKED;
+		switch (*rs) {
+		case TCPS_FIN_WAIT_1: *rs = TCPS_FIN_WAIT_2; break;
+		case TCPS_CLOSING:    *rs = TCPS_TIME_WAIT; break;
+		case TCPS_LAST_ACK:   *rs = TCPS_CLOSED; break;
+		default: break;
+		}
+	}
+
+	if (fl & TH_FIN) {
+		s->flags |= TSF_FIN;
+		switch (*ss) {
+		case TCPS_LISTEN:
+		case TCPS_SYN_SENT:
+		case TCPS_SYN_RECEIVED:
+		case TCPS_ESTABLISHED:
+			*ss = TCPS_FIN_WAIT_1;
+			break;
+		case TCPS_CLOSE_WAIT:
+			*ss = TCPS_LAST_ACK;
+			break;
+		default:
+			break;
+		}
+		switch (*rs) {
+		case TCPS_LISTEN:
+		case TCPS_SYN_SENT:
+		case TCPS_SYN_RECEIVED:
+		case TCPS_ESTABLISHED:
+			*rs = TCPS_CLOSE_WAIT;
+			break;
+		case TCPS_FIN_WAIT_1:
+			*rs = (r->flags & TSF_FIN_ACKED) ? TCPS_TIME_WAIT : TCPS_CLOSING;
+			break;
+		case TCPS_FIN_WAIT_2:
+			*rs = TCPS_TIME_WAIT;
+			break;
+		default:
+			break;
+		}
+	}
+
+	if (c->end == TCP_END_OPEN &&
+	    (c->side[0].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED) &&
+	    (c->side[1].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED))
+		c->end = TCP_END_FIN;
+	return was_open && c->end != TCP_END_OPEN;
+}
+
+
+static uint64_t pin_rng = UINT64_C(0x2545f4914f6cdd1d);
+
+static uint32_t pin_rnd(void)
+{
+	pin_rng ^= pin_rng << 13;       /* xorshift64 */
+	pin_rng ^= pin_rng >> 7;
+	pin_rng ^= pin_rng << 17;
+	return (uint32_t)(pin_rng >> 16);
+}
+
+/* a sequence number near base (either side of it, or half the space away) */
+static uint32_t near(uint32_t base)
+{
+	static const int32_t d[] = { -70000, -2, -1, 0, 0, 1, 2, 3, 50, 70000 };
+	uint32_t r = pin_rnd();
+
+	if ((r & 15) == 0)
+		return base + 0x80000000u;
+	return base + (uint32_t)d[(r >> 4) % (sizeof(d) / sizeof(d[0]))];
+}
+
+static void random_side(struct tcp_side *s, uint32_t base)
+{
+	static const uint16_t common[] = {
+		TSF_BASE | TSF_NXT | TSF_ACKED_ANY | TSF_WIN,
+		TSF_BASE | TSF_NXT | TSF_ACKED_ANY | TSF_WIN | TSF_TS | TSF_SYN,
+		TSF_BASE, 0,
+	};
+	uint32_t r = pin_rnd();
+
+	s->isn = near(base);
+	s->snd_nxt = near(base);
+	s->last_ack = near(base);
+	s->tsval = near(base);
+	s->rst_seq = near(base);
+	s->win = (uint16_t)(r & 1 ? 0 : pin_rnd());
+	/* either any TSF_* mix or one of the usual ones with a few bits flipped */
+	if (r & 2)
+		s->flags = (uint16_t)(pin_rnd() & 0x0fffu);
+	else
+		s->flags = (uint16_t)(common[(r >> 2) & 3] ^ ((r & 4) ? 0 : (1u << ((r >> 4) % 12))));
+}
+
+/* one segment applied by tcp_segment and by the reference: same bytes */
+static void pin_one(const struct tcp_conn *c0, unsigned from, const struct tcp_seg *sg,
+		    const struct tcp_rst_check *rc)
+{
+	struct tcp_conn a = *c0, b = *c0;
+	bool ra = tcp_segment(&a, from, sg, rc);
+	bool rb = ref_tcp_segment(&b, from, sg, rc);
+
+	if (ra != rb || memcmp(&a, &b, sizeof(a)) != 0)
+		fail_msg("tcp_segment differs: from %u flags %#x states %u/%u side flags %#x/%#x",
+			 from, sg->flags, c0->state[0], c0->state[1],
+			 c0->side[0].flags, c0->side[1].flags);
+}
+
+/*
+ * Every combination of SYN, FIN, RST, ACK (and PSH) x every state of each
+ * side x both senders x the three ends, each with random sides around
+ * one sequence number (so that every comparison goes both ways), random
+ * options and every RST verdict; then random segment streams from fresh
+ * connections, which reach the states the way real traffic does.
+ */
+static void test_segment_fast_path_pinned(void **state)
+{
+	struct tcp_rst_check rc;
+	struct tcp_conn c;
+	struct tcp_seg sg;
+	unsigned fl, s0, s1, from, end, k, fast = 0;
+
+	(void)state;
+	for (fl = 0; fl < 32; fl++)
+		for (s0 = 0; s0 < TCPS__COUNT; s0++)
+			for (s1 = 0; s1 < TCPS__COUNT; s1++)
+				for (from = 0; from < 2; from++)
+					for (end = 0; end < 3; end++)
+						for (k = 0; k < (s0 == TCPS_ESTABLISHED &&
+								 s1 == TCPS_ESTABLISHED ? 600u : 6u); k++) {
+		uint32_t base = pin_rnd();
+
+		memset(&c, 0, sizeof(c));
+		random_side(&c.side[0], base);
+		random_side(&c.side[1], base);
+		c.state[0] = (uint8_t)s0;
+		c.state[1] = (uint8_t)s1;
+		c.wscale[0] = (uint8_t)(pin_rnd() % 15);
+		c.wscale[1] = (uint8_t)(pin_rnd() % 15);
+		c.flags = (uint8_t)(pin_rnd() & 3);
+		c.end = (uint8_t)end;
+		memset(&sg, 0, sizeof(sg));
+		sg.flags = (uint16_t)(((fl & 1) ? TH_SYN : 0) | ((fl & 2) ? TH_FIN : 0) |
+				      ((fl & 4) ? TH_RST : 0) | ((fl & 8) ? TH_ACK : 0) |
+				      ((fl & 16) ? TH_PSH : 0));
+		sg.seq = near(base);
+		sg.ack = near(base);
+		sg.len = (k & 1) ? pin_rnd() % 3000 : 0;
+		sg.win = (uint16_t)((k & 2) ? pin_rnd() : 0);
+		sg.has_ts = (pin_rnd() & 1) != 0;
+		sg.tsval = near(base);
+		sg.has_wscale = (pin_rnd() & 1) != 0;
+		sg.wscale = (uint8_t)(pin_rnd() % 16);
+		memset(&rc, 0, sizeof(rc));
+		rc.verdict = (enum rst_verdict)(k % 5);
+		if ((sg.flags & (TH_SYN | TH_FIN | TH_RST | TH_ACK)) == TH_ACK &&
+		    s0 == TCPS_ESTABLISHED && s1 == TCPS_ESTABLISHED &&
+		    (c.side[from].flags & (TSF_BASE | TSF_NXT | TSF_FIN)) == (TSF_BASE | TSF_NXT) &&
+		    (c.side[from ^ 1].flags & (TSF_BASE | TSF_FIN)) == TSF_BASE)
+			fast++;
+		pin_one(&c, from, &sg, (sg.flags & TH_RST) && (k & 4) == 0 ? &rc : NULL);
+	}
+	assert_true(fast > 200);        /* the fast path itself ran, often */
+
+	for (k = 0; k < 3000; k++) {
+		uint32_t base = pin_rnd(), n;
+
+		tcp_conn_init(&c);
+		for (n = 0; n < 40; n++) {
+			static const uint16_t pick[] = {
+				TH_ACK, TH_ACK, TH_ACK | TH_PSH, TH_ACK, TH_SYN, TH_SYN | TH_ACK,
+				TH_FIN | TH_ACK, TH_RST, TH_RST | TH_ACK, TH_FIN, 0, TH_ACK,
+			};
+			struct tcp_conn b;
+			bool ra, rb;
+
+			from = pin_rnd() & 1;
+			memset(&sg, 0, sizeof(sg));
+			sg.flags = pick[pin_rnd() % (sizeof(pick) / sizeof(pick[0]))];
+			sg.seq = near(base);
+			sg.ack = near(base);
+			sg.len = (pin_rnd() & 1) ? pin_rnd() % 100 : 0;
+			sg.win = (uint16_t)pin_rnd();
+			sg.has_ts = (pin_rnd() & 3) != 0;
+			sg.tsval = near(base);
+			tcp_rst_judge(&c, from, &sg, &rc);
+			b = c;
+			ra = tcp_segment(&c, from, &sg, (sg.flags & TH_RST) ? &rc : NULL);
+			rb = ref_tcp_segment(&b, from, &sg, (sg.flags & TH_RST) ? &rc : NULL);
+			assert_int_equal(ra, rb);
+			assert_memory_equal(&c, &b, sizeof(c));
+		}
+	}
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_synack_first_and_simultaneous_open),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_seq_compare),
+		cmocka_unit_test(test_segment_fast_path_pinned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
