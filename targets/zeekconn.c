@@ -225,16 +225,22 @@ void zk_tcp_packet(struct zk_conn *z, unsigned dir, const struct tcp_seg *sg,
 	uint16_t fl = sg->flags;
 
 	if (!(fl & (TH_SYN | TH_FIN | TH_RST)) && z->st[d] != ZK_INACTIVE) {
+		uint32_t len = sg->len;
+		/* D or A (neither: no bit) in this direction's half of seen */
+		unsigned want = (len > 0 ? ZH_DATA : (fl & TH_ACK) ? ZH_ACK : 0u) << (d * 8);
+
 		if (bad_checksum)
 			scaled(z, d, ZC_CSUM, 'C');
-		if (sg->len > 0)
-			once(z, d, ZH_DATA, 'D');
-		else if (fl & TH_ACK)
-			once(z, d, ZH_ACK, 'A');
+		if ((z->seen & want) != want) {
+			z->seen = (uint16_t)(z->seen | want);
+			add_letter(z, d, len > 0 ? 'D' : 'A');
+		}
 		if (z->st[d] != ZK_RESET) {
 			if (sg->win == 0 && z->st[d ^ 1] != ZK_CLOSED)
 				scaled(z, d, ZC_ZEROWIN, 'W');
-			if (is_rxmit(sg, prev))
+			/* is_rxmit without SYN and FIN */
+			if (len > 0 && (prev->flags & TSF_NXT) &&
+			    seq_leq(sg->seq + len, prev->snd_nxt))
 				scaled(z, d, ZC_RXMIT, 'T');
 		}
 		return;
