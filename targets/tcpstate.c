@@ -232,6 +232,67 @@ static inline void fast_segment(struct tcp_side *s, const struct tcp_seg *sg)
 	s->flags = sf;
 }
 
+/*
+ * A side's first segment is a SYN or SYN+ACK (no FIN, no RST), the peer has
+ * sent no FIN: the handshake. Of segment_slow's rules only these act: the
+ * sender's base and next sequence number, window, SYN, scaling offer and
+ * timestamp; the peer's base from the ACK when it had none; the SYN and
+ * SYN+ACK state rules; the sender's first ACK. No FIN is involved, so the
+ * connection cannot end here and the result is false.
+ */
+static inline bool handshake_ok(const struct tcp_conn *c, const struct tcp_side *s,
+				const struct tcp_side *r, unsigned from, uint16_t fl)
+{
+	return (fl & (TH_SYN | TH_FIN | TH_RST)) == TH_SYN && s->flags == 0 &&
+	       c->state[from] == TCPS_LISTEN && !(r->flags & TSF_FIN);
+}
+
+static void handshake_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg)
+{
+	struct tcp_side *s = &c->side[from];
+	struct tcp_side *r = &c->side[from ^ 1];
+	uint8_t *rs = &c->state[from ^ 1];
+	uint16_t fl = sg->flags;
+	uint16_t sf = TSF_BASE | TSF_NXT | TSF_WIN | TSF_WIN_SYN | TSF_SYN;
+
+	s->isn = sg->seq;
+	s->snd_nxt = sg->seq + sg->len + 1u;
+	s->win = sg->win;
+	if (sg->has_wscale) {
+		sf |= TSF_WS_OFFER;
+		c->wscale[from] = sg->wscale > WSCALE_MAX ? WSCALE_MAX : sg->wscale;
+	}
+	if (sg->has_ts) {
+		s->tsval = sg->tsval;
+		sf |= TSF_TS;
+	}
+	if (fl & TH_ACK) {
+		if (!(r->flags & TSF_BASE)) {
+			r->isn = sg->ack - 1;
+			r->flags |= TSF_BASE;
+		}
+		sf |= TSF_SYNACK | TSF_ACKED_ANY;
+		s->last_ack = sg->ack;
+		c->state[from] = TCPS_SYN_RECEIVED;
+		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && sg->ack == r->isn + 1)
+			*rs = TCPS_ESTABLISHED;
+		else if (*rs == TCPS_LISTEN)
+			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
+		else if (*rs == TCPS_SYN_RECEIVED && seq_gt(sg->ack, r->isn))
+			*rs = TCPS_ESTABLISHED;            /* simultaneous open completes */
+	} else {
+		c->state[from] = TCPS_SYN_SENT;
+		if (*rs == TCPS_SYN_SENT)
+			*rs = TCPS_SYN_RECEIVED;           /* simultaneous open */
+	}
+	s->flags = sf;
+	/* RFC 7323 2.2: scaling is on only when both SYNs carried it. */
+	if ((sf & r->flags & (TSF_SYN | TSF_WS_OFFER)) == (TSF_SYN | TSF_WS_OFFER))
+		c->flags |= TCF_WS_NEGOTIATED;
+	else
+		c->flags &= (uint8_t)~TCF_WS_NEGOTIATED;
+}
+
 static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 			 const struct tcp_rst_check *rst);
 
@@ -247,7 +308,8 @@ bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 	return segment_slow(c, from, sg, rst);
 }
 
-/* Every other segment, by the rules in RFC 9293's processing order. */
+/* Every other segment: the handshake path when it applies, else the rules
+ * in RFC 9293's processing order. */
 __attribute__((noinline))
 static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 			 const struct tcp_rst_check *rst)
@@ -261,6 +323,10 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 	from &= 1;
 	s = &c->side[from];
 	r = &c->side[from ^ 1];
+	if (handshake_ok(c, s, r, from, fl)) {
+		handshake_segment(c, from, sg);
+		return false;
+	}
 	ss = &c->state[from];
 	rs = &c->state[from ^ 1];
 	if (!(c->side[0].flags & TSF_NXT) && !(c->side[1].flags & TSF_NXT) && !syn)

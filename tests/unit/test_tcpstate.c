@@ -428,10 +428,11 @@ static void test_seq_compare(void **state)
 /* ---- the fast path of tcp_segment against the plain code ------------------ */
 
 /*
- * ref_note_sequence and ref_tcp_segment are tcp_segment as it was before its
- * fast path for ACK segments between ESTABLISHED sides (commit eee4b3c),
- * kept verbatim as the reference: tcp_segment must leave every byte of the
- * connection and its return value exactly as they do.
+ * ref_note_sequence and ref_tcp_segment are tcp_segment as it was before
+ * its fast paths (ACK segments between ESTABLISHED sides; a side's first
+ * SYN or SYN+ACK), as of commit eee4b3c, kept verbatim as the reference:
+ * tcp_segment must leave every byte of the connection and its return
+ * value exactly as they do.
  */
 #define REF_WSCALE_MAX 14
 
@@ -689,7 +690,7 @@ static void test_segment_fast_path_pinned(void **state)
 	struct tcp_rst_check rc;
 	struct tcp_conn c;
 	struct tcp_seg sg;
-	unsigned fl, s0, s1, from, end, k, fast = 0;
+	unsigned fl, s0, s1, from, end, k, fast = 0, handshake = 0;
 
 	(void)state;
 	for (fl = 0; fl < 32; fl++)
@@ -710,6 +711,8 @@ static void test_segment_fast_path_pinned(void **state)
 		c.wscale[1] = (uint8_t)(pin_rnd() % 15);
 		c.flags = (uint8_t)(pin_rnd() & 3);
 		c.end = (uint8_t)end;
+		if ((pin_rnd() & 3) == 0)         /* a side that has sent nothing yet */
+			memset(&c.side[from], 0, sizeof(c.side[from]));
 		memset(&sg, 0, sizeof(sg));
 		sg.flags = (uint16_t)(((fl & 1) ? TH_SYN : 0) | ((fl & 2) ? TH_FIN : 0) |
 				      ((fl & 4) ? TH_RST : 0) | ((fl & 8) ? TH_ACK : 0) |
@@ -729,9 +732,13 @@ static void test_segment_fast_path_pinned(void **state)
 		    (c.side[from].flags & (TSF_BASE | TSF_NXT | TSF_FIN)) == (TSF_BASE | TSF_NXT) &&
 		    (c.side[from ^ 1].flags & (TSF_BASE | TSF_FIN)) == TSF_BASE)
 			fast++;
+		if ((sg.flags & (TH_SYN | TH_FIN | TH_RST)) == TH_SYN && c.side[from].flags == 0 &&
+		    c.state[from] == TCPS_LISTEN && !(c.side[from ^ 1].flags & TSF_FIN))
+			handshake++;
 		pin_one(&c, from, &sg, (sg.flags & TH_RST) && (k & 4) == 0 ? &rc : NULL);
 	}
-	assert_true(fast > 200);        /* the fast path itself ran, often */
+	assert_true(fast > 200);        /* the fast paths themselves ran, often */
+	assert_true(handshake > 200);
 
 	for (k = 0; k < 3000; k++) {
 		uint32_t base = pin_rnd(), n;
