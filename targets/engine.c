@@ -372,7 +372,7 @@ static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
 {
 	const struct tcp_side *s = &f->tcp.side[from];
 
-	res->syn_retransmit = !res->created && (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN &&
+	res->syn_retransmit = (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN && !res->created &&
 			      (s->flags & TSF_SYN) && sg->seq == s->isn;
 	/* Zeek's rules read the sender's side as it was before this segment:
 	 * before tcp_segment (the two models share no state) */

@@ -293,6 +293,65 @@ static void handshake_segment(struct tcp_conn *c, unsigned from, const struct tc
 		c->flags &= (uint8_t)~TCF_WS_NEGOTIATED;
 }
 
+/*
+ * Any other ACK without SYN, FIN or RST from a side that has sent before,
+ * both bases known (the handshake's last ACK, ACKs around a FIN exchange):
+ * no base to learn, no SYN or FIN rule, so segment_slow's rules reduce to
+ * these, in its order: sequence, window, timestamp; the ACK's state rules;
+ * the last ACK; the acknowledgement of the peer's FIN; the end of a
+ * completed FIN exchange.
+ */
+static inline bool ack_ok(const struct tcp_side *s, const struct tcp_side *r, uint16_t fl)
+{
+	return (fl & FAST_SEG_FLAGS) == TH_ACK &&
+	       (s->flags & (TSF_BASE | TSF_NXT)) == (TSF_BASE | TSF_NXT) &&
+	       (r->flags & TSF_BASE) != 0;
+}
+
+static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg)
+{
+	struct tcp_side *s = &c->side[from];
+	struct tcp_side *r = &c->side[from ^ 1];
+	uint8_t *ss = &c->state[from];
+	uint8_t *rs = &c->state[from ^ 1];
+	bool was_open = c->end == TCP_END_OPEN;
+	uint32_t end = sg->seq + sg->len;
+	uint16_t sf = s->flags;
+
+	/* after its FIN only a FIN further on moves the sender's end */
+	if (!(sf & TSF_FIN) && seq_gt(end, s->snd_nxt))
+		s->snd_nxt = end;
+	s->win = sg->win;
+	sf = (uint16_t)((sf | TSF_WIN) & ~TSF_WIN_SYN);
+	if (sg->has_ts && (!(sf & TSF_TS) || seq_geq(sg->tsval, s->tsval))) {
+		s->tsval = sg->tsval;
+		sf |= TSF_TS;
+	}
+	if (*rs == TCPS_SYN_RECEIVED && seq_gt(sg->ack, r->isn))
+		*rs = TCPS_ESTABLISHED;
+	if (*ss == TCPS_SYN_SENT || *ss == TCPS_LISTEN || *ss == TCPS_CLOSED)
+		*ss = TCPS_ESTABLISHED;            /* it got a reply we did not see */
+	if (!(sf & TSF_ACKED_ANY) || seq_gt(sg->ack, s->last_ack)) {
+		s->last_ack = sg->ack;
+		sf |= TSF_ACKED_ANY;
+	}
+	s->flags = sf;
+	if ((r->flags & TSF_FIN) && seq_geq(sg->ack, r->snd_nxt)) {
+		r->flags |= TSF_FIN_ACKED;
+		switch (*rs) {
+		case TCPS_FIN_WAIT_1: *rs = TCPS_FIN_WAIT_2; break;
+		case TCPS_CLOSING:    *rs = TCPS_TIME_WAIT; break;
+		case TCPS_LAST_ACK:   *rs = TCPS_CLOSED; break;
+		default: break;
+		}
+	}
+	if (c->end == TCP_END_OPEN &&
+	    (c->side[0].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED) &&
+	    (c->side[1].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED))
+		c->end = TCP_END_FIN;
+	return was_open && c->end != TCP_END_OPEN;
+}
+
 static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 			 const struct tcp_rst_check *rst);
 
@@ -308,8 +367,8 @@ bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 	return segment_slow(c, from, sg, rst);
 }
 
-/* Every other segment: the handshake path when it applies, else the rules
- * in RFC 9293's processing order. */
+/* Every other segment: the handshake or ACK path when one applies, else
+ * the rules in RFC 9293's processing order. */
 __attribute__((noinline))
 static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 			 const struct tcp_rst_check *rst)
@@ -327,6 +386,8 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 		handshake_segment(c, from, sg);
 		return false;
 	}
+	if (ack_ok(s, r, fl))
+		return ack_segment(c, from, sg);
 	ss = &c->state[from];
 	rs = &c->state[from ^ 1];
 	if (!(c->side[0].flags & TSF_NXT) && !(c->side[1].flags & TSF_NXT) && !syn)

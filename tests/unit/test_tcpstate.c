@@ -430,7 +430,7 @@ static void test_seq_compare(void **state)
 /*
  * ref_note_sequence and ref_tcp_segment are tcp_segment as it was before
  * its fast paths (ACK segments between ESTABLISHED sides; a side's first
- * SYN or SYN+ACK), as of commit eee4b3c, kept verbatim as the reference:
+ * SYN or SYN+ACK; other ACKs from a side that has sent), as of eee4b3c, kept verbatim as the reference:
  * tcp_segment must leave every byte of the connection and its return
  * value exactly as they do.
  */
@@ -690,7 +690,7 @@ static void test_segment_fast_path_pinned(void **state)
 	struct tcp_rst_check rc;
 	struct tcp_conn c;
 	struct tcp_seg sg;
-	unsigned fl, s0, s1, from, end, k, fast = 0, handshake = 0;
+	unsigned fl, s0, s1, from, end, k, fast = 0, handshake = 0, ack_fin = 0;
 
 	(void)state;
 	for (fl = 0; fl < 32; fl++)
@@ -735,10 +735,15 @@ static void test_segment_fast_path_pinned(void **state)
 		if ((sg.flags & (TH_SYN | TH_FIN | TH_RST)) == TH_SYN && c.side[from].flags == 0 &&
 		    c.state[from] == TCPS_LISTEN && !(c.side[from ^ 1].flags & TSF_FIN))
 			handshake++;
+		if ((sg.flags & (TH_SYN | TH_FIN | TH_RST | TH_ACK)) == TH_ACK &&
+		    (c.side[from].flags & (TSF_BASE | TSF_NXT)) == (TSF_BASE | TSF_NXT) &&
+		    (c.side[from ^ 1].flags & TSF_BASE) && (c.side[from ^ 1].flags & TSF_FIN))
+			ack_fin++;
 		pin_one(&c, from, &sg, (sg.flags & TH_RST) && (k & 4) == 0 ? &rc : NULL);
 	}
 	assert_true(fast > 200);        /* the fast paths themselves ran, often */
 	assert_true(handshake > 200);
+	assert_true(ack_fin > 200);     /* the ACK path with the peer's FIN sent */
 
 	for (k = 0; k < 3000; k++) {
 		uint32_t base = pin_rnd(), n;
