@@ -247,7 +247,8 @@ static inline bool handshake_ok(const struct tcp_conn *c, const struct tcp_side 
 	       c->state[from] == TCPS_LISTEN && !(r->flags & TSF_FIN);
 }
 
-static void handshake_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg)
+__attribute__((noinline))
+static bool handshake_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg)
 {
 	struct tcp_side *s = &c->side[from];
 	struct tcp_side *r = &c->side[from ^ 1];
@@ -291,23 +292,60 @@ static void handshake_segment(struct tcp_conn *c, unsigned from, const struct tc
 		c->flags |= TCF_WS_NEGOTIATED;
 	else
 		c->flags &= (uint8_t)~TCF_WS_NEGOTIATED;
+	return false;
+}
+
+/* A FIN moves its sender (ss) and receiver (rs, peer side r) like this. */
+static inline void fin_states(uint8_t *ss, uint8_t *rs, const struct tcp_side *r)
+{
+	switch (*ss) {
+	case TCPS_LISTEN:
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		*ss = TCPS_FIN_WAIT_1;
+		break;
+	case TCPS_CLOSE_WAIT:
+		*ss = TCPS_LAST_ACK;
+		break;
+	default:
+		break;
+	}
+	switch (*rs) {
+	case TCPS_LISTEN:
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		*rs = TCPS_CLOSE_WAIT;
+		break;
+	case TCPS_FIN_WAIT_1:
+		*rs = (r->flags & TSF_FIN_ACKED) ? TCPS_TIME_WAIT : TCPS_CLOSING;
+		break;
+	case TCPS_FIN_WAIT_2:
+		*rs = TCPS_TIME_WAIT;
+		break;
+	default:
+		break;
+	}
 }
 
 /*
- * Any other ACK without SYN, FIN or RST from a side that has sent before,
- * both bases known (the handshake's last ACK, ACKs around a FIN exchange):
- * no base to learn, no SYN or FIN rule, so segment_slow's rules reduce to
- * these, in its order: sequence, window, timestamp; the ACK's state rules;
- * the last ACK; the acknowledgement of the peer's FIN; the end of a
- * completed FIN exchange.
+ * Any other ACK, with or without FIN but without SYN or RST, from a side
+ * that has sent before, both bases known (the handshake's last ACK, a
+ * FIN+ACK, the ACKs around a FIN exchange): no base to learn and no SYN
+ * rule, so segment_slow's rules reduce to these, in its order: sequence,
+ * window, timestamp; the ACK's state rules; the last ACK; the
+ * acknowledgement of the peer's FIN; the FIN's own state rules; the end of
+ * a completed FIN exchange.
  */
 static inline bool ack_ok(const struct tcp_side *s, const struct tcp_side *r, uint16_t fl)
 {
-	return (fl & FAST_SEG_FLAGS) == TH_ACK &&
+	return (fl & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK &&
 	       (s->flags & (TSF_BASE | TSF_NXT)) == (TSF_BASE | TSF_NXT) &&
 	       (r->flags & TSF_BASE) != 0;
 }
 
+__attribute__((noinline))
 static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg)
 {
 	struct tcp_side *s = &c->side[from];
@@ -315,12 +353,19 @@ static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg 
 	uint8_t *ss = &c->state[from];
 	uint8_t *rs = &c->state[from ^ 1];
 	bool was_open = c->end == TCP_END_OPEN;
-	uint32_t end = sg->seq + sg->len;
+	bool fin = (sg->flags & TH_FIN) != 0;
+	uint32_t end = sg->seq + sg->len + (fin ? 1u : 0u);
 	uint16_t sf = s->flags;
 
-	/* after its FIN only a FIN further on moves the sender's end */
-	if (!(sf & TSF_FIN) && seq_gt(end, s->snd_nxt))
+	if (!(sf & TSF_FIN)) {
+		if (seq_gt(end, s->snd_nxt))
+			s->snd_nxt = end;
+	} else if (fin && seq_gt(end, s->snd_nxt)) {
+		/* after a FIN only a FIN further on moves the end (and the
+		 * earlier acknowledgement was of another FIN) */
 		s->snd_nxt = end;
+		sf &= (uint16_t)~TSF_FIN_ACKED;
+	}
 	s->win = sg->win;
 	sf = (uint16_t)((sf | TSF_WIN) & ~TSF_WIN_SYN);
 	if (sg->has_ts && (!(sf & TSF_TS) || seq_geq(sg->tsval, s->tsval))) {
@@ -345,6 +390,10 @@ static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg 
 		default: break;
 		}
 	}
+	if (fin) {
+		s->flags |= TSF_FIN;
+		fin_states(ss, rs, r);
+	}
 	if (c->end == TCP_END_OPEN &&
 	    (c->side[0].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED) &&
 	    (c->side[1].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED))
@@ -355,6 +404,24 @@ static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg 
 static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 			 const struct tcp_rst_check *rst);
 
+/* Not the fast path: the handshake path, the ACK path or the full rules.
+ * A function of its own (and the three out of line) so that the fast path
+ * in tcp_segment needs no saved registers. */
+__attribute__((noinline))
+static bool segment_other(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
+			  const struct tcp_rst_check *rst)
+{
+	const struct tcp_side *s = &c->side[from & 1];
+	const struct tcp_side *r = &c->side[(from & 1) ^ 1];
+	uint16_t fl = sg->flags;
+
+	if (handshake_ok(c, s, r, from & 1, fl))
+		return handshake_segment(c, from & 1, sg);
+	if (ack_ok(s, r, fl))
+		return ack_segment(c, from & 1, sg);
+	return segment_slow(c, from, sg, rst);
+}
+
 bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 		 const struct tcp_rst_check *rst)
 {
@@ -364,11 +431,10 @@ bool tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 		fast_segment(s, sg);
 		return false;
 	}
-	return segment_slow(c, from, sg, rst);
+	return segment_other(c, from, sg, rst);
 }
 
-/* Every other segment: the handshake or ACK path when one applies, else
- * the rules in RFC 9293's processing order. */
+/* Every other segment, by the rules in RFC 9293's processing order. */
 __attribute__((noinline))
 static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
 			 const struct tcp_rst_check *rst)
@@ -382,12 +448,6 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 	from &= 1;
 	s = &c->side[from];
 	r = &c->side[from ^ 1];
-	if (handshake_ok(c, s, r, from, fl)) {
-		handshake_segment(c, from, sg);
-		return false;
-	}
-	if (ack_ok(s, r, fl))
-		return ack_segment(c, from, sg);
 	ss = &c->state[from];
 	rs = &c->state[from ^ 1];
 	if (!(c->side[0].flags & TSF_NXT) && !(c->side[1].flags & TSF_NXT) && !syn)
@@ -449,35 +509,7 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 
 	if (fl & TH_FIN) {
 		s->flags |= TSF_FIN;
-		switch (*ss) {
-		case TCPS_LISTEN:
-		case TCPS_SYN_SENT:
-		case TCPS_SYN_RECEIVED:
-		case TCPS_ESTABLISHED:
-			*ss = TCPS_FIN_WAIT_1;
-			break;
-		case TCPS_CLOSE_WAIT:
-			*ss = TCPS_LAST_ACK;
-			break;
-		default:
-			break;
-		}
-		switch (*rs) {
-		case TCPS_LISTEN:
-		case TCPS_SYN_SENT:
-		case TCPS_SYN_RECEIVED:
-		case TCPS_ESTABLISHED:
-			*rs = TCPS_CLOSE_WAIT;
-			break;
-		case TCPS_FIN_WAIT_1:
-			*rs = (r->flags & TSF_FIN_ACKED) ? TCPS_TIME_WAIT : TCPS_CLOSING;
-			break;
-		case TCPS_FIN_WAIT_2:
-			*rs = TCPS_TIME_WAIT;
-			break;
-		default:
-			break;
-		}
+		fin_states(ss, rs, r);
 	}
 
 	if (c->end == TCP_END_OPEN &&
