@@ -13,6 +13,7 @@
  * before the new table (2n buckets) can pass load 1.25; the next doubling
  * waits for the current one to finish.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,25 +72,33 @@ static uint64_t chunks_capacity(uint32_t n)
 	return (uint64_t)(n - SMALL_CHUNKS + 1) * CHUNK_ENTRIES;
 }
 
-static inline struct ft_entry *at(const struct flowtable *t, uint32_t idx)
+/* at() for entries in the small chunks (i = idx - 1 < CHUNK_ENTRIES). */
+static inline struct ft_entry *at_small(const struct flowtable *t, uint32_t i)
 {
-	uint32_t i = idx - 1, c, o;
+	uint32_t c = 0, o = i;
 
-	/* full chunks first: in a large table nearly every entry is there, so
-	 * this branch is the one the predictor learns */
-	if (i >= CHUNK_ENTRIES) {
-		c = (i >> FT_CHUNK_SHIFT) + SMALL_CHUNKS - 1;
-		o = i & CHUNK_MASK;
-	} else if (i >= MIN_ENTRIES) {
+	if (i >= MIN_ENTRIES) {
 		unsigned b = log2_u32(i);
 
 		c = b - FT_CHUNK_MIN_SHIFT + 1;
 		o = i - (UINT32_C(1) << b);
-	} else {
-		c = 0;
-		o = i;
 	}
 	return (struct ft_entry *)(void *)(t->chunks[c] + (size_t)o * t->entry_size);
+}
+
+/* Entry by index (idx != FT_NIL, idx <= n_used). The full chunks come
+ * first and alone on the likely path: in a large table nearly every entry
+ * is there, and that path is then a shift, a mask, one load of the chunk
+ * pointer and a multiply (the chunk number's offset folds into the load);
+ * the small chunks' log2 arithmetic stays out of its way. */
+static inline struct ft_entry *at(const struct flowtable *t, uint32_t idx)
+{
+	uint32_t i = idx - 1;
+
+	if (__builtin_expect(i >= CHUNK_ENTRIES, 1))
+		return (struct ft_entry *)(void *)((t->chunks + (SMALL_CHUNKS - 1))[i >> FT_CHUNK_SHIFT] +
+						   (size_t)(i & CHUNK_MASK) * t->entry_size);
+	return at_small(t, i);
 }
 
 struct ft_entry *ft_entry_at(const struct flowtable *t, uint32_t idx)
@@ -249,7 +258,11 @@ static inline void list_unlink(struct flowtable *t, struct ft_entry *e)
 	e->lprev = e->lnext = FT_NIL;
 }
 
-void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list)
+/* ft_list_put's other cases, the plain way: e's index not known yet (e is
+ * not the entry handed out last), or e joins list from another list or
+ * from none. Out of line so that the common case saves no registers. */
+static __attribute__((noinline)) void list_put_slow(struct flowtable *t, struct ft_entry *e,
+						     unsigned list)
 {
 	uint32_t idx = e == t->last_e ? t->last_idx : index_of(t, e);
 	struct ft_list *l;
@@ -269,6 +282,41 @@ void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list)
 		l->head = idx;
 	l->tail = idx;
 	l->count++;
+}
+
+void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list)
+{
+	struct ft_list *l;
+	uint32_t idx, tail, prev, next;
+
+	/* The common case (a flow's next packet): e is the entry ft_lookup
+	 * just handed out, so its index is known, and it moves to the tail of
+	 * the list it is on. The same tests as list_put_slow in the same
+	 * order, and the same links left as its unlink and append. */
+	if (__builtin_expect(e != t->last_e || list >= FT_LISTS, 0))
+		return list_put_slow(t, e, list);
+	idx = t->last_idx;
+	if (__builtin_expect(idx == FT_NIL, 0))
+		return;
+	if (__builtin_expect(e->list != list, 0))
+		return list_put_slow(t, e, list);
+	l = &t->lists[list];
+	tail = l->tail;
+	if (tail == idx)
+		return;                         /* already the newest */
+	/* e is on l but not its tail, so it has a successor and the tail is
+	 * another entry; the count and e->list stay */
+	prev = e->lprev;
+	next = e->lnext;
+	at(t, next)->lprev = prev;
+	if (prev != FT_NIL)
+		at(t, prev)->lnext = next;
+	else
+		l->head = next;
+	at(t, tail)->lnext = idx;
+	e->lprev = tail;
+	e->lnext = FT_NIL;
+	l->tail = idx;
 }
 
 struct ft_entry *ft_list_head(const struct flowtable *t, unsigned list)
@@ -404,15 +452,21 @@ static inline uint64_t load64(const void *p)
 	return v;
 }
 
-/* Whole keys equal: the 32 address bytes as four words, then the rest. */
+/* The key's bytes are its fields with no padding in between, so five
+ * 8-byte words cover all FT_KEY_BYTES of it (the last overlaps the one
+ * before by two bytes). */
+_Static_assert(offsetof(struct ft_key, port) == 32 && offsetof(struct ft_key, proto) == 36 &&
+	       offsetof(struct ft_key, ipver) == 37 && FT_KEY_BYTES == 38 &&
+	       sizeof(struct ft_key) == FT_KEY_BYTES, "struct ft_key layout");
+
+/* Whole keys equal: all FT_KEY_BYTES bytes as five words, one test. */
 static inline bool key_eq(const struct ft_key *a, const struct ft_key *b)
 {
-	return ((load64(a->addr[0]) ^ load64(b->addr[0])) |
-		(load64(a->addr[0] + 8) ^ load64(b->addr[0] + 8)) |
-		(load64(a->addr[1]) ^ load64(b->addr[1])) |
-		(load64(a->addr[1] + 8) ^ load64(b->addr[1] + 8))) == 0 &&
-	       a->port[0] == b->port[0] && a->port[1] == b->port[1] &&
-	       a->proto == b->proto && a->ipver == b->ipver;
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+
+	return ((load64(x) ^ load64(y)) | (load64(x + 8) ^ load64(y + 8)) |
+		(load64(x + 16) ^ load64(y + 16)) | (load64(x + 24) ^ load64(y + 24)) |
+		(load64(x + FT_KEY_BYTES - 8) ^ load64(y + FT_KEY_BYTES - 8))) == 0;
 }
 
 /* ==== lookup cache ========================================================= */
@@ -483,30 +537,49 @@ struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t h
 	return e;
 }
 
-struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t *hash)
+/* ft_lookup without a cache hit: hash, then the table. Out of line so
+ * that the hit path saves no registers for it. */
+static __attribute__((noinline)) struct ft_entry *
+lookup_miss(struct flowtable *t, const struct ft_key *k, uint32_t *hash)
 {
-	if (t->cache != NULL) {
-		uint32_t idx = t->cache[cache_slot(t, k)];
-
-		if (idx != FT_NIL) {
-			struct ft_entry *e = at(t, idx);
-
-			if (key_eq(&e->key, k)) {
-				rehash_step(t);
-				t->st.lookups++;
-				t->st.probes++;
-				t->st.last_probes = 1;
-				if (t->st.max_probes < 1)
-					t->st.max_probes = 1;
-				t->last_e = e;
-				t->last_idx = idx;
-				*hash = e->hash;
-				return e;
-			}
-		}
-	}
 	*hash = ft_hash(t, k);
 	return ft_find(t, k, *hash);
+}
+
+/* A cache hit during a rehash advances it, as every lookup does; out of
+ * line (a tail call) so that the hit path calls nothing. Returns e. */
+static __attribute__((noinline)) struct ft_entry *lookup_hit_rehash(struct flowtable *t,
+								     struct ft_entry *e)
+{
+	rehash_step(t);
+	return e;
+}
+
+struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t *hash)
+{
+	struct ft_entry *e;
+	uint32_t idx;
+
+	if (t->cache == NULL)
+		return lookup_miss(t, k, hash);
+	idx = t->cache[cache_slot(t, k)];
+	if (idx == FT_NIL)
+		return lookup_miss(t, k, hash);
+	e = at(t, idx);
+	if (!key_eq(&e->key, k))
+		return lookup_miss(t, k, hash);
+	/* a hit counts as a lookup that looked at one entry */
+	t->st.lookups++;
+	t->st.probes++;
+	t->st.last_probes = 1;
+	if (t->st.max_probes < 1)
+		t->st.max_probes = 1;
+	t->last_e = e;
+	t->last_idx = idx;
+	*hash = e->hash;
+	if (__builtin_expect(t->rehashing, 0))
+		return lookup_hit_rehash(t, e);
+	return e;
 }
 
 /* Allocate the lookup cache once the table is big enough to gain from it;

@@ -413,6 +413,157 @@ static void test_key_independence(void **state)
 	ft_destroy(&b);
 }
 
+/* Activity lists against a model, through many moves: every entry carries
+ * the list it was last put on and a stamp that grows with each put, so a
+ * list must hold exactly its entries in stamp order, with matching back
+ * links, head, tail and count. Puts come right after ft_lookup (the entry
+ * handed out last: ft_list_put's fast path) and on other entries (its
+ * plain path), to the same list, to other lists and to no valid list,
+ * with removals and reinsertions in between; 12000 entries, so entries
+ * live in the small chunks and in full chunks and the lookup cache is on. */
+#define LM_N 12000u
+static uint64_t lm_rng = UINT64_C(0x9e3779b97f4a7c15);
+
+static uint32_t lm_rand(void)
+{
+	lm_rng ^= lm_rng << 13;
+	lm_rng ^= lm_rng >> 7;
+	lm_rng ^= lm_rng << 17;
+	return (uint32_t)(lm_rng >> 16);
+}
+
+static void lm_check(struct flowtable *t, struct item **ptr, const uint8_t *mlist,
+		     const uint64_t *mstamp)
+{
+	uint32_t want[FT_LISTS] = { 0 };
+
+	for (uint32_t n = 0; n < LM_N; n++)
+		if (ptr[n] != NULL && mlist[n] < FT_LISTS)
+			want[mlist[n]]++;
+	for (unsigned l = 0; l < FT_LISTS; l++) {
+		const struct ft_entry *prev = NULL, *x;
+		uint32_t n = 0;
+		uint64_t last = 0;
+
+		for (x = ft_list_head(t, l); x != NULL; x = ft_list_next(t, x)) {
+			uint32_t tag = ((const struct item *)(const void *)x)->tag;
+
+			assert_ptr_equal(ptr[tag], x);
+			assert_int_equal(mlist[tag], l);
+			assert_int_equal(x->list, l);
+			assert_true(mstamp[tag] > last);
+			last = mstamp[tag];
+			assert_ptr_equal(ft_entry_at(t, x->lprev), prev);
+			prev = x;
+			n++;
+			assert_true(n <= want[l]);
+		}
+		assert_int_equal(n, want[l]);
+		assert_int_equal(t->lists[l].count, want[l]);
+		assert_ptr_equal(ft_entry_at(t, t->lists[l].tail), prev);
+	}
+}
+
+static void test_lists_model(void **state)
+{
+	struct flowtable t;
+	struct item **ptr = calloc(LM_N, sizeof(*ptr));
+	uint8_t *mlist = calloc(LM_N, 1);
+	uint64_t *mstamp = calloc(LM_N, sizeof(*mstamp)), clock = 0;
+	unsigned fast = 0;
+
+	(void)state;
+	assert_non_null(ptr);
+	assert_non_null(mlist);
+	assert_non_null(mstamp);
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (uint32_t step = 0; step < 300000; step++) {
+		uint32_t r = lm_rand(), n = r % LM_N, op = (r >> 16) % 16;
+		unsigned list = (r >> 20) % FT_LISTS;
+		struct ft_key k;
+		struct ft_entry *e;
+		uint32_t h;
+		unsigned side;
+
+		if (ptr[n] == NULL) {
+			ptr[n] = add(&t, n);
+			mlist[n] = FT_NO_LIST;
+			if (op < 12) {
+				ft_list_put(&t, &ptr[n]->h, list);
+				mlist[n] = (uint8_t)list;
+				mstamp[n] = ++clock;
+			}
+		} else if (op == 0) {
+			ft_remove(&t, &ptr[n]->h);
+			ptr[n] = NULL;
+		} else if (op <= 12) {
+			tuple(n, &k, &side);
+			e = ft_lookup(&t, &k, &h);
+			assert_ptr_equal(e, &ptr[n]->h);
+			assert_int_equal(h, ft_hash(&t, &k));
+			if (op <= 9 && mlist[n] < FT_LISTS) {
+				list = mlist[n];        /* same list: the usual move */
+				fast++;
+			}
+			ft_list_put(&t, e, list);
+			mlist[n] = (uint8_t)list;
+			mstamp[n] = ++clock;
+		} else if (op <= 14) {
+			/* not the entry handed out last */
+			ft_list_put(&t, &ptr[n]->h, list);
+			mlist[n] = (uint8_t)list;
+			mstamp[n] = ++clock;
+		} else {
+			tuple(n, &k, &side);
+			e = ft_lookup(&t, &k, &h);
+			ft_list_put(&t, e, FT_LISTS);   /* no such list: no change */
+		}
+		if (step % 9973 == 0)
+			lm_check(&t, ptr, mlist, mstamp);
+	}
+	lm_check(&t, ptr, mlist, mstamp);
+	assert_non_null(t.cache);
+	assert_true(fast > 100000);
+	ft_destroy(&t);
+	free(ptr);
+	free(mlist);
+	free(mstamp);
+}
+
+/* The whole key is compared: a key that differs from an entry's in any one
+ * of its FT_KEY_BYTES bytes is not that entry, even when the caller's hash
+ * is the entry's (so the comparison, not the hash, must tell them apart). */
+static void test_key_compared_whole(void **state)
+{
+	struct flowtable t;
+	struct ft_key k, v;
+	struct ft_entry *e;
+	uint8_t a[16], b[16];
+	unsigned side;
+	uint32_t h;
+
+	(void)state;
+	for (unsigned i = 0; i < 16; i++) {
+		a[i] = (uint8_t)(0x20 + i * 7);
+		b[i] = (uint8_t)(0x90 + i * 3);
+	}
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (unsigned ver = 4; ver <= 6; ver += 2) {
+		ft_key_make(&k, ver == 4 ? 17 : 6, (uint8_t)ver, a, 4242, b, 53, &side);
+		h = ft_hash(&t, &k);
+		assert_int_equal(ft_insert(&t, &k, h, &e), TC_OK);
+		for (unsigned byte = 0; byte < FT_KEY_BYTES; byte++) {
+			for (unsigned bit = 0; bit < 8; bit++) {
+				memcpy(&v, &k, sizeof(v));
+				((uint8_t *)&v)[byte] ^= (uint8_t)(1u << bit);
+				assert_null(ft_find(&t, &v, h));
+			}
+		}
+		assert_ptr_equal(ft_find(&t, &k, h), e);
+	}
+	ft_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +578,8 @@ int main(void)
 		cmocka_unit_test(test_collisions_bounded),
 		cmocka_unit_test(test_key_independence),
 		cmocka_unit_test(test_clear),
+		cmocka_unit_test(test_lists_model),
+		cmocka_unit_test(test_key_compared_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
