@@ -36,8 +36,16 @@ struct engine {
 	struct flowtable ft;
 	bool have_epoch;
 	int64_t epoch_sec;        /* whole seconds of the first packet             */
+	/* rel_time's memo (valid once have_epoch): the last whole second it
+	 * converted and that second's relative time, sat_sub(clk_sec,
+	 * epoch_sec) * NS_PER_SEC; packets of the same second add only their
+	 * nanoseconds */
+	int64_t clk_sec;
+	int64_t clk_base;
 	int64_t now;              /* engine clock: largest relative time seen      */
 	int64_t reap_at;          /* no list head expires before this clock time   */
+	int64_t timeout[L__COUNT];/* per list (= timeout class), in ns: cfg's idle
+				     timeouts and 2*MSL                            */
 	uint64_t next_seqno;
 	uint64_t next_stream[2];  /* [0] TCP, [1] UDP                              */
 	struct engine_stats st;
@@ -97,15 +105,32 @@ static int64_t sat_sub(int64_t a, int64_t b)
 	return a;
 }
 
-static int64_t rel_time(struct engine *e, int64_t sec, uint32_t nsec)
+/* The relative time of whole second sec (setting the epoch at the first
+ * call), remembered in the memo. Out of line: most packets share their
+ * second with the one before. */
+static __attribute__((noinline)) int64_t rel_second(struct engine *e, int64_t sec)
 {
 	if (!e->have_epoch) {
 		e->epoch_sec = sec;
 		e->have_epoch = true;
 	}
+	e->clk_sec = sec;
+	e->clk_base = sat_sub(sec, e->epoch_sec) * NS_PER_SEC;
+	return e->clk_base;
+}
+
+/* sat_sub(sec, epoch) * NS_PER_SEC + min(nsec, NS_PER_SEC - 1): the same
+ * second as the previous call reuses its product, exactly (the epoch never
+ * changes once set). */
+static inline int64_t rel_time(struct engine *e, int64_t sec, uint32_t nsec)
+{
+	int64_t base = e->clk_base;
+
 	if (nsec >= NS_PER_SEC)
 		nsec = (uint32_t)(NS_PER_SEC - 1);
-	return sat_sub(sec, e->epoch_sec) * NS_PER_SEC + (int64_t)nsec;
+	if (__builtin_expect(sec != e->clk_sec || !e->have_epoch, 0))
+		base = rel_second(e, sec);
+	return base + (int64_t)nsec;
 }
 
 void engine_time(const struct engine *e, int64_t rel_ns, int64_t *sec, uint32_t *nsec)
@@ -125,7 +150,7 @@ void engine_time(const struct engine *e, int64_t rel_ns, int64_t *sec, uint32_t 
 	*nsec = (uint32_t)r;
 }
 
-static void advance_clock(struct engine *e, int64_t t)
+static inline void advance_clock(struct engine *e, int64_t t)
 {
 	if (t > e->now)
 		e->now = t;
@@ -138,13 +163,13 @@ void engine_advance(struct engine *e, int64_t ts_sec, uint32_t ts_nsec)
 
 /* ==== flow life cycle ======================================================= */
 
-static int64_t timeout_ns(const struct engine *e, const struct flow *f)
+/* A flow's timeout. engine_packet notes a flow's timeout class (UDP; TCP
+ * open; TCP closed by a FIN exchange or RST: L_*, the list it joins) in
+ * h.user8 right after the segment that may change tcp.end, and nothing else
+ * changes tcp.end, so every flow in the table has its class there. */
+static inline int64_t timeout_ns(const struct engine *e, const struct flow *f)
 {
-	if (!flow_is_tcp(f))
-		return (int64_t)e->cfg.udp_idle_sec * NS_PER_SEC;
-	if (f->tcp.end != TCP_END_OPEN)
-		return 2 * (int64_t)e->cfg.msl_sec * NS_PER_SEC;
-	return (int64_t)e->cfg.tcp_idle_sec * NS_PER_SEC;
+	return e->timeout[f->h.user8];
 }
 
 static bool is_expired(const struct engine *e, const struct flow *f)
@@ -199,13 +224,11 @@ uint64_t engine_expire(struct engine *e, uint64_t limit)
  * successor was active later) and a flow joining a list lowers it to the
  * flow's own expiry (engine_packet); after a pass it is recomputed exactly.
  */
-static void reap(struct engine *e)
+static __attribute__((noinline)) void reap_lists(struct engine *e)
 {
 	unsigned l, k;
 	int64_t next = INT64_MAX;
 
-	if (e->now < e->reap_at)
-		return;
 	for (l = 0; l < L__COUNT; l++) {
 		struct flow *f = NULL;
 
@@ -222,6 +245,12 @@ static void reap(struct engine *e)
 			next = expiry_of(e, f);
 	}
 	e->reap_at = next;
+}
+
+static inline void reap(struct engine *e)
+{
+	if (e->now >= e->reap_at)
+		reap_lists(e);
 }
 
 /* The least recently active flow: the list head with the smallest last
@@ -392,12 +421,11 @@ static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
  * how (PREV_NONE) is set: prev is valid only with new_incarnation, and
  * fill_prev then writes all of it. Clearing prev's ~100 bytes on every
  * packet took a rep stos that cost more than the rest of the bookkeeping.
+ * flow, dir and side are left to the caller: engine_packet writes them
+ * once, at its end or on its way out.
  */
-static inline void result_clear(struct engine_result *res)
+static inline void result_clear_flags(struct engine_result *res)
 {
-	res->flow = NULL;
-	res->dir = FLOW_DIR_ORIG;
-	res->side = 0;
 	res->created = false;
 	res->new_incarnation = false;
 	res->midstream = false;
@@ -413,26 +441,34 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 	struct ft_key k;
 	struct tcp_seg sg;
 	struct flow *f;
-	unsigned from;
+	unsigned from, list;
 	uint32_t h;
 	int64_t t;
 	bool tcp;
 	enum flow_dir dir;
 	enum tc_rc rc;
 
-	result_clear(res);
+	result_clear_flags(res);
 	e->st.packets++;
-	if (!p->have_ip || !p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP) ||
-	    p->is_fragment || (p->ipver != 4 && p->ipver != 6)) {
+	/* l4 is L4_TCP (1) or L4_UDP (2); ipver | 2 is 6 for 4 and 6 only */
+	if (!p->have_ip || !p->have_l4 || (unsigned)p->l4 - L4_TCP > L4_UDP - L4_TCP ||
+	    p->is_fragment || (p->ipver | 2) != 6) {
 		e->st.untracked++;
+		res->flow = NULL;
+		res->dir = FLOW_DIR_ORIG;
+		res->side = 0;
 		return TC_UNSUPPORTED;
 	}
 	tcp = p->l4 == L4_TCP;
-	advance_clock(e, rel_time(e, in->ts_sec, in->ts_nsec));
-	t = e->now;             /* a packet stamped in the past happens now */
+	/* advance_clock, then t = e->now: a packet stamped in the past
+	 * happens now */
+	t = rel_time(e, in->ts_sec, in->ts_nsec);
+	if (t < e->now)
+		t = e->now;
+	e->now = t;
 	reap(e);
 
-	memset(&sg, 0, sizeof(sg));
+	/* every field is set for TCP; UDP never reads sg */
 	if (tcp) {
 		sg.flags = p->flags;
 		sg.seq = p->seq;
@@ -464,35 +500,44 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 			memset(res, 0, sizeof(*res));
 			return rc;
 		}
-		init_flow(e, f, tcp, from, sg.flags, in, t);
+		init_flow(e, f, tcp, from, tcp ? sg.flags : 0, in, t);
 		res->created = true;
 		res->midstream = (f->fflags & FLOW_F_MIDSTREAM) != 0;
+		/* only a new flow raises the count (the rest of this call
+		 * removes none), so the peak can only move here */
+		if (e->ft.count > e->st.max_live)
+			e->st.max_live = e->ft.count;
 	}
 
-	dir = from == f->orig_side ? FLOW_DIR_ORIG : FLOW_DIR_RESP;
+	/* from and orig_side are key sides, 0 or 1 */
+	dir = (enum flow_dir)(from ^ f->orig_side);
 	f->pkts[dir]++;
 	f->bytes[dir] += p->payload_len;
 	f->last_frame = in->frame;
-	f->end_ns = e->now;
+	f->end_ns = t;
 	if (in->ts_digits > f->ts_digits)
 		f->ts_digits = in->ts_digits;
 
 	if (tcp) {
 		tcp_update(f, from, dir, p, &sg, t, res);
-		ft_list_put(&e->ft, &f->h, f->tcp.end != TCP_END_OPEN ? L_TCP_CLOSED : L_TCP_OPEN);
+		list = f->tcp.end != TCP_END_OPEN ? L_TCP_CLOSED : L_TCP_OPEN;
 	} else {
 		zk_udp_packet(&f->zk, dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP,
 			      has_err(p, PE_UDP_BAD_CHECKSUM));
-		ft_list_put(&e->ft, &f->h, L_UDP);
+		list = L_UDP;
 	}
-	if (expiry_of(e, f) < e->reap_at)       /* see reap() */
+	f->h.user8 = (uint8_t)list;             /* see timeout_ns() */
+	ft_list_put(&e->ft, &f->h, list);
+	/* expiry_of(e, f) < e->reap_at (see reap()) without the saturated
+	 * sum: both timeouts and reap_at are >= 0, so reap_at - timeout cannot
+	 * overflow, and end_ns + timeout > INT64_MAX implies end_ns >
+	 * INT64_MAX - timeout >= reap_at - timeout, false on both sides */
+	if (t < e->reap_at - e->timeout[list])
 		e->reap_at = expiry_of(e, f);
 
 	res->flow = f;
 	res->dir = dir;
 	res->side = from;
-	if (e->ft.count > e->st.max_live)
-		e->st.max_live = e->ft.count;
 	return TC_OK;
 }
 
@@ -511,6 +556,9 @@ enum tc_rc engine_new(const struct engine_config *cfg, engine_emit_fn emit,
 	e->emit = emit;
 	e->ctx = ctx;
 	e->reap_at = INT64_MAX;                 /* no flows: nothing to reap */
+	e->timeout[L_UDP] = (int64_t)cfg->udp_idle_sec * NS_PER_SEC;
+	e->timeout[L_TCP_OPEN] = (int64_t)cfg->tcp_idle_sec * NS_PER_SEC;
+	e->timeout[L_TCP_CLOSED] = 2 * (int64_t)cfg->msl_sec * NS_PER_SEC;
 	cap = cfg->max_flows;
 	if (cap == 0 || cap > FT_MAX_ENTRIES)
 		cap = FT_MAX_ENTRIES;

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -789,6 +790,149 @@ static void test_rst_result(void **state)
 	fx_free(x);
 }
 
+
+/* ==== the clock's same-second memo against the plain formula ================= */
+
+/* The plain code: a - b saturated to +-9e9 s, without signed overflow. */
+static int64_t plain_sat_sub(int64_t a, int64_t b)
+{
+	const int64_t lim = INT64_C(9000000000);
+
+	if (b >= 0 && a < INT64_MIN + b)
+		return -lim;
+	if (b < 0 && a > INT64_MAX + b)
+		return lim;
+	a -= b;
+	return a > lim ? lim : a < -lim ? -lim : a;
+}
+
+static int64_t plain_rel(int64_t epoch, int64_t sec, uint32_t nsec)
+{
+	if (nsec >= 1000000000u)
+		nsec = 999999999u;
+	return plain_sat_sub(sec, epoch) * INT64_C(1000000000) + (int64_t)nsec;
+}
+
+struct tstep { int64_t sec; uint32_t nsec; bool advance; };
+
+/*
+ * Feed steps (a UDP datagram each, or engine_advance when .advance) and
+ * check after every datagram that its flow ends at the engine clock the
+ * plain formula gives: the largest relative time so far, from 0, the epoch
+ * being the first step's second. Most steps repeat the previous second, so
+ * the memo answers them; a datagram stamped before the clock shows that
+ * the clock (advanced by a memo hit or not) is exactly the plain one.
+ */
+static void check_clock(const struct tstep *st, size_t n)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt u = udp("10.0.0.1", 1000, "10.0.0.9", 53, 1);
+	struct engine_result r;
+	int64_t epoch = st[0].sec, now = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		int64_t rel = plain_rel(epoch, st[i].sec, st[i].nsec);
+
+		if (rel > now)
+			now = rel;
+		if (st[i].advance) {
+			engine_advance(x->e, st[i].sec, st[i].nsec);
+		} else {
+			struct engine_in in = { i + 1, st[i].sec, st[i].nsec, 9 };
+
+			assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
+			if (r.flow->end_ns != now)
+				fail_msg("step %zu (%" PRId64 ", %u): end_ns %" PRId64 ", plain %" PRId64,
+					 i, st[i].sec, st[i].nsec, r.flow->end_ns, now);
+			if (r.created)
+				assert_int_equal(r.flow->start_ns, now);
+		}
+	}
+	fx_free(x);
+}
+
+static void test_clock_memo_pinned(void **state)
+{
+	const uint32_t big = 1000000000u;
+	/* the first packet at second 0: the memo's initial second */
+	static const struct tstep zero_first[] = {
+		{ 0, 5, false }, { 0, 7, false }, { 0, 6, false }, { 5, 1, false },
+		{ 5, 2, false }, { 0, 999999999u, false }, { 0, 999999999u, false },
+		{ 6, 0, false }, { 6, 1, false },
+	};
+	const struct tstep edges[] = {
+		{ 1700000000, 10, false }, { 1700000000, 20, false },
+		{ 1700000000, big, false }, { 1700000000, UINT32_MAX, false },
+		{ 1700000000, 999999999u, false }, { 1700000000, 3, false },   /* backwards */
+		{ 1699999999, 999999999u, false }, { 1699999999, 5, false },   /* earlier second */
+		{ 1700000001, 0, false }, { 1700000001, 0, false },            /* equal */
+		{ 1700000100, 1, true }, { 1700000100, 2, false },             /* advance, same second */
+		{ 1700000001, 4, false },
+		{ -1, 0, false }, { -1, big, false }, { -5, 1, false },        /* negative seconds */
+		{ 1700000000 + INT64_C(9000000000), 0, false },                /* at the limit */
+		{ 1700000000 + INT64_C(9000000000), 1, false },
+		{ 1700000000 + INT64_C(9000000001), 0, false },                /* saturated */
+		{ 1700000000 + INT64_C(9000000001), UINT32_MAX, false },
+		{ INT64_MAX, 0, false }, { INT64_MAX, big, false }, { INT64_MAX, 7, false },
+		{ INT64_MIN, 0, false }, { INT64_MIN, UINT32_MAX, false },
+		{ INT64_MIN + 1, 1, true }, { INT64_MIN + 1, 2, false },
+		{ 1700000000, 11, false }, { 1700000000, 12, false },
+	};
+	const struct tstep low_epoch[] = {
+		{ INT64_MIN, 1, false }, { INT64_MIN, 0, false }, { INT64_MIN, big, false },
+		{ 0, 0, false }, { 0, 1, false }, { INT64_MAX, 0, false }, { INT64_MAX, 1, false },
+		{ -INT64_C(9000000000), 5, false }, { INT64_MIN + INT64_C(8999999999), 3, false },
+		{ INT64_MIN + INT64_C(8999999999), 4, false },
+	};
+	const struct tstep high_epoch[] = {
+		{ INT64_MAX, 0, true }, { INT64_MAX, 1, false }, { INT64_MAX, 0, false },
+		{ INT64_MAX - 1, 9, false }, { INT64_MAX - INT64_C(9000000000), 0, false },
+		{ INT64_MIN, 0, false }, { INT64_MIN, 1, false }, { INT64_MAX, big, false },
+	};
+
+	(void)state;
+	check_clock(zero_first, TC_ARRAY_SIZE(zero_first));
+	check_clock(edges, TC_ARRAY_SIZE(edges));
+	check_clock(low_epoch, TC_ARRAY_SIZE(low_epoch));
+	check_clock(high_epoch, TC_ARRAY_SIZE(high_epoch));
+}
+
+/* A packet stamped before the clock in a second the memo does not hold,
+ * then the memo's second again: the clock stays where the plain code has it. */
+static void test_clock_memo_random(void **state)
+{
+	struct tstep st[400];
+	uint32_t seed = 12345;
+	size_t i;
+
+	(void)state;
+	for (int round = 0; round < 20; round++) {
+		int64_t sec = (int64_t)(lcg(&seed) % 5) - 2;
+
+		for (i = 0; i < TC_ARRAY_SIZE(st); i++) {
+			uint32_t c = lcg(&seed) % 16;
+
+			if (sec > INT64_MAX - 1000 || sec < INT64_MIN + 1000)
+				if (c == 0 || (c > 1 && c < 4))
+					sec = 0;        /* no signed overflow below */
+			if (c == 0)
+				sec += (int64_t)(lcg(&seed) % 200) - 100;
+			else if (c == 1)
+				sec = (lcg(&seed) & 1) ? INT64_MAX - (lcg(&seed) % 3)
+						       : INT64_MIN + (lcg(&seed) % 3);
+			else if (c < 4)
+				sec += 1;
+			st[i].sec = sec;
+			st[i].nsec = (lcg(&seed) % 8 == 0) ? 999999999u + lcg(&seed) % 3
+							   : lcg(&seed) % 1000000000u;
+			st[i].advance = lcg(&seed) % 10 == 0;
+		}
+		st[0].advance = false;
+		check_clock(st, TC_ARRAY_SIZE(st));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -805,6 +949,8 @@ int main(void)
 		cmocka_unit_test(test_untracked),
 		cmocka_unit_test(test_find_foreach_flush_order),
 		cmocka_unit_test(test_rst_result),
+		cmocka_unit_test(test_clock_memo_pinned),
+		cmocka_unit_test(test_clock_memo_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
