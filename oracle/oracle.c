@@ -89,10 +89,21 @@ struct oracle {
 	struct dedup flow_seen;
 	struct engine *eng;
 	struct cls *cls;
-	bool have_time;              /* latest packet time, for host findings */
-	int64_t last_sec;
-	uint32_t last_nsec;
-	uint8_t last_digits;
+	/* The latest packet (time, frame, digits): the time of host findings.
+	 * It starts at a sentinel below every time, (INT64_MIN, 0), so the
+	 * usual packet (time moved forward) needs no flag; have_time is asked
+	 * only for a packet stamped exactly the sentinel (see is_latest_rare). */
+	struct engine_in latest;
+	bool have_time;
+	/* Per packet, kept here rather than in oracle_packet's frame: the
+	 * engine's input when the packet is not the latest (a packet that is
+	 * goes to the engine as latest itself), the engine's result, and the
+	 * packet for the rare event path, so that only o lives across the
+	 * engine call and oracle_packet needs no stack frame. */
+	struct engine_in in;
+	struct engine_result res;
+	const struct cap_packet *cur_cp;
+	const struct pkt *cur_p;
 };
 
 enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
@@ -126,6 +137,7 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 	o->cfg = *cfg;
 	o->sink = *sink;
 	o->file = file;
+	o->latest.ts_sec = INT64_MIN;
 	cls_config_default(&cc);
 	cc.min_samples = cfg->min_samples;
 	cc.key = cfg->engine.hash_key;
@@ -310,25 +322,33 @@ RARE static void port_zero_finding(struct oracle *o, const struct cap_packet *cp
 		emit_once_per_flow(o, cp, p, &h);
 }
 
-/* tcp.invalid-flags, once per flow (called when tcp_flags_invalid). */
+/* tcp.invalid-flags, once per flow (called when tcp_flags_suspect). */
 RARE static void invalid_flags_finding(struct oracle *o, const struct cap_packet *cp,
 				       const struct pkt *p)
 {
 	struct rule_hit h;
 
-	if (rule_tcp_invalid_flags(p, &h))
+	if (tcp_flags_invalid(p->flags) && rule_tcp_invalid_flags(p, &h))
 		emit_once_per_flow(o, cp, p, &h);
 }
 
 /* The rules of the engine's events: a new incarnation, a created flow, a
- * RST outside the window, a connection opened by an initiator. */
-RARE static void engine_events(struct oracle *o, const struct cap_packet *cp,
-			       const struct pkt *p, const struct engine_result *res)
+ * RST outside the window, a connection opened by an initiator, for the
+ * packet and result kept in o. Called for a packet whose result says
+ * created, new_incarnation or a RST outside the window; a result without a
+ * flow (the engine refused the packet: by its contract flow is NULL unless
+ * TC_OK) has nothing to judge. */
+RARE static void engine_events(struct oracle *o)
 {
+	const struct cap_packet *cp = o->cur_cp;
+	const struct pkt *p = o->cur_p;
+	const struct engine_result *res = &o->res;
 	struct rule_hit h;
 	bool is_tcp = p->l4 == L4_TCP;
 	bool bad_flags = is_tcp && tcp_flags_invalid(p->flags);
 
+	if (res->flow == NULL)
+		return;
 	if (res->new_incarnation)
 		on_new_incarnation(o, cp, p, res);
 	/* A probe with impossible flags (a scanner's null or FIN packet) is
@@ -349,36 +369,81 @@ RARE static void engine_events(struct oracle *o, const struct cap_packet *cp,
 		on_initiator(o, cp, p, res->flow);
 }
 
+/* Is a packet at (sec, nsec), not later in seconds than the latest, the
+ * new latest? Later within the same second, or the very first packet when
+ * it is stamped exactly the starting sentinel (INT64_MIN, 0). */
+static inline bool is_latest_rare(struct oracle *o, int64_t sec, uint32_t nsec)
+{
+	if (sec == o->latest.ts_sec) {
+		if (nsec > o->latest.ts_nsec)
+			return true;
+		if (!o->have_time && sec == INT64_MIN && nsec == 0) {
+			o->have_time = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The latest-time bookkeeping alone, for a packet the engine does not see. */
+static inline void latest_time(struct oracle *o, const struct cap_packet *cp)
+{
+	if (cp->ts_sec > o->latest.ts_sec || is_latest_rare(o, cp->ts_sec, cp->ts_nsec)) {
+		o->latest.frame = cp->frame;
+		o->latest.ts_sec = cp->ts_sec;
+		o->latest.ts_nsec = cp->ts_nsec;
+		o->latest.ts_digits = cp->ts_digits;
+	}
+}
+
 void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 {
-	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
-	struct engine_result res;
+	struct engine_in *in;
+	int64_t sec;
+	uint32_t nsec;
 
-	/* the latest packet time (captures mostly go forward: asked first) */
-	if (cp->ts_sec > o->last_sec ||
-	    (cp->ts_sec == o->last_sec && cp->ts_nsec > o->last_nsec) || !o->have_time) {
-		o->have_time = true;
-		o->last_sec = cp->ts_sec;
-		o->last_nsec = cp->ts_nsec;
-		o->last_digits = cp->ts_digits;
-	}
-	if (p->n_err)                /* most packets decode cleanly */
+	/* Kept in o for the rare paths, which read them back from there: so
+	 * o is the only value that has to survive a call (one saved register,
+	 * no stack frame on the common path). */
+	o->cur_cp = cp;
+	o->cur_p = p;
+	if (p->n_err) {              /* most packets decode cleanly */
 		decode_findings(o, cp, p);
-	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP))
+		cp = o->cur_cp;
+		p = o->cur_p;
+	}
+	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP)) {
+		latest_time(o, cp);
 		return;
+	}
 
 	/* Each rule is asked only when its finding is possible at all. */
-	if (p->sport == 0 || p->dport == 0)
+	if (p->sport == 0 || p->dport == 0) {
 		port_zero_finding(o, cp, p);
-	if (p->l4 == L4_TCP && tcp_flags_invalid(p->flags))
+		cp = o->cur_cp;
+		p = o->cur_p;
+	}
+	if (p->l4 == L4_TCP && tcp_flags_suspect(p->flags)) {
 		invalid_flags_finding(o, cp, p);
+		cp = o->cur_cp;
+		p = o->cur_p;
+	}
 
-	if (engine_packet(o->eng, p, &in, &res) != TC_OK || res.flow == NULL)
-		return;
-	/* anything for the rules to judge? (UDP never has a RST verdict) */
-	if (res.created || res.new_incarnation ||
-	    (p->l4 == L4_TCP && res.rst.verdict == RST_OUT_OF_WINDOW))
-		engine_events(o, cp, p, &res);
+	/* The latest packet time goes where the engine reads its input: the
+	 * usual packet (time moved forward) is the latest and is copied once. */
+	sec = cp->ts_sec;
+	nsec = cp->ts_nsec;
+	in = sec > o->latest.ts_sec || is_latest_rare(o, sec, nsec) ? &o->latest : &o->in;
+	in->frame = cp->frame;
+	in->ts_sec = sec;
+	in->ts_nsec = nsec;
+	in->ts_digits = cp->ts_digits;
+
+	(void)engine_packet(o->eng, p, in, &o->res);
+	/* anything for the rules to judge? (a UDP result never has a RST
+	 * verdict, engine.h; engine_events asks for the flow) */
+	if (o->res.created || o->res.new_incarnation || o->res.rst.verdict == RST_OUT_OF_WINDOW)
+		engine_events(o);
 }
 
 uint64_t oracle_advance(struct oracle *o, int64_t ts_sec, uint32_t ts_nsec, uint64_t limit)
@@ -402,9 +467,9 @@ static void emit_host(struct oracle *o, const struct cls_host_result *hr, enum r
 	f.severity = rule_info(r)->severity;
 	f.file = o->file;
 	f.frame = ev->n > 0 ? ev->frame[0] : 0;
-	f.ts_sec = o->last_sec;
-	f.ts_nsec = o->last_nsec;
-	f.ts_digits = o->last_digits ? o->last_digits : 6;
+	f.ts_sec = o->latest.ts_sec;
+	f.ts_nsec = o->latest.ts_nsec;
+	f.ts_digits = o->latest.ts_digits ? o->latest.ts_digits : 6;
 	f.proto = proto == 17 ? L4_UDP : L4_TCP;
 	f.ipver = hr->ipver;
 	f.is_host = true;

@@ -148,6 +148,21 @@ static inline bool tcp_flags_invalid(uint16_t f)
 	       (!(f & TH_ACK) && (f & (TH_FIN | TH_PSH | TH_URG)));
 }
 
+/* Bit i set: tcp_flags_invalid(f) may hold for a segment whose six low
+ * flags (FIN..URG) are i. For i != 0 the six decide alone, so bit i is
+ * exactly tcp_flags_invalid(i); bit 0 stands for the flags beyond the six
+ * (ECE, CWR, NS, reserved), which need the full test. test_rules checks
+ * the mask against tcp_flags_invalid for every flag value. */
+#define TCP_FLAGS_SUSPECT_MASK UINT64_C(0xc8c8ffffc8c8ffeb)
+
+/* tcp_flags_suspect - the per-packet filter before tcp_flags_invalid: one
+ * bit test, true for every flag value tcp_flags_invalid finds invalid (and
+ * for a few more: a true answer is confirmed by the exact test). */
+static inline bool tcp_flags_suspect(uint16_t f)
+{
+	return (TCP_FLAGS_SUSPECT_MASK >> (f & 63)) & 1;
+}
+
 /* Initiator port rules: sport is the source port of the connection's
  * initiator (TCP: the sender of the SYN; UDP: the sender of the first
  * datagram). port.privileged-source (TCP only, port below 1024 and not 0)
