@@ -372,46 +372,6 @@ void ft_destroy(struct flowtable *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Big-endian 64-bit word at p: comparing addresses word by word this way
- * orders them as memcmp does, in two comparisons instead of a call. */
-static inline uint64_t load_be64(const uint8_t *p)
-{
-	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
-	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
-	       (uint64_t)p[6] << 8 | (uint64_t)p[7];
-}
-
-/* memcmp(a, b, 16) < 0, == 0, > 0 as -1, 0, 1 */
-static inline int addr_cmp(const uint8_t a[16], const uint8_t b[16])
-{
-	uint64_t x = load_be64(a), y = load_be64(b);
-
-	if (x == y) {
-		x = load_be64(a + 8);
-		y = load_be64(b + 8);
-	}
-	return (x > y) - (x < y);
-}
-
-void ft_key_make(struct ft_key *k, uint8_t proto, uint8_t ipver,
-		 const uint8_t src[16], uint16_t sport,
-		 const uint8_t dst[16], uint16_t dport, unsigned *src_side)
-{
-	int c = addr_cmp(src, dst);
-	/* (c > 0 || (c == 0 && sport > dport)) without branches: which way a
-	 * packet travels is a coin toss the branch predictor cannot learn */
-	unsigned s = (unsigned)(c > 0) | ((unsigned)(c == 0) & (unsigned)(sport > dport));
-
-	/* every byte of the key is written below (it has no padding) */
-	memcpy(k->addr[s], src, 16);
-	memcpy(k->addr[s ^ 1], dst, 16);
-	k->port[s] = sport;
-	k->port[s ^ 1] = dport;
-	k->proto = proto;
-	k->ipver = ipver;
-	*src_side = s;
-}
-
 /* Bytes p[0..3] as a little-endian 32-bit word. */
 static inline uint64_t le32_at(const uint8_t *p)
 {

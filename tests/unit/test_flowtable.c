@@ -564,6 +564,48 @@ static void test_key_compared_whole(void **state)
 	ft_destroy(&t);
 }
 
+/* ft_key_make's order is memcmp's on the 16 address bytes, then the port,
+ * wherever the addresses first differ (in the first or the second 8-byte
+ * word, in a high or a low bit), and the key holds exactly the inputs. */
+static void test_key_make_order(void **state)
+{
+	(void)state;
+	for (unsigned pos = 0; pos <= 16; pos++) {
+		for (unsigned bit = 0; bit < 8; bit++) {
+			for (unsigned swap = 0; swap < 4; swap++) {
+				uint8_t a[16], b[16];
+				uint16_t pa = (swap & 2) ? 80 : 443, pb = (swap & 2) ? 443 : 80;
+				struct ft_key k;
+				unsigned side, want;
+				int c;
+
+				for (unsigned i = 0; i < 16; i++)
+					a[i] = b[i] = (uint8_t)(0x35 * i + pos);
+				if (pos < 16) {
+					a[pos] = (uint8_t)(a[pos] & ~(1u << bit));
+					b[pos] = (uint8_t)(b[pos] | (1u << bit));
+					/* bytes after the first difference pull the other way */
+					for (unsigned i = pos + 1; i < 16; i++)
+						a[i] = 0xff, b[i] = 0;
+				}
+				if (swap & 1)
+					ft_key_make(&k, 6, 6, b, pb, a, pa, &side);
+				else
+					ft_key_make(&k, 6, 6, a, pa, b, pb, &side);
+				c = (swap & 1) ? memcmp(b, a, 16) : memcmp(a, b, 16);
+				want = (c > 0 || (c == 0 && ((swap & 1) ? pb > pa : pa > pb))) ? 1 : 0;
+				assert_int_equal(side, want);
+				assert_memory_equal(k.addr[side], (swap & 1) ? b : a, 16);
+				assert_memory_equal(k.addr[side ^ 1], (swap & 1) ? a : b, 16);
+				assert_int_equal(k.port[side], (swap & 1) ? pb : pa);
+				assert_int_equal(k.port[side ^ 1], (swap & 1) ? pa : pb);
+				assert_int_equal(k.proto, 6);
+				assert_int_equal(k.ipver, 6);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_lists_model),
 		cmocka_unit_test(test_key_compared_whole),
+		cmocka_unit_test(test_key_make_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
