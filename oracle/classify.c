@@ -304,16 +304,16 @@ static uint64_t host_hash(const struct cls *c, uint8_t ipver, const uint8_t addr
  * table index. */
 static uint32_t cache_mix(uint8_t ipver, const uint8_t addr[16], uint16_t port)
 {
-	uint32_t w[4], x;
+	uint64_t a, b;
 
-	memcpy(w, addr, sizeof(w));
-	x = w[0] ^ w[1] ^ w[2] ^ w[3] ^ ((uint32_t)ipver << 24) ^ port * 0x9e3779b1u;
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
+	/* the two halves folded, the high bits folded onto the low ones (so
+	 * every address bit reaches the slot bits), one multiply whose upper
+	 * half is the result */
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	a ^= b ^ ((uint64_t)ipver << 56) ^ (uint64_t)port << 40;
+	a ^= a >> 29;
+	return (uint32_t)((a * UINT64_C(0x9e3779b97f4a7c15)) >> 32);
 }
 
 /* The caches, once cfg.cache_from connections were recorded. Without
