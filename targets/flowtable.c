@@ -47,11 +47,6 @@
 /* Chunks needed for FT_MAX_ENTRIES, plus one for the rounding. */
 #define MAX_CHUNKS ((FT_MAX_ENTRIES >> FT_CHUNK_SHIFT) + SMALL_CHUNKS)
 
-static inline unsigned log2_u32(uint32_t x)  /* x > 0 */
-{
-	return 31u - (unsigned)__builtin_clz(x);
-}
-
 /* Entries in chunk c. */
 static uint32_t chunk_entries(uint32_t c)
 {
@@ -72,33 +67,10 @@ static uint64_t chunks_capacity(uint32_t n)
 	return (uint64_t)(n - SMALL_CHUNKS + 1) * CHUNK_ENTRIES;
 }
 
-/* at() for entries in the small chunks (i = idx - 1 < CHUNK_ENTRIES). */
-static inline struct ft_entry *at_small(const struct flowtable *t, uint32_t i)
-{
-	uint32_t c = 0, o = i;
-
-	if (i >= MIN_ENTRIES) {
-		unsigned b = log2_u32(i);
-
-		c = b - FT_CHUNK_MIN_SHIFT + 1;
-		o = i - (UINT32_C(1) << b);
-	}
-	return (struct ft_entry *)(void *)(t->chunks[c] + (size_t)o * t->entry_size);
-}
-
-/* Entry by index (idx != FT_NIL, idx <= n_used). The full chunks come
- * first and alone on the likely path: in a large table nearly every entry
- * is there, and that path is then a shift, a mask, one load of the chunk
- * pointer and a multiply (the chunk number's offset folds into the load);
- * the small chunks' log2 arithmetic stays out of its way. */
+/* Entry by index (idx != FT_NIL, idx <= n_used): ft_at_ in flowtable.h. */
 static inline struct ft_entry *at(const struct flowtable *t, uint32_t idx)
 {
-	uint32_t i = idx - 1;
-
-	if (__builtin_expect(i >= CHUNK_ENTRIES, 1))
-		return (struct ft_entry *)(void *)((t->chunks + (SMALL_CHUNKS - 1))[i >> FT_CHUNK_SHIFT] +
-						   (size_t)(i & CHUNK_MASK) * t->entry_size);
-	return at_small(t, i);
+	return ft_at_(t, idx);
 }
 
 struct ft_entry *ft_entry_at(const struct flowtable *t, uint32_t idx)
@@ -133,7 +105,8 @@ static uint32_t pool_get(struct flowtable *t)
 			if (nc == NULL)
 				return FT_NIL;
 			t->chunks = nc;
-			t->cap_chunks = ncap;
+			t->cap_chunks = ncap;   /* >= 16 > SMALL_CHUNKS - 1 */
+			t->full_chunks = nc + (SMALL_CHUNKS - 1);
 		}
 		chunk = malloc((size_t)chunk_entries(t->n_chunks) * t->entry_size);
 		if (chunk == NULL)
@@ -258,11 +231,8 @@ static inline void list_unlink(struct flowtable *t, struct ft_entry *e)
 	e->lprev = e->lnext = FT_NIL;
 }
 
-/* ft_list_put's other cases, the plain way: e's index not known yet (e is
- * not the entry handed out last), or e joins list from another list or
- * from none. Out of line so that the common case saves no registers. */
-static __attribute__((noinline)) void list_put_slow(struct flowtable *t, struct ft_entry *e,
-						     unsigned list)
+/* ft_list_put's other cases (see there), the plain way. */
+void ft_list_put_slow_(struct flowtable *t, struct ft_entry *e, unsigned list)
 {
 	uint32_t idx = e == t->last_e ? t->last_idx : index_of(t, e);
 	struct ft_list *l;
@@ -282,41 +252,6 @@ static __attribute__((noinline)) void list_put_slow(struct flowtable *t, struct 
 		l->head = idx;
 	l->tail = idx;
 	l->count++;
-}
-
-void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list)
-{
-	struct ft_list *l;
-	uint32_t idx, tail, prev, next;
-
-	/* The common case (a flow's next packet): e is the entry ft_lookup
-	 * just handed out, so its index is known, and it moves to the tail of
-	 * the list it is on. The same tests as list_put_slow in the same
-	 * order, and the same links left as its unlink and append. */
-	if (__builtin_expect(e != t->last_e || list >= FT_LISTS, 0))
-		return list_put_slow(t, e, list);
-	idx = t->last_idx;
-	if (__builtin_expect(idx == FT_NIL, 0))
-		return;
-	if (__builtin_expect(e->list != list, 0))
-		return list_put_slow(t, e, list);
-	l = &t->lists[list];
-	tail = l->tail;
-	if (tail == idx)
-		return;                         /* already the newest */
-	/* e is on l but not its tail, so it has a successor and the tail is
-	 * another entry; the count and e->list stay */
-	prev = e->lprev;
-	next = e->lnext;
-	at(t, next)->lprev = prev;
-	if (prev != FT_NIL)
-		at(t, prev)->lnext = next;
-	else
-		l->head = next;
-	at(t, tail)->lnext = idx;
-	e->lprev = tail;
-	e->lnext = FT_NIL;
-	l->tail = idx;
 }
 
 struct ft_entry *ft_list_head(const struct flowtable *t, unsigned list)

@@ -92,6 +92,8 @@ struct flowtable {
 	uint32_t count;          /* live entries                               */
 	/* entry pool */
 	uint8_t **chunks;
+	uint8_t **full_chunks;   /* chunks + the small ones: [i >> FT_CHUNK_SHIFT]
+				  * is the full chunk of entry i (0-based) */
 	uint32_t n_chunks, cap_chunks;
 	uint32_t n_used;         /* entries ever handed out from the chunks    */
 	uint32_t free_head;
@@ -214,8 +216,81 @@ void ft_remove(struct flowtable *t, struct ft_entry *e);
  */
 void ft_clear(struct flowtable *t);
 
-/* ft_list_put - move e to the tail (newest end) of list (< FT_LISTS). */
-void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list);
+/* Internal, not for callers: ft_list_put done the plain way. */
+void ft_list_put_slow_(struct flowtable *t, struct ft_entry *e, unsigned list);
+
+/* Internal: entry i (0-based index, i < 1 << FT_CHUNK_SHIFT) in the small
+ * chunks (layout in flowtable.c): chunk 0 holds the first
+ * 2^FT_CHUNK_MIN_SHIFT entries, chunk c > 0 the 2^(c - 1 + FT_CHUNK_MIN_SHIFT)
+ * entries from i = 2^(c - 1 + FT_CHUNK_MIN_SHIFT) on. */
+static inline struct ft_entry *ft_at_small_(const struct flowtable *t, uint32_t i)
+{
+	uint32_t c = 0, o = i;
+
+	if (i >= (UINT32_C(1) << FT_CHUNK_MIN_SHIFT)) {
+		unsigned b = 31u - (unsigned)__builtin_clz(i);
+
+		c = b - FT_CHUNK_MIN_SHIFT + 1;
+		o = i - (UINT32_C(1) << b);
+	}
+	return (struct ft_entry *)(void *)(t->chunks[c] + (size_t)o * t->entry_size);
+}
+
+/* Entry by index (idx != FT_NIL, idx <= n_used). Full chunks first: in a
+ * large table nearly every entry is there, and the path is a shift, a mask,
+ * one load and a multiply. */
+static inline struct ft_entry *ft_at_(const struct flowtable *t, uint32_t idx)
+{
+	uint32_t i = idx - 1;
+
+	if (__builtin_expect(i >= (UINT32_C(1) << FT_CHUNK_SHIFT), 1))
+		return (struct ft_entry *)(void *)(t->full_chunks[i >> FT_CHUNK_SHIFT] +
+			(size_t)(i & ((UINT32_C(1) << FT_CHUNK_SHIFT) - 1)) * t->entry_size);
+	return ft_at_small_(t, i);
+}
+
+/*
+ * ft_list_put - move e to the tail (newest end) of list (< FT_LISTS; other
+ * values change nothing). Inline for the common case, a flow's next packet:
+ * e is the entry ft_lookup or ft_insert just handed out (its index is
+ * known) and moves within the list it is on, which takes the same tests
+ * in the same order and leaves the same links as ft_list_put_slow_'s
+ * unlink and append; every other case goes there.
+ */
+static inline void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned list)
+{
+	struct ft_list *l;
+	uint32_t idx, tail, prev, next;
+
+	if (__builtin_expect(e != t->last_e || list >= FT_LISTS, 0)) {
+		ft_list_put_slow_(t, e, list);
+		return;
+	}
+	idx = t->last_idx;
+	if (__builtin_expect(idx == FT_NIL, 0))
+		return;
+	if (__builtin_expect(e->list != list, 0)) {
+		ft_list_put_slow_(t, e, list);
+		return;
+	}
+	l = &t->lists[list];
+	tail = l->tail;
+	if (tail == idx)
+		return;                         /* already the newest */
+	/* e is on l but not its tail, so it has a successor and the tail is
+	 * another entry; the count and e->list stay */
+	prev = e->lprev;
+	next = e->lnext;
+	ft_at_(t, next)->lprev = prev;
+	if (prev != FT_NIL)
+		ft_at_(t, prev)->lnext = next;
+	else
+		l->head = next;
+	ft_at_(t, tail)->lnext = idx;
+	e->lprev = tail;
+	e->lnext = FT_NIL;
+	l->tail = idx;
+}
 
 /* ft_list_head - oldest entry of list, or NULL when empty. */
 struct ft_entry *ft_list_head(const struct flowtable *t, unsigned list);
