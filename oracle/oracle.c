@@ -412,21 +412,28 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 		cp = o->cur_cp;
 		p = o->cur_p;
 	}
-	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP)) {
+	/* Each rule is asked only when its finding is possible at all (TCP
+	 * and UDP apart, so the protocol is tested once). */
+	if (p->have_l4 && p->l4 == L4_TCP) {
+		if (p->sport == 0 || p->dport == 0) {
+			port_zero_finding(o, cp, p);
+			cp = o->cur_cp;
+			p = o->cur_p;
+		}
+		if (tcp_flags_suspect(p->flags)) {
+			invalid_flags_finding(o, cp, p);
+			cp = o->cur_cp;
+			p = o->cur_p;
+		}
+	} else if (p->have_l4 && p->l4 == L4_UDP) {
+		if (p->sport == 0 || p->dport == 0) {
+			port_zero_finding(o, cp, p);
+			cp = o->cur_cp;
+			p = o->cur_p;
+		}
+	} else {
 		latest_time(o, cp);
 		return;
-	}
-
-	/* Each rule is asked only when its finding is possible at all. */
-	if (p->sport == 0 || p->dport == 0) {
-		port_zero_finding(o, cp, p);
-		cp = o->cur_cp;
-		p = o->cur_p;
-	}
-	if (p->l4 == L4_TCP && tcp_flags_suspect(p->flags)) {
-		invalid_flags_finding(o, cp, p);
-		cp = o->cur_cp;
-		p = o->cur_p;
 	}
 
 	/* The latest packet time goes where the engine reads its input: the
