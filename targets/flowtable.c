@@ -13,7 +13,6 @@
  * before the new table (2n buckets) can pass load 1.25; the next doubling
  * waits for the current one to finish.
  */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,47 +338,17 @@ uint32_t ft_hash(const struct flowtable *t, const struct ft_key *k)
 	return (uint32_t)siphash24_words(&t->key, w, tail, 32 + 6);
 }
 
-static inline uint64_t load64(const void *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/* The key's bytes are its fields with no padding in between, so five
- * 8-byte words cover all FT_KEY_BYTES of it (the last overlaps the one
- * before by two bytes). */
-_Static_assert(offsetof(struct ft_key, port) == 32 && offsetof(struct ft_key, proto) == 36 &&
-	       offsetof(struct ft_key, ipver) == 37 && FT_KEY_BYTES == 38 &&
-	       sizeof(struct ft_key) == FT_KEY_BYTES, "struct ft_key layout");
-
-/* Whole keys equal: all FT_KEY_BYTES bytes as five words, one test. */
-static inline bool key_eq(const struct ft_key *a, const struct ft_key *b)
-{
-	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
-
-	return ((load64(x) ^ load64(y)) | (load64(x + 8) ^ load64(y + 8)) |
-		(load64(x + 16) ^ load64(y + 16)) | (load64(x + 24) ^ load64(y + 24)) |
-		(load64(x + FT_KEY_BYTES - 8) ^ load64(y + FT_KEY_BYTES - 8))) == 0;
-}
-
 /* ==== lookup cache ========================================================= */
 
-/* The cache slot of key k: an unkeyed multiply-xor mix of the whole key.
- * Only speed depends on it (a collision is a miss), never an answer. */
+/* key_eq and cache_slot: ft_key_eq_ and ft_cache_slot_ in flowtable.h. */
+static inline bool key_eq(const struct ft_key *a, const struct ft_key *b)
+{
+	return ft_key_eq_(a, b);
+}
+
 static inline uint32_t cache_slot(const struct flowtable *t, const struct ft_key *k)
 {
-	uint64_t x = load64(k->addr[0]) * UINT64_C(0x9e3779b97f4a7c15) ^
-		     load64(k->addr[0] + 8) * UINT64_C(0xc2b2ae3d27d4eb4f) ^
-		     load64(k->addr[1]) * UINT64_C(0x165667b19e3779f9) ^
-		     load64(k->addr[1] + 8) * UINT64_C(0x27d4eb2f165667c5) ^
-		     ((uint64_t)k->port[0] << 32 | (uint64_t)k->port[1] << 16 |
-		      (uint64_t)k->proto << 8 | k->ipver);
-
-	x ^= x >> 29;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	return (uint32_t)(x >> 32) & t->cache_mask;
+	return ft_cache_slot_(t, k);
 }
 
 static inline void cache_put(struct flowtable *t, const struct ft_entry *e, uint32_t idx)
@@ -432,49 +401,37 @@ struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t h
 	return e;
 }
 
-/* ft_lookup without a cache hit: hash, then the table. Out of line so
- * that the hit path saves no registers for it. */
-static __attribute__((noinline)) struct ft_entry *
-lookup_miss(struct flowtable *t, const struct ft_key *k, uint32_t *hash)
+/* ft_lookup after its cache missed: hash, then the table. */
+struct ft_entry *ft_lookup_miss_(struct flowtable *t, const struct ft_key *k, uint32_t *hash)
 {
 	*hash = ft_hash(t, k);
 	return ft_find(t, k, *hash);
 }
 
-/* A cache hit during a rehash advances it, as every lookup does; out of
- * line (a tail call) so that the hit path calls nothing. Returns e. */
-static __attribute__((noinline)) struct ft_entry *lookup_hit_rehash(struct flowtable *t,
-								     struct ft_entry *e)
+/* ft_lookup the plain way, for a table without a cache or in a rehash. */
+struct ft_entry *ft_lookup_slow_(struct flowtable *t, const struct ft_key *k, uint32_t *hash)
 {
-	rehash_step(t);
-	return e;
-}
+	if (t->cache != NULL) {
+		uint32_t idx = t->cache[cache_slot(t, k)];
 
-struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t *hash)
-{
-	struct ft_entry *e;
-	uint32_t idx;
+		if (idx != FT_NIL) {
+			struct ft_entry *e = at(t, idx);
 
-	if (t->cache == NULL)
-		return lookup_miss(t, k, hash);
-	idx = t->cache[cache_slot(t, k)];
-	if (idx == FT_NIL)
-		return lookup_miss(t, k, hash);
-	e = at(t, idx);
-	if (!key_eq(&e->key, k))
-		return lookup_miss(t, k, hash);
-	/* a hit counts as a lookup that looked at one entry */
-	t->st.lookups++;
-	t->st.probes++;
-	t->st.last_probes = 1;
-	if (t->st.max_probes < 1)
-		t->st.max_probes = 1;
-	t->last_e = e;
-	t->last_idx = idx;
-	*hash = e->hash;
-	if (__builtin_expect(t->rehashing, 0))
-		return lookup_hit_rehash(t, e);
-	return e;
+			if (key_eq(&e->key, k)) {
+				rehash_step(t);
+				t->st.lookups++;
+				t->st.probes++;
+				t->st.last_probes = 1;
+				if (t->st.max_probes < 1)
+					t->st.max_probes = 1;
+				t->last_e = e;
+				t->last_idx = idx;
+				*hash = e->hash;
+				return e;
+			}
+		}
+	}
+	return ft_lookup_miss_(t, k, hash);
 }
 
 /* Allocate the lookup cache once the table is big enough to gain from it;

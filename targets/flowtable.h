@@ -29,6 +29,7 @@
 #ifndef TC_FLOWTABLE_H
 #define TC_FLOWTABLE_H
 
+#include <stddef.h>
 #include <string.h>
 
 #include "tc.h"
@@ -179,19 +180,6 @@ uint32_t ft_hash(const struct flowtable *t, const struct ft_key *k);
 struct ft_entry *ft_find(struct flowtable *t, const struct ft_key *k, uint32_t hash);
 
 /*
- * ft_lookup - ft_find for a caller that has not hashed k yet: the entry with
- * key k or NULL, with *hash set to ft_hash(t, k) either way (the caller
- * inserts with it after a miss). Also advances an incremental rehash.
- * In front of the table sits a direct-mapped cache of recently found or
- * inserted entries, indexed by an unkeyed mix of the key and checked
- * against the whole key; it only ever holds live entries, so the answer is
- * always ft_find's, and a hit (the packets of a flow usually come close
- * together) takes the hash from the entry instead of computing SipHash. A
- * crafted capture can only make it miss, which costs what ft_find costs.
- */
-struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k, uint32_t *hash);
-
-/*
  * ft_insert - add an entry for k (which must not be present). On TC_OK *out
  * is the new entry: header filled, the rest of entry_size zeroed, on no list.
  * TC_EXHAUSTED: max_entries live entries already (nothing changed);
@@ -290,6 +278,92 @@ static inline void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned
 	e->lprev = tail;
 	e->lnext = FT_NIL;
 	l->tail = idx;
+}
+
+/* Internal, not for callers: ft_lookup's plain code (no cache, or a
+ * rehash to advance) and its path after a cache miss (hash, ft_find). */
+struct ft_entry *ft_lookup_slow_(struct flowtable *t, const struct ft_key *k, uint32_t *hash);
+struct ft_entry *ft_lookup_miss_(struct flowtable *t, const struct ft_key *k, uint32_t *hash);
+
+static inline uint64_t ft_load64_(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* The key's bytes are its fields with no padding in between, so five
+ * 8-byte words cover all FT_KEY_BYTES of it (the last overlaps the one
+ * before by two bytes). */
+_Static_assert(offsetof(struct ft_key, port) == 32 && offsetof(struct ft_key, proto) == 36 &&
+	       offsetof(struct ft_key, ipver) == 37 && FT_KEY_BYTES == 38 &&
+	       sizeof(struct ft_key) == FT_KEY_BYTES, "struct ft_key layout");
+
+/* Internal: whole keys equal, all FT_KEY_BYTES bytes as five words. */
+static inline bool ft_key_eq_(const struct ft_key *a, const struct ft_key *b)
+{
+	const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+
+	return ((ft_load64_(x) ^ ft_load64_(y)) | (ft_load64_(x + 8) ^ ft_load64_(y + 8)) |
+		(ft_load64_(x + 16) ^ ft_load64_(y + 16)) | (ft_load64_(x + 24) ^ ft_load64_(y + 24)) |
+		(ft_load64_(x + FT_KEY_BYTES - 8) ^ ft_load64_(y + FT_KEY_BYTES - 8))) == 0;
+}
+
+/* Internal: the lookup cache slot of key k, an unkeyed multiply-xor mix of
+ * the whole key. Only speed depends on it (a collision is a miss), never
+ * an answer. */
+static inline uint32_t ft_cache_slot_(const struct flowtable *t, const struct ft_key *k)
+{
+	uint64_t x = ft_load64_(k->addr[0]) * UINT64_C(0x9e3779b97f4a7c15) ^
+		     ft_load64_(k->addr[0] + 8) * UINT64_C(0xc2b2ae3d27d4eb4f) ^
+		     ft_load64_(k->addr[1]) * UINT64_C(0x165667b19e3779f9) ^
+		     ft_load64_(k->addr[1] + 8) * UINT64_C(0x27d4eb2f165667c5) ^
+		     ((uint64_t)k->port[0] << 32 | (uint64_t)k->port[1] << 16 |
+		      (uint64_t)k->proto << 8 | k->ipver);
+
+	x ^= x >> 29;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	return (uint32_t)(x >> 32) & t->cache_mask;
+}
+
+/*
+ * ft_lookup - ft_find for a caller that has not hashed k yet: the entry with
+ * key k or NULL, with *hash set to ft_hash(t, k) either way (the caller
+ * inserts with it after a miss). Also advances an incremental rehash.
+ * In front of the table sits a direct-mapped cache of recently found or
+ * inserted entries, indexed by an unkeyed mix of the key and checked
+ * against the whole key; it only ever holds live entries, so the answer is
+ * always ft_find's, and a hit (the packets of a flow usually come close
+ * together) takes the hash from the entry instead of computing SipHash. A
+ * crafted capture can only make it miss, which costs what ft_find costs.
+ * Inline for the cache hit (a cache lookup, the key compared, the counts
+ * ft_find would make for one entry looked at); every other case goes to
+ * the plain code in flowtable.c.
+ */
+static inline struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k,
+					 uint32_t *hash)
+{
+	struct ft_entry *e;
+	uint32_t idx;
+
+	if (__builtin_expect(t->cache == NULL || t->rehashing, 0))
+		return ft_lookup_slow_(t, k, hash);
+	idx = t->cache[ft_cache_slot_(t, k)];
+	if (idx == FT_NIL)
+		return ft_lookup_miss_(t, k, hash);
+	e = ft_at_(t, idx);
+	if (!ft_key_eq_(&e->key, k))
+		return ft_lookup_miss_(t, k, hash);
+	t->st.lookups++;
+	t->st.probes++;
+	t->st.last_probes = 1;
+	if (t->st.max_probes < 1)
+		t->st.max_probes = 1;
+	t->last_e = e;
+	t->last_idx = idx;
+	*hash = e->hash;
+	return e;
 }
 
 /* ft_list_head - oldest entry of list, or NULL when empty. */

@@ -497,10 +497,18 @@ static void test_lists_model(void **state)
 			ft_remove(&t, &ptr[n]->h);
 			ptr[n] = NULL;
 		} else if (op <= 12) {
+			uint64_t lookups = t.st.lookups, probes = t.st.probes;
+
 			tuple(n, &k, &side);
 			e = ft_lookup(&t, &k, &h);
 			assert_ptr_equal(e, &ptr[n]->h);
 			assert_int_equal(h, ft_hash(&t, &k));
+			/* one lookup counted, with the entries it looked at */
+			assert_int_equal(t.st.lookups, lookups + 1);
+			assert_true(t.st.last_probes >= 1);
+			assert_int_equal(t.st.probes, probes + t.st.last_probes);
+			assert_true(t.st.max_probes >= t.st.last_probes);
+			assert_ptr_equal(t.last_e, e);
 			if (op <= 9 && mlist[n] < FT_LISTS) {
 				list = mlist[n];        /* same list: the usual move */
 				fast++;
