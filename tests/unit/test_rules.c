@@ -6,6 +6,10 @@
  * Signature stability is the contract that matters most to triage: the same
  * defect on other addresses, ports, sequence numbers or times must give the
  * same signature, and a different failed condition a different one.
+ *
+ * Also the oracle's latest-packet time (oracle.c keeps it with a sentinel
+ * start instead of a flag), checked against a plain running maximum through
+ * the time of a host finding.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +23,7 @@
 
 #include "rules.h"
 #include "report.h"
+#include "oracle.h"
 
 /* ==== the catalog ========================================================== */
 
@@ -614,6 +619,136 @@ static void test_flags_suspect_mask(void **state)
 	assert_int_equal(extra, 1008);
 }
 
+/* ---- the oracle's latest packet time ------------------------------------- */
+
+struct host_ts {
+	unsigned n;
+	int64_t sec;
+	uint32_t nsec;
+	uint8_t digits;
+};
+
+static void host_ts_sink(void *ctx, const struct finding *f)
+{
+	struct host_ts *t = ctx;
+
+	if (f->is_host && f->rule == R_PORT_FIXED) {
+		t->n++;
+		t->sec = f->ts_sec;
+		t->nsec = f->ts_nsec;
+		t->digits = f->ts_digits;
+	}
+}
+
+/* Replays n packets stamped sec[i], nsec[i], digits[i]: UDP from one host
+ * and one port to endpoint i % 9 (so port.fixed fires at the end), except
+ * where udp[i] is false (no transport header: only the time counts). The
+ * host finding carries the latest packet time, which must be the plain
+ * running maximum: the first packet, then each strictly later one. */
+static void check_latest(const int64_t *sec, const uint32_t *nsec, const uint8_t *digits,
+			 const bool *udp, unsigned n)
+{
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct host_ts got = { 0, 0, 0, 0 };
+	struct oracle *o;
+	struct summary s;
+	char err[512];
+	bool have = false;
+	int64_t rs = 0;
+	uint32_t rn = 0;
+	uint8_t rd = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.rules.on[R_PORT_FIXED] = true;
+	cfg.msl = 60;
+	cfg.min_samples = 8;
+	engine_config_default(&cfg.engine);
+	memset(&sink, 0, sizeof(sink));
+	sink.finding = host_ts_sink;
+	sink.ctx = &got;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (unsigned i = 0; i < n; i++) {
+		struct cap_packet cp;
+		struct pkt p;
+
+		memset(&cp, 0, sizeof(cp));
+		cp.frame = i + 1;
+		cp.ts_sec = sec[i];
+		cp.ts_nsec = nsec[i];
+		cp.ts_digits = digits[i];
+		memset(&p, 0, sizeof(p));
+		if (udp[i]) {
+			p.have_ip = true;
+			p.ipver = 4;
+			p.src[0] = 10;
+			p.src[3] = 1;
+			p.dst[0] = 192;
+			p.dst[3] = (uint8_t)(1 + i % 9);
+			p.proto = 17;
+			p.have_l4 = true;
+			p.l4 = L4_UDP;
+			p.sport = 5353;
+			p.dport = 53;
+		}
+		oracle_packet(o, &cp, &p);
+		if (!have || sec[i] > rs || (sec[i] == rs && nsec[i] > rn)) {
+			have = true;
+			rs = sec[i];
+			rn = nsec[i];
+			rd = digits[i];
+		}
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+	assert_int_equal(got.n, 1);
+	assert_true(got.sec == rs);
+	assert_int_equal(got.nsec, rn);
+	assert_int_equal(got.digits, rd);
+}
+
+static void test_oracle_latest_time(void **state)
+{
+	enum { N = 24 };
+	static const int64_t secs[] = { INT64_MIN, INT64_MIN + 1, -5, 0, 7, 8, INT64_MAX };
+	static const uint32_t nsecs[] = { 0, 1, 5, 999999999 };
+	int64_t sec[N];
+	uint32_t nsec[N];
+	uint8_t digits[N];
+	bool udp[N];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	(void)state;
+	/* the very first packet stamped exactly the sentinel, then equal ones
+	 * with other digits: the first stays the latest */
+	for (unsigned i = 0; i < N; i++) {
+		sec[i] = INT64_MIN;
+		nsec[i] = 0;
+		digits[i] = i == 0 ? 9 : 6;
+		udp[i] = true;
+	}
+	check_latest(sec, nsec, digits, udp, N);
+	udp[0] = false;             /* ... also when it has no transport header */
+	check_latest(sec, nsec, digits, udp, N);
+	/* random orders over few values, so ties and steps back are common */
+	for (unsigned round = 0; round < 300; round++) {
+		for (unsigned i = 0; i < N; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			sec[i] = secs[(x >> 8) % (round < 100 ? 3 : 7)];
+			nsec[i] = nsecs[(x >> 20) % 4];
+			digits[i] = (x >> 30) & 1 ? 9 : 6;
+			udp[i] = (x >> 40) % 4 != 0;
+		}
+		for (unsigned i = 0; i < 9; i++)
+			udp[i] = true;      /* nine endpoints at least */
+		check_latest(sec, nsec, digits, udp, N);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -630,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_flags),
 		cmocka_unit_test(test_flags_invalid_predicate),
 		cmocka_unit_test(test_flags_suspect_mask),
+		cmocka_unit_test(test_oracle_latest_time),
 		cmocka_unit_test(test_initiator_ports),
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_duplicate_live),
