@@ -92,7 +92,7 @@ struct oracle {
 	/* The latest packet (time, frame, digits): the time of host findings.
 	 * It starts at a sentinel below every time, (INT64_MIN, 0), so the
 	 * usual packet (time moved forward) needs no flag; have_time is asked
-	 * only for a packet stamped exactly the sentinel (see is_latest_rare). */
+	 * only for a packet stamped exactly the sentinel (see is_latest). */
 	struct engine_in latest;
 	bool have_time;
 	/* Per packet, kept here rather than in oracle_packet's frame: the
@@ -369,26 +369,28 @@ RARE static void engine_events(struct oracle *o)
 		on_initiator(o, cp, p, res->flow);
 }
 
-/* Is a packet at (sec, nsec), not later in seconds than the latest, the
- * new latest? Later within the same second, or the very first packet when
- * it is stamped exactly the starting sentinel (INT64_MIN, 0). */
-static inline bool is_latest_rare(struct oracle *o, int64_t sec, uint32_t nsec)
+/* Is a packet at (sec, nsec) the new latest? Later than the latest, or the
+ * very first packet when it is stamped exactly the starting sentinel
+ * (INT64_MIN, 0). The same second is asked first: the usual case of a
+ * capture of some packet rate. */
+static inline bool is_latest(struct oracle *o, int64_t sec, uint32_t nsec)
 {
-	if (sec == o->latest.ts_sec) {
+	if (__builtin_expect(sec == o->latest.ts_sec, 1)) {
 		if (nsec > o->latest.ts_nsec)
 			return true;
 		if (!o->have_time && sec == INT64_MIN && nsec == 0) {
 			o->have_time = true;
 			return true;
 		}
+		return false;
 	}
-	return false;
+	return sec > o->latest.ts_sec;
 }
 
 /* The latest-time bookkeeping alone, for a packet the engine does not see. */
 static inline void latest_time(struct oracle *o, const struct cap_packet *cp)
 {
-	if (cp->ts_sec > o->latest.ts_sec || is_latest_rare(o, cp->ts_sec, cp->ts_nsec)) {
+	if (is_latest(o, cp->ts_sec, cp->ts_nsec)) {
 		o->latest.frame = cp->frame;
 		o->latest.ts_sec = cp->ts_sec;
 		o->latest.ts_nsec = cp->ts_nsec;
@@ -440,7 +442,7 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 	 * usual packet (time moved forward) is the latest and is copied once. */
 	sec = cp->ts_sec;
 	nsec = cp->ts_nsec;
-	in = sec > o->latest.ts_sec || is_latest_rare(o, sec, nsec) ? &o->latest : &o->in;
+	in = is_latest(o, sec, nsec) ? &o->latest : &o->in;
 	in->frame = cp->frame;
 	in->ts_sec = sec;
 	in->ts_nsec = nsec;
