@@ -25,6 +25,9 @@
  *    used entry. Lists do not depend on the hash key, so eviction and expiry
  *    order are the same under any key.
  * Single-threaded; no globals; allocation only on insert and growth.
+ * The per-packet steps are inline in this header (ft_key_make, ft_lookup's
+ * cache hit, ft_list_put's move within a list), with the plain code for
+ * every other case in flowtable.c; names ending in _ are their internals.
  */
 #ifndef TC_FLOWTABLE_H
 #define TC_FLOWTABLE_H
