@@ -212,19 +212,24 @@ static uint32_t index_of(struct flowtable *t, const struct ft_entry *e)
 
 static inline void list_unlink(struct flowtable *t, struct ft_entry *e)
 {
+	struct ft_entry *prev = NULL;
 	struct ft_list *l;
 
 	if (e->list == FT_NO_LIST)
 		return;
 	l = &t->lists[e->list];
-	if (e->lprev != FT_NIL)
-		at(t, e->lprev)->lnext = e->lnext;
-	else
+	if (e->lprev != FT_NIL) {
+		prev = at(t, e->lprev);
+		prev->lnext = e->lnext;
+	} else {
 		l->head = e->lnext;
-	if (e->lnext != FT_NIL)
+	}
+	if (e->lnext != FT_NIL) {
 		at(t, e->lnext)->lprev = e->lprev;
-	else
+	} else {
 		l->tail = e->lprev;
+		l->tail_e = prev;
+	}
 	l->count--;
 	e->list = FT_NO_LIST;
 	e->lprev = e->lnext = FT_NIL;
@@ -246,10 +251,11 @@ void ft_list_put_slow_(struct flowtable *t, struct ft_entry *e, unsigned list)
 	e->lprev = l->tail;
 	e->lnext = FT_NIL;
 	if (l->tail != FT_NIL)
-		at(t, l->tail)->lnext = idx;
+		l->tail_e->lnext = idx;
 	else
 		l->head = idx;
 	l->tail = idx;
+	l->tail_e = e;
 	l->count++;
 }
 
@@ -516,6 +522,7 @@ void ft_clear(struct flowtable *t)
 		memset(t->cache, 0, ((size_t)t->cache_mask + 1) * sizeof(*t->cache));
 	for (i = 0; i < FT_LISTS; i++) {
 		t->lists[i].head = t->lists[i].tail = FT_NIL;
+		t->lists[i].tail_e = NULL;
 		t->lists[i].count = 0;
 	}
 	t->count = 0;

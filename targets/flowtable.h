@@ -87,6 +87,7 @@ struct ft_stats {
 struct ft_list {
 	uint32_t head, tail;     /* oldest, newest                             */
 	uint32_t count;
+	struct ft_entry *tail_e; /* the entry tail names, NULL when empty      */
 };
 
 struct flowtable {
@@ -277,10 +278,11 @@ static inline void ft_list_put(struct flowtable *t, struct ft_entry *e, unsigned
 		ft_at_(t, prev)->lnext = next;
 	else
 		l->head = next;
-	ft_at_(t, tail)->lnext = idx;
+	l->tail_e->lnext = idx;
 	e->lprev = tail;
 	e->lnext = FT_NIL;
 	l->tail = idx;
+	l->tail_e = e;
 }
 
 /* Internal, not for callers: ft_lookup's plain code (no cache, or a

@@ -461,6 +461,7 @@ static void lm_check(struct flowtable *t, struct item **ptr, const uint8_t *mlis
 		assert_int_equal(n, want[l]);
 		assert_int_equal(t->lists[l].count, want[l]);
 		assert_ptr_equal(ft_entry_at(t, t->lists[l].tail), prev);
+		assert_ptr_equal(t->lists[l].tail_e, prev);
 	}
 }
 
