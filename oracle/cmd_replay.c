@@ -70,14 +70,61 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	c->orc = NULL;
 }
 
-int oracle_command(struct tc_options *o, bool hosts_only)
+/* The driver's callbacks when the file's oracle was made before the file
+ * opened: the driver's context is then the oracle itself, so each packet
+ * goes to oracle_packet_cb straight from the driver (no hop through
+ * on_packet); the command's context is the oracle's sink context. */
+static void on_begin_direct(void *ctx, const char *file, const struct cap_reader *rd)
 {
-	struct replay_ctx c;
+	struct replay_ctx *c = oracle_sink_ctx(ctx);
+
+	(void)rd;
+	report_file_begin(c->rep, file);
+}
+
+static void on_end_direct(void *ctx, const char *file, const struct file_stats *st,
+			  const char *error)
+{
+	struct replay_ctx *c = oracle_sink_ctx(ctx);
+
+	c->orc = ctx;
+	on_end(c, file, st, error);
+}
+
+/* One file: with its oracle made first (direct callbacks), or, without
+ * memory for that, the plain callbacks (on_begin makes the oracle, or
+ * reports that it could not). Returns drive_reporting's status. */
+static int replay_file(struct replay_ctx *c, int i)
+{
 	static const struct drive_ops ops = {
 		.file_begin = on_begin, .packet = on_packet, .file_end = on_end,
 	};
-	char err[512];
+	static const struct drive_ops direct = {
+		.file_begin = on_begin_direct, .packet = oracle_packet_cb,
+		.file_end = on_end_direct,
+	};
+	struct oracle_sink sink = { c->hosts_only ? NULL : sink_finding, sink_host, c };
+	struct tc_options one = *c->o;
+	struct oracle *orc;
 	int status;
+
+	one.files = c->o->files + i;
+	one.n_files = 1;
+	if (oracle_new(&c->cfg, &sink, file_display_name(c->o->files[i]), &orc) != TC_OK)
+		return drive_reporting(&one, &ops, c, c->rep);
+	c->orc = orc;
+	status = drive_reporting(&one, &direct, orc, c->rep);
+	/* on_end freed it and cleared c->orc, unless the file never began */
+	oracle_free(c->orc);
+	c->orc = NULL;
+	return status;
+}
+
+int oracle_command(struct tc_options *o, bool hosts_only)
+{
+	struct replay_ctx c;
+	char err[512];
+	int status = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -99,7 +146,9 @@ int oracle_command(struct tc_options *o, bool hosts_only)
 	}
 	if (hosts_only)
 		report_set_host_detail(c.rep, true);
-	status = drive_reporting(o, &ops, &c, c.rep);
+	for (int i = 0; i < o->n_files; i++)
+		if (replay_file(&c, i) != 0)
+			status = 2;
 	report_close(c.rep);
 	if (status == 0 && c.oom)
 		status = 2;

@@ -398,7 +398,9 @@ static inline void latest_time(struct oracle *o, const struct cap_packet *cp)
 	}
 }
 
-void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
+/* oracle_packet's body, inlined into it and into oracle_packet_cb. */
+static inline __attribute__((always_inline)) void
+packet_body(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 {
 	struct engine_in *in;
 	int64_t sec;
@@ -453,6 +455,21 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
 	 * verdict, engine.h; engine_events asks for the flow) */
 	if (o->res.created || o->res.new_incarnation || o->res.rst.verdict == RST_OUT_OF_WINDOW)
 		engine_events(o);
+}
+
+void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
+{
+	packet_body(o, cp, p);
+}
+
+void oracle_packet_cb(void *o, const struct cap_packet *cp, struct pkt *p)
+{
+	packet_body(o, cp, p);
+}
+
+void *oracle_sink_ctx(const struct oracle *o)
+{
+	return o->sink.ctx;
 }
 
 uint64_t oracle_advance(struct oracle *o, int64_t ts_sec, uint32_t ts_nsec, uint64_t limit)

@@ -61,6 +61,14 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 /* oracle_packet - replay one record (cp) and its decoding (p). */
 void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct pkt *p);
 
+/* oracle_packet_cb - oracle_packet in the shape of the driver's packet
+ * callback (cli.h struct drive_ops), for a driver whose context is the
+ * oracle itself: the packet reaches the oracle with no hop between. */
+void oracle_packet_cb(void *o, const struct cap_packet *cp, struct pkt *p);
+
+/* oracle_sink_ctx - the ctx of the sink o was made with. */
+void *oracle_sink_ctx(const struct oracle *o);
+
 /*
  * oracle_advance - move the engine clock to (ts_sec, ts_nsec) if later and
  * end up to limit flows whose timeout has passed (engine_advance, then
