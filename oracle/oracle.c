@@ -272,7 +272,7 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	struct rule_hit h;
 	struct cls_conn cc;
 
-	if (rule_port_privileged(is_tcp, sport, &h))
+	if (port_privileged_fires(is_tcp, sport) && rule_port_privileged(is_tcp, sport, &h))
 		emit_once_per_flow(o, cp, p, &h);
 	if (o->cfg.have_range &&
 	    rule_port_ephemeral(is_tcp, sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
@@ -345,7 +345,6 @@ RARE static void engine_events(struct oracle *o)
 	const struct engine_result *res = &o->res;
 	struct rule_hit h;
 	bool is_tcp = p->l4 == L4_TCP;
-	bool bad_flags = is_tcp && tcp_flags_invalid(p->flags);
 
 	if (res->flow == NULL)
 		return;
@@ -354,7 +353,9 @@ RARE static void engine_events(struct oracle *o)
 	/* A probe with impossible flags (a scanner's null or FIN packet) is
 	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
 	 * handshake was missed, so it does not also count as mid-stream. */
-	if (res->created && is_tcp && !bad_flags && rule_midstream(p->flags, &h))
+	if (res->created && is_tcp && midstream_fires(p->flags) &&
+	    !(tcp_flags_suspect(p->flags) && tcp_flags_invalid(p->flags)) &&
+	    rule_midstream(p->flags, &h))
 		emit_once_per_flow(o, cp, p, &h);
 	if (is_tcp && res->rst.verdict == RST_OUT_OF_WINDOW) {
 		struct rst_facts rf = {

@@ -139,10 +139,18 @@ unsigned rule_port_zero(const struct pkt *p, struct rule_hit *hit);
  * SYN-SENT replies). Returns 0 or 1. */
 unsigned rule_tcp_invalid_flags(const struct pkt *p, struct rule_hit *hit);
 
+/* The inline tests below are meant to be inlined even into the oracle's
+ * out-of-line (cold) paths, where gcc would otherwise call them. */
+#if defined(__GNUC__)
+#define RULE_INLINE static inline __attribute__((always_inline))
+#else
+#define RULE_INLINE static inline
+#endif
+
 /* tcp_flags_invalid - whether rule_tcp_invalid_flags finds anything in a
  * TCP segment with flags f, without building the finding: the per-packet
  * test (test_rules checks it against the rule for every flag value). */
-static inline bool tcp_flags_invalid(uint16_t f)
+RULE_INLINE bool tcp_flags_invalid(uint16_t f)
 {
 	return ((f & TH_SYN) && (f & (TH_FIN | TH_RST))) || (f & 0x0fff) == 0 ||
 	       (!(f & TH_ACK) && (f & (TH_FIN | TH_PSH | TH_URG)));
@@ -158,7 +166,7 @@ static inline bool tcp_flags_invalid(uint16_t f)
 /* tcp_flags_suspect - the per-packet filter before tcp_flags_invalid: one
  * bit test, true for every flag value tcp_flags_invalid finds invalid (and
  * for a few more: a true answer is confirmed by the exact test). */
-static inline bool tcp_flags_suspect(uint16_t f)
+RULE_INLINE bool tcp_flags_suspect(uint16_t f)
 {
 	return (TCP_FLAGS_SUSPECT_MASK >> (f & 63)) & 1;
 }
@@ -170,6 +178,14 @@ static inline bool tcp_flags_suspect(uint16_t f)
 unsigned rule_port_privileged(bool is_tcp, uint16_t sport, struct rule_hit *hit);
 unsigned rule_port_ephemeral(bool is_tcp, uint16_t sport, uint16_t lo, uint16_t hi,
 			     struct rule_hit *hit);
+
+/* port_privileged_fires - whether rule_port_privileged fires, without
+ * building the finding (test_rules checks it against the rule for every
+ * port of both protocols). */
+RULE_INLINE bool port_privileged_fires(bool is_tcp, uint16_t sport)
+{
+	return is_tcp && sport != 0 && sport < 1024;
+}
 
 /* ---- connection rules (facts the engine reports) --------------------------- */
 
@@ -239,5 +255,13 @@ unsigned rule_rst_out_of_window(const struct rst_facts *f, struct rule_hit *hit)
  * SYN was lost). flags is the first packet's flag field. Returns 0 or 1.
  */
 unsigned rule_midstream(uint16_t flags, struct rule_hit *hit);
+
+/* midstream_fires - whether rule_midstream fires for first-packet flags f,
+ * without building the finding: anything but a SYN without ACK (test_rules
+ * checks it against the rule for every flag value). */
+RULE_INLINE bool midstream_fires(uint16_t f)
+{
+	return (f & (TH_SYN | TH_ACK)) != TH_SYN;
+}
 
 #endif /* TC_RULES_H */

@@ -619,6 +619,24 @@ static void test_flags_suspect_mask(void **state)
 	assert_int_equal(extra, 1008);
 }
 
+/* port_privileged_fires and midstream_fires (the oracle's inline tests
+ * before the calls) say exactly when their rules fire: every port of both
+ * protocols, every 16-bit flag value. */
+static void test_inline_fires(void **state)
+{
+	struct rule_hit h;
+
+	(void)state;
+	for (uint32_t port = 0; port <= 0xffff; port++) {
+		assert_int_equal(port_privileged_fires(true, (uint16_t)port),
+				 rule_port_privileged(true, (uint16_t)port, &h) != 0);
+		assert_int_equal(port_privileged_fires(false, (uint16_t)port),
+				 rule_port_privileged(false, (uint16_t)port, &h) != 0);
+	}
+	for (uint32_t f = 0; f <= 0xffff; f++)
+		assert_int_equal(midstream_fires((uint16_t)f), rule_midstream((uint16_t)f, &h) != 0);
+}
+
 /* ---- the oracle's latest packet time ------------------------------------- */
 
 struct host_ts {
@@ -766,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_flags_invalid_predicate),
 		cmocka_unit_test(test_flags_suspect_mask),
 		cmocka_unit_test(test_oracle_latest_time),
+		cmocka_unit_test(test_inline_fires),
 		cmocka_unit_test(test_initiator_ports),
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_duplicate_live),
