@@ -425,15 +425,7 @@ struct ft_entry *ft_lookup_slow_(struct flowtable *t, const struct ft_key *k, ui
 
 			if (key_eq(&e->key, k)) {
 				rehash_step(t);
-				t->st.lookups++;
-				t->st.probes++;
-				t->st.last_probes = 1;
-				if (t->st.max_probes < 1)
-					t->st.max_probes = 1;
-				t->last_e = e;
-				t->last_idx = idx;
-				*hash = e->hash;
-				return e;
+				return ft_cache_hit_(t, e, idx, hash);
 			}
 		}
 	}

@@ -346,6 +346,22 @@ static inline uint32_t ft_cache_slot_(const struct flowtable *t, const struct ft
  * ft_find would make for one entry looked at); every other case goes to
  * the plain code in flowtable.c.
  */
+/* The counts and memory of a cache hit on entry e (index idx): what ft_find
+ * records for a lookup that looked at one entry. Returns e. */
+static inline struct ft_entry *ft_cache_hit_(struct flowtable *t, struct ft_entry *e,
+					     uint32_t idx, uint32_t *hash)
+{
+	t->st.lookups++;
+	t->st.probes++;
+	t->st.last_probes = 1;
+	if (t->st.max_probes < 1)
+		t->st.max_probes = 1;
+	t->last_e = e;
+	t->last_idx = idx;
+	*hash = e->hash;
+	return e;
+}
+
 static inline struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_key *k,
 					 uint32_t *hash)
 {
@@ -360,15 +376,7 @@ static inline struct ft_entry *ft_lookup(struct flowtable *t, const struct ft_ke
 	e = ft_at_(t, idx);
 	if (!ft_key_eq_(&e->key, k))
 		return ft_lookup_miss_(t, k, hash);
-	t->st.lookups++;
-	t->st.probes++;
-	t->st.last_probes = 1;
-	if (t->st.max_probes < 1)
-		t->st.max_probes = 1;
-	t->last_e = e;
-	t->last_idx = idx;
-	*hash = e->hash;
-	return e;
+	return ft_cache_hit_(t, e, idx, hash);
 }
 
 /* ft_list_head - oldest entry of list, or NULL when empty. */

@@ -295,6 +295,17 @@ static bool handshake_segment(struct tcp_conn *c, unsigned from, const struct tc
 	return false;
 }
 
+/* A connection whose two FINs are both acknowledged has ended with FIN;
+ * true when that happened with this segment (it was open before). */
+static inline bool fin_close(struct tcp_conn *c, bool was_open)
+{
+	if (c->end == TCP_END_OPEN &&
+	    (c->side[0].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED) &&
+	    (c->side[1].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED))
+		c->end = TCP_END_FIN;
+	return was_open && c->end != TCP_END_OPEN;
+}
+
 /* A FIN moves its sender (ss) and receiver (rs, peer side r) like this. */
 static inline void fin_states(uint8_t *ss, uint8_t *rs, const struct tcp_side *r)
 {
@@ -394,11 +405,7 @@ static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg 
 		s->flags |= TSF_FIN;
 		fin_states(ss, rs, r);
 	}
-	if (c->end == TCP_END_OPEN &&
-	    (c->side[0].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED) &&
-	    (c->side[1].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED))
-		c->end = TCP_END_FIN;
-	return was_open && c->end != TCP_END_OPEN;
+	return fin_close(c, was_open);
 }
 
 static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg *sg,
@@ -512,11 +519,7 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 		fin_states(ss, rs, r);
 	}
 
-	if (c->end == TCP_END_OPEN &&
-	    (c->side[0].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED) &&
-	    (c->side[1].flags & (TSF_FIN | TSF_FIN_ACKED)) == (TSF_FIN | TSF_FIN_ACKED))
-		c->end = TCP_END_FIN;
-	return was_open && c->end != TCP_END_OPEN;
+	return fin_close(c, was_open);
 }
 
 bool tcp_conn_is_closed(const struct tcp_conn *c)
