@@ -12,10 +12,6 @@
  * In sanitizer builds each record is copied into a heap buffer of exactly its
  * captured length before decoding, so AddressSanitizer sees any over-read of
  * the packet even though the file itself is one big mapping.
- *
- * Without --filter (and without those copies) a plain loop does the same
- * per record with nothing else in it: cap_next, decode, checksums when
- * asked, the callback; the counters are the general loop's.
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -110,49 +106,6 @@ static bool filter_pass(struct bpf_program *prog, const struct cap_packet *cp)
 	return pcap_offline_filter(prog, &h, cp->data) != 0;
 }
 
-typedef void (*packet_fn)(void *ctx, const struct cap_packet *cp, struct pkt *p);
-
-/* The loop of a file without --filter (and without the sanitizer builds'
- * exact copies): the general loop below with its per-record tests taken
- * out, the callback and checksum setting read once, the counters kept in
- * registers. checksums is a constant at each call, so each loop has no
- * test of it either. Counts what the general loop counts; returns
- * cap_next's final result. */
-static inline __attribute__((always_inline)) enum tc_rc
-drive_plain(struct cap_reader *rd, packet_fn packet, void *ctx, bool checksums,
-	    struct file_stats *st)
-{
-	struct cap_packet cp;
-	struct pkt p;
-	uint64_t n = 0, decoded = 0;
-	enum tc_rc rc;
-
-	while ((rc = cap_next(rd, &cp)) == TC_OK) {
-		n++;
-		decode_packet(cp.linktype, cp.data, cp.caplen, cp.origlen, &p);
-		if (checksums && p.have_ip)
-			decode_verify_checksums(&p);
-		decoded += p.have_ip;
-		packet(ctx, &cp, &p);
-	}
-	st->packets = n;
-	st->decoded = decoded;
-	st->rejected = n - decoded;
-	return rc;
-}
-
-static enum tc_rc drive_plain_checksums(struct cap_reader *rd, packet_fn packet, void *ctx,
-					struct file_stats *st)
-{
-	return drive_plain(rd, packet, ctx, true, st);
-}
-
-static enum tc_rc drive_plain_nochecksums(struct cap_reader *rd, packet_fn packet, void *ctx,
-					  struct file_stats *st)
-{
-	return drive_plain(rd, packet, ctx, false, st);
-}
-
 /* One file. Returns 0 or 2; *fatal set when --filter cannot compile (a usage
  * error that would repeat for every file). */
 static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *ctx,
@@ -194,51 +147,44 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	if (ops->file_begin)
 		ops->file_begin(ctx, name, rd);
 
-	/* Without --filter (nor exact copies) the plain loop serves. */
-	if (o->filter == NULL && !EXACT_COPY && ops->packet != NULL) {
-		rc = o->checksums ? drive_plain_checksums(rd, ops->packet, ctx, &st)
-				  : drive_plain_nochecksums(rd, ops->packet, ctx, &st);
-	} else {
-		while ((rc = cap_next(rd, &cp)) == TC_OK) {
-			uint8_t *copy = NULL;
+	while ((rc = cap_next(rd, &cp)) == TC_OK) {
+		uint8_t *copy = NULL;
 
-			st.packets++;
-			if (o->filter != NULL) {
-				struct bpf_program *prog = filter_get(&fc, cp.linktype, err,
-								      sizeof(err));
+		st.packets++;
+		if (o->filter != NULL) {
+			struct bpf_program *prog = filter_get(&fc, cp.linktype, err, sizeof(err));
 
-				if (prog == NULL) {
-					stop = err;
-					*fatal = true;
-					break;
-				}
-				if (!filter_pass(prog, &cp)) {
-					st.filtered++;
-					continue;
-				}
+			if (prog == NULL) {
+				stop = err;
+				*fatal = true;
+				break;
 			}
-			if (EXACT_COPY && cp.caplen > 0) {
-				copy = malloc(cp.caplen);
-				if (copy == NULL) {
-					snprintf(err, sizeof(err), "out of memory at frame %llu",
-						 (unsigned long long)cp.frame);
-					stop = err;
-					break;
-				}
-				memcpy(copy, cp.data, cp.caplen);
-				cp.data = copy;
+			if (!filter_pass(prog, &cp)) {
+				st.filtered++;
+				continue;
 			}
-			decode_packet(cp.linktype, cp.data, cp.caplen, cp.origlen, &p);
-			if (o->checksums && p.have_ip)
-				decode_verify_checksums(&p);
-			if (p.have_ip)
-				st.decoded++;
-			else
-				st.rejected++;
-			if (ops->packet)
-				ops->packet(ctx, &cp, &p);
-			free(copy);
 		}
+		if (EXACT_COPY && cp.caplen > 0) {
+			copy = malloc(cp.caplen);
+			if (copy == NULL) {
+				snprintf(err, sizeof(err), "out of memory at frame %llu",
+					 (unsigned long long)cp.frame);
+				stop = err;
+				break;
+			}
+			memcpy(copy, cp.data, cp.caplen);
+			cp.data = copy;
+		}
+		decode_packet(cp.linktype, cp.data, cp.caplen, cp.origlen, &p);
+		if (o->checksums && p.have_ip)
+			decode_verify_checksums(&p);
+		if (p.have_ip)
+			st.decoded++;
+		else
+			st.rejected++;
+		if (ops->packet)
+			ops->packet(ctx, &cp, &p);
+		free(copy);
 	}
 	if (stop == NULL && rc != TC_END) {
 		snprintf(err, sizeof(err), "%s", rd->err);
