@@ -4,7 +4,8 @@
  * The hash input is assembled into a fixed 40-byte buffer (2 + 16 + 16 + 1 +
  * 1 + 2 + 2 at most) in the order the specification gives, the endpoint
  * order decided by comparing addresses byte-wise (network order) and then
- * ports, SHA-1'd (sha1.c; sha1_short_h, as the message is always one block)
+ * ports, SHA-1'd (sha1.c; one block always: with the x86 SHA instructions
+ * where the CPU has them, else sha1_short_h, or sha1_short_x4 four at once)
  * and base64-encoded straight from the digest's words with the standard
  * alphabet and padding (RFC 4648 section 4), as Zeek, Suricata and tshark
  * print it.
@@ -105,10 +106,11 @@ static void cid_text(const uint32_t h[5], char out[COMMUNITYID_LEN])
 	base64_digest(h, out + 2);
 }
 
-enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
-			  const uint8_t saddr[16], uint16_t sport,
-			  const uint8_t daddr[16], uint16_t dport,
-			  uint8_t proto, char out[COMMUNITYID_LEN])
+/* communityid_v1 with the SHA-1 chosen by the caller (ni: the SHA
+ * instructions, only when sha1_shani_usable()). */
+static enum tc_rc cid_one(uint16_t seed, uint8_t ipver, const uint8_t saddr[16], uint16_t sport,
+			  const uint8_t daddr[16], uint16_t dport, uint8_t proto, bool ni,
+			  char out[COMMUNITYID_LEN])
 {
 	uint8_t buf[2 + 16 + 16 + 1 + 1 + 2 + 2];
 	uint32_t h[5];
@@ -118,14 +120,52 @@ enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
 		out[0] = '\0';
 		return TC_UNSUPPORTED;
 	}
-	sha1_short_h(buf, n, h);
+	if (ni)
+		sha1_short_h_shani(buf, n, h);
+	else
+		sha1_short_h(buf, n, h);
 	cid_text(h, out);
 	return TC_OK;
 }
 
-void communityid_v1_many(uint16_t seed, const struct communityid_tuple *t, size_t n,
-			 char (*out)[COMMUNITYID_LEN])
+enum tc_rc communityid_v1(uint16_t seed, uint8_t ipver,
+			  const uint8_t saddr[16], uint16_t sport,
+			  const uint8_t daddr[16], uint16_t dport,
+			  uint8_t proto, char out[COMMUNITYID_LEN])
 {
+	return cid_one(seed, ipver, saddr, sport, daddr, dport, proto, sha1_shani_usable(), out);
+}
+
+void communityid_v1_many_sha(uint16_t seed, const struct communityid_tuple *t, size_t n,
+			     char (*out)[COMMUNITYID_LEN], bool shani)
+{
+	if (shani) {
+		/* two at a time with the SHA instructions (each block fills the
+		 * other's latency): about half the cost of the four SIMD lanes */
+		for (; n >= 2; n -= 2, t += 2, out += 2) {
+			uint8_t buf[2][40];
+			uint32_t digest[2][5];
+			const uint8_t *msg[2] = { buf[0], buf[1] };
+			size_t len[2], i;
+
+			for (i = 0; i < 2; i++)
+				len[i] = cid_input(buf[i], seed, t[i].ipver, t[i].saddr, t[i].sport,
+						   t[i].daddr, t[i].dport, t[i].proto);
+			if (len[0] == 0 || len[1] == 0) {       /* not IPv4/IPv6 */
+				for (i = 0; i < 2; i++)
+					cid_one(seed, t[i].ipver, t[i].saddr, t[i].sport,
+						t[i].daddr, t[i].dport, t[i].proto, true, out[i]);
+				continue;
+			}
+			sha1_short_h2_shani(msg, len, digest);
+			cid_text(digest[0], out[0]);
+			cid_text(digest[1], out[1]);
+		}
+		if (n == 1)
+			cid_one(seed, t->ipver, t->saddr, t->sport, t->daddr, t->dport, t->proto,
+				true, out[0]);
+		return;
+	}
 	while (n >= 2) {
 		uint8_t buf[4][40];
 		uint32_t digest[4][5];
@@ -153,6 +193,12 @@ void communityid_v1_many(uint16_t seed, const struct communityid_tuple *t, size_
 		n -= k;
 	}
 	if (n == 1)                     /* one alone: the one-lane hash is cheaper */
-		communityid_v1(seed, t->ipver, t->saddr, t->sport, t->daddr, t->dport, t->proto,
-			       out[0]);
+		cid_one(seed, t->ipver, t->saddr, t->sport, t->daddr, t->dport, t->proto, false,
+			out[0]);
+}
+
+void communityid_v1_many(uint16_t seed, const struct communityid_tuple *t, size_t n,
+			 char (*out)[COMMUNITYID_LEN])
+{
+	communityid_v1_many_sha(seed, t, n, out, sha1_shani_usable());
 }

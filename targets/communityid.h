@@ -46,8 +46,20 @@ struct communityid_tuple {
  * ("" for an IP version other than 4 or 6). Four at a time share one
  * SIMD SHA-1 pass (sha1_short_x4), which costs about what two single
  * hashes do: for callers that hold several records before printing them.
+ * On a CPU with the x86 SHA extensions (sha1_shani_usable()) each is hashed
+ * with those instead, which is cheaper still; communityid_v1 does the same.
  */
 void communityid_v1_many(uint16_t seed, const struct communityid_tuple *t, size_t n,
 			 char (*out)[COMMUNITYID_LEN]);
+
+/*
+ * communityid_v1_many_sha - communityid_v1_many with the SHA-1 code chosen
+ * by the caller: shani true (allowed only when sha1_shani_usable() is true)
+ * hashes with the x86 SHA instructions, false with the portable code
+ * (sha1_short_x4 four at a time). Both write the same out; for tests that
+ * pin one to the other.
+ */
+void communityid_v1_many_sha(uint16_t seed, const struct communityid_tuple *t, size_t n,
+			     char (*out)[COMMUNITYID_LEN], bool shani);
 
 #endif /* TC_COMMUNITYID_H */

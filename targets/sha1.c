@@ -7,7 +7,11 @@
  * Maj of section 4.1.1 and the four constants of section 4.2.1. Words are
  * assembled byte by byte (big-endian), so no alignment or host byte order
  * assumption. Test vectors (FIPS 180 examples "abc", the 448-bit message,
- * one million 'a') are in tests/unit/test_sha1.c.
+ * one million 'a') are in tests/unit/test_sha1.c. On x86-64 CPUs with the
+ * SHA extensions, the one-block messages (the Community ID ones) can go
+ * through those instructions instead (sha1_short_h_shani, chosen at run
+ * time by the caller with sha1_shani_usable()); the portable code stays for
+ * every other CPU and compiler, and the tests pin one to the other.
  */
 #include <string.h>
 #include "sha1.h"
@@ -323,6 +327,212 @@ void sha1_short_x4(const uint8_t *const msg[4], const size_t len[4], uint32_t ou
 		for (t = 0; t < 5; t++)
 			out[i][t] = h[t][i];
 	}
+}
+
+/* ---- the x86 SHA extensions ------------------------------------------------ */
+
+/*
+ * One block with SHA1RNDS4 (four steps of section 6.1.2 step 3, the round
+ * function and constant picked by its immediate: 0 Ch/K0, 1 Parity/K1,
+ * 2 Maj/K2, 3 Parity/K3), SHA1NEXTE (the e of the next four steps, ROTL30 of
+ * the a four steps back, added to the first of their four words) and
+ * SHA1MSG1/SHA1MSG2 (the next four words of W from the previous sixteen:
+ * W[i] = MSG2(MSG1(W[i-4], W[i-3]) ^ W[i-2], W[i-1]) for words grouped by
+ * four). A vector holds words high lane first: a, b, c, d as lanes 3..0,
+ * e in lane 3, and W[4i] .. W[4i+3] as lanes 3..0, which is a 16-byte
+ * big-endian load with its bytes reversed. Only built where the compiler
+ * can both target the instructions in one function (the rest of the file
+ * stays baseline x86-64) and ask the CPU for them at run time:
+ * __builtin_cpu_supports("sha") is GCC's (11 and later); clang 14 does not
+ * know that name, so its builds keep the portable code.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define SHA1_SHANI 1
+#endif
+
+#ifdef SHA1_SHANI
+#include <immintrin.h>
+
+#define SHANI_TARGET __attribute__((target("sha,sse4.1")))
+
+/* The 16 bytes at p as four big-endian words, the first in lane 3. */
+static inline __attribute__((always_inline)) SHANI_TARGET __m128i shani_load(const uint8_t *p)
+{
+	const __m128i rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+	return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), rev);
+}
+
+/* The 8 bytes at p as two big-endian words in lanes 3 and 2, lanes 1 and
+ * 0 zero. */
+static inline __attribute__((always_inline)) SHANI_TARGET __m128i shani_load8(const uint8_t *p)
+{
+	const __m128i rev = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+	return _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)(const void *)p), rev);
+}
+
+/* Steps 4i..4i+3 with round function/constant f of one block whose
+ * state is x: W[4i..4i+3] into x.w[i & 3] first (for i >= 4), then e from
+ * the a four steps back (x.prev), then the four steps. */
+#define SHANI_FOUR(x, i, f)                                                     \
+	do {                                                                    \
+		if ((i) >= 4)                                                   \
+			(x).w[(i) & 3] = _mm_sha1msg2_epu32(                    \
+				_mm_xor_si128(_mm_sha1msg1_epu32((x).w[(i) & 3],  \
+								 (x).w[((i) + 1) & 3]), \
+					      (x).w[((i) + 2) & 3]),            \
+				(x).w[((i) + 3) & 3]);                          \
+		(x).e = _mm_sha1nexte_epu32((x).prev, (x).w[(i) & 3]);          \
+		(x).prev = (x).abcd;                                            \
+		(x).abcd = _mm_sha1rnds4_epu32((x).abcd, (x).e, f);             \
+	} while (0)
+
+/* The working state of one block: a, b, c, d; e; the a, b, c, d of four
+ * steps back; the last sixteen words of W. */
+struct shani_state {
+	__m128i abcd, e, prev, w[4];
+};
+
+/* Steps 0-79 of n (1 or 2, a constant where inlined) independent blocks
+ * from H(0), side by side so that one block's instructions fill the
+ * other's latency; then section 6.1.2 step 4 into h[j] (words as
+ * sha1_short_h gives them). */
+static inline __attribute__((always_inline)) SHANI_TARGET void
+shani_blocks_h0(struct shani_state *x, unsigned n, uint32_t (*h)[5])
+{
+	const __m128i abcd0 = _mm_set_epi32((int)0x67452301u, (int)0xefcdab89u,
+					    (int)0x98badcfeu, (int)0x10325476u);
+	const __m128i e0 = _mm_set_epi32((int)0xc3d2e1f0u, 0, 0, 0);
+	unsigned j;
+
+#define SHANI_ALL(i, f)                                                         \
+	do {                                                                    \
+		for (j = 0; j < n; j++)                                         \
+			SHANI_FOUR(x[j], i, f);                                 \
+	} while (0)
+	/* steps 0-3: e is H(0)'s own, plus W[0] */
+	for (j = 0; j < n; j++) {
+		x[j].e = _mm_add_epi32(e0, x[j].w[0]);
+		x[j].prev = abcd0;
+		x[j].abcd = _mm_sha1rnds4_epu32(abcd0, x[j].e, 0);
+	}
+	SHANI_ALL(1, 0);
+	SHANI_ALL(2, 0);
+	SHANI_ALL(3, 0);
+	SHANI_ALL(4, 0);
+	SHANI_ALL(5, 1);
+	SHANI_ALL(6, 1);
+	SHANI_ALL(7, 1);
+	SHANI_ALL(8, 1);
+	SHANI_ALL(9, 1);
+	SHANI_ALL(10, 2);
+	SHANI_ALL(11, 2);
+	SHANI_ALL(12, 2);
+	SHANI_ALL(13, 2);
+	SHANI_ALL(14, 2);
+	SHANI_ALL(15, 3);
+	SHANI_ALL(16, 3);
+	SHANI_ALL(17, 3);
+	SHANI_ALL(18, 3);
+	SHANI_ALL(19, 3);
+#undef SHANI_ALL
+	/* step 4: H(1) = H(0) + the working variables; e's ROTL30 comes from
+	 * SHA1NEXTE as for a next round */
+	for (j = 0; j < n; j++) {
+		__m128i e = _mm_sha1nexte_epu32(x[j].prev, e0);
+
+		_mm_storeu_si128((__m128i *)(void *)h[j],
+				 _mm_shuffle_epi32(_mm_add_epi32(x[j].abcd, abcd0), 0x1b));
+		h[j][4] = (uint32_t)_mm_extract_epi32(e, 3);
+	}
+}
+#undef SHANI_FOUR
+
+/* The words of the one padded block (section 5.1.1) of a message of
+ * len <= SHA1_SHORT_MAX bytes into x->w, the Community ID lengths with
+ * their padding as constants. */
+static inline __attribute__((always_inline)) SHANI_TARGET void
+shani_pad(struct shani_state *x, const uint8_t *msg, size_t len)
+{
+	if (len == 16) {
+		/* IPv4 Community ID: the message, the 1 bit, 128 bits long */
+		x->w[0] = shani_load(msg);
+		x->w[1] = _mm_set_epi32((int)0x80000000u, 0, 0, 0);
+		x->w[2] = _mm_setzero_si128();
+		x->w[3] = _mm_set_epi32(0, 0, 0, 16 * 8);
+	} else if (len == 40) {
+		/* IPv6: words 8 and 9 from bytes 32-39, the 1 bit in word 10 */
+		x->w[0] = shani_load(msg);
+		x->w[1] = shani_load(msg + 16);
+		x->w[2] = _mm_or_si128(shani_load8(msg + 32),
+				       _mm_set_epi32(0, 0, (int)0x80000000u, 0));
+		x->w[3] = _mm_set_epi32(0, 0, 0, 40 * 8);
+	} else {
+		uint8_t block[SHA1_BLOCK_LEN];
+
+		memset(block, 0, sizeof(block));
+		if (len > 0)                    /* msg may be NULL when len is 0 */
+			memcpy(block, msg, len);
+		block[len] = 0x80;
+		block[62] = (uint8_t)(len * 8 >> 8);    /* len * 8 < 2^16 */
+		block[63] = (uint8_t)(len * 8);
+		x->w[0] = shani_load(block);
+		x->w[1] = shani_load(block + 16);
+		x->w[2] = shani_load(block + 32);
+		x->w[3] = shani_load(block + 48);
+	}
+}
+
+static SHANI_TARGET void sha1_short_h_ni(const uint8_t *msg, size_t len, uint32_t h[5])
+{
+	struct shani_state x[1];
+
+	shani_pad(&x[0], msg, len);
+	shani_blocks_h0(x, 1, (uint32_t (*)[5])h);
+}
+
+static SHANI_TARGET void sha1_short_h2_ni(const uint8_t *const msg[2], const size_t len[2],
+					  uint32_t h[2][5])
+{
+	struct shani_state x[2];
+
+	shani_pad(&x[0], msg[0], len[0]);
+	shani_pad(&x[1], msg[1], len[1]);
+	shani_blocks_h0(x, 2, h);
+}
+#endif /* SHA1_SHANI */
+
+bool sha1_shani_usable(void)
+{
+#ifdef SHA1_SHANI
+	return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+#else
+	return false;
+#endif
+}
+
+void sha1_short_h_shani(const void *data, size_t len, uint32_t h[5])
+{
+#ifdef SHA1_SHANI
+	if (len <= SHA1_SHORT_MAX) {
+		sha1_short_h_ni(data, len, h);
+		return;
+	}
+#endif
+	sha1_short_h(data, len, h);
+}
+
+void sha1_short_h2_shani(const uint8_t *const msg[2], const size_t len[2], uint32_t h[2][5])
+{
+#ifdef SHA1_SHANI
+	if (len[0] <= SHA1_SHORT_MAX && len[1] <= SHA1_SHORT_MAX) {
+		sha1_short_h2_ni(msg, len, h);
+		return;
+	}
+#endif
+	sha1_short_h_shani(msg[0], len[0], h[0]);
+	sha1_short_h_shani(msg[1], len[1], h[1]);
 }
 
 void sha1(const void *data, size_t len, uint8_t out[SHA1_DIGEST_LEN])

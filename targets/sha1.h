@@ -56,4 +56,23 @@ void sha1_short_h(const void *data, size_t len, uint32_t h[5]);
  * longer one is handed to sha1(). */
 void sha1_short_x4(const uint8_t *const msg[4], const size_t len[4], uint32_t out[4][5]);
 
+/* sha1_shani_usable - true when this build has the one-block SHA-1 on the
+ * x86 SHA extensions (x86-64 and a compiler that can both target them in
+ * one function and ask the CPU for them: GCC 11 or later) and the CPU
+ * running it has them (SHA and SSE4.1). Cheap: reads the feature words the
+ * runtime filled in at start, so callers may ask on every call. */
+bool sha1_shani_usable(void);
+
+/* sha1_short_h_shani - sha1_short_h's words for the same message, computed
+ * with the SHA instructions when len <= SHA1_SHORT_MAX (one block; longer
+ * messages go to the portable code). Call it only when sha1_shani_usable()
+ * is true; in a build without the SHA-NI code it is sha1_short_h. */
+void sha1_short_h_shani(const void *data, size_t len, uint32_t h[5]);
+
+/* sha1_short_h2_shani - sha1_short_h_shani for two messages (msg[i],
+ * len[i] bytes, words into h[i]), hashed side by side so that each fills
+ * the other's instruction latency: about the cost of one. Same
+ * precondition (sha1_shani_usable()). */
+void sha1_short_h2_shani(const uint8_t *const msg[2], const size_t len[2], uint32_t h[2][5]);
+
 #endif /* TC_SHA1_H */

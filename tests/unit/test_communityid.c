@@ -6,7 +6,9 @@
  * Includes the specification's own example (UDP 192.168.1.42:4242 ->
  * 8.8.8.8:53), both directions of every tuple (the ID must not depend on
  * direction), equal addresses (ports decide the order), IPv6, and ports 0
- * and 65535.
+ * and 65535. The SHA-NI path (communityid_v1_many_sha with shani) against
+ * the portable one on these and random tuples (IPv4/IPv6, TCP/UDP, seeds),
+ * where the CPU has the x86 SHA extensions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +18,10 @@
 #include <arpa/inet.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+
 #include "communityid.h"
+#include "sha1.h"
 
 struct vec {
 	const char *src, *dst;
@@ -99,12 +104,86 @@ static void test_bad_version(void **state)
 	assert_string_equal(out, "");
 }
 
+static uint64_t rng = UINT64_C(0x13198a2e03707344);
+
+static uint32_t rnd32(void)
+{
+	rng = rng * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return (uint32_t)(rng >> 32);
+}
+
+static void test_shani_vs_portable(void **state)
+{
+	enum { N = 37 };
+	uint8_t addrs[2 * N][16];
+	struct communityid_tuple t[N];
+	char want[N][COMMUNITYID_LEN], got[N][COMMUNITYID_LEN];
+
+	(void)state;
+	if (!sha1_shani_usable()) {
+		printf("[  SKIPPED ] SHA-NI path: this build or CPU has no x86 SHA extensions\n");
+		skip();
+	}
+	/* the tshark values through the SHA instructions */
+	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
+		uint8_t a[16], b[16];
+		uint8_t ver = addr(vecs[i].src, a);
+		struct communityid_tuple x[2] = {
+			{ ver, vecs[i].proto, vecs[i].sport, vecs[i].dport, a, b },
+			{ ver, vecs[i].proto, vecs[i].dport, vecs[i].sport, b, a },
+		};
+
+		addr(vecs[i].dst, b);
+		communityid_v1_many_sha(1, x, 2, got, true);
+		assert_string_equal(got[0], vecs[i].seed1);
+		assert_string_equal(got[1], vecs[i].seed1);
+		communityid_v1_many_sha(0, x, 1, got, true);
+		assert_string_equal(got[0], vecs[i].seed0);
+	}
+	for (int round = 0; round < 300; round++) {
+		uint16_t seed = round % 3 == 0 ? 0 : (uint16_t)rnd32();
+		size_t n = (size_t)round % N + 1;
+
+		for (size_t i = 0; i < 2 * N; i++)
+			for (size_t k = 0; k < 16; k += 4) {
+				uint32_t r = rnd32();
+
+				memcpy(addrs[i] + k, &r, 4);
+			}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t r = rnd32();
+
+			/* mostly 4/6; now and then a version to refuse */
+			t[i].ipver = (r & 15) == 0 ? 5 : (r & 1) ? 4 : 6;
+			t[i].proto = (r & 2) ? 6 : 17;
+			t[i].sport = (uint16_t)rnd32();
+			t[i].dport = (r & 4) ? t[i].sport : (uint16_t)rnd32();
+			t[i].saddr = addrs[2 * i];
+			t[i].daddr = (r & 8) ? addrs[2 * i] : addrs[2 * i + 1];
+		}
+		memset(want, 'x', sizeof(want));
+		memset(got, 'y', sizeof(got));
+		communityid_v1_many_sha(seed, t, n, want, false);
+		communityid_v1_many_sha(seed, t, n, got, true);
+		for (size_t i = 0; i < n; i++) {
+			char one[COMMUNITYID_LEN];
+
+			assert_string_equal(got[i], want[i]);
+			assert_int_equal(strlen(got[i]), t[i].ipver == 5 ? 0 : COMMUNITYID_LEN - 1);
+			communityid_v1(seed, t[i].ipver, t[i].saddr, t[i].sport, t[i].daddr,
+				       t[i].dport, t[i].proto, one);
+			assert_string_equal(one, want[i]);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vectors_both_directions),
 		cmocka_unit_test(test_protocol_matters),
 		cmocka_unit_test(test_bad_version),
+		cmocka_unit_test(test_shani_vs_portable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,11 @@
  * 896-bit messages, one million 'a'), the empty message, and messages of the
  * lengths around the padding boundaries (55, 56, 63, 64, 65, 119, 200 bytes;
  * digests computed with Python's hashlib, an independent implementation),
- * fed whole and split at every position.
+ * fed whole and split at every position. The one-block SHA-1 on the x86
+ * SHA instructions (sha1_short_h_shani, and two at once in
+ * sha1_short_h2_shani) against the portable code, bit for bit, on the FIPS
+ * vectors and random messages of every length 0..55, where the CPU has
+ * them (a note says so where it does not).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +125,87 @@ static void test_bytewise_exact_buffers(void **state)
 	assert_string_equal(h, "892b673ca3c696ab13ab8aab3cf3abfbc3aaeb3b");
 }
 
+/* The digest as words (bytes 4i..4i+3 big-endian = h[i]). */
+static void words(const uint8_t d[SHA1_DIGEST_LEN], uint32_t h[5])
+{
+	for (int i = 0; i < 5; i++)
+		h[i] = (uint32_t)d[4 * i] << 24 | (uint32_t)d[4 * i + 1] << 16 |
+		       (uint32_t)d[4 * i + 2] << 8 | d[4 * i + 3];
+}
+
+static uint64_t rng = UINT64_C(0x243f6a8885a308d3);
+
+static uint8_t rnd8(void)
+{
+	rng = rng * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return (uint8_t)(rng >> 56);
+}
+
+/* msg (n bytes) through both SHA-NI entry points equals sha1(). */
+static void check_shani(const uint8_t *msg, size_t n, const uint8_t *other, size_t n2)
+{
+	uint8_t d[SHA1_DIGEST_LEN], d2[SHA1_DIGEST_LEN];
+	uint32_t want[5], want2[5], got[5], got2[2][5];
+	const uint8_t *m[2] = { msg, other };
+	size_t len[2] = { n, n2 };
+
+	sha1(msg, n, d);
+	words(d, want);
+	sha1(other, n2, d2);
+	words(d2, want2);
+	memset(got, 0xa5, sizeof(got));
+	sha1_short_h_shani(msg, n, got);
+	assert_memory_equal(got, want, sizeof(want));
+	sha1_short_h(msg, n, got);              /* and the portable one-block */
+	assert_memory_equal(got, want, sizeof(want));
+	memset(got2, 0x5a, sizeof(got2));
+	sha1_short_h2_shani(m, len, got2);
+	assert_memory_equal(got2[0], want, sizeof(want));
+	assert_memory_equal(got2[1], want2, sizeof(want2));
+}
+
+static void test_shani_vs_portable(void **state)
+{
+	static const char abc448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	uint8_t a[SHA1_SHORT_MAX + 1], b[SHA1_SHORT_MAX + 1];
+	uint8_t d[SHA1_DIGEST_LEN];
+	uint32_t h[5], want[5];
+
+	(void)state;
+	if (!sha1_shani_usable()) {
+		printf("[  SKIPPED ] SHA-NI path: this build or CPU has no x86 SHA extensions\n");
+		skip();
+	}
+	/* FIPS 180 "abc" and the empty message through the SHA instructions */
+	sha1_short_h_shani("abc", 3, h);
+	sha1((const uint8_t *)"abc", 3, d);
+	words(d, want);
+	assert_memory_equal(h, want, sizeof(want));
+	assert_int_equal(h[0], 0xa9993e36u);
+	assert_int_equal(h[4], 0x9cd0d89du);
+	sha1_short_h_shani(NULL, 0, h);
+	assert_int_equal(h[0], 0xda39a3eeu);
+	assert_int_equal(h[4], 0xafd80709u);
+	/* the 448-bit example is 56 bytes, two blocks: the fallback */
+	sha1_short_h_shani(abc448, 56, h);
+	assert_int_equal(h[0], 0x84983e44u);
+	assert_int_equal(h[4], 0xe54670f1u);
+	for (int round = 0; round < 40; round++) {
+		for (size_t n = 0; n <= SHA1_SHORT_MAX; n++) {
+			size_t n2 = (n * 7 + (size_t)round) % (SHA1_SHORT_MAX + 1);
+
+			for (size_t i = 0; i < sizeof(a); i++) {
+				a[i] = rnd8();
+				b[i] = rnd8();
+			}
+			check_shani(a, n, b, n2);
+			check_shani(a, n, b, n);
+		}
+	}
+	/* longer than one block: both go to the portable code */
+	check_shani((const uint8_t *)abc448, 56, a, 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_million_a),
 		cmocka_unit_test(test_padding_boundaries_and_splits),
 		cmocka_unit_test(test_bytewise_exact_buffers),
+		cmocka_unit_test(test_shani_vs_portable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
