@@ -579,10 +579,11 @@ void engine_free(struct engine *e)
 }
 
 /*
- * Entry indices sorted by creation number (seqno) for engine_flush, in
- * place: no qsort (its comparator could not see the table without a
- * global) and no second array (at the end of a capture every flow is live,
- * and the flush must not need more than 4 bytes per flow). A most-
+ * Entry indices sorted by creation number (seqno), for the groups of
+ * flush_sorted (below) that share the top bits of their seqno, in place:
+ * no qsort (its comparator could not see the table without a global) and
+ * no second array (at the end of a capture every flow is live, and the
+ * flush must not need more than 4 bytes per flow). A most-
  * significant-digit radix sort on seqno - base, 8 bits at a time, with the
  * in-place "American flag" permutation; buckets of up to SMALL_SORT entries
  * are insertion-sorted with their keys copied out. Each entry's key is read
@@ -593,7 +594,7 @@ void engine_free(struct engine *e)
 
 static uint64_t seqno_at(const struct engine *e, uint32_t idx)
 {
-	return ((const struct flow *)(const void *)ft_entry_at(&e->ft, idx))->seqno;
+	return ((const struct flow *)(const void *)ft_at_(&e->ft, idx))->seqno;
 }
 
 static void small_sort(const struct engine *e, uint32_t *v, size_t n)
@@ -676,40 +677,208 @@ static void sort_by_seqno(const struct engine *e, uint32_t *v, size_t n)
 	radix_sort(e, v, n, lo, shift);
 }
 
+/*
+ * Emission order for engine_flush, with the 4 bytes per flow of v and no
+ * more. v holds n entry indices in ascending order (ft_listed: the pool read
+ * in memory order). Each index is packed with the top bits of its flow's
+ * seqno - lo (all of them when the span of seqnos fits) into one 32-bit
+ * word: two passes read the flows in ascending index order, which the
+ * hardware prefetcher follows (one for lo and hi, one to pack). The words
+ * are sorted on those bits alone, in the array, with no look into the
+ * table. Entries with the same top bits (at most 2^shift of them: seqnos
+ * are unique) are then sorted on their full seqno and emitted at once,
+ * while their entries are still in the cache (prefetched FLUSH_AHEAD
+ * entries ahead). Each flow is read at random about once, against several
+ * times per digit by sorting the indices on keys that live in the table.
+ */
+#define WORD_SMALL 48
+#define WORD_WIDE 11            /* bits of the first digit, at most */
+
+/* One in-place "American flag" pass over v[0 .. n) on the digit
+ * (word >> shift) & mask: afterwards bucket d is v[end[d - 1] .. end[d])
+ * (from 0 for d = 0). next and end hold mask + 1 entries. */
+static void flag_pass(uint32_t *v, size_t n, unsigned shift, uint32_t mask,
+		      uint32_t *next, uint32_t *end)
+{
+	size_t d, pos;
+
+	memset(end, 0, ((size_t)mask + 1) * sizeof(*end));
+	for (pos = 0; pos < n; pos++)
+		end[(v[pos] >> shift) & mask]++;
+	for (d = 0, pos = 0; d <= mask; d++) {
+		next[d] = (uint32_t)pos;
+		pos += end[d];
+		end[d] = (uint32_t)pos;
+	}
+	/* each step puts one word in its digit's bucket for good */
+	for (d = 0; d <= mask; d++) {
+		while (next[d] < end[d]) {
+			uint32_t x = v[next[d]];
+			size_t dx = (x >> shift) & mask;
+
+			while (dx != d) {
+				uint32_t y = v[next[dx]];
+
+				v[next[dx]++] = x;
+				x = y;
+				dx = (x >> shift) & mask;
+			}
+			v[next[d]++] = x;
+		}
+	}
+}
+
+/* Digit width for n words with bits hi .. lo left: about log2(n), so that
+ * a pass costs O(n), and at most cap. */
+static unsigned digit_width(size_t n, unsigned hi, unsigned lo, unsigned cap)
+{
+	unsigned w = n >= ((size_t)1 << cap) ? cap : 64u - (unsigned)__builtin_clzll(n);
+
+	return w < hi - lo ? w : hi - lo;
+}
+
+/* Insertion sort of a few words (on the whole word: as good as on bits). */
+static void word_sort_small(uint32_t *v, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		uint32_t x = v[i];
+
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* v[0 .. n) sorted on bits lo .. hi - 1 of the words, digits of up to 8
+ * bits. */
+static void word_sort(uint32_t *v, size_t n, unsigned hi, unsigned lo)
+{
+	uint32_t next[256], end[256];
+	unsigned w, shift;
+	size_t d, from;
+
+	if (n <= WORD_SMALL) {
+		word_sort_small(v, n);
+		return;
+	}
+	w = digit_width(n, hi, lo, 8);
+	shift = hi - w;
+	flag_pass(v, n, shift, (UINT32_C(1) << w) - 1, next, end);
+	if (shift == lo)
+		return;
+	for (d = 0, from = 0; d < (size_t)1 << w; from = end[d], d++)
+		if (end[d] - from > 1)
+			word_sort(v + from, end[d] - from, shift, lo);
+}
+
+/* The same for the whole array: a first digit of up to WORD_WIDE bits, so
+ * that a large table's buckets are small after one pass. */
+static void word_sort_top(uint32_t *v, size_t n, unsigned hi, unsigned lo)
+{
+	uint32_t next[1u << WORD_WIDE], end[1u << WORD_WIDE];
+	unsigned w, shift;
+	size_t d, from;
+
+	if (n <= WORD_SMALL) {
+		word_sort_small(v, n);
+		return;
+	}
+	w = digit_width(n, hi, lo, WORD_WIDE);
+	shift = hi - w;
+	flag_pass(v, n, shift, (UINT32_C(1) << w) - 1, next, end);
+	if (shift == lo)
+		return;
+	for (d = 0, from = 0; d < (size_t)1 << w; from = end[d], d++)
+		if (end[d] - from > 1)
+			word_sort(v + from, end[d] - from, shift, lo);
+}
+
+static void flush_emit(struct engine *e, const uint32_t *v, size_t n, bool clear)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		struct flow *f = (struct flow *)(void *)ft_at_(&e->ft, v[k]);
+
+		if (clear) {
+			e->st.flushed++;
+			if (e->emit != NULL)
+				e->emit(e->ctx, e, f, FLOW_END_FLUSHED);
+		} else {
+			emit_remove(e, f, FLOW_END_FLUSHED);
+		}
+	}
+}
+
+#define FLUSH_AHEAD 16
+
+static void flush_sorted(struct engine *e, uint32_t *v, size_t n, bool clear)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	unsigned bits, top, sbits, shift;
+	uint32_t imask;
+	size_t k, j, pf;
+
+	if (n == 0)
+		return;
+	for (k = 0; k < n; k++) {
+		uint64_t q = seqno_at(e, v[k]);
+
+		if (q < lo)
+			lo = q;
+		if (q > hi)
+			hi = q;
+	}
+	/* indices are at most n_used < 2^31: bits for them, the rest for seqno */
+	bits = 32u - (unsigned)__builtin_clz(e->ft.n_used);
+	top = 32u - bits;
+	imask = bits >= 32 ? UINT32_MAX : (UINT32_C(1) << bits) - 1;
+	sbits = hi == lo ? 0 : 64u - (unsigned)__builtin_clzll(hi - lo);
+	shift = sbits > top ? sbits - top : 0;
+	for (k = 0; k < n; k++)
+		v[k] |= (uint32_t)((seqno_at(e, v[k]) - lo) >> shift) << bits;
+	word_sort_top(v, n, bits + (sbits < top ? sbits : top), bits);
+	for (k = 0, pf = 0; k < n; k = j) {
+		uint32_t d = v[k] >> bits;
+
+		/* the entries of the groups ahead, every line of each (the
+		 * sort reads its seqno, the emission the rest) */
+		for (; pf < n && pf < k + FLUSH_AHEAD; pf++) {
+			const uint8_t *p = (const uint8_t *)(const void *)ft_at_(&e->ft, v[pf] & imask);
+			size_t o;
+
+			for (o = 0; o < sizeof(struct flow); o += 64)
+				__builtin_prefetch(p + o);
+		}
+
+		for (j = k; j < n && v[j] >> bits == d; j++)
+			v[j] &= imask;
+		if (j - k > SMALL_SORT)
+			sort_by_seqno(e, v + k, j - k);
+		else if (j - k > 1)
+			small_sort(e, v + k, j - k);
+		flush_emit(e, v + k, j - k, clear);
+	}
+}
+
 void engine_flush(struct engine *e)
 {
-	size_t n = e->ft.count, i = 0, k;
+	size_t n = e->ft.count, i;
 	/* 4 bytes per live flow, only while flushing */
 	uint32_t *all = n ? malloc(n * sizeof(*all)) : NULL;
 	unsigned l;
 
 	if (all != NULL) {
-		for (l = 0; l < L__COUNT; l++) {
-			uint32_t idx;
-
-			for (idx = e->ft.lists[l].head; idx != FT_NIL && i < n;
-			     idx = ft_entry_at(&e->ft, idx)->lnext)
-				all[i++] = idx;
-		}
-		sort_by_seqno(e, all, i);
-		if (i == n) {
-			/* every flow is on a list: emit them all, then empty the
-			 * table in one go instead of unlinking each flow from
-			 * its chain and list (the callback may not look into
-			 * the engine but through engine_flow_record) */
-			for (k = 0; k < n; k++) {
-				e->st.flushed++;
-				if (e->emit != NULL)
-					e->emit(e->ctx, e,
-						(const struct flow *)(const void *)ft_entry_at(&e->ft, all[k]),
-						FLOW_END_FLUSHED);
-			}
+		i = ft_listed(&e->ft, all, n);
+		/* when every flow is on a list: emit them all, then empty the
+		 * table in one go instead of unlinking each flow from its chain
+		 * and list (the callback may not look into the engine but
+		 * through engine_flow_record) */
+		flush_sorted(e, all, i, i == n);
+		if (i == n)
 			ft_clear(&e->ft);
-		} else {
-			for (k = 0; k < i; k++)
-				emit_remove(e, (struct flow *)(void *)ft_entry_at(&e->ft, all[k]),
-					    FLOW_END_FLUSHED);
-		}
 		free(all);
 	}
 	/* without memory for the sort (or anything left): list order */

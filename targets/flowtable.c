@@ -524,6 +524,25 @@ void ft_clear(struct flowtable *t)
 	t->last_idx = FT_NIL;
 }
 
+size_t ft_listed(const struct flowtable *t, uint32_t *out, size_t max)
+{
+	uint32_t c, idx = 1, left = t->n_used;
+	size_t n = 0;
+
+	for (c = 0; c < t->n_chunks && left > 0 && n < max; c++) {
+		const uint8_t *p = t->chunks[c];
+		uint32_t m = chunk_entries(c), j;
+
+		if (m > left)
+			m = left;
+		left -= m;
+		for (j = 0; j < m && n < max; j++, idx++, p += t->entry_size)
+			if (((const struct ft_entry *)(const void *)p)->list != FT_NO_LIST)
+				out[n++] = idx;
+	}
+	return n;
+}
+
 size_t ft_memory(const struct flowtable *t)
 {
 	return (size_t)chunks_capacity(t->n_chunks) * t->entry_size +

@@ -208,6 +208,18 @@ void ft_remove(struct flowtable *t, struct ft_entry *e);
  */
 void ft_clear(struct flowtable *t);
 
+/*
+ * ft_listed - the index of every entry on an activity list (every live
+ * entry the caller has put on one), in pool order, that is ascending index,
+ * written to out[0 ..]: at most max of them; returns how many it wrote.
+ * Reads the pool chunk by chunk in memory order, so the hardware
+ * prefetcher keeps up, where following the lists would take one dependent
+ * cache miss per entry. Free (recycled) entries are on no list; entries
+ * past n_used were never handed out and are not looked at. For the
+ * engine's flush; not on any per-packet path.
+ */
+size_t ft_listed(const struct flowtable *t, uint32_t *out, size_t max);
+
 /* Internal, not for callers: ft_list_put done the plain way. */
 void ft_list_put_slow_(struct flowtable *t, struct ft_entry *e, unsigned list);
 

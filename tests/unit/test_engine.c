@@ -765,6 +765,123 @@ static void test_find_foreach_flush_order(void **state)
 	assert_string_equal(prev_end_name(PREV_FIN), "fin");
 }
 
+/* ==== the flush: order, and the fallback without memory =================== */
+
+/*
+ * mk/engine_flush.mk links this test with -Wl,--wrap=malloc: every malloc
+ * of the statically linked code comes here. fail_next > 0 fails that many
+ * calls; wrapped counts calls, so a build without the wrapper cannot pass
+ * the fallback test by accident.
+ */
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+static int fail_next;
+static unsigned long wrapped;
+
+void *__wrap_malloc(size_t n)
+{
+	wrapped++;
+	if (fail_next > 0) {
+		fail_next--;
+		return NULL;
+	}
+	return __real_malloc(n);
+}
+
+static void collect_seqno(void *ctx, const struct flow *f)
+{
+	struct { uint64_t *v; size_t n; } *c = ctx;
+
+	c->v[c->n++] = f->seqno;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* UDP flows over fresh and revisited tuples under a cap of 3000: about
+ * 10000 evictions recycle pool slots in least-recently-active order, so
+ * slot order, list order and creation order all differ. The flush must
+ * emit every live flow once, in creation order: with its sort, or (alloc
+ * failing) in list order. */
+static void flush_after_reuse(bool fail)
+{
+	struct fx *x = fx_new(&key_a, 3000, 0, 0);
+	struct { uint64_t *v; size_t n; } c;
+	uint32_t s = 99, fresh = 0;
+	size_t n0, live, k;
+	bool list_sorted = true;
+
+	for (int i = 0; i < 26000; i++) {
+		uint32_t tup = lcg(&s) % 3 ? fresh++ : fresh - 1 - lcg(&s) % (fresh < 4000 ? fresh : 4000);
+		char a[32];
+		struct pkt p;
+
+		snprintf(a, sizeof(a), "10.%u.%u.%u", tup >> 16, (tup >> 8) & 255, tup & 255);
+		p = udp(a, 5000, "192.0.2.1", 53, 1);
+		assert_int_equal(feed_at(x, &p, i / 1000, (uint32_t)(i % 1000), NULL), TC_OK);
+	}
+	live = engine_stats(x->e)->live;
+	assert_int_equal(live, 3000);
+	assert_true(engine_stats(x->e)->evicted > 10000);
+	c.v = malloc(live * sizeof(*c.v));
+	assert_non_null(c.v);
+	c.n = 0;
+	engine_foreach(x->e, collect_seqno, &c);
+	assert_int_equal(c.n, live);
+	for (k = 1; k < c.n; k++)
+		list_sorted &= c.v[k - 1] < c.v[k];
+	assert_false(list_sorted);                /* the sort has work to do */
+	qsort(c.v, c.n, sizeof(*c.v), cmp_u64);
+	n0 = (size_t)x->log.n;
+	wrapped = 0;
+	fail_next = fail ? 1 : 0;
+	engine_flush(x->e);
+	assert_true(wrapped > 0);                 /* the wrapper is linked */
+	assert_int_equal(fail_next, 0);           /* and the failure was used */
+	fail_next = 0;
+	assert_int_equal((size_t)x->log.n - n0, live);
+	assert_int_equal(engine_stats(x->e)->live, 0);
+	assert_int_equal(engine_stats(x->e)->flushed, live);
+	for (k = 0; k < live; k++) {
+		assert_int_equal(x->log.why[n0 + k], FLOW_END_FLUSHED);
+		if (!fail)
+			assert_int_equal(x->log.r[n0 + k].seqno, c.v[k]);
+	}
+	if (fail) {
+		/* list order: the same flows, not in creation order */
+		uint64_t *got = malloc(live * sizeof(*got));
+
+		assert_non_null(got);
+		list_sorted = true;
+		for (k = 0; k < live; k++) {
+			got[k] = x->log.r[n0 + k].seqno;
+			list_sorted &= k == 0 || got[k - 1] < got[k];
+		}
+		assert_false(list_sorted);
+		qsort(got, live, sizeof(*got), cmp_u64);
+		assert_memory_equal(got, c.v, live * sizeof(*got));
+		free(got);
+	}
+	free(c.v);
+	fx_free(x);
+}
+
+static void test_flush_order_after_reuse(void **state)
+{
+	(void)state;
+	flush_after_reuse(false);
+}
+
+static void test_flush_without_memory(void **state)
+{
+	(void)state;
+	flush_after_reuse(true);
+}
+
 /* The result's RST verdict comes from the TCP model with the receiver's view. */
 static void test_rst_result(void **state)
 {
@@ -951,6 +1068,8 @@ int main(void)
 		cmocka_unit_test(test_rst_result),
 		cmocka_unit_test(test_clock_memo_pinned),
 		cmocka_unit_test(test_clock_memo_random),
+		cmocka_unit_test(test_flush_order_after_reuse),
+		cmocka_unit_test(test_flush_without_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -615,6 +615,73 @@ static void test_key_make_order(void **state)
 	}
 }
 
+/* ft_listed: exactly the entries on a list, ascending index, after many
+ * removals and reuses of pool slots across small and full chunks; entries
+ * inserted but on no list and recycled ones are left out; max truncates. */
+static uint32_t lcg_fl(uint32_t *s)
+{
+	*s = *s * 1664525u + 1013904223u;
+	return *s >> 8;
+}
+
+static void test_listed(void **state)
+{
+	enum { N = 12000 };
+	struct flowtable t;
+	static struct item *it[N];
+	static char mark[N + 1];
+	uint32_t *out = malloc((N + 1) * sizeof(*out)), s = 7, i, want = 0;
+	size_t got, k;
+
+	(void)state;
+	assert_non_null(out);
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	assert_int_equal(ft_listed(&t, out, N), 0);
+	for (i = 0; i < N; i++) {
+		it[i] = add(&t, i);
+		ft_list_put(&t, &it[i]->h, i % FT_LISTS);
+	}
+	/* remove about half at random, then reuse their slots: every other
+	 * new entry goes on a list, the rest stay on none */
+	for (i = 0; i < N; i++)
+		if (lcg_fl(&s) % 2) {
+			ft_remove(&t, &it[i]->h);
+			it[i] = NULL;
+		}
+	for (i = 0; i < N; i++)
+		if (it[i] == NULL && lcg_fl(&s) % 3) {
+			it[i] = add(&t, N + i);
+			if (i % 2)
+				ft_list_put(&t, &it[i]->h, (i / 2) % FT_LISTS);
+		}
+	for (i = 1; i <= t.n_used; i++) {
+		const struct ft_entry *e = ft_entry_at(&t, i);
+		uint32_t tag = ((const struct item *)(const void *)e)->tag % N;
+
+		/* live (still the entry of its tuple's slot) and on a list */
+		mark[i] = it[tag] != NULL && &it[tag]->h == e && e->list != FT_NO_LIST;
+		want += mark[i];
+	}
+	assert_true(want > N / 3 && want < t.count);
+	assert_true(t.n_used > 4096);             /* full chunks too */
+	got = ft_listed(&t, out, N + 1);
+	assert_int_equal(got, want);
+	for (k = 0; k < got; k++) {
+		assert_true(out[k] >= 1 && out[k] <= t.n_used);
+		assert_true(k == 0 || out[k - 1] < out[k]);
+		assert_int_equal(mark[out[k]], 1);
+		assert_int_not_equal(ft_entry_at(&t, out[k])->list, FT_NO_LIST);
+	}
+	/* at most max */
+	assert_int_equal(ft_listed(&t, out, 100), 100);
+	for (k = 1; k < 100; k++)
+		assert_true(out[k - 1] < out[k]);
+	ft_clear(&t);
+	assert_int_equal(ft_listed(&t, out, N), 0);
+	ft_destroy(&t);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_lists_model),
 		cmocka_unit_test(test_key_compared_whole),
 		cmocka_unit_test(test_key_make_order),
+		cmocka_unit_test(test_listed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
