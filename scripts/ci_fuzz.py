@@ -370,6 +370,12 @@ class AflRun(Run):
     def on_statsd(self, banner, metrics):
         self.statsd[banner] = metrics
 
+    def finish(self):
+        super().finish()
+        n = fl.reap_orphans([self.bins.afl, self.bins.afl_cmplog])
+        if n:
+            fl.log("ci-fuzz: %s/afl: killed %d fork-server child(ren) left behind" % (self.target, n))
+
     def poll_stats(self):
         if self.statsd:
             vals = list(self.statsd.values())

@@ -421,6 +421,42 @@ def run_capture(cmd, timeout, env=None, stdin=None, cwd=None):
         return rc, out.read().decode("utf-8", "replace")
 
 
+def reap_orphans(binaries):
+    """Kill the processes of the given executables that init has adopted
+    (parent pid 1). AFL++'s fork server puts the target in a session of its
+    own, so killing afl-fuzz's process group misses it; when afl-fuzz exits
+    while a persistent-mode child is stopped between two inputs (CMPLOG's
+    above all), that child is left stopped for ever. A live one always has
+    its fork server as parent, so only the leftovers match. Linux /proc;
+    elsewhere nothing is found. Returns how many were killed."""
+    want = set()
+    for b in binaries:
+        if b:
+            want.add(os.path.realpath(str(b)))
+    killed = 0
+    try:
+        pids = [d for d in os.listdir("/proc") if d.isdigit()]
+    except OSError:
+        return 0
+    for d in pids:
+        try:
+            exe = os.readlink("/proc/%s/exe" % d)
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if exe.endswith(" (deleted)"):
+            exe = exe[: -len(" (deleted)")]
+        fields = stat.rsplit(")", 1)[-1].split()
+        if exe in want and len(fields) > 1 and fields[1] == "1":
+            try:
+                os.kill(int(d), signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+    return killed
+
+
 def kill_group(p, grace=3.0):
     """SIGTERM the process group of p, then SIGKILL what is left."""
     try:

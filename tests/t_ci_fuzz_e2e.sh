@@ -164,6 +164,19 @@ for f in files:
 print(("ok" if not bad else "FAIL") + ": write-back added %r" % merged)
 sys.exit(bad)
 PYEOF
+	# AFL++'s fork server puts the target in a session of its own, and a
+	# persistent-mode child stopped between two inputs outlives afl-fuzz;
+	# the job must kill what init adopted (fuzzlib.reap_orphans).
+	left=$(for p in /proc/[0-9]*; do
+		e=$(readlink "$p/exe" 2>/dev/null) || continue
+		case "${e% (deleted)}" in "$PWD"/build/fuzz-planted/afl/fuzz_planted*) ;; *) continue ;; esac
+		[ "$(sed 's/.*) //' "$p/stat" 2>/dev/null | cut -d' ' -f2)" = 1 ] && echo "${p#/proc/}"
+	done)
+	if [ -n "$left" ]; then
+		echo "FAIL: AFL++ processes left behind by the job: $left"; fail=1
+	else
+		echo "ok: no AFL++ process left behind"
+	fi
 fi
 
 # ---- libFuzzer -minimize_crash via triage.sh ------------------------------------
