@@ -283,6 +283,12 @@ FUZZ_CMIN_MAXLEN ?= 1048576
 AFL_RUN_ENV := AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 	AFL_NO_AFFINITY=1 AFL_AUTORESUME=1
 
+# AFL++'s fork server leaves a persistent-mode child stopped (in a session of
+# its own) when afl-fuzz exits at the wrong moment: kill what init adopted
+# (scripts/fuzzlib.py reap_orphans), whatever afl-fuzz's exit status.
+AFL_REAP = /usr/bin/python3 -c 'import sys; sys.path.insert(0, "scripts"); import fuzzlib; \
+	fuzzlib.reap_orphans(sys.argv[1:])'
+
 # AFL_MUTATOR=0 runs without the target's custom mutator.
 AFL_MUTATOR ?= 1
 afl_mut_env = $(if $(and $(filter 1,$(AFL_MUTATOR)),$(filter $(1),$(FUZZ_MUTATORS))),\
@@ -295,7 +301,8 @@ afl: fuzz-check-target
 	$(AFL_RUN_ENV) $(call afl_mut_env,$(TARGET)) $(NICE) $(AFL_FUZZ) -V $(SECONDS) -i corpus/$(TARGET) \
 		-o build/fuzz/afl-out/$(TARGET) -G $(call fuzz_maxlen,$(TARGET)) \
 		$(if $(wildcard corpus/$(TARGET).dict),-x corpus/$(TARGET).dict) \
-		-c build/fuzz/afl/$(TARGET).cmplog -l 2AT $(AFL_ARGS) -- build/fuzz/afl/$(TARGET)
+		-c build/fuzz/afl/$(TARGET).cmplog -l 2AT $(AFL_ARGS) -- build/fuzz/afl/$(TARGET); \
+	rc=$$?; $(AFL_REAP) build/fuzz/afl/$(TARGET) build/fuzz/afl/$(TARGET).cmplog; exit $$rc
 	@n=$$(find build/fuzz/afl-out/$(TARGET) -path '*/crashes/id:*' | wc -l); \
 	 if [ $$n -gt 0 ]; then echo "afl: $$n crash(es) in build/fuzz/afl-out/$(TARGET)/*/crashes/;" \
 		"replay with build/fuzz/repro/$(TARGET)" >&2; exit 1; fi
