@@ -128,10 +128,18 @@ else
 	done
 fi
 [ $dry -eq 1 ] && exit 0
-trap 'kill "${pids[@]}" 2>/dev/null; wait; exit 130' INT TERM
+# AFL++'s fork server puts the target in a session of its own; a
+# persistent-mode child stopped between two inputs outlives afl-fuzz. Kill
+# what init adopted once the instances are gone (scripts/fuzzlib.py).
+reap() {
+	/usr/bin/python3 -c 'import sys; sys.path.insert(0, "scripts"); import fuzzlib
+fuzzlib.reap_orphans(sys.argv[1:])' "$bin" "$cmplog" 2>/dev/null || true
+}
+trap 'kill "${pids[@]}" 2>/dev/null; wait; reap; exit 130' INT TERM
 rc=0
 for p in "${pids[@]}"; do
 	wait "$p" || rc=1
 done
+reap
 echo "afl-cluster: all instances stopped; status: scripts/afl-cluster.sh status $sync"
 exit $rc

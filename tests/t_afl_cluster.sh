@@ -38,6 +38,13 @@ for inst in main-a sec-b-1; do
 	imported=$((imported + ${imp:-0}))
 done
 [ $imported -gt 0 ] || { echo "FAIL: the instances did not sync through $tmp/sync"; fail=1; }
+# no fork-server child may outlive its instance (afl-cluster.sh reaps them)
+left=$(for p in /proc/[0-9]*; do
+	e=$(readlink "$p/exe" 2>/dev/null) || continue
+	case "${e% (deleted)}" in "$PWD"/build/fuzz/afl/fuzz_decode*) ;; *) continue ;; esac
+	[ "$(sed 's/.*) //' "$p/stat" 2>/dev/null | cut -d' ' -f2)" = 1 ] && echo "${p#/proc/}"
+done)
+[ -z "$left" ] || { echo "FAIL: AFL++ processes left behind: $left"; fail=1; }
 bash scripts/afl-cluster.sh status "$tmp/sync" > "$tmp/status.txt" 2>&1
 grep -q 'Summary stats' "$tmp/status.txt" || { cat "$tmp/status.txt"; echo "FAIL: status"; fail=1; }
 [ $fail -eq 0 ] && echo "ok: afl-cluster"
