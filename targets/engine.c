@@ -656,22 +656,32 @@ static void radix_sort(const struct engine *e, uint32_t *v, size_t n, uint64_t b
 			radix_sort(e, v + pos, count[d], base, shift - 8);
 }
 
-static void sort_by_seqno(const struct engine *e, uint32_t *v, size_t n)
+/* The lowest and highest seqno of the n flows at indices v (n > 0). */
+static void seqno_range(const struct engine *e, const uint32_t *v, size_t n,
+			uint64_t *lo, uint64_t *hi)
 {
-	uint64_t lo = UINT64_MAX, hi = 0, span;
-	unsigned shift = 0;
 	size_t i;
 
-	if (n < 2)
-		return;
+	*lo = UINT64_MAX;
+	*hi = 0;
 	for (i = 0; i < n; i++) {
 		uint64_t k = seqno_at(e, v[i]);
 
-		if (k < lo)
-			lo = k;
-		if (k > hi)
-			hi = k;
+		if (k < *lo)
+			*lo = k;
+		if (k > *hi)
+			*hi = k;
 	}
+}
+
+static void sort_by_seqno(const struct engine *e, uint32_t *v, size_t n)
+{
+	uint64_t lo, hi, span;
+	unsigned shift = 0;
+
+	if (n < 2)
+		return;
+	seqno_range(e, v, n, &lo, &hi);
 	for (span = hi - lo; span >> shift > 255; shift += 8)
 		;
 	radix_sort(e, v, n, lo, shift);
@@ -816,21 +826,14 @@ static void flush_emit(struct engine *e, const uint32_t *v, size_t n, bool clear
 
 static void flush_sorted(struct engine *e, uint32_t *v, size_t n, bool clear)
 {
-	uint64_t lo = UINT64_MAX, hi = 0;
+	uint64_t lo, hi;
 	unsigned bits, top, sbits, shift;
 	uint32_t imask;
 	size_t k, j, pf;
 
 	if (n == 0)
 		return;
-	for (k = 0; k < n; k++) {
-		uint64_t q = seqno_at(e, v[k]);
-
-		if (q < lo)
-			lo = q;
-		if (q > hi)
-			hi = q;
-	}
+	seqno_range(e, v, n, &lo, &hi);
 	/* indices are at most n_used < 2^31: bits for them, the rest for seqno */
 	bits = 32u - (unsigned)__builtin_clz(e->ft.n_used);
 	top = 32u - bits;

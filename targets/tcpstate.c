@@ -306,6 +306,18 @@ static inline bool fin_close(struct tcp_conn *c, bool was_open)
 	return was_open && c->end != TCP_END_OPEN;
 }
 
+/* The receiver (state rs, side r) sees its FIN acknowledged. */
+static inline void fin_acked(uint8_t *rs, struct tcp_side *r)
+{
+	r->flags |= TSF_FIN_ACKED;
+	switch (*rs) {
+	case TCPS_FIN_WAIT_1: *rs = TCPS_FIN_WAIT_2; break;
+	case TCPS_CLOSING:    *rs = TCPS_TIME_WAIT; break;
+	case TCPS_LAST_ACK:   *rs = TCPS_CLOSED; break;
+	default: break;
+	}
+}
+
 /* A FIN moves its sender (ss) and receiver (rs, peer side r) like this. */
 static inline void fin_states(uint8_t *ss, uint8_t *rs, const struct tcp_side *r)
 {
@@ -392,15 +404,8 @@ static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg 
 		sf |= TSF_ACKED_ANY;
 	}
 	s->flags = sf;
-	if ((r->flags & TSF_FIN) && seq_geq(sg->ack, r->snd_nxt)) {
-		r->flags |= TSF_FIN_ACKED;
-		switch (*rs) {
-		case TCPS_FIN_WAIT_1: *rs = TCPS_FIN_WAIT_2; break;
-		case TCPS_CLOSING:    *rs = TCPS_TIME_WAIT; break;
-		case TCPS_LAST_ACK:   *rs = TCPS_CLOSED; break;
-		default: break;
-		}
-	}
+	if ((r->flags & TSF_FIN) && seq_geq(sg->ack, r->snd_nxt))
+		fin_acked(rs, r);
 	if (fin) {
 		s->flags |= TSF_FIN;
 		fin_states(ss, rs, r);
@@ -504,15 +509,8 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 		s->last_ack = sg->ack;
 		s->flags |= TSF_ACKED_ANY;
 	}
-	if ((fl & TH_ACK) && (r->flags & TSF_FIN) && seq_geq(sg->ack, r->snd_nxt)) {
-		r->flags |= TSF_FIN_ACKED;
-		switch (*rs) {
-		case TCPS_FIN_WAIT_1: *rs = TCPS_FIN_WAIT_2; break;
-		case TCPS_CLOSING:    *rs = TCPS_TIME_WAIT; break;
-		case TCPS_LAST_ACK:   *rs = TCPS_CLOSED; break;
-		default: break;
-		}
-	}
+	if ((fl & TH_ACK) && (r->flags & TSF_FIN) && seq_geq(sg->ack, r->snd_nxt))
+		fin_acked(rs, r);
 
 	if (fl & TH_FIN) {
 		s->flags |= TSF_FIN;
