@@ -13,6 +13,7 @@
 #define TC_CLI_H
 
 #include <stdio.h>
+#include <string.h>              /* FMT_LIT */
 #include "tc.h"
 #include "capture.h"
 #include "decode.h"
@@ -106,6 +107,10 @@ void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits);
  * copy whole words, so a few bytes after the returned position (still
  * within the stated maximum) may be overwritten: keep writing from there.
  */
+/* FMT_LIT - the string literal lit at p, without its NUL (one fixed-size
+ * copy); evaluates to the position after it. */
+#define FMT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
 #define FMT_U64_MAX 20          /* 18446744073709551615 */
 #define FMT_TS_MAX 32           /* -9223372036854775808.123456789 */
 #define FMT_ADDR_MAX 46         /* as addr_format's buffer */

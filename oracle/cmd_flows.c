@@ -75,8 +75,6 @@ struct flows_ctx {
 
 /* ---- output ---------------------------------------------------------------- */
 
-#define PUT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
-
 /* The prefix and record buffer of this file; false without memory. */
 static bool line_begin(struct flows_ctx *c)
 {
@@ -92,7 +90,7 @@ static bool line_begin(struct flows_ctx *c)
 	c->prefix = malloc(64 + FMT_JSON_STR_MAX(n));
 	if (c->prefix == NULL)
 		return false;
-	p = PUT(c->prefix, "{\"type\":\"flow\",\"file\":");
+	p = FMT_LIT(c->prefix, "{\"type\":\"flow\",\"file\":");
 	p = fmt_json_str(p, c->file);
 	c->prefix_len = (size_t)(p - c->prefix);
 	c->line_cap = BATCH_BYTES + c->prefix_len + FLOW_LINE_MAX;
@@ -137,41 +135,41 @@ static void print_jsonl(struct flows_ctx *c, const struct flow_record *r)
 	memcpy(p, c->prefix, c->prefix_len);
 	p += c->prefix_len;
 
-	p = PUT(p, ",\"proto\":\"");
+	p = FMT_LIT(p, ",\"proto\":\"");
 	p = put_name(p, r->proto);
-	p = PUT(p, "\",\"stream\":");
+	p = FMT_LIT(p, "\",\"stream\":");
 	p = fmt_u64(p, r->stream);
-	p = PUT(p, ",\"src\":\"");
+	p = FMT_LIT(p, ",\"src\":\"");
 	p = fmt_addr(p, r->ipver, r->src);
-	p = PUT(p, "\",\"sport\":");
+	p = FMT_LIT(p, "\",\"sport\":");
 	p = fmt_u64(p, r->sport);
-	p = PUT(p, ",\"dst\":\"");
+	p = FMT_LIT(p, ",\"dst\":\"");
 	p = fmt_addr(p, r->ipver, r->dst);
-	p = PUT(p, "\",\"dport\":");
+	p = FMT_LIT(p, "\",\"dport\":");
 	p = fmt_u64(p, r->dport);
-	p = PUT(p, ",\"first_frame\":");
+	p = FMT_LIT(p, ",\"first_frame\":");
 	p = fmt_u64(p, r->first_frame);
-	p = PUT(p, ",\"last_frame\":");
+	p = FMT_LIT(p, ",\"last_frame\":");
 	p = fmt_u64(p, r->last_frame);
-	p = PUT(p, ",\"start\":");
+	p = FMT_LIT(p, ",\"start\":");
 	p = fmt_ts_memo(p, &c->ts_memo, r->start_sec, r->start_nsec, r->ts_digits);
-	p = PUT(p, ",\"end\":");
+	p = FMT_LIT(p, ",\"end\":");
 	p = fmt_ts_memo(p, &c->ts_memo, r->end_sec, r->end_nsec, r->ts_digits);
-	p = PUT(p, ",\"state\":\"");
+	p = FMT_LIT(p, ",\"state\":\"");
 	p = put_name(p, r->state);
-	p = PUT(p, "\",\"history\":");
+	p = FMT_LIT(p, "\",\"history\":");
 	p = fmt_json_str(p, r->history);
-	p = PUT(p, ",\"orig_pkts\":");
+	p = FMT_LIT(p, ",\"orig_pkts\":");
 	p = fmt_u64(p, r->orig_pkts);
-	p = PUT(p, ",\"resp_pkts\":");
+	p = FMT_LIT(p, ",\"resp_pkts\":");
 	p = fmt_u64(p, r->resp_pkts);
-	p = PUT(p, ",\"orig_bytes\":");
+	p = FMT_LIT(p, ",\"orig_bytes\":");
 	p = fmt_u64(p, r->orig_bytes);
-	p = PUT(p, ",\"resp_bytes\":");
+	p = FMT_LIT(p, ",\"resp_bytes\":");
 	p = fmt_u64(p, r->resp_bytes);
-	p = PUT(p, ",\"community_id\":\"");
+	p = FMT_LIT(p, ",\"community_id\":\"");
 	p = put_cid(p, r->community_id);
-	p = PUT(p, "\"}\n");
+	p = FMT_LIT(p, "\"}\n");
 	c->fill = (size_t)(p - c->line);
 }
 

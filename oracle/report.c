@@ -125,8 +125,6 @@ const char *finding_proto(const struct finding *f)
 	return NULL;
 }
 
-/* lit (a string literal) at p, without its NUL; the position after it */
-#define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 /* addr_format's text of addr in a (NUL-terminated), by fmt_addr (a tenth
  * of addr_format's cost for IPv6, one address per host record). */
@@ -242,7 +240,7 @@ static void wb_json_str(struct wbuf *w, const char *s)
 }
 
 /* lit (a string literal) into w */
-#define WB_LIT(w, lit) ((w)->p = PUT_LIT(wb_room((w), sizeof(lit) - 1), (lit)))
+#define WB_LIT(w, lit) ((w)->p = FMT_LIT(wb_room((w), sizeof(lit) - 1), (lit)))
 
 /* finding_tuple_json's fields, into w. */
 static void wb_tuple(struct wbuf *w, const struct finding *f)
@@ -251,14 +249,14 @@ static void wb_tuple(struct wbuf *w, const struct finding *f)
 	char *p = wb_room(w, WB_PIECE);
 
 	if (proto != NULL) {
-		p = PUT_LIT(p, ",\"proto\":\"");
+		p = FMT_LIT(p, ",\"proto\":\"");
 		memcpy(p, proto, strlen(proto));     /* "tcp" or "udp" */
-		p = PUT_LIT(p + strlen(proto), "\"");
+		p = FMT_LIT(p + strlen(proto), "\"");
 	}
 	if (f->is_host) {
-		p = PUT_LIT(p, ",\"host\":\"");
+		p = FMT_LIT(p, ",\"host\":\"");
 		p = fmt_addr(p, f->ipver, f->host);
-		w->p = PUT_LIT(p, "\",\"frames\":[");
+		w->p = FMT_LIT(p, "\",\"frames\":[");
 		for (uint32_t i = 0; i < f->n_frames; i++) {
 			p = wb_room(w, FMT_U64_MAX + 2);
 			if (i)
@@ -269,21 +267,21 @@ static void wb_tuple(struct wbuf *w, const struct finding *f)
 		return;
 	}
 	if (f->have_ip) {
-		p = PUT_LIT(p, ",\"src\":\"");
+		p = FMT_LIT(p, ",\"src\":\"");
 		p = fmt_addr(p, f->ipver, f->src);
 		*p++ = '"';
 	}
 	if (f->have_ports) {
-		p = PUT_LIT(p, ",\"sport\":");
+		p = FMT_LIT(p, ",\"sport\":");
 		p = fmt_u64(p, f->sport);
 	}
 	if (f->have_ip) {
-		p = PUT_LIT(p, ",\"dst\":\"");
+		p = FMT_LIT(p, ",\"dst\":\"");
 		p = fmt_addr(p, f->ipver, f->dst);
 		*p++ = '"';
 	}
 	if (f->have_ports) {
-		p = PUT_LIT(p, ",\"dport\":");
+		p = FMT_LIT(p, ",\"dport\":");
 		p = fmt_u64(p, f->dport);
 	}
 	w->p = p;
@@ -327,20 +325,20 @@ static void jsonl_finding(struct report *r, const struct finding *f)
 	w.p = w.b;
 	WB_LIT(&w, "{\"type\":\"finding\",\"rule\":");
 	wb_json_str(&w, rule_info(f->rule)->id);
-	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"severity\":\"");
+	p = FMT_LIT(wb_room(&w, WB_PIECE), ",\"severity\":\"");
 	memcpy(p, sev, strlen(sev));     /* "error", "warning", "info" */
 	p += strlen(sev);
-	w.p = PUT_LIT(p, "\",\"file\":");
+	w.p = FMT_LIT(p, "\",\"file\":");
 	wb_file(r, &w, f->file);
-	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"frame\":");
+	p = FMT_LIT(wb_room(&w, WB_PIECE), ",\"frame\":");
 	p = fmt_u64(p, f->frame);
-	p = PUT_LIT(p, ",\"ts\":");
+	p = FMT_LIT(p, ",\"ts\":");
 	w.p = fmt_ts(p, f->ts_sec, f->ts_nsec, f->ts_digits);
 	wb_tuple(&w, f);
-	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"signature\":\"");
+	p = FMT_LIT(wb_room(&w, WB_PIECE), ",\"signature\":\"");
 	memcpy(p, f->signature, strlen(f->signature));
 	p += strlen(f->signature);
-	w.p = PUT_LIT(p, "\",\"transition\":");
+	w.p = FMT_LIT(p, "\",\"transition\":");
 	wb_json_str(&w, f->transition);
 	WB_LIT(&w, ",\"message\":");
 	wb_json_str(&w, f->message);
@@ -358,17 +356,17 @@ static void jsonl_host(struct report *r, const struct host_record *h)
 	w.p = w.b;
 	WB_LIT(&w, "{\"type\":\"host\",\"file\":");
 	wb_file(r, &w, h->file);
-	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"host\":\"");
+	p = FMT_LIT(wb_room(&w, WB_PIECE), ",\"host\":\"");
 	p = fmt_addr(p, h->ipver, h->addr);
-	p = PUT_LIT(p, "\",\"connections\":");
+	p = FMT_LIT(p, "\",\"connections\":");
 	w.p = fmt_u64(p, h->connections);
-	p = PUT_LIT(wb_room(&w, WB_PIECE), ",\"distinct_ports\":");
+	p = FMT_LIT(wb_room(&w, WB_PIECE), ",\"distinct_ports\":");
 	p = fmt_u64(p, h->distinct_ports);
-	p = PUT_LIT(p, ",\"min_port\":");
+	p = FMT_LIT(p, ",\"min_port\":");
 	p = fmt_u64(p, h->min_port);
-	p = PUT_LIT(p, ",\"max_port\":");
+	p = FMT_LIT(p, ",\"max_port\":");
 	p = fmt_u64(p, h->max_port);
-	w.p = PUT_LIT(p, ",\"port_selection\":");
+	w.p = FMT_LIT(p, ",\"port_selection\":");
 	wb_json_str(&w, h->port_selection);
 	if (!r->host_detail || h->detail == NULL) {
 		WB_LIT(&w, "}\n");
