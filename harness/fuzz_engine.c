@@ -944,10 +944,5 @@ void fuzz_stats_print(FILE *out)
  * libFuzzer's own mutations instead. */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
-	struct mut_rng r;
-
-	if (mut_disabled() && LLVMFuzzerMutate != NULL)
-		return LLVMFuzzerMutate(data, size, max_size);
-	mut_seed(&r, seed);
-	return mut_engine(data, size, max_size, &r);
+	return mut_libfuzzer(mut_engine, data, size, max_size, seed);
 }

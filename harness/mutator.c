@@ -261,3 +261,14 @@ void mut_fix_ip(uint8_t *ip, size_t cap, size_t wire, bool csum)
 		}
 	}
 }
+
+size_t mut_libfuzzer(size_t (*fn)(uint8_t *, size_t, size_t, struct mut_rng *),
+		     uint8_t *data, size_t size, size_t max, unsigned int seed)
+{
+	struct mut_rng r;
+
+	if (mut_disabled() && LLVMFuzzerMutate != NULL)
+		return LLVMFuzzerMutate(data, size, max);
+	mut_seed(&r, seed);
+	return fn(data, size, max, &r);
+}

@@ -104,4 +104,12 @@ static inline void mut_put32(uint8_t *p, uint32_t v)
 size_t mut_pcap(uint8_t *data, size_t size, size_t max, struct mut_rng *r);
 size_t mut_engine(uint8_t *data, size_t size, size_t max, struct mut_rng *r);
 
+/*
+ * mut_libfuzzer - the body of a target's LLVMFuzzerCustomMutator: mutator fn
+ * seeded with libFuzzer's seed, or libFuzzer's own mutation when
+ * TC_FUZZ_NO_CUSTOM_MUTATOR=1 (mut_disabled).
+ */
+size_t mut_libfuzzer(size_t (*fn)(uint8_t *, size_t, size_t, struct mut_rng *),
+		     uint8_t *data, size_t size, size_t max, unsigned int seed);
+
 #endif /* MUTATOR_H */
