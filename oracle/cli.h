@@ -52,13 +52,33 @@ struct input {
 	size_t len;
 	void *map;                     /* mmap base, or NULL */
 	uint8_t *heap;                 /* malloc'd copy for stdin, or NULL */
+	struct input_ahead *ahead;     /* input_read_ahead's thread, or NULL */
 };
 
 /* input_load - open PATH ("-" = stdin) and make its bytes available.
  * Returns TC_OK; TC_IO with errbuf saying why ("No such file or directory",
- * "is a directory", ...); TC_NOMEM. The caller frees with input_free. */
+ * "is a directory", ...); TC_NOMEM. The caller frees with input_free, which
+ * also stops input_read_ahead's thread. */
 enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t errlen);
 void input_free(struct input *in);
+
+/*
+ * input_read_ahead - for a mapped input of at least INPUT_AHEAD_MIN bytes,
+ * start a thread that maps the file's pages into the process (page tables,
+ * MADV_POPULATE_READ) in steps ahead of the reader, at most
+ * INPUT_AHEAD_WINDOW bytes past the offset last given to input_progress, so
+ * the reading thread does not stop on a page fault every few packets and a
+ * capture larger than memory is not pulled in all at once. Only a speed-up:
+ * the bytes read are the same with or without it, and when the thread
+ * cannot start or the kernel lacks MADV_POPULATE_READ (before Linux 5.14)
+ * nothing else changes. Does nothing for standard input or small files.
+ */
+#define INPUT_AHEAD_MIN ((size_t)8 << 20)
+#define INPUT_AHEAD_WINDOW ((size_t)64 << 20)
+void input_read_ahead(struct input *in);
+
+/* input_progress - the reader has reached byte offset off of the input. */
+void input_progress(struct input *in, size_t off);
 
 /* Per-file statistics the driver keeps; subcommands add their own. */
 struct file_stats {

@@ -146,11 +146,14 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	}
 	if (ops->file_begin)
 		ops->file_begin(ctx, name, rd);
+	input_read_ahead(&in);
 
 	while ((rc = cap_next(rd, &cp)) == TC_OK) {
 		uint8_t *copy = NULL;
 
 		st.packets++;
+		if ((st.packets & 4095) == 0)
+			input_progress(&in, (size_t)cp.offset);
 		if (o->filter != NULL) {
 			struct bpf_program *prog = filter_get(&fc, cp.linktype, err, sizeof(err));
 

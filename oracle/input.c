@@ -6,14 +6,22 @@
  * be mapped, so "-" is read into a growing heap buffer. Anything else that
  * is not a regular file (a directory, a device) is refused with a reason the
  * CLI prints as "tuplecheck: FILE: reason".
+ *
+ * Read-ahead: walking a mapping page by page costs a page fault each time
+ * the kernel's fault-around runs out (16 pages); on a 2M-packet capture that
+ * was ~10 % of `tuplecheck flows`. input_read_ahead hands that work to a
+ * second thread that populates the page tables a window ahead of the reader.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -67,6 +75,69 @@ static enum tc_rc read_all_fd(int fd, struct input *in, char *errbuf, size_t err
 	in->data = buf;
 	in->len = len;
 	return TC_OK;
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22           /* Linux 5.14; older headers lack it */
+#endif
+/* Bytes populated per madvise call. */
+#define AHEAD_STEP ((size_t)2 << 20)
+
+struct input_ahead {
+	pthread_t thread;
+	uint8_t *base;
+	size_t len;
+	atomic_size_t reader;   /* offset the reader has reached */
+	atomic_bool stop;       /* input_free is waiting for the thread */
+};
+
+static void *ahead_main(void *arg)
+{
+	struct input_ahead *a = arg;
+	const struct timespec nap = { 0, 200000 };      /* 0.2 ms */
+	size_t off = 0;
+
+	while (off < a->len && !atomic_load_explicit(&a->stop, memory_order_relaxed)) {
+		size_t n = a->len - off < AHEAD_STEP ? a->len - off : AHEAD_STEP;
+
+		if (off > atomic_load_explicit(&a->reader, memory_order_relaxed) +
+			  INPUT_AHEAD_WINDOW) {
+			nanosleep(&nap, NULL);
+			continue;
+		}
+		/* EINVAL on a kernel without it, EFAULT/ENOMEM on trouble: the
+		 * reader simply takes its own page faults */
+		if (madvise(a->base + off, n, MADV_POPULATE_READ) != 0)
+			break;
+		off += n;
+	}
+	return NULL;
+}
+
+void input_read_ahead(struct input *in)
+{
+	struct input_ahead *a;
+
+	if (in->map == NULL || in->ahead != NULL || in->len < INPUT_AHEAD_MIN)
+		return;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return;
+	a->base = in->map;
+	a->len = in->len;
+	atomic_init(&a->reader, 0);
+	atomic_init(&a->stop, false);
+	if (pthread_create(&a->thread, NULL, ahead_main, a) != 0) {
+		free(a);
+		return;
+	}
+	in->ahead = a;
+}
+
+void input_progress(struct input *in, size_t off)
+{
+	if (in->ahead != NULL)
+		atomic_store_explicit(&in->ahead->reader, off, memory_order_relaxed);
 }
 
 enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t errlen)
@@ -128,6 +199,11 @@ enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t e
 
 void input_free(struct input *in)
 {
+	if (in->ahead != NULL) {
+		atomic_store(&in->ahead->stop, true);
+		pthread_join(in->ahead->thread, NULL);
+		free(in->ahead);
+	}
 	if (in->map != NULL)
 		munmap(in->map, in->len);
 	free(in->heap);
