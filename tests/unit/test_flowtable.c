@@ -267,11 +267,33 @@ static void test_incremental_growth(void **state)
 		}
 	}
 	assert_true(seen_rehashing > 1000);
-	assert_true(t.st.grows >= 10);
+	/* 64 doubles to 8192 (7 grows), jumps to 131072 once the table is big
+	 * (maybe_grow), then doubles to 262144: 9 grows */
+	assert_int_equal(t.st.grows, 9);
 	assert_true(t.st.max_rehash_work <= 40);
-	/* load stays near 1 */
-	assert_true(t.nbuckets[0] >= 131072);
+	/* load stays between 1/2 and 1 after the jump */
+	assert_int_equal(t.nbuckets[0], 262144);
 	for (n = 0; n < 200000; n++)
+		assert_int_equal(find(&t, n)->tag, n);
+	ft_destroy(&t);
+}
+
+/* A table capped below the jump's size only doubles: 20000 entries under a
+ * cap of 30000 end in 32768 buckets, never 131072. */
+static void test_growth_capped(void **state)
+{
+	struct flowtable t;
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 30000, &key1), TC_OK);
+	for (n = 0; n < 20000; n++)
+		add(&t, n);
+	while (t.rehashing)
+		assert_non_null(find(&t, 0));
+	assert_int_equal(t.nbuckets[0], 32768);
+	assert_int_equal(t.st.grows, 9);
+	for (n = 0; n < 20000; n++)
 		assert_int_equal(find(&t, n)->tag, n);
 	ft_destroy(&t);
 }
@@ -693,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_pool_chunks),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_incremental_growth),
+		cmocka_unit_test(test_growth_capped),
 		cmocka_unit_test(test_collisions_bounded),
 		cmocka_unit_test(test_key_independence),
 		cmocka_unit_test(test_clear),
