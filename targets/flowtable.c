@@ -24,15 +24,17 @@
 #define REHASH_CHAINS 4u
 #define REHASH_VISITS 40u
 /* ft_lookup's cache: allocated once the table holds CACHE_FROM entries
- * (tables of a few flows, such as one fuzz input's, never pay for it),
- * CACHE_SLOTS indices (64 KiB, well inside L2). On a 2M-packet capture with
+ * (tables of a few flows, such as one fuzz input's, never pay for it; at
+ * 8192, every lookup of a capture's first 8192 flows took SipHash and the
+ * chain: 110k of 500k packets of the bench's quarter capture, 6 % of its
+ * instructions), CACHE_SLOTS indices (64 KiB, well inside L2). On a 2M-packet capture with
  * 76k flows live, 16k slots catch ~88 % of lookups (4k: 73 %, 64k: 92 %;
  * 6 points of the rest are flows' first packets, which no cache catches).
  * 64k slots were tried: 256 KiB of slots, one line each for every active
  * flow, compete for L2 with the flows themselves, and `tuplecheck flows`
  * ran 1-2 % slower than with 16k (4 % while the machine's shared L3 was
  * contended), 8k and 32k no better. */
-#define CACHE_FROM 8192u
+#define CACHE_FROM 256u
 #define CACHE_SLOTS 16384u
 
 /* ==== pool ================================================================= */
@@ -181,12 +183,13 @@ static void rehash_step(struct flowtable *t)
 }
 
 /* Start growing the bucket array when the load would pass 1: doubling it,
- * except once. A table that has reached CACHE_FROM entries serves a capture
+ * except once. A table that has reached JUMP_FROM entries serves a capture
  * of many flows, and each doubling from there to JUMP_BUCKETS would move
  * every entry again, a cache miss each (on the 2M-packet bench capture,
  * 76k flows: 131k moves, 2.7 % of `tuplecheck flows`); it goes to
  * JUMP_BUCKETS in one step instead (512 KiB, 24k moves in all), then
  * doubles again. */
+#define JUMP_FROM 8192u
 #define JUMP_BUCKETS 131072u
 static void maybe_grow(struct flowtable *t)
 {
@@ -198,7 +201,7 @@ static void maybe_grow(struct flowtable *t)
 	/* no more buckets than the cap can fill, and n * 2 must fit */
 	if (n >= t->max_entries || n > UINT32_MAX / 2 || (size_t)n * 2 > SIZE_MAX / sizeof(*nb))
 		return;
-	nn = n >= CACHE_FROM && n < JUMP_BUCKETS / 2 && t->max_entries >= JUMP_BUCKETS / 2 ?
+	nn = n >= JUMP_FROM && n < JUMP_BUCKETS / 2 && t->max_entries >= JUMP_BUCKETS / 2 ?
 	     JUMP_BUCKETS : n * 2;
 	nb = calloc((size_t)nn, sizeof(*nb));
 	if (nb == NULL) {

@@ -199,8 +199,8 @@ static void test_pool_chunks(void **state)
 		it[n] = add(&t, n);
 		/* the entry just handed out is the last index used */
 		assert_ptr_equal(ft_entry_at(&t, t.n_used), &it[n]->h);
-		if (n + 1 == (1u << FT_CHUNK_SHIFT))
-			full = ft_memory(&t);
+		if (n + 1 == (1u << FT_CHUNK_SHIFT))  /* less the lookup cache's slots */
+			full = ft_memory(&t) - (size_t)(t.cache_mask + 1) * sizeof(*t.cache);
 	}
 	for (uint32_t n = 0; n < N; n++) {
 		assert_ptr_equal(find(&t, n), it[n]);
@@ -274,6 +274,25 @@ static void test_incremental_growth(void **state)
 	/* load stays between 1/2 and 1 after the jump */
 	assert_int_equal(t.nbuckets[0], 262144);
 	for (n = 0; n < 200000; n++)
+		assert_int_equal(find(&t, n)->tag, n);
+	ft_destroy(&t);
+}
+
+/* The lookup cache comes with the 256th entry, not before: a table of a
+ * few flows (one fuzz input's) never allocates its 64 KiB. */
+static void test_cache_threshold(void **state)
+{
+	struct flowtable t;
+	uint32_t n;
+
+	(void)state;
+	assert_int_equal(ft_init(&t, sizeof(struct item), 0, &key1), TC_OK);
+	for (n = 0; n < 255; n++)
+		add(&t, n);
+	assert_null(t.cache);
+	add(&t, 255);
+	assert_non_null(t.cache);
+	for (n = 0; n < 256; n++)
 		assert_int_equal(find(&t, n)->tag, n);
 	ft_destroy(&t);
 }
@@ -716,6 +735,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_incremental_growth),
 		cmocka_unit_test(test_growth_capped),
+		cmocka_unit_test(test_cache_threshold),
 		cmocka_unit_test(test_collisions_bounded),
 		cmocka_unit_test(test_key_independence),
 		cmocka_unit_test(test_clear),
