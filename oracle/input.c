@@ -131,6 +131,7 @@ void input_read_ahead(struct input *in)
 		free(a);
 		return;
 	}
+	(void)pthread_setname_np(a->thread, "tc-readahead");   /* for top -H, tests */
 	in->ahead = a;
 }
 

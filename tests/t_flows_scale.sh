@@ -27,7 +27,12 @@
 #     file, where a second thread maps its pages ahead of the reader, as
 #     from standard input, where there is no such thread (sanitizer build);
 #     the release run of the 1,000,000-SYN file (90 MB, longer than the
-#     64 MB window, so the thread waits for the reader) shows 2 threads.
+#     64 MB window, so the thread waits for the reader) shows that thread
+#     (tc-readahead) and the record writer's (tc-writer, cmd_flows.c).
+#  6. the 200,000-SYN capture cut in the middle of a record, --max-flows
+#     1000 (records written by tc-writer from the start): exit 2, every
+#     flow before the cut printed in order, the summary carries the error,
+#     one stderr line names the file (sanitizer build).
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 cd "$(dirname "$0")/.."
@@ -71,8 +76,8 @@ threads = {}
 
 def run(binary, args, on_line, sample=False, stdin=None):
     """Run binary flows ARGS, feed each stdout line to on_line; return
-    (exit status, stderr, peak RssAnon in KiB when sampled). The most
-    threads seen while sampling go to threads[last argument]."""
+    (exit status, stderr, peak RssAnon in KiB when sampled). The names of
+    the threads seen while sampling go to threads[last argument]."""
     p = subprocess.Popen([binary, 'flows'] + args, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, stdin=stdin)
     peak = [0]
@@ -84,9 +89,9 @@ def run(binary, args, on_line, sample=False, stdin=None):
                     for l in fh:
                         if l.startswith('RssAnon:'):
                             peak[0] = max(peak[0], int(l.split()[1]))
-                        elif l.startswith('Threads:'):
-                            threads[args[-1]] = max(threads.get(args[-1], 0),
-                                                    int(l.split()[1]))
+                for t in os.listdir('/proc/%d/task' % p.pid):
+                    with open('/proc/%d/task/%s/comm' % (p.pid, t)) as fh:
+                        threads.setdefault(args[-1], set()).add(fh.read().strip())
             except OSError:
                 pass
             time.sleep(0.002)
@@ -187,6 +192,27 @@ for how in ('file', 'stdin'):
 check([l.replace('"file":"' + path + '"', '"file":"<stdin>"') for l in lines['file']] ==
       lines['stdin'], 'read-ahead: file and standard input give the same records')
 
+# 6. a capture cut in the middle of a record, with the records written by
+# the writer thread (cmd_flows.c): every record of a flow that ended before
+# the cut comes out, in order, then the summary with the error, then the
+# error line on stderr; exit status 2
+cut = os.path.join(tmp, 'syn200k-cut.pcap')
+with open(path, 'rb') as fh:
+    data = fh.read()
+with open(cut, 'wb') as fh:
+    fh.write(data[:len(data) // 2 + 7])
+got = []
+rc, err, _ = run(asan, ['--format', 'jsonl', '--seed', '1', '--max-flows', '1000', cut], got.append)
+recs = [json.loads(l) for l in got]
+flows = [r for r in recs if r['type'] == 'flow']
+check(rc == 2 and recs[-1]['type'] == 'summary' and 'error' in recs[-1] and
+      len(flows) == recs[-1]['packets'] == recs[-1]['flows'] and
+      [r['stream'] for r in flows] == list(range(len(flows))) and len(flows) > 90000,
+      'cut capture: exit 2, %d records in order, then the summary with its error (%s)'
+      % (len(flows), recs[-1]))
+check(err.startswith('tuplecheck: ' + cut + ': ') and len(err.splitlines()) == 1,
+      'cut capture: one stderr line naming the file (%r)' % err[:200])
+
 if not os.access(rel, os.X_OK):
     print('note: %s not built: memory checks skipped' % rel)
 else:
@@ -199,9 +225,10 @@ else:
     check(rc == 0 and f.n == 1000000 and f.summary['flows'] == 1000000 and
           f.summary['evicted'] == 999000 and f.ordered and f.streams_ok,
           'flood 1M --max-flows 1000: 1000000 records in order, evicted 999000 (%s)' % f.summary)
-    check(threads.get(os.path.join(tmp, 'syn1m.pcap'), 0) == 2,
-          'flood 1M: the mapped 90 MB file is read with the read-ahead thread '
-          '(most threads seen: %s)' % threads.get(os.path.join(tmp, 'syn1m.pcap')))
+    seen = threads.get(os.path.join(tmp, 'syn1m.pcap'), set())
+    check('tc-readahead' in seen and 'tc-writer' in seen,
+          'flood 1M: the mapped 90 MB file is read with the read-ahead thread and the '
+          'records written by the writer thread (threads seen: %s)' % sorted(seen))
     check(flood_kb - base_kb <= 8192,
           'flood 1M --max-flows 1000: peak RssAnon %d KiB vs %d KiB for 10k SYNs' % (flood_kb, base_kb))
 
