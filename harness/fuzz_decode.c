@@ -13,12 +13,13 @@
  * An empty input has no selector and is the empty Ethernet frame. Short
  * inputs are not skipped: they are the truncation cases.
  *
- * The frame is copied into a heap buffer of exactly its length before
- * decoding so ASan sees any over-read (the libFuzzer buffer is exact too,
- * the AFL++ one is not). Then: every invariant of pktcheck.c, the same frame
- * decoded a second time must give the same answer (decode_packet must reset
- * its output and read nothing else), and decode_verify_checksums must only
- * append checksum reasons that agree with our own sums.
+ * The frame is copied (fuzz_frame) so that exactly its length is readable
+ * before decoding, and ASan sees any over- or under-read (the libFuzzer
+ * buffer is exact too, the AFL++ one is not). Then: every invariant of
+ * pktcheck.c, the same frame decoded a second time must give the same
+ * answer (decode_packet must reset its output and read nothing else), and
+ * decode_verify_checksums must only append checksum reasons that agree
+ * with our own sums.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t linktype = link_table[sel & 15];
 	size_t caplen = size > 0 ? size - 1 : 0;
 	size_t origlen;
-	uint8_t *frame;
+	const uint8_t *frame;
 	struct pkt p, again;
 
 	inputs++;
@@ -80,13 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: origlen = caplen / 2; break;
 	default: origlen = 65535; break;
 	}
-	/* Exactly caplen bytes (malloc(0) for an empty frame: any read of it
-	 * is an ASan report). */
-	frame = malloc(caplen);
-	if (frame == NULL && caplen != 0)
-		return 0;
-	if (caplen != 0)
-		memcpy(frame, data + 1, caplen);
+	/* Exactly caplen bytes readable (none for an empty frame: any read of
+	 * it is an ASan report). */
+	frame = fuzz_frame(data + (size > 0), caplen);
 
 	memset(&p, 0xa5, sizeof(p));     /* decode_packet must reset every field */
 	FUZZ_CHECK(decode_packet(linktype, frame, caplen, origlen, &p) == p.status,
@@ -97,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_same(&p, &again);
 	pktcheck_checksums(&p);
 	pkt_counts_add(&counts, &p);
-	free(frame);
+	fuzz_frame_release();
 	return 0;
 }
 

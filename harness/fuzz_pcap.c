@@ -235,14 +235,10 @@ static void check_record(const struct cap_reader *r, const uint8_t *buf, size_t 
 /* One decoded record: copy, decode, check, count, replay. */
 static void run_packet(struct run *run, const struct cap_packet *cp)
 {
-	uint8_t *frame = malloc(cp->caplen);
+	const uint8_t *frame = fuzz_frame(cp->data, cp->caplen);     /* exactly caplen readable */
 	struct cap_packet copy = *cp;
 	struct pkt p;
 
-	if (frame == NULL && cp->caplen != 0)
-		return;
-	if (cp->caplen != 0)
-		memcpy(frame, cp->data, cp->caplen);
 	copy.data = frame;
 	decode_packet(cp->linktype, frame, cp->caplen, cp->origlen, &p);
 	pktcheck_decoded(cp->linktype, frame, cp->caplen, cp->origlen, &p);
@@ -275,7 +271,7 @@ static void run_packet(struct run *run, const struct cap_packet *cp)
 			   (unsigned long long)cp->frame, tc_rc_name(rc),
 			   trackable ? " trackable" : "n untrackable");
 	}
-	free(frame);
+	fuzz_frame_release();
 }
 
 static void oracle_config(struct oracle_cfg *cfg)

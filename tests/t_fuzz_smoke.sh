@@ -14,6 +14,8 @@
 #     must print the harness's "stats:" line;
 #   - the counters listed for NAME below must all be above zero. A target
 #     without an entry fails: whoever adds a harness says what it must show.
+# Then the exact-size frame copy every target decodes from (fuzz_frame) is
+# probed under ASan: reads just outside it must be reported.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -92,6 +94,47 @@ for src in harness/fuzz_*.c; do
 	echo "ok   $t: $nfiles inputs in $((SECONDS - start))s"
 	echo "     $stats"
 done
+# fuzz_frame (harness/common.c), the copy every target decodes from, must
+# fence the frame exactly under ASan, as a malloc of its size would: byte
+# len - 1 readable, byte len and byte -1 reported, nothing after release.
+probe_dir=$(mktemp -d)
+cat >"$probe_dir/probe.c" <<'PROBE'
+#include <stdlib.h>
+#include "fuzz.h"
+int main(int argc, char **argv)
+{
+	static const uint8_t data[16] = { 1, 2, 3 };
+	const uint8_t *f = fuzz_frame(data, 10);
+	volatile uint8_t x = 0;
+	long k = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
+
+	if (argc > 2)
+		fuzz_frame_release();
+	x = f[k];
+	(void)x;
+	return 0;
+}
+PROBE
+if ! ${CC:-gcc} -g -fsanitize=address -Iharness -o "$probe_dir/probe" "$probe_dir/probe.c" \
+	harness/common.c 2>"$probe_dir/cc.log"; then
+	echo "FAIL fuzz_frame probe does not build:"; sed 's/^/    | /' "$probe_dir/cc.log"; fail=1
+else
+	pfail=0
+	for c in "9:0" "0:0" "10:1" "-1:1" "0 release:1"; do
+		args=${c%:*} want=${c##*:}
+		ASAN_OPTIONS=detect_leaks=0 "$probe_dir/probe" $args >/dev/null 2>"$probe_dir/err"
+		got=$?
+		if [ "$want" = 0 ] && [ $got -ne 0 ]; then
+			echo "FAIL fuzz_frame: reading byte $args of a 10-byte frame was reported"; pfail=1
+		elif [ "$want" = 1 ] && ! grep -q "use-after-poison" "$probe_dir/err"; then
+			echo "FAIL fuzz_frame: reading byte $args of a 10-byte frame was not reported"; pfail=1
+		fi
+	done
+	[ $pfail -eq 0 ] && echo "ok   fuzz_frame: a 10-byte frame is readable at 0..9 only, and not after release"
+	[ $pfail -eq 0 ] || fail=1
+fi
+rm -rf "$probe_dir"
+
 if [ $ran -eq 0 ] && [ $fail -eq 0 ]; then
 	echo "FAIL: no fuzz targets found in harness/"
 	exit 1
