@@ -122,6 +122,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	const char *stop = NULL;
 	enum tc_rc rc;
 	int status = 0;
+	uint64_t ahead_at = 0;
 
 	memset(&st, 0, sizeof(st));
 	memset(&fc, 0, sizeof(fc));
@@ -152,8 +153,10 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		uint8_t *copy = NULL;
 
 		st.packets++;
-		if ((st.packets & 4095) == 0)
+		if (cp.offset >= ahead_at) {    /* every 4 MiB: the read-ahead's window */
 			input_progress(&in, (size_t)cp.offset);
+			ahead_at = cp.offset + ((uint64_t)4 << 20);
+		}
 		if (o->filter != NULL) {
 			struct bpf_program *prog = filter_get(&fc, cp.linktype, err, sizeof(err));
 
