@@ -18,7 +18,8 @@
 #     Run with the release build (the sanitizer's allocator quarantine would
 #     hide the flat profile); a 200,000-SYN flood also runs under the
 #     sanitizer build for correctness.
-#  4. the same 1,000,000 SYNs without a cap: every flow live at once; the
+#  4. the same 1,000,000 SYNs without a cap: every flow live at once,
+#     flushed at the end in first-frame order (streams 0..999999); the
 #     peak anonymous memory per live flow must stay at or below 256 bytes
 #     (entry, buckets and everything else tuplecheck holds, above the
 #     10,000-SYN baseline). Printed as a figure.
@@ -29,6 +30,14 @@
 #     the release run of the 1,000,000-SYN file (90 MB, longer than the
 #     64 MB window, so the thread waits for the reader) shows that thread
 #     (tc-readahead) and the record writer's (tc-writer, cmd_flows.c).
+#  7. reuse (tests/tools/flowgen reuse 400000): 400,000 refused attempts,
+#     then 300 s later 400,000 SYNs that take the expired flows' table
+#     entries, mostly in reverse order, and are all open at the end. The
+#     end-of-file flush puts them in first-appearance order, here through
+#     its radix sort of groups of more than SMALL_SORT flows (engine.c
+#     sort_by_seqno), which only a table of ~2^19 entries with that many
+#     flows still open reaches: 400,000 REJ records, then streams
+#     400000..799999 in first-frame order (sanitizer build).
 #  6. the 200,000-SYN capture cut in the middle of a record, --max-flows
 #     1000 (records written by tc-writer from the start): exit 2, every
 #     flow before the cut printed in order, the summary carries the error,
@@ -54,6 +63,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 "$flowgen" collide 65536 "$tmp/collide.pcap" || exit 1
 "$flowgen" outoforder 3000 "$tmp/ooo.pcap" || exit 1
+"$flowgen" reuse 400000 "$tmp/reuse.pcap" || exit 1
 nice "$genpcap" synflood --packets 1000000 --seed 2 "$tmp/syn1m.pcap" 2>/dev/null || exit 1
 nice "$genpcap" synflood --packets 200000 --seed 2 "$tmp/syn200k.pcap" 2>/dev/null || exit 1
 nice "$genpcap" synflood --packets 10000 --seed 2 "$tmp/syn10k.pcap" 2>/dev/null || exit 1
@@ -213,6 +223,18 @@ check(rc == 2 and recs[-1]['type'] == 'summary' and 'error' in recs[-1] and
 check(err.startswith('tuplecheck: ' + cut + ': ') and len(err.splitlines()) == 1,
       'cut capture: one stderr line naming the file (%r)' % err[:200])
 
+# 7. entries reused out of order, then the flush's large-group sort
+f = Flows(parse=True)
+rc, err, _ = run(asan, ['--format', 'jsonl', '--seed', '1', os.path.join(tmp, 'reuse.pcap')], f)
+first = [r['first_frame'] for r in f.records[400000:]]
+check(rc == 0 and f.n == 800000 and f.summary['flows'] == 800000 and
+      f.states == {'REJ': 400000, 'S0': 400000} and f.streams_ok and
+      all(r['state'] == 'S0' for r in f.records[400000:]) and
+      all(a < b for a, b in zip(first, first[1:])),
+      'reuse: 400000 REJ, then 400000 open flows flushed in first-frame order, '
+      'streams 0..799999 (%s %s)' % (f.states, f.summary))
+f = None
+
 if not os.access(rel, os.X_OK):
     print('note: %s not built: memory checks skipped' % rel)
 else:
@@ -240,8 +262,9 @@ else:
     _, _, base_kb = run(rel, ['--format', 'jsonl', '--seed', '1',
                               os.path.join(tmp, 'syn10k.pcap')], base, sample=True)
     per = (live_kb - base_kb) * 1024.0 / (1000000 - 10000)
-    check(rc == 0 and f.n == 1000000 and f.summary['evicted'] == 0,
-          '1M live flows: 1000000 records, none evicted')
+    check(rc == 0 and f.n == 1000000 and f.summary['evicted'] == 0 and
+          f.ordered and f.streams_ok,
+          '1M live flows: 1000000 records, none evicted, flushed in first-frame order')
     check(per <= 256, '1M live flows: %.1f bytes of anonymous memory per live flow '
           '(peak %d KiB, 10k baseline %d KiB), target <= 256' % (per, live_kb, base_kb))
 

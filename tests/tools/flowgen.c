@@ -11,6 +11,13 @@
  *          N complete TCP connections (handshake, 100 bytes each way, FIN
  *          exchange) interleaved 64 at a time, one packet per millisecond,
  *          with every third packet stamped up to 10 minutes in the past.
+ *        flowgen reuse N OUT.pcap
+ *          N connection attempts refused (SYN, then RST+ACK from the
+ *          server), one per microsecond, then 300 s later N SYNs on other
+ *          tuples: the refused ones expire (2*MSL) while the new ones
+ *          arrive, and the new flows take the freed table entries, most of
+ *          them in the reverse of their order of arrival; all N are still
+ *          open at the end of the file.
  * Ethernet, IPv4 with a valid header checksum, TCP without options (TCP
  * checksums are left zero: the engine does not verify them by default).
  * Deterministic: no randomness but a fixed linear congruential sequence.
@@ -171,12 +178,31 @@ static void outoforder(uint32_t n)
 	}
 }
 
+static void reuse(uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t cli = 10u << 24 | 3u << 16 | (i >> 8 & 0xff) << 8 | (i & 0xff);
+		uint16_t cp = (uint16_t)(1024 + (i >> 16));
+
+		tcp(T0 + i / 1000000, i % 1000000, cli, cp, 0xc0000203u, 80, SYN, i * 2654435761u, 0, 0);
+		tcp(T0 + i / 1000000, i % 1000000, 0xc0000203u, 80, cli, cp, RST | ACK, 0,
+		    i * 2654435761u + 1, 0);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t cli = 10u << 24 | 4u << 16 | (i >> 8 & 0xff) << 8 | (i & 0xff);
+
+		tcp(T0 + 300 + i / 1000000, i % 1000000, cli, (uint16_t)(1024 + (i >> 16)),
+		    0xc0000203u, 80, SYN, i * 40503u, 0, 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n;
 
-	if (argc != 4 || (strcmp(argv[1], "collide") && strcmp(argv[1], "outoforder"))) {
-		fprintf(stderr, "usage: flowgen collide|outoforder N OUT.pcap\n");
+	if (argc != 4 || (strcmp(argv[1], "collide") && strcmp(argv[1], "outoforder") &&
+			  strcmp(argv[1], "reuse"))) {
+		fprintf(stderr, "usage: flowgen collide|outoforder|reuse N OUT.pcap\n");
 		return 2;
 	}
 	n = strtoul(argv[2], NULL, 10);
@@ -192,6 +218,8 @@ int main(int argc, char **argv)
 	header();
 	if (argv[1][0] == 'c')
 		collide((uint32_t)n);
+	else if (argv[1][0] == 'r')
+		reuse((uint32_t)n);
 	else
 		outoforder((uint32_t)n);
 	if (fclose(out) != 0) {
