@@ -68,13 +68,19 @@ void input_free(struct input *in);
  * MADV_POPULATE_READ) in steps ahead of the reader, at most
  * INPUT_AHEAD_WINDOW bytes past the offset last given to input_progress, so
  * the reading thread does not stop on a page fault every few packets and a
- * capture larger than memory is not pulled in all at once. Only a speed-up:
- * the bytes read are the same with or without it, and when the thread
- * cannot start or the kernel lacks MADV_POPULATE_READ (before Linux 5.14)
- * nothing else changes. Does nothing for standard input or small files.
+ * capture larger than memory is not pulled in all at once; and that drops
+ * the pages more than INPUT_AHEAD_BEHIND bytes behind that offset
+ * (MADV_DONTNEED: they stay in the page cache, and a late read of them
+ * would simply fault them in again), so the capture's resident part stays
+ * about the window's size whatever the file's, and unmapping them is not
+ * left to the reading thread at the end. Only a speed-up: the bytes read
+ * are the same with or without it, and when the thread cannot start or the
+ * kernel lacks MADV_POPULATE_READ (before Linux 5.14) nothing else changes.
+ * Does nothing for standard input or small files.
  */
 #define INPUT_AHEAD_MIN ((size_t)8 << 20)
 #define INPUT_AHEAD_WINDOW ((size_t)64 << 20)
+#define INPUT_AHEAD_BEHIND ((size_t)16 << 20)
 void input_read_ahead(struct input *in);
 
 /* input_progress - the reader has reached byte offset off of the input. */

@@ -30,6 +30,10 @@
 #     the release run of the 1,000,000-SYN file (90 MB, longer than the
 #     64 MB window, so the thread waits for the reader) shows that thread
 #     (tc-readahead) and the record writer's (tc-writer, cmd_flows.c).
+#  6. the 200,000-SYN capture cut in the middle of a record, --max-flows
+#     1000 (records written by tc-writer from the start): exit 2, every
+#     flow before the cut printed in order, the summary carries the error,
+#     one stderr line names the file (sanitizer build).
 #  7. reuse (tests/tools/flowgen reuse 400000): 400,000 refused attempts,
 #     then 300 s later 400,000 SYNs that take the expired flows' table
 #     entries, mostly in reverse order, and are all open at the end. The
@@ -38,10 +42,9 @@
 #     sort_by_seqno), which only a table of ~2^19 entries with that many
 #     flows still open reaches: 400,000 REJ records, then streams
 #     400000..799999 in first-frame order (sanitizer build).
-#  6. the 200,000-SYN capture cut in the middle of a record, --max-flows
-#     1000 (records written by tc-writer from the start): exit 2, every
-#     flow before the cut printed in order, the summary carries the error,
-#     one stderr line names the file (sanitizer build).
+#  8. a 2,400,000-SYN capture (216 MB), --max-flows 1000, release build:
+#     the capture's resident pages (RssFile) peak at or below 128 MiB, as
+#     the read-ahead thread drops pages 16 MB behind the reader.
 # Exit 0 pass, 1 fail, 77 skip.
 set -u
 cd "$(dirname "$0")/.."
@@ -67,6 +70,7 @@ trap 'rm -rf "$tmp"' EXIT
 nice "$genpcap" synflood --packets 1000000 --seed 2 "$tmp/syn1m.pcap" 2>/dev/null || exit 1
 nice "$genpcap" synflood --packets 200000 --seed 2 "$tmp/syn200k.pcap" 2>/dev/null || exit 1
 nice "$genpcap" synflood --packets 10000 --seed 2 "$tmp/syn10k.pcap" 2>/dev/null || exit 1
+nice "$genpcap" synflood --packets 2400000 --seed 3 "$tmp/syn2400k.pcap" 2>/dev/null || exit 1
 
 exec /usr/bin/python3 - "$asan" "$rel" "$tmp" <<'PY'
 import json, os, re, subprocess, sys, threading, time
@@ -82,6 +86,7 @@ def check(cond, what):
 
 
 threads = {}
+peak_file = {}
 
 
 def run(binary, args, on_line, sample=False, stdin=None):
@@ -91,6 +96,7 @@ def run(binary, args, on_line, sample=False, stdin=None):
     p = subprocess.Popen([binary, 'flows'] + args, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, stdin=stdin)
     peak = [0]
+    peak_file[args[-1]] = 0
 
     def sampler():
         while p.poll() is None:
@@ -99,6 +105,8 @@ def run(binary, args, on_line, sample=False, stdin=None):
                     for l in fh:
                         if l.startswith('RssAnon:'):
                             peak[0] = max(peak[0], int(l.split()[1]))
+                        elif l.startswith('RssFile:'):
+                            peak_file[args[-1]] = max(peak_file[args[-1]], int(l.split()[1]))
                 for t in os.listdir('/proc/%d/task' % p.pid):
                     with open('/proc/%d/task/%s/comm' % (p.pid, t)) as fh:
                         threads.setdefault(args[-1], set()).add(fh.read().strip())
@@ -251,6 +259,17 @@ else:
     check('tc-readahead' in seen and 'tc-writer' in seen,
           'flood 1M: the mapped 90 MB file is read with the read-ahead thread and the '
           'records written by the writer thread (threads seen: %s)' % sorted(seen))
+    # 8. the mapped capture's resident part follows the reader: pages more
+    # than INPUT_AHEAD_BEHIND behind it are dropped (oracle/input.c), so a
+    # 216 MB capture never has more than the read-ahead window resident
+    big = os.path.join(tmp, 'syn2400k.pcap')
+    g = Flows()
+    rc, err, _ = run(rel, ['--format', 'jsonl', '--seed', '1', '--max-flows', '1000', big], g,
+                     sample=True)
+    size_kb = os.path.getsize(big) // 1024
+    check(rc == 0 and g.n == 2400000 and peak_file[big] <= 128 * 1024,
+          'flood 2.4M (%d MB file): peak resident file pages %d KiB <= 128 MiB '
+          '(read-ahead window and the 16 MB behind the reader)' % (size_kb // 1024, peak_file[big]))
     check(flood_kb - base_kb <= 8192,
           'flood 1M --max-flows 1000: peak RssAnon %d KiB vs %d KiB for 10k SYNs' % (flood_kb, base_kb))
 
