@@ -57,9 +57,9 @@
 #define HOLD_RECORDS 8
 
 /* Records per batch handed to the writer thread, and batches in the ring
- * (4 x 128 x 224 bytes). */
+ * (8 x 128 x 224 bytes). */
 #define WRITER_BATCH 128
-#define WRITER_BATCHES 4
+#define WRITER_BATCHES 8
 
 /* Bytes of a jsonl flow record after the file name: the literal text
  * (about 250 bytes) plus every field at its longest. */
