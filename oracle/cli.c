@@ -58,6 +58,9 @@ static const char usage_text[] =
 "  --seed N                  fixed hash key (reproducible replays); default\n"
 "                            random per run (output does not depend on it)\n"
 "  --rule ID, --signature S  (reduce) the finding to keep\n"
+"  --progress, --no-progress  a progress line on stderr once a second while a\n"
+"                            file is read, and a last one per file (default:\n"
+"                            only when stderr is a terminal and stdout is not)\n"
 "  -h, --help                this text\n"
 "  -V, --version             version\n"
 "\n"
@@ -123,7 +126,8 @@ static const struct profile profiles[] = {
 
 enum {
 	OPT_FORMAT = 256, OPT_FILTER, OPT_RANGE, OPT_PROFILE, OPT_MSL, OPT_MIN_SAMPLES,
-	OPT_RULES, OPT_FAIL_ON, OPT_MAX_FLOWS, OPT_SEED, OPT_RULE, OPT_SIGNATURE
+	OPT_RULES, OPT_FAIL_ON, OPT_MAX_FLOWS, OPT_SEED, OPT_RULE, OPT_SIGNATURE,
+	OPT_PROGRESS, OPT_NO_PROGRESS
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +143,8 @@ static const struct option long_opts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "rule", required_argument, NULL, OPT_RULE },
 	{ "signature", required_argument, NULL, OPT_SIGNATURE },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -307,6 +313,12 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 			break;
 		case OPT_SIGNATURE:
 			o->signature = optarg;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = -1;
 			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);

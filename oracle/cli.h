@@ -36,6 +36,8 @@ struct tc_options {
 	bool have_seed;                /* --seed given: fixed hash key */
 	uint64_t seed;
 	bool checksums;                /* verify checksums (set when a *.bad-checksum rule is on) */
+	int progress;                  /* --progress 1, --no-progress -1, default 0:
+					  on when stderr is a terminal and stdout is not */
 	int n_files;
 	char **files;
 	/* reduce: --rule, --signature, IN, OUT */
