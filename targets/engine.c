@@ -761,11 +761,13 @@ static void word_sort_small(uint32_t *v, size_t n)
 	}
 }
 
-/* v[0 .. n) sorted on bits lo .. hi - 1 of the words, digits of up to 8
- * bits. */
-static void word_sort(uint32_t *v, size_t n, unsigned hi, unsigned lo)
+static void word_sort(uint32_t *v, size_t n, unsigned hi, unsigned lo);
+
+/* v[0 .. n) sorted on bits lo .. hi - 1 of the words: a first digit of up
+ * to cap bits (next and end hold 2^cap counters), the rest by word_sort. */
+static void word_sort_digits(uint32_t *v, size_t n, unsigned hi, unsigned lo, unsigned cap,
+			     uint32_t *next, uint32_t *end)
 {
-	uint32_t next[256], end[256];
 	unsigned w, shift;
 	size_t d, from;
 
@@ -773,7 +775,7 @@ static void word_sort(uint32_t *v, size_t n, unsigned hi, unsigned lo)
 		word_sort_small(v, n);
 		return;
 	}
-	w = digit_width(n, hi, lo, 8);
+	w = digit_width(n, hi, lo, cap);
 	shift = hi - w;
 	flag_pass(v, n, shift, (UINT32_C(1) << w) - 1, next, end);
 	if (shift == lo)
@@ -783,26 +785,22 @@ static void word_sort(uint32_t *v, size_t n, unsigned hi, unsigned lo)
 			word_sort(v + from, end[d] - from, shift, lo);
 }
 
+/* v[0 .. n) sorted on bits lo .. hi - 1 of the words, digits of up to 8
+ * bits. */
+static void word_sort(uint32_t *v, size_t n, unsigned hi, unsigned lo)
+{
+	uint32_t next[256], end[256];
+
+	word_sort_digits(v, n, hi, lo, 8, next, end);
+}
+
 /* The same for the whole array: a first digit of up to WORD_WIDE bits, so
  * that a large table's buckets are small after one pass. */
 static void word_sort_top(uint32_t *v, size_t n, unsigned hi, unsigned lo)
 {
 	uint32_t next[1u << WORD_WIDE], end[1u << WORD_WIDE];
-	unsigned w, shift;
-	size_t d, from;
 
-	if (n <= WORD_SMALL) {
-		word_sort_small(v, n);
-		return;
-	}
-	w = digit_width(n, hi, lo, WORD_WIDE);
-	shift = hi - w;
-	flag_pass(v, n, shift, (UINT32_C(1) << w) - 1, next, end);
-	if (shift == lo)
-		return;
-	for (d = 0, from = 0; d < (size_t)1 << w; from = end[d], d++)
-		if (end[d] - from > 1)
-			word_sort(v + from, end[d] - from, shift, lo);
+	word_sort_digits(v, n, hi, lo, WORD_WIDE, next, end);
 }
 
 static void flush_emit(struct engine *e, const uint32_t *v, size_t n, bool clear)
