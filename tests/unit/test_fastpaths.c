@@ -1011,6 +1011,27 @@ static void test_sha1_short_x4(void **state)
 	}
 }
 
+/* n random Community ID tuples in t (addresses in addr): source address
+ * bytes 0-3, destination bytes a third of the time equal to the source's,
+ * else 0 .. spread - 1; one version in ten unsupported; ports equal a
+ * quarter of the time. */
+static void random_tuples(struct communityid_tuple *t, uint8_t (*addr)[2][16], size_t n,
+			  unsigned spread)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < 16; k++) {
+			addr[i][0][k] = (uint8_t)(rnd() % 4);
+			addr[i][1][k] = (rnd() % 3 == 0) ? addr[i][0][k] : (uint8_t)(rnd() % spread);
+		}
+		t[i].ipver = (rnd() % 10 == 0) ? 5 : (rnd() & 1) ? 4 : 6;
+		t[i].proto = (rnd() & 1) ? 6 : 17;
+		t[i].sport = (uint16_t)rnd();
+		t[i].dport = (rnd() % 4 == 0) ? t[i].sport : (uint16_t)rnd();
+		t[i].saddr = addr[i][0];
+		t[i].daddr = addr[i][1];
+	}
+}
+
 /* communityid_v1_many equals communityid_v1 tuple by tuple, for batches of
  * every size 0 to 9 (full groups of four, the leftovers, one alone), with
  * IPv4, IPv6 and unsupported versions mixed in. */
@@ -1025,18 +1046,7 @@ static void test_communityid_many(void **state)
 		size_t n = (size_t)(rnd() % 10);
 		uint16_t seed = (rnd() & 1) ? 0 : (uint16_t)rnd();
 
-		for (size_t i = 0; i < n; i++) {
-			for (int k = 0; k < 16; k++) {
-				addr[i][0][k] = (uint8_t)(rnd() % 4);
-				addr[i][1][k] = (rnd() % 3 == 0) ? addr[i][0][k] : (uint8_t)(rnd() % 4);
-			}
-			t[i].ipver = (rnd() % 10 == 0) ? 5 : (rnd() & 1) ? 4 : 6;
-			t[i].proto = (rnd() & 1) ? 6 : 17;
-			t[i].sport = (uint16_t)rnd();
-			t[i].dport = (rnd() % 4 == 0) ? t[i].sport : (uint16_t)rnd();
-			t[i].saddr = addr[i][0];
-			t[i].daddr = addr[i][1];
-		}
+		random_tuples(t, addr, n, 4);
 		memset(got, 'x', sizeof(got));
 		communityid_v1_many(seed, t, n, got);
 		for (size_t i = 0; i < n; i++) {
@@ -1540,18 +1550,7 @@ static void test_communityid_shani(void **state)
 		size_t n = (size_t)(rnd() % 10);
 		uint16_t seed = (rnd() & 1) ? 0 : (uint16_t)rnd();
 
-		for (size_t i = 0; i < n; i++) {
-			for (int k = 0; k < 16; k++) {
-				addr[i][0][k] = (uint8_t)(rnd() % 4);
-				addr[i][1][k] = (rnd() % 3 == 0) ? addr[i][0][k] : (uint8_t)rnd();
-			}
-			t[i].ipver = (rnd() % 10 == 0) ? 5 : (rnd() & 1) ? 4 : 6;
-			t[i].proto = (rnd() & 1) ? 6 : 17;
-			t[i].sport = (uint16_t)rnd();
-			t[i].dport = (rnd() % 4 == 0) ? t[i].sport : (uint16_t)rnd();
-			t[i].saddr = addr[i][0];
-			t[i].daddr = addr[i][1];
-		}
+		random_tuples(t, addr, n, 256);
 		memset(got, 'x', sizeof(got));
 		communityid_v1_many_sha(seed, t, n, want, false);
 		communityid_v1_many_sha(seed, t, n, got, true);
