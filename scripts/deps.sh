@@ -32,6 +32,7 @@ need tshark           have tshark
 need tcpdump          have tcpdump
 need iproute2         have ip
 need jq               have jq
+need bsdutils         have script          # util-linux script: t_progress's pty
 
 # Unique, in order.
 pkgs=$(printf '%s\n' "${missing[@]+"${missing[@]}"}" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
