@@ -7,6 +7,7 @@
  * with getopt_long so they may come before or after the file names.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pcap/pcap.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "version.h"
@@ -64,9 +66,11 @@ static const char usage_text[] =
 "  -h, --help                this text\n"
 "  -V, --version             version\n"
 "\n"
-"Exit status: 0 no finding at or above --fail-on; 1 there are; 2 usage error\n"
-"or an input that cannot be read (stderr names the file and the reason;\n"
-"everything printed for earlier files and packets stays complete and valid).\n";
+"Exit status: 0 no finding at or above --fail-on; 1 there are; 2 usage error,\n"
+"an input that cannot be read (stderr names the file and the reason;\n"
+"everything printed for earlier files and packets stays complete and valid),\n"
+"or output that cannot be written (disk full, closed: \"standard output: write\n"
+"error\" on stderr).\n";
 
 __attribute__((format(printf, 1, 2)))
 static void usage_error(const char *fmt, ...)
@@ -578,6 +582,81 @@ char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 const char *file_display_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+/* ---- write errors ---------------------------------------------------------- */
+
+int stream_flush(FILE *f)
+{
+	bool failed = ferror(f) != 0;
+
+	errno = 0;
+	if (fflush(f) != 0)
+		return errno != 0 ? errno : -1;
+	return failed ? -1 : 0;
+}
+
+/* The first failure of standard output is reported, once; err as
+ * stream_flush returns it. */
+static bool out_told;
+
+static void output_tell(int err)
+{
+	if (out_told)
+		return;
+	fprintf(stderr, "tuplecheck: standard output: write error%s%s\n",
+		err > 0 ? ": " : "", err > 0 ? strerror(err) : "");
+	out_told = true;
+}
+
+bool output_failed(FILE *out)
+{
+	if (!ferror(out))
+		return false;
+	/* stdio keeps what a failed write could not write, so this flush tries
+	 * again and says why (ENOSPC, EBADF, EIO, ...) */
+	if (!out_told)
+		output_tell(stream_flush(out));
+	return true;
+}
+
+bool output_flush(FILE *out)
+{
+	int err = stream_flush(out);
+
+	if (err == 0)
+		return false;
+	output_tell(err);
+	return true;
+}
+
+int output_close(int status)
+{
+	int err;
+
+	if (output_flush(stdout))
+		return 2;
+	errno = 0;
+	if (fclose(stdout) != 0) {
+		err = errno;
+		output_tell(err != 0 ? err : -1);
+		return 2;
+	}
+	return status;
+}
+
+void std_fds_hold(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int held;
+
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* open() takes the lowest free descriptor: fd itself */
+		held = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+		if (held != -1 && held != fd)
+			close(held);
+	}
 }
 
 void summary_print_jsonl(FILE *f, const char *file, const struct file_stats *st,

@@ -169,6 +169,32 @@ char *fmt_json_str(char *p, const char *s);
 /* Display name of a file argument ("-" -> "<stdin>"). */
 const char *file_display_name(const char *path);
 
+/*
+ * Write errors. Records go through stdio, which only remembers that a write
+ * failed (disk full, a closed or revoked descriptor, EIO): nothing is lost
+ * silently if every run checks, stops reading once its output is failing,
+ * and exits 2 with the reason.
+ */
+/* stream_flush - flush f: 0 when everything written to it so far reached
+ * its file, otherwise the errno of the failure (-1 when stdio no longer
+ * knows it). */
+int stream_flush(FILE *f);
+/* output_failed - true once a write to out (standard output) has failed;
+ * the first call that sees it prints "tuplecheck: standard output: write
+ * error: REASON" on stderr. Cheap (one flag test) while nothing failed. */
+bool output_failed(FILE *out);
+/* output_flush - flush out (standard output); true, with the reason
+ * printed as output_failed does, when a write to it failed now or before. */
+bool output_flush(FILE *out);
+/* output_close - at exit: flush and close standard output; status when that
+ * worked, 2 (reason on stderr, once) when any write to it failed. */
+int output_close(int status);
+/* std_fds_hold - a descriptor 0-2 the caller closed would be taken by the
+ * first file opened (and records meant for stdout could land in it): hold
+ * each closed one on /dev/null, opened so that using it fails with EBADF as
+ * using the closed descriptor would have. Call first thing in main. */
+void std_fds_hold(void);
+
 /* What a subcommand adds to the per-file summary record. */
 struct summary {
 	bool have_flows;               /* flows/evicted are printed only when counted */

@@ -23,10 +23,13 @@
  * link type. Exit status: 0 written, 1 IN does not show the finding, 2 usage
  * or I/O error.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "oracle.h"
 
@@ -415,7 +418,7 @@ int cmd_reduce(struct tc_options *o)
 	struct tc_options in = *o;
 	char err[512];
 	size_t *idx = NULL, *scratch = NULL, k, before;
-	int status = 2;
+	int status = 2, werr;
 	FILE *f;
 
 	memset(&r, 0, sizeof(r));
@@ -512,8 +515,20 @@ int cmd_reduce(struct tc_options *o)
 		write_pcap(f, &r, idx, k);
 	else
 		write_pcapng(f, &r, idx, k);
-	if (fclose(f) != 0) {
-		fprintf(stderr, "tuplecheck: reduce: %s: write failed: %m\n", o->files[1]);
+	werr = stream_flush(f);
+	errno = 0;
+	if (fclose(f) != 0 && werr == 0)
+		werr = errno != 0 ? errno : -1;
+	if (werr != 0) {
+		/* a cut capture would mislead whoever replays it: remove it (a
+		 * regular file only: OUT may be a device or a pipe) */
+		struct stat sb;
+		bool removed = stat(o->files[1], &sb) == 0 && S_ISREG(sb.st_mode) &&
+			       unlink(o->files[1]) == 0;
+
+		fprintf(stderr, "tuplecheck: reduce: %s: write failed%s%s%s\n", o->files[1],
+			werr > 0 ? ": " : "", werr > 0 ? strerror(werr) : "",
+			removed ? " (the partial file is removed)" : "");
 		goto out;
 	}
 	fprintf(stderr, "tuplecheck reduce: %s: %zu -> %zu packets in %lu oracle runs%s; wrote %s\n",

@@ -13,6 +13,12 @@
  * captured length before decoding, so AddressSanitizer sees any over-read of
  * the packet even though the file itself is one big mapping.
  *
+ * Once a write to standard output has failed (disk full, closed
+ * descriptor), reading stops at the next 4 MiB mark, the file's file_end
+ * still runs, no later file is read, and the status is 2 with the reason
+ * on stderr (output_failed): a run never ends as if its records were all
+ * written.
+ *
  * Progress (--progress, or by default when stderr is a terminal and stdout
  * is not): a line on stderr at most once a second while a file is read,
  * rewritten in place on a terminal, and a last line when the file is done
@@ -227,6 +233,8 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 
 		st.packets++;
 		if (cp.offset >= ahead_at) {    /* every 4 MiB: read-ahead, progress */
+			if (ferror(o->out))     /* what follows would be lost */
+				break;
 			input_progress(&in, (size_t)cp.offset);
 			progress_tick(&pg, name, cp.offset, in.len, st.packets);
 			ahead_at = cp.offset + ((uint64_t)4 << 20);
@@ -266,18 +274,21 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			ops->packet(ctx, &cp, &p);
 		free(copy);
 	}
-	if (stop == NULL && rc != TC_END) {
+	if (stop == NULL && rc != TC_END && rc != TC_OK) {
 		snprintf(err, sizeof(err), "%s", rd->err);
 		stop = err;
 	}
-	progress_end(&pg, name, rc == TC_END ? in.len : rd->err_offset, st.packets);
+	progress_end(&pg, name, rc == TC_END ? in.len : rc == TC_OK ? cp.offset : rd->err_offset,
+		     st.packets);
 	if (ops->file_end)
 		ops->file_end(ctx, name, &st, stop);
 	if (stop != NULL) {
-		fflush(o->out);
+		output_flush(o->out);   /* records first, then the reason */
 		fprintf(stderr, "tuplecheck: %s: %s\n", name, stop);
 		status = 2;
 	}
+	if (output_failed(o->out))
+		status = 2;
 	filter_free(&fc);
 	free(rd);
 	input_free(&in);
@@ -293,9 +304,10 @@ int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx)
 
 		if (drive_file(o, ops, ctx, o->files[i], &fatal) != 0)
 			status = 2;
-		if (fatal)
+		if (fatal || output_failed(o->out))
 			break;
 	}
-	fflush(o->out);
+	if (output_flush(o->out))
+		status = 2;
 	return status;
 }

@@ -1,7 +1,8 @@
 /*
  * main.c - tuplecheck's entry point: parse the command line and dispatch to
  * the subcommand (cmd_*.c). Exit status per SPEC.md: 0 clean, 1 findings at
- * or above --fail-on, 2 usage error or unreadable input.
+ * or above --fail-on, 2 usage error, unreadable input or output that cannot
+ * be written.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,10 +26,12 @@ static const struct command commands[] = {
 int main(int argc, char **argv)
 {
 	struct tc_options o;
-	int rc = cli_parse(&o, argc, argv);
+	int rc;
 
+	std_fds_hold();
+	rc = cli_parse(&o, argc, argv);
 	if (rc >= 0)
-		return rc;
+		return output_close(rc);
 	for (size_t i = 0; i < TC_ARRAY_SIZE(commands); i++) {
 		if (strcmp(o.cmd, commands[i].name) != 0)
 			continue;
@@ -37,7 +40,7 @@ int main(int argc, char **argv)
 				"Try 'tuplecheck --help'.\n", o.cmd);
 			return 2;
 		}
-		return commands[i].run(&o);
+		return output_close(commands[i].run(&o));
 	}
 	fprintf(stderr, "tuplecheck: '%s' is not a command (replay, flows, hosts, packets, reduce)\n"
 		"Try 'tuplecheck --help'.\n", o.cmd);

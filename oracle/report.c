@@ -487,7 +487,7 @@ void report_close(struct report *r)
 {
 	if (r->ops->close)
 		r->ops->close(r);
-	fflush(r->out);
+	output_flush(r->out);
 }
 
 void report_free(struct report *r)
