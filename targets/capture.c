@@ -83,7 +83,7 @@ static enum tc_rc rd16(struct cursor *c, bool le, uint16_t *v)
 
 static uint64_t offset_of(const struct cap_reader *r, const uint8_t *at)
 {
-	return (uint64_t)(at - r->buf);
+	return r->base + (uint64_t)(at - r->buf);
 }
 
 /* Record a failure: the sticky code, the offset and the sentence. */
@@ -151,8 +151,8 @@ static bool is_text_start(const uint8_t *p, size_t n)
 {
 	size_t i;
 
-	if (n > 16)
-		n = 16;
+	if (n > CAP_OPEN_MIN)    /* what cap_open may look at (capture.h) */
+		n = CAP_OPEN_MIN;
 	for (i = 0; i < n; i++) {
 		uint8_t ch = p[i];
 
@@ -787,9 +787,11 @@ static void ng_peek_linktype(struct cap_reader *r)
 
 	for (i = 0; i < 16; i++) {
 		struct ng_block b;
+		enum tc_rc rc = ng_frame(r, &b, false);
 
-		if (ng_frame(r, &b, false) != TC_OK || b.type == NG_SHB ||
-		    is_packet_block(b.type))
+		if (rc == TC_END || rc == TC_TRUNCATED)
+			r->peek_cut = true;     /* a stream may hold more */
+		if (rc != TC_OK || b.type == NG_SHB || is_packet_block(b.type))
 			break;
 		if (b.type == NG_IDB) {
 			/* Parsed for real (options and all), then forgotten:
@@ -862,6 +864,18 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 			    "not a pcap or pcapng file (magic 0x%08x; it begins with text, so it is not a capture)",
 			    magic);
 	return fail(r, TC_MALFORMED, 0, "not a pcap or pcapng file (magic 0x%08x)", magic);
+}
+
+void cap_refill(struct cap_reader *r, const uint8_t *buf, size_t len)
+{
+	r->base = offset_of(r, r->p);
+	r->buf = r->p = buf;
+	r->end = buf + len;
+	if (r->state == TC_END || r->state == TC_TRUNCATED) {
+		r->state = TC_OK;
+		r->err[0] = '\0';
+		r->err_offset = 0;
+	}
 }
 
 enum tc_rc cap_next(struct cap_reader *r, struct cap_packet *pkt)

@@ -138,6 +138,9 @@ struct cap_reader {
 	uint32_t n_sections;       /* pcapng: sections seen so far */
 	uint32_t ts_mult;          /* pcap: 10^9 / ts_units (1000 or 1) */
 	uint32_t max_caplen;       /* pcap: cap_max_caplen(linktype) */
+	uint64_t base;             /* file offset of buf[0] (cap_refill) */
+	bool peek_cut;             /* pcapng: cap_open's look-ahead for the first
+				    * IDB ran out of bytes before it decided */
 };
 
 /*
@@ -160,6 +163,31 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len);
  * TC_OK.
  */
 enum tc_rc cap_next(struct cap_reader *r, struct cap_packet *pkt);
+
+/*
+ * Streams (a pipe, standard input): the caller holds a window of the file,
+ * not all of it, and the reader walks the window as if it were the file.
+ * cap_open's first window holds at least CAP_OPEN_MIN bytes, or the whole
+ * file when it is shorter (what the file is, or is not, shows in its first
+ * bytes). When cap_open returns TC_TRUNCATED, or TC_OK with r->peek_cut, and more
+ * of the file can come, the caller makes the window longer (same start)
+ * and calls cap_open again. When cap_next returns TC_END or TC_TRUNCATED
+ * and more can come, the caller keeps the bytes from r->p on (the record or
+ * block not yet read: nothing before it is looked at again), reads more
+ * after them and calls cap_refill with the new window, then cap_next
+ * again; at the real end of the file, a last cap_refill without new bytes
+ * lets cap_next give its final answer. Records, offsets, errors and their
+ * wording are then exactly those of cap_open and cap_next over the whole
+ * file in one buffer (tests/unit/test_capture.c reads every capture both
+ * ways, in windows of many sizes).
+ */
+/*
+ * cap_refill - the window now starts at buf with the bytes that were at
+ * r->p (len bytes in all, at least as many as before from r->p on). Clears
+ * a TC_END or TC_TRUNCATED result; a TC_MALFORMED one stays.
+ */
+void cap_refill(struct cap_reader *r, const uint8_t *buf, size_t len);
+#define CAP_OPEN_MIN 16
 
 /*
  * cap_ts_convert - the time t units of 1/units second after the epoch, plus

@@ -9,6 +9,8 @@
  * (decimal and binary) and if_tsoffset; SPB, PB and unknown blocks; several
  * sections with a byte-order change; every truncation prefix of a valid pcap
  * and pcapng file; corrupt lengths with their reasons; the empty file.
+ * Every one of them is also read as a stream in windows (cap_refill) of
+ * sizes from 1 byte up, with the same records, errors and offsets.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,11 +217,143 @@ static uint8_t *exact_copy(const uint8_t *b, size_t n)
 	return c;
 }
 
-/* Open and read up to 16 records; the copy is kept so views stay valid. */
+/* ==== reading a stream in windows ======================================= */
+
+/* What a whole-buffer read gives, to compare a windowed read with. */
+struct whole {
+	enum tc_rc open_rc, end_rc;
+	struct cap_reader r;            /* after cap_open; err etc. at the end */
+	struct cap_packet pk[512];
+	size_t n;
+};
+
+static void read_whole(const uint8_t *b, size_t n, struct whole *w)
+{
+	struct cap_reader at_open;
+
+	w->n = 0;
+	w->open_rc = w->end_rc = cap_open(&w->r, b, n);
+	at_open = w->r;
+	if (w->open_rc == TC_OK)
+		while (w->n < TC_ARRAY_SIZE(w->pk) &&
+		       (w->end_rc = cap_next(&w->r, &w->pk[w->n])) == TC_OK)
+			w->n++;
+	/* what cap_open left (format, first link type...) for the comparison,
+	 * with the final result's reason */
+	memcpy(at_open.err, w->r.err, sizeof(at_open.err));
+	at_open.err_offset = w->r.err_offset;
+	w->r = at_open;
+}
+
+/* A window of the file: exactly the bytes b[from, to) in a block of their
+ * size, so ASan reports any read outside the window. */
+static uint8_t *window(const uint8_t *b, size_t from, size_t to)
+{
+	return exact_copy(b + from, to - from);
+}
+
+/*
+ * Read b[0, n) the way a stream is read (capture.h): a window of `step`
+ * bytes (at least CAP_OPEN_MIN) first, made longer while cap_open cannot decide, then each time
+ * cap_next runs out, the bytes from r->p on in a new window with `step`
+ * more. Every record, the open result and the final result with its reason
+ * and offset must be those of the whole-buffer read.
+ */
+static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct whole *w)
+{
+	struct cap_reader r;
+	struct cap_packet pk;
+	size_t first = step < CAP_OPEN_MIN ? CAP_OPEN_MIN : step;
+	size_t fed = n < first ? n : first, from = 0, i = 0;
+	uint8_t *win = window(b, 0, fed);
+	enum tc_rc rc = cap_open(&r, win, fed);
+
+	while ((rc == TC_TRUNCATED || (rc == TC_OK && r.peek_cut)) && fed < n) {
+		free(win);
+		fed = n - fed < step ? n : fed + step;
+		win = window(b, 0, fed);
+		rc = cap_open(&r, win, fed);
+	}
+	if (rc != w->open_rc)
+		fail_msg("window %zu: cap_open %d, whole buffer %d", step, rc, w->open_rc);
+	if (rc != TC_OK) {
+		assert_string_equal(r.err, w->r.err);
+		free(win);
+		return;
+	}
+	assert_int_equal(r.format, w->r.format);
+	assert_int_equal(r.linktype, w->r.linktype);
+	assert_int_equal(r.snaplen, w->r.snaplen);
+	assert_int_equal(r.ts_digits, w->r.ts_digits);
+	for (;;) {
+		rc = cap_next(&r, &pk);
+		if (rc == TC_OK) {
+			const struct cap_packet *q = &w->pk[i];
+
+			if (i >= w->n)
+				break;          /* past what the whole read kept */
+			assert_int_equal(pk.offset, q->offset);
+			assert_int_equal(pk.frame, q->frame);
+			assert_int_equal(pk.caplen, q->caplen);
+			assert_int_equal(pk.origlen, q->origlen);
+			assert_int_equal(pk.ts_sec, q->ts_sec);
+			assert_int_equal(pk.ts_nsec, q->ts_nsec);
+			assert_int_equal(pk.ts_digits, q->ts_digits);
+			assert_int_equal(pk.linktype, q->linktype);
+			assert_int_equal(pk.ifindex, q->ifindex);
+			assert_int_equal(pk.flags, q->flags);
+			assert_memory_equal(pk.data, q->data, pk.caplen);
+			i++;
+			continue;
+		}
+		if ((rc == TC_END || rc == TC_TRUNCATED) && fed < n) {
+			uint8_t *old = win;
+			size_t keep = (size_t)(r.p - r.buf);
+
+			from += keep;
+			fed = n - fed < step ? n : fed + step;
+			win = window(b, from, fed);
+			cap_refill(&r, win, fed - from);
+			free(old);
+			continue;
+		}
+		break;
+	}
+	if (i < w->n)
+		fail_msg("window %zu: %zu records, whole buffer %zu", step, i, w->n);
+	if (w->n < TC_ARRAY_SIZE(w->pk)) {
+		if (rc != w->end_rc)
+			fail_msg("window %zu: ends with %d (%s), whole buffer %d (%s)", step, rc,
+				 r.err, w->end_rc, w->r.err);
+		assert_string_equal(r.err, w->r.err);
+		assert_int_equal(r.err_offset, w->r.err_offset);
+	}
+	free(win);
+}
+
+/* Every buffer the tests read is read again as a stream in windows of
+ * these sizes, from one byte at a time to more than the buffer. */
+static void check_all_windows(const uint8_t *b, size_t n)
+{
+	static const size_t steps[] = { 1, 2, 3, 5, 8, 13, 64, 100, 4096 };
+	struct whole *w = malloc(sizeof(*w));
+	uint8_t *copy = exact_copy(b, n);
+
+	assert_non_null(w);
+	read_whole(copy, n, w);
+	for (size_t k = 0; k < TC_ARRAY_SIZE(steps); k++)
+		check_windowed(copy, n, steps[k], w);
+	free(copy);
+	free(w);
+}
+
+/* Open and read up to 16 records; the copy is kept so views stay valid.
+ * The same bytes read as a stream must give the same (check_all_windows). */
 static struct run *run_reader(const uint8_t *b, size_t n)
 {
 	struct run *u = calloc(1, sizeof(*u));
 
+	check_all_windows(b, n);
 	assert_non_null(u);
 	u->copy = exact_copy(b, n);
 	u->len = n;
