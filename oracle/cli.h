@@ -44,25 +44,49 @@ struct tc_options {
 	const char *rule;
 	const char *signature;
 	FILE *out;                     /* where records go (stdout) */
+	/* optional: where tc_drive copies the reason it gives on stderr for a
+	 * file it could not open or whose header it could not read */
+	char *open_error;
+	size_t open_error_len;
 };
 
-/* A whole input file in memory: mapped when it is a regular file, read into
- * a heap buffer for "-" (standard input). */
+/* An input file in memory: all of it, mapped, when it is a regular file;
+ * a window of it for a stream ("-" for standard input, a pipe, a device). */
 struct input {
 	const char *name;              /* as the user wrote it; "-" is shown as "<stdin>" */
-	const uint8_t *data;
+	const uint8_t *data;           /* the file, or the stream's window */
 	size_t len;
 	void *map;                     /* mmap base, or NULL */
-	uint8_t *heap;                 /* malloc'd copy for stdin, or NULL */
 	struct input_ahead *ahead;     /* input_read_ahead's thread, or NULL */
+	/* streams */
+	bool stream;
+	bool eof;                      /* the stream has ended: len is all there is */
+	uint64_t base;                 /* file offset of data[0] */
+	uint8_t *heap;                 /* the window's buffer (cap bytes) */
+	size_t cap;
+	int fd;                        /* read from; -1 for a mapped file */
+	bool own_fd;                   /* closed by input_free (not stdin) */
 };
 
-/* input_load - open PATH ("-" = stdin) and make its bytes available.
- * Returns TC_OK; TC_IO with errbuf saying why ("No such file or directory",
- * "is a directory", ...); TC_NOMEM. The caller frees with input_free, which
- * also stops input_read_ahead's thread. */
+/* input_load - open PATH ("-" = stdin) and make its bytes available: the
+ * whole file, or a stream's first window (at least CAP_OPEN_MIN bytes
+ * unless the stream is shorter). Returns TC_OK; TC_IO with errbuf saying
+ * why ("No such file or directory", "is a directory", ...); TC_NOMEM. The
+ * caller frees with input_free, which also stops input_read_ahead's thread. */
 enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t errlen);
 void input_free(struct input *in);
+
+/* input_more - a stream: drop the window's bytes before keep (a position in
+ * data, which nothing will read again), move the rest to the front and read
+ * once more after it (the window doubles when the rest fills it: a record
+ * larger than the window). data, len and base change; views into the old
+ * window are no longer valid. At the end of the stream sets eof and reads
+ * nothing. Returns TC_OK; TC_IO or TC_NOMEM with errbuf saying why.
+ * Does nothing for a mapped file. */
+enum tc_rc input_more(struct input *in, const uint8_t *keep, char *errbuf, size_t errlen);
+/* input_would_block - a stream with nothing to read just now (a live
+ * capture between packets): a good moment to flush what was printed. */
+bool input_would_block(const struct input *in);
 
 /*
  * input_read_ahead - for a mapped input of at least INPUT_AHEAD_MIN bytes,
@@ -108,6 +132,10 @@ struct drive_ops {
 	 * error line and the exit status becomes 2). */
 	void (*file_end)(void *ctx, const char *file, const struct file_stats *st,
 			 const char *error);
+	/* Called when a stream (standard input, a pipe) has nothing to read
+	 * just now, as a live capture between packets: print what is held
+	 * back (the driver then flushes stdout). */
+	void (*idle)(void *ctx);
 };
 
 /*

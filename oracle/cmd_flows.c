@@ -686,10 +686,27 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	c->e = NULL;
 }
 
+/* A live stream paused: the records of flows that ended so far go out now,
+ * not when 128 more have ended (text: the page so far, with the column
+ * widths so far). */
+static void on_idle(void *ctx)
+{
+	struct flows_ctx *c = ctx;
+
+	if (c->e == NULL)
+		return;
+	writer_drain(c);
+	if (c->line != NULL)
+		line_flush(c);
+	page_flush(c);
+}
+
 int cmd_flows(struct tc_options *o)
 {
 	struct flows_ctx c;
-	static const struct drive_ops ops = { on_begin, on_packet, on_end };
+	static const struct drive_ops ops = {
+		.file_begin = on_begin, .packet = on_packet, .file_end = on_end, .idle = on_idle,
+	};
 	int status;
 
 	if (o->format == FMT_JUNIT || o->format == FMT_SARIF) {

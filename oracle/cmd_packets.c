@@ -149,7 +149,9 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 int cmd_packets(struct tc_options *o)
 {
 	struct packets_ctx c = { .o = o };
-	static const struct drive_ops ops = { on_begin, on_packet, on_end };
+	static const struct drive_ops ops = {
+		.file_begin = on_begin, .packet = on_packet, .file_end = on_end,
+	};
 
 	if (o->format == FMT_JUNIT || o->format == FMT_SARIF) {
 		fprintf(stderr, "tuplecheck: packets: --format %s is for findings; use text or jsonl\n",

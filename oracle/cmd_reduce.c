@@ -414,7 +414,7 @@ static bool is_one_linktype(const struct reduce *r, const size_t *idx, size_t k)
 int cmd_reduce(struct tc_options *o)
 {
 	struct reduce r;
-	static const struct drive_ops ops = { load_begin, load_packet, NULL };
+	static const struct drive_ops ops = { .file_begin = load_begin, .packet = load_packet };
 	struct tc_options in = *o;
 	char err[512];
 	size_t *idx = NULL, *scratch = NULL, k, before;

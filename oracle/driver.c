@@ -150,19 +150,25 @@ static void progress_begin(struct progress *pg, const struct tc_options *o)
 	}
 }
 
-/* At byte off of len, packets read so far: a line if a second has passed. */
+/* At byte off of len (0: a stream, length unknown), packets read so far:
+ * a line if a second has passed. */
 static void progress_tick(struct progress *pg, const char *name, uint64_t off, size_t len,
 			  uint64_t packets)
 {
+	char where[64];
 	double now, dt;
 
 	if (!pg->on || (now = mono_seconds()) < pg->next)
 		return;
 	pg->next = now + 1.0;
 	dt = now - pg->t0;
-	fprintf(stderr, "%stuplecheck: %s: %3.0f%% (%.1f of %.1f MB), %llu packets, %.2f M packets/s%s",
-		pg->tty ? "\r" : "", name, len ? 100.0 * (double)off / (double)len : 100.0,
-		(double)off / 1e6, (double)len / 1e6, (unsigned long long)packets,
+	if (len > 0)
+		snprintf(where, sizeof(where), "%3.0f%% (%.1f of %.1f MB)",
+			 100.0 * (double)off / (double)len, (double)off / 1e6, (double)len / 1e6);
+	else
+		snprintf(where, sizeof(where), "%.1f MB", (double)off / 1e6);
+	fprintf(stderr, "%stuplecheck: %s: %s, %llu packets, %.2f M packets/s%s",
+		pg->tty ? "\r" : "", name, where, (unsigned long long)packets,
 		(double)packets / dt / 1e6, pg->tty ? "\033[K" : "\n");
 	fflush(stderr);
 	pg->shown = true;
@@ -181,6 +187,16 @@ static void progress_end(struct progress *pg, const char *name, uint64_t off, ui
 		(double)off / 1e6, dt, dt > 0 ? (double)packets / dt / 1e6 : 0.0,
 		pg->tty && pg->shown ? "\033[K" : "");
 	fflush(stderr);
+}
+
+/* A file that cannot be opened or whose header cannot be read: the line on
+ * stderr, and the reason where the caller asked for it. Returns 2. */
+static int open_failed(struct tc_options *o, const char *name, const char *why)
+{
+	fprintf(stderr, "tuplecheck: %s: %s\n", name, why);
+	if (o->open_error != NULL)
+		snprintf(o->open_error, o->open_error_len, "%s", why);
+	return 2;
 }
 
 /* One file. Returns 0 or 2; *fatal set when --filter cannot compile (a usage
@@ -205,38 +221,62 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	memset(&st, 0, sizeof(st));
 	memset(&fc, 0, sizeof(fc));
 	fc.expr = o->filter;
-	if (input_load(&in, path, err, sizeof(err)) != TC_OK) {
-		fprintf(stderr, "tuplecheck: %s: %s\n", name, err);
-		return 2;
-	}
+	if (input_load(&in, path, err, sizeof(err)) != TC_OK)
+		return open_failed(o, name, err);
 	rd = malloc(sizeof(*rd));
 	if (rd == NULL) {
-		fprintf(stderr, "tuplecheck: %s: out of memory\n", name);
 		input_free(&in);
-		return 2;
+		return open_failed(o, name, "out of memory");
 	}
 	rc = cap_open(rd, in.data, in.len);
+	/* a stream: until its window shows what the file is (capture.h) */
+	while (in.stream && !in.eof && (rc == TC_TRUNCATED || (rc == TC_OK && rd->peek_cut))) {
+		if (input_more(&in, in.data, err, sizeof(err)) != TC_OK) {
+			free(rd);
+			input_free(&in);
+			return open_failed(o, name, err);
+		}
+		rc = cap_open(rd, in.data, in.len);
+	}
 	if (rc != TC_OK) {
-		fprintf(stderr, "tuplecheck: %s: %s\n", name,
-			rc == TC_END ? "empty file, not a pcap or pcapng capture" : rd->err);
+		snprintf(err, sizeof(err), "%s",
+			 rc == TC_END ? "empty file, not a pcap or pcapng capture" : rd->err);
 		free(rd);
 		input_free(&in);
-		return 2;
+		return open_failed(o, name, err);
 	}
 	if (ops->file_begin)
 		ops->file_begin(ctx, name, rd);
 	input_read_ahead(&in);
 	progress_begin(&pg, o);
 
-	while ((rc = cap_next(rd, &cp)) == TC_OK) {
+	for (;;) {
 		uint8_t *copy = NULL;
 
+		rc = cap_next(rd, &cp);
+		if (rc != TC_OK) {
+			if (!in.stream || in.eof || (rc != TC_END && rc != TC_TRUNCATED))
+				break;
+			/* the window is used up: slide it (records seen so far
+			 * first, when no more has come yet) */
+			if (input_would_block(&in)) {
+				if (ops->idle)
+					ops->idle(ctx);
+				fflush(o->out);
+			}
+			if (input_more(&in, rd->p, err, sizeof(err)) != TC_OK) {
+				stop = err;
+				break;
+			}
+			cap_refill(rd, in.data, in.len);
+			continue;
+		}
 		st.packets++;
 		if (cp.offset >= ahead_at) {    /* every 4 MiB: read-ahead, progress */
 			if (ferror(o->out))     /* what follows would be lost */
 				break;
 			input_progress(&in, (size_t)cp.offset);
-			progress_tick(&pg, name, cp.offset, in.len, st.packets);
+			progress_tick(&pg, name, cp.offset, in.stream ? 0 : in.len, st.packets);
 			ahead_at = cp.offset + ((uint64_t)4 << 20);
 		}
 		if (o->filter != NULL) {
@@ -278,8 +318,8 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		snprintf(err, sizeof(err), "%s", rd->err);
 		stop = err;
 	}
-	progress_end(&pg, name, rc == TC_END ? in.len : rc == TC_OK ? cp.offset : rd->err_offset,
-		     st.packets);
+	progress_end(&pg, name, rc == TC_END ? in.base + in.len : rc == TC_OK ? cp.offset :
+		     rd->err_offset, st.packets);
 	if (ops->file_end)
 		ops->file_end(ctx, name, &st, stop);
 	if (stop != NULL) {

@@ -2,10 +2,12 @@
  * input.c - bring a capture file into memory without a temporary file.
  *
  * Regular files are mapped read-only (the reader works on the mapping, so a
- * multi-gigabyte capture costs page cache, not heap). Standard input cannot
- * be mapped, so "-" is read into a growing heap buffer. Anything else that
- * is not a regular file (a directory, a device) is refused with a reason the
- * CLI prints as "tuplecheck: FILE: reason".
+ * multi-gigabyte capture costs page cache, not heap). Standard input, pipes
+ * and devices cannot be mapped: they are streams, read into a window of
+ * about a megabyte that the driver slides along (input_more, and the
+ * reader's cap_refill), so memory stays flat however long the stream and
+ * records come out while it is still being written. A directory is refused
+ * with a reason the CLI prints as "tuplecheck: FILE: reason".
  *
  * Read-ahead: walking a mapping page by page costs a page fault each time
  * the kernel's fault-around runs out (16 pages); on a 2M-packet capture that
@@ -16,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -33,51 +36,101 @@
  * 32-bit build; 64-bit builds never reach it in practice. */
 #define INPUT_MAX ((size_t)1 << 40)
 
-static enum tc_rc read_all_fd(int fd, struct input *in, char *errbuf, size_t errlen)
+/* A stream's first window; it grows (doubling) only for a record or block
+ * larger than what it can hold. */
+#define STREAM_WINDOW ((size_t)1 << 20)
+
+/* One read(2) of a stream into the free end of its window. */
+static enum tc_rc stream_read(struct input *in, char *errbuf, size_t errlen)
 {
-	size_t cap = 1 << 16, len = 0;
-	uint8_t *buf = malloc(cap);
-
-	if (buf == NULL) {
-		snprintf(errbuf, errlen, "out of memory reading standard input");
-		return TC_NOMEM;
-	}
 	for (;;) {
-		ssize_t n;
+		ssize_t n = read(in->fd, in->heap + in->len, in->cap - in->len);
 
-		if (len == cap) {
-			uint8_t *nb;
-
-			if (cap > INPUT_MAX / 2) {
-				free(buf);
-				snprintf(errbuf, errlen, "standard input is larger than %zu bytes", INPUT_MAX);
-				return TC_IO;
-			}
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL) {
-				free(buf);
-				snprintf(errbuf, errlen, "out of memory reading standard input");
-				return TC_NOMEM;
-			}
-			buf = nb;
-			cap *= 2;
+		if (n > 0) {
+			in->len += (size_t)n;
+			return TC_OK;
 		}
-		n = read(fd, buf + len, cap - len);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n == 0) {
+			in->eof = true;
+			return TC_OK;
+		}
+		if (errno != EINTR) {
 			snprintf(errbuf, errlen, "cannot read: %s", strerror(errno));
-			free(buf);
 			return TC_IO;
 		}
-		len += (size_t)n;
 	}
-	in->heap = buf;
-	in->data = buf;
-	in->len = len;
+}
+
+/* Standard input, a pipe, a device: read in a window, not all at once, so
+ * a capture of any length (or one that never ends) costs a window of
+ * memory and its records come out as they arrive. */
+static enum tc_rc stream_open(int fd, bool own, struct input *in, char *errbuf, size_t errlen)
+{
+	in->fd = fd;
+	in->own_fd = own;
+	in->stream = true;
+	in->cap = STREAM_WINDOW;
+	in->heap = malloc(in->cap);
+	if (in->heap == NULL) {
+		snprintf(errbuf, errlen, "out of memory for the input window");
+		return TC_NOMEM;
+	}
+	in->data = in->heap;
+	/* enough for cap_open to tell what the file is (capture.h) */
+	while (!in->eof && in->len < CAP_OPEN_MIN) {
+		enum tc_rc rc = stream_read(in, errbuf, errlen);
+
+		if (rc != TC_OK)
+			return rc;
+	}
 	return TC_OK;
+}
+
+/* stream_open, and on failure everything it took given back. */
+static enum tc_rc stream_begin(int fd, bool own, struct input *in, char *errbuf, size_t errlen)
+{
+	enum tc_rc rc = stream_open(fd, own, in, errbuf, errlen);
+
+	if (rc != TC_OK)
+		input_free(in);
+	return rc;
+}
+
+bool input_would_block(const struct input *in)
+{
+	struct pollfd pfd = { .fd = in->fd, .events = POLLIN };
+
+	return in->stream && !in->eof && poll(&pfd, 1, 0) == 0;
+}
+
+enum tc_rc input_more(struct input *in, const uint8_t *keep, char *errbuf, size_t errlen)
+{
+	size_t drop = (size_t)(keep - in->data);
+
+	if (!in->stream || in->eof)
+		return TC_OK;
+	if (drop > 0) {
+		memmove(in->heap, keep, in->len - drop);
+		in->len -= drop;
+		in->base += drop;
+	}
+	if (in->len == in->cap) {
+		uint8_t *nb;
+
+		if (in->cap > INPUT_MAX / 2) {
+			snprintf(errbuf, errlen, "a record or block larger than %zu bytes", INPUT_MAX / 2);
+			return TC_IO;
+		}
+		nb = realloc(in->heap, in->cap * 2);
+		if (nb == NULL) {
+			snprintf(errbuf, errlen, "out of memory for a %zu-byte window", in->cap * 2);
+			return TC_NOMEM;
+		}
+		in->heap = nb;
+		in->data = nb;
+		in->cap *= 2;
+	}
+	return stream_read(in, errbuf, errlen);
 }
 
 #ifndef MADV_POPULATE_READ
@@ -163,9 +216,10 @@ enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t e
 	void *map;
 
 	memset(in, 0, sizeof(*in));
+	in->fd = -1;
 	in->name = file_display_name(path);
 	if (strcmp(path, "-") == 0)
-		return read_all_fd(STDIN_FILENO, in, errbuf, errlen);
+		return stream_begin(STDIN_FILENO, false, in, errbuf, errlen);
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -182,13 +236,8 @@ enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t e
 		close(fd);
 		return TC_IO;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		/* A pipe or a device: read it like standard input. */
-		enum tc_rc rc = read_all_fd(fd, in, errbuf, errlen);
-
-		close(fd);
-		return rc;
-	}
+	if (!S_ISREG(st.st_mode))       /* a pipe or a device: like standard input */
+		return stream_begin(fd, true, in, errbuf, errlen);
 	if (st.st_size == 0) {
 		close(fd);
 		in->data = (const uint8_t *)"";
@@ -222,6 +271,8 @@ void input_free(struct input *in)
 	}
 	if (in->map != NULL)
 		munmap(in->map, in->len);
+	if (in->own_fd)
+		close(in->fd);
 	free(in->heap);
 	memset(in, 0, sizeof(*in));
 }

@@ -512,37 +512,6 @@ uint64_t report_failing(const struct report *r)
 
 /* ---- driving files into a report ---------------------------------------------- */
 
-/* The reason the driver gave on stderr for a file it could not start:
- * the same two steps (input_load, cap_open) repeated to learn it. */
-static void open_failure_reason(const char *path, char *buf, size_t len)
-{
-	struct input in;
-	struct cap_reader *rd;
-	enum tc_rc rc;
-
-	/* Standard input cannot be read twice. */
-	if (strcmp(path, "-") == 0) {
-		snprintf(buf, len, "standard input is not a readable capture");
-		return;
-	}
-	if (input_load(&in, path, buf, len) != TC_OK)
-		return;
-	rd = malloc(sizeof(*rd));
-	if (rd == NULL) {
-		snprintf(buf, len, "out of memory");
-	} else {
-		rc = cap_open(rd, in.data, in.len);
-		if (rc == TC_END)
-			snprintf(buf, len, "empty file, not a pcap or pcapng capture");
-		else if (rc != TC_OK)
-			snprintf(buf, len, "%s", rd->err);
-		else
-			snprintf(buf, len, "could not be read");
-		free(rd);
-	}
-	input_free(&in);
-}
-
 int drive_reporting(struct tc_options *o, const struct drive_ops *ops, void *ctx,
 		    struct report *rep)
 {
@@ -554,16 +523,16 @@ int drive_reporting(struct tc_options *o, const struct drive_ops *ops, void *ctx
 	for (int i = 0; i < o->n_files; i++) {
 		uint64_t files = rep->files;
 
+		char why[320] = "could not be read";
+
 		one.files = o->files + i;
 		one.n_files = 1;
+		one.open_error = why;
+		one.open_error_len = sizeof(why);
 		if (tc_drive(&one, ops, ctx) != 0) {
 			status = 2;
-			if (rep->files == files) {
-				char why[320];
-
-				open_failure_reason(o->files[i], why, sizeof(why));
+			if (rep->files == files)
 				report_file_error(rep, file_display_name(o->files[i]), why);
-			}
 		}
 	}
 	return status;
