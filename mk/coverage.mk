@@ -37,7 +37,11 @@ COV_TCPDUMP_EVERY ?= 1
 COV_UNIT   ?= 1
 
 COV_FUZZ_TARGETS := $(sort $(patsubst harness/%.c,%,$(wildcard harness/fuzz_*.c)))
+# Support files: every harness file but the drivers (each has its own main
+# or entry point; mutator_afl.c is built once per mutator with -DMUT_FN)
+# and the targets.
 COV_FUZZ_SUP := $(sort $(filter-out harness/repro_main.c harness/afl_driver.c \
+	harness/mutator_afl.c harness/mutcheck_main.c \
 	$(wildcard harness/fuzz_*.c),$(wildcard harness/*.c)))
 COV_HDRS := $(wildcard targets/*.h oracle/*.h harness/*.h tests/unit/*.h)
 
@@ -68,9 +72,11 @@ $(COV_DIR)/libtc.a: $(COV_LIB)
 $(COV_DIR)/tuplecheck: $(COV_DIR)/obj/oracle/main.o $(COV_LIB)
 	$(COV_CC) $(COV_LDFLAGS) -o $@ $^ $(LIBS)
 
+# FUZZ_LD_NAME (mk/fuzz.mk, read later: recipes expand late): the link
+# flags a target needs, as fuzz_engine's allocation-failure wrappers.
 $(COV_REPRO): $(COV_DIR)/repro/%: $(COV_DIR)/obj/harness/%.o $(COV_SUPOBJ) $(COV_DIR)/libtc.a
 	@mkdir -p $(@D)
-	$(COV_CC) $(COV_LDFLAGS) -o $@ $^ $(LIBS)
+	$(COV_CC) $(COV_LDFLAGS) $(FUZZ_LD_$*) -o $@ $^ $(LIBS)
 
 $(COV_DIR)/tests/%: $(COV_DIR)/obj/tests/unit/%.o $(COV_LIB)
 	@mkdir -p $(@D)

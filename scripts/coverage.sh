@@ -168,6 +168,18 @@ if [ ${#pcaps[@]} -gt 0 ]; then
 	cli reduce corpus/pcaps/tuple_duplicate_live.pcap "$PROF/r.pcap"
 	cli reduce --rule nosuch.rule corpus/pcaps/tuple_duplicate_live.pcap "$PROF/r.pcap"
 	cli reduce --rule port.zero corpus/pcaps/clean_http.pcap "$PROF/r.pcap"
+	# streams (stdin, a pipe fed in small pieces, an endless device) and
+	# output that cannot be written (full, closed)
+	ng=$(find corpus/tcpdump-tests -name '*.pcapng' | LC_ALL=C sort | head -n 1)
+	cli packets --format jsonl - <"${pcaps[0]}"
+	dd if="$ng" bs=64 status=none | timeout "$TO" "$TC" flows --format jsonl - >/dev/null 2>&1
+	dd if="${pcaps[0]}" bs=7 status=none | timeout "$TO" "$TC" replay - >/dev/null 2>&1
+	cli flows /dev/zero
+	timeout "$TO" "$TC" flows --format jsonl "${pcaps[0]}" >/dev/full 2>/dev/null
+	timeout "$TO" "$TC" replay "${pcaps[0]}" >&- 2>/dev/null
+	timeout "$TO" "$TC" reduce --rule tuple.duplicate-live corpus/pcaps/tuple_duplicate_live.pcap \
+		/dev/full 2>/dev/null
+	cli_runs=$((cli_runs + 5))
 fi
 log "command line: $cli_runs runs ($((SECONDS - started)) s)"
 
