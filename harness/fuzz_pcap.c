@@ -38,7 +38,10 @@
  *    by a hash of it and read again from an exact-size copy; the records
  *    read must be a prefix of the full file's, byte for byte, every record
  *    whose successor starts before the cut must be among them, and a clean
- *    end is only allowed at a record boundary.
+ *    end is only allowed at a record boundary;
+ *  - streams: the input is read again through sliding windows, as
+ *    standard input is (cap_refill), and must give the same records, bytes
+ *    and final result, reason and offset as the whole buffer.
  *
  * Oracle configuration (fixed, so that a capture replays one way): every
  * rule on, checksum rules included; ephemeral range 32768-60999 (linux);
@@ -101,6 +104,7 @@ struct rec {
 };
 static struct rec recs[MAX_RECORDS + 1];
 static uint64_t truncations, trunc_records, own_flows, determinism_checked;
+static uint64_t windowed_runs, windowed_records;
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -405,6 +409,86 @@ static void truncated(const uint8_t *data, size_t size, uint64_t n, struct cap_r
 	free(buf);
 }
 
+/*
+ * Read the input again as a stream is read (capture.h, oracle/input.c):
+ * through windows, each an exact-size copy, the first at least
+ * CAP_OPEN_MIN bytes and made longer while cap_open cannot decide, then
+ * each time the reader runs out the bytes from r->p on with `step` more
+ * (step from a hash of the input, 1-1024). The open result, every record
+ * (fields, offset and bytes) and the final result with its reason and
+ * offset must be those of the whole-buffer read: n records, then full_rc
+ * with full_err at full_off.
+ */
+static void windowed(const uint8_t *data, size_t size, uint64_t n, struct cap_reader *r,
+		     enum tc_rc full_rc, const char *full_err, uint64_t full_off)
+{
+	size_t step = 1 + (size_t)(fnv(0x84222325cbf29ce4ull, data, size < 64 ? size : 64) % 1024);
+	size_t first = step < CAP_OPEN_MIN ? CAP_OPEN_MIN : step;
+	size_t fed = size < first ? size : first, from = 0;
+	uint8_t *win = malloc(fed ? fed : 1);
+	struct cap_packet cp;
+	uint64_t m = 0;
+	enum tc_rc rc;
+
+	FUZZ_CHECK(win != NULL, "out of memory for a %zu-byte window", fed);
+	memcpy(win, data, fed);
+	rc = cap_open(r, win, fed);
+	while ((rc == TC_TRUNCATED || (rc == TC_OK && r->peek_cut)) && fed < size) {
+		fed = size - fed < step ? size : fed + step;
+		free(win);
+		win = malloc(fed);
+		FUZZ_CHECK(win != NULL, "out of memory for a %zu-byte window", fed);
+		memcpy(win, data, fed);
+		rc = cap_open(r, win, fed);
+	}
+	FUZZ_CHECK(rc == TC_OK, "read in windows of %zu bytes, cap_open fails (%s: %s); "
+		   "on the whole input it did not", step, tc_rc_name(rc), r->err);
+	windowed_runs++;
+	for (;;) {
+		rc = cap_next(r, &cp);
+		if (rc == TC_OK) {
+			const struct rec *w = &recs[m];
+
+			if (m == MAX_RECORDS)
+				break;
+			FUZZ_CHECK(m < n, "windows of %zu: record %llu read, the whole file has %llu",
+				   step, (unsigned long long)(m + 1), (unsigned long long)n);
+			FUZZ_CHECK(cp.offset == w->offset && cp.caplen == w->caplen &&
+				   cp.origlen == w->origlen && cp.ts_sec == w->ts_sec &&
+				   cp.ts_nsec == w->ts_nsec && cp.linktype == w->linktype &&
+				   cp.ifindex == w->ifindex && cp.flags == w->flags &&
+				   (cp.caplen == 0 || memcmp(cp.data, data + w->data_off, cp.caplen) == 0),
+				   "windows of %zu: record %llu differs from the whole file's",
+				   step, (unsigned long long)(m + 1));
+			m++;
+			continue;
+		}
+		if ((rc == TC_END || rc == TC_TRUNCATED) && fed < size) {
+			uint8_t *old = win;
+
+			from += (size_t)(r->p - r->buf);
+			fed = size - fed < step ? size : fed + step;
+			win = malloc(fed - from ? fed - from : 1);
+			FUZZ_CHECK(win != NULL, "out of memory for a %zu-byte window", fed - from);
+			memcpy(win, data + from, fed - from);
+			cap_refill(r, win, fed - from);
+			free(old);
+			continue;
+		}
+		break;
+	}
+	free(win);
+	windowed_records += m;
+	if (m == MAX_RECORDS || n == MAX_RECORDS)
+		return;
+	FUZZ_CHECK(m == n && rc == full_rc && strcmp(r->err, full_err) == 0 &&
+		   r->err_offset == full_off,
+		   "windows of %zu: %llu records then %s (%s, at %llu); the whole input: %llu, "
+		   "%s (%s, at %llu)", step, (unsigned long long)m, tc_rc_name(rc), r->err,
+		   (unsigned long long)r->err_offset, (unsigned long long)n, tc_rc_name(full_rc),
+		   full_err, (unsigned long long)full_off);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cap_reader *r = malloc(sizeof(*r));  /* ~10 KiB of interfaces: keep it off the stack */
@@ -413,7 +497,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct oracle_sink sink;
 	struct run run;
 	enum tc_rc rc, again;
-	uint64_t n = 0, dec0 = decoded, rej0 = rejected;
+	uint64_t n = 0, dec0 = decoded, rej0 = rejected, full_off;
+	char full_err[sizeof(r->err)];
 
 	inputs++;
 	memset(&run, 0, sizeof(run));
@@ -475,7 +560,10 @@ conserve:
 	oracle_free(run.o);
 	oracle_free(run.o2);
 	engine_free(run.eng);
+	memcpy(full_err, r->err, sizeof(full_err));
+	full_off = r->err_offset;
 	truncated(data, size, n, r, rc);
+	windowed(data, size, n, r, rc, full_err, full_off);
 out:
 	free(r);
 	return 0;
@@ -485,14 +573,15 @@ void fuzz_stats_print(FILE *out)
 {
 	fprintf(out, "stats: target=fuzz_pcap inputs=%llu files=%llu records=%llu decoded=%llu rejected=%llu"
 		" tracked=%llu flows=%llu evicted=%llu findings=%llu own_flows=%llu determinism=%llu"
-		" truncations=%llu trunc_records=%llu",
+		" truncations=%llu trunc_records=%llu windowed=%llu windowed_records=%llu",
 		(unsigned long long)inputs, (unsigned long long)files_opened,
 		(unsigned long long)records, (unsigned long long)decoded,
 		(unsigned long long)rejected, (unsigned long long)tracked_total,
 		(unsigned long long)flows_total, (unsigned long long)evicted_total,
 		(unsigned long long)findings_total, (unsigned long long)own_flows,
 		(unsigned long long)determinism_checked, (unsigned long long)truncations,
-		(unsigned long long)trunc_records);
+		(unsigned long long)trunc_records, (unsigned long long)windowed_runs,
+		(unsigned long long)windowed_records);
 	pkt_counts_print(out, &counts);
 	fcheck_print_rules(out, rules_total);
 	fputc('\n', out);

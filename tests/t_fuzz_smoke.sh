@@ -25,7 +25,7 @@ declare -A need=(
 	[fuzz_pcap]="files records decoded rejected truncated malformed ip4 ip6 tcp udp tracked flows findings
 		r_pkt_truncated r_ip_bad_header r_tcp_bad_offset r_udp_bad_length r_ip_bad_checksum
 		r_tcp_bad_checksum r_udp_bad_checksum r_tcp_midstream r_port_ephemeral_range
-		own_flows determinism truncations trunc_records"
+		own_flows determinism truncations trunc_records windowed windowed_records"
 	[fuzz_engine]="records packets tcp udp flows incarnations midstream expired evicted rst_oow findings
 		compared advances full_checks injected nomem r_tuple_duplicate_live r_tuple_reuse_time_wait r_port_zero r_port_ephemeral_range
 		r_port_privileged_source r_port_sequential r_port_fixed r_tcp_invalid_flags
