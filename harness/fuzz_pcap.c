@@ -411,10 +411,11 @@ static void truncated(const uint8_t *data, size_t size, uint64_t n, struct cap_r
 
 /*
  * Read the input again as a stream is read (capture.h, oracle/input.c):
- * through windows, each an exact-size copy, the first at least
- * CAP_OPEN_MIN bytes and made longer while cap_open cannot decide, then
- * each time the reader runs out the bytes from r->p on with `step` more
- * (step from a hash of the input, 1-1024). The open result, every record
+ * through windows, each an exact-size copy (fuzz_frame: ASan reports a
+ * read outside it), the first `step` bytes and made longer while cap_open
+ * cannot decide, then each time the reader runs out the bytes from r->p on
+ * with `step` more (step from a hash of the input, 16-2063; the unit test
+ * test_capture covers every step from 1 byte). The open result, every record
  * (fields, offset and bytes) and the final result with its reason and
  * offset must be those of the whole-buffer read: n records, then full_rc
  * with full_err at full_off.
@@ -422,23 +423,16 @@ static void truncated(const uint8_t *data, size_t size, uint64_t n, struct cap_r
 static void windowed(const uint8_t *data, size_t size, uint64_t n, struct cap_reader *r,
 		     enum tc_rc full_rc, const char *full_err, uint64_t full_off)
 {
-	size_t step = 1 + (size_t)(fnv(0x84222325cbf29ce4ull, data, size < 64 ? size : 64) % 1024);
-	size_t first = step < CAP_OPEN_MIN ? CAP_OPEN_MIN : step;
-	size_t fed = size < first ? size : first, from = 0;
-	uint8_t *win = malloc(fed ? fed : 1);
+	size_t step = 16 + (size_t)(fnv(0x84222325cbf29ce4ull, data, size < 64 ? size : 64) % 2048);
+	size_t fed = size < step ? size : step, from = 0;
+	const uint8_t *win = fuzz_frame(data, fed);
 	struct cap_packet cp;
 	uint64_t m = 0;
-	enum tc_rc rc;
+	enum tc_rc rc = cap_open(r, win, fed);
 
-	FUZZ_CHECK(win != NULL, "out of memory for a %zu-byte window", fed);
-	memcpy(win, data, fed);
-	rc = cap_open(r, win, fed);
 	while ((rc == TC_TRUNCATED || (rc == TC_OK && r->peek_cut)) && fed < size) {
 		fed = size - fed < step ? size : fed + step;
-		free(win);
-		win = malloc(fed);
-		FUZZ_CHECK(win != NULL, "out of memory for a %zu-byte window", fed);
-		memcpy(win, data, fed);
+		win = fuzz_frame(data, fed);
 		rc = cap_open(r, win, fed);
 	}
 	FUZZ_CHECK(rc == TC_OK, "read in windows of %zu bytes, cap_open fails (%s: %s); "
@@ -464,20 +458,17 @@ static void windowed(const uint8_t *data, size_t size, uint64_t n, struct cap_re
 			continue;
 		}
 		if ((rc == TC_END || rc == TC_TRUNCATED) && fed < size) {
-			uint8_t *old = win;
-
+			/* the reader only does arithmetic on r->p from here on,
+			 * so the new window may take the old one's place */
 			from += (size_t)(r->p - r->buf);
 			fed = size - fed < step ? size : fed + step;
-			win = malloc(fed - from ? fed - from : 1);
-			FUZZ_CHECK(win != NULL, "out of memory for a %zu-byte window", fed - from);
-			memcpy(win, data + from, fed - from);
+			win = fuzz_frame(data + from, fed - from);
 			cap_refill(r, win, fed - from);
-			free(old);
 			continue;
 		}
 		break;
 	}
-	free(win);
+	fuzz_frame_release();
 	windowed_records += m;
 	if (m == MAX_RECORDS || n == MAX_RECORDS)
 		return;
