@@ -72,7 +72,9 @@ static const char usage_text[] =
 "an input that cannot be read (stderr names the file and the reason;\n"
 "everything printed for earlier files and packets stays complete and valid),\n"
 "or output that cannot be written (disk full, closed: \"standard output: write\n"
-"error\" on stderr).\n";
+"error\" on stderr). Ctrl-C or SIGTERM: the file being read is finished where it\n"
+"stopped (open connections, a summary saying \"interrupted\"), no other file is\n"
+"read, and tuplecheck dies of the signal; a second Ctrl-C kills at once.\n";
 
 __attribute__((format(printf, 1, 2)))
 static void usage_error(const char *fmt, ...)
@@ -645,6 +647,58 @@ int output_close(int status)
 		return 2;
 	}
 	return status;
+}
+
+volatile sig_atomic_t tc_interrupted;
+
+static void on_signal(int sig)
+{
+	tc_interrupted = sig;
+}
+
+void interrupt_setup(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM };
+
+	for (size_t i = 0; i < TC_ARRAY_SIZE(sigs); i++) {
+		struct sigaction sa, old;
+
+		if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		/* SA_RESTART: a write to a slow stdout is not cut short (stdio
+		 * would take EINTR for a write error); a stream waits for
+		 * data in poll, which a signal always ends (input.c).
+		 * SA_RESETHAND: the second signal has its default effect. */
+		sa.sa_flags = SA_RESTART | SA_RESETHAND;
+		sigemptyset(&sa.sa_mask);
+		(void)sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+void interrupt_finish(void)
+{
+	int sig = tc_interrupted;
+
+	if (sig == 0)
+		return;
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int tc_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t block, old;
+	int rc;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);       /* the new thread inherits it */
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 void std_fds_hold(void)

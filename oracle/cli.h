@@ -12,6 +12,8 @@
 #ifndef TC_CLI_H
 #define TC_CLI_H
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>              /* FMT_LIT */
 #include "tc.h"
@@ -217,6 +219,27 @@ bool output_flush(FILE *out);
 /* output_close - at exit: flush and close standard output; status when that
  * worked, 2 (reason on stderr, once) when any write to it failed. */
 int output_close(int status);
+/*
+ * Interruption. After SIGINT or SIGTERM, tc_interrupted holds the signal's
+ * number: the run stops reading where it is (at once when waiting on a
+ * stream, within 4 MiB of a file), finishes that file as if it had ended
+ * there (the records of connections still open, the summary with the
+ * error "interrupted", so nothing printed is left cut), reads no other
+ * file, and main then dies of the same signal, so a shell or a script
+ * sees an interruption, not an error. A second signal kills at once.
+ */
+extern volatile sig_atomic_t tc_interrupted;
+/* interrupt_setup - catch SIGINT and SIGTERM (unless the caller has them
+ * ignored, as for a background job or under nohup). */
+void interrupt_setup(void);
+/* interrupt_finish - if a signal came, die of it now (after stdout was
+ * closed). */
+void interrupt_finish(void);
+/* tc_thread_start - pthread_create for helper threads: they never take
+ * SIGINT/SIGTERM, so a signal reaches the main thread and interrupts its
+ * blocking read. Returns pthread_create's result. */
+int tc_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+
 /* std_fds_hold - a descriptor 0-2 the caller closed would be taken by the
  * first file opened (and records meant for stdout could land in it): hold
  * each closed one on /dev/null, opened so that using it fails with EBADF as

@@ -542,7 +542,7 @@ static void writer_submit(struct flows_ctx *c, bool full)
 	if (b->n == 0)
 		return;
 	if (!w->running && full) {
-		w->running = pthread_create(&w->thread, NULL, writer_main, c) == 0;
+		w->running = tc_thread_start(&w->thread, writer_main, c) == 0;
 		if (w->running)
 			(void)pthread_setname_np(w->thread, "tc-writer");
 	}

@@ -206,7 +206,7 @@ static bool is_reproduced(struct reduce *r, const size_t *idx, size_t k)
 	struct oracle_sink sink = { test_sink, NULL, r };
 	bool host_rule = rule_info(r->rule)->dedup == DEDUP_HOST;
 
-	if (r->runs >= REDUCE_MAX_RUNS) {
+	if (r->runs >= REDUCE_MAX_RUNS || tc_interrupted) {
 		r->stopped = true;
 		return false;
 	}
@@ -453,7 +453,7 @@ int cmd_reduce(struct tc_options *o)
 
 	in.n_files = 1;
 	in.format = FMT_TEXT;
-	if (tc_drive(&in, &ops, &r) != 0 && r.n == 0)
+	if ((tc_drive(&in, &ops, &r) != 0 && r.n == 0) || tc_interrupted)
 		goto out;
 	if (r.oom) {
 		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", o->files[0]);
@@ -471,6 +471,8 @@ int cmd_reduce(struct tc_options *o)
 
 	r.want_tuple = true;
 	if (!is_reproduced(&r, idx, k)) {
+		if (tc_interrupted)
+			goto out;
 		fprintf(stderr, "tuplecheck: reduce: %s does not show %s%s%s\n",
 			file_display_name(o->files[0]), rule_info(r.rule)->id,
 			r.signature ? " with signature " : "", r.signature ? r.signature : "");
@@ -533,7 +535,8 @@ int cmd_reduce(struct tc_options *o)
 	}
 	fprintf(stderr, "tuplecheck reduce: %s: %zu -> %zu packets in %lu oracle runs%s; wrote %s\n",
 		file_display_name(o->files[0]), before, k, r.runs,
-		r.stopped ? " (stopped at the run cap: not minimal)" : "", o->files[1]);
+		!r.stopped ? "" : tc_interrupted ? " (interrupted: not minimal)" :
+		" (stopped at the run cap: not minimal)", o->files[1]);
 	status = 0;
 out:
 	free(idx);

@@ -146,7 +146,7 @@ int oracle_command(struct tc_options *o, bool hosts_only)
 	}
 	if (hosts_only)
 		report_set_host_detail(c.rep, true);
-	for (int i = 0; i < o->n_files && !output_failed(o->out); i++)
+	for (int i = 0; i < o->n_files && !output_failed(o->out) && !tc_interrupted; i++)
 		if (replay_file(&c, i) != 0)
 			status = 2;
 	report_close(c.rep);

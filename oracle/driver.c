@@ -275,6 +275,10 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		if (cp.offset >= ahead_at) {    /* every 4 MiB: read-ahead, progress */
 			if (ferror(o->out))     /* what follows would be lost */
 				break;
+			if (tc_interrupted) {
+				stop = "interrupted";
+				break;
+			}
 			input_progress(&in, (size_t)cp.offset);
 			progress_tick(&pg, name, cp.offset, in.stream ? 0 : in.len, st.packets);
 			ahead_at = cp.offset + ((uint64_t)4 << 20);
@@ -344,7 +348,7 @@ int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx)
 
 		if (drive_file(o, ops, ctx, o->files[i], &fatal) != 0)
 			status = 2;
-		if (fatal || output_failed(o->out))
+		if (fatal || output_failed(o->out) || tc_interrupted)
 			break;
 	}
 	if (output_flush(o->out))

@@ -40,12 +40,27 @@
  * larger than what it can hold. */
 #define STREAM_WINDOW ((size_t)1 << 20)
 
+/* How long a stream waits for data before it looks for an interruption
+ * again (cli.h tc_interrupted). */
+#define STREAM_POLL_MS 250
+
 /* One read(2) of a stream into the free end of its window. */
 static enum tc_rc stream_read(struct input *in, char *errbuf, size_t errlen)
 {
 	for (;;) {
-		ssize_t n = read(in->fd, in->heap + in->len, in->cap - in->len);
+		struct pollfd pfd = { .fd = in->fd, .events = POLLIN };
+		ssize_t n;
 
+		/* Wait in poll, not in read: a signal ends poll (EINTR) even
+		 * under SA_RESTART, and the timeout covers one that comes
+		 * just before the call. */
+		while (!tc_interrupted && poll(&pfd, 1, STREAM_POLL_MS) == 0)
+			;
+		if (tc_interrupted) {
+			snprintf(errbuf, errlen, "interrupted");
+			return TC_IO;
+		}
+		n = read(in->fd, in->heap + in->len, in->cap - in->len);
 		if (n > 0) {
 			in->len += (size_t)n;
 			return TC_OK;
@@ -195,7 +210,7 @@ void input_read_ahead(struct input *in)
 	a->len = in->len;
 	atomic_init(&a->reader, 0);
 	atomic_init(&a->stop, false);
-	if (pthread_create(&a->thread, NULL, ahead_main, a) != 0) {
+	if (tc_thread_start(&a->thread, ahead_main, a) != 0) {
 		free(a);
 		return;
 	}

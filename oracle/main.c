@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	std_fds_hold();
+	interrupt_setup();
 	rc = cli_parse(&o, argc, argv);
 	if (rc >= 0)
 		return output_close(rc);
@@ -40,7 +41,9 @@ int main(int argc, char **argv)
 				"Try 'tuplecheck --help'.\n", o.cmd);
 			return 2;
 		}
-		return output_close(commands[i].run(&o));
+		rc = output_close(commands[i].run(&o));
+		interrupt_finish();
+		return rc;
 	}
 	fprintf(stderr, "tuplecheck: '%s' is not a command (replay, flows, hosts, packets, reduce)\n"
 		"Try 'tuplecheck --help'.\n", o.cmd);
