@@ -811,9 +811,27 @@ static void ng_peek_linktype(struct cap_reader *r)
 
 /* ==== public entry points =============================================== */
 
+/* The compressor whose magic a file begins with (captures are often kept
+ * compressed), named as its command is; NULL for any other. */
+static const char *compressed_by(uint32_t magic)
+{
+	if ((magic >> 16) == 0x1f8bu)
+		return "gzip";
+	if (magic == 0x28b52ffdu)
+		return "zstd";
+	if (magic == 0xfd377a58u)             /* fd '7zXZ' */
+		return "xz";
+	if ((magic >> 8) == 0x425a68u && (magic & 0xff) >= '1' && (magic & 0xff) <= '9')
+		return "bzip2";                 /* 'BZh' and the block size digit */
+	if (magic == 0x04224d18u)
+		return "lz4";
+	return NULL;
+}
+
 enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 {
 	struct cursor c = cur_make(buf, len);
+	const char *compressor;
 	uint32_t magic;
 
 	memset(r, 0, sizeof(*r));
@@ -859,6 +877,12 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 	default:
 		break;
 	}
+	compressor = compressed_by(magic);
+	if (compressor != NULL)
+		return fail(r, TC_MALFORMED, 0,
+			    "not a pcap or pcapng file (magic 0x%08x): %s-compressed; decompress it "
+			    "first, or pipe it in: %s -dc FILE | tuplecheck COMMAND -",
+			    magic, compressor, compressor);
 	if (is_text_start(buf, len))
 		return fail(r, TC_MALFORMED, 0,
 			    "not a pcap or pcapng file (magic 0x%08x; it begins with text, so it is not a capture)",

@@ -600,6 +600,18 @@ static void test_not_a_capture(void **state)
 	static const uint8_t junk[] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07 };
 	static const uint8_t magic3[] = { 0xd4, 0xc3, 0xb2 };
 	static const uint8_t other3[] = { 0x12, 0x34, 0x56 };
+	static const struct {
+		uint8_t head[8];
+		const char *says;
+	} packed[] = {
+		{ { 0x1f, 0x8b, 0x08, 0x08, 0, 0, 0, 0 },
+		  "(magic 0x1f8b0808): gzip-compressed; decompress it first, or pipe it in: "
+		  "gzip -dc FILE | tuplecheck COMMAND -" },
+		{ { 0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0 }, "zstd-compressed" },
+		{ { 0xfd, '7', 'z', 'X', 'Z', 0, 0, 0 }, "xz-compressed" },
+		{ { 'B', 'Z', 'h', '9', '1', 'A', 'Y', '&' }, "bzip2-compressed" },
+		{ { 0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0 }, "lz4-compressed" },
+	};
 	struct run *u;
 
 	(void)state;
@@ -622,6 +634,14 @@ static void test_not_a_capture(void **state)
 	assert_int_equal(u->open_rc, TC_MALFORMED);
 	assert_err_contains(u, "only 3 bytes");
 	run_free(u);
+
+	/* a compressed capture: named, with what to do about it */
+	for (size_t i = 0; i < TC_ARRAY_SIZE(packed); i++) {
+		u = run_reader(packed[i].head, sizeof(packed[i].head));
+		assert_int_equal(u->open_rc, TC_MALFORMED);
+		assert_err_contains(u, packed[i].says);
+		run_free(u);
+	}
 }
 
 static void test_empty_file(void **state)
