@@ -86,11 +86,11 @@ check "flows on a live stream with the writer thread, SIGINT" "$rc" 130 '"type":
 # says why, and the second file is not started.
 "$flowgen" reuse 20000 "$tmp/big.pcap" >/dev/null || exit 1       # 4.5 MB, 60,000 packets
 mkfifo "$tmp/fifo"
-( exec 3<"$tmp/fifo"; sleep 2; cat <&3 >"$tmp/out" ) &
+( exec 3<"$tmp/fifo"; sleep 4; cat <&3 >"$tmp/out" ) &
 reader=$!
 "$TC" packets --format jsonl "$tmp/big.pcap" "$tmp/reuse.pcap" >"$tmp/fifo" 2>"$tmp/err" &
 pid=$!
-sleep 0.7
+sleep 1.5
 kill -s TERM "$pid"
 wait "$pid"
 rc=$?

@@ -125,11 +125,16 @@ if [ "$ex" != 0 ] || [ -z "$rss" ] || [ "$rss" -gt 49152 ]; then
 else
 	echo "ok   stdin memory: peak RSS $rss KiB for a $size_kb KiB capture"
 fi
-if ! cmp -s <("$REL" flows --format jsonl --seed 1 "$tmp/big.pcap") \
-	<("$REL" flows --format jsonl --seed 1 - <"$tmp/big.pcap" | sed "s|\"<stdin>\"|\"$tmp/big.pcap\"|"); then
-	echo "FAIL stdin = file on the 100 MB capture (flows)"
-	fail=1
-fi
+for cmd in flows replay hosts; do
+	if ! cmp -s <("$REL" "$cmd" --format jsonl --seed 1 "$tmp/big.pcap") \
+		<(cat "$tmp/big.pcap" | "$REL" "$cmd" --format jsonl --seed 1 - |
+		  sed "s|\"<stdin>\"|\"$tmp/big.pcap\"|"); then
+		echo "FAIL stdin = file on the 100 MB capture ($cmd)"
+		fail=1
+	else
+		echo "ok   stdin (a pipe) = file on the 100 MB capture ($cmd)"
+	fi
+done
 
 # 4. Live: the first K records of a capture, 3 s of nothing, then the rest.
 # What is known before the pause must be on stdout (a regular file, fully
