@@ -233,8 +233,16 @@ enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t e
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 	in->name = file_display_name(path);
-	if (strcmp(path, "-") == 0)
+	if (strcmp(path, "-") == 0) {
+		/* "-" typed at a prompt would wait for a capture from the
+		 * keyboard */
+		if (isatty(STDIN_FILENO)) {
+			snprintf(errbuf, errlen, "standard input is a terminal, not a capture "
+				 "(pipe one in, or give a file)");
+			return TC_IO;
+		}
 		return stream_begin(STDIN_FILENO, false, in, errbuf, errlen);
+	}
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {

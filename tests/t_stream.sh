@@ -13,8 +13,9 @@
 #     capture): the first packets, and the connections that ended, are on
 #     stdout before the rest arrives;
 #  5. an endless device (/dev/zero, /dev/urandom) is refused at once as not
-#     a capture, and replay of a FIFO holding garbage does not hang (the
-#     reason is no longer learnt by opening the file a second time).
+#     a capture, so is "-" when standard input is a terminal, and replay of
+#     a FIFO holding garbage does not hang (the reason is no longer learnt
+#     by opening the file a second time).
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -198,6 +199,15 @@ for dev in /dev/zero /dev/urandom; do
 		echo "ok   $dev: $(cat "$tmp/err")"
 	fi
 done
+# "-" with a terminal on standard input (a pty from util-linux script)
+# would wait for a capture typed at the keyboard: refused at once.
+timeout 20 script -qec "$TC packets - ; echo rc=\$?" /dev/null >"$tmp/tty" 2>&1 </dev/null
+if ! grep -q '<stdin>: standard input is a terminal, not a capture' "$tmp/tty" || ! grep -q 'rc=2' "$tmp/tty"; then
+	echo "FAIL - on a terminal: $(tr -d '\r' <"$tmp/tty" | head -c 300)"
+	fail=1
+else
+	echo "ok   - on a terminal: $(tr -d '\r' <"$tmp/tty" | head -n 1)"
+fi
 mkfifo "$tmp/fifo"
 (printf 'GET / HTTP/1.1\r\nHost: example\r\n\r\n' >"$tmp/fifo") &
 timeout 20 "$TC" replay "$tmp/fifo" >"$tmp/out" 2>"$tmp/err"
