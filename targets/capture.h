@@ -2,8 +2,10 @@
  * capture.h - pcap and pcapng records, read from memory.
  *
  * The reader walks a caller-owned buffer holding a whole capture file (mapped
- * by the caller, or read from standard input); it never copies packet bytes
- * and never allocates. Each record comes back as a view into that buffer.
+ * by the caller), or a window of one that the caller slides along (a
+ * stream: standard input, a pipe; see cap_refill below); it never copies
+ * packet bytes and never allocates. Each record comes back as a view into
+ * that buffer.
  *
  * Formats: classic pcap (microsecond magic 0xa1b2c3d4, nanosecond magic
  * 0xa1b23c4d and the modified "Kuznetzov" magic 0xa1b2cd34 with 24-byte
