@@ -1,10 +1,11 @@
 /*
  * peakrss.c - run a command, report its wall time and peak memory.
  *
- * usage: peakrss [--packets N] [--sample-ms MS] [--last-line FILE | --stdout FILE]
- *                -- CMD [ARG...]
+ * usage: peakrss [--packets N] [--sample-ms MS] [--stdin FILE]
+ *                [--last-line FILE | --stdout FILE] -- CMD [ARG...]
  *
- * Runs CMD with standard output sent to /dev/null, or to FILE (--stdout),
+ * Runs CMD with standard input from FILE (--stdin; otherwise inherited) and
+ * standard output sent to /dev/null, or to FILE (--stdout),
  * or (--last-line) read through a pipe of which only the last line is kept
  * and written to FILE: that is how `make bench` reads a summary record
  * without storing a million flow records. Prints one line of key=value
@@ -63,7 +64,7 @@ static double now_s(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: peakrss [--packets N] [--sample-ms MS] "
+	fprintf(stderr, "usage: peakrss [--packets N] [--sample-ms MS] [--stdin FILE] "
 		"[--last-line FILE | --stdout FILE] -- CMD [ARG...]\n");
 	exit(2);
 }
@@ -154,7 +155,7 @@ static void tail_feed(struct tail *t, const char *b, size_t n)
 int main(int argc, char **argv)
 {
 	unsigned long long packets = 0, sample_ms = 0;
-	const char *last_path = NULL, *out_path = "/dev/null";
+	const char *last_path = NULL, *out_path = "/dev/null", *in_path = NULL;
 	static struct tail tl;
 	struct mem_sample best = { -1, -1, -1 };
 	long rss_peak = -1, samples = 0;
@@ -180,6 +181,8 @@ int main(int argc, char **argv)
 			last_path = argv[++i];
 		else if (strcmp(argv[i], "--stdout") == 0)
 			out_path = argv[++i];
+		else if (strcmp(argv[i], "--stdin") == 0)
+			in_path = argv[++i];
 		else
 			usage();
 	}
@@ -209,6 +212,12 @@ int main(int argc, char **argv)
 
 		if (out < 0 || dup2(out, STDOUT_FILENO) < 0)
 			_exit(127);
+		if (in_path != NULL) {
+			int in = open(in_path, O_RDONLY);
+
+			if (in < 0 || dup2(in, STDIN_FILENO) < 0)
+				_exit(127);
+		}
 		if (pfd[0] >= 0)
 			close(pfd[0]);
 		close(xfd[0]);

@@ -268,12 +268,14 @@ row_flows() {
 		METRIC=pps alternate \
 			libpcap_loop "$BIN/pcap_loop $f" \
 			flows "$BIN/peakrss --packets $n -- $TC flows --format jsonl --seed 1 $f" \
+			flows_stdin "$BIN/peakrss --packets $n --stdin $f -- $TC flows --format jsonl --seed 1 -" \
 			engine_only "$BIN/bench_engine $f"
 		RUNS=1 WARMUP=0 METRIC=anon_peak_kb alternate \
 			flows_mem "$BIN/peakrss --sample-ms 2 -- $TC flows --format jsonl --seed 1 $f"
 	else
 		METRIC=pps alternate libpcap_loop "$BIN/pcap_loop $f" engine_only "$BIN/bench_engine $f"
 		echo "$why_tc" >"$TMP/flows.err"
+		echo "$why_tc" >"$TMP/flows_stdin.err"
 		echo "$why_tc" >"$TMP/flows_mem.err"
 	fi
 	if [ "${BENCH_TSHARK:-1}" = 0 ]; then
@@ -290,6 +292,10 @@ row_flows() {
 		higher ratio 0.5 "$(why flows)"
 	metric flows "engine only (no output) packets/s vs libpcap loop" packets/s \
 		"$(med engine_only)" "$(med libpcap_loop)" higher - - "$(why engine_only)"
+	metric flows "from stdin (a stream) packets/s vs libpcap loop" packets/s \
+		"$(med flows_stdin)" "$(med libpcap_loop)" higher - - "$(why flows_stdin)"
+	metric flows "from stdin: peak RSS KiB (nothing mapped) vs tshark" KiB \
+		"$(lastkv flows_stdin maxrss_kb)" "$(lastkv tshark maxrss_kb)" lower - - "$(why flows_stdin)"
 	t_pps=$(med tshark)
 	metric flows "packets/s vs tshark -z conv,tcp" packets/s "$(med flows)" "$t_pps" \
 		higher - - "$(why flows)"
@@ -306,7 +312,7 @@ row_flows() {
 		"$(isnum "$anon" && isnum "$live" && awk -v a="$anon" -v l="$live" 'BEGIN { printf "%.1f", a * 1024 / l }')" \
 		"$(isnum "$t_rss" && isnum "${t_conv:-}" && [ "$t_conv" -gt 0 ] && awk -v a="$t_rss" -v l="$t_conv" 'BEGIN { printf "%.1f", a * 1024 / l }')" \
 		lower - - "$(why flows_mem)"
-	end_row flows "$f" libpcap_loop flows engine_only flows_mem tshark
+	end_row flows "$f" libpcap_loop flows flows_stdin engine_only flows_mem tshark
 }
 
 # per_live NAME: NAME's median anonymous peak in bytes over the most flows
