@@ -16,10 +16,11 @@
  * time from fork to reaping; maxrss_kb is the kernel's exact high-water mark
  * of CMD's resident set (getrusage of the child, VmHWM).
  *
- * Why a sampler too: tuplecheck maps its input (oracle/input.c), so every
- * page of the capture it has read counts in its resident set; on a 200 MB
- * capture the mapping would swamp the flow table in maxrss and make memory
- * look proportional to capture length when it is not. The kernel keeps no
+ * Why a sampler too: the memory goals are about what the program
+ * allocates (heap, stacks), not its code and libraries; and a program that
+ * maps its input (tuplecheck did, before oracle/input.c read through a
+ * window) has every page of the capture it has read in its resident set,
+ * which would make memory look proportional to capture length. The kernel keeps no
  * high-water mark per kind of page, so with --sample-ms MS > 0 the parent
  * reads /proc/PID/status (RssAnon, RssFile, VmRSS) every MS milliseconds
  * and reports the largest RssAnon seen (heap and stacks: what the program

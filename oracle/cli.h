@@ -52,67 +52,44 @@ struct tc_options {
 	size_t open_error_len;
 };
 
-/* An input file in memory: all of it, mapped, when it is a regular file;
- * a window of it for a stream ("-" for standard input, a pipe, a device). */
+/* An input file, read through a window (input.c): a regular file, or a
+ * stream ("-" for standard input, a pipe, a device). */
 struct input {
 	const char *name;              /* as the user wrote it; "-" is shown as "<stdin>" */
-	const uint8_t *data;           /* the file, or the stream's window */
+	const uint8_t *data;           /* the window: bytes base .. base + len of the file */
 	size_t len;
-	void *map;                     /* mmap base, or NULL */
-	struct input_ahead *ahead;     /* input_read_ahead's thread, or NULL */
-	/* streams */
-	bool stream;
-	bool eof;                      /* the stream has ended: len is all there is */
 	uint64_t base;                 /* file offset of data[0] */
+	bool eof;                      /* the input has ended: len is all there is */
+	bool regular;                  /* a regular file (never waits; size known) */
+	uint64_t size;                 /* a regular file's size when opened, else 0 */
 	uint8_t *heap;                 /* the window's buffer (cap bytes) */
 	size_t cap;
-	int fd;                        /* read from; -1 for a mapped file */
+	int fd;                        /* read from */
 	bool own_fd;                   /* closed by input_free (not stdin) */
 };
 
-/* input_load - open PATH ("-" = stdin) and make its bytes available: the
- * whole file, or a stream's first window (at least CAP_OPEN_MIN bytes
- * unless the stream is shorter). Returns TC_OK; TC_IO with errbuf saying
- * why ("No such file or directory", "is a directory", ...); TC_NOMEM. The
- * caller frees with input_free, which also stops input_read_ahead's thread. */
+/* input_load - open PATH ("-" = stdin) and read its first window: at least
+ * CAP_OPEN_MIN bytes unless the input is shorter. Returns TC_OK; TC_IO with
+ * errbuf saying why ("No such file or directory", "is a directory", ...);
+ * TC_NOMEM. The caller frees with input_free. */
 enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t errlen);
 void input_free(struct input *in);
 
-/* input_more - a stream: drop the window's bytes before keep (a position in
- * data, which nothing will read again), move the rest to the front and read
- * once more after it (the window doubles when the rest fills it: a record
- * larger than the window). data, len and base change; views into the old
- * window are no longer valid. At the end of the stream sets eof and reads
- * nothing. Returns TC_OK; TC_IO or TC_NOMEM with errbuf saying why.
- * Does nothing for a mapped file. */
+/* input_more - drop the window's bytes before keep (a position in data,
+ * which nothing will read again), move the rest to the front and read once
+ * more after it (the window doubles when the rest fills it: a record larger
+ * than the window). data, len and base change; views into the old window
+ * are no longer valid. At the end of the input sets eof and reads nothing.
+ * Returns TC_OK; TC_IO or TC_NOMEM with errbuf saying why. */
 enum tc_rc input_more(struct input *in, const uint8_t *keep, char *errbuf, size_t errlen);
 /* input_would_block - a stream with nothing to read just now (a live
- * capture between packets): a good moment to flush what was printed. */
+ * capture between packets): a good moment to flush what was printed.
+ * Never for a regular file. */
 bool input_would_block(const struct input *in);
-
-/*
- * input_read_ahead - for a mapped input of at least INPUT_AHEAD_MIN bytes,
- * start a thread that maps the file's pages into the process (page tables,
- * MADV_POPULATE_READ) in steps ahead of the reader, at most
- * INPUT_AHEAD_WINDOW bytes past the offset last given to input_progress, so
- * the reading thread does not stop on a page fault every few packets and a
- * capture larger than memory is not pulled in all at once; and that drops
- * the pages more than INPUT_AHEAD_BEHIND bytes behind that offset
- * (MADV_DONTNEED: they stay in the page cache, and a late read of them
- * would simply fault them in again), so the capture's resident part stays
- * about the window's size whatever the file's, and unmapping them is not
- * left to the reading thread at the end. Only a speed-up: the bytes read
- * are the same with or without it, and when the thread cannot start or the
- * kernel lacks MADV_POPULATE_READ (before Linux 5.14) nothing else changes.
- * Does nothing for standard input or small files.
- */
-#define INPUT_AHEAD_MIN ((size_t)8 << 20)
-#define INPUT_AHEAD_WINDOW ((size_t)64 << 20)
-#define INPUT_AHEAD_BEHIND ((size_t)16 << 20)
-void input_read_ahead(struct input *in);
-
-/* input_progress - the reader has reached byte offset off of the input. */
-void input_progress(struct input *in, size_t off);
+/* input_shrank - a regular file that ended before the size it had when
+ * opened (another program truncated it while it was read): true, with the
+ * message in buf. */
+bool input_shrank(const struct input *in, char *buf, size_t len);
 
 /* Per-file statistics the driver keeps; subcommands add their own. */
 struct file_stats {

@@ -9,9 +9,15 @@
  * subcommand's file_end still runs so everything printed stays complete, and
  * the next file is replayed.
  *
+ * The input is read through a window (input.c): when the reader reaches its
+ * end, the window slides (input_more, cap_refill) and the walk goes on. A
+ * regular file that ends short of the size it had when opened was cut by
+ * another program while it was read; that is the file's error, named as
+ * such.
+ *
  * In sanitizer builds each record is copied into a heap buffer of exactly its
  * captured length before decoding, so AddressSanitizer sees any over-read of
- * the packet even though the file itself is one big mapping.
+ * the packet even though the window holds many records.
  *
  * Once a write to standard output has failed (disk full, closed
  * descriptor), reading stops at the next 4 MiB mark, the file's file_end
@@ -152,7 +158,7 @@ static void progress_begin(struct progress *pg, const struct tc_options *o)
 
 /* At byte off of len (0: a stream, length unknown), packets read so far:
  * a line if a second has passed. */
-static void progress_tick(struct progress *pg, const char *name, uint64_t off, size_t len,
+static void progress_tick(struct progress *pg, const char *name, uint64_t off, uint64_t len,
 			  uint64_t packets)
 {
 	char where[64];
@@ -210,12 +216,12 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	struct pkt p;
 	struct file_stats st;
 	struct filter_cache fc;
-	char err[320];
+	char err[320], cut[448];
 	const char *name = file_display_name(path);
 	const char *stop = NULL;
 	enum tc_rc rc;
 	int status = 0;
-	uint64_t ahead_at = 0;
+	uint64_t check_at = 0;
 	struct progress pg;
 
 	memset(&st, 0, sizeof(st));
@@ -229,8 +235,8 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		return open_failed(o, name, "out of memory");
 	}
 	rc = cap_open(rd, in.data, in.len);
-	/* a stream: until its window shows what the file is (capture.h) */
-	while (in.stream && !in.eof && (rc == TC_TRUNCATED || (rc == TC_OK && rd->peek_cut))) {
+	/* until the window shows what the file is (capture.h) */
+	while (!in.eof && (rc == TC_TRUNCATED || (rc == TC_OK && rd->peek_cut))) {
 		if (input_more(&in, in.data, err, sizeof(err)) != TC_OK) {
 			free(rd);
 			input_free(&in);
@@ -247,7 +253,6 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	}
 	if (ops->file_begin)
 		ops->file_begin(ctx, name, rd);
-	input_read_ahead(&in);
 	progress_begin(&pg, o);
 
 	for (;;) {
@@ -255,7 +260,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 
 		rc = cap_next(rd, &cp);
 		if (rc != TC_OK) {
-			if (!in.stream || in.eof || (rc != TC_END && rc != TC_TRUNCATED))
+			if (in.eof || (rc != TC_END && rc != TC_TRUNCATED))
 				break;
 			/* the window is used up: slide it (records seen so far
 			 * first, when no more has come yet) */
@@ -272,16 +277,15 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			continue;
 		}
 		st.packets++;
-		if (cp.offset >= ahead_at) {    /* every 4 MiB: read-ahead, progress */
+		if (cp.offset >= check_at) {    /* every 4 MiB: errors, progress */
 			if (ferror(o->out))     /* what follows would be lost */
 				break;
 			if (tc_interrupted) {
 				stop = "interrupted";
 				break;
 			}
-			input_progress(&in, (size_t)cp.offset);
-			progress_tick(&pg, name, cp.offset, in.stream ? 0 : in.len, st.packets);
-			ahead_at = cp.offset + ((uint64_t)4 << 20);
+			progress_tick(&pg, name, cp.offset, in.size, st.packets);
+			check_at = cp.offset + ((uint64_t)4 << 20);
 		}
 		if (o->filter != NULL) {
 			struct bpf_program *prog = filter_get(&fc, cp.linktype, err, sizeof(err));
@@ -318,7 +322,12 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			ops->packet(ctx, &cp, &p);
 		free(copy);
 	}
-	if (stop == NULL && rc != TC_END && rc != TC_OK) {
+	if (stop == NULL && input_shrank(&in, cut, sizeof(cut))) {
+		/* what the reader says of the cut, if anything, after that */
+		if (rc != TC_END && rc != TC_OK)
+			snprintf(cut + strlen(cut), sizeof(cut) - strlen(cut), ": %s", rd->err);
+		stop = cut;
+	} else if (stop == NULL && rc != TC_END && rc != TC_OK) {
 		snprintf(err, sizeof(err), "%s", rd->err);
 		stop = err;
 	}

@@ -256,7 +256,7 @@ row_decode() {
 # engine_only is reader+decode+engine without output (bench_engine), which
 # shows where the rest of the time goes. tshark -z conv,tcp runs once
 # (BENCH_TSHARK=0 skips it). Memory: one extra run sampled every 2 ms for
-# the peak of anonymous memory (the capture is mapped, see peakrss.c);
+# the peak of anonymous memory (see peakrss.c);
 # bytes per live flow divide it by the most flows live at once, which
 # bench_engine counts (the summary record has only the total).
 # Goal (issue): flows at least 0.5x the libpcap loop's packets/s.
@@ -294,7 +294,7 @@ row_flows() {
 		"$(med engine_only)" "$(med libpcap_loop)" higher - - "$(why engine_only)"
 	metric flows "from stdin (a stream) packets/s vs libpcap loop" packets/s \
 		"$(med flows_stdin)" "$(med libpcap_loop)" higher - - "$(why flows_stdin)"
-	metric flows "from stdin: peak RSS KiB (nothing mapped) vs tshark" KiB \
+	metric flows "from stdin: peak RSS KiB vs tshark" KiB \
 		"$(lastkv flows_stdin maxrss_kb)" "$(lastkv tshark maxrss_kb)" lower - - "$(why flows_stdin)"
 	t_pps=$(med tshark)
 	metric flows "packets/s vs tshark -z conv,tcp" packets/s "$(med flows)" "$t_pps" \
@@ -303,9 +303,9 @@ row_flows() {
 	anon=$(med flows_mem)
 	maxrss=$(lastkv flows_mem maxrss_kb)
 	t_rss=$(lastkv tshark maxrss_kb)
-	metric flows "peak RSS KiB (incl. mapped capture) vs tshark" KiB "$maxrss" "$t_rss" \
+	metric flows "peak RSS KiB vs tshark" KiB "$maxrss" "$t_rss" \
 		lower - - "$(why flows_mem)"
-	metric flows "peak anon RSS KiB (heap; excl. mapped capture)" KiB "$anon" - \
+	metric flows "peak anon RSS KiB (heap, input window)" KiB "$anon" - \
 		lower - - "$(why flows_mem)"
 	metric flows "most live flows at once (engine)" flows "$live" - higher - - "$(why engine_only)"
 	metric flows "bytes per live flow: anon peak / live vs tshark RSS / conv" bytes \
@@ -329,9 +329,9 @@ per_live() {
 # flows` on 1,000,000 SYNs on distinct tuples (every one stays live until
 # the end of the capture) minus the same on 100 SYNs, divided by the most
 # flows live at once (bench_engine; checked against the summary's flows
-# when it is missing). The goal line uses anonymous memory because the
-# capture is mapped: its 90 MB of page cache are in the plain peak RSS,
-# which the "incl. mapped capture" line shows as the issue defines it.
+# when it is missing). The goal line uses anonymous memory (heap, and the
+# 1 MiB window the capture is read through); the "whole peak RSS" line
+# also counts the program's code and libraries.
 # Then "flat in capture length": peak memory on the mixed capture at 1/4,
 # 1/2 and full length (same connection pattern, gen_pcap), ratio full /
 # quarter. Closed connections stay in the table 2*MSL = 120 s of capture
@@ -368,7 +368,7 @@ row_memory() {
 	metric memory "bytes per live TCP conn (anon peak, 1M SYNs - 100 SYNs)" bytes \
 		"$(isnum "$a_syn" && isnum "$a_tiny" && isnum "$live" && awk -v s="$a_syn" -v t="$a_tiny" -v l="$live" 'BEGIN { printf "%.1f", (s - t) * 1024 / l }')" \
 		- lower value 256 "$(why syn; why tiny; isnum "$live" || why syn_engine)"
-	metric memory "bytes per live TCP conn incl. mapped capture (peak RSS)" bytes \
+	metric memory "bytes per live TCP conn (whole peak RSS)" bytes \
 		"$(isnum "$live" && awk -v s="$(lastkv syn maxrss_kb)" -v t="$(lastkv tiny maxrss_kb)" -v l="$live" 'BEGIN { if (s > 0 && t > 0) printf "%.1f", (s - t) * 1024 / l }')" \
 		- lower - - "$(why syn)"
 	metric memory "flow table's own bytes per live flow (engine count)" bytes \
@@ -387,7 +387,7 @@ row_memory() {
 	metric memory "anon peak per live flow, full / quarter (flat in length)" bytes \
 		"$(per_live full)" "$(per_live quarter)" lower ratio 1.25 \
 		"$(why full; why quarter; why full_engine; why quarter_engine)"
-	metric memory "peak RSS incl. mapped capture full / quarter" KiB \
+	metric memory "peak RSS full / quarter" KiB \
 		"$(lastkv full maxrss_kb)" "$(lastkv quarter maxrss_kb)" lower - - "$(why full)"
 	note "memory: at the default MSL (60 s) a closed TCP connection stays 2*MSL = 120 s of capture time (TIME_WAIT, RFC 9293) and a UDP flow 60 s after its last packet; the 1/4 capture spans ~45 s and the 1/2 ~90 s, so they end before the table reaches its steady state (the full one spans ~180 s). The raw ratio therefore grows with the live flows; the per-live-flow ratio is the one that shows memory growing with length beyond them."
 	end_row memory "$syn $DATA/mixed*.pcap" tiny syn syn_engine quarter half full \
@@ -411,7 +411,7 @@ row_replay() {
 	fi
 	metric replay "packets/s (all rules) vs libpcap loop" packets/s "$(med replay)" \
 		"$(med libpcap_loop)" higher ratio 0.4 "$(why replay)"
-	metric replay "peak RSS KiB (incl. mapped capture)" KiB "$(lastkv replay maxrss_kb)" - \
+	metric replay "peak RSS KiB" KiB "$(lastkv replay maxrss_kb)" - \
 		lower - - "$(why replay)"
 	end_row replay "$f" libpcap_loop replay
 }

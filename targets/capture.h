@@ -1,9 +1,9 @@
 /*
  * capture.h - pcap and pcapng records, read from memory.
  *
- * The reader walks a caller-owned buffer holding a whole capture file (mapped
- * by the caller), or a window of one that the caller slides along (a
- * stream: standard input, a pipe; see cap_refill below); it never copies
+ * The reader walks a caller-owned buffer holding a whole capture file, or a
+ * window of one that the caller slides along (tuplecheck reads every input
+ * that way; see cap_refill below); it never copies
  * packet bytes and never allocates. Each record comes back as a view into
  * that buffer.
  *
