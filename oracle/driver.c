@@ -31,6 +31,7 @@
  * if any was shown (always with --progress). Checked every 4 MiB of input,
  * so it costs nothing per packet; stdout is never touched.
  */
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,13 +52,15 @@
 #define EXACT_COPY 0
 #endif
 
-/* Compiled filters, one per link type met in the file (pcapng may mix). */
+/* Compiled filters, one per link type and byte order met in the file
+ * (pcapng may mix both). */
 #define MAX_FILTERS 16
 
 struct filter_cache {
 	const char *expr;
 	unsigned n;
 	uint32_t linktype[MAX_FILTERS];
+	bool little[MAX_FILTERS];
 	struct bpf_program prog[MAX_FILTERS];
 };
 
@@ -68,49 +71,80 @@ static void filter_free(struct filter_cache *fc)
 	fc->n = 0;
 }
 
-/* pcap_open_dead takes libpcap's DLT_ numbers, which differ from the
- * LINKTYPE_ numbers files carry for a few historical types. Map the ones
- * we decode (and their old BSD aliases) so a filter compiles for them. */
-static int linktype_to_dlt(uint32_t linktype)
+static void put32(uint8_t *p, uint32_t v, bool little)
 {
-	switch (linktype) {
-	case LT_RAW:        /* 101 */
-	case LT_RAW_OLD12:  /* DLT_RAW on most systems */
-	case LT_RAW_OLD14:  /* DLT_RAW on OpenBSD */
-		return DLT_RAW;
-	case 100:
-		return DLT_ATM_RFC1483;
-	default:
-		return (int)linktype;
-	}
+	for (int i = 0; i < 4; i++)
+		p[little ? i : 3 - i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Returns the program for linktype, compiling it on first use; NULL with a
- * message in err on a compile error. */
-static struct bpf_program *filter_get(struct filter_cache *fc, uint32_t linktype,
+/*
+ * A filter must mean what it means to `tcpdump -r` on the same file, and
+ * libpcap compiles some expressions differently for a file than for a live
+ * or "dead" handle: on BSD loopback (link types 0 and 108) the address
+ * family of IPv6 is 24, 28 or 30 in a file (the BSDs' values) but the host's
+ * own (10 on Linux) otherwise, and for link type 0 it is stored in the byte
+ * order of the machine that wrote the file. So the filter is compiled on a
+ * savefile handle opened on a pcap file header of the record's link type
+ * and byte order, held in memory (fmemopen): libpcap maps the LINKTYPE_
+ * number to its DLT_ itself, as it does for the real file. The old BSD
+ * numbers for raw IP, which tuplecheck decodes as such, are given as
+ * LINKTYPE_RAW. NULL with the reason in err on failure.
+ */
+static pcap_t *filter_handle(uint32_t linktype, bool little, char *err, size_t errlen)
+{
+	uint8_t hdr[24];
+	char perr[PCAP_ERRBUF_SIZE];
+	FILE *f;
+	pcap_t *p;
+
+	if (linktype == LT_RAW_OLD12 || linktype == LT_RAW_OLD14)
+		linktype = LT_RAW;
+	memset(hdr, 0, sizeof(hdr));
+	put32(hdr, 0xa1b2c3d4, little);
+	hdr[little ? 4 : 5] = 2;                /* version 2.4 */
+	hdr[little ? 6 : 7] = 4;
+	put32(hdr + 16, CAP_MAX_SNAPLEN, little);
+	put32(hdr + 20, linktype, little);
+	f = fmemopen(hdr, sizeof(hdr), "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "--filter: cannot set up a filter: %s", strerror(errno));
+		return NULL;
+	}
+	perr[0] = '\0';
+	p = pcap_fopen_offline(f, perr);
+	if (p == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "--filter: cannot set up a filter for link type %u: %s",
+			 linktype, perr);
+	}
+	return p;
+}
+
+/* Returns the program for the record's link type and byte order, compiling
+ * it on first use; NULL with a message in err on a compile error. */
+static struct bpf_program *filter_get(struct filter_cache *fc, uint32_t linktype, bool little,
 				      char *err, size_t errlen)
 {
-	pcap_t *dead;
+	pcap_t *h;
 
 	for (unsigned i = 0; i < fc->n; i++)
-		if (fc->linktype[i] == linktype)
+		if (fc->linktype[i] == linktype && fc->little[i] == little)
 			return &fc->prog[i];
 	if (fc->n == MAX_FILTERS) {
 		snprintf(err, errlen, "--filter: more than %d link types in one file", MAX_FILTERS);
 		return NULL;
 	}
-	dead = pcap_open_dead(linktype_to_dlt(linktype), (int)CAP_MAX_SNAPLEN);
-	if (dead == NULL) {
-		snprintf(err, errlen, "--filter: cannot set up a filter for link type %u", linktype);
+	h = filter_handle(linktype, little, err, errlen);
+	if (h == NULL)
+		return NULL;
+	if (pcap_compile(h, &fc->prog[fc->n], fc->expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "--filter: %s (link type %u)", pcap_geterr(h), linktype);
+		pcap_close(h);
 		return NULL;
 	}
-	if (pcap_compile(dead, &fc->prog[fc->n], fc->expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		snprintf(err, errlen, "--filter: %s (link type %u)", pcap_geterr(dead), linktype);
-		pcap_close(dead);
-		return NULL;
-	}
-	pcap_close(dead);
+	pcap_close(h);
 	fc->linktype[fc->n] = linktype;
+	fc->little[fc->n] = little;
 	return &fc->prog[fc->n++];
 }
 
@@ -288,7 +322,8 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			check_at = cp.offset + ((uint64_t)4 << 20);
 		}
 		if (o->filter != NULL) {
-			struct bpf_program *prog = filter_get(&fc, cp.linktype, err, sizeof(err));
+			struct bpf_program *prog = filter_get(&fc, cp.linktype, rd->swapped,
+							      err, sizeof(err));
 
 			if (prog == NULL) {
 				stop = err;
