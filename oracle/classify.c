@@ -117,6 +117,8 @@ struct sample {
 	uint64_t idx;                /* 0-based connection number in the stream */
 	uint64_t frame;
 	uint64_t dh;                 /* destination endpoint hash */
+	int64_t ts_sec;              /* of frame, for the evidence */
+	uint32_t ts_nsec;
 	uint16_t sport;
 };
 
@@ -546,6 +548,8 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	st = conn->proto == PROTO_TCP ? &h->tcp : &h->udp;
 	x.idx = st->n;
 	x.frame = conn->frame;
+	x.ts_sec = conn->ts_sec;
+	x.ts_nsec = conn->ts_nsec;
 	x.dh = dest_hash(c, conn);
 	x.sport = conn->sport;
 	return stream_add(c, st, &x);
@@ -717,6 +721,8 @@ static void ev_copy(struct cls_evidence *dst, const struct cls_evidence *src)
 	dst->n = src->n;
 	memcpy(dst->index, src->index, src->n * sizeof(src->index[0]));
 	memcpy(dst->frame, src->frame, src->n * sizeof(src->frame[0]));
+	memcpy(dst->ts_sec, src->ts_sec, src->n * sizeof(src->ts_sec[0]));
+	memcpy(dst->ts_nsec, src->ts_nsec, src->n * sizeof(src->ts_nsec[0]));
 }
 
 /* ev_add for a sample known not to be there yet (the callers go through
@@ -726,6 +732,8 @@ static void ev_append(struct cls_evidence *e, const struct sample *x)
 	if (e->n < CLS_MAX_EVIDENCE) {
 		e->index[e->n] = x->idx;
 		e->frame[e->n] = x->frame;
+		e->ts_sec[e->n] = x->ts_sec;
+		e->ts_nsec[e->n] = x->ts_nsec;
 		e->n++;
 	}
 }
@@ -735,11 +743,7 @@ static void ev_add(struct cls_evidence *e, const struct sample *x)
 	for (uint32_t i = 0; i < e->n; i++)
 		if (e->index[i] == x->idx)
 			return;
-	if (e->n < CLS_MAX_EVIDENCE) {
-		e->index[e->n] = x->idx;
-		e->frame[e->n] = x->frame;
-		e->n++;
-	}
+	ev_append(e, x);
 }
 
 /* ==== the verdict for one (host, protocol) ============================= */

@@ -18,7 +18,7 @@
  * the class of the protocol with more connections (TCP on a tie).
  *
  * Bounded memory: per (host, protocol) the first `keep` connections and the
- * last `keep` (a ring) are kept, 32 bytes each; counts, port extremes and
+ * last `keep` (a ring) are kept, 40 bytes each; counts, port extremes and
  * (past `keep`, through a lazily allocated 8 KiB bitmap) distinct ports stay
  * exact. Hosts beyond max_hosts are not tracked and counted in
  * cls_dropped(). Work per cls_add is O(1); a result costs O(keep log keep).
@@ -87,7 +87,8 @@ void cls_config_default(struct cls_config *cfg);
 /* One initiated connection. Addresses at full width (IPv4 in the first 4
  * bytes, rest zero), as struct pkt has them. */
 struct cls_conn {
-	uint64_t t_ns;             /* time of its first packet (kept for callers) */
+	int64_t ts_sec;            /* time of its first packet, reported with */
+	uint32_t ts_nsec;          /* the evidence (not used to classify) */
 	uint64_t frame;            /* 1-based frame number of its first packet */
 	uint8_t ipver;             /* 4 or 6 */
 	uint8_t proto;             /* 6 (TCP) or 17 (UDP) */
@@ -129,6 +130,8 @@ struct cls_evidence {
 	uint32_t n;
 	uint64_t index[CLS_MAX_EVIDENCE];
 	uint64_t frame[CLS_MAX_EVIDENCE];
+	int64_t ts_sec[CLS_MAX_EVIDENCE];      /* of frame[i] */
+	uint32_t ts_nsec[CLS_MAX_EVIDENCE];
 };
 
 /* The measured features, reported so a verdict can be explained. Steps are

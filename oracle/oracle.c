@@ -279,7 +279,8 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 		emit_once_per_flow(o, cp, p, &h);
 
 	memset(&cc, 0, sizeof(cc));
-	cc.t_ns = cp->ts_sec > 0 ? (uint64_t)cp->ts_sec * 1000000000u + cp->ts_nsec : 0;
+	cc.ts_sec = cp->ts_sec;
+	cc.ts_nsec = cp->ts_nsec;
 	cc.frame = cp->frame;
 	cc.ipver = fl->h.key.ipver;
 	cc.proto = fl->h.key.proto;
@@ -498,9 +499,11 @@ static void emit_host(struct oracle *o, const struct cls_host_result *hr, enum r
 	f.rule = r;
 	f.severity = rule_info(r)->severity;
 	f.file = o->file;
+	/* the first evidence frame, and its time (a host verdict is only
+	 * known at the end of the file, but it points at what supports it) */
 	f.frame = ev->n > 0 ? ev->frame[0] : 0;
-	f.ts_sec = o->latest.ts_sec;
-	f.ts_nsec = o->latest.ts_nsec;
+	f.ts_sec = ev->n > 0 ? ev->ts_sec[0] : o->latest.ts_sec;
+	f.ts_nsec = ev->n > 0 ? ev->ts_nsec[0] : o->latest.ts_nsec;
 	f.ts_digits = o->latest.ts_digits ? o->latest.ts_digits : 6;
 	f.proto = proto == 17 ? L4_UDP : L4_TCP;
 	f.ipver = hr->ipver;

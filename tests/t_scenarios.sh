@@ -10,7 +10,8 @@
 #     not look at the expected files.
 #  2. Golden: `tuplecheck replay --format jsonl --seed 1 OPTIONS corpus/pcaps/NAME`
 #     equals corpus/pcaps/NAME.expected.jsonl byte for byte.
-#     `tuplecheck hosts` classifies every host as replay does.
+#     `tuplecheck hosts` classifies every host as replay does. Every
+#     finding's ts is the time of the packet its frame names.
 #  3. Determinism: the generator, run into a temporary folder, writes
 #     captures and manifest byte-identical to the committed ones.
 # Set TC_UPDATE_EXPECTED=1 to rewrite the expected files (then review them).
@@ -63,6 +64,14 @@ while IFS=$'\t' read -r name options fire silent hosts; do
 			fi
 		done
 	fi
+	# every finding's ts is the time of its frame (host-level ones too:
+	# their frame is the first evidence frame)
+	"$TC" packets --format jsonl "$dir/$name" > "$tmp/pk.jsonl" 2>/dev/null
+	bad=$(jq -rs '(map(select(.type=="packet") | {key: (.frame|tostring), value: .ts}) | from_entries) as $t
+		| .[] | select(.type=="finding" and .frame > 0 and $t[.frame|tostring] != .ts)
+		| "\(.rule) frame \(.frame) ts \(.ts), the frame is at \($t[.frame|tostring])"' \
+		"$out" "$tmp/pk.jsonl" 2>&1)
+	[ -z "$bad" ] || { echo "FAIL $name: a finding's ts is not its frame's: $bad"; fail=1; }
 	# `tuplecheck hosts` gives every host the class replay gave it
 	"$TC" hosts --format jsonl --seed 1 "${opts[@]}" "$dir/$name" > "$tmp/hosts.jsonl" 2>&1 ||
 		{ echo "FAIL $name: tuplecheck hosts failed: $(tail -1 "$tmp/hosts.jsonl")"; fail=1; }

@@ -39,7 +39,8 @@ static void add(struct cls *c, uint8_t host, uint8_t proto, uint32_t d, uint16_t
 
 	memset(&k, 0, sizeof(k));
 	k.frame = ++frame_no;
-	k.t_ns = frame_no * 1000;
+	k.ts_sec = (int64_t)frame_no;
+	k.ts_nsec = 1000;
 	k.ipver = 4;
 	k.proto = proto;
 	k.src[0] = 10; k.src[3] = host;
@@ -112,8 +113,12 @@ static void test_min_samples_boundary(void **state)
 	assert_true(r.tcp.confidence > 0.5 && r.tcp.confidence <= 1);
 	/* evidence: frames of the connections with the +1 stride */
 	assert_true(r.tcp.evidence.n >= 2);
-	for (uint32_t i = 0; i < r.tcp.evidence.n; i++)
+	for (uint32_t i = 0; i < r.tcp.evidence.n; i++) {
 		assert_int_equal(r.tcp.evidence.frame[i], frame_no - 7 + r.tcp.evidence.index[i]);
+		/* each with the time of its own frame (add: frame N at N s) */
+		assert_int_equal(r.tcp.evidence.ts_sec[i], (int64_t)r.tcp.evidence.frame[i]);
+		assert_int_equal(r.tcp.evidence.ts_nsec[i], 1000);
+	}
 	assert_int_equal(r.tcp.min_port, 1025);
 	assert_int_equal(r.tcp.max_port, 1032);
 	assert_int_equal(r.tcp.distinct_ports, 8);
@@ -214,6 +219,7 @@ static void test_fixed(void **state)
 		assert_int_equal(r.udp.fixed_evidence.index[i], i);
 	assert_int_equal(r.udp.fixed_evidence.index[7], 10);
 	assert_int_equal(r.udp.fixed_evidence.frame[7], frame_no);
+	assert_int_equal(r.udp.fixed_evidence.ts_sec[7], (int64_t)frame_no);
 	assert_int_equal(r.cls, PC_FIXED);
 	cls_destroy(c);
 
