@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rules.h"
 #include "version.h"
 
 static const char usage_text[] =
@@ -178,25 +179,6 @@ static bool filter_valid(const char *expr)
 	return ok;
 }
 
-/* Does the --rules list turn on any checksum rule? Checksums cost a pass over
- * every payload, so they are verified only then. */
-static bool rules_enable_checksums(const char *rules)
-{
-	const char *p = rules;
-
-	while (p != NULL && *p != '\0') {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		static const char suffix[] = "bad-checksum";
-		size_t sl = sizeof(suffix) - 1;
-
-		if (n > sl && p[0] != '-' && memcmp(p + n - sl, suffix, sl) == 0)
-			return true;
-		p = comma ? comma + 1 : NULL;
-	}
-	return false;
-}
-
 /* Returns -1 when parsing succeeded and the command should run, otherwise the
  * exit status (0 after --help/--version, 2 on a usage error). */
 int cli_parse(struct tc_options *o, int argc, char **argv)
@@ -339,7 +321,22 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 	}
 	o->n_files = argc - optind;
 	o->files = argv + optind;
-	o->checksums = rules_enable_checksums(o->rules);
+	/* --rules is checked for every command, so a typo is a usage error
+	 * wherever it is given; commands without findings use it for the
+	 * checksum rules (packets reports their errors only when on) */
+	{
+		struct rule_set set;
+		char err[1024];
+
+		if (rules_parse(o->rules, o->have_range, &set, err, sizeof(err)) != TC_OK) {
+			usage_error("%s", err);
+			return 2;
+		}
+		o->checksum_rules = (uint8_t)((set.on[R_IP_BAD_CHECKSUM] ? CSUM_IP : 0) |
+					      (set.on[R_TCP_BAD_CHECKSUM] ? CSUM_TCP : 0) |
+					      (set.on[R_UDP_BAD_CHECKSUM] ? CSUM_UDP : 0));
+		o->checksums = o->checksum_rules != 0;
+	}
 	if (o->filter != NULL && !filter_valid(o->filter)) {
 		fprintf(stderr, "Try 'tuplecheck --help'.\n");
 		return 2;

@@ -23,6 +23,11 @@
 enum out_format { FMT_TEXT = 0, FMT_JSONL, FMT_JUNIT, FMT_SARIF };
 enum severity { SEV_INFO = 0, SEV_WARNING = 1, SEV_ERROR = 2 };
 
+/* tc_options.checksum_rules */
+#define CSUM_IP  1u
+#define CSUM_TCP 2u
+#define CSUM_UDP 4u
+
 struct tc_options {
 	const char *cmd;               /* subcommand name */
 	enum out_format format;
@@ -33,6 +38,7 @@ struct tc_options {
 	uint32_t msl;                  /* --msl seconds, default 60 */
 	uint32_t min_samples;          /* --min-samples, default 8 */
 	const char *rules;             /* --rules LIST as given, or NULL */
+	uint8_t checksum_rules;        /* CSUM_*: the checksum rules --rules turns on */
 	enum severity fail_on;         /* --fail-on, default error */
 	uint64_t max_flows;            /* --max-flows, 0 = no cap */
 	bool have_seed;                /* --seed given: fixed hash key */

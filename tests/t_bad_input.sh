@@ -98,13 +98,28 @@ PY
 done
 
 # Usage errors are exit 2 too, before any output.
-for args in "replay --format xml $good" "replay --rules no.such-rule $good" "flows --filter 'tcp port' $good" "bogus $good" "replay"; do
+for args in "replay --format xml $good" "replay --rules no.such-rule $good" "flows --rules no.such-rule $good" "packets --rules no.such-rule $good" "hosts --rules port.ephemeral-range $good" "flows --filter 'tcp port' $good" "bogus $good" "replay"; do
 	eval "\"$TC\" $args" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
 	if [ $rc -ne 2 ] || [ -s "$tmp/out" ] || [ ! -s "$tmp/err" ]; then
 		echo "FAIL usage '$args': exit $rc"; fail=1
 	else
 		echo "ok   usage '$args': $(head -n 1 "$tmp/err")"
+	fi
+done
+# packets lists a wrong checksum only when its own rule is on: the capture
+# has one wrong IPv4, TCP and UDP checksum each
+cs=corpus/pcaps/bad_checksums.pcap
+for case in "-tcp.bad-checksum,+udp.bad-checksum:udp.bad-checksum" \
+	    "+tcp.bad-checksum:tcp.bad-checksum" \
+	    "+ip.bad-checksum,+tcp.bad-checksum,+udp.bad-checksum:ip.bad-checksum tcp.bad-checksum udp.bad-checksum" \
+	    "-ip.bad-checksum:"; do
+	want=${case#*:}
+	got=$("$TC" packets --format jsonl "--rules=${case%%:*}" "$cs" | jq -r 'select(.type=="packet") | .errors[]' | sort | tr '\n' ' ' | sed 's/ $//')
+	if [ "$got" = "$want" ]; then
+		echo "ok   packets --rules=${case%%:*}: errors '$want'"
+	else
+		echo "FAIL packets --rules=${case%%:*}: errors '$got', expected '$want'"; fail=1
 	fi
 done
 exit $fail
