@@ -89,7 +89,7 @@ struct oracle {
 	struct dedup flow_seen;
 	struct engine *eng;
 	struct cls *cls;
-	/* The latest packet (time, frame, digits): the time of host findings.
+	/* The latest packet (time, frame, digits): the engine's clock.
 	 * It starts at a sentinel below every time, (INT64_MIN, 0), so the
 	 * usual packet (time moved forward) needs no flag; have_time is asked
 	 * only for a packet stamped exactly the sentinel (see is_latest). */
@@ -472,6 +472,14 @@ __attribute__((no_icf))
 void oracle_packet_cb(void *o, const struct cap_packet *cp, struct pkt *p)
 {
 	packet_body(o, cp, p);
+}
+
+void oracle_latest(const struct oracle *o, int64_t *ts_sec, uint32_t *ts_nsec,
+		   uint8_t *ts_digits)
+{
+	*ts_sec = o->latest.ts_sec;
+	*ts_nsec = o->latest.ts_nsec;
+	*ts_digits = o->latest.ts_digits;
 }
 
 void *oracle_sink_ctx(const struct oracle *o)

@@ -66,6 +66,11 @@ void oracle_packet(struct oracle *o, const struct cap_packet *cp, const struct p
  * oracle itself: the packet reaches the oracle with no hop between. */
 void oracle_packet_cb(void *o, const struct cap_packet *cp, struct pkt *p);
 
+/* oracle_latest - the latest packet time seen so far (the engine's clock;
+ * for tests): the first packet's, then each strictly later one's. */
+void oracle_latest(const struct oracle *o, int64_t *ts_sec, uint32_t *ts_nsec,
+		   uint8_t *ts_digits);
+
 /* oracle_sink_ctx - the ctx of the sink o was made with. */
 void *oracle_sink_ctx(const struct oracle *o);
 

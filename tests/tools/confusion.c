@@ -441,7 +441,8 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 		const struct rec *r = &v.r[i];
 
 		memset(&k, 0, sizeof(k));
-		k.t_ns = r->t;
+		k.ts_sec = (int64_t)(r->t / 1000000000u);
+		k.ts_nsec = (uint32_t)(r->t % 1000000000u);
 		k.frame = 2 * i + 1;
 		k.ipver = ipver;
 		k.proto = r->proto;

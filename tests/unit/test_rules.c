@@ -641,6 +641,7 @@ static void test_inline_fires(void **state)
 
 struct host_ts {
 	unsigned n;
+	uint64_t frame;
 	int64_t sec;
 	uint32_t nsec;
 	uint8_t digits;
@@ -652,6 +653,7 @@ static void host_ts_sink(void *ctx, const struct finding *f)
 
 	if (f->is_host && f->rule == R_PORT_FIXED) {
 		t->n++;
+		t->frame = f->frame;
 		t->sec = f->ts_sec;
 		t->nsec = f->ts_nsec;
 		t->digits = f->ts_digits;
@@ -661,14 +663,15 @@ static void host_ts_sink(void *ctx, const struct finding *f)
 /* Replays n packets stamped sec[i], nsec[i], digits[i]: UDP from one host
  * and one port to endpoint i % 9 (so port.fixed fires at the end), except
  * where udp[i] is false (no transport header: only the time counts). The
- * host finding carries the latest packet time, which must be the plain
- * running maximum: the first packet, then each strictly later one. */
+ * oracle's latest packet time (its engine clock) must be the plain running
+ * maximum: the first packet, then each strictly later one; the host
+ * finding carries the time of the frame it names (its first evidence). */
 static void check_latest(const int64_t *sec, const uint32_t *nsec, const uint8_t *digits,
 			 const bool *udp, unsigned n)
 {
 	struct oracle_cfg cfg;
 	struct oracle_sink sink;
-	struct host_ts got = { 0, 0, 0, 0 };
+	struct host_ts got = { 0, 0, 0, 0, 0 };
 	struct oracle *o;
 	struct summary s;
 	char err[512];
@@ -718,13 +721,23 @@ static void check_latest(const int64_t *sec, const uint32_t *nsec, const uint8_t
 			rd = digits[i];
 		}
 	}
+	{
+		int64_t ls;
+		uint32_t ln;
+		uint8_t ld;
+
+		oracle_latest(o, &ls, &ln, &ld);
+		assert_true(ls == rs);
+		assert_int_equal(ln, rn);
+		assert_int_equal(ld, rd);
+	}
 	memset(&s, 0, sizeof(s));
 	oracle_finish(o, &s);
 	oracle_free(o);
 	assert_int_equal(got.n, 1);
-	assert_true(got.sec == rs);
-	assert_int_equal(got.nsec, rn);
-	assert_int_equal(got.digits, rd);
+	assert_true(got.frame >= 1 && got.frame <= n && udp[got.frame - 1]);
+	assert_true(got.sec == sec[got.frame - 1]);
+	assert_int_equal(got.nsec, nsec[got.frame - 1]);
 }
 
 static void test_oracle_latest_time(void **state)
