@@ -3,19 +3,30 @@
  * packet (SPEC.md "packet" record), then the per-file summary.
  *
  * Every record that passed --filter gets a line, decoded or not, so frame
- * numbers line up with Wireshark's. Fields the packet does not have are left
- * out rather than printed as zeros: a UDP record has no seq/ack/flags/win, a
- * non-IP frame has no addresses ("ip":null) and says why in "errors".
+ * numbers line up with Wireshark's. Every record has every key of SPEC.md's
+ * packet record; fields the packet does not have are null rather than
+ * zeros: a UDP record's seq/ack/flags/win, a non-IP frame's addresses and
+ * ports ("ip":null), which says why in "errors".
+ *
+ * The packets also go through the connection engine, only to count: the
+ * summary's "flows" and "evicted" are what `flows` would report for the
+ * same file and options. packets checks no rule, so its findings counts
+ * are zero (replay checks them).
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "cli.h"
+#include "engine.h"
+#include "flowcfg.h"
 
 struct packets_ctx {
 	struct tc_options *o;
 	const char *file;
 	bool header_done;
+	struct engine_config cfg;
+	struct engine *e;              /* this file's, for the summary's counts */
+	bool nomem;                    /* an engine could not be made, or ran out */
 };
 
 static const char *proto_name(const struct pkt *p)
@@ -47,15 +58,22 @@ static void print_jsonl(FILE *f, const char *file, const struct cap_packet *cp,
 		if (p->l4 == L4_OTHER || p->l4 == L4_NONE)
 			fprintf(f, ",\"ip_proto\":%u", p->proto);
 	} else {
-		fputs(",\"ip\":null,\"proto\":\"other\"", f);
+		fputs(",\"ip\":null,\"src\":null,\"dst\":null,\"proto\":\"other\"", f);
 	}
+	/* every record has every key: what the packet lacks is null */
 	if (p->have_l4 && (p->l4 == L4_TCP || p->l4 == L4_UDP))
 		fprintf(f, ",\"sport\":%u,\"dport\":%u", p->sport, p->dport);
+	else
+		fputs(",\"sport\":null,\"dport\":null", f);
 	if (p->have_l4 && p->l4 == L4_TCP)
 		fprintf(f, ",\"seq\":%u,\"ack\":%u,\"flags\":\"0x%03x\",\"win\":%u",
 			p->seq, p->ack, p->flags, p->win);
+	else
+		fputs(",\"seq\":null,\"ack\":null,\"flags\":null,\"win\":null", f);
 	if (p->have_l4 && (p->l4 == L4_TCP || p->l4 == L4_UDP))
 		fprintf(f, ",\"payload\":%u", p->payload_len);
+	else
+		fputs(",\"payload\":null", f);
 	fputs(",\"errors\":[", f);
 	for (unsigned i = 0; i < p->n_err; i++) {
 		if (i)
@@ -119,6 +137,10 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 
 	(void)rd;
 	c->file = file;
+	if (engine_new(&c->cfg, NULL, NULL, &c->e) != TC_OK) {
+		c->e = NULL;
+		c->nomem = true;
+	}
 	if (c->o->format == FMT_TEXT)
 		fprintf(c->o->out, "# %s\n", file);
 }
@@ -146,6 +168,15 @@ static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 {
 	struct packets_ctx *c = ctx;
 
+	if (c->e != NULL) {
+		struct engine_in in = {
+			.frame = cp->frame, .ts_sec = cp->ts_sec, .ts_nsec = cp->ts_nsec,
+			.ts_digits = cp->ts_digits,
+		};
+		struct engine_result res;
+
+		engine_packet(c->e, p, &in, &res);
+	}
 	if (c->o->checksums)
 		drop_checksums_off(p, c->o->checksum_rules);
 	if (c->o->format == FMT_JSONL)
@@ -159,17 +190,33 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	struct packets_ctx *c = ctx;
 	struct summary s = { .error = error };
 
+	if (c->e != NULL) {
+		const struct engine_stats *es = engine_stats(c->e);
+
+		if (es->nomem > 0) {
+			fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64
+				" packets were not tracked\n", file, es->nomem);
+			c->nomem = true;
+		}
+		s.have_flows = true;
+		s.flows = es->created;
+		s.evicted = es->evicted;
+	}
 	if (c->o->format == FMT_JSONL)
 		summary_print_jsonl(c->o->out, file, st, &s);
 	else
 		fprintf(c->o->out, "# %s: %" PRIu64 " packets, %" PRIu64 " decoded, %" PRIu64
-			" filtered out%s%s\n", file, st->packets, st->decoded, st->filtered,
+			" filtered out, %" PRIu64 " flows, %" PRIu64 " evicted%s%s\n", file,
+			st->packets, st->decoded, st->filtered, s.flows, s.evicted,
 			error ? ", stopped early: " : "", error ? error : "");
+	engine_free(c->e);
+	c->e = NULL;
 }
 
 int cmd_packets(struct tc_options *o)
 {
 	struct packets_ctx c = { .o = o };
+	int status;
 	static const struct drive_ops ops = {
 		.file_begin = on_begin, .packet = on_packet, .file_end = on_end,
 	};
@@ -179,5 +226,12 @@ int cmd_packets(struct tc_options *o)
 			o->format == FMT_JUNIT ? "junit" : "sarif");
 		return 2;
 	}
-	return tc_drive(o, &ops, &c);
+	if (tc_engine_config(o, &c.cfg) != TC_OK)
+		return 2;
+	status = tc_drive(o, &ops, &c);
+	if (c.nomem) {
+		fprintf(stderr, "tuplecheck: packets: out of memory: some flow counts are missing\n");
+		status = 2;
+	}
+	return status;
 }

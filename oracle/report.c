@@ -142,6 +142,8 @@ void finding_tuple_json(FILE *o, const struct finding *f)
 
 	if (proto != NULL)
 		fprintf(o, ",\"proto\":\"%s\"", proto);
+	else
+		fputs(",\"proto\":null", o);
 	if (f->is_host) {
 		fprintf(o, ",\"host\":\"%s\",\"frames\":[", addr_text(a, f->ipver, f->host));
 		for (uint32_t i = 0; i < f->n_frames; i++) {
@@ -155,14 +157,23 @@ void finding_tuple_json(FILE *o, const struct finding *f)
 		putc(']', o);
 		return;
 	}
+	/* what the packet did not show is null, so every record has the keys */
 	if (f->have_ip)
 		fprintf(o, ",\"src\":\"%s\"", addr_text(a, f->ipver, f->src));
+	else
+		fputs(",\"src\":null", o);
 	if (f->have_ports)
 		fprintf(o, ",\"sport\":%u", f->sport);
+	else
+		fputs(",\"sport\":null", o);
 	if (f->have_ip)
 		fprintf(o, ",\"dst\":\"%s\"", addr_text(b, f->ipver, f->dst));
+	else
+		fputs(",\"dst\":null", o);
 	if (f->have_ports)
 		fprintf(o, ",\"dport\":%u", f->dport);
+	else
+		fputs(",\"dport\":null", o);
 }
 
 char *finding_where(const struct finding *f, char *buf, size_t len)
@@ -252,6 +263,8 @@ static void wb_tuple(struct wbuf *w, const struct finding *f)
 		p = FMT_LIT(p, ",\"proto\":\"");
 		memcpy(p, proto, strlen(proto));     /* "tcp" or "udp" */
 		p = FMT_LIT(p + strlen(proto), "\"");
+	} else {
+		p = FMT_LIT(p, ",\"proto\":null");
 	}
 	if (f->is_host) {
 		p = FMT_LIT(p, ",\"host\":\"");
@@ -270,19 +283,27 @@ static void wb_tuple(struct wbuf *w, const struct finding *f)
 		p = FMT_LIT(p, ",\"src\":\"");
 		p = fmt_addr(p, f->ipver, f->src);
 		*p++ = '"';
+	} else {
+		p = FMT_LIT(p, ",\"src\":null");
 	}
 	if (f->have_ports) {
 		p = FMT_LIT(p, ",\"sport\":");
 		p = fmt_u64(p, f->sport);
+	} else {
+		p = FMT_LIT(p, ",\"sport\":null");
 	}
 	if (f->have_ip) {
 		p = FMT_LIT(p, ",\"dst\":\"");
 		p = fmt_addr(p, f->ipver, f->dst);
 		*p++ = '"';
+	} else {
+		p = FMT_LIT(p, ",\"dst\":null");
 	}
 	if (f->have_ports) {
 		p = FMT_LIT(p, ",\"dport\":");
 		p = fmt_u64(p, f->dport);
+	} else {
+		p = FMT_LIT(p, ",\"dport\":null");
 	}
 	w->p = p;
 }

@@ -58,7 +58,7 @@ def expect(ref, rec):
     if ref['short'] != '-':
         if ref['short'] + '.truncated' not in errors:
             bad.append('truncated')
-        if 'sport' in rec:
+        if rec.get('sport') is not None:
             bad.append('l4-despite-truncation')
         return bad
     want = {'sport': ref['sport'], 'dport': ref['dport']}

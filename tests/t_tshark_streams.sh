@@ -94,7 +94,7 @@ for corpus, refdir, rf in refs:
     flows = [o for o in run(['flows', '--format', 'jsonl', '--seed', '1', path])
              if o.get('type') == 'flow' and o['proto'] == 'tcp']
     pkts = [o for o in run(['packets', '--format', 'jsonl', path])
-            if o.get('type') == 'packet' and o.get('proto') == 'tcp' and 'sport' in o]
+            if o.get('type') == 'packet' and o.get('proto') == 'tcp' and o.get('sport') is not None]
     by_tuple = defaultdict(list)
     for i, f in enumerate(flows):
         by_tuple[tuple_key(f['src'], f['sport'], f['dst'], f['dport'])].append(i)

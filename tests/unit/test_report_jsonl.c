@@ -43,6 +43,8 @@ static void ref_tuple(FILE *o, const struct finding *f)
 
 	if (proto != NULL)
 		fprintf(o, ",\"proto\":\"%s\"", proto);
+	else
+		fputs(",\"proto\":null", o);
 	if (f->is_host) {
 		fprintf(o, ",\"host\":\"%s\",\"frames\":[", addr_format(f->ipver, f->host, a));
 		for (uint32_t i = 0; i < f->n_frames; i++)
@@ -50,14 +52,23 @@ static void ref_tuple(FILE *o, const struct finding *f)
 		putc(']', o);
 		return;
 	}
+	/* unknown fields are null: every finding record has the keys */
 	if (f->have_ip)
 		fprintf(o, ",\"src\":\"%s\"", addr_format(f->ipver, f->src, a));
+	else
+		fputs(",\"src\":null", o);
 	if (f->have_ports)
 		fprintf(o, ",\"sport\":%u", f->sport);
+	else
+		fputs(",\"sport\":null", o);
 	if (f->have_ip)
 		fprintf(o, ",\"dst\":\"%s\"", addr_format(f->ipver, f->dst, b));
+	else
+		fputs(",\"dst\":null", o);
 	if (f->have_ports)
 		fprintf(o, ",\"dport\":%u", f->dport);
+	else
+		fputs(",\"dport\":null", o);
 }
 
 static void ref_finding(FILE *o, const struct finding *f)
