@@ -663,14 +663,8 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 		if (c->line != NULL)
 			line_flush(c);  /* before anything else is printed */
 		es = engine_stats(c->e);
-		if (es->nomem > 0) {
-			fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64
-				" packets were not tracked\n", file, es->nomem);
+		if (!tc_engine_summary(c->e, file, &s))
 			c->nomem = true;
-		}
-		s.have_flows = true;
-		s.flows = es->created;
-		s.evicted = es->evicted;
 	}
 	if (c->o->format == FMT_JSONL) {
 		summary_print_jsonl(c->o->out, file, st, &s);

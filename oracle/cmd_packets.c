@@ -190,18 +190,8 @@ static void on_end(void *ctx, const char *file, const struct file_stats *st, con
 	struct packets_ctx *c = ctx;
 	struct summary s = { .error = error };
 
-	if (c->e != NULL) {
-		const struct engine_stats *es = engine_stats(c->e);
-
-		if (es->nomem > 0) {
-			fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64
-				" packets were not tracked\n", file, es->nomem);
-			c->nomem = true;
-		}
-		s.have_flows = true;
-		s.flows = es->created;
-		s.evicted = es->evicted;
-	}
+	if (c->e != NULL && !tc_engine_summary(c->e, file, &s))
+		c->nomem = true;
 	if (c->o->format == FMT_JSONL)
 		summary_print_jsonl(c->o->out, file, st, &s);
 	else

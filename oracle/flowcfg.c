@@ -7,6 +7,7 @@
  * anything predictable: refusing to run is better than a guessable key).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -58,4 +59,18 @@ enum tc_rc tc_engine_config(const struct tc_options *o, struct engine_config *cf
 		cfg->hash_key = siphash_key_from_bytes(b);
 	}
 	return TC_OK;
+}
+
+bool tc_engine_summary(struct engine *e, const char *file, struct summary *s)
+{
+	const struct engine_stats *es = engine_stats(e);
+
+	s->have_flows = true;
+	s->flows = es->created;
+	s->evicted = es->evicted;
+	if (es->nomem == 0)
+		return true;
+	fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64 " packets were not tracked\n",
+		file, es->nomem);
+	return false;
 }
