@@ -454,7 +454,7 @@ int cmd_reduce(struct tc_options *o)
 	in.n_files = 1;
 	in.format = FMT_TEXT;
 	if ((tc_drive(&in, &ops, &r) != 0 && r.n == 0) || tc_interrupted)
-		goto out;
+		goto interrupted;
 	if (r.oom) {
 		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", o->files[0]);
 		goto out;
@@ -472,7 +472,7 @@ int cmd_reduce(struct tc_options *o)
 	r.want_tuple = true;
 	if (!is_reproduced(&r, idx, k)) {
 		if (tc_interrupted)
-			goto out;
+			goto interrupted;
 		fprintf(stderr, "tuplecheck: reduce: %s does not show %s%s%s\n",
 			file_display_name(o->files[0]), rule_info(r.rule)->id,
 			r.signature ? " with signature " : "", r.signature ? r.signature : "");
@@ -538,6 +538,13 @@ int cmd_reduce(struct tc_options *o)
 		!r.stopped ? "" : tc_interrupted ? " (interrupted: not minimal)" :
 		" (stopped at the run cap: not minimal)", o->files[1]);
 	status = 0;
+	goto out;
+interrupted:
+	/* nothing known to reproduce yet: say so rather than leave OUT missing
+	 * without a word (the driver names the file only when it was reading) */
+	if (tc_interrupted)
+		fprintf(stderr, "tuplecheck: reduce: interrupted before a reproducing capture was found; %s not written\n",
+			o->files[1]);
 out:
 	free(idx);
 	free(scratch);

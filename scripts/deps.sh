@@ -33,6 +33,7 @@ need tcpdump          have tcpdump
 need iproute2         have ip
 need jq               have jq
 need bsdutils         have script          # util-linux script: t_progress's pty
+need strace           have strace          # t_reduce_interrupt's signal injection
 
 # Unique, in order.
 pkgs=$(printf '%s\n' "${missing[@]+"${missing[@]}"}" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
