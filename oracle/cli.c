@@ -349,6 +349,36 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 
 /* ---- output helpers ------------------------------------------------------- */
 
+size_t utf8_len(const unsigned char *s, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2; v = c & 0x1fu; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3; v = c & 0x0fu; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4; v = c & 0x07u; min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)   /* also stops at the terminating NUL */
+			return 0;
+		v = v << 6 | (s[i] & 0x3fu);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
 /* The escape json_str and fmt_json_str write for byte c into out (up to 6
  * bytes, no NUL); returns its length, 0 when c stands for itself. */
 static size_t json_escape(unsigned char c, char out[6])
@@ -371,6 +401,11 @@ static size_t json_escape(unsigned char c, char out[6])
 	}
 }
 
+/* JSON text is UTF-8 (RFC 8259 section 8.1), but file names are bytes: a
+ * byte that does not start a valid UTF-8 sequence is written as U+FFFD, so
+ * every record stays valid JSON whatever the name. */
+#define JSON_BAD_UTF8 "\\ufffd"
+
 void json_str(FILE *f, const char *s)
 {
 	const char *run = s;
@@ -378,14 +413,29 @@ void json_str(FILE *f, const char *s)
 
 	/* runs of bytes that stand for themselves go out in one call */
 	putc('"', f);
-	for (; *s; s++) {
-		size_t n = json_escape((unsigned char)*s, esc);
+	while (*s) {
+		unsigned char ch = (unsigned char)*s;
+		uint32_t cp;
+		size_t n;
 
-		if (n == 0)
-			continue;
-		fwrite(run, 1, (size_t)(s - run), f);
-		fwrite(esc, 1, n, f);
-		run = s + 1;
+		if (ch >= 0x80) {
+			n = utf8_len((const unsigned char *)s, &cp);
+			if (n != 0) {
+				s += n;
+				continue;
+			}
+			fwrite(run, 1, (size_t)(s - run), f);
+			fputs(JSON_BAD_UTF8, f);
+		} else {
+			n = json_escape(ch, esc);
+			if (n == 0) {
+				s++;
+				continue;
+			}
+			fwrite(run, 1, (size_t)(s - run), f);
+			fwrite(esc, 1, n, f);
+		}
+		run = ++s;
 	}
 	fwrite(run, 1, (size_t)(s - run), f);
 	putc('"', f);
@@ -396,12 +446,25 @@ char *fmt_json_str(char *p, const char *s)
 	unsigned char ch;
 
 	*p++ = '"';
-	for (; (ch = (unsigned char)*s) != '\0'; s++) {
+	while ((ch = (unsigned char)*s) != '\0') {
+		uint32_t cp;
+		size_t n;
+
 		/* the bytes json_escape leaves alone, tested first */
-		if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f)
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
 			*p++ = (char)ch;
-		else
+			s++;
+		} else if (ch < 0x80) {
 			p += json_escape(ch, p);
+			s++;
+		} else if ((n = utf8_len((const unsigned char *)s, &cp)) != 0) {
+			memcpy(p, s, n);
+			p += n;
+			s += n;
+		} else {
+			p = FMT_LIT(p, JSON_BAD_UTF8);
+			s++;
+		}
 	}
 	*p++ = '"';
 	return p;
