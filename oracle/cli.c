@@ -163,6 +163,51 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The usage error for an option getopt_long refused (opterr is 0, so it
+ * said nothing itself). arg is the argument it stopped at; inside a group
+ * of short options ("-xy") that is not the option, optopt is. Long options
+ * may be abbreviated, so an abbreviation of two names is ambiguous, and a
+ * value given to an option that takes none is its own mistake. */
+static void bad_option(const char *arg)
+{
+	const struct option *exact = NULL, *first = NULL;
+	char names[256] = "";
+	size_t n, used = 0;
+	unsigned nhit = 0;
+
+	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+		if (optopt != 0)
+			usage_error("unknown option '-%c'", optopt);
+		else
+			usage_error("unknown option '%s'", arg);
+		return;
+	}
+	arg += 2;
+	n = strcspn(arg, "=");
+	for (const struct option *lo = long_opts; lo->name != NULL; lo++) {
+		if (strncmp(lo->name, arg, n) != 0)
+			continue;
+		if (lo->name[n] == '\0') {
+			exact = lo;
+			break;
+		}
+		if (first == NULL)
+			first = lo;
+		nhit++;
+		if (used < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s--%s",
+						 used ? ", " : "", lo->name);
+	}
+	if (exact == NULL && nhit == 1)
+		exact = first;
+	if (exact != NULL && arg[n] == '=' && exact->has_arg == no_argument)
+		usage_error("option '--%s' takes no value", exact->name);
+	else if (exact == NULL && nhit > 1)
+		usage_error("option '--%.*s' is ambiguous: %s", (int)n, arg, names);
+	else
+		usage_error("unknown option '--%.*s'", (int)n, arg);
+}
+
 /* Validate --filter once, against Ethernet, so a typo is a usage error before
  * any output rather than a per-file failure. */
 static bool filter_valid(const char *expr)
@@ -318,12 +363,22 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 			return 2;
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			bad_option(argv[optind - 1]);
 			return 2;
 		}
 	}
 	o->n_files = argc - optind;
 	o->files = argv + optind;
+	/* --rule and --signature say what reduce keeps; anywhere else they are
+	 * most likely --rules mistyped, which must not pass unnoticed */
+	if ((o->rule != NULL || o->signature != NULL) &&
+	    (strcmp(o->cmd, "replay") == 0 || strcmp(o->cmd, "flows") == 0 ||
+	     strcmp(o->cmd, "hosts") == 0 || strcmp(o->cmd, "packets") == 0)) {
+		usage_error("%s: --%s is an option of reduce%s", o->cmd,
+			    o->rule != NULL ? "rule" : "signature",
+			    o->rule != NULL ? " (did you mean --rules?)" : "");
+		return 2;
+	}
 	/* --rules is checked for every command, so a typo is a usage error
 	 * wherever it is given; commands without findings use it for the
 	 * checksum rules (packets reports their errors only when on) */

@@ -107,6 +107,28 @@ for args in "replay --format xml $good" "replay --rules no.such-rule $good" "flo
 		echo "ok   usage '$args': $(head -n 1 "$tmp/err")"
 	fi
 done
+# A refused option is named as the user typed it: the letter inside a group
+# of short options, the abbreviation that fits two long ones, a value given
+# to an option that takes none; reduce's own options are refused elsewhere
+# (--rule for --rules would otherwise run every rule without a word).
+while IFS='|' read -r args want; do
+	eval "\"$TC\" $args" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	got=$(head -n 1 "$tmp/err")
+	if [ $rc -ne 2 ] || [ -s "$tmp/out" ] || [ "$got" != "tuplecheck: $want" ]; then
+		echo "FAIL usage '$args': exit $rc, '$got' (want '$want')"; fail=1
+	else
+		echo "ok   usage '$args': $got"
+	fi
+done <<EOF2
+replay -xy $good|unknown option '-x'
+replay $good -qV|unknown option '-q'
+replay --pro $good|option '--pro' is ambiguous: --profile, --progress
+replay --help=x $good|option '--help' takes no value
+replay --bogus=1 $good|unknown option '--bogus'
+replay --rule port.zero $good|replay: --rule is an option of reduce (did you mean --rules?)
+hosts --signature 0123456789ab $good|hosts: --signature is an option of reduce
+EOF2
 # packets lists a wrong checksum only when its own rule is on: the capture
 # has one wrong IPv4, TCP and UDP checksum each
 cs=corpus/pcaps/bad_checksums.pcap
