@@ -77,7 +77,8 @@ static const char usage_text[] =
 "error\" on stderr). Ctrl-C or SIGTERM: the file being read is finished where it\n"
 "stopped (open connections, a summary saying \"interrupted\"), no other file is\n"
 "read, and tuplecheck dies of the signal; a second Ctrl-C kills at once.\n"
-"reduce: 0 OUT written, 1 IN does not show the finding, 2 usage or I/O error;\n"
+"reduce: 0 OUT written, 1 IN does not show the finding, 2 usage or I/O error\n"
+"(an IN cut short is reduced as far as it could be read, OUT written, status 2);\n"
 "interrupted, it writes the smallest capture found so far (or nothing, if none\n"
 "was found yet) and dies of the signal.\n";
 
