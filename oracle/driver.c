@@ -326,6 +326,10 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 							      err, sizeof(err));
 
 			if (prog == NULL) {
+				/* this record is not processed: the counts must
+				 * still add up (packets = filtered + decoded +
+				 * rejected) */
+				st.packets--;
 				stop = err;
 				*fatal = true;
 				break;
