@@ -174,7 +174,7 @@ static void load_end(void *ctx, const char *file, const struct file_stats *st, c
  * OUT that exists is opened for writing without being truncated (it may be
  * IN itself); a device or FIFO is left to the final open (opening a FIFO
  * here would wait for its reader). */
-static bool out_check(const char *out, bool *created)
+static bool out_check(const char *out, const char *shown, bool *created)
 {
 	struct stat sb;
 	int fd;
@@ -188,7 +188,7 @@ static bool out_check(const char *out, bool *created)
 	else if (errno == EEXIST)
 		fd = open(out, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", out);
+		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", shown);
 		return false;
 	}
 	close(fd);
@@ -461,6 +461,8 @@ int cmd_reduce(struct tc_options *o)
 	size_t *idx = NULL, *scratch = NULL, k, before;
 	int status = 2, werr;
 	bool load_failed, created = false;
+	char in_buf[NAME_LINE_MAX], out_buf[NAME_LINE_MAX];
+	const char *in_name, *out_name;     /* for messages: one line each */
 	char from[96] = "";
 	FILE *f;
 
@@ -494,7 +496,9 @@ int cmd_reduce(struct tc_options *o)
 	r.cfg.rules.on[r.rule] = true;
 	o->checksums = rules_need_checksums(&r.cfg.rules);
 
-	if (!out_check(o->files[1], &created))
+	in_name = name_for_line(file_display_name(o->files[0]), in_buf, sizeof(in_buf));
+	out_name = name_for_line(o->files[1], out_buf, sizeof(out_buf));
+	if (!out_check(o->files[1], out_name, &created))
 		return 2;
 	in.n_files = 1;
 	in.format = FMT_TEXT;
@@ -506,7 +510,7 @@ int cmd_reduce(struct tc_options *o)
 	if (load_failed)
 		snprintf(from, sizeof(from), " in the %zu packets read before the error", r.n);
 	if (r.oom) {
-		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", o->files[0]);
+		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", in_name);
 		goto out;
 	}
 	idx = malloc((r.n ? r.n : 1) * sizeof(*idx));
@@ -524,7 +528,7 @@ int cmd_reduce(struct tc_options *o)
 		if (tc_interrupted)
 			goto interrupted;
 		fprintf(stderr, "tuplecheck: reduce: %s does not show %s%s%s%s\n",
-			file_display_name(o->files[0]), rule_info(r.rule)->id,
+			in_name, rule_info(r.rule)->id,
 			r.signature ? " with signature " : "", r.signature ? r.signature : "", from);
 		status = load_failed ? 2 : 1;
 		goto out;
@@ -560,7 +564,7 @@ int cmd_reduce(struct tc_options *o)
 
 	f = fopen(o->files[1], "wb");
 	if (f == NULL) {
-		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", o->files[1]);
+		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", out_name);
 		goto out;
 	}
 	if (!r.pcapng || is_one_linktype(&r, idx, k))
@@ -578,7 +582,7 @@ int cmd_reduce(struct tc_options *o)
 		bool removed = stat(o->files[1], &sb) == 0 && S_ISREG(sb.st_mode) &&
 			       unlink(o->files[1]) == 0;
 
-		fprintf(stderr, "tuplecheck: reduce: %s: write failed%s%s%s\n", o->files[1],
+		fprintf(stderr, "tuplecheck: reduce: %s: write failed%s%s%s\n", out_name,
 			werr > 0 ? ": " : "", werr > 0 ? strerror(werr) : "",
 			removed ? " (the partial file is removed)" : "");
 		goto out;
@@ -588,9 +592,9 @@ int cmd_reduce(struct tc_options *o)
 	else
 		snprintf(err, sizeof(err), "%zu", before);
 	fprintf(stderr, "tuplecheck reduce: %s: %s -> %zu packets in %lu oracle runs%s; wrote %s%s\n",
-		file_display_name(o->files[0]), err, k, r.runs,
+		in_name, err, k, r.runs,
 		!r.stopped ? "" : tc_interrupted ? " (interrupted: not minimal)" :
-		" (stopped at the run cap: not minimal)", o->files[1],
+		" (stopped at the run cap: not minimal)", out_name,
 		load_failed ? " (from the packets read before the error)" : "");
 	created = false;
 	status = load_failed ? 2 : 0;
@@ -600,7 +604,7 @@ interrupted:
 	 * without a word (the driver names the file only when it was reading) */
 	if (tc_interrupted)
 		fprintf(stderr, "tuplecheck: reduce: interrupted before a reproducing capture was found; %s not written\n",
-			o->files[1]);
+			out_name);
 out:
 	if (created)            /* nothing was written into the OUT made empty */
 		(void)unlink(o->files[1]);
