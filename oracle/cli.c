@@ -703,41 +703,6 @@ char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 	return fmt_u8(p, addr[3]);
 }
 
-const char *file_display_name(const char *path)
-{
-	return strcmp(path, "-") == 0 ? "<stdin>" : path;
-}
-
-const char *name_for_line(const char *name, char *buf, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *u = (const unsigned char *)name;
-	size_t n = 0;
-
-	while (*u >= 0x20 && *u != 0x7f)
-		u++;
-	if (*u == '\0')
-		return name;            /* the usual case: nothing to escape */
-	for (u = (const unsigned char *)name; *u != '\0' && n + 5 < len; u++) {
-		if (*u >= 0x20 && *u != 0x7f) {
-			buf[n++] = (char)*u;
-			continue;
-		}
-		buf[n++] = '\\';
-		switch (*u) {
-		case '\n': buf[n++] = 'n'; break;
-		case '\t': buf[n++] = 't'; break;
-		case '\r': buf[n++] = 'r'; break;
-		default:
-			buf[n++] = 'x';
-			buf[n++] = hex[*u >> 4];
-			buf[n++] = hex[*u & 15];
-		}
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 /* ---- write errors ---------------------------------------------------------- */
 
 int stream_flush(FILE *f)
