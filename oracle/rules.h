@@ -219,11 +219,16 @@ unsigned rule_duplicate_live(const struct reuse_facts *f, struct rule_hit *hit);
 
 /*
  * rule_reuse_time_wait: tuple.reuse-time-wait fires when prev is PREV_FIN,
- * elapsed < 2*msl, and neither RFC 6191 condition holds: the SYN's TSval is
- * above the last one seen (both sides of the comparison must exist) or its
- * ISN is above final_seq (RFC 1122 4.2.2.13). Both comparisons are modulo
- * 2^32 (RFC 9293 section 3.4, RFC 7323 section 5.3 PAWS arithmetic). The
- * message says which condition failed. Returns 0 or 1.
+ * elapsed < 2*msl, and no condition that makes the reuse legal holds:
+ *  - the SYN carries a timestamp and the old incarnation's sender used none
+ *    (RFC 6191 section 2 honours such a SYN);
+ *  - the SYN's TSval is above the last one the sender used (RFC 6191);
+ *  - its ISN is above final_seq (RFC 1122 4.2.2.13), whatever the
+ *    timestamps say.
+ * So it fires for a SYN without a timestamp whose ISN is not above, and for
+ * a SYN whose TSval and ISN are both not above the old ones. Both
+ * comparisons are modulo 2^32 (RFC 9293 section 3.4, RFC 7323 section 5.3
+ * PAWS arithmetic). The message says which conditions failed. Returns 0 or 1.
  */
 unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct rule_hit *hit);
 

@@ -5,8 +5,9 @@ Writes corpus/pcaps/ (or the folder given as the first argument): for every
 rule of the catalog at least one capture on which it must fire and, for the
 rules with a legal neighbour, a near miss on which it must stay silent
 (reuse after TIME_WAIT, reuse with a higher ISN, with a higher timestamp,
-after a RST, an in-window RST, UDP source port 0, checksum rules off by
-default, 7 destinations from one UDP port). Host captures exercise every
+with a timestamp where the old connection had none, after a RST, an
+in-window RST, UDP source port 0, checksum rules off by default, 7
+destinations from one UDP port). Host captures exercise every
 source-port selection class with simple deterministic sequences.
 
 MANIFEST.tsv (written here, next to the captures) says per capture which
@@ -221,6 +222,17 @@ def reuse_higher_ts(path):
     cap.at(3)
     # Lower ISN, but a higher timestamp: RFC 6191 accepts it.
     session(cap, C6, S6, 49304, 443, 20000, 9000, data=REQ, ts=(60000, 80000))
+    cap.write(path)
+
+
+@scenario("nearmiss_reuse_ts_new_only.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_ts_new_only(path):
+    cap = Capture(eth)
+    session(cap, C4, S4, 49306, 80, 100000, 5000, data=REQ)
+    cap.at(3)
+    # The old connection used no timestamps, the new SYN carries one (its
+    # ISN is lower): RFC 6191 section 2 honours the SYN, as Linux does.
+    session(cap, C4, S4, 49306, 80, 20000, 9000, data=REQ, ts=(60000, 80000))
     cap.write(path)
 
 
