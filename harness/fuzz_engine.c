@@ -122,6 +122,7 @@ struct run {
 	bool inject;                   /* allocation failures armed for our engine */
 	bool diverged;                 /* a failure changed our engine's course */
 	uint64_t frame, packets;
+	uint64_t pkt_flow;             /* seqno of the current packet's flow */
 };
 
 static uint64_t st_inputs, st_records, st_packets, st_tcp, st_udp, st_flows, st_incarnations,
@@ -559,6 +560,7 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		   tc_rc_name(rc));
 	run->accepted++;
 	f = res.flow;
+	run->pkt_flow = f->seqno;
 
 	FUZZ_CHECK(res.dir <= 1 && flow_is_tcp(f) == tcp && f->h.key.ipver == p->ipver,
 		   "flow proto/version/direction wrong");
@@ -730,7 +732,9 @@ static void play_packet(struct run *run, const struct es_packet *ep)
 	st_udp += ep->udp;
 
 	rc = run_engine(run, &cp, &p, &ex);
-	fcheck_packet_begin(&run->fc, &cp, &p);
+	/* the oracle's engine numbers flows as ours does until ours diverged */
+	fcheck_packet_begin(&run->fc, &cp, &p,
+			    rc == TC_OK && !run->diverged ? run->pkt_flow : FC_FLOW_UNKNOWN);
 	oracle_packet(run->o, &cp, &p);
 	fcheck_packet_end(&run->fc, rc == TC_OK && !run->diverged ? &ex : NULL);
 	fuzz_frame_release();

@@ -10,9 +10,11 @@
  *    udp.bad-length and the checksum rules. They describe one packet's
  *    bytes; the text report groups them so a capture cut at 68 bytes does
  *    not drown the reader.
- *  - per flow (5-tuple and signature, once per file): port.zero,
+ *  - per flow (the engine's flow and signature): port.zero,
  *    port.ephemeral-range, port.privileged-source, tcp.invalid-flags,
- *    tcp.midstream. Every packet of such a flow repeats the same defect.
+ *    tcp.midstream. Every packet of such a flow repeats the same defect; a
+ *    later connection on the same 5-tuple (a new incarnation, or a new flow
+ *    after the old one expired: its own stream number) is reported again.
  *    A flow created by a packet that tcp.invalid-flags reports (a null or
  *    FIN scan probe) is not also reported as tcp.midstream.
  *  - per event: tuple.duplicate-live and tuple.reuse-time-wait (each new

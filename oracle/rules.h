@@ -45,7 +45,8 @@ enum rule_id {
 /* How often a rule reports the same defect (documented per rule in rules.c). */
 enum rule_dedup {
 	DEDUP_PACKET,      /* every packet that shows it                        */
-	DEDUP_FLOW,        /* once per 5-tuple and signature in a file          */
+	DEDUP_FLOW,        /* once per flow and signature: a later connection on
+			      the same 5-tuple (its own stream) is another flow */
 	DEDUP_EVENT,       /* every engine event (new incarnation, a RST)       */
 	DEDUP_HOST         /* once per host and signature in a file             */
 };

@@ -291,6 +291,21 @@ def privileged_source(path):
     cap.write(path)
 
 
+@scenario("port_privileged_source_flows.pcap", fire="port.privileged-source",
+          silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def privileged_source_flows(path):
+    cap = Capture(eth)
+    final = session(cap, C4, S4, 514, 514, 1000, 5000, data=b"rsh\0")
+    # A new incarnation of the tuple (higher ISN, legal in TIME_WAIT), then
+    # a new flow after the old one expired: each is a connection of its
+    # own, so each is reported ("once per flow", not once per tuple).
+    cap.at(10)
+    final = session(cap, C4, S4, 514, 514, final + 64000, 9000, data=b"rsh\0")
+    cap.at(10 + 2 * MSL + 5)
+    session(cap, C4, S4, 514, 514, final + 64000, 13000, data=b"rsh\0")
+    cap.write(path)
+
+
 # ---- TCP rules ----------------------------------------------------------------------------
 
 @scenario("tcp_invalid_flags.pcap", fire="tcp.invalid-flags")
@@ -332,6 +347,24 @@ def midstream(path):
     for i in range(3):
         cap.add(tcp(C4, S4, 49600, 80, "PA", 123456 + 10 * i, 654321, data=b"x" * 10))
         cap.add(tcp(S4, C4, 80, 49600, "A", 654321, 123456 + 10 * (i + 1)))
+    cap.write(path)
+
+
+@scenario("tcp_midstream_flows.pcap", fire="tcp.midstream", silent="tuple.duplicate-live")
+def midstream_flows(path):
+    cap = Capture(eth)
+    # Picked up mid-stream and closed by a FIN exchange; 2*MSL after its
+    # last packet the flow has expired, and data on the same tuple is a new
+    # flow (its own stream), picked up mid-stream again: reported again.
+    c, s = 223344, 556677
+    cap.add(tcp(C4, S4, 49601, 80, "PA", c, s, data=b"x" * 10))
+    cap.add(tcp(S4, C4, 80, 49601, "A", s, c + 10))
+    cap.add(tcp(C4, S4, 49601, 80, "FA", c + 10, s))
+    cap.add(tcp(S4, C4, 80, 49601, "FA", s, c + 11))
+    cap.add(tcp(C4, S4, 49601, 80, "A", c + 11, s + 1))
+    cap.at(2 * MSL + 5)
+    cap.add(tcp(C4, S4, 49601, 80, "PA", 900000, 800000, data=b"y" * 10))
+    cap.add(tcp(S4, C4, 80, 49601, "A", 800000, 900010))
     cap.write(path)
 
 
