@@ -8,7 +8,9 @@
  *  2. the engine (targets/engine.h), which names the packet's flow;
  *  3. rules of one header (port.zero, tcp.invalid-flags), once per flow;
  *  4. the rules of the events the engine reports: a new incarnation of a
- *     tuple (tuple.duplicate-live, tuple.reuse-time-wait, once per event),
+ *     tuple (tuple.duplicate-live, tuple.reuse-time-wait, once per event)
+ *     or a SYN repeating the ISN of a connection a FIN exchange closed
+ *     (tuple.reuse-time-wait, once per close),
  *     a flow created without a handshake (tcp.midstream), a RST outside
  *     the window (tcp.rst-out-of-window, per event), and a connection
  *     opened by an initiator (port.privileged-source, port.ephemeral-range,
@@ -207,13 +209,14 @@ static void emit(struct oracle *o, const struct cap_packet *cp, const struct pkt
 	o->sink.finding(o->sink.ctx, &f);
 }
 
-/* Has (rule, transition, flow fl of p) been reported in this file? Marks
- * it. fl is the engine's flow of p, NULL when it tracks none (the tuple
- * alone is the key then). */
+/* Has (rule, transition, flow fl of p, occasion) been reported in this
+ * file? Marks it. fl is the engine's flow of p, NULL when it tracks none
+ * (the tuple alone is the key then); occasion tells apart findings of one
+ * flow that are not repeats (0 for the once-per-flow rules). */
 static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct rule_hit *h,
-			   const struct flow *fl)
+			   const struct flow *fl, uint64_t occasion)
 {
-	uint8_t key[1 + 1 + 1 + 2 * (16 + 2) + 1 + 8 + HIT_TRANSITION_MAX];
+	uint8_t key[1 + 1 + 1 + 2 * (16 + 2) + 1 + 8 + 8 + HIT_TRANSITION_MAX];
 	const uint8_t *a = p->src, *b = p->dst;
 	uint16_t pa = p->sport, pb = p->dport;
 	size_t n = 0, tl = strlen(h->transition);
@@ -234,6 +237,8 @@ static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct r
 	key[n++] = fl != NULL;
 	for (int i = 0; i < 8; i++)
 		key[n++] = (uint8_t)(id >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		key[n++] = (uint8_t)(occasion >> (8 * i));
 	memcpy(key + n, h->transition, tl); n += tl;
 	/* Out of memory: report again rather than lose a finding. */
 	return dedup_add(&o->flow_seen, siphash24(&o->cfg.engine.hash_key, key, n)) == TC_END;
@@ -243,37 +248,63 @@ static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
 			       const struct pkt *p, const struct rule_hit *h,
 			       const struct flow *fl)
 {
-	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl))
+	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
 		return;
 	emit(o, cp, p, h);
 }
 
 /* ---- engine events ---------------------------------------------------------------- */
 
+/* The facts of the tuple rules: the SYN p and what the engine knew of the
+ * connection before it (pv). */
+static void reuse_facts_of(const struct pkt *p, const struct engine_prev *pv,
+			   struct reuse_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->prev = pv->how;
+	f->prev_state = tcp_state_name((enum tcp_st)pv->sender_state);
+	f->same_direction = pv->sender_was_orig;
+	f->elapsed_ns = pv->since_close_ns > 0 ? (uint64_t)pv->since_close_ns : 0;
+	f->isn = p->seq;
+	f->isn_is_old = p->seq == pv->old_isn;
+	f->have_final_seq = pv->have_final_seq[0];
+	f->final_seq = pv->final_seq[0];
+	f->syn_has_ts = p->opt.has_ts;
+	f->syn_ts = p->opt.ts_val;
+	f->prev_has_ts = pv->have_tsval[0];
+	f->prev_ts = pv->last_tsval[0];
+}
+
 /* A SYN without ACK replaced the tuple's previous incarnation; the engine
  * says how that one ended and what state and role its sender had there. */
 static void on_new_incarnation(struct oracle *o, const struct cap_packet *cp,
 			       const struct pkt *p, const struct engine_result *res)
 {
-	const struct engine_prev *pv = &res->prev;
 	struct reuse_facts f;
 	struct rule_hit h;
 
-	memset(&f, 0, sizeof(f));
-	f.prev = pv->how;
-	f.prev_state = tcp_state_name((enum tcp_st)pv->sender_state);
-	f.same_direction = pv->sender_was_orig;
-	f.elapsed_ns = pv->since_close_ns > 0 ? (uint64_t)pv->since_close_ns : 0;
-	f.isn = p->seq;
-	f.have_final_seq = pv->have_final_seq[0];
-	f.final_seq = pv->final_seq[0];
-	f.syn_has_ts = p->opt.has_ts;
-	f.syn_ts = p->opt.ts_val;
-	f.prev_has_ts = pv->have_tsval[0];
-	f.prev_ts = pv->last_tsval[0];
+	reuse_facts_of(p, &res->prev, &f);
 	if (rule_duplicate_live(&f, &h))
 		emit(o, cp, p, &h);
 	if (rule_reuse_time_wait(&f, o->cfg.msl, &h))
+		emit(o, cp, p, &h);
+}
+
+/* A SYN repeating the ISN of a connection that a FIN exchange closed: the
+ * engine keeps it in that flow (one stream, as Wireshark's tcp.stream), but
+ * it opens the tuple again like a new incarnation, and its ISN is not
+ * above the old final sequence number (RFC 1122 4.2.2.13): judged as one.
+ * Once per close of the flow: the SYN's own retransmissions are the same
+ * attempt. */
+static void on_syn_after_fin(struct oracle *o, const struct cap_packet *cp,
+			     const struct pkt *p, const struct engine_result *res)
+{
+	struct reuse_facts f;
+	struct rule_hit h;
+
+	reuse_facts_of(p, &res->prev, &f);
+	if (rule_reuse_time_wait(&f, o->cfg.msl, &h) && o->cfg.rules.on[h.rule] &&
+	    !is_flow_repeat(o, p, &h, res->flow, (uint64_t)res->flow->close_ns))
 		emit(o, cp, p, &h);
 }
 
@@ -359,6 +390,8 @@ RARE static void engine_events(struct oracle *o)
 		return;
 	if (res->new_incarnation)
 		on_new_incarnation(o, cp, p, res);
+	else if (res->syn_retransmit && res->prev.how == PREV_FIN)
+		on_syn_after_fin(o, cp, p, res);
 	/* A probe with impossible flags (a scanner's null or FIN packet) is
 	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
 	 * handshake was missed, so it does not also count as mid-stream. */
@@ -450,7 +483,8 @@ packet_body(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 		header_findings(o);
 	/* anything for the rules to judge? (a UDP result never has a RST
 	 * verdict, engine.h; engine_events asks for the flow) */
-	if (o->res.created || o->res.new_incarnation || o->res.rst.verdict == RST_OUT_OF_WINDOW)
+	if (o->res.created || o->res.new_incarnation || o->res.syn_retransmit ||
+	    o->res.rst.verdict == RST_OUT_OF_WINDOW)
 		engine_events(o);
 }
 

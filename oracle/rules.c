@@ -496,7 +496,7 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 	uint64_t tw_ns = (uint64_t)msl * 2u * 1000000000u;
 	bool ts_ok, isn_ok;
 	const char *ts_t, *isn_t;
-	char ts_m[96], isn_m[96];
+	char ts_m[96], isn_m[128];
 
 	if (f->prev != PREV_FIN || f->elapsed_ns >= tw_ns)
 		return 0;
@@ -525,8 +525,8 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 	}
 	if (f->have_final_seq) {
 		isn_t = "isn<=final";
-		snprintf(isn_m, sizeof(isn_m), "ISN %u is not above the old final sequence number %u",
-			 f->isn, f->final_seq);
+		snprintf(isn_m, sizeof(isn_m), "ISN %u%s is not above the old final sequence number %u",
+			 f->isn, f->isn_is_old ? " (the old connection's own)" : "", f->final_seq);
 	} else {
 		isn_t = "no-final-seq";
 		snprintf(isn_m, sizeof(isn_m), "the old final sequence number of this side is unknown");

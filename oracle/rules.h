@@ -191,14 +191,18 @@ RULE_INLINE bool port_privileged_fires(bool is_tcp, uint16_t sport)
 /* ---- connection rules (facts the engine reports) --------------------------- */
 
 /* What is known when a SYN (no ACK) opens a new incarnation on a tuple that
- * had one before. Sequence numbers and timestamps are those of the SYN's
- * sender, as seen on the previous incarnation. */
+ * had one before, or repeats the ISN of a connection a FIN exchange closed
+ * (the engine keeps that in the same flow). Sequence numbers and
+ * timestamps are those of the SYN's sender, as seen on the previous
+ * incarnation. */
 struct reuse_facts {
 	enum prev_end prev;         /* engine.h: how the previous incarnation ended */
 	const char *prev_state;     /* engine's name of the old state, for messages */
 	bool same_direction;        /* the SYN comes from the old initiator */
 	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN) */
 	uint32_t isn;               /* the new SYN's sequence number */
+	bool isn_is_old;            /* ... equals the sender's ISN of the old connection
+				       (a SYN repeated after its FIN exchange) */
 	bool have_final_seq;        /* the old incarnation carried data/FIN from this side */
 	uint32_t final_seq;         /* highest sequence number the sender used before (its FIN's seq + 1) */
 	bool syn_has_ts;

@@ -403,6 +403,13 @@ static void test_reuse_time_wait(void **state)
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
 	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-ts|same-initiator");
 	assert_non_null(strstr(h.message, "no timestamp"));
+	/* the old connection's own ISN again: the same failed condition, and
+	 * the message says so */
+	f.isn_is_old = true;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-ts|same-initiator");
+	assert_non_null(strstr(h.message, "ISN 1000 (the old connection's own) is not above"));
+	f.isn_is_old = false;
 	/* equal is not above (RFC 6191: greater than) */
 	f.isn = 2000;
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
