@@ -92,7 +92,7 @@ struct run {
 	struct fcheck fc;
 	struct digests da, db;
 	struct engine *eng;            /* ours: per-flow counts through emit */
-	uint64_t tracked;      /* packets the engine can track: TCP/UDP header, not a fragment */
+	uint64_t tracked;      /* packets the engine can track: TCP/UDP header (a first fragment too) */
 	uint64_t flow_pkts;    /* packets counted in the flows our engine ended */
 };
 
@@ -256,7 +256,7 @@ static void run_packet(struct run *run, const struct cap_packet *cp)
 		decoded++;
 	else
 		rejected++;
-	if (p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP) && !p.is_fragment)
+	if (p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP))
 		run->tracked++;
 
 	/* Our engine first: its flow number is the oracle's (flows are
@@ -267,7 +267,7 @@ static void run_packet(struct run *run, const struct cap_packet *cp)
 		struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
 		struct engine_result res;
 		enum tc_rc rc = engine_packet(run->eng, &p, &in, &res);
-		bool trackable = p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP) && !p.is_fragment;
+		bool trackable = p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP);
 
 		FUZZ_CHECK(trackable ? rc == TC_OK : rc == TC_UNSUPPORTED,
 			   "frame %llu: engine_packet says %s for a%s packet",

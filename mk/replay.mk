@@ -9,7 +9,8 @@
 # Outputs in REPLAY_OUT: findings.jsonl, report.junit.xml, report.sarif,
 # table.txt (files x rules, signatures) and reduced/SIGNATURE.pcap.
 # By default the target is a survey: it fails only when the replay itself
-# cannot run (no captures, the tool crashed).
+# cannot run (no captures, the tool missing or killed, an internal error:
+# replay_dir.sh exit 3).
 
 PCAPS ?= corpus/pcaps
 REPLAY_OUT ?= out/replay

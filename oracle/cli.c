@@ -77,7 +77,8 @@ static const char usage_text[] =
 "error\" on stderr). Ctrl-C or SIGTERM: the file being read is finished where it\n"
 "stopped (open connections, a summary saying \"interrupted\"), no other file is\n"
 "read, and tuplecheck dies of the signal; a second Ctrl-C kills at once.\n"
-"reduce: 0 OUT written, 1 IN does not show the finding, 2 usage or I/O error;\n"
+"reduce: 0 OUT written, 1 IN does not show the finding, 2 usage or I/O error\n"
+"(an IN cut short is reduced as far as it could be read, OUT written, status 2);\n"
 "interrupted, it writes the smallest capture found so far (or nothing, if none\n"
 "was found yet) and dies of the signal.\n";
 
@@ -162,6 +163,51 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* The usage error for an option getopt_long refused (opterr is 0, so it
+ * said nothing itself). arg is the argument it stopped at; inside a group
+ * of short options ("-xy") that is not the option, optopt is. Long options
+ * may be abbreviated, so an abbreviation of two names is ambiguous, and a
+ * value given to an option that takes none is its own mistake. */
+static void bad_option(const char *arg)
+{
+	const struct option *exact = NULL, *first = NULL;
+	char names[256] = "";
+	size_t n, used = 0;
+	unsigned nhit = 0;
+
+	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+		if (optopt != 0)
+			usage_error("unknown option '-%c'", optopt);
+		else
+			usage_error("unknown option '%s'", arg);
+		return;
+	}
+	arg += 2;
+	n = strcspn(arg, "=");
+	for (const struct option *lo = long_opts; lo->name != NULL; lo++) {
+		if (strncmp(lo->name, arg, n) != 0)
+			continue;
+		if (lo->name[n] == '\0') {
+			exact = lo;
+			break;
+		}
+		if (first == NULL)
+			first = lo;
+		nhit++;
+		if (used < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s--%s",
+						 used ? ", " : "", lo->name);
+	}
+	if (exact == NULL && nhit == 1)
+		exact = first;
+	if (exact != NULL && arg[n] == '=' && exact->has_arg == no_argument)
+		usage_error("option '--%s' takes no value", exact->name);
+	else if (exact == NULL && nhit > 1)
+		usage_error("option '--%.*s' is ambiguous: %s", (int)n, arg, names);
+	else
+		usage_error("unknown option '--%.*s'", (int)n, arg);
+}
 
 /* Validate --filter once, against Ethernet, so a typo is a usage error before
  * any output rather than a per-file failure. */
@@ -318,12 +364,22 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 			return 2;
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			bad_option(argv[optind - 1]);
 			return 2;
 		}
 	}
 	o->n_files = argc - optind;
 	o->files = argv + optind;
+	/* --rule and --signature say what reduce keeps; anywhere else they are
+	 * most likely --rules mistyped, which must not pass unnoticed */
+	if ((o->rule != NULL || o->signature != NULL) &&
+	    (strcmp(o->cmd, "replay") == 0 || strcmp(o->cmd, "flows") == 0 ||
+	     strcmp(o->cmd, "hosts") == 0 || strcmp(o->cmd, "packets") == 0)) {
+		usage_error("%s: --%s is an option of reduce%s", o->cmd,
+			    o->rule != NULL ? "rule" : "signature",
+			    o->rule != NULL ? " (did you mean --rules?)" : "");
+		return 2;
+	}
 	/* --rules is checked for every command, so a typo is a usage error
 	 * wherever it is given; commands without findings use it for the
 	 * checksum rules (packets reports their errors only when on) */
@@ -349,6 +405,36 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 
 /* ---- output helpers ------------------------------------------------------- */
 
+size_t utf8_len(const unsigned char *s, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2; v = c & 0x1fu; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3; v = c & 0x0fu; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4; v = c & 0x07u; min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)   /* also stops at the terminating NUL */
+			return 0;
+		v = v << 6 | (s[i] & 0x3fu);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
 /* The escape json_str and fmt_json_str write for byte c into out (up to 6
  * bytes, no NUL); returns its length, 0 when c stands for itself. */
 static size_t json_escape(unsigned char c, char out[6])
@@ -371,6 +457,11 @@ static size_t json_escape(unsigned char c, char out[6])
 	}
 }
 
+/* JSON text is UTF-8 (RFC 8259 section 8.1), but file names are bytes: a
+ * byte that does not start a valid UTF-8 sequence is written as U+FFFD, so
+ * every record stays valid JSON whatever the name. */
+#define JSON_BAD_UTF8 "\\ufffd"
+
 void json_str(FILE *f, const char *s)
 {
 	const char *run = s;
@@ -378,14 +469,29 @@ void json_str(FILE *f, const char *s)
 
 	/* runs of bytes that stand for themselves go out in one call */
 	putc('"', f);
-	for (; *s; s++) {
-		size_t n = json_escape((unsigned char)*s, esc);
+	while (*s) {
+		unsigned char ch = (unsigned char)*s;
+		uint32_t cp;
+		size_t n;
 
-		if (n == 0)
-			continue;
-		fwrite(run, 1, (size_t)(s - run), f);
-		fwrite(esc, 1, n, f);
-		run = s + 1;
+		if (ch >= 0x80) {
+			n = utf8_len((const unsigned char *)s, &cp);
+			if (n != 0) {
+				s += n;
+				continue;
+			}
+			fwrite(run, 1, (size_t)(s - run), f);
+			fputs(JSON_BAD_UTF8, f);
+		} else {
+			n = json_escape(ch, esc);
+			if (n == 0) {
+				s++;
+				continue;
+			}
+			fwrite(run, 1, (size_t)(s - run), f);
+			fwrite(esc, 1, n, f);
+		}
+		run = ++s;
 	}
 	fwrite(run, 1, (size_t)(s - run), f);
 	putc('"', f);
@@ -396,12 +502,25 @@ char *fmt_json_str(char *p, const char *s)
 	unsigned char ch;
 
 	*p++ = '"';
-	for (; (ch = (unsigned char)*s) != '\0'; s++) {
+	while ((ch = (unsigned char)*s) != '\0') {
+		uint32_t cp;
+		size_t n;
+
 		/* the bytes json_escape leaves alone, tested first */
-		if (ch >= 0x20 && ch != '"' && ch != '\\' && ch != 0x7f)
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
 			*p++ = (char)ch;
-		else
+			s++;
+		} else if (ch < 0x80) {
 			p += json_escape(ch, p);
+			s++;
+		} else if ((n = utf8_len((const unsigned char *)s, &cp)) != 0) {
+			memcpy(p, s, n);
+			p += n;
+			s += n;
+		} else {
+			p = FMT_LIT(p, JSON_BAD_UTF8);
+			s++;
+		}
 	}
 	*p++ = '"';
 	return p;
@@ -587,6 +706,36 @@ char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16])
 const char *file_display_name(const char *path)
 {
 	return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+const char *name_for_line(const char *name, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)name;
+	size_t n = 0;
+
+	while (*u >= 0x20 && *u != 0x7f)
+		u++;
+	if (*u == '\0')
+		return name;            /* the usual case: nothing to escape */
+	for (u = (const unsigned char *)name; *u != '\0' && n + 5 < len; u++) {
+		if (*u >= 0x20 && *u != 0x7f) {
+			buf[n++] = (char)*u;
+			continue;
+		}
+		buf[n++] = '\\';
+		switch (*u) {
+		case '\n': buf[n++] = 'n'; break;
+		case '\t': buf[n++] = 't'; break;
+		case '\r': buf[n++] = 'r'; break;
+		default:
+			buf[n++] = 'x';
+			buf[n++] = hex[*u >> 4];
+			buf[n++] = hex[*u & 15];
+		}
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 /* ---- write errors ---------------------------------------------------------- */

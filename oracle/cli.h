@@ -133,8 +133,13 @@ int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx);
 
 /* ---- output helpers ------------------------------------------------------- */
 
-/* JSON string with quotes and escapes. */
+/* JSON string with quotes and escapes; a byte that does not start valid
+ * UTF-8 becomes U+FFFD, so the output is valid JSON for any file name. */
 void json_str(FILE *f, const char *s);
+/* Length of the valid UTF-8 sequence at s (1-4, the code point in *cp), or
+ * 0 when s does not start one (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF). Reads no further than a NUL. */
+size_t utf8_len(const unsigned char *s, uint32_t *cp);
 /* Timestamp as seconds with 6 or 9 decimals (digits), e.g. 1700000000.123456 */
 void ts_print(FILE *f, int64_t sec, uint32_t nsec, uint8_t digits);
 
@@ -181,6 +186,12 @@ char *fmt_addr(char *p, uint8_t ipver, const uint8_t addr[16]);
 char *fmt_json_str(char *p, const char *s);
 /* Display name of a file argument ("-" -> "<stdin>"). */
 const char *file_display_name(const char *path);
+/* name_for_line - name as it may appear in a one-line message: name itself
+ * when it has no control character, else a copy in buf (len bytes; 4 per
+ * byte of name is always enough) with them escaped ("\n", "\t", "\x1b"),
+ * so that one message stays one line. */
+#define NAME_LINE_MAX 4096
+const char *name_for_line(const char *name, char *buf, size_t len);
 
 /*
  * Write errors. Records go through stdio, which only remembers that a write

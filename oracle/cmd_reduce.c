@@ -21,9 +21,11 @@
  * when IN carried nanoseconds). pcapng input is written as pcap when all
  * kept records share one link type, else as pcapng with one interface per
  * link type. Exit status: 0 written, 1 IN does not show the finding, 2 usage
- * or I/O error.
+ * or I/O error. An IN that stops early is reduced as far as it was read and
+ * OUT is written, but the status is 2 (as for every unreadable input).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,7 @@ struct rec {
 	uint8_t ts_digits;
 	uint32_t linktype;
 	uint32_t snaplen;
+	uint64_t frame;            /* its number in IN (--filter leaves gaps) */
 	bool have_key;             /* TCP/UDP: canonical tuple below is valid */
 	uint8_t key[40];
 };
@@ -61,6 +64,7 @@ struct reduce {
 	bool pcapng;
 	uint8_t ts_digits;
 	const struct cap_reader *rd;
+	uint64_t read, filtered;   /* records of IN read, left out by --filter */
 	bool oom;
 	/* the test */
 	unsigned long runs;
@@ -72,7 +76,6 @@ struct reduce {
 	bool have_hit_key;
 	uint8_t hit_key[40];
 	char hit_sig[SIG_HEX + 1];   /* signature of the first hit */
-	uint64_t hit_frame;
 	size_t best;                 /* packets in the smallest candidate so far */
 };
 
@@ -145,6 +148,7 @@ static void load_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 	e->ts_nsec = cp->ts_nsec;
 	e->ts_digits = cp->ts_digits;
 	e->linktype = cp->linktype;
+	e->frame = cp->frame;
 	e->snaplen = r->rd->snaplen;
 	if (r->pcapng && cp->ifindex < r->rd->n_ifaces)
 		e->snaplen = r->rd->ifaces[cp->ifindex].snaplen;
@@ -152,6 +156,43 @@ static void load_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 		e->snaplen = CAP_MAX_SNAPLEN;
 	e->have_key = tuple_key(p, e->key) == TC_OK;
 	r->n++;
+}
+
+static void load_end(void *ctx, const char *file, const struct file_stats *st, const char *error)
+{
+	struct reduce *r = ctx;
+
+	(void)file;
+	(void)error;
+	r->read = st->packets;
+	r->filtered = st->filtered;
+}
+
+/* Can OUT be written? Asked before the work, not after it: a typo in OUT's
+ * folder should not cost a whole reduction. A regular OUT that did not
+ * exist is created empty (*created: remove it if nothing is written); an
+ * OUT that exists is opened for writing without being truncated (it may be
+ * IN itself); a device or FIFO is left to the final open (opening a FIFO
+ * here would wait for its reader). */
+static bool out_check(const char *out, const char *shown, bool *created)
+{
+	struct stat sb;
+	int fd;
+
+	*created = false;
+	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return true;
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd >= 0)
+		*created = true;
+	else if (errno == EEXIST)
+		fd = open(out, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", shown);
+		return false;
+	}
+	close(fd);
+	return true;
 }
 
 static void free_recs(struct reduce *r)
@@ -176,7 +217,6 @@ static void test_sink(void *ctx, const struct finding *f)
 	r->found = true;
 	r->found_at = r->feeding;
 	memcpy(r->hit_sig, f->signature, sizeof(r->hit_sig));
-	r->hit_frame = f->frame;
 	if (r->want_tuple && f->have_ports) {
 		struct pkt p;
 
@@ -414,11 +454,16 @@ static bool is_one_linktype(const struct reduce *r, const size_t *idx, size_t k)
 int cmd_reduce(struct tc_options *o)
 {
 	struct reduce r;
-	static const struct drive_ops ops = { .file_begin = load_begin, .packet = load_packet };
+	static const struct drive_ops ops = { .file_begin = load_begin, .packet = load_packet,
+					      .file_end = load_end };
 	struct tc_options in = *o;
 	char err[512];
 	size_t *idx = NULL, *scratch = NULL, k, before;
 	int status = 2, werr;
+	bool load_failed, created = false;
+	char in_buf[NAME_LINE_MAX], out_buf[NAME_LINE_MAX];
+	const char *in_name, *out_name;     /* for messages: one line each */
+	char from[96] = "";
 	FILE *f;
 
 	memset(&r, 0, sizeof(r));
@@ -451,12 +496,21 @@ int cmd_reduce(struct tc_options *o)
 	r.cfg.rules.on[r.rule] = true;
 	o->checksums = rules_need_checksums(&r.cfg.rules);
 
+	in_name = name_for_line(file_display_name(o->files[0]), in_buf, sizeof(in_buf));
+	out_name = name_for_line(o->files[1], out_buf, sizeof(out_buf));
+	if (!out_check(o->files[1], out_name, &created))
+		return 2;
 	in.n_files = 1;
 	in.format = FMT_TEXT;
-	if ((tc_drive(&in, &ops, &r) != 0 && r.n == 0) || tc_interrupted)
+	load_failed = tc_drive(&in, &ops, &r) != 0;
+	if ((load_failed && r.n == 0) || tc_interrupted)
 		goto interrupted;
+	/* IN stopped early (the driver said why): reduce what was read, but
+	 * the exit status stays 2, as for every input that cannot be read */
+	if (load_failed)
+		snprintf(from, sizeof(from), " in the %zu packets read before the error", r.n);
 	if (r.oom) {
-		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", o->files[0]);
+		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", in_name);
 		goto out;
 	}
 	idx = malloc((r.n ? r.n : 1) * sizeof(*idx));
@@ -473,10 +527,10 @@ int cmd_reduce(struct tc_options *o)
 	if (!is_reproduced(&r, idx, k)) {
 		if (tc_interrupted)
 			goto interrupted;
-		fprintf(stderr, "tuplecheck: reduce: %s does not show %s%s%s\n",
-			file_display_name(o->files[0]), rule_info(r.rule)->id,
-			r.signature ? " with signature " : "", r.signature ? r.signature : "");
-		status = 1;
+		fprintf(stderr, "tuplecheck: reduce: %s does not show %s%s%s%s\n",
+			in_name, rule_info(r.rule)->id,
+			r.signature ? " with signature " : "", r.signature ? r.signature : "", from);
+		status = load_failed ? 2 : 1;
 		goto out;
 	}
 	r.want_tuple = false;
@@ -485,7 +539,7 @@ int cmd_reduce(struct tc_options *o)
 	if (r.signature == NULL) {
 		r.signature = r.hit_sig;
 		fprintf(stderr, "tuplecheck reduce: keeping %s signature %s (first found at frame %" PRIu64 ")\n",
-			rule_info(r.rule)->id, r.hit_sig, r.hit_frame);
+			rule_info(r.rule)->id, r.hit_sig, r.recs[r.found_at].frame);
 	}
 	/* Pass 1: nothing after the first hit can matter (host rules excepted). */
 	if (rule_info(r.rule)->dedup != DEDUP_HOST)
@@ -510,7 +564,7 @@ int cmd_reduce(struct tc_options *o)
 
 	f = fopen(o->files[1], "wb");
 	if (f == NULL) {
-		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", o->files[1]);
+		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", out_name);
 		goto out;
 	}
 	if (!r.pcapng || is_one_linktype(&r, idx, k))
@@ -528,24 +582,32 @@ int cmd_reduce(struct tc_options *o)
 		bool removed = stat(o->files[1], &sb) == 0 && S_ISREG(sb.st_mode) &&
 			       unlink(o->files[1]) == 0;
 
-		fprintf(stderr, "tuplecheck: reduce: %s: write failed%s%s%s\n", o->files[1],
+		fprintf(stderr, "tuplecheck: reduce: %s: write failed%s%s%s\n", out_name,
 			werr > 0 ? ": " : "", werr > 0 ? strerror(werr) : "",
 			removed ? " (the partial file is removed)" : "");
 		goto out;
 	}
-	fprintf(stderr, "tuplecheck reduce: %s: %zu -> %zu packets in %lu oracle runs%s; wrote %s\n",
-		file_display_name(o->files[0]), before, k, r.runs,
+	if (r.filtered > 0)
+		snprintf(err, sizeof(err), "%zu of %" PRIu64 " packets selected by --filter", before, r.read);
+	else
+		snprintf(err, sizeof(err), "%zu", before);
+	fprintf(stderr, "tuplecheck reduce: %s: %s -> %zu packets in %lu oracle runs%s; wrote %s%s\n",
+		in_name, err, k, r.runs,
 		!r.stopped ? "" : tc_interrupted ? " (interrupted: not minimal)" :
-		" (stopped at the run cap: not minimal)", o->files[1]);
-	status = 0;
+		" (stopped at the run cap: not minimal)", out_name,
+		load_failed ? " (from the packets read before the error)" : "");
+	created = false;
+	status = load_failed ? 2 : 0;
 	goto out;
 interrupted:
 	/* nothing known to reproduce yet: say so rather than leave OUT missing
 	 * without a word (the driver names the file only when it was reading) */
 	if (tc_interrupted)
 		fprintf(stderr, "tuplecheck: reduce: interrupted before a reproducing capture was found; %s not written\n",
-			o->files[1]);
+			out_name);
 out:
+	if (created)            /* nothing was written into the OUT made empty */
+		(void)unlink(o->files[1]);
 	free(idx);
 	free(scratch);
 	free_recs(&r);

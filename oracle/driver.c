@@ -252,6 +252,8 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	struct filter_cache fc;
 	char err[320], cut[448];
 	const char *name = file_display_name(path);
+	char shown_buf[NAME_LINE_MAX];
+	const char *shown = name_for_line(name, shown_buf, sizeof(shown_buf));   /* stderr */
 	const char *stop = NULL;
 	enum tc_rc rc;
 	int status = 0;
@@ -262,11 +264,11 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	memset(&fc, 0, sizeof(fc));
 	fc.expr = o->filter;
 	if (input_load(&in, path, err, sizeof(err)) != TC_OK)
-		return open_failed(o, name, err);
+		return open_failed(o, shown, err);
 	rd = malloc(sizeof(*rd));
 	if (rd == NULL) {
 		input_free(&in);
-		return open_failed(o, name, "out of memory");
+		return open_failed(o, shown, "out of memory");
 	}
 	rc = cap_open(rd, in.data, in.len);
 	/* until the window shows what the file is (capture.h) */
@@ -274,7 +276,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		if (input_more(&in, in.data, err, sizeof(err)) != TC_OK) {
 			free(rd);
 			input_free(&in);
-			return open_failed(o, name, err);
+			return open_failed(o, shown, err);
 		}
 		rc = cap_open(rd, in.data, in.len);
 	}
@@ -283,7 +285,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			 rc == TC_END ? "empty file, not a pcap or pcapng capture" : rd->err);
 		free(rd);
 		input_free(&in);
-		return open_failed(o, name, err);
+		return open_failed(o, shown, err);
 	}
 	if (ops->file_begin)
 		ops->file_begin(ctx, name, rd);
@@ -318,7 +320,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 				stop = "interrupted";
 				break;
 			}
-			progress_tick(&pg, name, cp.offset, in.size, st.packets);
+			progress_tick(&pg, shown, cp.offset, in.size, st.packets);
 			check_at = cp.offset + ((uint64_t)4 << 20);
 		}
 		if (o->filter != NULL) {
@@ -326,6 +328,10 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 							      err, sizeof(err));
 
 			if (prog == NULL) {
+				/* this record is not processed: the counts must
+				 * still add up (packets = filtered + decoded +
+				 * rejected) */
+				st.packets--;
 				stop = err;
 				*fatal = true;
 				break;
@@ -366,13 +372,13 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		snprintf(err, sizeof(err), "%s", rd->err);
 		stop = err;
 	}
-	progress_end(&pg, name, rc == TC_END ? in.base + in.len : rc == TC_OK ? cp.offset :
+	progress_end(&pg, shown, rc == TC_END ? in.base + in.len : rc == TC_OK ? cp.offset :
 		     rd->err_offset, st.packets);
 	if (ops->file_end)
 		ops->file_end(ctx, name, &st, stop);
 	if (stop != NULL) {
 		output_flush(o->out);   /* records first, then the reason */
-		fprintf(stderr, "tuplecheck: %s: %s\n", name, stop);
+		fprintf(stderr, "tuplecheck: %s: %s\n", shown, stop);
 		status = 2;
 	}
 	if (output_failed(o->out))

@@ -64,6 +64,7 @@ enum tc_rc tc_engine_config(const struct tc_options *o, struct engine_config *cf
 bool tc_engine_summary(struct engine *e, const char *file, struct summary *s)
 {
 	const struct engine_stats *es = engine_stats(e);
+	char buf[NAME_LINE_MAX];
 
 	s->have_flows = true;
 	s->flows = es->created;
@@ -71,6 +72,6 @@ bool tc_engine_summary(struct engine *e, const char *file, struct summary *s)
 	if (es->nomem == 0)
 		return true;
 	fprintf(stderr, "tuplecheck: %s: out of memory: %" PRIu64 " packets were not tracked\n",
-		file, es->nomem);
+		name_for_line(file, buf, sizeof(buf)), es->nomem);
 	return false;
 }

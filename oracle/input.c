@@ -164,10 +164,22 @@ enum tc_rc input_load(struct input *in, const char *path, char *errbuf, size_t e
 		return input_begin(STDIN_FILENO, false, in, errbuf, errlen);
 	}
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO waits for its writer, and with SA_RESTART
+	 * no signal would end that wait. Opened at once, a FIFO is then waited
+	 * on in poll (input_read), which Ctrl-C interrupts; reads block again. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(errbuf, errlen, "cannot open: %s", strerror(errno));
 		return TC_IO;
+	}
+	{
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+			snprintf(errbuf, errlen, "cannot open: %s", strerror(errno));
+			close(fd);
+			return TC_IO;
+		}
 	}
 	if (fstat(fd, &st) != 0) {
 		snprintf(errbuf, errlen, "cannot stat: %s", strerror(errno));

@@ -17,38 +17,6 @@
 
 /* ---- escaping ------------------------------------------------------------------ */
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when s does not start
- * one (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t v, min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2; v = c & 0x1fu; min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3; v = c & 0x0fu; min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4; v = c & 0x07u; min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)   /* also stops at the terminating NUL */
-			return 0;
-		v = v << 6 | (s[i] & 0x3fu);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
-
 void xml_str(FILE *out, const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -80,37 +48,6 @@ void xml_str(FILE *out, const char *s)
 		}
 		u += n;
 	}
-}
-
-void json_str_utf8(FILE *out, const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	putc('"', out);
-	while (*u) {
-		uint32_t cp;
-		size_t n = utf8_len(u, &cp);
-
-		if (n == 0) {
-			fputs("\\ufffd", out);
-			u++;
-			continue;
-		}
-		switch (cp) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (cp < 0x20 || cp == 0x7f)
-				fprintf(out, "\\u%04x", (unsigned)cp);
-			else
-				fwrite(u, 1, n, out);
-		}
-		u += n;
-	}
-	putc('"', out);
 }
 
 const char *finding_proto(const struct finding *f)

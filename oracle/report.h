@@ -127,8 +127,5 @@ char *finding_where(const struct finding *f, char *buf, size_t len);
 /* XML text/attribute escaping; invalid UTF-8 and control characters that
  * XML 1.0 forbids become U+FFFD. */
 void xml_str(FILE *out, const char *s);
-/* JSON string like json_str, but invalid UTF-8 becomes U+FFFD so the
- * document stays valid JSON (SARIF consumers are strict). */
-void json_str_utf8(FILE *out, const char *s);
 
 #endif /* TC_REPORT_H */

@@ -118,7 +118,10 @@ static void junit_file_end(struct report *r, const char *file, const struct file
 		xml_str(d, file);
 		fprintf(d, "\" name=\"%s\">", ri->id);
 		if (!r->rules.on[i]) {
-			fputs("\n      <skipped message=\"rule off (--rules)\"/>\n    ", d);
+			char why[96];
+
+			fprintf(d, "\n      <skipped message=\"rule off: %s\"/>\n    ",
+				rules_off_reason(&r->rules, (enum rule_id)i, why, sizeof(why)));
 		} else if (jr->failing > 0) {
 			fprintf(d, "\n      <failure type=\"%s\" message=\"%" PRIu64 " %s finding%s (%s)\">",
 				ri->id, jr->failing, severity_name(ri->severity),

@@ -28,7 +28,8 @@
 struct sarif_priv {
 	bool first_result;
 	unsigned n_files, cap_files;
-	char **files;                /* artifact uris' sources, owned, in index order */
+	unsigned cur;                /* the artifact of the file being read */
+	char **files;                /* artifact uris' sources, owned, in index order, each once */
 	char **errors;               /* reason per file, owned, NULL when read fully */
 	bool oom;                    /* an artifact could not be recorded */
 };
@@ -64,7 +65,7 @@ static void sarif_uri(FILE *o, const char *path)
 static void sarif_text(FILE *o, const char *key, const char *text)
 {
 	fprintf(o, "\"%s\":{\"text\":", key);
-	json_str_utf8(o, text);
+	json_str(o, text);
 	putc('}', o);
 }
 
@@ -95,9 +96,15 @@ static void sarif_header(struct report *r)
 	fputs("]}},\n\"columnKind\":\"unicodeCodePoints\",\"results\":[", o);
 }
 
-/* Record an artifact; returns its index. */
+/* Record an artifact and make it the current one; returns its index. A
+ * file named twice (or "-" twice) is one artifact: the schema requires
+ * run.artifacts to have unique items. Out of memory, the previous artifact
+ * stays current (s->oom tells the reader the list is incomplete). */
 static unsigned sarif_artifact(struct sarif_priv *s, const char *file)
 {
+	for (unsigned i = 0; i < s->n_files; i++)
+		if (strcmp(s->files[i], file) == 0)
+			return s->cur = i;
 	if (s->n_files == s->cap_files) {
 		unsigned nc = s->cap_files ? s->cap_files * 2 : 16;
 		char **nf = realloc(s->files, nc * sizeof(*nf));
@@ -122,7 +129,7 @@ static unsigned sarif_artifact(struct sarif_priv *s, const char *file)
 		s->oom = true;
 		return s->n_files ? s->n_files - 1 : 0;
 	}
-	return s->n_files++;
+	return s->cur = s->n_files++;
 }
 
 static void sarif_file_begin(struct report *r, const char *file)
@@ -142,7 +149,7 @@ static void sarif_finding(struct report *r, const struct finding *f)
 	struct sarif_priv *s = r->priv;
 	FILE *o = r->out;
 	char a[64], where[160], fq[512];
-	unsigned index = s->n_files ? s->n_files - 1 : 0;
+	unsigned index = s->cur;
 
 	fprintf(o, "%s\n{\"ruleId\":\"%s\",\"ruleIndex\":%u,\"level\":\"%s\",",
 		s->first_result ? "" : ",", rule_info(f->rule)->id, (unsigned)f->rule,
@@ -165,16 +172,16 @@ static void sarif_finding(struct report *r, const struct finding *f)
 		snprintf(fq, sizeof(fq), "%s#frame=%" PRIu64, f->file, f->frame);
 	}
 	fputs(",\"logicalLocations\":[{\"name\":", o);
-	json_str_utf8(o, where);
+	json_str(o, where);
 	fputs(",\"fullyQualifiedName\":", o);
-	json_str_utf8(o, fq);
+	json_str(o, fq);
 	fprintf(o, ",\"kind\":\"%s\"}]}]", f->is_host ? "namespace" : "element");
 	fprintf(o, ",\"partialFingerprints\":{\"tuplecheck/signature/v1\":\"%s\"}", f->signature);
 	fprintf(o, ",\"properties\":{\"frame\":%" PRIu64 ",\"ts\":", f->frame);
 	ts_print(o, f->ts_sec, f->ts_nsec, f->ts_digits);
 	finding_tuple_json(o, f);
 	fputs(",\"transition\":", o);
-	json_str_utf8(o, f->transition);
+	json_str(o, f->transition);
 	fputs("}}", o);
 }
 
@@ -192,16 +199,16 @@ static void sarif_file_end(struct report *r, const char *file, const struct file
 	(void)file;
 	(void)st;
 	if (sum->error != NULL && s->n_files > 0)
-		sarif_note_error(s, s->n_files - 1, sum->error);
+		sarif_note_error(s, s->cur, sum->error);
 }
 
 static void sarif_file_error(struct report *r, const char *file, const char *reason)
 {
 	struct sarif_priv *s = r->priv;
-	unsigned before = s->n_files;
+	bool oom = s->oom;
 	unsigned index = sarif_artifact(s, file);
 
-	if (s->n_files > before)
+	if (s->oom == oom)      /* not the previous file's artifact */
 		sarif_note_error(s, index, reason);
 }
 

@@ -270,12 +270,40 @@ enum tc_rc rules_parse(const char *list, bool have_range, struct rule_set *set,
 		if (i == R_PORT_EPHEMERAL_RANGE && !any_bare && have_range)
 			on = true;
 		set->on[i] = (on || plus[i]) && !minus[i];
+		set->off_why[i] = minus[i] ? RULE_OFF_REMOVED :
+				  i == R_PORT_EPHEMERAL_RANGE && !have_range ? RULE_OFF_NO_RANGE :
+				  any_bare ? RULE_OFF_NOT_LISTED : RULE_OFF_DEFAULT;
 	}
 	if (set->on[R_PORT_EPHEMERAL_RANGE] && !have_range) {
 		snprintf(err, errlen, "--rules: port.ephemeral-range needs --ephemeral-range LO-HI or --profile");
 		return TC_MALFORMED;
 	}
 	return TC_OK;
+}
+
+char *rules_off_reason(const struct rule_set *set, enum rule_id r, char *buf, size_t len)
+{
+	const char *id = catalog[r].id;
+
+	buf[0] = '\0';
+	if (set->on[r])
+		return buf;
+	switch ((enum rule_off)set->off_why[r]) {
+	case RULE_OFF_REMOVED:
+		snprintf(buf, len, "turned off by --rules -%s", id);
+		break;
+	case RULE_OFF_NO_RANGE:
+		snprintf(buf, len, "needs --ephemeral-range LO-HI or --profile");
+		break;
+	case RULE_OFF_NOT_LISTED:
+		snprintf(buf, len, "not in the --rules list");
+		break;
+	case RULE_OFF_DEFAULT:
+	default:
+		snprintf(buf, len, "off by default; --rules +%s turns it on", id);
+		break;
+	}
+	return buf;
 }
 
 bool rules_need_checksums(const struct rule_set *set)

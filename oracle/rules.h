@@ -75,7 +75,21 @@ const char *severity_name(enum severity s);
  * options that switch rules on (--ephemeral-range / --profile). */
 struct rule_set {
 	bool on[R__COUNT];
+	uint8_t off_why[R__COUNT];     /* enum rule_off, for the rules that are off */
 };
+
+/* Why a rule is off, for reports that list every rule (JUnit). */
+enum rule_off {
+	RULE_OFF_DEFAULT,              /* off by default, not asked for */
+	RULE_OFF_NOT_LISTED,           /* --rules named other rules only */
+	RULE_OFF_REMOVED,              /* --rules -id */
+	RULE_OFF_NO_RANGE,             /* port.ephemeral-range without a range */
+};
+
+/* rules_off_reason - a short phrase into buf saying why rule r is off in
+ * set ("off by default; --rules +ip.bad-checksum turns it on"); "" for a
+ * rule that is on. Returns buf. */
+char *rules_off_reason(const struct rule_set *set, enum rule_id r, char *buf, size_t len);
 
 /*
  * rules_parse - build *set from the defaults and LIST (may be NULL).

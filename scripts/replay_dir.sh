@@ -9,27 +9,44 @@
 #   3. OUTDIR/findings.jsonl, report.junit.xml and report.sarif for CI, and
 #      the printed report as OUTDIR/table.txt.
 # Captures are recognised by their magic number (pcap either byte order and
-# precision, pcapng), whatever their name, in DIR and its subfolders.
+# precision, pcapng), whatever their name, in DIR and its subfolders
+# (symbolic links to folders followed, each folder once); entries that are
+# not regular files (FIFOs, devices, sockets) are listed and skipped, since
+# opening them could wait forever. Names are shown with control characters
+# escaped, so one name is one line.
 # Exit status: that of `tuplecheck replay` (0, 1 findings at or above
-# --fail-on, 2 a capture could not be read); 2 for a usage error here.
+# --fail-on, 2 a capture could not be read); 3 when the replay could not
+# run at all (usage, no capture under DIR, tuplecheck missing or killed,
+# an internal error here).
 # Used by `make replay PCAPS=DIR` (mk/replay.mk).
 set -u
-if [ $# -lt 1 ] || [ ! -d "$1" ]; then
+if [ $# -lt 1 ]; then
 	echo "usage: replay_dir.sh DIR [OUTDIR] [tuplecheck options...]" >&2
-	exit 2
+	exit 3
+fi
+if [ ! -d "$1" ]; then
+	echo "replay_dir.sh: $1: not a folder" >&2
+	exit 3
 fi
 dir=$1
 out=${2:-out/replay}
 shift
 [ $# -gt 0 ] && shift
-cd "$(dirname "$0")/.." || exit 2
+cd "$(dirname "$0")/.." || exit 3
 TC=${TC_BIN:-build/tuplecheck}
-[ -x "$TC" ] || { echo "replay_dir.sh: $TC not built (make)" >&2; exit 2; }
-mkdir -p "$out/reduced" || exit 2
+[ -x "$TC" ] || { echo "replay_dir.sh: $TC not built (make)" >&2; exit 3; }
+mkdir -p "$out/reduced" || exit 3
 rm -f "$out"/reduced/*.pcap
 
 exec /usr/bin/python3 - "$TC" "$dir" "$out" "${REDUCE:-1}" "$@" <<'EOF'
-import collections, json, os, subprocess, sys
+import collections, json, os, stat, subprocess, sys, traceback
+
+def crashed(t, v, tb):         # an internal error is "could not run", not findings
+    traceback.print_exception(t, v, tb)
+    print("replay_dir.sh: internal error (above); no report written", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(3)
+sys.excepthook = crashed
 
 tc, root, out, reduce_on, opts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1", sys.argv[5:]
 MAGICS = {b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
@@ -38,23 +55,54 @@ CHUNK = 2000                   # files per tuplecheck run (argument list size)
 lines = []
 
 def say(s=""):
-    print(s)
+    """a line of the report: printed, and kept for table.txt"""
     lines.append(s)
+    try:
+        print(s)
+    except BrokenPipeError:    # `| head`: the files are still written in full
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
-files = []
-for d, subdirs, names in os.walk(root):
+def disp(name):
+    """name for one line of text: undecodable bytes and control characters escaped"""
+    t = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in t)
+
+def as_reported(name):
+    """the name as tuplecheck's JSON records carry it (U+FFFD for bytes that are not UTF-8)"""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+files, seen_dirs, skipped = [], set(), []
+for d, subdirs, names in os.walk(root, followlinks=True):
+    real = os.path.realpath(d)
+    if real in seen_dirs:      # a link loop, or a folder reached twice
+        subdirs[:] = []
+        continue
+    seen_dirs.add(real)
     subdirs.sort()
     for n in sorted(names):
         p = os.path.join(d, n)
         try:
+            st = os.stat(p)
+        except OSError:        # a dangling link
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            skipped.append(p)
+            continue
+        try:
             with open(p, "rb") as f:
                 if f.read(4) in MAGICS:
                     files.append(p)
-        except OSError:
-            pass
+        except OSError as e:
+            print("replay_dir.sh: %s: %s" % (disp(p), e.strerror), file=sys.stderr)
+paths = {as_reported(p): p for p in files}   # the real path of each reported name
+def shown(name):
+    """a reported name as the user knows it: relative to DIR, real bytes escaped"""
+    return disp(os.path.relpath(paths.get(name, name), root))
+for p in skipped:
+    print("replay_dir.sh: %s: skipped, not a regular file" % disp(p), file=sys.stderr)
 if not files:
-    print("replay_dir.sh: no pcap or pcapng file under %s" % root, file=sys.stderr)
-    sys.exit(2)
+    print("replay_dir.sh: no pcap or pcapng file under %s" % disp(root), file=sys.stderr)
+    sys.exit(3)
 
 # ---- replay: jsonl for the tables, junit and sarif for CI ----
 status = 0
@@ -67,11 +115,12 @@ for k, chunk in enumerate(chunks):
             subprocess.run([tc, "replay", "--format", fmt, "--seed", "1"] + opts + chunk,
                            stdout=f, stderr=subprocess.DEVNULL)
     r = subprocess.run([tc, "replay", "--format", "jsonl", "--seed", "1"] + opts + chunk,
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
     if r.returncode not in (0, 1, 2):
-        print("replay_dir.sh: tuplecheck replay died (exit %d):\n%s" % (r.returncode, r.stderr),
-              file=sys.stderr)
-        sys.exit(r.returncode)
+        print("replay_dir.sh: tuplecheck replay died (%s):\n%s" %
+              ("signal %d" % -r.returncode if r.returncode < 0 else "exit %d" % r.returncode,
+               r.stderr), file=sys.stderr)
+        sys.exit(3)
     status = max(status, r.returncode)
     sys.stderr.write(r.stderr)
     records += [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
@@ -92,14 +141,22 @@ rules = sorted(rule_sev, key=lambda r: (sev_rank[rule_sev[r]], r))
 # ---- table: files x rules ----
 say("Replayed %d captures under %s (%d packets); %d findings" %
     (len(files), root, sum(s["packets"] for s in summaries), len(findings)))
-bad = [s for s in summaries if "error" in s]
+bad = [s for s in summaries if s.get("error") is not None]
 if bad:
-    say("%d captures stopped early (see stderr)" % len(bad))
+    say("%d captures stopped early (see stderr):" % len(bad))
+    for s in bad:
+        say("  %s: %s" % (shown(s["file"]), s["error"]))
+opened = set(s["file"] for s in summaries)
+unread = [p for p in files if as_reported(p) not in opened]
+if unread:
+    say("%d captures could not be read at all (see stderr):" % len(unread))
+    for p in unread:
+        say("  %s" % disp(os.path.relpath(p, root)))
 if rules:
     say()
     for i, r in enumerate(rules):
         say("  R%-2d %-24s %s" % (i + 1, r, rule_sev[r]))
-    w = max(len(os.path.relpath(f, root)) for f in by_file if by_file[f]) if findings else 4
+    w = max(len(shown(f)) for f in by_file if by_file[f]) if findings else 4
     w = min(max(w, 5), 60)
     say()
     say("%-*s %s" % (w, "file", " ".join("%5s" % ("R%d" % (i + 1)) for i in range(len(rules)))))
@@ -110,7 +167,7 @@ if rules:
             quiet += 1
             continue
         total.update(c)
-        name = os.path.relpath(f, root)
+        name = shown(f)
         if len(name) > w:
             name = "..." + name[-(w - 3):]
         say("%-*s %s" % (w, name, " ".join("%5s" % (c[r] if c[r] else ".") for r in rules)))
@@ -133,20 +190,25 @@ if sigs:
         red = "-"
         if reduce_on:
             dst = os.path.join(out, "reduced", sig + ".pcap")
+            src = paths.get(e["first"][0], e["first"][0])
             r = subprocess.run([tc, "reduce", "--rule", e["rule"], "--signature", sig] + opts +
-                               [e["first"][0], dst], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+                               [src, dst], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, errors="replace")
             last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
-            if r.returncode == 0:
-                n = last.split(" -> ")[1].split()[0] if " -> " in last else "?"
-                red = "%s (%s packets)" % (dst, n)
+            # 2 with OUT written: reduced from the part of a cut capture read
+            if r.returncode in (0, 2) and " -> " in last and os.path.exists(dst):
+                n = last.split(" -> ")[1].split()[0]
+                red = "%s (%s packets%s)" % (dst, n, "" if r.returncode == 0 else
+                                             ", from the packets before a read error")
             else:
                 red = "not reduced: " + last
         say("  %s %-7s %-24s %6d x in %3d files  %s" % (sig, e["severity"], e["rule"], e["count"],
                                                       len(e["files"]), e["transition"]))
-        say("      first: %s frame %d; example: %s" % (e["first"][0], e["first"][1], red))
+        say("      first: %s frame %d; example: %s" % (disp(paths.get(e["first"][0], e["first"][0])),
+                                                      e["first"][1], red))
 with open(os.path.join(out, "table.txt"), "w") as f:
     f.write("\n".join(lines) + "\n")
-print("\nwrote %s/{findings.jsonl,report.junit.xml,report.sarif,table.txt,reduced/}" % out)
+say()
+say("wrote %s/{findings.jsonl,report.junit.xml,report.sarif,table.txt,reduced/}" % out)
 sys.exit(status)
 EOF

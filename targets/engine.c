@@ -455,9 +455,11 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 
 	result_clear_flags(res);
 	e->st.packets++;
-	/* l4 is L4_TCP (1) or L4_UDP (2); ipver | 2 is 6 for 4 and 6 only */
+	/* l4 is L4_TCP (1) or L4_UDP (2); ipver | 2 is 6 for 4 and 6 only. A
+	 * first fragment carries the transport header and counts; a later one
+	 * has none (have_l4 false) */
 	if (!p->have_ip || !p->have_l4 || (unsigned)p->l4 - L4_TCP > L4_UDP - L4_TCP ||
-	    p->is_fragment || (p->ipver | 2) != 6) {
+	    (p->ipver | 2) != 6) {
 		e->st.untracked++;
 		res->flow = NULL;
 		res->dir = FLOW_DIR_ORIG;

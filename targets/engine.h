@@ -41,8 +41,10 @@
  *    connection is not split in two, unlike Zeek's 5 min, which would
  *    disagree with Wireshark's tcp.stream); UDP after udp_idle_sec (default
  *    60 s, Zeek's udp_inactivity_timeout);
- *  - IP fragments are not tracked (no reassembly: a fragment's transport
- *    length is unknown); nor is anything but TCP and UDP.
+ *  - IP fragments are not reassembled: the first fragment (offset 0) has
+ *    the transport header and counts as the packet, with the payload it
+ *    carries; later fragments have no ports and are not tracked. Nor is
+ *    anything but TCP and UDP.
  * Time, randomness (the hash key) and configuration are parameters.
  */
 #ifndef TC_ENGINE_H

@@ -107,6 +107,43 @@ for args in "replay --format xml $good" "replay --rules no.such-rule $good" "flo
 		echo "ok   usage '$args': $(head -n 1 "$tmp/err")"
 	fi
 done
+# One message is one line, whatever the file name: control characters in
+# it are escaped (a newline in a name would otherwise split the message).
+nl="$tmp/cut"$'\n'"name"$'\t'".pcap"
+head -c 100 corpus/pcaps/port_zero.pcap > "$nl"
+for cmd in packets flows replay hosts; do
+	"$TC" "$cmd" "$nl" > /dev/null 2> "$tmp/err"
+	rc=$?
+	want="tuplecheck: $tmp/cut\\nname\\t.pcap: truncated record header at byte 94 (frame 2): 6 of 16 bytes"
+	if [ $rc -ne 2 ] || [ "$(wc -l < "$tmp/err")" -ne 1 ] || [ "$(cat "$tmp/err")" != "$want" ]; then
+		echo "FAIL $cmd: name with a newline: exit $rc, stderr: $(cat "$tmp/err")"; fail=1
+	else
+		echo "ok   $cmd: name with a newline and a tab: one escaped stderr line"
+	fi
+done
+
+# A refused option is named as the user typed it: the letter inside a group
+# of short options, the abbreviation that fits two long ones, a value given
+# to an option that takes none; reduce's own options are refused elsewhere
+# (--rule for --rules would otherwise run every rule without a word).
+while IFS='|' read -r args want; do
+	eval "\"$TC\" $args" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	got=$(head -n 1 "$tmp/err")
+	if [ $rc -ne 2 ] || [ -s "$tmp/out" ] || [ "$got" != "tuplecheck: $want" ]; then
+		echo "FAIL usage '$args': exit $rc, '$got' (want '$want')"; fail=1
+	else
+		echo "ok   usage '$args': $got"
+	fi
+done <<EOF2
+replay -xy $good|unknown option '-x'
+replay $good -qV|unknown option '-q'
+replay --pro $good|option '--pro' is ambiguous: --profile, --progress
+replay --help=x $good|option '--help' takes no value
+replay --bogus=1 $good|unknown option '--bogus'
+replay --rule port.zero $good|replay: --rule is an option of reduce (did you mean --rules?)
+hosts --signature 0123456789ab $good|hosts: --signature is an option of reduce
+EOF2
 # packets lists a wrong checksum only when its own rule is on: the capture
 # has one wrong IPv4, TCP and UDP checksum each
 cs=corpus/pcaps/bad_checksums.pcap

@@ -12,7 +12,9 @@
 # the filter, not the readers' known differences (tests/t_libpcap_diff.sh).
 # Where tcpdump cannot compile the expression for the file's link type
 # ("no VLAN support for ...") and tuplecheck reaches a packet, tuplecheck
-# must stop with exit 2 and a "--filter:" message rather than guess.
+# must stop with exit 2 and a "--filter:" message rather than guess, and
+# its summary's counts must still add up (packets = filtered + decoded +
+# rejected: the record the filter could not judge is not counted).
 #
 # It caught: BSD loopback captures (link types 0 and 108), where libpcap
 # compiles "ip6" for a file with the BSDs' address-family values but for a
@@ -57,6 +59,12 @@ def records(files, filt=None):
             last = r['file']
             if r['type'] == 'packet':
                 recs.setdefault(r['file'], []).append((r['caplen'], r['len']))
+            elif r['type'] == 'summary' and \
+                    r['packets'] != r['filtered'] + r['decoded'] + r['rejected']:
+                # the counts add up also when a --filter error stops the file
+                sums_bad.append('%s %r: summary packets %d != filtered %d + decoded %d + '
+                                'rejected %d' % (r['file'], filt, r['packets'], r['filtered'],
+                                                 r['decoded'], r['rejected']))
         fatal = [l for l in p.stderr.splitlines() if '--filter:' in l]
         if p.returncode == 2 and fatal:
             # "tuplecheck: FILE: --filter: ...": the file it stopped at
@@ -78,6 +86,7 @@ def tcpdump(job):
 
 agree = selected = 0
 bad = []
+sums_bad = []
 for k, e in enumerate(exprs):
     outs = {f: os.path.join(tmp, '%d-%d.pcap' % (k, i)) for i, f in enumerate(files)}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
@@ -106,6 +115,7 @@ for k, e in enumerate(exprs):
     for w in outs.values():
         if os.path.exists(w):
             os.unlink(w)
+bad += sums_bad
 for b in bad:
     print('FAIL ' + b)
 print('%d captures x %d expressions: %d agree (%d packets selected), %d differ'

@@ -11,7 +11,8 @@
 #  3. a capture file being read while stdout is a full pipe (the signal
 #     comes during a blocked write, which must not fail), SIGTERM, with a
 #     second file after it that must not be started;
-#  4. SIGINT ignored by the caller (a background job, nohup) stays ignored.
+#  4. SIGINT ignored by the caller (a background job, nohup) stays ignored;
+#  5. SIGTERM while a FIFO waits for its first writer.
 set -u
 set -m                  # background jobs get their own process group and keep SIGINT
 cd "$(dirname "$0")/.."
@@ -117,6 +118,28 @@ if [ $rc -ne 0 ] || [ -s "$tmp/err" ] || grep -q interrupted "$tmp/out" || [ "$(
 	fail=1
 else
 	echo "ok   SIGINT ignored by the caller: the run went on to its end (exit 0)"
+fi
+
+# 5. A FIFO nobody has opened for writing yet: opening it used to wait in
+#    open(2), which SA_RESTART restarts after the handler, so the first
+#    SIGTERM did nothing. It must end the run at once.
+mkfifo "$tmp/nowriter.pcap"
+"$TC" packets "$tmp/nowriter.pcap" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+sleep 0.5
+kill -s TERM "$pid"
+for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$pid" 2>/dev/null; then
+	kill -s KILL "$pid"; wait "$pid" 2>/dev/null
+	echo "FAIL FIFO without a writer: still waiting 2 s after SIGTERM"; fail=1
+else
+	wait "$pid"
+	rc=$?
+	if [ $rc -ne 143 ] || [ "$(cat "$tmp/err")" != "tuplecheck: $tmp/nowriter.pcap: interrupted" ]; then
+		echo "FAIL FIFO without a writer: exit $rc (want 143), stderr: $(cat "$tmp/err")"; fail=1
+	else
+		echo "ok   FIFO without a writer: SIGTERM ends the wait (exit 143, one line)"
+	fi
 fi
 
 [ $fail -eq 0 ] && echo "t_interrupt: all passed"

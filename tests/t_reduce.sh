@@ -91,5 +91,45 @@ fi
 [ $? -eq 1 ] || { echo "FAIL: a signature the input does not show must exit 1"; fail=1; }
 "$TC" reduce --rule port.zero $S/port_zero.pcap 2>/dev/null
 [ $? -eq 2 ] || { echo "FAIL: missing OUT must exit 2"; fail=1; }
+[ ! -e "$tmp/x.pcap" ] || { echo "FAIL: no output may be left behind when nothing is written"; fail=1; }
+
+# OUT that cannot be created is refused before the reduction, not after it
+"$TC" reduce --rule tuple.duplicate-live "$tmp/noisy_dup.pcap" "$tmp/no/such/dir/x.pcap" 2> "$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || [ "$(cat "$tmp/err")" != "tuplecheck: reduce: $tmp/no/such/dir/x.pcap: cannot create: No such file or directory" ]; then
+	echo "FAIL: OUT in a missing folder: exit $rc (want 2 before any run), stderr: $(head -c 300 "$tmp/err")"; fail=1
+fi
+
+# --filter: frames are named by their number in IN, and the count says
+# how many the filter selected (port_zero.pcap: the UDP datagram is frame 3)
+"$TC" reduce --filter udp --rule port.zero $S/port_zero.pcap "$tmp/f.pcap" 2> "$tmp/err"
+rc=$?
+if [ $rc -ne 0 ] || ! grep -q "(first found at frame 3)" "$tmp/err" ||
+   ! grep -q ": 1 of 3 packets selected by --filter -> 1 packets in" "$tmp/err"; then
+	echo "FAIL --filter: exit $rc, stderr: $(cat "$tmp/err")"; fail=1
+else
+	echo "ok --filter: frame 3 named as in IN, 1 of 3 packets selected"
+fi
+
+# IN cut short: the packets before the cut are reduced and written, but
+# the exit status is 2 as for any input that cannot be read; a cut before
+# the finding is 2 too (not 1: the capture was not all seen), no OUT
+n=$(count $S/tuple_duplicate_live.pcap)
+head -c $(( $(stat -c %s $S/tuple_duplicate_live.pcap) - 30 )) $S/tuple_duplicate_live.pcap > "$tmp/cut.pcap"
+"$TC" reduce --rule tuple.duplicate-live "$tmp/cut.pcap" "$tmp/cut.out" 2> "$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || [ "$(sigs "$tmp/cut.out" tuple.duplicate-live)" != "$(sigs $S/tuple_duplicate_live.pcap tuple.duplicate-live)" ] ||
+   ! grep -q "^tuplecheck: $tmp/cut.pcap: truncated record" "$tmp/err" ||
+   ! grep -q "wrote $tmp/cut.out (from the packets read before the error)$" "$tmp/err"; then
+	echo "FAIL cut IN: exit $rc (want 2), stderr: $(cat "$tmp/err")"; fail=1
+else
+	echo "ok cut IN: reduced what was read, exit 2"
+fi
+head -c 200 $S/tuple_duplicate_live.pcap > "$tmp/cut2.pcap"
+"$TC" reduce --rule tuple.duplicate-live "$tmp/cut2.pcap" "$tmp/cut2.out" 2> "$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || [ -e "$tmp/cut2.out" ] || ! grep -q "does not show tuple.duplicate-live in the [0-9]* packets read before the error$" "$tmp/err"; then
+	echo "FAIL cut IN before the finding: exit $rc (want 2, no OUT), stderr: $(cat "$tmp/err")"; fail=1
+fi
 
 exit $fail

@@ -4,7 +4,8 @@
 # .pcap name in a subfolder), the table's TOTAL row equals the per-rule
 # counts of the jsonl findings, every unique signature is listed once with a
 # reduced example that still shows that signature, and the CI documents
-# (JUnit, SARIF) parse.
+# (JUnit, SARIF) parse. Then odd folders and the exit status 3 of a replay
+# that could not run.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -59,4 +60,38 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 [ $fail -eq 0 ] && echo "ok: table, signatures and reduced examples agree with the findings"
+
+# Odd folders. A FIFO must be skipped, not opened (that would wait for a
+# writer forever); a symbolic link to a folder is followed, a link loop is
+# walked once; a capture whose header cannot be read is listed; a name with
+# a newline is one line of the table; a Latin-1 name works through to its
+# reduced example.
+mkdir -p "$tmp/odd/sub" "$tmp/elsewhere/deep"
+mkfifo "$tmp/odd/live.pcap"
+cp $S/tcp_midstream.pcap "$tmp/elsewhere/deep/mid.pcap"
+ln -s "$tmp/elsewhere" "$tmp/odd/linked"
+ln -s .. "$tmp/odd/sub/loop"
+head -c 10 $S/port_zero.pcap > "$tmp/odd/short_header.pcap"
+cp $S/port_zero.pcap "$tmp/odd/new"$'\n'"line.pcap"
+cp $S/tuple_duplicate_live.pcap "$tmp/odd/caf"$'\xe9'".pcap"
+TC_BIN=$TC timeout 120 bash scripts/replay_dir.sh "$tmp/odd" "$tmp/out2" > "$tmp/stdout" 2> "$tmp/stderr"
+rc=$?
+for want in "Replayed 4 captures" "1 captures could not be read at all (see stderr):" "  short_header.pcap" \
+	    "linked/deep/mid.pcap" "new\\nline.pcap" "caf\\xe9.pcap"; do
+	grep -qF -- "$want" "$tmp/stdout" || { echo "FAIL odd folder: stdout lacks '$want'"; fail=1; }
+done
+grep -qF "live.pcap: skipped, not a regular file" "$tmp/stderr" || { echo "FAIL odd folder: the FIFO is not reported as skipped"; fail=1; }
+grep -q "not reduced" "$tmp/stdout" && { echo "FAIL odd folder: $(grep 'not reduced' "$tmp/stdout" | head -1)"; fail=1; }
+if [ $rc -ne 2 ]; then
+	echo "FAIL odd folder: exit $rc, want 2 (a capture could not be read); stderr: $(tail -3 "$tmp/stderr")"; fail=1
+fi
+
+# Could not run at all: exit 3, so `make replay` fails even as a survey.
+mkdir -p "$tmp/none"; echo text > "$tmp/none/a.txt"
+for d in "$tmp/none" "$tmp/missing"; do
+	TC_BIN=$TC bash scripts/replay_dir.sh "$d" "$tmp/out3" > /dev/null 2> "$tmp/stderr"
+	rc=$?
+	[ $rc -eq 3 ] || { echo "FAIL: $d: exit $rc, want 3 (could not run): $(cat "$tmp/stderr")"; fail=1; }
+done
+[ $fail -eq 0 ] && echo "ok: odd folders (FIFO, links, loop, unreadable header, odd names), exit 3 when nothing can run"
 exit $fail

@@ -16,6 +16,13 @@
 #    skipped for rules that are off, an error testcase for each bad file,
 #    totals on <testsuites> equal to the sums.
 #  - exit status 2 (an input could not be read) in all three formats.
+#  - a file named twice is one SARIF artifact (the schema wants them
+#    unique) that both runs' results point at; a file name that is not
+#    UTF-8 (Latin-1 "\xe9") still gives valid UTF-8 JSON: U+FFFD in its
+#    place in the jsonl records of every command, percent-encoded in the
+#    SARIF uri;
+#  - each skipped JUnit rule says why it is off (default, -id, not listed,
+#    no port range).
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -38,6 +45,14 @@ for fmt in jsonl junit sarif; do
 	fi
 	grep -q "missing.pcap" "$tmp/err.$fmt" || { echo "FAIL: $fmt: stderr does not name the missing file"; exit 1; }
 done
+
+"$TC" replay --format sarif corpus/pcaps/port_zero.pcap corpus/pcaps/port_zero.pcap > "$tmp/twice.sarif"
+cp corpus/pcaps/tuple_reuse_time_wait.pcap "$tmp/caf"$'\xe9'".pcap"
+for cmd in replay flows packets hosts; do
+	"$TC" "$cmd" --format jsonl "$tmp/caf"$'\xe9'".pcap" > "$tmp/latin.$cmd.jsonl"
+done
+"$TC" replay --format sarif "$tmp/caf"$'\xe9'".pcap" > "$tmp/latin.sarif"
+"$TC" replay --format junit --rules -tcp.midstream corpus/pcaps/port_zero.pcap > "$tmp/skip.junit"
 
 "$PY" - "$tmp" <<'EOF'
 import json, sys, xml.etree.ElementTree as ET
@@ -130,6 +145,40 @@ for s in suites:
     check(bool(err) == name.endswith("cut.pcap"), "read error case only for the cut file (%s)" % name)
 for k in tot:
     check(int(root.get(k)) == tot[k], "testsuites %s total" % k)
+
+# ---- the same file twice, and a name that is not UTF-8
+d = json.loads(open(tmp + "/twice.sarif", "rb").read().decode("utf-8"))
+run = d["runs"][0]
+check(len(run["artifacts"]) == 1, "file named twice: %d artifacts" % len(run["artifacts"]))
+idx = set(r["locations"][0]["physicalLocation"]["artifactLocation"]["index"] for r in run["results"])
+check(len(run["results"]) >= 2 and idx == {0}, "file named twice: results point at %r" % idx)
+for name in ("latin.replay.jsonl", "latin.flows.jsonl", "latin.packets.jsonl", "latin.hosts.jsonl"):
+    raw = open(tmp + "/" + name, "rb").read()
+    try:
+        recs = [json.loads(l) for l in raw.decode("utf-8").splitlines()]
+    except ValueError as e:
+        check(False, "%s: not UTF-8 JSON: %s" % (name, e))
+        continue
+    files = set(r["file"] for r in recs if "file" in r)
+    check(len(recs) > 1 and files and all(f.endswith("caf\ufffd.pcap") for f in files),
+          "%s: file names %r" % (name, sorted(files)))
+try:
+    d = json.loads(open(tmp + "/latin.sarif", "rb").read().decode("utf-8"))
+    uri = d["runs"][0]["artifacts"][0]["location"]["uri"]
+    check(uri.endswith("/caf%E9.pcap"), "latin sarif uri %r (the byte percent-encoded)" % uri)
+except ValueError as e:
+    check(False, "latin.sarif: not UTF-8 JSON: %s" % e)
+why = {}
+for c in ET.parse(tmp + "/skip.junit").getroot().iter("testcase"):
+    sk = c.find("skipped")
+    if sk is not None:
+        why[c.get("name")] = sk.get("message")
+check(why.get("ip.bad-checksum") == "rule off: off by default; --rules +ip.bad-checksum turns it on",
+      "default-off reason: %r" % why.get("ip.bad-checksum"))
+check(why.get("tcp.midstream") == "rule off: turned off by --rules -tcp.midstream",
+      "removed reason: %r" % why.get("tcp.midstream"))
+check(why.get("port.ephemeral-range") == "rule off: needs --ephemeral-range LO-HI or --profile",
+      "no-range reason: %r" % why.get("port.ephemeral-range"))
 
 if fails:
     print("\n".join("FAIL: " + f for f in fails[:30]))

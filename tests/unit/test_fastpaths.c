@@ -438,6 +438,14 @@ static void check_json(const char *s)
 	filed[n] = '\0';
 	fclose(f);
 	assert_string_equal(got, filed);
+	/* the text is valid UTF-8 whatever the bytes were (RFC 8259 8.1) */
+	for (const unsigned char *u = (const unsigned char *)got; *u != '\0';) {
+		uint32_t cp;
+		size_t len = utf8_len(u, &cp);
+
+		assert_true(len != 0);
+		u += len;
+	}
 }
 
 static void test_fmt_json_str(void **state)
@@ -466,6 +474,9 @@ static void test_fmt_json_str(void **state)
 	/* json_str escapes exactly as before: fixed expectations */
 	*fmt_json_str(s, "\x1f\"") = '\0';
 	assert_string_equal(s, "\"\\u001f\\\"\"");
+	/* valid UTF-8 passes through; a stray byte becomes U+FFFD */
+	*fmt_json_str(s, "caf\xc3\xa9-\xe9.pcap") = '\0';
+	assert_string_equal(s, "\"caf\xc3\xa9-\\ufffd.pcap\"");
 }
 
 /* ---- capture timestamps ----------------------------------------------------- */
