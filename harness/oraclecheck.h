@@ -35,9 +35,9 @@ struct fc_expect {
 /* The flow of the packet being replayed, as the caller's own engine numbers
  * it (struct flow.seqno, unique in a file; the oracle's engine numbers flows
  * the same way, whatever its hash key), or one of these: */
-#define FC_FLOW_NONE UINT64_MAX           /* the engine tracks no flow for it
-					     (a fragment): the oracle keys
-					     "once per flow" on the tuple alone */
+#define FC_FLOW_NONE UINT64_MAX           /* the engine tracks no flow for it:
+					     the oracle keys "once per flow"
+					     on the tuple alone */
 #define FC_FLOW_UNKNOWN (UINT64_MAX - 1)  /* the caller cannot tell (its engine
 					     went another way): once-per-flow
 					     repeats are not checked */
