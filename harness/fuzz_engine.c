@@ -122,6 +122,7 @@ struct run {
 	bool inject;                   /* allocation failures armed for our engine */
 	bool diverged;                 /* a failure changed our engine's course */
 	uint64_t frame, packets;
+	uint64_t pkt_flow;             /* seqno of the current packet's flow */
 };
 
 static uint64_t st_inputs, st_records, st_packets, st_tcp, st_udp, st_flows, st_incarnations,
@@ -559,6 +560,7 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		   tc_rc_name(rc));
 	run->accepted++;
 	f = res.flow;
+	run->pkt_flow = f->seqno;
 
 	FUZZ_CHECK(res.dir <= 1 && flow_is_tcp(f) == tcp && f->h.key.ipver == p->ipver,
 		   "flow proto/version/direction wrong");
@@ -633,6 +635,15 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	m->last_frame = cp->frame;
 	m->last_ns = run->now;
 	if (tcp) {
+		/* prev describes a joined flow only for a same-ISN SYN on a
+		 * connection a FIN exchange had closed (m->closed: before this
+		 * packet; the engine's end never leaves FIN once there) */
+		if (!res.created)
+			FUZZ_CHECK(res.prev.how == ((retransmit && m->closed && f->tcp.end == TCP_END_FIN)
+						    ? PREV_FIN : PREV_NONE),
+				   "prev.how %s on a joined flow (syn_retransmit %d, closed %d, end %u)",
+				   prev_end_name(res.prev.how), retransmit, m->closed,
+				   (unsigned)f->tcp.end);
 		m_note_seq(m, md, p);
 		m->closed = f->tcp.end != TCP_END_OPEN;
 	}
@@ -664,7 +675,9 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 			   (isport < run->cfg.eph_lo || isport > run->cfg.eph_hi);
 
 		ex->must[R_TUPLE_DUPLICATE_LIVE] = ex->may[R_TUPLE_DUPLICATE_LIVE] = dup;
-		ex->may[R_TUPLE_REUSE_TIME_WAIT] = res.new_incarnation && res.prev.how == PREV_FIN &&
+		/* a new incarnation, or a same-ISN SYN on the closed flow */
+		ex->may[R_TUPLE_REUSE_TIME_WAIT] = (res.new_incarnation || res.syn_retransmit) &&
+						   res.prev.how == PREV_FIN &&
 						   res.prev.since_close_ns <
 							   (int64_t)run->cfg.msl_sec * 2 * 1000000000;
 		ex->must[R_TCP_RST_OUT_OF_WINDOW] = ex->may[R_TCP_RST_OUT_OF_WINDOW] = oow;
@@ -730,7 +743,9 @@ static void play_packet(struct run *run, const struct es_packet *ep)
 	st_udp += ep->udp;
 
 	rc = run_engine(run, &cp, &p, &ex);
-	fcheck_packet_begin(&run->fc, &cp, &p);
+	/* the oracle's engine numbers flows as ours does until ours diverged */
+	fcheck_packet_begin(&run->fc, &cp, &p,
+			    rc == TC_OK && !run->diverged ? run->pkt_flow : FC_FLOW_UNKNOWN);
 	oracle_packet(run->o, &cp, &p);
 	fcheck_packet_end(&run->fc, rc == TC_OK && !run->diverged ? &ex : NULL);
 	fuzz_frame_release();

@@ -259,11 +259,10 @@ static void run_packet(struct run *run, const struct cap_packet *cp)
 	if (p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP))
 		run->tracked++;
 
-	fcheck_packet_begin(&run->fc, &copy, &p);
-	oracle_packet(run->o, &copy, &p);
-	fcheck_packet_end(&run->fc, NULL);
-	oracle_packet(run->o2, &copy, &p);
-	compare_digests(run, "frame", cp->frame);
+	/* Our engine first: its flow number is the oracle's (flows are
+	 * numbered in order of creation, whatever the hash key), which the
+	 * checker needs to tell a repeat within a flow from a new flow on
+	 * the same tuple. */
 	{
 		struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
 		struct engine_result res;
@@ -274,7 +273,13 @@ static void run_packet(struct run *run, const struct cap_packet *cp)
 			   "frame %llu: engine_packet says %s for a%s packet",
 			   (unsigned long long)cp->frame, tc_rc_name(rc),
 			   trackable ? " trackable" : "n untrackable");
+		fcheck_packet_begin(&run->fc, &copy, &p,
+				    rc == TC_OK ? res.flow->seqno : FC_FLOW_NONE);
 	}
+	oracle_packet(run->o, &copy, &p);
+	fcheck_packet_end(&run->fc, NULL);
+	oracle_packet(run->o2, &copy, &p);
+	compare_digests(run, "frame", cp->frame);
 	fuzz_frame_release();
 }
 

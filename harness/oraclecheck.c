@@ -92,12 +92,12 @@ static void set_free(struct fc_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The flow key of a tuple, canonical as oracle.c's "once per flow": the
- * smaller (address, port) endpoint first. memset first: the key is hashed
- * and compared as bytes. */
+/* The flow key of a tuple and flow, as oracle.c's "once per flow": the
+ * smaller (address, port) endpoint first, then the flow's number. memset
+ * first: the key is hashed and compared as bytes. */
 static void flow_key(struct fc_key *k, enum rule_id r, uint8_t l4, uint8_t ipver,
 		     const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
-		     uint16_t dport, const char *sig)
+		     uint16_t dport, uint64_t flow, const char *sig)
 {
 	int c = memcmp(src, dst, 16);
 	bool swap = c > 0 || (c == 0 && sport > dport);
@@ -110,6 +110,7 @@ static void flow_key(struct fc_key *k, enum rule_id r, uint8_t l4, uint8_t ipver
 	memcpy(k->b, swap ? src : dst, 16);
 	k->pa = swap ? dport : sport;
 	k->pb = swap ? sport : dport;
+	k->flow = flow;
 	if (sig != NULL)
 		memcpy(k->sig, sig, SIG_HEX + 1);
 }
@@ -204,12 +205,14 @@ void fcheck_print_rules(FILE *out, const uint64_t totals[R__COUNT])
 	}
 }
 
-void fcheck_packet_begin(struct fcheck *fc, const struct cap_packet *cp, const struct pkt *p)
+void fcheck_packet_begin(struct fcheck *fc, const struct cap_packet *cp, const struct pkt *p,
+			 uint64_t flow)
 {
 	FUZZ_CHECK(!fc->in_packet && !fc->finishing, "packet_begin out of order");
 	fc->in_packet = true;
 	fc->cp = *cp;
 	fc->p = *p;
+	fc->flow = flow;
 	if (cp->frame > fc->max_frame)
 		fc->max_frame = cp->frame;
 	memset(fc->got, 0, sizeof(fc->got));
@@ -258,14 +261,16 @@ static void check_packet_finding(struct fcheck *fc, const struct finding *f)
 	if (f->have_ports)
 		FUZZ_CHECK(f->sport == p->sport && f->dport == p->dport && f->proto == p->l4,
 			   "%s: ports %u>%u, packet %u>%u", ri->id, f->sport, f->dport, p->sport, p->dport);
-	if (ri->dedup == DEDUP_FLOW) {
+	if (ri->dedup == DEDUP_FLOW)
+		FUZZ_CHECK(f->have_ports, "%s (once per flow) on a packet without a transport header",
+			   ri->id);
+	/* repeats: once per (tuple, flow), unless the flow is unknown */
+	if (ri->dedup == DEDUP_FLOW && fc->flow != FC_FLOW_UNKNOWN) {
 		struct fc_key k;
 		enum tc_rc rc;
 
-		FUZZ_CHECK(f->have_ports, "%s (once per flow) on a packet without a transport header",
-			   ri->id);
 		flow_key(&k, f->rule, (uint8_t)p->l4, p->ipver, p->src, p->sport, p->dst, p->dport,
-			 f->signature);
+			 fc->flow, f->signature);
 		rc = set_add(&fc->flow_sig, &k);
 		FUZZ_CHECK(rc != TC_END, "%s (signature %s) reported twice for one flow", ri->id,
 			   f->signature);
@@ -316,13 +321,17 @@ void fcheck_finding(void *ctx, const struct finding *f)
 		check_host_finding(fc, f);
 }
 
-/* Was r reported earlier for the flow of the current packet (any signature)? */
+/* Was r reported earlier for the flow of the current packet (any
+ * signature)? When the flow is unknown nothing can be demanded: true. */
 static bool seen_for_flow(const struct fcheck *fc, enum rule_id r)
 {
 	const struct pkt *p = &fc->p;
 	struct fc_key k;
 
-	flow_key(&k, r, (uint8_t)p->l4, p->ipver, p->src, p->sport, p->dst, p->dport, NULL);
+	if (fc->flow == FC_FLOW_UNKNOWN)
+		return true;
+	flow_key(&k, r, (uint8_t)p->l4, p->ipver, p->src, p->sport, p->dst, p->dport, fc->flow,
+		 NULL);
 	return set_has(&fc->flow_any, &k);
 }
 

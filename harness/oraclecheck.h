@@ -32,10 +32,21 @@ struct fc_expect {
 	bool may[R__COUNT];
 };
 
+/* The flow of the packet being replayed, as the caller's own engine numbers
+ * it (struct flow.seqno, unique in a file; the oracle's engine numbers flows
+ * the same way, whatever its hash key), or one of these: */
+#define FC_FLOW_NONE UINT64_MAX           /* the engine tracks no flow for it:
+					     the oracle keys "once per flow"
+					     on the tuple alone */
+#define FC_FLOW_UNKNOWN (UINT64_MAX - 1)  /* the caller cannot tell (its engine
+					     went another way): once-per-flow
+					     repeats are not checked */
+
 struct fc_key {
 	uint8_t rule, l4, ipver;
 	uint8_t a[16], b[16];      /* canonical: smaller (address, port) first; host: a */
 	uint16_t pa, pb;
+	uint64_t flow;             /* FC_FLOW_NONE or the flow's number; host: 0 */
 	char sig[SIG_HEX + 1];     /* "" in the any-signature set */
 };
 
@@ -53,6 +64,7 @@ struct fcheck {
 	bool in_packet, finishing;
 	struct cap_packet cp;
 	struct pkt p;
+	uint64_t flow;                 /* the packet's flow (FC_FLOW_*)   */
 	uint64_t max_frame;
 	unsigned got[R__COUNT];        /* findings of this packet, per rule */
 	struct fc_set flow_sig;        /* (rule, flow, signature), DEDUP_FLOW */
@@ -68,9 +80,12 @@ struct fcheck {
 void fcheck_init(struct fcheck *fc, const struct rule_set *rules, const char *file);
 void fcheck_free(struct fcheck *fc);
 
-/* Around oracle_packet(o, cp, p): cp and p are copied. expect may be NULL
- * (no engine of the caller's own: engine-event rules are not judged). */
-void fcheck_packet_begin(struct fcheck *fc, const struct cap_packet *cp, const struct pkt *p);
+/* Around oracle_packet(o, cp, p): cp and p are copied; flow is the packet's
+ * flow number or FC_FLOW_NONE / FC_FLOW_UNKNOWN (above): "once per flow"
+ * means once per (rule, signature, tuple, flow). expect may be NULL (no
+ * engine of the caller's own: engine-event rules are not judged). */
+void fcheck_packet_begin(struct fcheck *fc, const struct cap_packet *cp, const struct pkt *p,
+			 uint64_t flow);
 void fcheck_packet_end(struct fcheck *fc, const struct fc_expect *expect);
 
 /* Around oracle_finish: host findings come in between. */

@@ -5,22 +5,29 @@
  * Per packet, in this order:
  *  1. rules the decoder already judged (pkt.truncated, ip.bad-header,
  *     tcp.bad-offset, udp.bad-length, checksums), once per packet;
- *  2. rules of one header (port.zero, tcp.invalid-flags), once per flow;
- *  3. the engine (targets/engine.h), then the rules of the events it
- *     reports: a new incarnation of a tuple (tuple.duplicate-live,
- *     tuple.reuse-time-wait, once per event), a flow created without a
- *     handshake (tcp.midstream), a RST outside the window
- *     (tcp.rst-out-of-window, per event), and a connection opened by an
- *     initiator (port.privileged-source, port.ephemeral-range, once per
- *     flow; and one record for the host classifier, oracle/classify.h).
+ *  2. the engine (targets/engine.h), which names the packet's flow;
+ *  3. rules of one header (port.zero, tcp.invalid-flags), once per flow;
+ *  4. the rules of the events the engine reports: a new incarnation of a
+ *     tuple (tuple.duplicate-live, tuple.reuse-time-wait, once per event)
+ *     or a SYN repeating the ISN of a connection a FIN exchange closed
+ *     (tuple.reuse-time-wait, once per close),
+ *     a flow created without a handshake (tcp.midstream), a RST outside
+ *     the window (tcp.rst-out-of-window, per event), and a connection
+ *     opened by an initiator (port.privileged-source, port.ephemeral-range,
+ *     once per flow; and one record for the host classifier,
+ *     oracle/classify.h).
  * At the end of the file: the host classifier's verdicts (port.sequential,
  * port.fixed, once per host) and one host record per initiating host.
  *
  * Deduplication "once per flow" uses a set of keyed hashes of (rule,
- * signature, canonical 5-tuple): canonical so both directions of a flow are
- * one flow, keyed (SipHash, --seed or random) so a crafted capture cannot
- * pile entries into one probe chain. The set only grows with findings
- * printed, so its size is bounded by the output.
+ * signature, canonical 5-tuple, the engine's number of the flow): canonical
+ * so both directions of a flow are one flow; the flow's number (its seqno,
+ * unique in the file) so that a later connection on the same tuple (a new
+ * incarnation, or a new flow after the old one expired: its own stream) is
+ * another flow and is reported again; keyed (SipHash, --seed or random) so
+ * a crafted capture cannot pile entries into one probe chain. A packet the
+ * engine tracks no flow for (no memory) is keyed on its tuple alone. The set only grows with findings printed (nothing per live
+ * flow), so its size is bounded by the output.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -201,14 +208,19 @@ static void emit(struct oracle *o, const struct cap_packet *cp, const struct pkt
 	o->sink.finding(o->sink.ctx, &f);
 }
 
-/* Has (rule, transition, flow of p) been reported in this file? Marks it. */
-static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct rule_hit *h)
+/* Has (rule, transition, flow fl of p, occasion) been reported in this
+ * file? Marks it. fl is the engine's flow of p, NULL when it tracks none
+ * (the tuple alone is the key then); occasion tells apart findings of one
+ * flow that are not repeats (0 for the once-per-flow rules). */
+static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct rule_hit *h,
+			   const struct flow *fl, uint64_t occasion)
 {
-	uint8_t key[1 + 1 + 1 + 2 * (16 + 2) + HIT_TRANSITION_MAX];
+	uint8_t key[1 + 1 + 1 + 2 * (16 + 2) + 1 + 8 + 8 + HIT_TRANSITION_MAX];
 	const uint8_t *a = p->src, *b = p->dst;
 	uint16_t pa = p->sport, pb = p->dport;
 	size_t n = 0, tl = strlen(h->transition);
 	int c = memcmp(a, b, 16);
+	uint64_t id = fl != NULL ? fl->seqno : 0;
 
 	if (c > 0 || (c == 0 && pa > pb)) {   /* canonical: lower endpoint first */
 		a = p->dst; b = p->src;
@@ -221,45 +233,77 @@ static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct r
 	key[n++] = (uint8_t)(pa >> 8); key[n++] = (uint8_t)pa;
 	memcpy(key + n, b, 16); n += 16;
 	key[n++] = (uint8_t)(pb >> 8); key[n++] = (uint8_t)pb;
+	key[n++] = fl != NULL;
+	for (int i = 0; i < 8; i++)
+		key[n++] = (uint8_t)(id >> (8 * i));
+	for (int i = 0; i < 8; i++)
+		key[n++] = (uint8_t)(occasion >> (8 * i));
 	memcpy(key + n, h->transition, tl); n += tl;
 	/* Out of memory: report again rather than lose a finding. */
 	return dedup_add(&o->flow_seen, siphash24(&o->cfg.engine.hash_key, key, n)) == TC_END;
 }
 
 static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
-			       const struct pkt *p, const struct rule_hit *h)
+			       const struct pkt *p, const struct rule_hit *h,
+			       const struct flow *fl)
 {
-	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h))
+	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
 		return;
 	emit(o, cp, p, h);
 }
 
 /* ---- engine events ---------------------------------------------------------------- */
 
+/* The facts of the tuple rules: the SYN p and what the engine knew of the
+ * connection before it (pv). */
+static void reuse_facts_of(const struct pkt *p, const struct engine_prev *pv,
+			   struct reuse_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->prev = pv->how;
+	f->prev_state = tcp_state_name((enum tcp_st)pv->sender_state);
+	f->same_direction = pv->sender_was_orig;
+	f->elapsed_ns = pv->since_close_ns > 0 ? (uint64_t)pv->since_close_ns : 0;
+	f->isn = p->seq;
+	f->isn_is_old = p->seq == pv->old_isn;
+	f->have_final_seq = pv->have_final_seq[0];
+	f->final_seq = pv->final_seq[0];
+	f->syn_has_ts = p->opt.has_ts;
+	f->syn_ts = p->opt.ts_val;
+	f->prev_has_ts = pv->have_tsval[0];
+	f->prev_ts = pv->last_tsval[0];
+}
+
 /* A SYN without ACK replaced the tuple's previous incarnation; the engine
  * says how that one ended and what state and role its sender had there. */
 static void on_new_incarnation(struct oracle *o, const struct cap_packet *cp,
 			       const struct pkt *p, const struct engine_result *res)
 {
-	const struct engine_prev *pv = &res->prev;
 	struct reuse_facts f;
 	struct rule_hit h;
 
-	memset(&f, 0, sizeof(f));
-	f.prev = pv->how;
-	f.prev_state = tcp_state_name((enum tcp_st)pv->sender_state);
-	f.same_direction = pv->sender_was_orig;
-	f.elapsed_ns = pv->since_close_ns > 0 ? (uint64_t)pv->since_close_ns : 0;
-	f.isn = p->seq;
-	f.have_final_seq = pv->have_final_seq[0];
-	f.final_seq = pv->final_seq[0];
-	f.syn_has_ts = p->opt.has_ts;
-	f.syn_ts = p->opt.ts_val;
-	f.prev_has_ts = pv->have_tsval[0];
-	f.prev_ts = pv->last_tsval[0];
+	reuse_facts_of(p, &res->prev, &f);
 	if (rule_duplicate_live(&f, &h))
 		emit(o, cp, p, &h);
 	if (rule_reuse_time_wait(&f, o->cfg.msl, &h))
+		emit(o, cp, p, &h);
+}
+
+/* A SYN repeating the ISN of a connection that a FIN exchange closed: the
+ * engine keeps it in that flow (one stream, as Wireshark's tcp.stream), but
+ * it opens the tuple again like a new incarnation, and its ISN is not
+ * above the old final sequence number (RFC 1122 4.2.2.13): judged as one.
+ * Once per close of the flow: the SYN's own retransmissions are the same
+ * attempt. */
+static void on_syn_after_fin(struct oracle *o, const struct cap_packet *cp,
+			     const struct pkt *p, const struct engine_result *res)
+{
+	struct reuse_facts f;
+	struct rule_hit h;
+
+	reuse_facts_of(p, &res->prev, &f);
+	if (rule_reuse_time_wait(&f, o->cfg.msl, &h) && o->cfg.rules.on[h.rule] &&
+	    !is_flow_repeat(o, p, &h, res->flow, (uint64_t)res->flow->close_ns))
 		emit(o, cp, p, &h);
 }
 
@@ -273,10 +317,10 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	struct cls_conn cc;
 
 	if (port_privileged_fires(is_tcp, sport) && rule_port_privileged(is_tcp, sport, &h))
-		emit_once_per_flow(o, cp, p, &h);
+		emit_once_per_flow(o, cp, p, &h, fl);
 	if (o->cfg.have_range &&
 	    rule_port_ephemeral(is_tcp, sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
-		emit_once_per_flow(o, cp, p, &h);
+		emit_once_per_flow(o, cp, p, &h, fl);
 
 	memset(&cc, 0, sizeof(cc));
 	cc.ts_sec = cp->ts_sec;
@@ -313,24 +357,18 @@ RARE static void decode_findings(struct oracle *o, const struct cap_packet *cp,
 		emit(o, cp, p, &hits[i]);
 }
 
-/* port.zero, once per flow. */
-RARE static void port_zero_finding(struct oracle *o, const struct cap_packet *cp,
-				   const struct pkt *p)
+/* port.zero and tcp.invalid-flags, once per flow, for the packet and
+ * engine result kept in o (called when a port is 0 or tcp_flags_suspect). */
+RARE static void header_findings(struct oracle *o)
 {
+	const struct cap_packet *cp = o->cur_cp;
+	const struct pkt *p = o->cur_p;
 	struct rule_hit h;
 
 	if (rule_port_zero(p, &h))
-		emit_once_per_flow(o, cp, p, &h);
-}
-
-/* tcp.invalid-flags, once per flow (called when tcp_flags_suspect). */
-RARE static void invalid_flags_finding(struct oracle *o, const struct cap_packet *cp,
-				       const struct pkt *p)
-{
-	struct rule_hit h;
-
-	if (tcp_flags_invalid(p->flags) && rule_tcp_invalid_flags(p, &h))
-		emit_once_per_flow(o, cp, p, &h);
+		emit_once_per_flow(o, cp, p, &h, o->res.flow);
+	if (p->l4 == L4_TCP && tcp_flags_invalid(p->flags) && rule_tcp_invalid_flags(p, &h))
+		emit_once_per_flow(o, cp, p, &h, o->res.flow);
 }
 
 /* The rules of the engine's events: a new incarnation, a created flow, a
@@ -351,13 +389,15 @@ RARE static void engine_events(struct oracle *o)
 		return;
 	if (res->new_incarnation)
 		on_new_incarnation(o, cp, p, res);
+	else if (res->syn_retransmit && res->prev.how == PREV_FIN)
+		on_syn_after_fin(o, cp, p, res);
 	/* A probe with impossible flags (a scanner's null or FIN packet) is
 	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
 	 * handshake was missed, so it does not also count as mid-stream. */
 	if (res->created && is_tcp && midstream_fires(p->flags) &&
 	    !(tcp_flags_suspect(p->flags) && tcp_flags_invalid(p->flags)) &&
 	    rule_midstream(p->flags, &h))
-		emit_once_per_flow(o, cp, p, &h);
+		emit_once_per_flow(o, cp, p, &h, res->flow);
 	if (is_tcp && res->rst.verdict == RST_OUT_OF_WINDOW) {
 		struct rst_facts rf = {
 			tcp_state_name(flow_tcp_state(res->flow, res->dir ^ 1u)), p->seq, &res->rst
@@ -418,26 +458,7 @@ packet_body(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 		cp = o->cur_cp;
 		p = o->cur_p;
 	}
-	/* Each rule is asked only when its finding is possible at all (TCP
-	 * and UDP apart, so the protocol is tested once). */
-	if (p->have_l4 && p->l4 == L4_TCP) {
-		if (p->sport == 0 || p->dport == 0) {
-			port_zero_finding(o, cp, p);
-			cp = o->cur_cp;
-			p = o->cur_p;
-		}
-		if (tcp_flags_suspect(p->flags)) {
-			invalid_flags_finding(o, cp, p);
-			cp = o->cur_cp;
-			p = o->cur_p;
-		}
-	} else if (p->have_l4 && p->l4 == L4_UDP) {
-		if (p->sport == 0 || p->dport == 0) {
-			port_zero_finding(o, cp, p);
-			cp = o->cur_cp;
-			p = o->cur_p;
-		}
-	} else {
+	if (!p->have_l4 || (p->l4 != L4_TCP && p->l4 != L4_UDP)) {
 		latest_time(o, cp);
 		return;
 	}
@@ -453,9 +474,16 @@ packet_body(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 	in->ts_digits = cp->ts_digits;
 
 	(void)engine_packet(o->eng, p, in, &o->res);
+	/* The rules of one header, after the engine so that "once per flow"
+	 * knows the flow; each is asked only when its finding is possible at
+	 * all (a port 0, suspicious TCP flags). */
+	p = o->cur_p;
+	if (p->sport == 0 || p->dport == 0 || (p->l4 == L4_TCP && tcp_flags_suspect(p->flags)))
+		header_findings(o);
 	/* anything for the rules to judge? (a UDP result never has a RST
 	 * verdict, engine.h; engine_events asks for the flow) */
-	if (o->res.created || o->res.new_incarnation || o->res.rst.verdict == RST_OUT_OF_WINDOW)
+	if (o->res.created || o->res.new_incarnation || o->res.syn_retransmit ||
+	    o->res.rst.verdict == RST_OUT_OF_WINDOW)
 		engine_events(o);
 }
 

@@ -10,9 +10,11 @@
  *    udp.bad-length and the checksum rules. They describe one packet's
  *    bytes; the text report groups them so a capture cut at 68 bytes does
  *    not drown the reader.
- *  - per flow (5-tuple and signature, once per file): port.zero,
+ *  - per flow (the engine's flow and signature): port.zero,
  *    port.ephemeral-range, port.privileged-source, tcp.invalid-flags,
- *    tcp.midstream. Every packet of such a flow repeats the same defect.
+ *    tcp.midstream. Every packet of such a flow repeats the same defect; a
+ *    later connection on the same 5-tuple (a new incarnation, or a new flow
+ *    after the old one expired: its own stream number) is reported again.
  *    A flow created by a packet that tcp.invalid-flags reports (a null or
  *    FIN scan probe) is not also reported as tcp.midstream.
  *  - per event: tuple.duplicate-live and tuple.reuse-time-wait (each new
@@ -50,14 +52,15 @@ static const struct rule_info catalog[R__COUNT] = {
 		"tuple.reuse-time-wait", SEV_WARNING, true, DEDUP_EVENT,
 		"RFC 9293 section 3.6.1, RFC 1122 section 4.2.2.13, RFC 6191 section 2",
 		"A SYN reused a 5-tuple less than 2*MSL after its connection closed, and neither a "
-		"higher ISN nor a higher timestamp made that legal.",
+		"higher ISN nor its timestamp made that legal.",
 		"After a FIN exchange the active closer keeps the tuple in TIME_WAIT for 2*MSL "
 		"(--msl, default 60 s) so that old duplicates die out (RFC 9293 section 3.6.1). "
-		"A new SYN may reopen the tuple early only if its ISN is above the last sequence "
-		"number of the old connection (RFC 1122 section 4.2.2.13) or its TCP timestamp is "
-		"above the last one seen (RFC 6191 section 2). The finding names the condition "
-		"that failed. A connection ended by RST has no TIME_WAIT and never fires this "
-		"rule. Reported once per new incarnation."
+		"A new SYN may reopen the tuple early if its ISN is above the last sequence "
+		"number of the old connection (RFC 1122 section 4.2.2.13), or if it carries a TCP "
+		"timestamp that is above the last one seen or where the old connection used none "
+		"(RFC 6191 section 2). The finding names the conditions that failed. A connection "
+		"ended by RST has no TIME_WAIT and never fires this rule. Reported once per new "
+		"incarnation."
 	},
 	[R_PORT_ZERO] = {
 		"port.zero", SEV_ERROR, true, DEDUP_FLOW,
@@ -521,25 +524,28 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 	uint64_t tw_ns = (uint64_t)msl * 2u * 1000000000u;
 	bool ts_ok, isn_ok;
 	const char *ts_t, *isn_t;
-	char ts_m[96], isn_m[96];
+	char ts_m[96], isn_m[128];
 
 	if (f->prev != PREV_FIN || f->elapsed_ns >= tw_ns)
 		return 0;
-	/* RFC 6191 section 2: timestamps decide when both incarnations carry them. */
-	ts_ok = f->syn_has_ts && f->prev_has_ts && is_seq_gt(f->syn_ts, f->prev_ts);
+	/* RFC 6191 section 2: a SYN with a timestamp is honoured when the old
+	 * incarnation used none (as Linux's tcp_timewait_state_process does),
+	 * or when its TSval is above the last one the old incarnation sent. */
+	ts_ok = f->syn_has_ts && (!f->prev_has_ts || is_seq_gt(f->syn_ts, f->prev_ts));
 	/* RFC 1122 4.2.2.13: otherwise the ISN must be above the old final sequence
 	 * number. Without a known final sequence number nothing proves the SYN is
-	 * not an old duplicate, so the condition counts as failed. */
+	 * not an old duplicate, so the condition counts as failed. Either
+	 * condition is enough: a higher ISN with a lower timestamp is not
+	 * flagged (RFC 1122 allows it; SPEC's rule asks for both to fail). */
 	isn_ok = f->have_final_seq && is_seq_gt(f->isn, f->final_seq);
 	if (ts_ok || isn_ok)
 		return 0;
 
+	/* Here the SYN either has no timestamp, or both incarnations have one
+	 * and the SYN's is not above the old last one. */
 	if (!f->syn_has_ts) {
 		ts_t = "no-ts";
 		snprintf(ts_m, sizeof(ts_m), "the SYN carries no timestamp");
-	} else if (!f->prev_has_ts) {
-		ts_t = "no-prev-ts";
-		snprintf(ts_m, sizeof(ts_m), "the old connection carried no timestamp to compare with");
 	} else {
 		ts_t = "ts<=last";
 		snprintf(ts_m, sizeof(ts_m), "its timestamp %u is not above the last one seen, %u",
@@ -547,8 +553,8 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 	}
 	if (f->have_final_seq) {
 		isn_t = "isn<=final";
-		snprintf(isn_m, sizeof(isn_m), "ISN %u is not above the old final sequence number %u",
-			 f->isn, f->final_seq);
+		snprintf(isn_m, sizeof(isn_m), "ISN %u%s is not above the old final sequence number %u",
+			 f->isn, f->isn_is_old ? " (the old connection's own)" : "", f->final_seq);
 	} else {
 		isn_t = "no-final-seq";
 		snprintf(isn_m, sizeof(isn_m), "the old final sequence number of this side is unknown");

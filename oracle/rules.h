@@ -45,7 +45,8 @@ enum rule_id {
 /* How often a rule reports the same defect (documented per rule in rules.c). */
 enum rule_dedup {
 	DEDUP_PACKET,      /* every packet that shows it                        */
-	DEDUP_FLOW,        /* once per 5-tuple and signature in a file          */
+	DEDUP_FLOW,        /* once per flow and signature: a later connection on
+			      the same 5-tuple (its own stream) is another flow */
 	DEDUP_EVENT,       /* every engine event (new incarnation, a RST)       */
 	DEDUP_HOST         /* once per host and signature in a file             */
 };
@@ -204,14 +205,18 @@ RULE_INLINE bool port_privileged_fires(bool is_tcp, uint16_t sport)
 /* ---- connection rules (facts the engine reports) --------------------------- */
 
 /* What is known when a SYN (no ACK) opens a new incarnation on a tuple that
- * had one before. Sequence numbers and timestamps are those of the SYN's
- * sender, as seen on the previous incarnation. */
+ * had one before, or repeats the ISN of a connection a FIN exchange closed
+ * (the engine keeps that in the same flow). Sequence numbers and
+ * timestamps are those of the SYN's sender, as seen on the previous
+ * incarnation. */
 struct reuse_facts {
 	enum prev_end prev;         /* engine.h: how the previous incarnation ended */
 	const char *prev_state;     /* engine's name of the old state, for messages */
 	bool same_direction;        /* the SYN comes from the old initiator */
 	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN) */
 	uint32_t isn;               /* the new SYN's sequence number */
+	bool isn_is_old;            /* ... equals the sender's ISN of the old connection
+				       (a SYN repeated after its FIN exchange) */
 	bool have_final_seq;        /* the old incarnation carried data/FIN from this side */
 	uint32_t final_seq;         /* highest sequence number the sender used before (its FIN's seq + 1) */
 	bool syn_has_ts;
@@ -233,11 +238,16 @@ unsigned rule_duplicate_live(const struct reuse_facts *f, struct rule_hit *hit);
 
 /*
  * rule_reuse_time_wait: tuple.reuse-time-wait fires when prev is PREV_FIN,
- * elapsed < 2*msl, and neither RFC 6191 condition holds: the SYN's TSval is
- * above the last one seen (both sides of the comparison must exist) or its
- * ISN is above final_seq (RFC 1122 4.2.2.13). Both comparisons are modulo
- * 2^32 (RFC 9293 section 3.4, RFC 7323 section 5.3 PAWS arithmetic). The
- * message says which condition failed. Returns 0 or 1.
+ * elapsed < 2*msl, and no condition that makes the reuse legal holds:
+ *  - the SYN carries a timestamp and the old incarnation's sender used none
+ *    (RFC 6191 section 2 honours such a SYN);
+ *  - the SYN's TSval is above the last one the sender used (RFC 6191);
+ *  - its ISN is above final_seq (RFC 1122 4.2.2.13), whatever the
+ *    timestamps say.
+ * So it fires for a SYN without a timestamp whose ISN is not above, and for
+ * a SYN whose TSval and ISN are both not above the old ones. Both
+ * comparisons are modulo 2^32 (RFC 9293 section 3.4, RFC 7323 section 5.3
+ * PAWS arithmetic). The message says which conditions failed. Returns 0 or 1.
  */
 unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct rule_hit *hit);
 

@@ -5,8 +5,9 @@ Writes corpus/pcaps/ (or the folder given as the first argument): for every
 rule of the catalog at least one capture on which it must fire and, for the
 rules with a legal neighbour, a near miss on which it must stay silent
 (reuse after TIME_WAIT, reuse with a higher ISN, with a higher timestamp,
-after a RST, an in-window RST, UDP source port 0, checksum rules off by
-default, 7 destinations from one UDP port). Host captures exercise every
+with a timestamp where the old connection had none, after a RST, an
+in-window RST, UDP source port 0, checksum rules off by default, 7
+destinations from one UDP port). Host captures exercise every
 source-port selection class with simple deterministic sequences.
 
 MANIFEST.tsv (written here, next to the captures) says per capture which
@@ -196,6 +197,27 @@ def reuse_time_wait_ts(path):
     cap.write(path)
 
 
+@scenario("tuple_reuse_time_wait_same_isn.pcap", fire="tuple.reuse-time-wait",
+          silent="tuple.duplicate-live")
+def reuse_time_wait_same_isn(path):
+    cap = Capture(eth)
+    session(cap, C4, S4, 49307, 80, 100000, 5000, data=REQ)
+    cap.at(1)
+    session(cap, C4, S4, 49308, 80, 200000, 5000, data=REQ, ts=(50000, 70000))
+    # 10 s after the close, the old connection's own ISN again: not above
+    # its final sequence number (RFC 1122 4.2.2.13), no timestamp. tshark
+    # keeps one stream and so do we; the SYN, retransmitted once before
+    # the handshake completes, is reported once.
+    cap.at(10)
+    cap.add(tcp(C4, S4, 49307, 80, "S", 100000))
+    cap.at(11)
+    session(cap, C4, S4, 49307, 80, 100000, 9000, data=REQ)
+    # The same ISN with a higher timestamp: RFC 6191 honours it (silent).
+    cap.at(12)
+    session(cap, C4, S4, 49308, 80, 200000, 9000, data=REQ, ts=(60000, 80000))
+    cap.write(path)
+
+
 @scenario("nearmiss_reuse_after_2msl.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
 def reuse_after_2msl(path):
     cap = Capture(vlan)
@@ -221,6 +243,17 @@ def reuse_higher_ts(path):
     cap.at(3)
     # Lower ISN, but a higher timestamp: RFC 6191 accepts it.
     session(cap, C6, S6, 49304, 443, 20000, 9000, data=REQ, ts=(60000, 80000))
+    cap.write(path)
+
+
+@scenario("nearmiss_reuse_ts_new_only.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_ts_new_only(path):
+    cap = Capture(eth)
+    session(cap, C4, S4, 49306, 80, 100000, 5000, data=REQ)
+    cap.at(3)
+    # The old connection used no timestamps, the new SYN carries one (its
+    # ISN is lower): RFC 6191 section 2 honours the SYN, as Linux does.
+    session(cap, C4, S4, 49306, 80, 20000, 9000, data=REQ, ts=(60000, 80000))
     cap.write(path)
 
 
@@ -279,6 +312,21 @@ def privileged_source(path):
     cap.write(path)
 
 
+@scenario("port_privileged_source_flows.pcap", fire="port.privileged-source",
+          silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def privileged_source_flows(path):
+    cap = Capture(eth)
+    final = session(cap, C4, S4, 514, 514, 1000, 5000, data=b"rsh\0")
+    # A new incarnation of the tuple (higher ISN, legal in TIME_WAIT), then
+    # a new flow after the old one expired: each is a connection of its
+    # own, so each is reported ("once per flow", not once per tuple).
+    cap.at(10)
+    final = session(cap, C4, S4, 514, 514, final + 64000, 9000, data=b"rsh\0")
+    cap.at(10 + 2 * MSL + 5)
+    session(cap, C4, S4, 514, 514, final + 64000, 13000, data=b"rsh\0")
+    cap.write(path)
+
+
 # ---- TCP rules ----------------------------------------------------------------------------
 
 @scenario("tcp_invalid_flags.pcap", fire="tcp.invalid-flags")
@@ -320,6 +368,24 @@ def midstream(path):
     for i in range(3):
         cap.add(tcp(C4, S4, 49600, 80, "PA", 123456 + 10 * i, 654321, data=b"x" * 10))
         cap.add(tcp(S4, C4, 80, 49600, "A", 654321, 123456 + 10 * (i + 1)))
+    cap.write(path)
+
+
+@scenario("tcp_midstream_flows.pcap", fire="tcp.midstream", silent="tuple.duplicate-live")
+def midstream_flows(path):
+    cap = Capture(eth)
+    # Picked up mid-stream and closed by a FIN exchange; 2*MSL after its
+    # last packet the flow has expired, and data on the same tuple is a new
+    # flow (its own stream), picked up mid-stream again: reported again.
+    c, s = 223344, 556677
+    cap.add(tcp(C4, S4, 49601, 80, "PA", c, s, data=b"x" * 10))
+    cap.add(tcp(S4, C4, 80, 49601, "A", s, c + 10))
+    cap.add(tcp(C4, S4, 49601, 80, "FA", c + 10, s))
+    cap.add(tcp(S4, C4, 80, 49601, "FA", s, c + 11))
+    cap.add(tcp(C4, S4, 49601, 80, "A", c + 11, s + 1))
+    cap.at(2 * MSL + 5)
+    cap.add(tcp(C4, S4, 49601, 80, "PA", 900000, 800000, data=b"y" * 10))
+    cap.add(tcp(S4, C4, 80, 49601, "A", 800000, 900010))
     cap.write(path)
 
 

@@ -395,14 +395,19 @@ static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
 		e->st.created_udp++;
 }
 
-static void tcp_update(struct flow *f, unsigned from, enum flow_dir dir,
-		       const struct pkt *p, const struct tcp_seg *sg, int64_t t,
-		       struct engine_result *res)
+static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
+		       enum flow_dir dir, const struct pkt *p, const struct tcp_seg *sg,
+		       int64_t t, struct engine_result *res)
 {
 	const struct tcp_side *s = &f->tcp.side[from];
 
 	res->syn_retransmit = (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN && !res->created &&
 			      (s->flags & TSF_SYN) && sg->seq == s->isn;
+	/* The same ISN after a completed FIN exchange: no new flow (as
+	 * tcp.stream), but a reuse to judge (RFC 1122 4.2.2.13, RFC 6191):
+	 * the connection's facts as they were before this segment. */
+	if (res->syn_retransmit && f->tcp.end == TCP_END_FIN)
+		fill_prev(e, f, from, p, sg, &res->prev);
 	/* Zeek's rules read the sender's side as it was before this segment:
 	 * before tcp_segment (the two models share no state) */
 	zk_tcp_packet(&f->zk, dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP, sg, s,
@@ -521,7 +526,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 		f->ts_digits = in->ts_digits;
 
 	if (tcp) {
-		tcp_update(f, from, dir, p, &sg, t, res);
+		tcp_update(e, f, from, dir, p, &sg, t, res);
 		list = f->tcp.end != TCP_END_OPEN ? L_TCP_CLOSED : L_TCP_OPEN;
 	} else {
 		zk_udp_packet(&f->zk, dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP,

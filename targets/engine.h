@@ -185,7 +185,8 @@ struct engine_prev {
 	uint32_t close_nsec;
 	int64_t since_close_ns;       /* engine clock now minus close time (>= 0) */
 	int64_t since_last_ns;        /* engine clock now minus its last packet  */
-	uint32_t old_isn;             /* the sender's ISN there (differs from this SYN's seq) */
+	uint32_t old_isn;             /* the sender's ISN there (differs from this
+					 SYN's seq, except after syn_retransmit) */
 	bool sender_was_orig;         /* this SYN's sender (address and port) was
 					 its initiator                           */
 	uint8_t sender_state;         /* enum tcp_st the sender's side was in there */
@@ -214,8 +215,12 @@ struct engine_result {
 					 (the handshake was not seen)             */
 	bool syn_retransmit;          /* SYN without ACK repeating the known ISN */
 	bool closed_now;              /* this segment ended the TCP connection   */
-	struct engine_prev prev;      /* valid when new_incarnation; otherwise
-					 only how is set (PREV_NONE)            */
+	struct engine_prev prev;      /* valid when new_incarnation, and when
+					 syn_retransmit on a connection a completed
+					 FIN exchange closed (how PREV_FIN, read
+					 before this segment: the same ISN in
+					 TIME-WAIT); otherwise only how is set
+					 (PREV_NONE)                             */
 	struct tcp_rst_check rst;     /* TCP with RST: where it fell; else RST_NONE */
 };
 

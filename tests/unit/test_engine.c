@@ -271,6 +271,7 @@ static void test_retransmitted_syn(void **state)
 	assert_false(r.created);
 	assert_false(r.new_incarnation);
 	assert_true(r.syn_retransmit);
+	assert_int_equal(r.prev.how, PREV_NONE);         /* nothing closed: no prev */
 	assert_int_equal(r.flow->pkts[FLOW_DIR_ORIG], 2);
 	assert_int_equal(engine_stats(x->e)->created, 1);
 	fx_free(x);
@@ -365,6 +366,54 @@ static void test_new_isn_after_fin(void **state)
 	assert_int_equal(r.dir, FLOW_DIR_ORIG);          /* the server initiates now */
 	engine_flush(x->e);
 	assert_int_equal(x->log.r[1].sport, 80);
+	fx_free(x);
+}
+
+/* The old ISN again after the FIN exchange: the same flow (as tcp.stream),
+ * but prev describes the closed connection as it was before the SYN, so the
+ * oracle can judge the reuse (RFC 1122 4.2.2.13, RFC 6191). */
+static void test_same_isn_after_fin(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 60);
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	closed_connection(x, 0);
+	p = tcp(CLI, TH_SYN, 100, 0, 0);
+	p.opt.has_ts = true;
+	p.opt.ts_val = 2000;
+	assert_int_equal(feed_at(x, &p, 11, 0, &r), TC_OK);
+	assert_false(r.created);
+	assert_false(r.new_incarnation);
+	assert_true(r.syn_retransmit);
+	assert_int_equal(r.flow->stream, 0);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(10000000000));
+	assert_int_equal(r.prev.old_isn, 100);
+	assert_true(r.prev.sender_was_orig);
+	assert_int_equal(r.prev.final_seq[0], 112);
+	assert_false(r.prev.isn_above_final);
+	/* read before the SYN: its own TSval is not the old last one */
+	assert_int_equal(r.prev.last_tsval[0], 1005);
+	assert_true(r.prev.ts_above);
+	/* its retransmission: the same facts, the same close */
+	p.opt.has_ts = false;
+	assert_int_equal(feed_at(x, &p, 12, 0, &r), TC_OK);
+	assert_true(r.syn_retransmit);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_int_equal(r.prev.close_sec, 1700000001);
+	assert_int_equal(x->log.n, 0);
+	fx_free(x);
+
+	/* after a RST there is no TIME-WAIT: nothing to judge */
+	x = fx_new(&key_a, 0, 0, 60);
+	handshake(x, 0, 100, 500);
+	send_c(x, 1, TH_RST, 101, 0, 0);
+	p = tcp(CLI, TH_SYN, 100, 0, 0);
+	assert_int_equal(feed_at(x, &p, 2, 0, &r), TC_OK);
+	assert_true(r.syn_retransmit);
+	assert_int_equal(r.prev.how, PREV_NONE);
 	fx_free(x);
 }
 
@@ -1061,6 +1110,7 @@ int main(void)
 		cmocka_unit_test(test_zeek_states),
 		cmocka_unit_test(test_retransmitted_syn),
 		cmocka_unit_test(test_new_isn_after_fin),
+		cmocka_unit_test(test_same_isn_after_fin),
 		cmocka_unit_test(test_new_isn_after_rst_open_attempt),
 		cmocka_unit_test(test_closed_kept_2msl),
 		cmocka_unit_test(test_idle_timeouts),

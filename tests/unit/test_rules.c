@@ -403,6 +403,13 @@ static void test_reuse_time_wait(void **state)
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
 	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-ts|same-initiator");
 	assert_non_null(strstr(h.message, "no timestamp"));
+	/* the old connection's own ISN again: the same failed condition, and
+	 * the message says so */
+	f.isn_is_old = true;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
+	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-ts|same-initiator");
+	assert_non_null(strstr(h.message, "ISN 1000 (the old connection's own) is not above"));
+	f.isn_is_old = false;
 	/* equal is not above (RFC 6191: greater than) */
 	f.isn = 2000;
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
@@ -423,11 +430,17 @@ static void test_reuse_time_wait(void **state)
 	f.syn_ts = 100;
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
 	assert_string_equal(h.transition, "prev=FIN|isn<=final|ts<=last|same-initiator");
-	/* a timestamp only on the SYN proves nothing */
+	/* a timestamp on the SYN when the old connection used none: RFC 6191
+	 * section 2 honours the SYN (so does Linux), whatever its TSval */
 	f.prev_has_ts = false;
 	f.syn_ts = 1000000;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	f.syn_ts = 0;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	/* neither side's timestamp: the ISN alone decides */
+	f.syn_has_ts = false;
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
-	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-prev-ts|same-initiator");
+	assert_string_equal(h.transition, "prev=FIN|isn<=final|no-ts|same-initiator");
 	/* after 2*MSL anything goes */
 	f.elapsed_ns = 120000000000ull;
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
@@ -445,6 +458,49 @@ static void test_reuse_time_wait(void **state)
 	f.syn_has_ts = false;
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
 	assert_string_equal(h.transition, "prev=FIN|no-final-seq|no-ts|same-initiator");
+}
+
+/* Every combination of timestamps and ISN, against the table README.md's
+ * rule section states (RFC 6191 section 2, RFC 1122 4.2.2.13): within
+ * 2*MSL of a FIN close the SYN is flagged exactly when
+ *  - it has no timestamp and its ISN is not above the old final one, or
+ *  - both incarnations have timestamps and neither its TSval nor its ISN
+ *    is above the old one.
+ * A SYN with a timestamp on a tuple whose old connection used none is
+ * never flagged; a higher ISN is never flagged, whatever the TSvals. */
+static void test_reuse_time_wait_table(void **state)
+{
+	static const int rel[3] = { -1, 0, 1 };   /* below, equal, above */
+
+	(void)state;
+	for (unsigned prev_ts = 0; prev_ts < 2; prev_ts++)
+		for (unsigned syn_ts = 0; syn_ts < 2; syn_ts++)
+			for (unsigned t = 0; t < 3; t++)
+				for (unsigned i = 0; i < 3; i++) {
+					struct rule_hit h;
+					struct reuse_facts f = {
+						.prev = PREV_FIN, .same_direction = true,
+						.elapsed_ns = 5000000000ull, .have_final_seq = true,
+						.final_seq = 70000, .isn = (uint32_t)(70000 + rel[i] * 500),
+						.prev_has_ts = prev_ts != 0, .prev_ts = 4000,
+						.syn_has_ts = syn_ts != 0,
+						.syn_ts = (uint32_t)(4000 + rel[t] * 7),
+					};
+					bool isn_above = rel[i] > 0, ts_above = rel[t] > 0;
+					bool want;
+
+					if (!syn_ts)
+						want = !isn_above;
+					else if (!prev_ts)
+						want = false;
+					else
+						want = !ts_above && !isn_above;
+					assert_int_equal(rule_reuse_time_wait(&f, 60, &h), want ? 1 : 0);
+					if (want)
+						assert_string_equal(h.transition,
+								    syn_ts ? "prev=FIN|isn<=final|ts<=last|same-initiator"
+									   : "prev=FIN|isn<=final|no-ts|same-initiator");
+				}
 }
 
 static void test_rst_window(void **state)
@@ -802,6 +858,7 @@ int main(void)
 		cmocka_unit_test(test_decode_errors),
 		cmocka_unit_test(test_duplicate_live),
 		cmocka_unit_test(test_reuse_time_wait),
+		cmocka_unit_test(test_reuse_time_wait_table),
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_escaping),
