@@ -14,6 +14,12 @@
  * if_tsresol and if_tsoffset; several sections, each with its own byte order;
  * unknown block types skipped by length).
  *
+ * Frame numbers are Wireshark's: pcap records count 1, 2, 3...; in pcapng,
+ * the blocks tshark 4.0 makes records of without a packet (custom blocks
+ * 0x00000bad and 0x40000bad of any PEN, systemd Journal Export blocks,
+ * sysdig event blocks 0x204, 0x216 and 0x221) are skipped but take a frame
+ * number each, so a packet after one is numbered as Wireshark numbers it.
+ *
  * Stated rules for records that do not fit. Where libpcap 1.10 has a rule we
  * take the same one, so that the differential test (tests/t_libpcap_diff.sh)
  * can compare the two readers record by record; deviations are marked [diff].
@@ -97,7 +103,7 @@ struct cap_packet {
 	uint8_t ts_digits;    /* 6 or 9: precision the file carries, for output */
 	uint32_t linktype;    /* LINKTYPE_* of the record's interface           */
 	uint32_t ifindex;     /* pcapng interface id; 0 for pcap                */
-	uint64_t frame;       /* 1-based record number in the file              */
+	uint64_t frame;       /* 1-based record number, as Wireshark numbers it */
 	uint32_t flags;       /* CAP_F_*                                        */
 	uint64_t offset;      /* byte offset of the record (pcap) or block      */
 };
@@ -127,7 +133,8 @@ struct cap_reader {
 	uint8_t ts_digits;         /* pcap: 6 or 9; pcapng: the first IDB's */
 	uint32_t n_ifaces;         /* pcapng: interfaces of the current section */
 	struct cap_iface ifaces[CAP_MAX_IFACES];
-	uint64_t frame;
+	uint64_t frame;            /* the last frame number given: packets and
+				    * the pcapng blocks that take one */
 	char err[192];             /* reason of the last failure, for messages */
 	uint64_t err_offset;       /* byte offset of the failing record or block */
 	/* extensions */

@@ -932,6 +932,110 @@ static void test_ng_block_past_end(void **state)
 	run_free(u);
 }
 
+/* A block of the given type whose body is n bytes of filler after a 32-bit
+ * first word (a custom block's PEN, anything for the others). */
+static void ng_other(struct bld *w, uint32_t type, uint32_t first, size_t n)
+{
+	size_t at = ng_begin(w, type);
+
+	put32(w, first);
+	putbytes(w, frame_bytes, n);
+	ng_end(w, at);
+}
+
+/*
+ * Frame numbers as Wireshark gives them (SPEC.md): the blocks tshark 4.0
+ * turns into records without a packet (custom blocks of any PEN, systemd
+ * Journal Export, sysdig events 0x204/0x216/0x221) take a number each; the
+ * ones it reads as metadata or skips (NRB, ISB, DSB, sysdig blocks with
+ * flags, local-use and unknown types) do not. tests/t_tshark_frames.sh holds
+ * the same list to tshark itself.
+ */
+static void test_ng_frame_numbers(void **state)
+{
+	static const bool orders[] = { true, false };
+
+	(void)state;
+	for (size_t o = 0; o < 2; o++) {
+		struct bld w = { 0 };
+		struct cap_reader r;
+		struct cap_packet pk;
+		uint64_t frames[8];
+		size_t n = 0, at, cut;
+		uint8_t *copy;
+
+		ng_shb(&w, orders[o]);
+		ng_other(&w, 0x00000bad, 1, 8);          /* 1: custom, PEN 1 */
+		ng_other(&w, 4, 0, 4);                   /* NRB */
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 0, 1, 20, 20, frame_bytes);   /* 2 */
+		ng_other(&w, 5, 0, 16);                  /* ISB */
+		ng_other(&w, 10, 0x544c534b, 8);         /* DSB */
+		ng_other(&w, 9, 0x5f5f5245, 40);         /* 3: systemd journal */
+		ng_other(&w, 0x204, 0, 32);              /* 4: sysdig event */
+		ng_epb(&w, 0, 2, 20, 20, frame_bytes);   /* 5 */
+		ng_other(&w, 0x216, 0, 32);              /* 6: sysdig event v2 */
+		ng_other(&w, 0x221, 0, 32);              /* 7: sysdig event v2 large */
+		ng_other(&w, 0x40000bad, 32473, 3);      /* 8: custom, not to copy */
+		ng_other(&w, 0x208, 0, 32);              /* sysdig blocks with flags */
+		ng_other(&w, 0x217, 0, 32);
+		ng_other(&w, 0x222, 0, 32);
+		ng_other(&w, 0x205, 0, 32);              /* other sysdig blocks */
+		ng_other(&w, 0x80000bad, 1, 8);          /* local use, not custom */
+		ng_other(&w, 0xc0000bad, 1, 8);
+		ng_other(&w, 0x12345678, 0, 4);          /* unknown */
+		ng_epb(&w, 0, 3, 20, 20, frame_bytes);   /* 9 */
+		at = ng_begin(&w, 3);                    /* 10: SPB */
+		put32(&w, 5);
+		putbytes(&w, frame_bytes, 5);
+		ng_end(&w, at);
+		/* a second section: frame numbers go on */
+		ng_shb(&w, !orders[o]);
+		ng_other(&w, 0x00000bad, 0xffffffffu, 0);  /* 11 */
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 0, 4, 20, 20, frame_bytes);   /* 12 */
+		check_all_windows(w.b, w.n);
+
+		copy = exact_copy(w.b, w.n);
+		assert_int_equal(cap_open(&r, copy, w.n), TC_OK);
+		while (n < TC_ARRAY_SIZE(frames) && cap_next(&r, &pk) == TC_OK)
+			frames[n++] = pk.frame;
+		assert_int_equal(cap_next(&r, &pk), TC_END);
+		assert_int_equal(n, 5);
+		assert_int_equal(frames[0], 2);
+		assert_int_equal(frames[1], 5);
+		assert_int_equal(frames[2], 9);
+		assert_int_equal(frames[3], 10);
+		assert_int_equal(frames[4], 12);
+		assert_int_equal(r.frame, 12);
+		free(copy);
+
+		/* a packet block cut after a counted block names its number */
+		cut = w.n;
+		ng_other(&w, 0x204, 0, 32);              /* 13 */
+		at = w.n;
+		ng_epb(&w, 0, 5, 20, 20, frame_bytes);   /* 14, cut */
+		w.n -= 4;
+		copy = exact_copy(w.b, w.n);
+		assert_int_equal(cap_open(&r, copy, w.n), TC_OK);
+		n = 0;
+		while (cap_next(&r, &pk) == TC_OK)
+			n++;
+		assert_int_equal(n, 5);
+		assert_int_equal(r.state, TC_TRUNCATED);
+		{
+			char want[160];
+
+			snprintf(want, sizeof(want),
+				 "truncated pcapng enhanced packet block at offset %zu (frame 14): total length 52, 48 bytes left",
+				 at);
+			assert_string_equal(r.err, want);
+		}
+		free(copy);
+		w.n = cut;
+	}
+}
+
 /* ==== every truncation prefix =========================================== */
 
 /*
@@ -1136,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(test_pcap_every_prefix),
 		cmocka_unit_test(test_pcapng_every_prefix),
 		cmocka_unit_test(test_ng_block_sentences),
+		cmocka_unit_test(test_ng_frame_numbers),
 	};
 
 	init_frames();
