@@ -2,8 +2,9 @@
  * capture.c - pcap and pcapng records, read from memory (capture.h).
  *
  * One pass over a caller-owned buffer, front to back, through the checked
- * cursor: nothing is copied, nothing allocated, and every length is tested
- * against the bytes left before it is used. The formats are the classic
+ * cursor: nothing is copied, nothing allocated (but the interface table of a
+ * pcapng section with more than CAP_INLINE_IFACES interfaces), and every
+ * length is tested against the bytes left before it is used. The formats are the classic
  * libpcap file format (draft-ietf-opsawg-pcap) and pcapng
  * (draft-ietf-opsawg-pcapng). Where the drafts leave a corrupt file's
  * handling open, the reader takes the rule libpcap 1.10 applies, so the two
@@ -16,6 +17,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -639,6 +641,42 @@ static enum tc_rc ng_idb_options(struct cap_reader *r, const struct ng_block *b,
 	return TC_OK;
 }
 
+/*
+ * Room for one more interface: the table in the reader holds the first
+ * CAP_INLINE_IFACES; past them it moves to the heap and doubles as needed,
+ * up to CAP_MAX_IFACES (a bound against hostile files and endless streams:
+ * 2 MiB of table; each IDB takes at least 20 bytes of the file, so a
+ * section reaching it is more than 1 MiB of interface descriptions). The
+ * heap table is kept for later sections and released by cap_close.
+ */
+__attribute__((cold, noinline))
+static enum tc_rc ng_grow_ifaces(struct cap_reader *r, const struct ng_block *b)
+{
+	uint32_t cap = r->ifaces_cap * 2;
+	struct cap_iface *t;
+
+	if (r->ifaces_cap >= CAP_MAX_IFACES)
+		return fail(r, TC_MALFORMED, b->off,
+			    "pcapng interface description block at offset %llu: more than %u interfaces in one section (this reader's limit)",
+			    (unsigned long long)b->off, CAP_MAX_IFACES);
+	if (cap > CAP_MAX_IFACES)
+		cap = CAP_MAX_IFACES;
+	if (r->ifaces == r->iface_buf) {
+		t = malloc((size_t)cap * sizeof(*t));
+		if (t != NULL)
+			memcpy(t, r->iface_buf, sizeof(r->iface_buf));
+	} else {
+		t = realloc(r->ifaces, (size_t)cap * sizeof(*t));
+	}
+	if (t == NULL)
+		return fail(r, TC_NOMEM, b->off,
+			    "pcapng interface description block at offset %llu: out of memory for a table of %u interfaces",
+			    (unsigned long long)b->off, cap);
+	r->ifaces = t;
+	r->ifaces_cap = cap;
+	return TC_OK;
+}
+
 static enum tc_rc ng_idb(struct cap_reader *r, const struct ng_block *b)
 {
 	struct cursor c = b->body;
@@ -653,10 +691,11 @@ static enum tc_rc ng_idb(struct cap_reader *r, const struct ng_block *b)
 		return fail(r, TC_MALFORMED, b->off,
 			    "pcapng interface description block at offset %llu: body of %zu bytes, expected at least 8",
 			    (unsigned long long)b->off, cur_left(&b->body));
-	if (r->n_ifaces >= CAP_MAX_IFACES)
-		return fail(r, TC_MALFORMED, b->off,
-			    "pcapng interface description block at offset %llu: more than %u interfaces in one section",
-			    (unsigned long long)b->off, CAP_MAX_IFACES);
+	if (r->n_ifaces == r->ifaces_cap) {
+		rc = ng_grow_ifaces(r, b);
+		if (rc != TC_OK)
+			return rc;
+	}
 	memset(&ifc, 0, sizeof(ifc));
 	ifc.linktype = linktype;
 	ifc.snaplen = effective_snaplen(linktype, snaplen);
@@ -874,6 +913,8 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 	uint32_t magic;
 
 	memset(r, 0, sizeof(*r));
+	r->ifaces = r->iface_buf;
+	r->ifaces_cap = CAP_INLINE_IFACES;
 	r->buf = buf;
 	r->end = buf + len;
 	r->p = buf;
@@ -927,6 +968,15 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 			    "not a pcap or pcapng file (magic 0x%08x; it begins with text, so it is not a capture)",
 			    magic);
 	return fail(r, TC_MALFORMED, 0, "not a pcap or pcapng file (magic 0x%08x)", magic);
+}
+
+void cap_close(struct cap_reader *r)
+{
+	if (r->ifaces != r->iface_buf)
+		free(r->ifaces);
+	r->ifaces = r->iface_buf;
+	r->ifaces_cap = CAP_INLINE_IFACES;
+	r->n_ifaces = 0;
 }
 
 void cap_refill(struct cap_reader *r, const uint8_t *buf, size_t len)

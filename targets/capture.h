@@ -4,8 +4,9 @@
  * The reader walks a caller-owned buffer holding a whole capture file, or a
  * window of one that the caller slides along (tuplecheck reads every input
  * that way; see cap_refill below); it never copies
- * packet bytes and never allocates. Each record comes back as a view into
- * that buffer.
+ * packet bytes, and allocates only for a pcapng section with more than
+ * CAP_INLINE_IFACES interfaces (released by cap_close). Each record comes
+ * back as a view into that buffer.
  *
  * Formats: classic pcap (microsecond magic 0xa1b2c3d4, nanosecond magic
  * 0xa1b23c4d and the modified "Kuznetzov" magic 0xa1b2cd34 with 24-byte
@@ -79,7 +80,12 @@
 
 #include "tc.h"
 
-#define CAP_MAX_IFACES 256   /* pcapng interfaces per section; more is malformed */
+/* pcapng interfaces per section: the first CAP_INLINE_IFACES live in the
+ * reader, more in a table on the heap that doubles as needed, up to
+ * CAP_MAX_IFACES (a bound against hostile files: 2 MiB of table); more is
+ * TC_MALFORMED. tshark and libpcap set no bound but memory. */
+#define CAP_INLINE_IFACES 256u
+#define CAP_MAX_IFACES 65536u
 #define CAP_MAX_SNAPLEN 262144u
 
 enum cap_format {
@@ -118,7 +124,8 @@ struct cap_iface {
 };
 
 /* Reader state. Callers treat it as opaque; it is public only so that it can
- * live on the stack without allocation. */
+ * live on the stack without allocation. It must not be copied while it is
+ * in use (ifaces may point into it). */
 struct cap_reader {
 	const uint8_t *buf;
 	const uint8_t *end;
@@ -132,7 +139,9 @@ struct cap_reader {
 				    * the first IDB's */
 	uint8_t ts_digits;         /* pcap: 6 or 9; pcapng: the first IDB's */
 	uint32_t n_ifaces;         /* pcapng: interfaces of the current section */
-	struct cap_iface ifaces[CAP_MAX_IFACES];
+	struct cap_iface *ifaces;  /* n_ifaces of them: iface_buf, or the heap */
+	uint32_t ifaces_cap;       /* room at ifaces */
+	struct cap_iface iface_buf[CAP_INLINE_IFACES];
 	uint64_t frame;            /* the last frame number given: packets and
 				    * the pcapng blocks that take one */
 	char err[192];             /* reason of the last failure, for messages */
@@ -155,6 +164,8 @@ struct cap_reader {
 /*
  * cap_open - recognise the format and read the file header.
  * buf/len: the whole file; it must outlive the reader and every packet view.
+ * r is reset (whatever it held is forgotten: cap_close a reader before
+ * opening it again).
  * Returns TC_OK; TC_END for an empty buffer ("empty file"); TC_TRUNCATED when
  * the header is cut short (also for a buffer of 1-3 bytes that begins a known
  * magic); TC_MALFORMED for an unknown magic or an impossible header. On
@@ -166,12 +177,22 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len);
  * cap_next - the next packet record.
  * Returns TC_OK with *pkt filled; TC_END after the last record; TC_TRUNCATED
  * when the file ends inside a record or block; TC_MALFORMED when a record or
- * block is corrupt. After the end or a failure the reader stays there
+ * block is corrupt; TC_NOMEM when a section's interface table cannot grow
+ * (see CAP_MAX_IFACES). After the end or a failure the reader stays there
  * (returns the same code again) and r->err / r->err_offset describe it.
  * Non-packet pcapng blocks are consumed silently. *pkt is written only on
  * TC_OK.
  */
 enum tc_rc cap_next(struct cap_reader *r, struct cap_packet *pkt);
+
+/*
+ * cap_close - release what the reader allocated (the interface table of a
+ * pcapng section with more than CAP_INLINE_IFACES interfaces). Call it once
+ * done with a reader that cap_open has opened, before freeing or reopening
+ * it; the packet views stay valid (they point into the caller's buffer).
+ * Calling it again, or on a reader that allocated nothing, does nothing.
+ */
+void cap_close(struct cap_reader *r);
 
 /*
  * Streams (a pipe, standard input): the caller holds a window of the file,

@@ -26,7 +26,7 @@
 /* ==== building captures ================================================= */
 
 struct bld {
-	uint8_t b[4096];
+	uint8_t b[32768];
 	size_t n;
 	bool le;
 };
@@ -222,27 +222,28 @@ static uint8_t *exact_copy(const uint8_t *b, size_t n)
 /* What a whole-buffer read gives, to compare a windowed read with. */
 struct whole {
 	enum tc_rc open_rc, end_rc;
-	struct cap_reader r;            /* after cap_open; err etc. at the end */
+	struct cap_reader r;            /* err, err_offset: the final result */
 	struct cap_packet pk[512];
 	size_t n;
+	/* what cap_open left */
+	enum cap_format format;
+	uint32_t linktype, snaplen;
+	uint8_t ts_digits;
 };
 
 static void read_whole(const uint8_t *b, size_t n, struct whole *w)
 {
-	struct cap_reader at_open;
-
 	w->n = 0;
 	w->open_rc = w->end_rc = cap_open(&w->r, b, n);
-	at_open = w->r;
+	w->format = w->r.format;
+	w->linktype = w->r.linktype;
+	w->snaplen = w->r.snaplen;
+	w->ts_digits = w->r.ts_digits;
 	if (w->open_rc == TC_OK)
 		while (w->n < TC_ARRAY_SIZE(w->pk) &&
 		       (w->end_rc = cap_next(&w->r, &w->pk[w->n])) == TC_OK)
 			w->n++;
-	/* what cap_open left (format, first link type...) for the comparison,
-	 * with the final result's reason */
-	memcpy(at_open.err, w->r.err, sizeof(at_open.err));
-	at_open.err_offset = w->r.err_offset;
-	w->r = at_open;
+	cap_close(&w->r);
 }
 
 /* A window of the file: exactly the bytes b[from, to) in a block of their
@@ -281,10 +282,10 @@ static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct
 		free(win);
 		return;
 	}
-	assert_int_equal(r.format, w->r.format);
-	assert_int_equal(r.linktype, w->r.linktype);
-	assert_int_equal(r.snaplen, w->r.snaplen);
-	assert_int_equal(r.ts_digits, w->r.ts_digits);
+	assert_int_equal(r.format, w->format);
+	assert_int_equal(r.linktype, w->linktype);
+	assert_int_equal(r.snaplen, w->snaplen);
+	assert_int_equal(r.ts_digits, w->ts_digits);
 	for (;;) {
 		rc = cap_next(&r, &pk);
 		if (rc == TC_OK) {
@@ -328,6 +329,7 @@ static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct
 		assert_string_equal(r.err, w->r.err);
 		assert_int_equal(r.err_offset, w->r.err_offset);
 	}
+	cap_close(&r);
 	free(win);
 }
 
@@ -376,6 +378,7 @@ static struct run *run_reader(const uint8_t *b, size_t n)
 
 static void run_free(struct run *u)
 {
+	cap_close(&u->r);
 	free(u->copy);
 	free(u);
 }
@@ -1036,6 +1039,122 @@ static void test_ng_frame_numbers(void **state)
 	}
 }
 
+/*
+ * More interfaces than the reader holds in itself (CAP_INLINE_IFACES): the
+ * table moves to the heap and doubles (256 -> 512 -> 1024 here), each
+ * interface keeps its own link type, snapshot length and resolution, a new
+ * section starts a new table, and ids past the section's count are still
+ * refused. Read whole and in windows (run_reader); LeakSanitizer checks
+ * that cap_close releases the table.
+ */
+static void test_ng_many_interfaces(void **state)
+{
+	static const uint32_t ids[] = { 0, 255, 256, 511, 512, 599 };
+	static const bool orders[] = { true, false };
+
+	(void)state;
+	for (size_t o = 0; o < 2; o++) {
+		struct bld w = { 0 };
+		struct run *u;
+		size_t k;
+
+		ng_shb(&w, orders[o]);
+		for (uint32_t i = 0; i < 600; i++)
+			ng_idb(&w, i % 2 ? 101 : 1, 100 + i, i % 3 ? -1 : 9, 0);
+		for (k = 0; k < TC_ARRAY_SIZE(ids); k++)
+			ng_epb(&w, ids[k], 1000000000ull + k, 40, 40, frame_bytes);
+		ng_shb(&w, !orders[o]);
+		ng_idb(&w, 228, 0, -1, 0);
+		ng_idb(&w, 229, 0, -1, 0);
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 2, 7, 10, 10, frame_bytes);
+		ng_epb(&w, 3, 8, 10, 10, frame_bytes);
+		u = run_reader(w.b, w.n);
+		assert_int_equal(u->open_rc, TC_OK);
+		assert_int_equal(u->n, TC_ARRAY_SIZE(ids) + 1);
+		for (k = 0; k < TC_ARRAY_SIZE(ids); k++) {
+			uint32_t i = ids[k];
+
+			assert_int_equal(u->pk[k].ifindex, i);
+			assert_int_equal(u->pk[k].linktype, i % 2 ? 101 : 1);
+			assert_int_equal(u->pk[k].ts_digits, i % 3 ? 6 : 9);
+			assert_int_equal(u->pk[k].ts_sec, i % 3 ? 1000 : 1);
+			assert_memory_equal(u->pk[k].data, frame_bytes, 40);
+		}
+		assert_int_equal(u->pk[k].linktype, 1);
+		assert_int_equal(u->pk[k].ifindex, 2);
+		assert_int_equal(u->end_rc, TC_MALFORMED);
+		assert_err_contains(u, "interface 3, but the section describes 3 interfaces");
+		assert_int_equal(u->r.n_ifaces, 3);
+		run_free(u);
+
+		/* the first section alone ends cleanly with its 600 interfaces,
+		 * each as its IDB described it */
+		w.n = 0;
+		ng_shb(&w, orders[o]);
+		for (uint32_t i = 0; i < 600; i++)
+			ng_idb(&w, i % 2 ? 101 : 1, 100 + i, i % 3 ? -1 : 9, 0);
+		u = run_reader(w.b, w.n);
+		assert_int_equal(u->end_rc, TC_END);
+		assert_int_equal(u->r.n_ifaces, 600);
+		for (uint32_t i = 0; i < 600; i++) {
+			assert_int_equal(u->r.ifaces[i].linktype, i % 2 ? 101 : 1);
+			assert_int_equal(u->r.ifaces[i].snaplen, 100 + i);
+		}
+		run_free(u);
+	}
+}
+
+/* The bound: CAP_MAX_IFACES interfaces in a section are read, one more is
+ * refused with a reason (a file of 1.3 MB, built on the heap). */
+static void test_ng_interface_bound(void **state)
+{
+	size_t idb_len = 20, n = 28 + (size_t)(CAP_MAX_IFACES + 1) * idb_len + 52;
+	uint8_t *buf = malloc(n);
+	struct bld w = { 0 };
+	struct cap_reader *r = malloc(sizeof(*r));
+	struct cap_packet pk;
+	size_t at;
+	char want[160];
+
+	(void)state;
+	assert_non_null(buf);
+	assert_non_null(r);
+	ng_shb(&w, true);
+	ng_idb(&w, 1, 0, -1, 0);
+	assert_int_equal(w.n, 28 + idb_len);
+	memcpy(buf, w.b, 28);
+	for (at = 28; at < 28 + (size_t)(CAP_MAX_IFACES + 1) * idb_len; at += idb_len)
+		memcpy(buf + at, w.b + 28, idb_len);
+	w.n = 0;
+	ng_epb(&w, CAP_MAX_IFACES - 1, 5, 20, 20, frame_bytes);
+	assert_int_equal(w.n, 52);
+
+	/* CAP_MAX_IFACES interfaces, then a packet on the last one */
+	at = 28 + (size_t)CAP_MAX_IFACES * idb_len;
+	memcpy(buf + at, w.b, 52);
+	assert_int_equal(cap_open(r, buf, at + 52), TC_OK);
+	assert_int_equal(cap_next(r, &pk), TC_OK);
+	assert_int_equal(pk.ifindex, CAP_MAX_IFACES - 1);
+	assert_int_equal(r->n_ifaces, CAP_MAX_IFACES);
+	assert_int_equal(cap_next(r, &pk), TC_END);
+	cap_close(r);
+
+	/* one more IDB (where the packet was) */
+	memcpy(buf + at, buf + 28, idb_len);
+	memcpy(buf + at + idb_len, w.b, 52);
+	assert_int_equal(cap_open(r, buf, n), TC_OK);
+	assert_int_equal(cap_next(r, &pk), TC_MALFORMED);
+	snprintf(want, sizeof(want),
+		 "pcapng interface description block at offset %zu: more than %u interfaces in one section (this reader's limit)",
+		 at, CAP_MAX_IFACES);
+	assert_string_equal(r->err, want);
+	cap_close(r);
+	cap_close(r);                   /* twice: nothing more to release */
+	free(r);
+	free(buf);
+}
+
 /* ==== every truncation prefix =========================================== */
 
 /*
@@ -1241,6 +1360,8 @@ int main(void)
 		cmocka_unit_test(test_pcapng_every_prefix),
 		cmocka_unit_test(test_ng_block_sentences),
 		cmocka_unit_test(test_ng_frame_numbers),
+		cmocka_unit_test(test_ng_many_interfaces),
+		cmocka_unit_test(test_ng_interface_bound),
 	};
 
 	init_frames();
