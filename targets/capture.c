@@ -46,6 +46,12 @@
 #define NG_BOM          0x1a2b3c4du
 #define NG_MIN_BLOCK    12u          /* type, length, trailing length     */
 #define NG_MIN_SHB      28u          /* + BOM, versions, section length   */
+/* The largest block a stream may have (libpcap's rule): 16 MiB, or an EPB
+ * (32 bytes of fields) holding the largest packet of a link type seen so far
+ * with 128 KiB of options, when that is more. */
+#define NG_STREAM_MAX_BLOCK (16u * 1024u * 1024u)
+#define NG_EPB_OVERHEAD 32u
+#define NG_OPTIONS_ALLOWANCE 131072u
 
 #define OPT_ENDOFOPT    0
 #define IF_TSRESOL      9
@@ -92,6 +98,21 @@ static enum tc_rc rd16(struct cursor *c, bool le, uint16_t *v)
 static uint64_t offset_of(const struct cap_reader *r, const uint8_t *at)
 {
 	return r->base + (uint64_t)(at - r->buf);
+}
+
+/*
+ * The file offset where the input is known to end, when the caller said it
+ * is a regular file of r->size bytes (cap_open_input); 0 when unknown. Never
+ * less than what the window has shown (a file that grew since its size was
+ * taken).
+ */
+static uint64_t known_end(const struct cap_reader *r)
+{
+	uint64_t seen = offset_of(r, r->end);
+
+	if (r->size == CAP_SIZE_UNKNOWN || r->size == CAP_SIZE_STREAM)
+		return 0;
+	return r->size > seen ? r->size : seen;
 }
 
 /* Record a failure: the sticky code, the offset and the sentence. */
@@ -279,10 +300,21 @@ static enum tc_rc pcap_rec_fail(struct cap_reader *r, int why, uint32_t caplen, 
 		return fail(r, TC_MALFORMED, off,
 			    "corrupt record at byte %llu (frame %llu): captured length %u is above the maximum %u",
 			    off, frame, caplen, r->max_caplen);
-	default:
-		return fail(r, TC_TRUNCATED, off,
+	default: {
+		/* A record known to run past the end of the file fails now,
+		 * with the sentence the end of the file would give, and for
+		 * good (TC_MALFORMED: no longer window can help). */
+		uint64_t end = known_end(r), data = off + r->rec_hdr_len;
+		enum tc_rc rc = TC_TRUNCATED;
+
+		if (end != 0 && data + caplen > end) {
+			rc = TC_MALFORMED;
+			left = (size_t)(end - data);
+		}
+		return fail(r, rc, off,
 			    "truncated record at byte %llu (frame %llu): header says %u captured bytes, %zu left",
 			    off, frame, caplen, left);
+	}
 	}
 }
 
@@ -429,7 +461,9 @@ enum { BLK_BELOW_MIN, BLK_NOT_ALIGNED, BLK_CUT, BLK_TRAILER };
  * carries no varargs call: the block at r->p, of the given type, has total
  * length total; x is the minimum (BLK_BELOW_MIN) or the trailing copy
  * (BLK_TRAILER), left the bytes left from the block's start (BLK_CUT).
- * report=false returns the code without failing the reader.
+ * A cut block that a longer window cannot help (capture.h cap_open_input:
+ * past a regular file's known end, or above a stream's block limit) is
+ * TC_MALFORMED. report=false returns the code without failing the reader.
  */
 __attribute__((cold, noinline))
 static enum tc_rc ng_block_fail(struct cap_reader *r, bool report, int why, uint32_t type,
@@ -438,6 +472,31 @@ static enum tc_rc ng_block_fail(struct cap_reader *r, bool report, int why, uint
 	unsigned long long off = (unsigned long long)offset_of(r, r->p);
 	char fn[40];
 
+	if (why == BLK_CUT) {
+		uint64_t end = known_end(r);
+
+		/* a stream: never a longer window for a block above the
+		 * limit (libpcap's) */
+		if (r->size == CAP_SIZE_STREAM && total > r->max_block) {
+			if (!report)
+				return TC_MALFORMED;
+			frame_note(fn, sizeof(fn), type, r->frame + 1);
+			return fail(r, TC_MALFORMED, off,
+				    "pcapng %s at offset %llu%s: total length %u is above %u bytes, the largest block read from a stream (libpcap's limit for the link types seen)",
+				    block_name(type), off, fn, total, r->max_block);
+		}
+		/* a regular file: a block known to run past its end fails
+		 * now, with the sentence the end of the file would give, and
+		 * for good (TC_MALFORMED: no longer window can help) */
+		if (end != 0 && off + total > end) {
+			if (!report)
+				return TC_MALFORMED;
+			frame_note(fn, sizeof(fn), type, r->frame + 1);
+			return fail(r, TC_MALFORMED, off,
+				    "truncated pcapng %s at offset %llu%s: total length %u, %llu bytes left",
+				    block_name(type), off, fn, total, (unsigned long long)(end - off));
+		}
+	}
 	if (!report)
 		return why == BLK_CUT ? TC_TRUNCATED : TC_MALFORMED;
 	frame_note(fn, sizeof(fn), type, r->frame + 1);
@@ -706,6 +765,10 @@ static enum tc_rc ng_idb(struct cap_reader *r, const struct ng_block *b)
 	ifc.ts_digits = ifc.ts_units <= 1000000 ? 6 : 9;
 	ifc.ts_mult = ts_mult_of(ifc.ts_units);
 	r->ifaces[r->n_ifaces++] = ifc;
+	/* libpcap's block limit grows to hold this link type's largest
+	 * packet with 128 KiB of options */
+	if ((uint64_t)NG_EPB_OVERHEAD + cap_max_caplen(ifc.linktype) + NG_OPTIONS_ALLOWANCE > r->max_block)
+		r->max_block = NG_EPB_OVERHEAD + cap_max_caplen(ifc.linktype) + NG_OPTIONS_ALLOWANCE;
 	if (r->n_sections == 1 && r->n_ifaces == 1) {
 		r->linktype = ifc.linktype;
 		r->snaplen = ifc.snaplen;
@@ -908,6 +971,11 @@ static const char *compressed_by(uint32_t magic)
 
 enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 {
+	return cap_open_input(r, buf, len, CAP_SIZE_UNKNOWN);
+}
+
+enum tc_rc cap_open_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size)
+{
 	struct cursor c = cur_make(buf, len);
 	const char *compressor;
 	uint32_t magic;
@@ -915,6 +983,8 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 	memset(r, 0, sizeof(*r));
 	r->ifaces = r->iface_buf;
 	r->ifaces_cap = CAP_INLINE_IFACES;
+	r->size = size;
+	r->max_block = NG_STREAM_MAX_BLOCK;
 	r->buf = buf;
 	r->end = buf + len;
 	r->p = buf;
@@ -977,6 +1047,12 @@ void cap_close(struct cap_reader *r)
 	r->ifaces = r->iface_buf;
 	r->ifaces_cap = CAP_INLINE_IFACES;
 	r->n_ifaces = 0;
+}
+
+void cap_refill_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size)
+{
+	r->size = size;
+	cap_refill(r, buf, len);
 }
 
 void cap_refill(struct cap_reader *r, const uint8_t *buf, size_t len)

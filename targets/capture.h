@@ -61,9 +61,11 @@
  *    types or snapshot lengths, files whose sections change byte order, and
  *    files with no IDB at all; all of these are valid pcapng and read here;
  *  - [diff] libpcap skips the trailer and multiple-of-4 checks for the first
- *    SHB only, and caps the first SHB at 1 MiB and other blocks at about
- *    16 MiB (its buffer); we check every block alike and cap nothing but
- *    the file's end.
+ *    SHB only, and caps the first SHB at 1 MiB and other blocks at 16 MiB
+ *    (more when an IDB's link type allows larger packets: an EPB with the
+ *    largest packet and 128 KiB of options); we check every block alike
+ *    and cap nothing but the file's end, except on a stream (see
+ *    cap_open_input), where libpcap's block cap applies.
  * Both formats:
  *  - a captured length above the original length is kept as captured and
  *    reported through cap_packet.flags (CAP_F_CAPLEN_GT_LEN);
@@ -159,6 +161,8 @@ struct cap_reader {
 	uint64_t base;             /* file offset of buf[0] (cap_refill) */
 	bool peek_cut;             /* pcapng: cap_open's look-ahead for the first
 				    * IDB ran out of bytes before it decided */
+	uint64_t size;             /* cap_open_input: what is known of the input */
+	uint32_t max_block;        /* pcapng on a stream: the largest block */
 };
 
 /*
@@ -218,6 +222,33 @@ void cap_close(struct cap_reader *r);
  */
 void cap_refill(struct cap_reader *r, const uint8_t *buf, size_t len);
 #define CAP_OPEN_MIN 16
+
+/*
+ * cap_open_input, cap_refill_input - cap_open and cap_refill, told what the
+ * caller knows of the input beyond the window, so that a corrupt length
+ * costs no memory. size is one of:
+ *   CAP_SIZE_UNKNOWN  nothing (what cap_open and cap_refill assume);
+ *   CAP_SIZE_STREAM   a pipe or standard input: a pcapng block that the
+ *                     window does not hold and that is above libpcap's
+ *                     limit (16 MiB, or an EPB with the largest packet of a
+ *                     link type seen so far and 128 KiB of options: 128 MiB
+ *                     and 128 KiB with D-Bus) fails at once, TC_MALFORMED,
+ *                     naming the limit; so a stream's window never grows
+ *                     past that (a pcap record is never above
+ *                     cap_max_caplen anyway);
+ *   anything else     a regular file of that many bytes (taken again at
+ *                     each refill when the file may grow): a record or
+ *                     block that claims bytes past its end fails at once
+ *                     with exactly the sentence the end of the file would
+ *                     give it ("truncated ..., N bytes left"), but as
+ *                     TC_MALFORMED, for good (no longer window can help),
+ *                     instead of asking for a window reaching that end.
+ * Records, offsets and sentences are otherwise those of cap_open/cap_refill.
+ */
+#define CAP_SIZE_UNKNOWN 0u
+#define CAP_SIZE_STREAM UINT64_MAX
+enum tc_rc cap_open_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size);
+void cap_refill_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size);
 
 /*
  * cap_ts_convert - the time t units of 1/units second after the epoch, plus

@@ -253,34 +253,50 @@ static uint8_t *window(const uint8_t *b, size_t from, size_t to)
 	return exact_copy(b + from, to - from);
 }
 
+/* The result of a read told the input's size (cap_open_input) against the
+ * whole-buffer read's: the same, except that a record or block running past
+ * a known file end is TC_MALFORMED at once where the whole buffer says
+ * TC_TRUNCATED at its end (the sentence is the same; compared apart). */
+static bool same_rc(enum tc_rc got, enum tc_rc want, uint64_t size)
+{
+	return got == want || (size != CAP_SIZE_UNKNOWN && size != CAP_SIZE_STREAM &&
+			       want == TC_TRUNCATED && got == TC_MALFORMED);
+}
+
 /*
  * Read b[0, n) the way a stream is read (capture.h): a window of `step`
  * bytes (at least CAP_OPEN_MIN) first, made longer while cap_open cannot decide, then each time
  * cap_next runs out, the bytes from r->p on in a new window with `step`
  * more. Every record, the open result and the final result with its reason
- * and offset must be those of the whole-buffer read.
+ * and offset must be those of the whole-buffer read. size: what the reader
+ * is told of the input (cap_open_input; CAP_SIZE_UNKNOWN: plain cap_open
+ * and cap_refill). Returns the longest window used.
  */
-static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct whole *w)
+static size_t check_windowed(const uint8_t *b, size_t n, size_t step, const struct whole *w,
+			     uint64_t size)
 {
 	struct cap_reader r;
 	struct cap_packet pk;
 	size_t first = step < CAP_OPEN_MIN ? CAP_OPEN_MIN : step;
-	size_t fed = n < first ? n : first, from = 0, i = 0;
+	size_t fed = n < first ? n : first, from = 0, i = 0, longest = fed;
 	uint8_t *win = window(b, 0, fed);
-	enum tc_rc rc = cap_open(&r, win, fed);
+	enum tc_rc rc = size == CAP_SIZE_UNKNOWN ? cap_open(&r, win, fed) :
+		cap_open_input(&r, win, fed, size);
 
 	while ((rc == TC_TRUNCATED || (rc == TC_OK && r.peek_cut)) && fed < n) {
 		free(win);
 		fed = n - fed < step ? n : fed + step;
+		longest = fed;
 		win = window(b, 0, fed);
-		rc = cap_open(&r, win, fed);
+		rc = size == CAP_SIZE_UNKNOWN ? cap_open(&r, win, fed) :
+			cap_open_input(&r, win, fed, size);
 	}
-	if (rc != w->open_rc)
+	if (!same_rc(rc, w->open_rc, size))
 		fail_msg("window %zu: cap_open %d, whole buffer %d", step, rc, w->open_rc);
 	if (rc != TC_OK) {
 		assert_string_equal(r.err, w->r.err);
 		free(win);
-		return;
+		return longest;
 	}
 	assert_int_equal(r.format, w->format);
 	assert_int_equal(r.linktype, w->linktype);
@@ -313,8 +329,13 @@ static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct
 
 			from += keep;
 			fed = n - fed < step ? n : fed + step;
+			if (fed - from > longest)
+				longest = fed - from;
 			win = window(b, from, fed);
-			cap_refill(&r, win, fed - from);
+			if (size == CAP_SIZE_UNKNOWN)
+				cap_refill(&r, win, fed - from);
+			else
+				cap_refill_input(&r, win, fed - from, size);
 			free(old);
 			continue;
 		}
@@ -323,7 +344,7 @@ static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct
 	if (i < w->n)
 		fail_msg("window %zu: %zu records, whole buffer %zu", step, i, w->n);
 	if (w->n < TC_ARRAY_SIZE(w->pk)) {
-		if (rc != w->end_rc)
+		if (!same_rc(rc, w->end_rc, size))
 			fail_msg("window %zu: ends with %d (%s), whole buffer %d (%s)", step, rc,
 				 r.err, w->end_rc, w->r.err);
 		assert_string_equal(r.err, w->r.err);
@@ -331,10 +352,13 @@ static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct
 	}
 	cap_close(&r);
 	free(win);
+	return longest;
 }
 
 /* Every buffer the tests read is read again as a stream in windows of
- * these sizes, from one byte at a time to more than the buffer. */
+ * these sizes, from one byte at a time to more than the buffer; and in some
+ * of them told that it is a regular file of n bytes, or a stream
+ * (cap_open_input), which must not change what is read. */
 static void check_all_windows(const uint8_t *b, size_t n)
 {
 	static const size_t steps[] = { 1, 2, 3, 5, 8, 13, 64, 100, 4096 };
@@ -343,8 +367,13 @@ static void check_all_windows(const uint8_t *b, size_t n)
 
 	assert_non_null(w);
 	read_whole(copy, n, w);
-	for (size_t k = 0; k < TC_ARRAY_SIZE(steps); k++)
-		check_windowed(copy, n, steps[k], w);
+	for (size_t k = 0; k < TC_ARRAY_SIZE(steps); k++) {
+		check_windowed(copy, n, steps[k], w, CAP_SIZE_UNKNOWN);
+		if (steps[k] == 1 || steps[k] == 13 || steps[k] == 4096) {
+			check_windowed(copy, n, steps[k], w, n);
+			check_windowed(copy, n, steps[k], w, CAP_SIZE_STREAM);
+		}
+	}
 	free(copy);
 	free(w);
 }
@@ -1155,6 +1184,172 @@ static void test_ng_interface_bound(void **state)
 	free(buf);
 }
 
+/* Read b whole, then in windows of 64 bytes told `size`; the whole read must
+ * end as want_rc with reason want_err; returns the longest window used. */
+static size_t sized_read(const struct bld *w, uint64_t size, enum tc_rc want_rc,
+			 const char *want_err)
+{
+	struct whole *wh = malloc(sizeof(*wh));
+	uint8_t *copy = exact_copy(w->b, w->n);
+	size_t longest;
+
+	assert_non_null(wh);
+	read_whole(copy, w->n, wh);
+	assert_int_equal(wh->end_rc, want_rc);
+	assert_string_equal(wh->r.err, want_err);
+	longest = check_windowed(copy, w->n, 64, wh, size);
+	free(copy);
+	free(wh);
+	return longest;
+}
+
+/*
+ * A corrupt length claiming far more than the input holds (capture.h
+ * cap_open_input). Told the file's size, the reader fails as soon as the
+ * window shows the length, with the sentence the end of the file gives, so
+ * the window never grows; not told, it wants a window reaching the end of
+ * the file (what made memory grow to the file's size). Told it is a stream,
+ * a block above libpcap's limit fails at once naming the limit.
+ */
+static void test_corrupt_length_known_size(void **state)
+{
+	struct bld w = { 0 };
+	size_t bad, longest;
+	char want[256];
+
+	(void)state;
+	ng_shb(&w, true);
+	ng_idb(&w, 1, 0, -1, 0);
+	ng_epb(&w, 0, 1, 20, 20, frame_bytes);
+	bad = w.n;
+	ng_epb(&w, 0, 2, 20, 20, frame_bytes);
+	w.n = bad + 4;
+	put32(&w, 0xfffffff0u);
+	w.n = bad + 52;
+	while (w.n < 20000)
+		ng_epb(&w, 0, 3, 20, 20, frame_bytes);
+	snprintf(want, sizeof(want),
+		 "truncated pcapng enhanced packet block at offset %zu (frame 2): total length 4294967280, %zu bytes left",
+		 bad, w.n - bad);
+	longest = sized_read(&w, w.n, TC_TRUNCATED, want);
+	assert_true(longest <= 2 * 64 + 100);
+	longest = sized_read(&w, CAP_SIZE_UNKNOWN, TC_TRUNCATED, want);
+	assert_true(longest >= w.n - bad);      /* the whole rest of the file */
+
+	/* on a stream: refused at once, naming the limit */
+	{
+		struct cap_reader r;
+		struct cap_packet pk;
+		uint8_t *win = exact_copy(w.b, 200);
+
+		assert_int_equal(cap_open_input(&r, win, 200, CAP_SIZE_STREAM), TC_OK);
+		assert_int_equal(cap_next(&r, &pk), TC_OK);
+		assert_int_equal(cap_next(&r, &pk), TC_MALFORMED);
+		snprintf(want, sizeof(want),
+			 "pcapng enhanced packet block at offset %zu (frame 2): total length 4294967280 is above 16777216 bytes, the largest block read from a stream (libpcap's limit for the link types seen)",
+			 bad);
+		assert_string_equal(r.err, want);
+		cap_close(&r);
+		free(win);
+	}
+
+	/* the same at the section header, and at the first IDB (cap_open's
+	 * look-ahead must not ask for more) */
+	w.n = 4;
+	put32(&w, 0xfffffff0u);
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "truncated pcapng section header block at offset 0: total length 4294967280, 20000 bytes left");
+	{
+		struct whole *wh = malloc(sizeof(*wh));
+
+		assert_non_null(wh);
+		read_whole(w.b, w.n, wh);
+		assert_int_equal(wh->open_rc, TC_TRUNCATED);
+		assert_string_equal(wh->r.err, want);
+		assert_true(check_windowed(w.b, w.n, 64, wh, w.n) <= 64);
+		free(wh);
+	}
+	w.n = 4;
+	put32(&w, 28);
+	w.n = 28 + 4;
+	put32(&w, 0x7ffffff0u);
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "truncated pcapng interface description block at offset 28: total length 2147483632, 19972 bytes left");
+	longest = sized_read(&w, w.n, TC_TRUNCATED, want);
+	assert_true(longest <= 64);
+
+	/* a block that the file does hold is waited for as before */
+	w.n = 28 + 4;
+	put32(&w, 20);
+	w.n = 48 + 4;
+	put32(&w, 19952);          /* the first EPB, to the end of the file: trailer differs */
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "pcapng enhanced packet block at offset 48 (frame 1): trailing total length %u differs from the leading 19952",
+		 0x01020304u);
+	w.n = 20000 - 4;
+	put32(&w, 0x01020304u);
+	longest = sized_read(&w, w.n, TC_MALFORMED, want);
+	assert_true(longest >= 19952);
+}
+
+/* Streams: the block limit grows with a link type whose packets can be larger
+ * (D-Bus: 128 MiB), as libpcap's does; pcap records past a known end. */
+static void test_stream_block_limit(void **state)
+{
+	struct bld w = { 0 };
+	struct cap_reader r;
+	struct cap_packet pk;
+	uint8_t *win;
+	size_t at;
+	char want[256];
+
+	(void)state;
+	ng_shb(&w, false);
+	ng_idb(&w, 1, 0, -1, 0);
+	ng_idb(&w, 231, 0, -1, 0);              /* D-Bus */
+	at = w.n;
+	ng_epb(&w, 1, 1, 20, 20, frame_bytes);
+	w.n = at + 4;
+	put32(&w, 20u << 20);                   /* 20 MiB: allowed with D-Bus */
+	w.n = at + 52;
+	win = exact_copy(w.b, w.n);
+	assert_int_equal(cap_open_input(&r, win, w.n, CAP_SIZE_STREAM), TC_OK);
+	assert_int_equal(cap_next(&r, &pk), TC_TRUNCATED);   /* more, please */
+	cap_close(&r);
+	free(win);
+	w.n = at + 4;
+	put32(&w, 200u << 20);                  /* 200 MiB: not even with D-Bus */
+	w.n = at + 52;
+	win = exact_copy(w.b, w.n);
+	assert_int_equal(cap_open_input(&r, win, w.n, CAP_SIZE_STREAM), TC_OK);
+	assert_int_equal(cap_next(&r, &pk), TC_MALFORMED);
+	snprintf(want, sizeof(want),
+		 "pcapng enhanced packet block at offset %zu (frame 1): total length 209715200 is above %u bytes, the largest block read from a stream (libpcap's limit for the link types seen)",
+		 at, 32u + (128u << 20) + 131072u);
+	assert_string_equal(r.err, want);
+	cap_close(&r);
+	free(win);
+
+	/* pcap, D-Bus (records up to 128 MiB): a record past the known end */
+	w.n = 0;
+	w.le = true;
+	pcap_hdr(&w, 0xa1b2c3d4, 4, 0, 231);
+	pcap_rec(&w, 1, 2, 60, 60, frame_bytes);
+	at = w.n;
+	pcap_rec(&w, 3, 4, 20, 20, frame_bytes);
+	w.n = at + 8;
+	put32(&w, 100000000);
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "truncated record at byte %zu (frame 2): header says 100000000 captured bytes, %zu left",
+		 at, 20000 - at - 16);
+	assert_true(sized_read(&w, w.n, TC_TRUNCATED, want) <= 2 * 64 + 100);
+	assert_true(sized_read(&w, CAP_SIZE_UNKNOWN, TC_TRUNCATED, want) >= 20000 - at);
+}
+
 /* ==== every truncation prefix =========================================== */
 
 /*
@@ -1362,6 +1557,8 @@ int main(void)
 		cmocka_unit_test(test_ng_frame_numbers),
 		cmocka_unit_test(test_ng_many_interfaces),
 		cmocka_unit_test(test_ng_interface_bound),
+		cmocka_unit_test(test_corrupt_length_known_size),
+		cmocka_unit_test(test_stream_block_limit),
 	};
 
 	init_frames();
