@@ -101,6 +101,7 @@ static int pcap_ok(const uint8_t *d, size_t n, struct tally *t)
 		}
 		ok = rc == TC_END;
 	}
+	cap_close(r);
 	free(r);
 	return ok;
 }

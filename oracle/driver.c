@@ -239,6 +239,16 @@ static int open_failed(struct tc_options *o, const char *name, const char *why)
 	return 2;
 }
 
+/* What the reader is told of the input beyond its window (capture.h
+ * cap_open_input): a regular file's size (kept current by input_more), so
+ * that a corrupt length fails at once instead of growing the window to the
+ * end of the file; or that it is a stream, where a block above libpcap's
+ * limit is refused. */
+static uint64_t input_extent(const struct input *in)
+{
+	return in->regular ? in->size : CAP_SIZE_STREAM;
+}
+
 /* One file. Returns 0 or 2; *fatal set when --filter cannot compile (a usage
  * error that would repeat for every file). */
 static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *ctx,
@@ -270,19 +280,21 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		input_free(&in);
 		return open_failed(o, shown, "out of memory");
 	}
-	rc = cap_open(rd, in.data, in.len);
+	rc = cap_open_input(rd, in.data, in.len, input_extent(&in));
 	/* until the window shows what the file is (capture.h) */
 	while (!in.eof && (rc == TC_TRUNCATED || (rc == TC_OK && rd->peek_cut))) {
 		if (input_more(&in, in.data, err, sizeof(err)) != TC_OK) {
+			cap_close(rd);
 			free(rd);
 			input_free(&in);
 			return open_failed(o, shown, err);
 		}
-		rc = cap_open(rd, in.data, in.len);
+		rc = cap_open_input(rd, in.data, in.len, input_extent(&in));
 	}
 	if (rc != TC_OK) {
 		snprintf(err, sizeof(err), "%s",
 			 rc == TC_END ? "empty file, not a pcap or pcapng capture" : rd->err);
+		cap_close(rd);
 		free(rd);
 		input_free(&in);
 		return open_failed(o, shown, err);
@@ -309,7 +321,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 				stop = err;
 				break;
 			}
-			cap_refill(rd, in.data, in.len);
+			cap_refill_input(rd, in.data, in.len, input_extent(&in));
 			continue;
 		}
 		st.packets++;
@@ -384,6 +396,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	if (output_failed(o->out))
 		status = 2;
 	filter_free(&fc);
+	cap_close(rd);
 	free(rd);
 	input_free(&in);
 	return status;

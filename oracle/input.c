@@ -31,6 +31,14 @@
 /* A window never grows past this (a record or block that large is refused). */
 #define INPUT_MAX ((size_t)1 << 40)
 
+/* Nor, on a stream, past this: the largest pcapng block libpcap accepts for
+ * any link type (an EPB holding a 128 MiB D-Bus message with 128 KiB of
+ * options) and the largest pcap record (16 bytes of header and the same
+ * message) fit. The reader refuses what is larger before the window grows
+ * (capture.h cap_open_input: 16 MiB for most link types); this bound holds
+ * even for a caller that does not tell it the input is a stream. */
+#define INPUT_STREAM_MAX (((size_t)128 << 20) + ((size_t)256 << 10))
+
 /* The first window; it grows (doubling) only for a record or block larger
  * than what it can hold. 1 MiB measured fastest of 128 KiB to 16 MiB
  * (larger windows fall out of the CPU's caches). */
@@ -106,6 +114,7 @@ bool input_would_block(const struct input *in)
 enum tc_rc input_more(struct input *in, const uint8_t *keep, char *errbuf, size_t errlen)
 {
 	size_t drop = (size_t)(keep - in->data);
+	enum tc_rc rc;
 
 	if (in->eof)
 		return TC_OK;
@@ -115,22 +124,40 @@ enum tc_rc input_more(struct input *in, const uint8_t *keep, char *errbuf, size_
 		in->base += drop;
 	}
 	if (in->len == in->cap) {
+		size_t max = in->regular ? INPUT_MAX : INPUT_STREAM_MAX;
+		size_t cap = in->cap > max / 2 ? max : in->cap * 2;
 		uint8_t *nb;
 
-		if (in->cap > INPUT_MAX / 2) {
-			snprintf(errbuf, errlen, "a record or block larger than %zu bytes", INPUT_MAX / 2);
+		if (in->cap >= max) {
+			if (in->regular)
+				snprintf(errbuf, errlen, "a record or block larger than %zu bytes", max);
+			else
+				snprintf(errbuf, errlen, "a record or block larger than %zu bytes on a "
+					 "stream (the most libpcap accepts for any link type)", max);
 			return TC_IO;
 		}
-		nb = realloc(in->heap, in->cap * 2);
+		nb = realloc(in->heap, cap);
 		if (nb == NULL) {
-			snprintf(errbuf, errlen, "out of memory for a %zu-byte window", in->cap * 2);
+			snprintf(errbuf, errlen, "out of memory for a %zu-byte window", cap);
 			return TC_NOMEM;
 		}
 		in->heap = nb;
 		in->data = nb;
-		in->cap *= 2;
+		in->cap = cap;
 	}
-	return input_read(in, errbuf, errlen);
+	rc = input_read(in, errbuf, errlen);
+	if (rc == TC_OK && in->regular) {
+		/* a file that grows while it is read (still being written): its
+		 * size as it is now, for the reader's test of a record that
+		 * claims more than the file holds (cap_refill_input) and for
+		 * the progress line; never lowered, so that input_shrank still
+		 * sees a file that was cut */
+		struct stat st;
+
+		if (fstat(in->fd, &st) == 0 && (uint64_t)st.st_size > in->size)
+			in->size = (uint64_t)st.st_size;
+	}
+	return rc;
 }
 
 bool input_shrank(const struct input *in, char *buf, size_t len)

@@ -2,8 +2,9 @@
  * capture.c - pcap and pcapng records, read from memory (capture.h).
  *
  * One pass over a caller-owned buffer, front to back, through the checked
- * cursor: nothing is copied, nothing allocated, and every length is tested
- * against the bytes left before it is used. The formats are the classic
+ * cursor: nothing is copied, nothing allocated (but the interface table of a
+ * pcapng section with more than CAP_INLINE_IFACES interfaces), and every
+ * length is tested against the bytes left before it is used. The formats are the classic
  * libpcap file format (draft-ietf-opsawg-pcap) and pcapng
  * (draft-ietf-opsawg-pcapng). Where the drafts leave a corrupt file's
  * handling open, the reader takes the rule libpcap 1.10 applies, so the two
@@ -16,6 +17,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
@@ -35,9 +37,21 @@
 #define NG_PB           0x00000002u
 #define NG_SPB          0x00000003u
 #define NG_EPB          0x00000006u
+#define NG_JOURNAL      0x00000009u  /* systemd Journal Export Block      */
+#define NG_SYSDIG_EV    0x00000204u  /* sysdig event                      */
+#define NG_SYSDIG_EV2   0x00000216u  /* sysdig event, version 2           */
+#define NG_SYSDIG_EV2L  0x00000221u  /* sysdig event, version 2, large    */
+#define NG_CB_COPY      0x00000badu  /* custom block, may be copied       */
+#define NG_CB_NOCOPY    0x40000badu  /* custom block, must not be copied  */
 #define NG_BOM          0x1a2b3c4du
 #define NG_MIN_BLOCK    12u          /* type, length, trailing length     */
 #define NG_MIN_SHB      28u          /* + BOM, versions, section length   */
+/* The largest block a stream may have (libpcap's rule): 16 MiB, or an EPB
+ * (32 bytes of fields) holding the largest packet of a link type seen so far
+ * with 128 KiB of options, when that is more. */
+#define NG_STREAM_MAX_BLOCK (16u * 1024u * 1024u)
+#define NG_EPB_OVERHEAD 32u
+#define NG_OPTIONS_ALLOWANCE 131072u
 
 #define OPT_ENDOFOPT    0
 #define IF_TSRESOL      9
@@ -84,6 +98,21 @@ static enum tc_rc rd16(struct cursor *c, bool le, uint16_t *v)
 static uint64_t offset_of(const struct cap_reader *r, const uint8_t *at)
 {
 	return r->base + (uint64_t)(at - r->buf);
+}
+
+/*
+ * The file offset where the input is known to end, when the caller said it
+ * is a regular file of r->size bytes (cap_open_input); 0 when unknown. Never
+ * less than what the window has shown (a file that grew since its size was
+ * taken).
+ */
+static uint64_t known_end(const struct cap_reader *r)
+{
+	uint64_t seen = offset_of(r, r->end);
+
+	if (r->size == CAP_SIZE_UNKNOWN || r->size == CAP_SIZE_STREAM)
+		return 0;
+	return r->size > seen ? r->size : seen;
 }
 
 /* Record a failure: the sticky code, the offset and the sentence. */
@@ -271,10 +300,21 @@ static enum tc_rc pcap_rec_fail(struct cap_reader *r, int why, uint32_t caplen, 
 		return fail(r, TC_MALFORMED, off,
 			    "corrupt record at byte %llu (frame %llu): captured length %u is above the maximum %u",
 			    off, frame, caplen, r->max_caplen);
-	default:
-		return fail(r, TC_TRUNCATED, off,
+	default: {
+		/* A record known to run past the end of the file fails now,
+		 * with the sentence the end of the file would give, and for
+		 * good (TC_MALFORMED: no longer window can help). */
+		uint64_t end = known_end(r), data = off + r->rec_hdr_len;
+		enum tc_rc rc = TC_TRUNCATED;
+
+		if (end != 0 && data + caplen > end) {
+			rc = TC_MALFORMED;
+			left = (size_t)(end - data);
+		}
+		return fail(r, rc, off,
 			    "truncated record at byte %llu (frame %llu): header says %u captured bytes, %zu left",
 			    off, frame, caplen, left);
+	}
 	}
 }
 
@@ -362,6 +402,35 @@ static bool is_packet_block(uint32_t type)
 	return type == NG_EPB || type == NG_SPB || type == NG_PB;
 }
 
+/*
+ * Blocks that Wireshark turns into records of their own without a packet:
+ * each takes a frame number, so the packets after it are numbered as
+ * Wireshark numbers them (SPEC.md). Checked one by one against tshark 4.0
+ * on crafted files (tests/t_tshark_frames.sh): custom blocks of any PEN,
+ * systemd Journal Export, and the sysdig event blocks 0x204, 0x216 and
+ * 0x221. Not counted, because tshark 4.0 reads them as file metadata or
+ * skips them: NRB, ISB, DSB, the sysdig blocks with flags (0x208, 0x217,
+ * 0x222) and every other sysdig or unknown type, custom types with the
+ * local-use bit (0x80000bad, 0xc0000bad). [diff] tshark stops with an
+ * error on such a block too short for its fixed fields (a custom block
+ * under 16 bytes, a journal block under 35, a sysdig event under 36 or
+ * 40); we count it and go on, as we skip any block we do not read.
+ */
+static bool is_record_block(uint32_t type)
+{
+	switch (type) {
+	case NG_JOURNAL:
+	case NG_SYSDIG_EV:
+	case NG_SYSDIG_EV2:
+	case NG_SYSDIG_EV2L:
+	case NG_CB_COPY:
+	case NG_CB_NOCOPY:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static const char *block_name(uint32_t type)
 {
 	switch (type) {
@@ -392,7 +461,9 @@ enum { BLK_BELOW_MIN, BLK_NOT_ALIGNED, BLK_CUT, BLK_TRAILER };
  * carries no varargs call: the block at r->p, of the given type, has total
  * length total; x is the minimum (BLK_BELOW_MIN) or the trailing copy
  * (BLK_TRAILER), left the bytes left from the block's start (BLK_CUT).
- * report=false returns the code without failing the reader.
+ * A cut block that a longer window cannot help (capture.h cap_open_input:
+ * past a regular file's known end, or above a stream's block limit) is
+ * TC_MALFORMED. report=false returns the code without failing the reader.
  */
 __attribute__((cold, noinline))
 static enum tc_rc ng_block_fail(struct cap_reader *r, bool report, int why, uint32_t type,
@@ -401,6 +472,31 @@ static enum tc_rc ng_block_fail(struct cap_reader *r, bool report, int why, uint
 	unsigned long long off = (unsigned long long)offset_of(r, r->p);
 	char fn[40];
 
+	if (why == BLK_CUT) {
+		uint64_t end = known_end(r);
+
+		/* a stream: never a longer window for a block above the
+		 * limit (libpcap's) */
+		if (r->size == CAP_SIZE_STREAM && total > r->max_block) {
+			if (!report)
+				return TC_MALFORMED;
+			frame_note(fn, sizeof(fn), type, r->frame + 1);
+			return fail(r, TC_MALFORMED, off,
+				    "pcapng %s at offset %llu%s: total length %u is above %u bytes, the largest block read from a stream (libpcap's limit for the link types seen)",
+				    block_name(type), off, fn, total, r->max_block);
+		}
+		/* a regular file: a block known to run past its end fails
+		 * now, with the sentence the end of the file would give, and
+		 * for good (TC_MALFORMED: no longer window can help) */
+		if (end != 0 && off + total > end) {
+			if (!report)
+				return TC_MALFORMED;
+			frame_note(fn, sizeof(fn), type, r->frame + 1);
+			return fail(r, TC_MALFORMED, off,
+				    "truncated pcapng %s at offset %llu%s: total length %u, %llu bytes left",
+				    block_name(type), off, fn, total, (unsigned long long)(end - off));
+		}
+	}
 	if (!report)
 		return why == BLK_CUT ? TC_TRUNCATED : TC_MALFORMED;
 	frame_note(fn, sizeof(fn), type, r->frame + 1);
@@ -604,6 +700,42 @@ static enum tc_rc ng_idb_options(struct cap_reader *r, const struct ng_block *b,
 	return TC_OK;
 }
 
+/*
+ * Room for one more interface: the table in the reader holds the first
+ * CAP_INLINE_IFACES; past them it moves to the heap and doubles as needed,
+ * up to CAP_MAX_IFACES (a bound against hostile files and endless streams:
+ * 2 MiB of table; each IDB takes at least 20 bytes of the file, so a
+ * section reaching it is more than 1 MiB of interface descriptions). The
+ * heap table is kept for later sections and released by cap_close.
+ */
+__attribute__((cold, noinline))
+static enum tc_rc ng_grow_ifaces(struct cap_reader *r, const struct ng_block *b)
+{
+	uint32_t cap = r->ifaces_cap * 2;
+	struct cap_iface *t;
+
+	if (r->ifaces_cap >= CAP_MAX_IFACES)
+		return fail(r, TC_MALFORMED, b->off,
+			    "pcapng interface description block at offset %llu: more than %u interfaces in one section (this reader's limit)",
+			    (unsigned long long)b->off, CAP_MAX_IFACES);
+	if (cap > CAP_MAX_IFACES)
+		cap = CAP_MAX_IFACES;
+	if (r->ifaces == r->iface_buf) {
+		t = malloc((size_t)cap * sizeof(*t));
+		if (t != NULL)
+			memcpy(t, r->iface_buf, sizeof(r->iface_buf));
+	} else {
+		t = realloc(r->ifaces, (size_t)cap * sizeof(*t));
+	}
+	if (t == NULL)
+		return fail(r, TC_NOMEM, b->off,
+			    "pcapng interface description block at offset %llu: out of memory for a table of %u interfaces",
+			    (unsigned long long)b->off, cap);
+	r->ifaces = t;
+	r->ifaces_cap = cap;
+	return TC_OK;
+}
+
 static enum tc_rc ng_idb(struct cap_reader *r, const struct ng_block *b)
 {
 	struct cursor c = b->body;
@@ -618,10 +750,11 @@ static enum tc_rc ng_idb(struct cap_reader *r, const struct ng_block *b)
 		return fail(r, TC_MALFORMED, b->off,
 			    "pcapng interface description block at offset %llu: body of %zu bytes, expected at least 8",
 			    (unsigned long long)b->off, cur_left(&b->body));
-	if (r->n_ifaces >= CAP_MAX_IFACES)
-		return fail(r, TC_MALFORMED, b->off,
-			    "pcapng interface description block at offset %llu: more than %u interfaces in one section",
-			    (unsigned long long)b->off, CAP_MAX_IFACES);
+	if (r->n_ifaces == r->ifaces_cap) {
+		rc = ng_grow_ifaces(r, b);
+		if (rc != TC_OK)
+			return rc;
+	}
 	memset(&ifc, 0, sizeof(ifc));
 	ifc.linktype = linktype;
 	ifc.snaplen = effective_snaplen(linktype, snaplen);
@@ -632,6 +765,10 @@ static enum tc_rc ng_idb(struct cap_reader *r, const struct ng_block *b)
 	ifc.ts_digits = ifc.ts_units <= 1000000 ? 6 : 9;
 	ifc.ts_mult = ts_mult_of(ifc.ts_units);
 	r->ifaces[r->n_ifaces++] = ifc;
+	/* libpcap's block limit grows to hold this link type's largest
+	 * packet with 128 KiB of options */
+	if ((uint64_t)NG_EPB_OVERHEAD + cap_max_caplen(ifc.linktype) + NG_OPTIONS_ALLOWANCE > r->max_block)
+		r->max_block = NG_EPB_OVERHEAD + cap_max_caplen(ifc.linktype) + NG_OPTIONS_ALLOWANCE;
 	if (r->n_sections == 1 && r->n_ifaces == 1) {
 		r->linktype = ifc.linktype;
 		r->snaplen = ifc.snaplen;
@@ -766,7 +903,11 @@ static enum tc_rc ng_next(struct cap_reader *r, struct cap_packet *pkt)
 			}
 			break;
 		default:
-			break;      /* statistics, name resolution, custom: skipped */
+			/* statistics, name resolution, custom...: skipped, but
+			 * some take a frame number (is_record_block) */
+			if (is_record_block(b.type))
+				r->frame++;
+			break;
 		}
 		if (rc != TC_OK)
 			return rc;
@@ -830,11 +971,20 @@ static const char *compressed_by(uint32_t magic)
 
 enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 {
+	return cap_open_input(r, buf, len, CAP_SIZE_UNKNOWN);
+}
+
+enum tc_rc cap_open_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size)
+{
 	struct cursor c = cur_make(buf, len);
 	const char *compressor;
 	uint32_t magic;
 
 	memset(r, 0, sizeof(*r));
+	r->ifaces = r->iface_buf;
+	r->ifaces_cap = CAP_INLINE_IFACES;
+	r->size = size;
+	r->max_block = NG_STREAM_MAX_BLOCK;
 	r->buf = buf;
 	r->end = buf + len;
 	r->p = buf;
@@ -888,6 +1038,21 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len)
 			    "not a pcap or pcapng file (magic 0x%08x; it begins with text, so it is not a capture)",
 			    magic);
 	return fail(r, TC_MALFORMED, 0, "not a pcap or pcapng file (magic 0x%08x)", magic);
+}
+
+void cap_close(struct cap_reader *r)
+{
+	if (r->ifaces != r->iface_buf)
+		free(r->ifaces);
+	r->ifaces = r->iface_buf;
+	r->ifaces_cap = CAP_INLINE_IFACES;
+	r->n_ifaces = 0;
+}
+
+void cap_refill_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size)
+{
+	r->size = size;
+	cap_refill(r, buf, len);
 }
 
 void cap_refill(struct cap_reader *r, const uint8_t *buf, size_t len)

@@ -4,8 +4,9 @@
  * The reader walks a caller-owned buffer holding a whole capture file, or a
  * window of one that the caller slides along (tuplecheck reads every input
  * that way; see cap_refill below); it never copies
- * packet bytes and never allocates. Each record comes back as a view into
- * that buffer.
+ * packet bytes, and allocates only for a pcapng section with more than
+ * CAP_INLINE_IFACES interfaces (released by cap_close). Each record comes
+ * back as a view into that buffer.
  *
  * Formats: classic pcap (microsecond magic 0xa1b2c3d4, nanosecond magic
  * 0xa1b23c4d and the modified "Kuznetzov" magic 0xa1b2cd34 with 24-byte
@@ -13,6 +14,12 @@
  * obsolete PB; several interfaces with their own link types, snapshot lengths,
  * if_tsresol and if_tsoffset; several sections, each with its own byte order;
  * unknown block types skipped by length).
+ *
+ * Frame numbers are Wireshark's: pcap records count 1, 2, 3...; in pcapng,
+ * the blocks tshark 4.0 makes records of without a packet (custom blocks
+ * 0x00000bad and 0x40000bad of any PEN, systemd Journal Export blocks,
+ * sysdig event blocks 0x204, 0x216 and 0x221) are skipped but take a frame
+ * number each, so a packet after one is numbered as Wireshark numbers it.
  *
  * Stated rules for records that do not fit. Where libpcap 1.10 has a rule we
  * take the same one, so that the differential test (tests/t_libpcap_diff.sh)
@@ -54,9 +61,11 @@
  *    types or snapshot lengths, files whose sections change byte order, and
  *    files with no IDB at all; all of these are valid pcapng and read here;
  *  - [diff] libpcap skips the trailer and multiple-of-4 checks for the first
- *    SHB only, and caps the first SHB at 1 MiB and other blocks at about
- *    16 MiB (its buffer); we check every block alike and cap nothing but
- *    the file's end.
+ *    SHB only, and caps the first SHB at 1 MiB and other blocks at 16 MiB
+ *    (more when an IDB's link type allows larger packets: an EPB with the
+ *    largest packet and 128 KiB of options); we check every block alike
+ *    and cap nothing but the file's end, except on a stream (see
+ *    cap_open_input), where libpcap's block cap applies.
  * Both formats:
  *  - a captured length above the original length is kept as captured and
  *    reported through cap_packet.flags (CAP_F_CAPLEN_GT_LEN);
@@ -73,7 +82,12 @@
 
 #include "tc.h"
 
-#define CAP_MAX_IFACES 256   /* pcapng interfaces per section; more is malformed */
+/* pcapng interfaces per section: the first CAP_INLINE_IFACES live in the
+ * reader, more in a table on the heap that doubles as needed, up to
+ * CAP_MAX_IFACES (a bound against hostile files: 2 MiB of table); more is
+ * TC_MALFORMED. tshark and libpcap set no bound but memory. */
+#define CAP_INLINE_IFACES 256u
+#define CAP_MAX_IFACES 65536u
 #define CAP_MAX_SNAPLEN 262144u
 
 enum cap_format {
@@ -97,7 +111,7 @@ struct cap_packet {
 	uint8_t ts_digits;    /* 6 or 9: precision the file carries, for output */
 	uint32_t linktype;    /* LINKTYPE_* of the record's interface           */
 	uint32_t ifindex;     /* pcapng interface id; 0 for pcap                */
-	uint64_t frame;       /* 1-based record number in the file              */
+	uint64_t frame;       /* 1-based record number, as Wireshark numbers it */
 	uint32_t flags;       /* CAP_F_*                                        */
 	uint64_t offset;      /* byte offset of the record (pcap) or block      */
 };
@@ -112,7 +126,8 @@ struct cap_iface {
 };
 
 /* Reader state. Callers treat it as opaque; it is public only so that it can
- * live on the stack without allocation. */
+ * live on the stack without allocation. It must not be copied while it is
+ * in use (ifaces may point into it). */
 struct cap_reader {
 	const uint8_t *buf;
 	const uint8_t *end;
@@ -126,8 +141,11 @@ struct cap_reader {
 				    * the first IDB's */
 	uint8_t ts_digits;         /* pcap: 6 or 9; pcapng: the first IDB's */
 	uint32_t n_ifaces;         /* pcapng: interfaces of the current section */
-	struct cap_iface ifaces[CAP_MAX_IFACES];
-	uint64_t frame;
+	struct cap_iface *ifaces;  /* n_ifaces of them: iface_buf, or the heap */
+	uint32_t ifaces_cap;       /* room at ifaces */
+	struct cap_iface iface_buf[CAP_INLINE_IFACES];
+	uint64_t frame;            /* the last frame number given: packets and
+				    * the pcapng blocks that take one */
 	char err[192];             /* reason of the last failure, for messages */
 	uint64_t err_offset;       /* byte offset of the failing record or block */
 	/* extensions */
@@ -143,11 +161,15 @@ struct cap_reader {
 	uint64_t base;             /* file offset of buf[0] (cap_refill) */
 	bool peek_cut;             /* pcapng: cap_open's look-ahead for the first
 				    * IDB ran out of bytes before it decided */
+	uint64_t size;             /* cap_open_input: what is known of the input */
+	uint32_t max_block;        /* pcapng on a stream: the largest block */
 };
 
 /*
  * cap_open - recognise the format and read the file header.
  * buf/len: the whole file; it must outlive the reader and every packet view.
+ * r is reset (whatever it held is forgotten: cap_close a reader before
+ * opening it again).
  * Returns TC_OK; TC_END for an empty buffer ("empty file"); TC_TRUNCATED when
  * the header is cut short (also for a buffer of 1-3 bytes that begins a known
  * magic); TC_MALFORMED for an unknown magic or an impossible header. On
@@ -159,12 +181,22 @@ enum tc_rc cap_open(struct cap_reader *r, const uint8_t *buf, size_t len);
  * cap_next - the next packet record.
  * Returns TC_OK with *pkt filled; TC_END after the last record; TC_TRUNCATED
  * when the file ends inside a record or block; TC_MALFORMED when a record or
- * block is corrupt. After the end or a failure the reader stays there
+ * block is corrupt; TC_NOMEM when a section's interface table cannot grow
+ * (see CAP_MAX_IFACES). After the end or a failure the reader stays there
  * (returns the same code again) and r->err / r->err_offset describe it.
  * Non-packet pcapng blocks are consumed silently. *pkt is written only on
  * TC_OK.
  */
 enum tc_rc cap_next(struct cap_reader *r, struct cap_packet *pkt);
+
+/*
+ * cap_close - release what the reader allocated (the interface table of a
+ * pcapng section with more than CAP_INLINE_IFACES interfaces). Call it once
+ * done with a reader that cap_open has opened, before freeing or reopening
+ * it; the packet views stay valid (they point into the caller's buffer).
+ * Calling it again, or on a reader that allocated nothing, does nothing.
+ */
+void cap_close(struct cap_reader *r);
 
 /*
  * Streams (a pipe, standard input): the caller holds a window of the file,
@@ -190,6 +222,33 @@ enum tc_rc cap_next(struct cap_reader *r, struct cap_packet *pkt);
  */
 void cap_refill(struct cap_reader *r, const uint8_t *buf, size_t len);
 #define CAP_OPEN_MIN 16
+
+/*
+ * cap_open_input, cap_refill_input - cap_open and cap_refill, told what the
+ * caller knows of the input beyond the window, so that a corrupt length
+ * costs no memory. size is one of:
+ *   CAP_SIZE_UNKNOWN  nothing (what cap_open and cap_refill assume);
+ *   CAP_SIZE_STREAM   a pipe or standard input: a pcapng block that the
+ *                     window does not hold and that is above libpcap's
+ *                     limit (16 MiB, or an EPB with the largest packet of a
+ *                     link type seen so far and 128 KiB of options: 128 MiB
+ *                     and 128 KiB with D-Bus) fails at once, TC_MALFORMED,
+ *                     naming the limit; so a stream's window never grows
+ *                     past that (a pcap record is never above
+ *                     cap_max_caplen anyway);
+ *   anything else     a regular file of that many bytes (taken again at
+ *                     each refill when the file may grow): a record or
+ *                     block that claims bytes past its end fails at once
+ *                     with exactly the sentence the end of the file would
+ *                     give it ("truncated ..., N bytes left"), but as
+ *                     TC_MALFORMED, for good (no longer window can help),
+ *                     instead of asking for a window reaching that end.
+ * Records, offsets and sentences are otherwise those of cap_open/cap_refill.
+ */
+#define CAP_SIZE_UNKNOWN 0u
+#define CAP_SIZE_STREAM UINT64_MAX
+enum tc_rc cap_open_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size);
+void cap_refill_input(struct cap_reader *r, const uint8_t *buf, size_t len, uint64_t size);
 
 /*
  * cap_ts_convert - the time t units of 1/units second after the epoch, plus

@@ -26,7 +26,7 @@
 /* ==== building captures ================================================= */
 
 struct bld {
-	uint8_t b[4096];
+	uint8_t b[32768];
 	size_t n;
 	bool le;
 };
@@ -222,27 +222,28 @@ static uint8_t *exact_copy(const uint8_t *b, size_t n)
 /* What a whole-buffer read gives, to compare a windowed read with. */
 struct whole {
 	enum tc_rc open_rc, end_rc;
-	struct cap_reader r;            /* after cap_open; err etc. at the end */
+	struct cap_reader r;            /* err, err_offset: the final result */
 	struct cap_packet pk[512];
 	size_t n;
+	/* what cap_open left */
+	enum cap_format format;
+	uint32_t linktype, snaplen;
+	uint8_t ts_digits;
 };
 
 static void read_whole(const uint8_t *b, size_t n, struct whole *w)
 {
-	struct cap_reader at_open;
-
 	w->n = 0;
 	w->open_rc = w->end_rc = cap_open(&w->r, b, n);
-	at_open = w->r;
+	w->format = w->r.format;
+	w->linktype = w->r.linktype;
+	w->snaplen = w->r.snaplen;
+	w->ts_digits = w->r.ts_digits;
 	if (w->open_rc == TC_OK)
 		while (w->n < TC_ARRAY_SIZE(w->pk) &&
 		       (w->end_rc = cap_next(&w->r, &w->pk[w->n])) == TC_OK)
 			w->n++;
-	/* what cap_open left (format, first link type...) for the comparison,
-	 * with the final result's reason */
-	memcpy(at_open.err, w->r.err, sizeof(at_open.err));
-	at_open.err_offset = w->r.err_offset;
-	w->r = at_open;
+	cap_close(&w->r);
 }
 
 /* A window of the file: exactly the bytes b[from, to) in a block of their
@@ -252,39 +253,55 @@ static uint8_t *window(const uint8_t *b, size_t from, size_t to)
 	return exact_copy(b + from, to - from);
 }
 
+/* The result of a read told the input's size (cap_open_input) against the
+ * whole-buffer read's: the same, except that a record or block running past
+ * a known file end is TC_MALFORMED at once where the whole buffer says
+ * TC_TRUNCATED at its end (the sentence is the same; compared apart). */
+static bool same_rc(enum tc_rc got, enum tc_rc want, uint64_t size)
+{
+	return got == want || (size != CAP_SIZE_UNKNOWN && size != CAP_SIZE_STREAM &&
+			       want == TC_TRUNCATED && got == TC_MALFORMED);
+}
+
 /*
  * Read b[0, n) the way a stream is read (capture.h): a window of `step`
  * bytes (at least CAP_OPEN_MIN) first, made longer while cap_open cannot decide, then each time
  * cap_next runs out, the bytes from r->p on in a new window with `step`
  * more. Every record, the open result and the final result with its reason
- * and offset must be those of the whole-buffer read.
+ * and offset must be those of the whole-buffer read. size: what the reader
+ * is told of the input (cap_open_input; CAP_SIZE_UNKNOWN: plain cap_open
+ * and cap_refill). Returns the longest window used.
  */
-static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct whole *w)
+static size_t check_windowed(const uint8_t *b, size_t n, size_t step, const struct whole *w,
+			     uint64_t size)
 {
 	struct cap_reader r;
 	struct cap_packet pk;
 	size_t first = step < CAP_OPEN_MIN ? CAP_OPEN_MIN : step;
-	size_t fed = n < first ? n : first, from = 0, i = 0;
+	size_t fed = n < first ? n : first, from = 0, i = 0, longest = fed;
 	uint8_t *win = window(b, 0, fed);
-	enum tc_rc rc = cap_open(&r, win, fed);
+	enum tc_rc rc = size == CAP_SIZE_UNKNOWN ? cap_open(&r, win, fed) :
+		cap_open_input(&r, win, fed, size);
 
 	while ((rc == TC_TRUNCATED || (rc == TC_OK && r.peek_cut)) && fed < n) {
 		free(win);
 		fed = n - fed < step ? n : fed + step;
+		longest = fed;
 		win = window(b, 0, fed);
-		rc = cap_open(&r, win, fed);
+		rc = size == CAP_SIZE_UNKNOWN ? cap_open(&r, win, fed) :
+			cap_open_input(&r, win, fed, size);
 	}
-	if (rc != w->open_rc)
+	if (!same_rc(rc, w->open_rc, size))
 		fail_msg("window %zu: cap_open %d, whole buffer %d", step, rc, w->open_rc);
 	if (rc != TC_OK) {
 		assert_string_equal(r.err, w->r.err);
 		free(win);
-		return;
+		return longest;
 	}
-	assert_int_equal(r.format, w->r.format);
-	assert_int_equal(r.linktype, w->r.linktype);
-	assert_int_equal(r.snaplen, w->r.snaplen);
-	assert_int_equal(r.ts_digits, w->r.ts_digits);
+	assert_int_equal(r.format, w->format);
+	assert_int_equal(r.linktype, w->linktype);
+	assert_int_equal(r.snaplen, w->snaplen);
+	assert_int_equal(r.ts_digits, w->ts_digits);
 	for (;;) {
 		rc = cap_next(&r, &pk);
 		if (rc == TC_OK) {
@@ -312,8 +329,13 @@ static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct
 
 			from += keep;
 			fed = n - fed < step ? n : fed + step;
+			if (fed - from > longest)
+				longest = fed - from;
 			win = window(b, from, fed);
-			cap_refill(&r, win, fed - from);
+			if (size == CAP_SIZE_UNKNOWN)
+				cap_refill(&r, win, fed - from);
+			else
+				cap_refill_input(&r, win, fed - from, size);
 			free(old);
 			continue;
 		}
@@ -322,17 +344,21 @@ static void check_windowed(const uint8_t *b, size_t n, size_t step, const struct
 	if (i < w->n)
 		fail_msg("window %zu: %zu records, whole buffer %zu", step, i, w->n);
 	if (w->n < TC_ARRAY_SIZE(w->pk)) {
-		if (rc != w->end_rc)
+		if (!same_rc(rc, w->end_rc, size))
 			fail_msg("window %zu: ends with %d (%s), whole buffer %d (%s)", step, rc,
 				 r.err, w->end_rc, w->r.err);
 		assert_string_equal(r.err, w->r.err);
 		assert_int_equal(r.err_offset, w->r.err_offset);
 	}
+	cap_close(&r);
 	free(win);
+	return longest;
 }
 
 /* Every buffer the tests read is read again as a stream in windows of
- * these sizes, from one byte at a time to more than the buffer. */
+ * these sizes, from one byte at a time to more than the buffer; and in some
+ * of them told that it is a regular file of n bytes, or a stream
+ * (cap_open_input), which must not change what is read. */
 static void check_all_windows(const uint8_t *b, size_t n)
 {
 	static const size_t steps[] = { 1, 2, 3, 5, 8, 13, 64, 100, 4096 };
@@ -341,8 +367,13 @@ static void check_all_windows(const uint8_t *b, size_t n)
 
 	assert_non_null(w);
 	read_whole(copy, n, w);
-	for (size_t k = 0; k < TC_ARRAY_SIZE(steps); k++)
-		check_windowed(copy, n, steps[k], w);
+	for (size_t k = 0; k < TC_ARRAY_SIZE(steps); k++) {
+		check_windowed(copy, n, steps[k], w, CAP_SIZE_UNKNOWN);
+		if (steps[k] == 1 || steps[k] == 13 || steps[k] == 4096) {
+			check_windowed(copy, n, steps[k], w, n);
+			check_windowed(copy, n, steps[k], w, CAP_SIZE_STREAM);
+		}
+	}
 	free(copy);
 	free(w);
 }
@@ -376,6 +407,7 @@ static struct run *run_reader(const uint8_t *b, size_t n)
 
 static void run_free(struct run *u)
 {
+	cap_close(&u->r);
 	free(u->copy);
 	free(u);
 }
@@ -932,6 +964,392 @@ static void test_ng_block_past_end(void **state)
 	run_free(u);
 }
 
+/* A block of the given type whose body is n bytes of filler after a 32-bit
+ * first word (a custom block's PEN, anything for the others). */
+static void ng_other(struct bld *w, uint32_t type, uint32_t first, size_t n)
+{
+	size_t at = ng_begin(w, type);
+
+	put32(w, first);
+	putbytes(w, frame_bytes, n);
+	ng_end(w, at);
+}
+
+/*
+ * Frame numbers as Wireshark gives them (SPEC.md): the blocks tshark 4.0
+ * turns into records without a packet (custom blocks of any PEN, systemd
+ * Journal Export, sysdig events 0x204/0x216/0x221) take a number each; the
+ * ones it reads as metadata or skips (NRB, ISB, DSB, sysdig blocks with
+ * flags, local-use and unknown types) do not. tests/t_tshark_frames.sh holds
+ * the same list to tshark itself.
+ */
+static void test_ng_frame_numbers(void **state)
+{
+	static const bool orders[] = { true, false };
+
+	(void)state;
+	for (size_t o = 0; o < 2; o++) {
+		struct bld w = { 0 };
+		struct cap_reader r;
+		struct cap_packet pk;
+		uint64_t frames[8];
+		size_t n = 0, at, cut;
+		uint8_t *copy;
+
+		ng_shb(&w, orders[o]);
+		ng_other(&w, 0x00000bad, 1, 8);          /* 1: custom, PEN 1 */
+		ng_other(&w, 4, 0, 4);                   /* NRB */
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 0, 1, 20, 20, frame_bytes);   /* 2 */
+		ng_other(&w, 5, 0, 16);                  /* ISB */
+		ng_other(&w, 10, 0x544c534b, 8);         /* DSB */
+		ng_other(&w, 9, 0x5f5f5245, 40);         /* 3: systemd journal */
+		ng_other(&w, 0x204, 0, 32);              /* 4: sysdig event */
+		ng_epb(&w, 0, 2, 20, 20, frame_bytes);   /* 5 */
+		ng_other(&w, 0x216, 0, 32);              /* 6: sysdig event v2 */
+		ng_other(&w, 0x221, 0, 32);              /* 7: sysdig event v2 large */
+		ng_other(&w, 0x40000bad, 32473, 3);      /* 8: custom, not to copy */
+		ng_other(&w, 0x208, 0, 32);              /* sysdig blocks with flags */
+		ng_other(&w, 0x217, 0, 32);
+		ng_other(&w, 0x222, 0, 32);
+		ng_other(&w, 0x205, 0, 32);              /* other sysdig blocks */
+		ng_other(&w, 0x80000bad, 1, 8);          /* local use, not custom */
+		ng_other(&w, 0xc0000bad, 1, 8);
+		ng_other(&w, 0x12345678, 0, 4);          /* unknown */
+		ng_epb(&w, 0, 3, 20, 20, frame_bytes);   /* 9 */
+		at = ng_begin(&w, 3);                    /* 10: SPB */
+		put32(&w, 5);
+		putbytes(&w, frame_bytes, 5);
+		ng_end(&w, at);
+		/* a second section: frame numbers go on */
+		ng_shb(&w, !orders[o]);
+		ng_other(&w, 0x00000bad, 0xffffffffu, 0);  /* 11 */
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 0, 4, 20, 20, frame_bytes);   /* 12 */
+		check_all_windows(w.b, w.n);
+
+		copy = exact_copy(w.b, w.n);
+		assert_int_equal(cap_open(&r, copy, w.n), TC_OK);
+		while (n < TC_ARRAY_SIZE(frames) && cap_next(&r, &pk) == TC_OK)
+			frames[n++] = pk.frame;
+		assert_int_equal(cap_next(&r, &pk), TC_END);
+		assert_int_equal(n, 5);
+		assert_int_equal(frames[0], 2);
+		assert_int_equal(frames[1], 5);
+		assert_int_equal(frames[2], 9);
+		assert_int_equal(frames[3], 10);
+		assert_int_equal(frames[4], 12);
+		assert_int_equal(r.frame, 12);
+		free(copy);
+
+		/* a packet block cut after a counted block names its number */
+		cut = w.n;
+		ng_other(&w, 0x204, 0, 32);              /* 13 */
+		at = w.n;
+		ng_epb(&w, 0, 5, 20, 20, frame_bytes);   /* 14, cut */
+		w.n -= 4;
+		copy = exact_copy(w.b, w.n);
+		assert_int_equal(cap_open(&r, copy, w.n), TC_OK);
+		n = 0;
+		while (cap_next(&r, &pk) == TC_OK)
+			n++;
+		assert_int_equal(n, 5);
+		assert_int_equal(r.state, TC_TRUNCATED);
+		{
+			char want[160];
+
+			snprintf(want, sizeof(want),
+				 "truncated pcapng enhanced packet block at offset %zu (frame 14): total length 52, 48 bytes left",
+				 at);
+			assert_string_equal(r.err, want);
+		}
+		free(copy);
+		w.n = cut;
+	}
+}
+
+/*
+ * More interfaces than the reader holds in itself (CAP_INLINE_IFACES): the
+ * table moves to the heap and doubles (256 -> 512 -> 1024 here), each
+ * interface keeps its own link type, snapshot length and resolution, a new
+ * section starts a new table, and ids past the section's count are still
+ * refused. Read whole and in windows (run_reader); LeakSanitizer checks
+ * that cap_close releases the table.
+ */
+static void test_ng_many_interfaces(void **state)
+{
+	static const uint32_t ids[] = { 0, 255, 256, 511, 512, 599 };
+	static const bool orders[] = { true, false };
+
+	(void)state;
+	for (size_t o = 0; o < 2; o++) {
+		struct bld w = { 0 };
+		struct run *u;
+		size_t k;
+
+		ng_shb(&w, orders[o]);
+		for (uint32_t i = 0; i < 600; i++)
+			ng_idb(&w, i % 2 ? 101 : 1, 100 + i, i % 3 ? -1 : 9, 0);
+		for (k = 0; k < TC_ARRAY_SIZE(ids); k++)
+			ng_epb(&w, ids[k], 1000000000ull + k, 40, 40, frame_bytes);
+		ng_shb(&w, !orders[o]);
+		ng_idb(&w, 228, 0, -1, 0);
+		ng_idb(&w, 229, 0, -1, 0);
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 2, 7, 10, 10, frame_bytes);
+		ng_epb(&w, 3, 8, 10, 10, frame_bytes);
+		u = run_reader(w.b, w.n);
+		assert_int_equal(u->open_rc, TC_OK);
+		assert_int_equal(u->n, TC_ARRAY_SIZE(ids) + 1);
+		for (k = 0; k < TC_ARRAY_SIZE(ids); k++) {
+			uint32_t i = ids[k];
+
+			assert_int_equal(u->pk[k].ifindex, i);
+			assert_int_equal(u->pk[k].linktype, i % 2 ? 101 : 1);
+			assert_int_equal(u->pk[k].ts_digits, i % 3 ? 6 : 9);
+			assert_int_equal(u->pk[k].ts_sec, i % 3 ? 1000 : 1);
+			assert_memory_equal(u->pk[k].data, frame_bytes, 40);
+		}
+		assert_int_equal(u->pk[k].linktype, 1);
+		assert_int_equal(u->pk[k].ifindex, 2);
+		assert_int_equal(u->end_rc, TC_MALFORMED);
+		assert_err_contains(u, "interface 3, but the section describes 3 interfaces");
+		assert_int_equal(u->r.n_ifaces, 3);
+		run_free(u);
+
+		/* the first section alone ends cleanly with its 600 interfaces,
+		 * each as its IDB described it */
+		w.n = 0;
+		ng_shb(&w, orders[o]);
+		for (uint32_t i = 0; i < 600; i++)
+			ng_idb(&w, i % 2 ? 101 : 1, 100 + i, i % 3 ? -1 : 9, 0);
+		u = run_reader(w.b, w.n);
+		assert_int_equal(u->end_rc, TC_END);
+		assert_int_equal(u->r.n_ifaces, 600);
+		for (uint32_t i = 0; i < 600; i++) {
+			assert_int_equal(u->r.ifaces[i].linktype, i % 2 ? 101 : 1);
+			assert_int_equal(u->r.ifaces[i].snaplen, 100 + i);
+		}
+		run_free(u);
+	}
+}
+
+/* The bound: CAP_MAX_IFACES interfaces in a section are read, one more is
+ * refused with a reason (a file of 1.3 MB, built on the heap). */
+static void test_ng_interface_bound(void **state)
+{
+	size_t idb_len = 20, n = 28 + (size_t)(CAP_MAX_IFACES + 1) * idb_len + 52;
+	uint8_t *buf = malloc(n);
+	struct bld w = { 0 };
+	struct cap_reader *r = malloc(sizeof(*r));
+	struct cap_packet pk;
+	size_t at;
+	char want[160];
+
+	(void)state;
+	assert_non_null(buf);
+	assert_non_null(r);
+	ng_shb(&w, true);
+	ng_idb(&w, 1, 0, -1, 0);
+	assert_int_equal(w.n, 28 + idb_len);
+	memcpy(buf, w.b, 28);
+	for (at = 28; at < 28 + (size_t)(CAP_MAX_IFACES + 1) * idb_len; at += idb_len)
+		memcpy(buf + at, w.b + 28, idb_len);
+	w.n = 0;
+	ng_epb(&w, CAP_MAX_IFACES - 1, 5, 20, 20, frame_bytes);
+	assert_int_equal(w.n, 52);
+
+	/* CAP_MAX_IFACES interfaces, then a packet on the last one */
+	at = 28 + (size_t)CAP_MAX_IFACES * idb_len;
+	memcpy(buf + at, w.b, 52);
+	assert_int_equal(cap_open(r, buf, at + 52), TC_OK);
+	assert_int_equal(cap_next(r, &pk), TC_OK);
+	assert_int_equal(pk.ifindex, CAP_MAX_IFACES - 1);
+	assert_int_equal(r->n_ifaces, CAP_MAX_IFACES);
+	assert_int_equal(cap_next(r, &pk), TC_END);
+	cap_close(r);
+
+	/* one more IDB (where the packet was) */
+	memcpy(buf + at, buf + 28, idb_len);
+	memcpy(buf + at + idb_len, w.b, 52);
+	assert_int_equal(cap_open(r, buf, n), TC_OK);
+	assert_int_equal(cap_next(r, &pk), TC_MALFORMED);
+	snprintf(want, sizeof(want),
+		 "pcapng interface description block at offset %zu: more than %u interfaces in one section (this reader's limit)",
+		 at, CAP_MAX_IFACES);
+	assert_string_equal(r->err, want);
+	cap_close(r);
+	cap_close(r);                   /* twice: nothing more to release */
+	free(r);
+	free(buf);
+}
+
+/* Read b whole, then in windows of 64 bytes told `size`; the whole read must
+ * end as want_rc with reason want_err; returns the longest window used. */
+static size_t sized_read(const struct bld *w, uint64_t size, enum tc_rc want_rc,
+			 const char *want_err)
+{
+	struct whole *wh = malloc(sizeof(*wh));
+	uint8_t *copy = exact_copy(w->b, w->n);
+	size_t longest;
+
+	assert_non_null(wh);
+	read_whole(copy, w->n, wh);
+	assert_int_equal(wh->end_rc, want_rc);
+	assert_string_equal(wh->r.err, want_err);
+	longest = check_windowed(copy, w->n, 64, wh, size);
+	free(copy);
+	free(wh);
+	return longest;
+}
+
+/*
+ * A corrupt length claiming far more than the input holds (capture.h
+ * cap_open_input). Told the file's size, the reader fails as soon as the
+ * window shows the length, with the sentence the end of the file gives, so
+ * the window never grows; not told, it wants a window reaching the end of
+ * the file (what made memory grow to the file's size). Told it is a stream,
+ * a block above libpcap's limit fails at once naming the limit.
+ */
+static void test_corrupt_length_known_size(void **state)
+{
+	struct bld w = { 0 };
+	size_t bad, longest;
+	char want[256];
+
+	(void)state;
+	ng_shb(&w, true);
+	ng_idb(&w, 1, 0, -1, 0);
+	ng_epb(&w, 0, 1, 20, 20, frame_bytes);
+	bad = w.n;
+	ng_epb(&w, 0, 2, 20, 20, frame_bytes);
+	w.n = bad + 4;
+	put32(&w, 0xfffffff0u);
+	w.n = bad + 52;
+	while (w.n < 20000)
+		ng_epb(&w, 0, 3, 20, 20, frame_bytes);
+	snprintf(want, sizeof(want),
+		 "truncated pcapng enhanced packet block at offset %zu (frame 2): total length 4294967280, %zu bytes left",
+		 bad, w.n - bad);
+	longest = sized_read(&w, w.n, TC_TRUNCATED, want);
+	assert_true(longest <= 2 * 64 + 100);
+	longest = sized_read(&w, CAP_SIZE_UNKNOWN, TC_TRUNCATED, want);
+	assert_true(longest >= w.n - bad);      /* the whole rest of the file */
+
+	/* on a stream: refused at once, naming the limit */
+	{
+		struct cap_reader r;
+		struct cap_packet pk;
+		uint8_t *win = exact_copy(w.b, 200);
+
+		assert_int_equal(cap_open_input(&r, win, 200, CAP_SIZE_STREAM), TC_OK);
+		assert_int_equal(cap_next(&r, &pk), TC_OK);
+		assert_int_equal(cap_next(&r, &pk), TC_MALFORMED);
+		snprintf(want, sizeof(want),
+			 "pcapng enhanced packet block at offset %zu (frame 2): total length 4294967280 is above 16777216 bytes, the largest block read from a stream (libpcap's limit for the link types seen)",
+			 bad);
+		assert_string_equal(r.err, want);
+		cap_close(&r);
+		free(win);
+	}
+
+	/* the same at the section header, and at the first IDB (cap_open's
+	 * look-ahead must not ask for more) */
+	w.n = 4;
+	put32(&w, 0xfffffff0u);
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "truncated pcapng section header block at offset 0: total length 4294967280, 20000 bytes left");
+	{
+		struct whole *wh = malloc(sizeof(*wh));
+
+		assert_non_null(wh);
+		read_whole(w.b, w.n, wh);
+		assert_int_equal(wh->open_rc, TC_TRUNCATED);
+		assert_string_equal(wh->r.err, want);
+		assert_true(check_windowed(w.b, w.n, 64, wh, w.n) <= 64);
+		free(wh);
+	}
+	w.n = 4;
+	put32(&w, 28);
+	w.n = 28 + 4;
+	put32(&w, 0x7ffffff0u);
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "truncated pcapng interface description block at offset 28: total length 2147483632, 19972 bytes left");
+	longest = sized_read(&w, w.n, TC_TRUNCATED, want);
+	assert_true(longest <= 64);
+
+	/* a block that the file does hold is waited for as before */
+	w.n = 28 + 4;
+	put32(&w, 20);
+	w.n = 48 + 4;
+	put32(&w, 19952);          /* the first EPB, to the end of the file: trailer differs */
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "pcapng enhanced packet block at offset 48 (frame 1): trailing total length %u differs from the leading 19952",
+		 0x01020304u);
+	w.n = 20000 - 4;
+	put32(&w, 0x01020304u);
+	longest = sized_read(&w, w.n, TC_MALFORMED, want);
+	assert_true(longest >= 19952);
+}
+
+/* Streams: the block limit grows with a link type whose packets can be larger
+ * (D-Bus: 128 MiB), as libpcap's does; pcap records past a known end. */
+static void test_stream_block_limit(void **state)
+{
+	struct bld w = { 0 };
+	struct cap_reader r;
+	struct cap_packet pk;
+	uint8_t *win;
+	size_t at;
+	char want[256];
+
+	(void)state;
+	ng_shb(&w, false);
+	ng_idb(&w, 1, 0, -1, 0);
+	ng_idb(&w, 231, 0, -1, 0);              /* D-Bus */
+	at = w.n;
+	ng_epb(&w, 1, 1, 20, 20, frame_bytes);
+	w.n = at + 4;
+	put32(&w, 20u << 20);                   /* 20 MiB: allowed with D-Bus */
+	w.n = at + 52;
+	win = exact_copy(w.b, w.n);
+	assert_int_equal(cap_open_input(&r, win, w.n, CAP_SIZE_STREAM), TC_OK);
+	assert_int_equal(cap_next(&r, &pk), TC_TRUNCATED);   /* more, please */
+	cap_close(&r);
+	free(win);
+	w.n = at + 4;
+	put32(&w, 200u << 20);                  /* 200 MiB: not even with D-Bus */
+	w.n = at + 52;
+	win = exact_copy(w.b, w.n);
+	assert_int_equal(cap_open_input(&r, win, w.n, CAP_SIZE_STREAM), TC_OK);
+	assert_int_equal(cap_next(&r, &pk), TC_MALFORMED);
+	snprintf(want, sizeof(want),
+		 "pcapng enhanced packet block at offset %zu (frame 1): total length 209715200 is above %u bytes, the largest block read from a stream (libpcap's limit for the link types seen)",
+		 at, 32u + (128u << 20) + 131072u);
+	assert_string_equal(r.err, want);
+	cap_close(&r);
+	free(win);
+
+	/* pcap, D-Bus (records up to 128 MiB): a record past the known end */
+	w.n = 0;
+	w.le = true;
+	pcap_hdr(&w, 0xa1b2c3d4, 4, 0, 231);
+	pcap_rec(&w, 1, 2, 60, 60, frame_bytes);
+	at = w.n;
+	pcap_rec(&w, 3, 4, 20, 20, frame_bytes);
+	w.n = at + 8;
+	put32(&w, 100000000);
+	w.n = 20000;
+	snprintf(want, sizeof(want),
+		 "truncated record at byte %zu (frame 2): header says 100000000 captured bytes, %zu left",
+		 at, 20000 - at - 16);
+	assert_true(sized_read(&w, w.n, TC_TRUNCATED, want) <= 2 * 64 + 100);
+	assert_true(sized_read(&w, CAP_SIZE_UNKNOWN, TC_TRUNCATED, want) >= 20000 - at);
+}
+
 /* ==== every truncation prefix =========================================== */
 
 /*
@@ -1136,6 +1554,11 @@ int main(void)
 		cmocka_unit_test(test_pcap_every_prefix),
 		cmocka_unit_test(test_pcapng_every_prefix),
 		cmocka_unit_test(test_ng_block_sentences),
+		cmocka_unit_test(test_ng_frame_numbers),
+		cmocka_unit_test(test_ng_many_interfaces),
+		cmocka_unit_test(test_ng_interface_bound),
+		cmocka_unit_test(test_corrupt_length_known_size),
+		cmocka_unit_test(test_stream_block_limit),
 	};
 
 	init_frames();
