@@ -120,13 +120,15 @@ static const struct rule_info catalog[R__COUNT] = {
 	},
 	[R_TCP_RST_OUT_OF_WINDOW] = {
 		"tcp.rst-out-of-window", SEV_WARNING, true, DEDUP_EVENT,
-		"RFC 5961 section 3.2, RFC 9293 section 3.10.7.4",
+		"RFC 5961 section 3.2, RFC 9293 section 3.10.7.3 and 3.10.7.4",
 		"A RST whose sequence number is outside the receiver's window (RFC 5961 blind reset).",
 		"A receiver accepts a RST only when its sequence number equals RCV.NXT; one that "
 		"is inside the window earns a challenge ACK, and one outside the window is "
 		"dropped (RFC 5961 section 3.2). A RST outside the window is what a blind reset "
 		"attack looks like, or a stack that resets with a stale sequence number. "
-		"Reported for every such RST."
+		"A receiver in SYN-SENT has no window yet: there the RST must carry an ACK that "
+		"acknowledges its SYN, ISN < ACK =< SND.NXT, the data of a TCP Fast Open SYN "
+		"counted (RFC 9293 section 3.10.7.3). Reported for every such RST."
 	},
 	[R_TCP_MIDSTREAM] = {
 		"tcp.midstream", SEV_INFO, true, DEDUP_FLOW,

@@ -92,10 +92,10 @@ class Capture:
         wrpcap(path, self.pkts)
 
 
-def tcp(src, dst, sport, dport, flags, seq, ack=0, ts=None, win=64240, data=b""):
-    opts = []
+def tcp(src, dst, sport, dport, flags, seq, ack=0, ts=None, win=64240, data=b"", opts=None):
+    opts = list(opts or [])
     if ts is not None:
-        opts = [("Timestamp", ts)]
+        opts.append(("Timestamp", ts))
     seg = TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=win,
               options=opts)
     pkt = ip_layer(src, dst) / seg
@@ -311,6 +311,27 @@ def rst_in_window(path):
     cap.add(tcp(S4, C4, 80, 49501, "R", 5001 + 1000))
     cap.add(tcp(C4, S4, 49501, 80, "A", nc, 5001))
     cap.add(tcp(S4, C4, 80, 49501, "R", 5001))
+    cap.write(path)
+
+
+TFO_COOKIE = [("MSS", 1460), ("TFO", b"\x01\x02\x03\x04\x05\x06\x07\x08")]
+
+
+@scenario("nearmiss_rst_syn_with_data.pcap", silent="tcp.rst-out-of-window")
+def rst_syn_with_data(path):
+    cap = Capture(eth)
+    # TCP Fast Open (RFC 7413): the SYN carries 10 bytes. Its SND.NXT is
+    # ISN + 11, and RFC 9293 3.10.7.3 accepts ISN < ACK =< SND.NXT, so the
+    # RST+ACK refusing it with ACK = ISN + 11 (RFC 9293 3.10.7.1, as Linux
+    # sends it) is acceptable.
+    cap.add(tcp(C4, S4, 49502, 80, "S", 1000, opts=TFO_COOKIE, data=b"GET / HTTP"))
+    cap.add(tcp(S4, C4, 80, 49502, "RA", 0, 1011))
+    # Accepted with its data: the SYN+ACK acknowledges ISN + 11 and takes
+    # the client to ESTABLISHED; a RST at the server's next sequence number
+    # is then exact.
+    cap.add(tcp(C4, S4, 49503, 80, "S", 2000, opts=TFO_COOKIE, data=b"GET / HTTP"))
+    cap.add(tcp(S4, C4, 80, 49503, "SA", 5000, 2011))
+    cap.add(tcp(S4, C4, 80, 49503, "RA", 5001, 2011))
     cap.write(path)
 
 

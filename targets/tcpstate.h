@@ -172,8 +172,9 @@ static inline bool tcp_is_new_incarnation(const struct tcp_conn *c, unsigned fro
  * receiver's window, before the segment is applied? Fills *out (verdict
  * RST_NONE when sg has no RST). Rules:
  *  - receiver in SYN-SENT (sent a SYN, nothing synchronised): acceptable
- *    (RST_EXACT) iff ACK is set and acknowledges its SYN, else
- *    RST_OUT_OF_WINDOW (RFC 9293 3.10.7.3, RFC 5961 3.2);
+ *    (RST_EXACT) iff ACK is set and acknowledges its SYN, ISN < ACK =<
+ *    SND.NXT where SND.NXT counts data the SYN carried (TCP Fast Open),
+ *    else RST_OUT_OF_WINDOW (RFC 9293 3.10.7.3, RFC 5961 3.2);
  *  - otherwise RCV.NXT is the receiver's last ACK (or, before it sent one,
  *    the sender's next seq) and RCV.WND its last window, scaled when scaling
  *    was negotiated (the largest shift when the SYNs were not seen):

@@ -235,6 +235,65 @@ static void test_rst_in_syn_sent(void **state)
 	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
 }
 
+/*
+ * A SYN that carries data (TCP Fast Open, RFC 7413): its SND.NXT is past
+ * the data, and RFC 9293 3.10.7.3 accepts any ACK with ISS < ACK =< SND.NXT.
+ * A RST refusing it acknowledges the data too (RFC 9293 3.10.7.1: ACK =
+ * SEG.SEQ + SEG.LEN, SYN counting one; Linux sends that); a SYN+ACK may
+ * acknowledge the SYN alone (data refused) or the SYN and its data.
+ */
+static void test_syn_with_data(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_rst_check r;
+
+	(void)state;
+	/* the RST+ACK answering SYN(100, 10 bytes): ack 111 */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	assert_int_equal(c.side[A].snd_nxt, 111);
+	assert_true(apply(&c, B, seg(TH_RST | TH_ACK, 0, 111, 0, 0), &r));
+	assert_true(r.syn_sent);
+	assert_int_equal(r.verdict, RST_EXACT);
+	assert_int_equal(c.end, TCP_END_RST);
+	/* ack of the SYN alone is acceptable too */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_RST | TH_ACK, 0, 101, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_EXACT);
+	/* beyond SND.NXT, or not above the ISS: not acceptable */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	assert_false(apply(&c, B, seg(TH_RST | TH_ACK, 0, 112, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	apply(&c, B, seg(TH_RST | TH_ACK, 0, 100, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+
+	/* SYN+ACK acknowledging the SYN's data: the client is ESTABLISHED and
+	 * the server's exact RST after it is judged by the window, exact */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 111, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+	assert_true(apply(&c, B, seg(TH_RST | TH_ACK, 501, 111, 0, 0), &r));
+	assert_false(r.syn_sent);
+	assert_int_equal(r.verdict, RST_EXACT);
+	/* SYN+ACK acknowledging the SYN alone (the data was refused) */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 101, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+	/* a SYN+ACK past SND.NXT leaves it in SYN-SENT; a retransmitted one
+	 * (the full rules, not the first-segment path) with a good ACK does not */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 112, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 111, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+}
+
 static void test_rst_unknown(void **state)
 {
 	struct tcp_conn c;
@@ -432,7 +491,9 @@ static void test_seq_compare(void **state)
  * its fast paths (ACK segments between ESTABLISHED sides; a side's first
  * SYN or SYN+ACK; other ACKs from a side that has sent), as of eee4b3c, kept verbatim as the reference:
  * tcp_segment must leave every byte of the connection and its return
- * value exactly as they do.
+ * value exactly as they do. Rule changes made since are made here too, in
+ * the plain code's words: a SYN+ACK completes SYN-SENT for any ACK in
+ * (ISS, SND.NXT], the SYN's data counted (RFC 9293 3.10.7.3).
  */
 #define REF_WSCALE_MAX 14
 
@@ -548,7 +609,8 @@ static bool ref_tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_
 		if (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED ||
 		    *ss == TCPS_SYN_SENT)
 			*ss = TCPS_SYN_RECEIVED;
-		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && sg->ack == r->isn + 1)
+		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && seq_gt(sg->ack, r->isn) &&
+		    seq_leq(sg->ack, r->snd_nxt))
 			*rs = TCPS_ESTABLISHED;
 		else if (*rs == TCPS_LISTEN)
 			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
@@ -786,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_closing),
 		cmocka_unit_test(test_rst_exact_and_window),
 		cmocka_unit_test(test_rst_in_syn_sent),
+		cmocka_unit_test(test_syn_with_data),
 		cmocka_unit_test(test_rst_unknown),
 		cmocka_unit_test(test_window_scaling),
 		cmocka_unit_test(test_incarnation_rule),
