@@ -332,6 +332,19 @@ static inline void fin_acked(uint8_t *rs, struct tcp_side *r)
 	}
 }
 
+/*
+ * A FIN (its sender s at state ss) the peer r has already acknowledged: the
+ * capture put r's ACK of it, or r's own FIN+ACK, before the FIN itself
+ * (reordering between capture points, or a FIN retransmitted after its
+ * ACK). ACK processing only looks forward, from a FIN to the ACKs after
+ * it, so without this the FIN would stay unacknowledged for good.
+ */
+static inline void fin_acked_before(uint8_t *ss, struct tcp_side *s, const struct tcp_side *r)
+{
+	if ((r->flags & TSF_ACKED_ANY) && seq_geq(r->last_ack, s->snd_nxt))
+		fin_acked(ss, s);
+}
+
 /* A FIN moves its sender (ss) and receiver (rs, peer side r) like this. */
 static inline void fin_states(uint8_t *ss, uint8_t *rs, const struct tcp_side *r)
 {
@@ -423,6 +436,7 @@ static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg 
 	if (fin) {
 		s->flags |= TSF_FIN;
 		fin_states(ss, rs, r);
+		fin_acked_before(ss, s, r);
 	}
 	return fin_close(c, was_open);
 }
@@ -529,6 +543,7 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 	if (fl & TH_FIN) {
 		s->flags |= TSF_FIN;
 		fin_states(ss, rs, r);
+		fin_acked_before(ss, s, r);
 	}
 
 	return fin_close(c, was_open);

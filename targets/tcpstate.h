@@ -17,8 +17,9 @@
  *    only when both SYNs carried the option; SYN windows are never scaled;
  *  - the last timestamp value it sent (RFC 7323 TSval), for RFC 6191 and PAWS;
  *  - whether it sent a FIN (its sequence number is then snd_nxt - 1) and
- *    whether the peer acknowledged it, so that "FIN exchange completed" is
- *    exact.
+ *    whether the peer acknowledged it, by an ACK after it or by one the
+ *    capture put before it (the peer's last ACK already past the FIN), so
+ *    that "FIN exchange completed" is exact.
  * A connection ends by a completed FIN exchange (both FINs acknowledged) or by
  * an accepted RST (see tcp_rst_judge: RFC 5961 section 3.2 window check;
  * in SYN-SENT, RFC 9293 section 3.10.7.3). An out-of-window RST is ignored,

@@ -159,6 +159,52 @@ static void test_closing(void **state)
 	assert_int_equal(c.end, TCP_END_FIN);
 }
 
+/*
+ * The capture put the peer's acknowledgement of a FIN before the FIN
+ * (audit repros o_finack_before_fin, o_ack_before_fin): a FIN whose sequence
+ * number the peer's last ACK already covers is acknowledged on arrival.
+ */
+static void test_fin_acked_before_it(void **state)
+{
+	struct tcp_conn c;
+
+	(void)state;
+	/* B's FIN+ACK acknowledging A's FIN (ack 102) is seen first */
+	established(&c);
+	assert_false(apply(&c, B, seg(TH_FIN | TH_ACK, 501, 102, 0, 65535), NULL));
+	assert_int_equal(ST(&c, B), TCPS_FIN_WAIT_1);
+	assert_int_equal(ST(&c, A), TCPS_CLOSE_WAIT);
+	/* then A's FIN+ACK (acknowledging B's FIN): both FINs acknowledged */
+	assert_true(apply(&c, A, seg(TH_FIN | TH_ACK, 101, 502, 0, 65535), NULL));
+	assert_true(c.side[A].flags & TSF_FIN_ACKED);
+	assert_true(c.side[B].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_CLOSED);
+	assert_int_equal(ST(&c, B), TCPS_TIME_WAIT);
+	assert_int_equal(c.end, TCP_END_FIN);
+
+	/* B's bare ACK of A's FIN seen first: A goes to FIN-WAIT-2 at its FIN */
+	established(&c);
+	apply(&c, B, seg(TH_ACK, 501, 102, 0, 65535), NULL);
+	apply(&c, A, seg(TH_FIN | TH_ACK, 101, 501, 0, 65535), NULL);
+	assert_true(c.side[A].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_2);
+	assert_int_equal(ST(&c, B), TCPS_CLOSE_WAIT);
+
+	/* an earlier ACK short of the FIN acknowledges nothing */
+	established(&c);
+	apply(&c, B, seg(TH_ACK, 501, 101, 0, 65535), NULL);
+	apply(&c, A, seg(TH_FIN | TH_ACK, 101, 501, 0, 65535), NULL);
+	assert_false(c.side[A].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_1);
+
+	/* the same through the full rules (a FIN without ACK) */
+	established(&c);
+	apply(&c, B, seg(TH_ACK, 501, 102, 0, 65535), NULL);
+	apply(&c, A, seg(TH_FIN, 101, 0, 0, 65535), NULL);
+	assert_true(c.side[A].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_2);
+}
+
 static void test_rst_exact_and_window(void **state)
 {
 	struct tcp_conn c;
@@ -493,7 +539,8 @@ static void test_seq_compare(void **state)
  * tcp_segment must leave every byte of the connection and its return
  * value exactly as they do. Rule changes made since are made here too, in
  * the plain code's words: a SYN+ACK completes SYN-SENT for any ACK in
- * (ISS, SND.NXT], the SYN's data counted (RFC 9293 3.10.7.3).
+ * (ISS, SND.NXT], the SYN's data counted (RFC 9293 3.10.7.3); a FIN the
+ * peer's last ACK already covers is acknowledged when it arrives.
  */
 #define REF_WSCALE_MAX 14
 
@@ -673,6 +720,15 @@ static bool ref_tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_
 		default:
 			break;
 		}
+		if ((r->flags & TSF_ACKED_ANY) && seq_geq(r->last_ack, s->snd_nxt)) {
+			s->flags |= TSF_FIN_ACKED;
+			switch (*ss) {
+			case TCPS_FIN_WAIT_1: *ss = TCPS_FIN_WAIT_2; break;
+			case TCPS_CLOSING:    *ss = TCPS_TIME_WAIT; break;
+			case TCPS_LAST_ACK:   *ss = TCPS_CLOSED; break;
+			default: break;
+			}
+		}
 	}
 
 	if (c->end == TCP_END_OPEN &&
@@ -846,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_active_and_passive_close),
 		cmocka_unit_test(test_fin_ack_in_one_segment),
 		cmocka_unit_test(test_closing),
+		cmocka_unit_test(test_fin_acked_before_it),
 		cmocka_unit_test(test_rst_exact_and_window),
 		cmocka_unit_test(test_rst_in_syn_sent),
 		cmocka_unit_test(test_syn_with_data),
