@@ -234,6 +234,85 @@ def reuse_after_rst(path):
     cap.write(path)
 
 
+def keep_only(cap, pred):
+    """Drop the packets a capture filter would not have kept."""
+    cap.pkts = [p for p in cap.pkts if pred(p)]
+
+
+def syn_fin_rst(p):
+    """tcpdump's `tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0`."""
+    return (int(p[TCP].flags) & 0x07) != 0
+
+
+@scenario("tuple_reuse_time_wait_fins_unacked.pcap", fire="tuple.reuse-time-wait",
+          silent="tuple.duplicate-live")
+def reuse_time_wait_fins_unacked(path):
+    cap = Capture(eth)
+    # Both FINs seen is a completed FIN exchange, with or without its last
+    # ACK in the capture: the reuse 10 s later with a lower ISN and no
+    # timestamps breaks TIME_WAIT (not a duplicate of a live connection).
+    nc = session(cap, C4, S4, 49306, 80, 100000, 5000, data=REQ, close=None)
+    cap.add(tcp(C4, S4, 49306, 80, "FA", nc, 5001))
+    cap.add(tcp(S4, C4, 80, 49306, "FA", 5001, nc + 1))   # the client's last ACK is lost
+    # The server's FIN+ACK, acknowledging the client's FIN, captured before
+    # that FIN (the two were captured at different points).
+    nd = session(cap, C4, S4, 49307, 80, 200000, 6000, data=REQ, close=None)
+    cap.add(tcp(S4, C4, 80, 49307, "FA", 6001, nd + 1))
+    cap.add(tcp(C4, S4, 49307, 80, "FA", nd, 6002))
+    cap.add(tcp(C4, S4, 49307, 80, "A", nd + 1, 6002))
+    cap.at(10)
+    session(cap, C4, S4, 49306, 80, 50000, 9000, data=REQ)
+    session(cap, C4, S4, 49307, 80, 60000, 9500, data=REQ)
+    cap.write(path)
+
+
+@scenario("nearmiss_reuse_fins_only.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_fins_only(path):
+    cap = Capture(eth)
+    # Only SYN, FIN and RST segments captured: every ACK of a FIN is missing.
+    # Reuse 10 s later with a higher ISN, and 2*MSL + 5 s later with a lower
+    # one: both legal.
+    final = session(cap, C4, S4, 49308, 80, 100000, 5000, data=REQ)
+    session(cap, C4, S4, 49309, 80, 200000, 6000, data=REQ)
+    cap.at(10)
+    session(cap, C4, S4, 49308, 80, final + 64000, 9000, data=REQ)
+    cap.at(2 * MSL + 5)
+    session(cap, C4, S4, 49309, 80, 50000, 9500, data=REQ)
+    keep_only(cap, syn_fin_rst)
+    cap.write(path)
+
+
+@scenario("tuple_reuse_time_wait_one_direction.pcap", fire="tuple.reuse-time-wait",
+          silent="tuple.duplicate-live")
+def reuse_time_wait_one_direction(path):
+    cap = Capture(eth)
+    # The client's packets only (`src host`): its FIN is there, the server's
+    # answer cannot be. Whether the connection closed is not seen, so it is
+    # not reported as still open; but 10 s after the FIN a lower ISN without
+    # timestamps is too early even if it closed right after that FIN.
+    session(cap, C4, S4, 49310, 80, 100000, 5000, data=REQ)
+    cap.at(10)
+    session(cap, C4, S4, 49310, 80, 50000, 9000, data=REQ)
+    keep_only(cap, lambda p: p[IP].src == C4)
+    cap.write(path)
+
+
+@scenario("nearmiss_reuse_one_direction.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_one_direction(path):
+    cap = Capture(eth)
+    # The client's packets only: reuse 10 s after its FIN with a higher ISN,
+    # and 2*MSL + 5 s after it with a lower one; legal if the connection
+    # closed, and nothing in the capture shows it did not.
+    final = session(cap, C4, S4, 49311, 80, 100000, 5000, data=REQ)
+    session(cap, C4, S4, 49312, 80, 200000, 6000, data=REQ)
+    cap.at(10)
+    session(cap, C4, S4, 49311, 80, final + 64000, 9000, data=REQ)
+    cap.at(2 * MSL + 5)
+    session(cap, C4, S4, 49312, 80, 50000, 9500, data=REQ)
+    keep_only(cap, lambda p: p[IP].src == C4)
+    cap.write(path)
+
+
 # ---- port rules ------------------------------------------------------------------------
 
 @scenario("port_zero.pcap", fire="port.zero")
