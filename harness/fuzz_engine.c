@@ -22,8 +22,8 @@
  *     clock-only record exactly what engine_expire ends. The only fact it
  *     takes from the engine is whether a TCP connection is closed (the TCP
  *     state machine has its own tests and its own target); how a replaced
- *     connection had ended is checked against the FINs the model saw
- *     (m_check_prev). Every 64
+ *     connection had ended is checked against the FINs and ACKs the model
+ *     saw (m_check_prev). Every 64
  *     packets, at every clock-only record and at the end, the engine's live
  *     set (engine_foreach) must equal the model's, list by list in the same
  *     order, with no two live entries on one tuple. Conservation: the
@@ -94,7 +94,7 @@ struct mflow {
 	int64_t last_ns;               /* model clock at its last packet */
 	bool closed;                   /* TCP: the engine's verdict (tcp.end) */
 	bool base[2], syn[2];          /* by direction: base sequence known, sent a SYN */
-	bool fin[2];                   /* by direction: sent a FIN (without RST) */
+	bool fin[2], acked[2];         /* by direction: sent a FIN / an ACK, without RST */
 	uint32_t isn[2];
 };
 
@@ -472,11 +472,13 @@ static void m_note_seq(struct mflow *m, unsigned d, const struct pkt *p)
  * far as the model can tell from flags alone; the engine's verdict on
  * RSTs (accepted or not) and on which side reached ESTABLISHED is its own
  * (tcpstate has its own tests), so PREV_RST is always allowed and PREV_OPEN
- * against PREV_ATTEMPT is not checked:
+ * against PREV_ATTEMPT is checked in one direction only:
  *  - both ends sent a FIN (for a connection from an endpoint to itself,
  *    one FIN is both): PREV_FIN, whatever the last ACKs did;
  *  - one end sent a FIN, the other sent nothing: PREV_FIN_ONE_SIDED;
- *  - PREV_FIN and PREV_FIN_ONE_SIDED in no other case.
+ *  - PREV_FIN and PREV_FIN_ONE_SIDED in no other case;
+ *  - PREV_OPEN for a connection with a seen handshake needs an ACK from
+ *    its initiator (a SYN+ACK alone is an attempt).
  */
 static void m_check_prev(const struct mflow *old, const struct engine_prev *pv)
 {
@@ -494,6 +496,8 @@ static void m_check_prev(const struct mflow *old, const struct engine_prev *pv)
 		   "previous connection ended fin-one-sided, model: FINs %d/%d, packets %llu/%llu",
 		   old->fin[0], old->fin[1], (unsigned long long)old->pkts[0],
 		   (unsigned long long)old->pkts[1]);
+	FUZZ_CHECK(pv->how != PREV_OPEN || pv->midstream || old->acked[0] || (self && old->acked[1]),
+		   "previous connection open, but its initiator never sent an ACK");
 }
 
 /* 2. Our engine in lockstep with the model. Returns the engine's result
@@ -670,8 +674,10 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	m->last_ns = run->now;
 	if (tcp) {
 		m_note_seq(m, md, p);
-		if (!(p->flags & TH_RST))
+		if (!(p->flags & TH_RST)) {
 			m->fin[md] = m->fin[md] || (p->flags & TH_FIN);
+			m->acked[md] = m->acked[md] || (p->flags & TH_ACK);
+		}
 		m->closed = f->tcp.end != TCP_END_OPEN;
 	}
 	FUZZ_CHECK(f->pkts[0] == m->pkts[0] && f->pkts[1] == m->pkts[1] &&

@@ -234,6 +234,21 @@ def reuse_after_rst(path):
     cap.write(path)
 
 
+@scenario("nearmiss_reuse_after_half_open.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_after_half_open(path):
+    cap = Capture(eth)
+    # A SYN answered by a SYN+ACK, retransmitted twice, that the client never
+    # acknowledges (it never arrived, or the client gave up): the handshake
+    # did not complete, so the new SYN 3 s later reuses nothing live.
+    cap.add(tcp(C4, S4, 49313, 80, "S", 1000))
+    for t in (0.001, 1, 3):
+        cap.at(t)
+        cap.add(tcp(S4, C4, 80, 49313, "SA", 5000, 1001))
+    cap.at(3.5)
+    session(cap, C4, S4, 49313, 80, 70000, 9000, data=REQ)
+    cap.write(path)
+
+
 def keep_only(cap, pred):
     """Drop the packets a capture filter would not have kept."""
     cap.pkts = [p for p in cap.pkts if pred(p)]

@@ -332,8 +332,14 @@ static bool any_established(const struct tcp_conn *c)
  *  - one side sent a FIN and the other sent nothing captured (a capture of
  *    one direction, `--filter 'src host A'`): the close may have completed
  *    out of sight, and nothing shows it did not; PREV_FIN_ONE_SIDED;
- *  - otherwise PREV_OPEN when a side reached ESTABLISHED or the
- *    connection was picked up mid-stream, else PREV_ATTEMPT.
+ *  - picked up mid-stream: PREV_OPEN (its handshake happened before);
+ *  - otherwise PREV_OPEN only when the handshake is seen to complete: a
+ *    side reached ESTABLISHED and the initiator (the SYN's sender, or the
+ *    SYN+ACK's receiver) sent a segment with ACK, its ACK of the SYN+ACK or
+ *    anything after it (every segment after the handshake carries ACK,
+ *    RFC 9293 3.10.7). A SYN+ACK alone, however often retransmitted, moves
+ *    the model's initiator to ESTABLISHED as if it were delivered, but
+ *    shows nothing the initiator received: PREV_ATTEMPT.
  */
 static enum prev_end open_prev_end(const struct flow *f)
 {
@@ -346,7 +352,10 @@ static enum prev_end open_prev_end(const struct flow *f)
 		return PREV_FIN;
 	if (((f0 & TSF_FIN) && !(f1 & TSF_NXT)) || ((f1 & TSF_FIN) && !(f0 & TSF_NXT)))
 		return PREV_FIN_ONE_SIDED;
-	return (any_established(c) || (c->flags & TCF_MIDSTREAM)) ? PREV_OPEN : PREV_ATTEMPT;
+	if (c->flags & TCF_MIDSTREAM)
+		return PREV_OPEN;
+	return any_established(c) && (c->side[f->orig_side].flags & TSF_ACKED_ANY)
+	       ? PREV_OPEN : PREV_ATTEMPT;
 }
 
 static void fill_prev(const struct engine *e, const struct flow *f, unsigned from,

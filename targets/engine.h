@@ -161,9 +161,11 @@ struct flow_record {
 /* How the previous incarnation of a tuple had ended when a new one started. */
 enum prev_end {
 	PREV_NONE = 0,          /* no previous incarnation in the table           */
-	PREV_ATTEMPT,           /* never got past the handshake (no side reached
-				   ESTABLISHED), no FIN exchange, no accepted RST */
-	PREV_OPEN,              /* open: no completed FIN exchange, no RST        */
+	PREV_ATTEMPT,           /* its handshake was not seen to complete (the
+				   initiator never acknowledged a SYN+ACK), no
+				   FIN, no accepted RST                           */
+	PREV_OPEN,              /* open: no completed FIN exchange, no RST, the
+				   handshake completed or was before the capture  */
 	PREV_FIN,               /* closed by a FIN exchange: both sides sent a
 				   FIN (its last ACK need not be captured)        */
 	PREV_RST,               /* closed by an accepted RST                      */

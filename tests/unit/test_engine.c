@@ -556,6 +556,51 @@ static void test_prev_one_direction(void **state)
 	fx_free(x);
 }
 
+/*
+ * A SYN answered only by SYN+ACKs (audit repro
+ * r_halfopen_synrcvd_then_new_syn: three SYN+ACK retransmissions, no ACK,
+ * then a new-ISN SYN was "still open (ESTABLISHED)"): the initiator never
+ * acknowledged the SYN+ACK, so the handshake was not seen to complete.
+ */
+static void test_prev_half_open(void **state)
+{
+	struct fx *x;
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	x = fx_new(&key_a, 0, 0, 0);
+	send_c(x, 0, TH_SYN, 1000, 0, 0);
+	send_s(x, 0, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_s(x, 1, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_s(x, 3, TH_SYN | TH_ACK, 5000, 1001, 0);
+	p = tcp(CLI, TH_SYN, 70000, 0, 0);
+	feed_at(x, &p, 4, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_ATTEMPT);
+	fx_free(x);
+
+	/* a SYN+ACK whose SYN was not captured, nothing from the client */
+	x = fx_new(&key_a, 0, 0, 0);
+	send_s(x, 0, TH_SYN | TH_ACK, 5000, 1001, 0);
+	p = tcp(CLI, TH_SYN, 70000, 0, 0);
+	feed_at(x, &p, 1, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_ATTEMPT);
+	fx_free(x);
+
+	/* the client's ACK of the SYN+ACK completes it */
+	x = fx_new(&key_a, 0, 0, 0);
+	send_c(x, 0, TH_SYN, 1000, 0, 0);
+	send_s(x, 0, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_s(x, 1, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_c(x, 1, TH_ACK, 1001, 5001, 0);
+	p = tcp(CLI, TH_SYN, 70000, 0, 0);
+	feed_at(x, &p, 4, 0, &r);
+	assert_int_equal(r.prev.how, PREV_OPEN);
+	fx_free(x);
+}
+
 /* ==== timeouts ================================================================ */
 
 static void test_closed_kept_2msl(void **state)
@@ -1179,6 +1224,7 @@ int main(void)
 		cmocka_unit_test(test_new_isn_after_rst_open_attempt),
 		cmocka_unit_test(test_prev_fins_without_acks),
 		cmocka_unit_test(test_prev_one_direction),
+		cmocka_unit_test(test_prev_half_open),
 		cmocka_unit_test(test_closed_kept_2msl),
 		cmocka_unit_test(test_idle_timeouts),
 		cmocka_unit_test(test_time_goes_backwards),
