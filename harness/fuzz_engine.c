@@ -708,9 +708,7 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 			   (isport < run->cfg.eph_lo || isport > run->cfg.eph_hi);
 
 		ex->must[R_TUPLE_DUPLICATE_LIVE] = ex->may[R_TUPLE_DUPLICATE_LIVE] = dup;
-		ex->may[R_TUPLE_REUSE_TIME_WAIT] = res.new_incarnation &&
-						   (res.prev.how == PREV_FIN ||
-						    res.prev.how == PREV_FIN_ONE_SIDED) &&
+		ex->may[R_TUPLE_REUSE_TIME_WAIT] = res.new_incarnation && res.prev.how == PREV_FIN &&
 						   res.prev.since_close_ns <
 							   (int64_t)run->cfg.msl_sec * 2 * 1000000000;
 		ex->must[R_TCP_RST_OUT_OF_WINDOW] = ex->may[R_TCP_RST_OUT_OF_WINDOW] = oow;

@@ -47,7 +47,7 @@ static const struct rule_info catalog[R__COUNT] = {
 		"neither a FIN exchange nor a RST. Both FINs seen count as a FIN exchange even when "
 		"its last ACK was not captured; a FIN from one end when the capture holds nothing "
 		"from the other (one direction only) is not called open, since the capture cannot "
-		"show it (tuple.reuse-time-wait judges the SYN from that FIN). A stack that hands "
+		"show it. A stack that hands "
 		"out a port still in use, or two hosts behind one NAT mapping, produce it. "
 		"Reported once per new incarnation."
 	},
@@ -63,10 +63,9 @@ static const struct rule_info catalog[R__COUNT] = {
 		"above the last one seen (RFC 6191 section 2). The finding names the condition "
 		"that failed. The connection closed when both FINs were seen (at the later FIN "
 		"when the last ACK is not captured). When the capture holds only one end's "
-		"packets and that end sent a FIN, the close cannot be seen: 2*MSL is counted from "
-		"that FIN, which any close came after, so a SYN too early from there is too early "
-		"either way. A connection ended by RST has no TIME_WAIT and never fires this "
-		"rule. Reported once per new incarnation."
+		"packets and that end sent a FIN, no close is seen and this rule does not fire. "
+		"A connection ended by RST has no TIME_WAIT and never fires this rule. Reported "
+		"once per new incarnation."
 	},
 	[R_PORT_ZERO] = {
 		"port.zero", SEV_ERROR, true, DEDUP_FLOW,
@@ -506,11 +505,7 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 	const char *ts_t, *isn_t;
 	char ts_m[96], isn_m[96];
 
-	/* PREV_FIN_ONE_SIDED: elapsed runs from the FIN; if the connection
-	 * closed out of sight it closed after that, so a SYN too early for
-	 * TIME_WAIT from the FIN is too early from the close as well, and if
-	 * it did not close the SYN is worse than early. */
-	if ((f->prev != PREV_FIN && f->prev != PREV_FIN_ONE_SIDED) || f->elapsed_ns >= tw_ns)
+	if (f->prev != PREV_FIN || f->elapsed_ns >= tw_ns)
 		return 0;
 	/* RFC 6191 section 2: timestamps decide when both incarnations carry them. */
 	ts_ok = f->syn_has_ts && f->prev_has_ts && is_seq_gt(f->syn_ts, f->prev_ts);
@@ -540,22 +535,13 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 		isn_t = "no-final-seq";
 		snprintf(isn_m, sizeof(isn_m), "the old final sequence number of this side is unknown");
 	}
-	snprintf(hit->transition, sizeof(hit->transition), "prev=%s|%s|%s|%s",
-		 f->prev == PREV_FIN ? "FIN" : "FIN-one-sided", isn_t, ts_t,
+	snprintf(hit->transition, sizeof(hit->transition), "prev=FIN|%s|%s|%s", isn_t, ts_t,
 		 f->same_direction ? "same-initiator" : "reversed");
-	if (f->prev == PREV_FIN)
-		hit_msg(hit, R_TUPLE_REUSE_TIME_WAIT,
-			"SYN reuses the 5-tuple %" PRIu64 ".%03u s after its connection closed "
-			"(TIME_WAIT lasts %" PRIu64 " s): %s and %s",
-			f->elapsed_ns / 1000000000u, (unsigned)(f->elapsed_ns / 1000000u % 1000u),
-			(uint64_t)msl * 2u, isn_m, ts_m);
-	else
-		hit_msg(hit, R_TUPLE_REUSE_TIME_WAIT,
-			"SYN reuses the 5-tuple %" PRIu64 ".%03u s after its connection's FIN; "
-			"nothing from the other end was captured, so the close is not seen, and "
-			"had it closed, TIME_WAIT would last %" PRIu64 " s: %s and %s",
-			f->elapsed_ns / 1000000000u, (unsigned)(f->elapsed_ns / 1000000u % 1000u),
-			(uint64_t)msl * 2u, isn_m, ts_m);
+	hit_msg(hit, R_TUPLE_REUSE_TIME_WAIT,
+		"SYN reuses the 5-tuple %" PRIu64 ".%03u s after its connection closed "
+		"(TIME_WAIT lasts %" PRIu64 " s): %s and %s",
+		f->elapsed_ns / 1000000000u, (unsigned)(f->elapsed_ns / 1000000u % 1000u),
+		(uint64_t)msl * 2u, isn_m, ts_m);
 	return 1;
 }
 

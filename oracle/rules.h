@@ -196,8 +196,7 @@ struct reuse_facts {
 	enum prev_end prev;         /* engine.h: how the previous incarnation ended */
 	const char *prev_state;     /* engine's name of the old state, for messages */
 	bool same_direction;        /* the SYN comes from the old initiator */
-	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN)
-				       or FIN time (PREV_FIN_ONE_SIDED) */
+	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN) */
 	uint32_t isn;               /* the new SYN's sequence number */
 	bool have_final_seq;        /* the old incarnation carried data/FIN from this side */
 	uint32_t final_seq;         /* highest sequence number the sender used before (its FIN's seq + 1) */
@@ -215,15 +214,15 @@ struct reuse_facts {
  * SYN-SENT deletes its TCB without sending anything (RFC 9293 section
  * 3.10.5, ABORT), so a new SYN on the tuple is all the wire shows. Nor does
  * it fire on PREV_FIN_ONE_SIDED: the capture cannot show that connection
- * still open (rule_reuse_time_wait judges it). Returns 0 or 1.
+ * still open (nor closed: rule_reuse_time_wait stays silent too). Returns
+ * 0 or 1.
  */
 unsigned rule_duplicate_live(const struct reuse_facts *f, struct rule_hit *hit);
 
 /*
  * rule_reuse_time_wait: tuple.reuse-time-wait fires when prev is PREV_FIN
- * (both FINs seen) or PREV_FIN_ONE_SIDED (one FIN, the other end not in the
- * capture: elapsed then runs from that FIN, which the close, if any, came
- * after), elapsed < 2*msl, and neither RFC 6191 condition holds: the SYN's TSval is
+ * (both FINs seen, acknowledged or not), elapsed < 2*msl, and neither
+ * RFC 6191 condition holds: the SYN's TSval is
  * above the last one seen (both sides of the comparison must exist) or its
  * ISN is above final_seq (RFC 1122 4.2.2.13). Both comparisons are modulo
  * 2^32 (RFC 9293 section 3.4, RFC 7323 section 5.3 PAWS arithmetic). The
