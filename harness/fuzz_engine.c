@@ -21,7 +21,9 @@
  *     flow's sequence and stream numbers and direction, and after a
  *     clock-only record exactly what engine_expire ends. The only fact it
  *     takes from the engine is whether a TCP connection is closed (the TCP
- *     state machine has its own tests and its own target). Every 64
+ *     state machine has its own tests and its own target); how a replaced
+ *     connection had ended is checked against the FINs and ACKs the model
+ *     saw (m_check_prev). Every 64
  *     packets, at every clock-only record and at the end, the engine's live
  *     set (engine_foreach) must equal the model's, list by list in the same
  *     order, with no two live entries on one tuple. Conservation: the
@@ -92,6 +94,7 @@ struct mflow {
 	int64_t last_ns;               /* model clock at its last packet */
 	bool closed;                   /* TCP: the engine's verdict (tcp.end) */
 	bool base[2], syn[2];          /* by direction: base sequence known, sent a SYN */
+	bool fin[2], acked[2];         /* by direction: sent a FIN / an ACK, without RST */
 	uint32_t isn[2];
 };
 
@@ -465,6 +468,39 @@ static void m_note_seq(struct mflow *m, unsigned d, const struct pkt *p)
 		m->syn[d] = true;
 }
 
+/*
+ * How the replaced connection old had ended (engine.h enum prev_end), as
+ * far as the model can tell from flags alone; the engine's verdict on
+ * RSTs (accepted or not) and on which side reached ESTABLISHED is its own
+ * (tcpstate has its own tests), so PREV_RST is always allowed and PREV_OPEN
+ * against PREV_ATTEMPT is checked in one direction only:
+ *  - both ends sent a FIN (for a connection from an endpoint to itself,
+ *    one FIN is both): PREV_FIN, whatever the last ACKs did;
+ *  - one end sent a FIN, the other sent nothing: PREV_FIN_ONE_SIDED;
+ *  - PREV_FIN and PREV_FIN_ONE_SIDED in no other case;
+ *  - PREV_OPEN for a connection with a seen handshake needs an ACK from
+ *    its initiator (a SYN+ACK alone is an attempt).
+ */
+static void m_check_prev(const struct mflow *old, const struct engine_prev *pv)
+{
+	bool self = old->pa == old->pb && memcmp(old->a, old->b, 16) == 0;
+	bool fins = (old->fin[0] && old->fin[1]) || (self && (old->fin[0] || old->fin[1]));
+	bool one = !fins && ((old->fin[0] && old->pkts[1] == 0) || (old->fin[1] && old->pkts[0] == 0));
+
+	FUZZ_CHECK(!fins || pv->how == PREV_FIN || pv->how == PREV_RST,
+		   "both ends sent a FIN, but the previous connection ended %s", prev_end_name(pv->how));
+	FUZZ_CHECK(!one || pv->how == PREV_FIN_ONE_SIDED || pv->how == PREV_RST,
+		   "one end sent a FIN, the other nothing, but the previous connection ended %s",
+		   prev_end_name(pv->how));
+	FUZZ_CHECK(pv->how != PREV_FIN || fins, "previous connection ended fin without two FINs");
+	FUZZ_CHECK(pv->how != PREV_FIN_ONE_SIDED || one,
+		   "previous connection ended fin-one-sided, model: FINs %d/%d, packets %llu/%llu",
+		   old->fin[0], old->fin[1], (unsigned long long)old->pkts[0],
+		   (unsigned long long)old->pkts[1]);
+	FUZZ_CHECK(pv->how != PREV_OPEN || pv->midstream || old->acked[0] || (self && old->acked[1]),
+		   "previous connection open, but its initiator never sent an ACK");
+}
+
 /* 2. Our engine in lockstep with the model. Returns the engine's result
  * code; fills *ex with what the oracle must say (when the engine took the
  * packet and nothing has diverged). */
@@ -479,6 +515,7 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	bool tcp = p->l4 == L4_TCP, syn_only = tcp && (p->flags & (TH_SYN | TH_ACK)) == TH_SYN;
 	bool flipped = tcp && (p->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
 	bool replace = false, retransmit = false, evict = false, failed;
+	struct mflow old;               /* the flow a new incarnation replaces */
 	unsigned n_want, d = 0, md;
 	enum tc_rc rc;
 	uint64_t inj0 = fa_injected();
@@ -500,6 +537,7 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		want[n_want].seqno = m->seqno;
 		want[n_want++].why = FLOW_END_REPLACED;
 		replace = true;
+		old = *m;
 	} else if (m != NULL) {
 		retransmit = syn_only && m->syn[d] && p->seq == m->isn[d];
 	}
@@ -579,6 +617,8 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	FUZZ_CHECK(res.new_incarnation == replace, "new_incarnation %d, the model says %d",
 		   res.new_incarnation, replace);
 	FUZZ_CHECK(!res.new_incarnation || res.prev.how != PREV_NONE, "new incarnation with prev none");
+	if (replace)
+		m_check_prev(&old, &res.prev);
 	FUZZ_CHECK(res.midstream == (res.created && tcp && !(p->flags & TH_SYN)),
 		   "midstream %d for a %s TCP segment with flags 0x%03x", res.midstream,
 		   res.created ? "creating" : "joining", p->flags);
@@ -645,6 +685,10 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 				   prev_end_name(res.prev.how), retransmit, m->closed,
 				   (unsigned)f->tcp.end);
 		m_note_seq(m, md, p);
+		if (!(p->flags & TH_RST)) {
+			m->fin[md] = m->fin[md] || (p->flags & TH_FIN);
+			m->acked[md] = m->acked[md] || (p->flags & TH_ACK);
+		}
 		m->closed = f->tcp.end != TCP_END_OPEN;
 	}
 	FUZZ_CHECK(f->pkts[0] == m->pkts[0] && f->pkts[1] == m->pkts[1] &&

@@ -44,9 +44,14 @@ static const struct rule_info catalog[R__COUNT] = {
 		"A TCP connection is named by its socket pair (RFC 9293 section 2.7); while it is "
 		"open, no second connection may use the same 5-tuple. This rule fires when a SYN "
 		"without ACK and with an initial sequence number different from the known "
-		"connection's arrives on a tuple whose earlier connection saw neither a completed "
-		"FIN exchange nor a RST. A stack that hands out a port still in use, or two hosts "
-		"behind one NAT mapping, produce it. Reported once per new incarnation."
+		"connection's arrives on a tuple whose earlier connection completed its handshake "
+		"(its initiator acknowledged the SYN+ACK, or it was picked up mid-stream) and saw "
+		"neither a FIN exchange nor a RST. Both FINs seen count as a FIN exchange even when "
+		"its last ACK was not captured; a FIN from one end when the capture holds nothing "
+		"from the other (one direction only) is not called open, since the capture cannot "
+		"show it. A stack that hands "
+		"out a port still in use, or two hosts behind one NAT mapping, produce it. "
+		"Reported once per new incarnation."
 	},
 	[R_TUPLE_REUSE_TIME_WAIT] = {
 		"tuple.reuse-time-wait", SEV_WARNING, true, DEDUP_EVENT,
@@ -58,8 +63,11 @@ static const struct rule_info catalog[R__COUNT] = {
 		"A new SYN may reopen the tuple early if its ISN is above the last sequence "
 		"number of the old connection (RFC 1122 section 4.2.2.13), or if it carries a TCP "
 		"timestamp that is above the last one seen or where the old connection used none "
-		"(RFC 6191 section 2). The finding names the conditions that failed. A connection "
-		"ended by RST has no TIME_WAIT and never fires this rule. Reported once per new "
+		"(RFC 6191 section 2). The finding names the conditions that failed. The "
+		"connection closed when both FINs were seen (at the later FIN when the last ACK "
+		"is not captured). When the capture holds only one end's packets and that end "
+		"sent a FIN, no close is seen and this rule does not fire. A connection ended by "
+		"RST has no TIME_WAIT and never fires this rule. Reported once per new "
 		"incarnation."
 	},
 	[R_PORT_ZERO] = {
@@ -123,13 +131,15 @@ static const struct rule_info catalog[R__COUNT] = {
 	},
 	[R_TCP_RST_OUT_OF_WINDOW] = {
 		"tcp.rst-out-of-window", SEV_WARNING, true, DEDUP_EVENT,
-		"RFC 5961 section 3.2, RFC 9293 section 3.10.7.4",
+		"RFC 5961 section 3.2, RFC 9293 section 3.10.7.3 and 3.10.7.4",
 		"A RST whose sequence number is outside the receiver's window (RFC 5961 blind reset).",
 		"A receiver accepts a RST only when its sequence number equals RCV.NXT; one that "
 		"is inside the window earns a challenge ACK, and one outside the window is "
 		"dropped (RFC 5961 section 3.2). A RST outside the window is what a blind reset "
 		"attack looks like, or a stack that resets with a stale sequence number. "
-		"Reported for every such RST."
+		"A receiver in SYN-SENT has no window yet: there the RST must carry an ACK that "
+		"acknowledges its SYN, ISN < ACK =< SND.NXT, the data of a TCP Fast Open SYN "
+		"counted (RFC 9293 section 3.10.7.3). Reported for every such RST."
 	},
 	[R_TCP_MIDSTREAM] = {
 		"tcp.midstream", SEV_INFO, true, DEDUP_FLOW,

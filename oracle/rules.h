@@ -229,16 +229,19 @@ struct reuse_facts {
  * rule_duplicate_live: tuple.duplicate-live fires when prev is PREV_OPEN
  * (RFC 9293 section 3.5/3.10.7.3: a connection is named by its socket pair;
  * two live connections cannot share one). PREV_ATTEMPT, an old handshake
- * that never reached ESTABLISHED, is legal: a client that gives up a
- * connect in SYN-SENT deletes its TCB without sending anything (RFC 9293
- * section 3.10.5, ABORT), so a new SYN on the tuple is all the wire shows.
- * Returns 0 or 1.
+ * not seen to complete, is legal: a client that gives up a connect in
+ * SYN-SENT deletes its TCB without sending anything (RFC 9293 section
+ * 3.10.5, ABORT), so a new SYN on the tuple is all the wire shows. Nor does
+ * it fire on PREV_FIN_ONE_SIDED: the capture cannot show that connection
+ * still open (nor closed: rule_reuse_time_wait stays silent too). Returns
+ * 0 or 1.
  */
 unsigned rule_duplicate_live(const struct reuse_facts *f, struct rule_hit *hit);
 
 /*
- * rule_reuse_time_wait: tuple.reuse-time-wait fires when prev is PREV_FIN,
- * elapsed < 2*msl, and no condition that makes the reuse legal holds:
+ * rule_reuse_time_wait: tuple.reuse-time-wait fires when prev is PREV_FIN
+ * (both FINs seen, acknowledged or not), elapsed < 2*msl, and no condition
+ * that makes the reuse legal holds:
  *  - the SYN carries a timestamp and the old incarnation's sender used none
  *    (RFC 6191 section 2 honours such a SYN);
  *  - the SYN's TSval is above the last one the sender used (RFC 6191);

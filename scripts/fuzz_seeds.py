@@ -404,6 +404,23 @@ def cmd_engine(args):
     s12 = b"".join(es_conversation(client=i % 4, cport=49152 + i, sport=443, isn=i * 7919,
                                    step=3) for i in range(12))
     seeds.append(es_cfg(flows=2, rng=2) + s12)
+    # 13. closes the capture shows only in part, each tuple reused 5 s later
+    #     with a lower ISN: both FINs without the last ACK (a FIN exchange:
+    #     tuple.reuse-time-wait), the client's packets only (its FIN, nothing
+    #     from the server), a SYN answered by two SYN+ACKs and no ACK (an
+    #     attempt, not a live connection)
+    rec = 31
+    s13 = es_conversation(cport=49400)[:-rec]
+    s13 += es_rec(ES_REL, step=STEP_SEC | 5, cport=49400, sport=80, flags=TS_, seq=0x80000000)
+    one = es_conversation(cport=49401)
+    s13 += b"".join(one[i:i + rec] for i in range(0, len(one), rec) if not one[i + 1] & ES_REV)
+    s13 += es_rec(ES_REL, step=STEP_SEC | 5, cport=49401, sport=80, flags=TS_, seq=0x80000000)
+    s13 += es_rec(ES_REL, step=1, cport=49402, sport=80, flags=TS_, seq=1000)
+    s13 += es_rec(ES_REL | ES_REV, step=1, cport=49402, sport=80, flags=TS_ | TA, seq=5000)
+    s13 += es_rec(ES_REL | ES_REV, step=STEP_SEC | 1, cport=49402, sport=80, flags=TS_ | TA,
+                  seq=0xffffffff)
+    s13 += es_rec(ES_REL, step=STEP_SEC | 5, cport=49402, sport=80, flags=TS_, seq=0x80000000)
+    seeds.append(es_cfg() + s13)
     for blob in seeds:
         write(args.out, blob)
     write(args.out, b"")            # no configuration byte at all

@@ -93,10 +93,10 @@ class Capture:
         wrpcap(path, self.pkts)
 
 
-def tcp(src, dst, sport, dport, flags, seq, ack=0, ts=None, win=64240, data=b""):
-    opts = []
+def tcp(src, dst, sport, dport, flags, seq, ack=0, ts=None, win=64240, data=b"", opts=None):
+    opts = list(opts or [])
     if ts is not None:
-        opts = [("Timestamp", ts)]
+        opts.append(("Timestamp", ts))
     seg = TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=win,
               options=opts)
     pkt = ip_layer(src, dst) / seg
@@ -267,6 +267,89 @@ def reuse_after_rst(path):
     cap.write(path)
 
 
+@scenario("nearmiss_reuse_after_half_open.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_after_half_open(path):
+    cap = Capture(eth)
+    # A SYN answered by a SYN+ACK, retransmitted twice, that the client never
+    # acknowledges (it never arrived, or the client gave up): the handshake
+    # did not complete, so the new SYN 3 s later reuses nothing live.
+    cap.add(tcp(C4, S4, 49313, 80, "S", 1000))
+    for t in (0.001, 1, 3):
+        cap.at(t)
+        cap.add(tcp(S4, C4, 80, 49313, "SA", 5000, 1001))
+    cap.at(3.5)
+    session(cap, C4, S4, 49313, 80, 70000, 9000, data=REQ)
+    cap.write(path)
+
+
+def keep_only(cap, pred):
+    """Drop the packets a capture filter would not have kept."""
+    cap.pkts = [p for p in cap.pkts if pred(p)]
+
+
+def syn_fin_rst(p):
+    """tcpdump's `tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0`."""
+    return (int(p[TCP].flags) & 0x07) != 0
+
+
+@scenario("tuple_reuse_time_wait_fins_unacked.pcap", fire="tuple.reuse-time-wait",
+          silent="tuple.duplicate-live")
+def reuse_time_wait_fins_unacked(path):
+    cap = Capture(eth)
+    # Both FINs seen is a completed FIN exchange, with or without its last
+    # ACK in the capture: the reuse 10 s later with a lower ISN and no
+    # timestamps breaks TIME_WAIT (not a duplicate of a live connection).
+    nc = session(cap, C4, S4, 49306, 80, 100000, 5000, data=REQ, close=None)
+    cap.add(tcp(C4, S4, 49306, 80, "FA", nc, 5001))
+    cap.add(tcp(S4, C4, 80, 49306, "FA", 5001, nc + 1))   # the client's last ACK is lost
+    # The server's FIN+ACK, acknowledging the client's FIN, captured before
+    # that FIN (the two were captured at different points).
+    nd = session(cap, C4, S4, 49307, 80, 200000, 6000, data=REQ, close=None)
+    cap.add(tcp(S4, C4, 80, 49307, "FA", 6001, nd + 1))
+    cap.add(tcp(C4, S4, 49307, 80, "FA", nd, 6002))
+    cap.add(tcp(C4, S4, 49307, 80, "A", nd + 1, 6002))
+    cap.at(10)
+    session(cap, C4, S4, 49306, 80, 50000, 9000, data=REQ)
+    session(cap, C4, S4, 49307, 80, 60000, 9500, data=REQ)
+    cap.write(path)
+
+
+@scenario("nearmiss_reuse_fins_only.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_fins_only(path):
+    cap = Capture(eth)
+    # Only SYN, FIN and RST segments captured: every ACK of a FIN is missing.
+    # Reuse 10 s later with a higher ISN, and 2*MSL + 5 s later with a lower
+    # one: both legal.
+    final = session(cap, C4, S4, 49308, 80, 100000, 5000, data=REQ)
+    session(cap, C4, S4, 49309, 80, 200000, 6000, data=REQ)
+    cap.at(10)
+    session(cap, C4, S4, 49308, 80, final + 64000, 9000, data=REQ)
+    cap.at(2 * MSL + 5)
+    session(cap, C4, S4, 49309, 80, 50000, 9500, data=REQ)
+    keep_only(cap, syn_fin_rst)
+    cap.write(path)
+
+
+@scenario("nearmiss_reuse_one_direction.pcap", silent="tuple.reuse-time-wait,tuple.duplicate-live")
+def reuse_one_direction(path):
+    cap = Capture(eth)
+    # The client's packets only (`src host`): its FIN is there, the server's
+    # answer cannot be, so the capture shows neither a live connection nor a
+    # close. Reuse 10 s after the FIN with a lower ISN (a TIME_WAIT question
+    # only if the connection closed), with a higher ISN, and 2*MSL + 5 s
+    # after it with a lower one: no tuple finding for any of them.
+    session(cap, C4, S4, 49310, 80, 100000, 5000, data=REQ)
+    final = session(cap, C4, S4, 49311, 80, 100000, 5000, data=REQ)
+    session(cap, C4, S4, 49312, 80, 200000, 6000, data=REQ)
+    cap.at(10)
+    session(cap, C4, S4, 49310, 80, 50000, 9000, data=REQ)
+    session(cap, C4, S4, 49311, 80, final + 64000, 9000, data=REQ)
+    cap.at(2 * MSL + 5)
+    session(cap, C4, S4, 49312, 80, 50000, 9500, data=REQ)
+    keep_only(cap, lambda p: p[IP].src == C4)
+    cap.write(path)
+
+
 # ---- port rules ------------------------------------------------------------------------
 
 @scenario("port_zero.pcap", fire="port.zero")
@@ -359,6 +442,27 @@ def rst_in_window(path):
     cap.add(tcp(S4, C4, 80, 49501, "R", 5001 + 1000))
     cap.add(tcp(C4, S4, 49501, 80, "A", nc, 5001))
     cap.add(tcp(S4, C4, 80, 49501, "R", 5001))
+    cap.write(path)
+
+
+TFO_COOKIE = [("MSS", 1460), ("TFO", b"\x01\x02\x03\x04\x05\x06\x07\x08")]
+
+
+@scenario("nearmiss_rst_syn_with_data.pcap", silent="tcp.rst-out-of-window")
+def rst_syn_with_data(path):
+    cap = Capture(eth)
+    # TCP Fast Open (RFC 7413): the SYN carries 10 bytes. Its SND.NXT is
+    # ISN + 11, and RFC 9293 3.10.7.3 accepts ISN < ACK =< SND.NXT, so the
+    # RST+ACK refusing it with ACK = ISN + 11 (RFC 9293 3.10.7.1, as Linux
+    # sends it) is acceptable.
+    cap.add(tcp(C4, S4, 49502, 80, "S", 1000, opts=TFO_COOKIE, data=b"GET / HTTP"))
+    cap.add(tcp(S4, C4, 80, 49502, "RA", 0, 1011))
+    # Accepted with its data: the SYN+ACK acknowledges ISN + 11 and takes
+    # the client to ESTABLISHED; a RST at the server's next sequence number
+    # is then exact.
+    cap.add(tcp(C4, S4, 49503, 80, "S", 2000, opts=TFO_COOKIE, data=b"GET / HTTP"))
+    cap.add(tcp(S4, C4, 80, 49503, "SA", 5000, 2011))
+    cap.add(tcp(S4, C4, 80, 49503, "RA", 5001, 2011))
     cap.write(path)
 
 

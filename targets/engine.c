@@ -71,6 +71,7 @@ static const char *const prev_names[] = {
 	[PREV_OPEN] = "open",
 	[PREV_FIN] = "fin",
 	[PREV_RST] = "rst",
+	[PREV_FIN_ONE_SIDED] = "fin-one-sided",
 };
 
 const char *prev_end_name(enum prev_end how)
@@ -320,6 +321,43 @@ static bool any_established(const struct tcp_conn *c)
 	return false;
 }
 
+/*
+ * How a connection that neither completed a FIN exchange nor took a RST
+ * (tcp.end is TCP_END_OPEN) had ended, as far as the capture can show:
+ *  - both sides sent a FIN: the exchange is complete even when its last
+ *    ACK (or an ACK of the first FIN) was not captured; PREV_FIN, so a new
+ *    SYN is judged by the TIME-WAIT rules (SPEC: duplicate-live needs "no
+ *    completed FIN exchange"); a connection from an endpoint to itself
+ *    receives each segment it sends, so its one FIN is both;
+ *  - one side sent a FIN and the other sent nothing captured (a capture of
+ *    one direction, `--filter 'src host A'`): the close may have completed
+ *    out of sight, and nothing shows it did not; PREV_FIN_ONE_SIDED;
+ *  - picked up mid-stream: PREV_OPEN (its handshake happened before);
+ *  - otherwise PREV_OPEN only when the handshake is seen to complete: a
+ *    side reached ESTABLISHED and the initiator (the SYN's sender, or the
+ *    SYN+ACK's receiver) sent a segment with ACK, its ACK of the SYN+ACK or
+ *    anything after it (every segment after the handshake carries ACK,
+ *    RFC 9293 3.10.7). A SYN+ACK alone, however often retransmitted, moves
+ *    the model's initiator to ESTABLISHED as if it were delivered, but
+ *    shows nothing the initiator received: PREV_ATTEMPT.
+ */
+static enum prev_end open_prev_end(const struct flow *f)
+{
+	const struct tcp_conn *c = &f->tcp;
+	uint16_t f0 = c->side[0].flags, f1 = c->side[1].flags;
+	bool self = f->h.key.port[0] == f->h.key.port[1] &&
+		    memcmp(f->h.key.addr[0], f->h.key.addr[1], 16) == 0;
+
+	if ((f0 & f1 & TSF_FIN) || (self && ((f0 | f1) & TSF_FIN)))
+		return PREV_FIN;
+	if (((f0 & TSF_FIN) && !(f1 & TSF_NXT)) || ((f1 & TSF_FIN) && !(f0 & TSF_NXT)))
+		return PREV_FIN_ONE_SIDED;
+	if (c->flags & TCF_MIDSTREAM)
+		return PREV_OPEN;
+	return any_established(c) && (c->side[f->orig_side].flags & TSF_ACKED_ANY)
+	       ? PREV_OPEN : PREV_ATTEMPT;
+}
+
 static void fill_prev(const struct engine *e, const struct flow *f, unsigned from,
 		      const struct pkt *p, const struct tcp_seg *sg, struct engine_prev *pv)
 {
@@ -332,16 +370,15 @@ static void fill_prev(const struct engine *e, const struct flow *f, unsigned fro
 	case TCP_END_RST: pv->how = PREV_RST; break;
 	case TCP_END_OPEN:
 	default:
-		pv->how = (any_established(&f->tcp) || (f->tcp.flags & TCF_MIDSTREAM))
-			  ? PREV_OPEN : PREV_ATTEMPT;
+		pv->how = open_prev_end(f);
 		break;
 	}
 	pv->midstream = (f->tcp.flags & TCF_MIDSTREAM) != 0;
 	pv->stream = f->stream;
 	pv->first_frame = f->first_frame;
 	pv->last_frame = f->last_frame;
-	pv->closed = f->tcp.end != TCP_END_OPEN;
-	if (pv->closed) {
+	pv->closed = pv->how == PREV_FIN || pv->how == PREV_RST;
+	if (pv->closed || pv->how == PREV_FIN_ONE_SIDED) {
 		engine_time(e, f->close_ns, &pv->close_sec, &pv->close_nsec);
 		pv->since_close_ns = e->now - f->close_ns;
 		if (pv->since_close_ns < 0)
@@ -400,6 +437,7 @@ static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 		       int64_t t, struct engine_result *res)
 {
 	const struct tcp_side *s = &f->tcp.side[from];
+	bool had_fin = (s->flags & TSF_FIN) != 0;
 
 	res->syn_retransmit = (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN && !res->created &&
 			      (s->flags & TSF_SYN) && sg->seq == s->isn;
@@ -417,7 +455,10 @@ static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 		tcp_rst_judge(&f->tcp, from, sg, &res->rst);
 	res->closed_now = tcp_segment(&f->tcp, from, sg,
 				      (sg->flags & TH_RST) ? &res->rst : NULL);
-	if (res->closed_now)
+	/* a side's first FIN starts a close whose last ACK the capture may
+	 * lack (fill_prev measures TIME-WAIT from here then); the segment
+	 * that ends the connection moves the time on */
+	if (res->closed_now || (!had_fin && (s->flags & TSF_FIN) && f->tcp.end == TCP_END_OPEN))
 		f->close_ns = t;
 }
 

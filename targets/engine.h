@@ -104,7 +104,9 @@ struct flow {
 	uint64_t first_frame, last_frame;
 	int64_t start_ns;         /* clock at its first packet } ns relative to  */
 	int64_t end_ns;           /* clock at its last packet  } the engine epoch */
-	int64_t close_ns;         /* clock at the segment that ended it (TCP)    */
+	int64_t close_ns;         /* clock at the segment that ended it (TCP);
+				     while open, at the last segment that was a
+				     side's first FIN                            */
 	uint64_t pkts[2];         /* [FLOW_DIR_ORIG], [FLOW_DIR_RESP]            */
 	uint64_t bytes[2];        /* transport payload bytes, per direction      */
 	struct tcp_conn tcp;      /* TCP model; zero for UDP                     */
@@ -161,11 +163,17 @@ struct flow_record {
 /* How the previous incarnation of a tuple had ended when a new one started. */
 enum prev_end {
 	PREV_NONE = 0,          /* no previous incarnation in the table           */
-	PREV_ATTEMPT,           /* never got past the handshake (no side reached
-				   ESTABLISHED), no FIN exchange, no accepted RST */
-	PREV_OPEN,              /* open: no completed FIN exchange, no RST        */
-	PREV_FIN,               /* closed by a completed FIN exchange             */
-	PREV_RST                /* closed by an accepted RST                      */
+	PREV_ATTEMPT,           /* its handshake was not seen to complete (the
+				   initiator never acknowledged a SYN+ACK), no
+				   FIN, no accepted RST                           */
+	PREV_OPEN,              /* open: no completed FIN exchange, no RST, the
+				   handshake completed or was before the capture  */
+	PREV_FIN,               /* closed by a FIN exchange: both sides sent a
+				   FIN (its last ACK need not be captured)        */
+	PREV_RST,               /* closed by an accepted RST                      */
+	PREV_FIN_ONE_SIDED      /* one side sent a FIN, the other sent nothing
+				   captured (a one-direction capture): whether
+				   it closed cannot be seen                       */
 };
 const char *prev_end_name(enum prev_end how);
 
@@ -181,7 +189,10 @@ struct engine_prev {
 	uint64_t stream;              /* its stream number                       */
 	uint64_t first_frame, last_frame;
 	bool closed;                  /* how is PREV_FIN or PREV_RST             */
-	int64_t close_sec;            /* when it closed (valid when closed)      */
+	int64_t close_sec;            /* when it closed (valid when closed): the
+					 segment that completed the exchange or
+					 the RST, else the later side's first FIN;
+					 for PREV_FIN_ONE_SIDED, that FIN       */
 	uint32_t close_nsec;
 	int64_t since_close_ns;       /* engine clock now minus close time (>= 0) */
 	int64_t since_last_ns;        /* engine clock now minus its last packet  */

@@ -53,6 +53,20 @@ void tcp_conn_init(struct tcp_conn *c)
 /* RFC 7323 section 2.3: a shift above 14 is used as 14. */
 #define WSCALE_MAX 14
 
+/*
+ * Does ack acknowledge the SYN of side r (which sent it and is in SYN-SENT)?
+ * RFC 9293 3.10.7.3: acceptable when SND.UNA < SEG.ACK =< SND.NXT, and in
+ * SYN-SENT SND.UNA is the ISS. SND.NXT is r's snd_nxt, which counts the data
+ * the SYN carried: a TCP Fast Open SYN (RFC 7413) is answered with an ACK of
+ * the SYN alone (data refused) or of the SYN and its data, and a RST that
+ * refuses such a SYN acknowledges its data too (RFC 9293 3.10.7.1: ACK =
+ * SEG.SEQ + SEG.LEN, the SYN counting one), as Linux sends it.
+ */
+static inline bool acks_syn(const struct tcp_side *r, uint32_t ack)
+{
+	return seq_gt(ack, r->isn) && seq_leq(ack, r->snd_nxt);
+}
+
 void tcp_rst_judge(const struct tcp_conn *c, unsigned from,
 		   const struct tcp_seg *sg, struct tcp_rst_check *out)
 {
@@ -70,7 +84,7 @@ void tcp_rst_judge(const struct tcp_conn *c, unsigned from,
 	/* RFC 9293 3.10.7.3: in SYN-SENT only the ACK decides. */
 	if (rstate == TCPS_SYN_SENT) {
 		out->syn_sent = true;
-		out->verdict = ((sg->flags & TH_ACK) && sg->ack == r->isn + 1)
+		out->verdict = ((sg->flags & TH_ACK) && acks_syn(r, sg->ack))
 			       ? RST_EXACT : RST_OUT_OF_WINDOW;
 		return;
 	}
@@ -275,7 +289,7 @@ static bool handshake_segment(struct tcp_conn *c, unsigned from, const struct tc
 		sf |= TSF_SYNACK | TSF_ACKED_ANY;
 		s->last_ack = sg->ack;
 		c->state[from] = TCPS_SYN_RECEIVED;
-		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && sg->ack == r->isn + 1)
+		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && acks_syn(r, sg->ack))
 			*rs = TCPS_ESTABLISHED;
 		else if (*rs == TCPS_LISTEN)
 			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
@@ -316,6 +330,19 @@ static inline void fin_acked(uint8_t *rs, struct tcp_side *r)
 	case TCPS_LAST_ACK:   *rs = TCPS_CLOSED; break;
 	default: break;
 	}
+}
+
+/*
+ * A FIN (its sender s at state ss) the peer r has already acknowledged: the
+ * capture put r's ACK of it, or r's own FIN+ACK, before the FIN itself
+ * (reordering between capture points, or a FIN retransmitted after its
+ * ACK). ACK processing only looks forward, from a FIN to the ACKs after
+ * it, so without this the FIN would stay unacknowledged for good.
+ */
+static inline void fin_acked_before(uint8_t *ss, struct tcp_side *s, const struct tcp_side *r)
+{
+	if ((r->flags & TSF_ACKED_ANY) && seq_geq(r->last_ack, s->snd_nxt))
+		fin_acked(ss, s);
 }
 
 /* A FIN moves its sender (ss) and receiver (rs, peer side r) like this. */
@@ -409,6 +436,7 @@ static bool ack_segment(struct tcp_conn *c, unsigned from, const struct tcp_seg 
 	if (fin) {
 		s->flags |= TSF_FIN;
 		fin_states(ss, rs, r);
+		fin_acked_before(ss, s, r);
 	}
 	return fin_close(c, was_open);
 }
@@ -487,7 +515,7 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 		if (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED ||
 		    *ss == TCPS_SYN_SENT)
 			*ss = TCPS_SYN_RECEIVED;
-		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && sg->ack == r->isn + 1)
+		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && acks_syn(r, sg->ack))
 			*rs = TCPS_ESTABLISHED;
 		else if (*rs == TCPS_LISTEN)
 			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
@@ -515,6 +543,7 @@ static bool segment_slow(struct tcp_conn *c, unsigned from, const struct tcp_seg
 	if (fl & TH_FIN) {
 		s->flags |= TSF_FIN;
 		fin_states(ss, rs, r);
+		fin_acked_before(ss, s, r);
 	}
 
 	return fin_close(c, was_open);

@@ -17,8 +17,9 @@
  *    only when both SYNs carried the option; SYN windows are never scaled;
  *  - the last timestamp value it sent (RFC 7323 TSval), for RFC 6191 and PAWS;
  *  - whether it sent a FIN (its sequence number is then snd_nxt - 1) and
- *    whether the peer acknowledged it, so that "FIN exchange completed" is
- *    exact.
+ *    whether the peer acknowledged it, by an ACK after it or by one the
+ *    capture put before it (the peer's last ACK already past the FIN), so
+ *    that "FIN exchange completed" is exact.
  * A connection ends by a completed FIN exchange (both FINs acknowledged) or by
  * an accepted RST (see tcp_rst_judge: RFC 5961 section 3.2 window check;
  * in SYN-SENT, RFC 9293 section 3.10.7.3). An out-of-window RST is ignored,
@@ -172,8 +173,9 @@ static inline bool tcp_is_new_incarnation(const struct tcp_conn *c, unsigned fro
  * receiver's window, before the segment is applied? Fills *out (verdict
  * RST_NONE when sg has no RST). Rules:
  *  - receiver in SYN-SENT (sent a SYN, nothing synchronised): acceptable
- *    (RST_EXACT) iff ACK is set and acknowledges its SYN, else
- *    RST_OUT_OF_WINDOW (RFC 9293 3.10.7.3, RFC 5961 3.2);
+ *    (RST_EXACT) iff ACK is set and acknowledges its SYN, ISN < ACK =<
+ *    SND.NXT where SND.NXT counts data the SYN carried (TCP Fast Open),
+ *    else RST_OUT_OF_WINDOW (RFC 9293 3.10.7.3, RFC 5961 3.2);
  *  - otherwise RCV.NXT is the receiver's last ACK (or, before it sent one,
  *    the sender's next seq) and RCV.WND its last window, scaled when scaling
  *    was negotiated (the largest shift when the SYNs were not seen):

@@ -485,6 +485,171 @@ static void test_new_isn_after_rst_open_attempt(void **state)
 	fx_free(x);
 }
 
+/*
+ * Both FINs seen is a completed FIN exchange even when an ACK of it is not
+ * in the capture (audit repro o_final_ack_missing: the error said "still
+ * open (TIME-WAIT)"; a SYN/FIN/RST capture filter drops every bare ACK):
+ * PREV_FIN, closed at the later FIN, so the TIME-WAIT rules judge the SYN.
+ */
+static void test_prev_fins_without_acks(void **state)
+{
+	struct fx *x;
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	/* the client's last ACK is missing */
+	x = fx_new(&key_a, 0, 0, 60);
+	handshake(x, 0, 100, 500);
+	send_c(x, 1, TH_FIN | TH_ACK, 101, 501, 0);
+	send_s(x, 2, TH_FIN | TH_ACK, 501, 102, 0);
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	feed_at(x, &p, 12, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_true(r.prev.closed);
+	assert_int_equal(r.prev.close_sec, 1700000002);       /* the later FIN */
+	assert_int_equal(r.prev.since_close_ns, INT64_C(10000000000));
+	assert_true(r.prev.fin_sent[0] && r.prev.fin_sent[1]);
+	assert_false(r.prev.isn_above_final);
+	fx_free(x);
+
+	/* only SYNs and FINs captured (no ACK of either FIN) */
+	x = fx_new(&key_a, 0, 0, 60);
+	send_c(x, 0, TH_SYN, 100, 0, 0);
+	send_s(x, 0, TH_SYN | TH_ACK, 500, 101, 0);
+	send_c(x, 1, TH_FIN | TH_ACK, 111, 501, 0);
+	send_s(x, 1, TH_FIN | TH_ACK, 501, 101, 0);
+	p = tcp(CLI, TH_SYN, 9000, 0, 0);
+	feed_at(x, &p, 3, 0, &r);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_true(r.prev.isn_above_final);
+	fx_free(x);
+
+	/* picked up mid-stream, both FINs: closed too */
+	x = fx_new(&key_a, 0, 0, 60);
+	send_c(x, 0, TH_ACK | TH_PSH, 1000, 2000, 10);
+	send_c(x, 0, TH_FIN | TH_ACK, 1010, 2000, 0);
+	send_s(x, 0, TH_FIN | TH_ACK, 2000, 1011, 0);
+	p = tcp(CLI, TH_SYN, 1, 0, 0);
+	feed_at(x, &p, 1, 0, &r);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_true(r.prev.midstream);
+	fx_free(x);
+
+	/* a connection from an endpoint to itself receives its own FIN */
+	x = fx_new(&key_a, 0, 0, 60);
+	p = tcp("127.0.0.1", 50000, "127.0.0.1", 50000, TH_SYN, 1000, 0, 0);
+	feed_at(x, &p, 0, 0, NULL);
+	p = tcp("127.0.0.1", 50000, "127.0.0.1", 50000, TH_SYN | TH_ACK, 1000, 1001, 0);
+	feed_at(x, &p, 0, 1, NULL);
+	p = tcp("127.0.0.1", 50000, "127.0.0.1", 50000, TH_FIN | TH_ACK, 1001, 1001, 0);
+	feed_at(x, &p, 1, 0, NULL);
+	p = tcp("127.0.0.1", 50000, "127.0.0.1", 50000, TH_SYN, 500, 0, 0);
+	feed_at(x, &p, 5, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(4000000000));
+	fx_free(x);
+}
+
+/*
+ * One side's packets only (`--filter 'src host 10.0.0.1'`): its FIN is
+ * there, the other end's FIN and ACKs cannot be. Not a close (nothing shows
+ * one), not "still open" either: PREV_FIN_ONE_SIDED, timed from that FIN.
+ * Without a FIN from the visible side the connection stays PREV_OPEN (its
+ * own side never closed), and a half close whose peer did send (ACK, no FIN
+ * of its own) stays open too.
+ */
+static void test_prev_one_direction(void **state)
+{
+	struct fx *x;
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	x = fx_new(&key_a, 0, 0, 60);
+	send_c(x, 0, TH_SYN, 100, 0, 0);
+	send_c(x, 0, TH_ACK, 101, 501, 0);
+	send_c(x, 0, TH_ACK | TH_PSH, 101, 501, 10);
+	send_c(x, 2, TH_FIN | TH_ACK, 111, 507, 0);
+	send_c(x, 3, TH_ACK, 112, 508, 0);        /* acknowledges a FIN not captured */
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	feed_at(x, &p, 12, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN_ONE_SIDED);
+	assert_false(r.prev.closed);
+	assert_int_equal(r.prev.close_sec, 1700000002);       /* its FIN */
+	assert_int_equal(r.prev.since_close_ns, INT64_C(10000000000));
+	assert_string_equal(prev_end_name(r.prev.how), "fin-one-sided");
+	fx_free(x);
+
+	/* the same side, no FIN: its own side is open */
+	x = fx_new(&key_a, 0, 0, 60);
+	send_c(x, 0, TH_SYN, 100, 0, 0);
+	send_c(x, 0, TH_ACK, 101, 501, 0);
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	feed_at(x, &p, 12, 0, &r);
+	assert_int_equal(r.prev.how, PREV_OPEN);
+	fx_free(x);
+
+	/* the server's side only: its FIN, then a SYN from it */
+	x = fx_new(&key_a, 0, 0, 60);
+	send_s(x, 0, TH_SYN | TH_ACK, 500, 101, 0);
+	send_s(x, 0, TH_ACK | TH_PSH, 501, 101, 20);
+	send_s(x, 1, TH_FIN | TH_ACK, 521, 101, 0);
+	p = tcp(SRV, TH_SYN, 7, 0, 0);
+	feed_at(x, &p, 4, 0, &r);
+	assert_int_equal(r.prev.how, PREV_FIN_ONE_SIDED);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(3000000000));
+	fx_free(x);
+}
+
+/*
+ * A SYN answered only by SYN+ACKs (audit repro
+ * r_halfopen_synrcvd_then_new_syn: three SYN+ACK retransmissions, no ACK,
+ * then a new-ISN SYN was "still open (ESTABLISHED)"): the initiator never
+ * acknowledged the SYN+ACK, so the handshake was not seen to complete.
+ */
+static void test_prev_half_open(void **state)
+{
+	struct fx *x;
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	x = fx_new(&key_a, 0, 0, 0);
+	send_c(x, 0, TH_SYN, 1000, 0, 0);
+	send_s(x, 0, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_s(x, 1, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_s(x, 3, TH_SYN | TH_ACK, 5000, 1001, 0);
+	p = tcp(CLI, TH_SYN, 70000, 0, 0);
+	feed_at(x, &p, 4, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_ATTEMPT);
+	fx_free(x);
+
+	/* a SYN+ACK whose SYN was not captured, nothing from the client */
+	x = fx_new(&key_a, 0, 0, 0);
+	send_s(x, 0, TH_SYN | TH_ACK, 5000, 1001, 0);
+	p = tcp(CLI, TH_SYN, 70000, 0, 0);
+	feed_at(x, &p, 1, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_ATTEMPT);
+	fx_free(x);
+
+	/* the client's ACK of the SYN+ACK completes it */
+	x = fx_new(&key_a, 0, 0, 0);
+	send_c(x, 0, TH_SYN, 1000, 0, 0);
+	send_s(x, 0, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_s(x, 1, TH_SYN | TH_ACK, 5000, 1001, 0);
+	send_c(x, 1, TH_ACK, 1001, 5001, 0);
+	p = tcp(CLI, TH_SYN, 70000, 0, 0);
+	feed_at(x, &p, 4, 0, &r);
+	assert_int_equal(r.prev.how, PREV_OPEN);
+	fx_free(x);
+}
+
 /* ==== timeouts ================================================================ */
 
 static void test_closed_kept_2msl(void **state)
@@ -1112,6 +1277,9 @@ int main(void)
 		cmocka_unit_test(test_new_isn_after_fin),
 		cmocka_unit_test(test_same_isn_after_fin),
 		cmocka_unit_test(test_new_isn_after_rst_open_attempt),
+		cmocka_unit_test(test_prev_fins_without_acks),
+		cmocka_unit_test(test_prev_one_direction),
+		cmocka_unit_test(test_prev_half_open),
 		cmocka_unit_test(test_closed_kept_2msl),
 		cmocka_unit_test(test_idle_timeouts),
 		cmocka_unit_test(test_time_goes_backwards),

@@ -388,6 +388,9 @@ static void test_duplicate_live(void **state)
 	assert_int_equal(rule_duplicate_live(&f, &h), 0);
 	f.prev = PREV_NONE;
 	assert_int_equal(rule_duplicate_live(&f, &h), 0);
+	/* one side's FIN, nothing from the other: the capture cannot show it open */
+	f.prev = PREV_FIN_ONE_SIDED;
+	assert_int_equal(rule_duplicate_live(&f, &h), 0);
 }
 
 static void test_reuse_time_wait(void **state)
@@ -458,6 +461,17 @@ static void test_reuse_time_wait(void **state)
 	f.syn_has_ts = false;
 	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
 	assert_string_equal(h.transition, "prev=FIN|no-final-seq|no-ts|same-initiator");
+
+	/* one side's FIN, the other end not captured: no close is seen, so
+	 * not this rule either, however early and low the SYN */
+	f.prev = PREV_FIN_ONE_SIDED;
+	f.have_final_seq = true;
+	f.final_seq = 2000;
+	f.isn = 1000;
+	f.elapsed_ns = 10000000000ull;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 0);
+	f.prev = PREV_FIN;
+	assert_int_equal(rule_reuse_time_wait(&f, 60, &h), 1);
 }
 
 /* Every combination of timestamps and ISN, against the table README.md's

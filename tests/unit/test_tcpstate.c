@@ -159,6 +159,52 @@ static void test_closing(void **state)
 	assert_int_equal(c.end, TCP_END_FIN);
 }
 
+/*
+ * The capture put the peer's acknowledgement of a FIN before the FIN
+ * (audit repros o_finack_before_fin, o_ack_before_fin): a FIN whose sequence
+ * number the peer's last ACK already covers is acknowledged on arrival.
+ */
+static void test_fin_acked_before_it(void **state)
+{
+	struct tcp_conn c;
+
+	(void)state;
+	/* B's FIN+ACK acknowledging A's FIN (ack 102) is seen first */
+	established(&c);
+	assert_false(apply(&c, B, seg(TH_FIN | TH_ACK, 501, 102, 0, 65535), NULL));
+	assert_int_equal(ST(&c, B), TCPS_FIN_WAIT_1);
+	assert_int_equal(ST(&c, A), TCPS_CLOSE_WAIT);
+	/* then A's FIN+ACK (acknowledging B's FIN): both FINs acknowledged */
+	assert_true(apply(&c, A, seg(TH_FIN | TH_ACK, 101, 502, 0, 65535), NULL));
+	assert_true(c.side[A].flags & TSF_FIN_ACKED);
+	assert_true(c.side[B].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_CLOSED);
+	assert_int_equal(ST(&c, B), TCPS_TIME_WAIT);
+	assert_int_equal(c.end, TCP_END_FIN);
+
+	/* B's bare ACK of A's FIN seen first: A goes to FIN-WAIT-2 at its FIN */
+	established(&c);
+	apply(&c, B, seg(TH_ACK, 501, 102, 0, 65535), NULL);
+	apply(&c, A, seg(TH_FIN | TH_ACK, 101, 501, 0, 65535), NULL);
+	assert_true(c.side[A].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_2);
+	assert_int_equal(ST(&c, B), TCPS_CLOSE_WAIT);
+
+	/* an earlier ACK short of the FIN acknowledges nothing */
+	established(&c);
+	apply(&c, B, seg(TH_ACK, 501, 101, 0, 65535), NULL);
+	apply(&c, A, seg(TH_FIN | TH_ACK, 101, 501, 0, 65535), NULL);
+	assert_false(c.side[A].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_1);
+
+	/* the same through the full rules (a FIN without ACK) */
+	established(&c);
+	apply(&c, B, seg(TH_ACK, 501, 102, 0, 65535), NULL);
+	apply(&c, A, seg(TH_FIN, 101, 0, 0, 65535), NULL);
+	assert_true(c.side[A].flags & TSF_FIN_ACKED);
+	assert_int_equal(ST(&c, A), TCPS_FIN_WAIT_2);
+}
+
 static void test_rst_exact_and_window(void **state)
 {
 	struct tcp_conn c;
@@ -233,6 +279,65 @@ static void test_rst_in_syn_sent(void **state)
 	apply(&c, B, seg(TH_RST | TH_ACK, 0, 999, 0, 0), &r);
 	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
 	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+}
+
+/*
+ * A SYN that carries data (TCP Fast Open, RFC 7413): its SND.NXT is past
+ * the data, and RFC 9293 3.10.7.3 accepts any ACK with ISS < ACK =< SND.NXT.
+ * A RST refusing it acknowledges the data too (RFC 9293 3.10.7.1: ACK =
+ * SEG.SEQ + SEG.LEN, SYN counting one; Linux sends that); a SYN+ACK may
+ * acknowledge the SYN alone (data refused) or the SYN and its data.
+ */
+static void test_syn_with_data(void **state)
+{
+	struct tcp_conn c;
+	struct tcp_rst_check r;
+
+	(void)state;
+	/* the RST+ACK answering SYN(100, 10 bytes): ack 111 */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	assert_int_equal(c.side[A].snd_nxt, 111);
+	assert_true(apply(&c, B, seg(TH_RST | TH_ACK, 0, 111, 0, 0), &r));
+	assert_true(r.syn_sent);
+	assert_int_equal(r.verdict, RST_EXACT);
+	assert_int_equal(c.end, TCP_END_RST);
+	/* ack of the SYN alone is acceptable too */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_RST | TH_ACK, 0, 101, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_EXACT);
+	/* beyond SND.NXT, or not above the ISS: not acceptable */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	assert_false(apply(&c, B, seg(TH_RST | TH_ACK, 0, 112, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	apply(&c, B, seg(TH_RST | TH_ACK, 0, 100, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+
+	/* SYN+ACK acknowledging the SYN's data: the client is ESTABLISHED and
+	 * the server's exact RST after it is judged by the window, exact */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 111, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+	assert_true(apply(&c, B, seg(TH_RST | TH_ACK, 501, 111, 0, 0), &r));
+	assert_false(r.syn_sent);
+	assert_int_equal(r.verdict, RST_EXACT);
+	/* SYN+ACK acknowledging the SYN alone (the data was refused) */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 101, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
+	/* a SYN+ACK past SND.NXT leaves it in SYN-SENT; a retransmitted one
+	 * (the full rules, not the first-segment path) with a good ACK does not */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 10, 65535), NULL);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 112, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+	apply(&c, B, seg(TH_SYN | TH_ACK, 500, 111, 0, 65535), NULL);
+	assert_int_equal(ST(&c, A), TCPS_ESTABLISHED);
 }
 
 static void test_rst_unknown(void **state)
@@ -432,7 +537,10 @@ static void test_seq_compare(void **state)
  * its fast paths (ACK segments between ESTABLISHED sides; a side's first
  * SYN or SYN+ACK; other ACKs from a side that has sent), as of eee4b3c, kept verbatim as the reference:
  * tcp_segment must leave every byte of the connection and its return
- * value exactly as they do.
+ * value exactly as they do. Rule changes made since are made here too, in
+ * the plain code's words: a SYN+ACK completes SYN-SENT for any ACK in
+ * (ISS, SND.NXT], the SYN's data counted (RFC 9293 3.10.7.3); a FIN the
+ * peer's last ACK already covers is acknowledged when it arrives.
  */
 #define REF_WSCALE_MAX 14
 
@@ -548,7 +656,8 @@ static bool ref_tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_
 		if (*ss == TCPS_LISTEN || *ss == TCPS_CLOSED ||
 		    *ss == TCPS_SYN_SENT)
 			*ss = TCPS_SYN_RECEIVED;
-		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && sg->ack == r->isn + 1)
+		if (*rs == TCPS_SYN_SENT && (r->flags & TSF_SYN) && seq_gt(sg->ack, r->isn) &&
+		    seq_leq(sg->ack, r->snd_nxt))
 			*rs = TCPS_ESTABLISHED;
 		else if (*rs == TCPS_LISTEN)
 			*rs = TCPS_ESTABLISHED;            /* its SYN was not captured */
@@ -610,6 +719,15 @@ static bool ref_tcp_segment(struct tcp_conn *c, unsigned from, const struct tcp_
 			break;
 		default:
 			break;
+		}
+		if ((r->flags & TSF_ACKED_ANY) && seq_geq(r->last_ack, s->snd_nxt)) {
+			s->flags |= TSF_FIN_ACKED;
+			switch (*ss) {
+			case TCPS_FIN_WAIT_1: *ss = TCPS_FIN_WAIT_2; break;
+			case TCPS_CLOSING:    *ss = TCPS_TIME_WAIT; break;
+			case TCPS_LAST_ACK:   *ss = TCPS_CLOSED; break;
+			default: break;
+			}
 		}
 	}
 
@@ -784,8 +902,10 @@ int main(void)
 		cmocka_unit_test(test_active_and_passive_close),
 		cmocka_unit_test(test_fin_ack_in_one_segment),
 		cmocka_unit_test(test_closing),
+		cmocka_unit_test(test_fin_acked_before_it),
 		cmocka_unit_test(test_rst_exact_and_window),
 		cmocka_unit_test(test_rst_in_syn_sent),
+		cmocka_unit_test(test_syn_with_data),
 		cmocka_unit_test(test_rst_unknown),
 		cmocka_unit_test(test_window_scaling),
 		cmocka_unit_test(test_incarnation_rule),
