@@ -538,6 +538,10 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	if ((conn->proto != PROTO_TCP && conn->proto != PROTO_UDP) ||
 	    (conn->ipver != 4 && conn->ipver != 6))
 		return TC_UNSUPPORTED;
+	/* a server's reply taken for a client's query (classify.h) */
+	if (conn->proto == PROTO_UDP && conn->sport >= 1 && conn->sport <= CLS_SERVER_PORT_MAX &&
+	    conn->dport > CLS_SERVER_PORT_MAX)
+		return TC_UNSUPPORTED;
 	if (c->hcache == NULL && c->cfg.cache_from != UINT32_MAX && c->adds++ >= c->cfg.cache_from)
 		cache_start(c);
 	rc = host_get(c, conn, &h);

@@ -17,6 +17,15 @@
  * at random while TCP uses RFC 6056 algorithm 4). The per-host record takes
  * the class of the protocol with more connections (TCP on a tie).
  *
+ * What is not a client's connection: a UDP datagram from a well-known port
+ * (1..CLS_SERVER_PORT_MAX, RFC 6335 section 6) to a port above it is a
+ * server's reply whose query was not seen first (the capture started after
+ * it, or missed it), even when the engine calls its sender the flow's
+ * initiator; cls_add refuses it (Zeek would flip such a flow; we only keep
+ * it out of the client statistics, so a DNS server does not look like a
+ * client with a fixed port 53). UDP from a well-known port to a well-known
+ * port (NTP 123 -> 123) stays.
+ *
  * Bounded memory: per (host, protocol) the first `keep` connections and the
  * last `keep` (a ring) are kept, 40 bytes each; counts, port extremes and
  * (past `keep`, through a lazily allocated 8 KiB bitmap) distinct ports stay
@@ -109,8 +118,10 @@ void cls_destroy(struct cls *c);
 
 /*
  * cls_add - record one initiated connection. conn is copied.
- * Returns TC_OK; TC_UNSUPPORTED when proto is neither TCP nor UDP or ipver
- * is not 4/6 (nothing recorded); TC_EXHAUSTED when the host is new and
+ * Returns TC_OK; TC_UNSUPPORTED when proto is neither TCP nor UDP, ipver
+ * is not 4/6, or it is UDP from a port in 1..CLS_SERVER_PORT_MAX to one
+ * above (a server's reply, see above; nothing recorded, no host created);
+ * TC_EXHAUSTED when the host is new and
  * max_hosts are tracked already (counted in cls_dropped); TC_NOMEM (the
  * connection is not recorded, the classifier stays consistent).
  */
@@ -123,6 +134,7 @@ size_t cls_host_count(const struct cls *c);
 
 #define CLS_MAX_EVIDENCE 16
 #define CLS_FIXED_ENDPOINTS 8      /* SPEC port.fixed: 8 or more endpoints */
+#define CLS_SERVER_PORT_MAX 1023   /* well-known ports (RFC 6335 6): servers */
 
 /* Connections that support a verdict: their 0-based number among the
  * host's connections of that protocol, and their frame. */

@@ -4,7 +4,7 @@
  * wrap-around at the top of a range, one destination, descending counters,
  * host and protocol grouping, the memory bound and the host cap; the
  * lookup caches and memos change no answer, nor does cfg.brief any field
- * a record shows.
+ * a record shows; a server's UDP replies are not a client's connections.
  * (Accuracy over the allocator models is tests/tools/confusion.c.)
  */
 #include <stdarg.h>
@@ -554,6 +554,41 @@ static void test_brief(void **state)
 	cls_destroy(b);
 }
 
+/* A UDP datagram from a well-known port to a high port is a server's reply
+ * taken for a query (its query was not captured first): not recorded, so a
+ * DNS server seen from its replies is neither a client nor port.fixed. */
+static void test_server_replies(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_conn k;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	k.ipver = 4;
+	k.proto = 17;
+	k.src[0] = 10; k.src[3] = 9;
+	k.dst[0] = 10; k.dst[1] = 1;
+	k.sport = 53;
+	for (uint32_t i = 0; i < 20; i++) {
+		k.dst[3] = (uint8_t)(1 + i);
+		k.dport = (uint16_t)(40000 + 97 * i);
+		assert_int_equal(cls_add(c, &k), TC_UNSUPPORTED);
+	}
+	assert_int_equal(cls_host_count(c), 0);
+	k.dport = 123;                               /* NTP 123 -> 123: a client */
+	k.sport = 123;
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	k.sport = 0;                                 /* no reply port: a client */
+	k.dport = 40000;
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	k.proto = 6;                                 /* TCP: the SYN says who */
+	k.sport = 80;
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	assert_int_equal(cls_host_count(c), 1);
+	assert_int_equal(result(c, 0).udp.connections, 2);
+	cls_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_host_cap),
 		cmocka_unit_test(test_caches_invisible),
 		cmocka_unit_test(test_brief),
+		cmocka_unit_test(test_server_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
