@@ -25,7 +25,11 @@
  *
  * Decision order (first that holds):
  *   1. fewer than min_samples connections        -> unknown
- *   2. one source port >= 50% of them            -> fixed
+ *   2. port.fixed fires (UDP: one source port towards >= 8 distinct
+ *      endpoints, judged over the kept samples and the middle table, see
+ *      struct mid), or one source port carries >= 50% of them and was
+ *      used at least twice                       -> fixed
+ *      (the class and the rule then never disagree)
  *   3. cross steps: >= 2 equal to one stride s, 1 <= |s| <= 64, and that
  *      stride is >= 70% of them, small strides >= 70%   -> sequential
  *      (70%, not less: with per-destination offsets the step A->B is
@@ -68,6 +72,7 @@
 
 /* thresholds, named once; the file comment says why each is what it is */
 #define FIXED_SHARE        0.5
+#define FIXED_MIN_USES     2
 #define SEQ_MAX_STRIDE     64
 #define SEQ_MODE_SHARE     0.7
 #define SEQ_SMALL_SHARE    0.7
@@ -122,6 +127,39 @@ struct sample {
 	uint16_t sport;
 };
 
+/*
+ * The port.fixed rule between the kept samples. Past 2 keep connections
+ * the ring overwrites samples; a UDP stream hands each one it drops to
+ * this table first: MID_SLOTS source ports, each with the first dropped
+ * flow to each of up to CLS_FIXED_ENDPOINTS distinct endpoints. Ports are
+ * chosen by Space-Saving counting (Metwally, Agrawal, El Abbadi 2005): a
+ * port not held takes the slot with the smallest count, and that count
+ * plus one, so a port carrying more than 1/MID_SLOTS of the dropped flows
+ * holds a slot at the end, and a burst of flows from one port is held from
+ * its first. A port that reached CLS_FIXED_ENDPOINTS is held for good (the
+ * rule has fired). What the table cannot promise: a port used more rarely
+ * than that between the kept samples, or whose slot was taken over and
+ * later won back (its earlier endpoints are forgotten), can miss the
+ * rule. 16 slots of 8 samples: 5.1 KiB, allocated only for UDP streams
+ * past 2 keep connections (which hold 2 keep samples, 20 KiB at keep 256,
+ * and the 8 KiB port set already).
+ */
+#define MID_SLOTS 16u
+
+struct mid_slot {
+	uint16_t port;
+	uint8_t n;                   /* endpoints in ep[] */
+	uint32_t count;              /* Space-Saving count */
+	struct sample ep[CLS_FIXED_ENDPOINTS];   /* first dropped flow to each */
+};
+
+struct mid {
+	uint32_t used;               /* slots [0, used) hold a port */
+	uint32_t samples;            /* sum of their n */
+	struct mid_slot s[MID_SLOTS];
+};
+_Static_assert(sizeof(struct mid) < 5300, "classify.h and README say 5.1 KiB");
+
 struct stream {
 	uint64_t n;
 	uint16_t min_port, max_port;
@@ -129,7 +167,9 @@ struct stream {
 	uint64_t *bits;              /* 65536-bit port set, once n > keep */
 	struct sample *s;            /* [0, keep) the first; [keep, 2 keep) a ring */
 	uint32_t cap;                /* first_cap: s is in the arena; more: malloc'd */
+	struct mid *mid;             /* UDP, once samples are dropped; else NULL */
 };
+
 
 /*
  * Most streams never grow past their first block of samples: those blocks
@@ -248,6 +288,7 @@ static void stream_free(const struct cls *c, struct stream *st)
 	if (st->cap > c->first_cap)
 		free(st->s);
 	free(st->bits);
+	free(st->mid);
 }
 
 void cls_destroy(struct cls *c)
@@ -481,10 +522,61 @@ static struct sample *first_block(struct cls *c)
 	return &a->s[(size_t)a->used++ * c->first_cap];
 }
 
-static enum tc_rc stream_add(struct cls *c, struct stream *st, const struct sample *x)
+/* A sample dropped from the ring into the middle table (see struct mid). */
+static void mid_add(struct mid *md, const struct sample *x)
+{
+	struct mid_slot *s, *low = NULL;
+
+	for (uint32_t i = 0; i < md->used; i++) {
+		s = &md->s[i];
+		if (s->port != x->sport) {
+			/* the unpinned slot with the smallest count, first of equals */
+			if (s->n < CLS_FIXED_ENDPOINTS && (low == NULL || s->count < low->count))
+				low = s;
+			continue;
+		}
+		s->count++;
+		if (s->n == CLS_FIXED_ENDPOINTS)
+			return;
+		for (uint32_t j = 0; j < s->n; j++)
+			if (s->ep[j].dh == x->dh)
+				return;
+		s->ep[s->n++] = *x;
+		md->samples++;
+		return;
+	}
+	if (md->used < MID_SLOTS) {
+		s = &md->s[md->used++];
+		s->count = 1;
+	} else if (low != NULL) {
+		/* Space-Saving: the new port takes over the smallest count */
+		s = low;
+		s->count++;
+		md->samples -= s->n;
+	} else {
+		return;                  /* every slot holds a port that fired */
+	}
+	s->port = x->sport;
+	s->n = 1;
+	s->ep[0] = *x;
+	md->samples++;
+}
+
+static enum tc_rc stream_add(struct cls *c, struct stream *st, bool udp, const struct sample *x)
 {
 	uint32_t keep = c->cfg.keep;
 	uint64_t pos = st->n < keep ? st->n : keep + (st->n - keep) % keep;
+
+	if (udp && st->n >= 2 * (uint64_t)keep) {
+		/* s[pos] is about to be overwritten: port.fixed keeps what it
+		 * needs of it */
+		if (st->mid == NULL) {
+			st->mid = calloc(1, sizeof(*st->mid));
+			if (st->mid == NULL)
+				return TC_NOMEM;
+		}
+		mid_add(st->mid, &st->s[pos]);
+	}
 
 	if (pos >= st->cap) {
 		/* first_cap, then doubling up to 2 keep (a first block of
@@ -556,7 +648,7 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	x.ts_nsec = conn->ts_nsec;
 	x.dh = dest_hash(c, conn);
 	x.sport = conn->sport;
-	return stream_add(c, st, &x);
+	return stream_add(c, st, conn->proto == PROTO_UDP, &x);
 }
 
 /* ==== statistics helpers =============================================== */
@@ -757,18 +849,20 @@ struct step {
 	uint32_t at;                 /* position of the later connection in v[] */
 };
 
-/* Scratch bytes for a stream of cap kept samples (see judge). */
-#define SCRATCH_BYTES(cap) ((cap) * (3 * sizeof(struct sample) + sizeof(uint16_t) + \
-				     sizeof(int32_t) + 2 * sizeof(struct step)))
+/* Scratch bytes for a stream of cap kept samples and extra samples from
+ * the middle table (see judge). */
+#define SCRATCH_BYTES(cap, extra)                                                       \
+	(((cap) + 2 * ((cap) + (extra))) * sizeof(struct sample) +                      \
+	 (cap) * (2 * sizeof(struct step) + sizeof(int32_t) + sizeof(uint16_t)))
 #define STACK_SAMPLES 64
 
 struct scratch {
 	struct sample *v;            /* kept samples, by connection number */
-	struct sample *w;            /* sorted copies */
-	uint16_t *ports;
-	int32_t *vals;
+	struct sample *w;            /* sorted copies (cap + extra) */
+	void *tmp;                   /* the sorts' other half (cap + extra samples) */
 	struct step *cross, *global;
-	void *tmp;                   /* the sorts' other half, cap samples */
+	int32_t *vals;
+	uint16_t *ports;             /* kept ports, sorted */
 };
 
 /* Kept samples in connection order. */
@@ -790,16 +884,28 @@ static uint32_t gather(const struct stream *st, uint32_t keep, struct sample *v)
 	return m;
 }
 
-static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_stream_result *r)
+/*
+ * port.fixed: the source port with the most distinct destination
+ * endpoints among the kept samples and the middle table's (at most
+ * CLS_MAX_EVIDENCE of the first flow to each, earliest first, as
+ * evidence). sc->w and sc->tmp hold m + the table's samples.
+ */
+static void judge_fixed_rule(const struct scratch *sc, uint32_t m, const struct mid *md,
+			     struct cls_stream_result *r)
 {
-	uint32_t best = 0, best_at = 0, i = 0;
+	uint32_t best = 0, best_at = 0, i = 0, t = m;
 
 	memcpy(sc->w, sc->v, m * sizeof(*sc->w));
-	sort_sport(sc->w, sc->tmp, m);
-	while (i < m) {
+	for (uint32_t k = 0; md != NULL && k < md->used; k++)
+		for (uint32_t j = 0; j < md->s[k].n; j++)
+			sc->w[t++] = md->s[k].ep[j];
+	if (t < CLS_FIXED_ENDPOINTS)
+		return;
+	sort_sport(sc->w, sc->tmp, t);
+	while (i < t) {
 		uint32_t j = i, endpoints = 0;
 
-		for (; j < m && sc->w[j].sport == sc->w[i].sport; j++)
+		for (; j < t && sc->w[j].sport == sc->w[i].sport; j++)
 			if (j == i || sc->w[j].dh != sc->w[j - 1].dh)
 				endpoints++;
 		if (endpoints > best) {
@@ -808,15 +914,17 @@ static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_st
 		}
 		i = j;
 	}
+	r->fixed_endpoints = best;
 	if (best < CLS_FIXED_ENDPOINTS)
 		return;
 	r->port_fixed = true;
 	r->fixed_port = sc->w[best_at].sport;
-	/* the first connection to each endpoint, earliest first */
+	/* the first connection to each endpoint (by destination, then
+	 * number: the first of each run), earliest first */
 	{
 		uint32_t n = 0;
 
-		for (uint32_t j = best_at; j < m && sc->w[j].sport == r->fixed_port; j++)
+		for (uint32_t j = best_at; j < t && sc->w[j].sport == r->fixed_port; j++)
 			if (j == best_at || sc->w[j].dh != sc->w[j - 1].dh)
 				sc->w[n++] = sc->w[j];
 		sort_idx(sc->w, sc->tmp, n);
@@ -856,7 +964,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 {
 	struct cls_features *f = &r->f;
 	struct scratch sc;
-	uint32_t m, nc = 0, ng = 0, range, top = 0, even = 0;
+	uint32_t m, nc = 0, ng = 0, range, top = 0, even = 0, extra;
 	void *block;
 	size_t cap;
 	bool seq = false, inc = false, pd = false, pd_strong = false;
@@ -870,7 +978,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	/* most streams are short: their scratch fits here, no malloc */
 	union {
 		struct sample align;
-		unsigned char b[SCRATCH_BYTES(STACK_SAMPLES)];
+		unsigned char b[SCRATCH_BYTES(STACK_SAMPLES, 0)];
 	} local;
 
 	ev_fixed.n = ev_pd.n = ev_up.n = ev_down.n = 0;
@@ -883,13 +991,15 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	r->max_port = st->max_port;
 
 	cap = st->n < 2 * (uint64_t)c->cfg.keep ? (size_t)st->n : 2 * (size_t)c->cfg.keep;
-	block = cap <= STACK_SAMPLES ? (void *)&local : malloc(SCRATCH_BYTES(cap));
+	extra = st->mid != NULL ? st->mid->samples : 0;
+	block = SCRATCH_BYTES(cap, extra) <= sizeof(local) ? (void *)&local
+							    : malloc(SCRATCH_BYTES(cap, extra));
 	if (block == NULL)
 		return TC_NOMEM;
 	sc.v = block;
 	sc.w = sc.v + cap;
-	sc.tmp = sc.w + cap;
-	sc.cross = (struct step *)(sc.w + 2 * cap);
+	sc.tmp = sc.w + cap + extra;
+	sc.cross = (struct step *)(sc.v + cap + 2 * (cap + extra));
 	sc.global = sc.cross + cap;
 	sc.vals = (int32_t *)(sc.global + cap);
 	sc.ports = (uint16_t *)(sc.vals + cap);
@@ -922,8 +1032,8 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 				ev_append(&ev_fixed, &sc.v[i]);
 	}
 	/* port.fixed needs CLS_FIXED_ENDPOINTS endpoints among the samples */
-	if (proto == PROTO_UDP && m >= CLS_FIXED_ENDPOINTS)
-		judge_fixed_rule(&sc, m, r);
+	if (proto == PROTO_UDP)
+		judge_fixed_rule(&sc, m, st->mid, r);
 	if (c->cfg.brief && st->n < c->cfg.min_samples) {
 		/* the class is unknown whatever the steps say: of the rest
 		 * only the destinations are shown, counted as rule 5 does */
@@ -1096,7 +1206,11 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	/* ---- the decision, in the order of the file comment ---- */
 	if (st->n < c->cfg.min_samples) {
 		r->cls = PC_UNKNOWN;
-	} else if (f->top_port_share >= FIXED_SHARE) {
+	} else if (r->port_fixed) {
+		r->cls = PC_FIXED;
+		r->confidence = support(c, 1, r->fixed_endpoints);
+		ev_copy(&r->evidence, &r->fixed_evidence);
+	} else if (top >= FIXED_MIN_USES && f->top_port_share >= FIXED_SHARE) {
 		r->cls = PC_FIXED;
 		r->confidence = support(c, f->top_port_share, top);
 		ev_copy(&r->evidence, &ev_fixed);

@@ -4,7 +4,9 @@
  * wrap-around at the top of a range, one destination, descending counters,
  * host and protocol grouping, the memory bound and the host cap; the
  * lookup caches and memos change no answer, nor does cfg.brief any field
- * a record shows; a server's UDP replies are not a client's connections.
+ * a record shows; port.fixed between the kept samples and in agreement
+ * with the class, `fixed` only for a reused port; a server's UDP replies
+ * are not a client's connections.
  * (Accuracy over the allocator models is tests/tools/confusion.c.)
  */
 #include <stdarg.h>
@@ -554,6 +556,109 @@ static void test_brief(void **state)
 	cls_destroy(b);
 }
 
+/*
+ * port.fixed when the fixed port's flows are all between the kept ones
+ * (keep 16: the first and last 16 of 220 UDP flows): 10 flows from 5353 to
+ * 10 endpoints in the middle. And a port that comes back every 10th flow
+ * through the middle (more than 1/16 of them: Space-Saving keeps it).
+ */
+static void test_fixed_middle(void **state)
+{
+	struct pa_rng rng;
+	struct cls *c = mk(8, 16, 16);
+	struct cls_host_result r;
+	uint64_t first = 0;
+
+	(void)state;
+	pa_rng_seed(&rng, 5);
+	for (uint32_t i = 0; i < 220; i++) {
+		if (i >= 100 && i < 110) {
+			add(c, 1, 17, 1000 + i, 5353);
+			if (i == 100)
+				first = frame_no;
+		} else {
+			add(c, 1, 17, pa_rng_below(&rng, 200),
+			    (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+		}
+	}
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.fixed_port, 5353);
+	assert_int_equal(r.udp.cls, PC_FIXED);
+	/* evidence: the first flow to each of the first 8 endpoints */
+	assert_int_equal(r.udp.fixed_evidence.n, CLS_FIXED_ENDPOINTS);
+	for (uint32_t i = 0; i < CLS_FIXED_ENDPOINTS; i++) {
+		assert_int_equal(r.udp.fixed_evidence.index[i], 100 + i);
+		assert_int_equal(r.udp.fixed_evidence.frame[i], first + i);
+	}
+	cls_destroy(c);
+
+	/* every 10th of 400 flows from port 40000, each to a new endpoint */
+	c = mk(8, 16, 16);
+	for (uint32_t i = 0; i < 400; i++)
+		add(c, 1, 17, i % 10 == 5 ? 1000 + i : pa_rng_below(&rng, 200),
+		    i % 10 == 5 ? 40000 : (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.fixed_port, 40000);
+	cls_destroy(c);
+
+	/* 7 endpoints in the middle are not 8 */
+	c = mk(8, 16, 16);
+	for (uint32_t i = 0; i < 220; i++)
+		add(c, 1, 17, i >= 100 && i < 110 ? 1000 + i % 7 : pa_rng_below(&rng, 200),
+		    i >= 100 && i < 110 ? 5353 : (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+	r = result(c, 0);
+	assert_false(r.udp.port_fixed);
+	cls_destroy(c);
+}
+
+/* port.fixed and the class agree: 8 flows from one port to 8 endpoints
+ * among 23 flows (35%) is `fixed`, not `random` with a port.fixed finding. */
+static void test_fixed_consistent(void **state)
+{
+	struct pa_rng rng;
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	pa_rng_seed(&rng, 9);
+	for (uint32_t i = 0; i < 23; i++)
+		add(c, 1, 17, i % 3 == 0 ? i / 3 : 100 + i,
+		    i % 3 == 0 ? 40000 : (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.cls, PC_FIXED);
+	assert_int_equal(r.cls, PC_FIXED);
+	cls_destroy(c);
+}
+
+/* fixed means a port was reused: 1 or 2 connections on distinct ports are
+ * not fixed whatever --min-samples lets through. */
+static void test_fixed_needs_reuse(void **state)
+{
+	struct cls *c = mk(2, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	add(c, 1, 6, 0, 56046);
+	add(c, 1, 6, 1, 56641);
+	r = result(c, 0);
+	assert_int_not_equal(r.tcp.cls, PC_FIXED);
+	assert_int_not_equal(r.tcp.cls, PC_UNKNOWN);
+	add(c, 2, 6, 0, 40000);                      /* the same port twice */
+	add(c, 2, 6, 1, 40000);
+	assert_int_equal(result(c, 1).tcp.cls, PC_FIXED);
+	cls_destroy(c);
+
+	c = mk(1, 256, 16);
+	add(c, 1, 6, 0, 1025);
+	r = result(c, 0);
+	assert_int_not_equal(r.tcp.cls, PC_FIXED);
+	assert_int_not_equal(r.tcp.cls, PC_UNKNOWN);
+	cls_destroy(c);
+}
+
 /* A UDP datagram from a well-known port to a high port is a server's reply
  * taken for a query (its query was not captured first): not recorded, so a
  * DNS server seen from its replies is neither a client nor port.fixed. */
@@ -605,6 +710,9 @@ int main(void)
 		cmocka_unit_test(test_host_cap),
 		cmocka_unit_test(test_caches_invisible),
 		cmocka_unit_test(test_brief),
+		cmocka_unit_test(test_fixed_middle),
+		cmocka_unit_test(test_fixed_consistent),
+		cmocka_unit_test(test_fixed_needs_reuse),
 		cmocka_unit_test(test_server_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
