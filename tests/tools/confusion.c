@@ -4,22 +4,25 @@
  *
  * For each model, 1 to 50 destinations, 3 to 500 connections and several
  * seeds, one "primary" host opens TCP connections through its allocator
- * (live for a while, then closed: actively, i.e. TIME_WAIT, or aborted),
- * and unrelated traffic is interleaved in time: 0-3 other hosts with their
- * own allocators (some talking to the same servers), the primary's own UDP
- * flows from a random allocator (scored as their own row), and records of
- * other protocols (ICMP, SCTP) that the classifier must refuse. Records go
- * through cls_add in time order as a capture replayed by the oracle would
- * give them: one per TCP SYN, and one per UDP flow, i.e. a UDP datagram
- * only when its 5-tuple has been idle for the engine's UDP timeout
- * (repeated datagrams on one 5-tuple are one flow in a capture, not one
- * connection each).
+ * (live for a while, then closed: actively, i.e. TIME_WAIT, or aborted;
+ * none, 30% or all aborted), and unrelated traffic is interleaved in time:
+ * 0-3 other hosts with their own allocators (some talking to the same
+ * servers), the primary's own UDP flows from a random allocator (scored as
+ * their own row), and records of other protocols (ICMP, SCTP) that the
+ * classifier must refuse. RFC 6056 alg 1-5 draw from the IANA, Linux or
+ * 4.4BSD range, or from a narrowed one (1000 or 5000 ports anywhere, as an
+ * administrator may set). Records go through cls_add in time order as a
+ * capture replayed by the oracle would give them: one per TCP SYN, and one
+ * per UDP flow, i.e. a UDP datagram only when its 5-tuple has been idle
+ * for the engine's UDP timeout (repeated datagrams on one 5-tuple are one
+ * flow in a capture, not one connection each).
  *
  * Truth labels (what the traffic can show; documented in the output):
  *   legacy               sequential; per-destination-sequential when the
- *                        host contacted a single destination (then legacy
- *                        and RFC 6056 alg 3/4 produce the same +1 steps and
- *                        "sequential across destinations" is unobservable)
+ *                        host contacted a single destination and never used
+ *                        a port twice (then legacy and RFC 6056 alg 3/4
+ *                        produce the same +1 steps; a reused port rules
+ *                        alg 3/4 out)
  *   alg1, alg2           random
  *   alg3, alg4, linux    per-destination-sequential
  *   alg5                 random-increments
@@ -44,7 +47,8 @@
  * Goals (exit 1 when one fails): >= 95% correct at 32 connections or more;
  * never `sequential` for a randomizing allocator (alg1-5, linux, udp) at any
  * count; `unknown` exactly below --min-samples; port.fixed exactly when the
- * fixed port reached 8 distinct endpoints; port.sequential only on legacy.
+ * fixed port reached 8 distinct endpoints; port.sequential only on legacy,
+ * and exactly when the class is sequential with 2 or more destinations.
  *
  * Usage: confusion [--seeds N] [--seed-base B] [--min-samples M]
  *                  [--out FILE] [--verbose]
@@ -200,6 +204,7 @@ static double exp_draw(struct pa_rng *g, double mean)
 struct traffic {
 	enum pa_algo algo;
 	const char *profile;         /* NULL: the algorithm's own */
+	uint32_t low, high;          /* high > 0: this range instead of the profile's */
 	uint32_t table_len;          /* 0: default */
 	uint8_t proto;
 	uint32_t ndest;              /* destinations: server ids base..base+ndest-1 */
@@ -232,6 +237,10 @@ static uint32_t gen_host(struct recs *out, uint32_t host, uint8_t ipver,
 		exit(2);
 	if (tr->table_len)
 		cfg.table_len = tr->table_len;
+	if (tr->high) {
+		cfg.low = tr->low;
+		cfg.high = tr->high;
+	}
 	if (pa_create(&a, &cfg, g) != TC_OK) {
 		fprintf(stderr, "confusion: pa_create failed\n");
 		exit(2);
@@ -442,10 +451,11 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 	struct cls_host_result hr;
 	uint8_t ipver;
 	uint32_t distinct = 0, fixed_endpoints = 0, n_noise;
-	uint64_t udp_n = 0, fixed_flows = 0;
+	uint64_t udp_n = 0, fixed_flows = 0, tcp_n = 0;
+	uint32_t tcp_ports = 0;
 	uint16_t fixed_port = 0;
 	double gap;
-	char what[256];
+	char what[320];
 	bool *fed;
 	static const double gaps_ms[] = { 10, 50, 200 };
 
@@ -459,21 +469,32 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 			gap = 70.0 * SEC;
 		fixed_endpoints = gen_fixed(&v, ipver, ndest, nconn, (uint64_t)gap, &g, &fixed_port);
 	} else if (m != M_UDP) {
+		/* abort (RST, no TIME_WAIT) none, some or all: with all, a
+		 * legacy host reuses its lowest ports (its steady state) */
+		static const uint32_t aborts[] = { 0, 30, 100 };
 		struct traffic tr = {
 			.proto = 6, .ndest = ndest, .dest_base = 0, .nconn = nconn,
 			.gap_mean_ns = gap, .life_mean_ns = (pa_rng_below(&g, 2) ? 0.5 : 5.0) * SEC,
-			.abort_pct = pa_rng_below(&g, 2) ? 0 : 30,
+			.abort_pct = aborts[pa_rng_below(&g, 3)],
 		};
 		static const enum pa_algo algo_of[] = {
 			[M_LEGACY] = PA_LEGACY, [M_ALG1] = PA_ALG1, [M_ALG2] = PA_ALG2,
 			[M_ALG3] = PA_ALG3, [M_ALG4] = PA_ALG4, [M_ALG5] = PA_ALG5,
 			[M_LINUX] = PA_LINUX, [M_LINUX_SPARSE] = PA_LINUX,
 		};
-		static const char *const profiles[] = { "iana", "linux", "bsd-legacy" };
+		static const char *const profiles[] = { "iana", "linux", "bsd-legacy", NULL };
 
 		tr.algo = algo_of[m];
-		if (m >= M_ALG1 && m <= M_ALG5)
-			tr.profile = profiles[pa_rng_below(&g, 3)];
+		if (m >= M_ALG1 && m <= M_ALG5) {
+			uint32_t k = pa_rng_below(&g, 4);
+
+			tr.profile = profiles[k];
+			if (profiles[k] == NULL) {
+				/* a narrowed range: 1000 or 5000 ports anywhere */
+				tr.low = 10000 + pa_rng_below(&g, 50000);
+				tr.high = tr.low + (pa_rng_below(&g, 2) ? 1000 : 5000);
+			}
+		}
 		if (m == M_LINUX_SPARSE) {
 			tr.gap_min_ns = 11 * SEC;   /* every connection in its own 10 s epoch */
 			tr.gap_max_ns = 30 * SEC;
@@ -513,11 +534,22 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 	if (fed == NULL)
 		exit(2);
 	mark_flows(&v, fed);
-	for (size_t i = 0; i < v.n; i++) {
-		if (!fed[i] || v.r[i].host != 0 || v.r[i].proto != 17)
-			continue;
-		udp_n++;
-		fixed_flows += m == M_FIXED && v.r[i].sport == fixed_port;
+	{
+		static uint8_t seen[65536];
+
+		memset(seen, 0, sizeof(seen));
+		for (size_t i = 0; i < v.n; i++) {
+			if (!fed[i] || v.r[i].host != 0)
+				continue;
+			if (v.r[i].proto == 6) {
+				tcp_n++;
+				tcp_ports += !seen[v.r[i].sport];
+				seen[v.r[i].sport] = 1;
+				continue;
+			}
+			udp_n++;
+			fixed_flows += m == M_FIXED && v.r[i].sport == fixed_port;
+		}
 	}
 
 	cls_config_default(&cc);
@@ -575,7 +607,10 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 		enum port_class truth;
 
 		switch (m) {
-		case M_LEGACY: truth = distinct > 1 ? PC_SEQUENTIAL : PC_PER_DEST_SEQ; break;
+		case M_LEGACY:
+			/* one destination and no port used twice: alg 3/4 too */
+			truth = distinct > 1 || tcp_ports < tcp_n ? PC_SEQUENTIAL : PC_PER_DEST_SEQ;
+			break;
 		case M_ALG1: case M_ALG2: case M_LINUX_SPARSE: truth = PC_RANDOM; break;
 		case M_ALG3: case M_ALG4: case M_LINUX: truth = PC_PER_DEST_SEQ; break;
 		case M_ALG5: truth = PC_RANDOM_INCREMENTS; break;
@@ -591,16 +626,17 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 			truth = PC_UNKNOWN;
 		snprintf(what, sizeof(what),
 			 "dests=%u used=%u ipv%u seed=%llu conf=%.2f cross=%u mode=%d/%.2f hw=%u/%u "
-			 "inc=%.2f/%u pd=%u/%u", ndest, distinct, ipver, (unsigned long long)seed,
-			 r->confidence, r->f.cross_steps, r->f.cross_mode, r->f.cross_mode_share,
-			 r->f.hw_extends, r->f.hw_eligible, r->f.inc_share, r->f.inc_median,
-			 r->f.pd_hits, r->f.pd_pairs);
+			 "inc=%.2f/%u/%.1g/%.1g pd=%u/%u/%.1g range=%u-%u", ndest, distinct, ipver,
+			 (unsigned long long)seed, r->confidence, r->f.cross_steps, r->f.cross_mode,
+			 r->f.cross_mode_share, r->f.hw_extends, r->f.hw_eligible, r->f.inc_share,
+			 r->f.inc_median, r->f.inc_pvalue, r->f.inc_pvalue_perm, r->f.pd_hits,
+			 r->f.pd_pairs, r->f.pd_pvalue, r->f.range_low, r->f.range_high);
 		record(s, m, truth, r->cls, r->connections, o->min_samples, o->verbose, what);
 		if (m == M_FIXED && r->port_fixed != (fixed_endpoints >= CLS_FIXED_ENDPOINTS))
 			s->fixed_rule_wrong++;
 		if (m != M_FIXED && r->port_sequential && m != M_LEGACY)
 			s->seq_rule_wrong++;
-		if (r->port_sequential != (r->cls == PC_SEQUENTIAL))
+		if (r->port_sequential != (r->cls == PC_SEQUENTIAL && r->f.destinations >= 2))
 			s->seq_rule_wrong++;
 	}
 	cls_destroy(c);
@@ -713,14 +749,15 @@ int main(int argc, char **argv)
 			o.seeds, o.seed_base, o.min_samples);
 		fprintf(f, "grid: %zu models x destinations {1,2,3,5,8,13,21,34,50} x connections "
 			   "{3..500, %zu values} x %u seeds; unrelated hosts, the host's own UDP and\n"
-			   "other-protocol records interleaved. Connections are what a capture shows: "
-			   "one per TCP SYN, one per UDP flow\n(a 5-tuple idle for the UDP timeout). "
-			   "* legacy with a single destination is labelled per-destination-sequential\n"
-			   "(indistinguishable from RFC 6056 alg 3/4 there). fixed* = fixed when the bound "
-			   "port's flows reach 8 endpoints or,\n2 or more, half the flows (the class's "
-			   "thresholds), else random. linux-sparse = Linux with connections > 10 s\n"
-			   "apart (re-salted secret: random by design). Below --min-samples the truth is "
-			   "unknown.\n",
+			   "other-protocol records interleaved; alg1-5 in the IANA, Linux, 4.4BSD or a "
+			   "narrowed range (1000 or 5000 ports).\nConnections are what a capture shows: "
+			   "one per TCP SYN, one per UDP flow (a 5-tuple idle for the UDP timeout).\n"
+			   "* legacy with a single destination and no port reused is labelled "
+			   "per-destination-sequential (indistinguishable\nfrom RFC 6056 alg 3/4 there). "
+			   "fixed* = fixed when the bound port's flows reach 8 endpoints or, 2 or more, "
+			   "half the\nflows (the class's thresholds), else random. linux-sparse = Linux "
+			   "with connections > 10 s apart (re-salted secret:\nrandom by design). Below "
+			   "--min-samples the truth is unknown.\n",
 			(size_t)M__COUNT, TC_ARRAY_SIZE(conn_counts), o.seeds);
 		print_matrices(f, &s, 1, "connections >= 32");
 		print_matrices(f, &s, 0, "connections < 32");
