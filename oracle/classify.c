@@ -6,8 +6,9 @@
  * Design. Each (host, protocol) keeps a bounded sample of its connections:
  * (number, frame, destination hash, source port). A verdict looks at three
  * kinds of port step, each taken modulo the range the ports appear to come
- * from, so that a wrap from the top of the range to its bottom is a small
- * forward step and not a jump:
+ * from (the smallest usual range holding them all), so that a wrap from
+ * the top of the range to its bottom is a small forward step and not a
+ * jump:
  *   cross steps   between successive connections (numbers n, n+1) to
  *                 different destinations. A global counter (legacy, RFC 6056
  *                 alg 5) shows here; a per-destination offset (alg 3, 4,
@@ -22,36 +23,93 @@
  * a binomial tail gives the chance of seeing as many by luck. Thresholds
  * are on that chance, not on raw counts, so few samples can still convince
  * when the pattern is sharp and many samples are needed when it is faint.
+ * The assumed range can be wrong: an administrator may narrow it
+ * (ip_local_port_range 40000-44999), or one stray port (a service on 123)
+ * may widen it to all ports. Either way B / R understates the chance, so
+ * rules 4 and 5 also measure it on the ports themselves (see there) and
+ * take the larger.
  *
- * Decision order (first that holds):
- *   1. fewer than min_samples connections        -> unknown
- *   2. one source port >= 50% of them            -> fixed
- *   3. cross steps: >= 2 equal to one stride s, 1 <= |s| <= 64, and that
- *      stride is >= 70% of them, small strides >= 70%   -> sequential
- *      (70%, not less: with per-destination offsets the step A->B is
- *      +D and B->A is -D; with two destinations the two directions
- *      alternate, so one stride holds at most (k+1)/(2k+1) <= 2/3 of them)
- *      or: the high-water mark. A lowest-free-first allocator gives each
- *      connection either max-so-far + 1 or a freed port below it, so its
- *      cross steps jump back and forth when ports are freed out of order.
- *      Counted only when the destination differs from the one that set
- *      the mark: >= 3 such extensions by exactly +1 (or -1 below the
- *      low-water mark, a descending counter), >= 40% of the eligible
- *      connections, chance <= 1e-6 (1/R each)          -> sequential
- *   4. steps forward and <= min(1024, R/4) for >= 60% of them, chance
- *      <= 1e-6, measured on cross steps (>= 4 of them), or else on global
- *      steps whose median is > 32, provided the cross steps do not
- *      contradict (>= 60% forward) and rule 5 is not met by >= 90% of the
- *      pairs: a few destinations whose secret offsets lie close together
- *      make alg 3/4 global steps look like increments, but their pair
- *      steps are all small, while alg 5's are sums of increments (~6% hit)
- *                                                  -> random-increments
- *   5. pair steps in [1, min(16 (n + 1), R/8)], >= 2 of them, chance
- *      <= 1e-4                                     -> per-destination-sequential
- *   6. otherwise                                   -> random
- * Rule 3 only ever looks at steps between different destinations: with one
- * destination, alg 3/4 also count up by one, so "sequential" would be a
- * claim the data cannot support and rule 5 reports the weaker class.
+ * The rules (named as the code's sections are):
+ *   fixed     port.fixed fires (UDP: one source port towards >= 8 distinct
+ *             endpoints, judged over the kept samples and the middle
+ *             table, see struct mid), or one source port carries >= 50% of
+ *             the connections and was used at least twice.
+ *   3         cross steps: one stride s (the most common non-zero one) is
+ *             >= 70% of them, >= 2 times, and the chance of a stride that
+ *             common is <= 1e-5: C * P(Binomial(steps, 1/R) >= count), C the
+ *             strides it could have been (128 for |s| <= 64, the small
+ *             strides counters use; else R). Negative strides count (a
+ *             descending counter). For |s| > 64 also: same-destination
+ *             pairs g connections apart moved by g * s for >= 70% of them
+ *             (a global counter predicts every step; evenly spaced
+ *             per-destination offsets visited in turn give one large cross
+ *             stride but small pair steps). 70%, not less: with
+ *             per-destination offsets the step A->B is +D and B->A is -D;
+ *             with two destinations the two directions alternate, so one
+ *             stride holds at most (k+1)/(2k+1) <= 2/3 of them.
+ *   3b        the high-water mark. A lowest-free-first allocator gives each
+ *             connection either max-so-far + 1 or a freed port below it, so
+ *             its cross steps jump back and forth when ports are freed out
+ *             of order. Counted only when the destination differs from the
+ *             one that set the mark: >= 3 such extensions by exactly +1 (or
+ *             -1 below the low-water mark, a descending counter), >= 40% of
+ *             the eligible connections, chance <= 1e-6 (1/R each).
+ *   3c        the legacy allocator's block: the distinct ports are exactly
+ *             the block [lo, hi], lo the bottom of the assumed range (or one
+ *             above: 4.4BSD starts above 1024), some port was used twice,
+ *             the first connection used lo and each port's first use among
+ *             the first kept connections extended the block by one; >= 3
+ *             ports. Lowest free port first does exactly this (a new port is
+ *             always max + 1, as all below were used), also in its steady
+ *             state where freed ports are reused and no stride or
+ *             high-water mark shows. Alg 3/4 never reuse a port before going
+ *             round the range; uniform ports over the range cannot pack
+ *             n > k connections into k ports at its bottom; uniform ports
+ *             over a range of only those k ports would give this order of
+ *             first uses with chance 1/k!.
+ *   3d        a counter shared with other traffic (other protocols or
+ *             programs take some of its values, so steps are +1, +2, +3
+ *             and connections start a little out of order): >= 2
+ *             destinations, >= 4 cross steps, >= 70% of them forward within
+ *             the window w of all the ports, w < 256, and the chance of both
+ *             for k distinct ports drawn from any range of 256 ports or more,
+ *             k (w / 256)^(k - 1) * P(Binomial(steps, 1/2) >= forward), is
+ *             <= 1e-5. No usual or configured range is that narrow; alg 5's
+ *             increments (1..500) spread k ports over ~250 k.
+ *   4         steps forward and <= min(1024, R/4) for >= 60% of them, chance
+ *             <= 1e-6 under uniform ports over the range and <= 1e-2 under
+ *             the ports seen (p = the share of ordered pairs of kept ports a
+ *             forward step <= the bound apart: random ports in a range of
+ *             1000 make most forward steps short), measured on cross steps
+ *             (>= 4 of them), or else on global steps whose median is > 32,
+ *             provided the cross steps do not contradict (>= 60% forward)
+ *             and rule 5 is not met by >= 90% of the pairs: a few
+ *             destinations whose secret offsets lie close together make alg
+ *             3/4 global steps look like increments, but their pair steps
+ *             are all small, while alg 5's are sums of increments (~6% hit).
+ *             1e-2, not less: the binomial treats the steps as independent,
+ *             which overstates the chance of a mostly ascending order (the
+ *             ascents of a random order vary less than a binomial count).
+ *   5         pair steps in [1, B], B = min(16 (n + 1), R/8), >= 2 of them,
+ *             chance <= 1e-4, where the chance is the larger of the mean of
+ *             B/R and the mean share of the other destinations' kept ports
+ *             in the same window (with one destination: its own other
+ *             ports), each share shrunk towards B/R as if 16 more ports at
+ *             B/R were seen (a window that happens to hold one of a few
+ *             ports says little).
+ * Decision (first that holds):
+ *   fewer than min_samples connections  -> unknown
+ *   port.fixed fires                    -> fixed (class and rule agree)
+ *   3c                                  -> sequential
+ *   the 50% share of rule fixed         -> fixed
+ *   3, 3b or 3d                         -> sequential
+ *   4                                   -> random-increments
+ *   5                                   -> per-destination-sequential
+ *   otherwise                           -> random
+ * Rules 3, 3b and 3d only ever look at steps between different
+ * destinations: with one destination, alg 3/4 also count up by one, so
+ * "sequential" would be a claim the data cannot support and rule 5 reports
+ * the weaker class. Rule 3c may: a reused block rules alg 3/4 out.
  * Rule 4's median test keeps Linux (steps 2..16 to one destination) out of
  * random-increments when only one destination is seen; alg 5's steps are
  * uniform in 1..500 (median ~250).
@@ -68,19 +126,24 @@
 
 /* thresholds, named once; the file comment says why each is what it is */
 #define FIXED_SHARE        0.5
-#define SEQ_MAX_STRIDE     64
+#define FIXED_MIN_USES     2
+#define SEQ_SMALL_STRIDE   64
 #define SEQ_MODE_SHARE     0.7
-#define SEQ_SMALL_SHARE    0.7
+#define SEQ_MAX_PVALUE     1e-5
+#define LEGACY_MIN_PORTS   3
+#define DENSE_MIN_RANGE    256
 #define HW_MIN_EXTENDS     3
 #define HW_SHARE           0.4
 #define HW_MAX_PVALUE      1e-6
 #define INC_MAX_BOUND      1024
 #define INC_SHARE          0.6
 #define INC_MAX_PVALUE     1e-6
+#define INC_MAX_PVALUE_PERM 1e-2
 #define INC_MIN_MEDIAN     32
 #define INC_MIN_CROSS      4
 #define PD_STEP_PER_CONN   16
 #define PD_MAX_PVALUE      1e-4
+#define PD_PRIOR           16.0
 #define PD_STRONG_SHARE    0.9
 #define KEEP_MAX           (1u << 20)
 
@@ -122,6 +185,39 @@ struct sample {
 	uint16_t sport;
 };
 
+/*
+ * The port.fixed rule between the kept samples. Past 2 keep connections
+ * the ring overwrites samples; a UDP stream hands each one it drops to
+ * this table first: MID_SLOTS source ports, each with the first dropped
+ * flow to each of up to CLS_FIXED_ENDPOINTS distinct endpoints. Ports are
+ * chosen by Space-Saving counting (Metwally, Agrawal, El Abbadi 2005): a
+ * port not held takes the slot with the smallest count, and that count
+ * plus one, so a port carrying more than 1/MID_SLOTS of the dropped flows
+ * holds a slot at the end, and a burst of flows from one port is held from
+ * its first. A port that reached CLS_FIXED_ENDPOINTS is held for good (the
+ * rule has fired). What the table cannot promise: a port used more rarely
+ * than that between the kept samples, or whose slot was taken over and
+ * later won back (its earlier endpoints are forgotten), can miss the
+ * rule. 16 slots of 8 samples: 5.1 KiB, allocated only for UDP streams
+ * past 2 keep connections (which hold 2 keep samples, 20 KiB at keep 256,
+ * and the 8 KiB port set already).
+ */
+#define MID_SLOTS 16u
+
+struct mid_slot {
+	uint16_t port;
+	uint8_t n;                   /* endpoints in ep[] */
+	uint32_t count;              /* Space-Saving count */
+	struct sample ep[CLS_FIXED_ENDPOINTS];   /* first dropped flow to each */
+};
+
+struct mid {
+	uint32_t used;               /* slots [0, used) hold a port */
+	uint32_t samples;            /* sum of their n */
+	struct mid_slot s[MID_SLOTS];
+};
+_Static_assert(sizeof(struct mid) < 5300, "classify.h and README say 5.1 KiB");
+
 struct stream {
 	uint64_t n;
 	uint16_t min_port, max_port;
@@ -129,6 +225,7 @@ struct stream {
 	uint64_t *bits;              /* 65536-bit port set, once n > keep */
 	struct sample *s;            /* [0, keep) the first; [keep, 2 keep) a ring */
 	uint32_t cap;                /* first_cap: s is in the arena; more: malloc'd */
+	struct mid *mid;             /* UDP, once samples are dropped; else NULL */
 };
 
 /*
@@ -248,6 +345,7 @@ static void stream_free(const struct cls *c, struct stream *st)
 	if (st->cap > c->first_cap)
 		free(st->s);
 	free(st->bits);
+	free(st->mid);
 }
 
 void cls_destroy(struct cls *c)
@@ -481,10 +579,61 @@ static struct sample *first_block(struct cls *c)
 	return &a->s[(size_t)a->used++ * c->first_cap];
 }
 
-static enum tc_rc stream_add(struct cls *c, struct stream *st, const struct sample *x)
+/* A sample dropped from the ring into the middle table (see struct mid). */
+static void mid_add(struct mid *md, const struct sample *x)
+{
+	struct mid_slot *s, *low = NULL;
+
+	for (uint32_t i = 0; i < md->used; i++) {
+		s = &md->s[i];
+		if (s->port != x->sport) {
+			/* the unpinned slot with the smallest count, first of equals */
+			if (s->n < CLS_FIXED_ENDPOINTS && (low == NULL || s->count < low->count))
+				low = s;
+			continue;
+		}
+		s->count++;
+		if (s->n == CLS_FIXED_ENDPOINTS)
+			return;
+		for (uint32_t j = 0; j < s->n; j++)
+			if (s->ep[j].dh == x->dh)
+				return;
+		s->ep[s->n++] = *x;
+		md->samples++;
+		return;
+	}
+	if (md->used < MID_SLOTS) {
+		s = &md->s[md->used++];
+		s->count = 1;
+	} else if (low != NULL) {
+		/* Space-Saving: the new port takes over the smallest count */
+		s = low;
+		s->count++;
+		md->samples -= s->n;
+	} else {
+		return;                  /* every slot holds a port that fired */
+	}
+	s->port = x->sport;
+	s->n = 1;
+	s->ep[0] = *x;
+	md->samples++;
+}
+
+static enum tc_rc stream_add(struct cls *c, struct stream *st, bool udp, const struct sample *x)
 {
 	uint32_t keep = c->cfg.keep;
 	uint64_t pos = st->n < keep ? st->n : keep + (st->n - keep) % keep;
+
+	if (udp && st->n >= 2 * (uint64_t)keep) {
+		/* s[pos] is about to be overwritten: port.fixed keeps what it
+		 * needs of it */
+		if (st->mid == NULL) {
+			st->mid = calloc(1, sizeof(*st->mid));
+			if (st->mid == NULL)
+				return TC_NOMEM;
+		}
+		mid_add(st->mid, &st->s[pos]);
+	}
 
 	if (pos >= st->cap) {
 		/* first_cap, then doubling up to 2 keep (a first block of
@@ -538,6 +687,10 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	if ((conn->proto != PROTO_TCP && conn->proto != PROTO_UDP) ||
 	    (conn->ipver != 4 && conn->ipver != 6))
 		return TC_UNSUPPORTED;
+	/* a server's reply taken for a client's query (classify.h) */
+	if (conn->proto == PROTO_UDP && conn->sport >= 1 && conn->sport <= CLS_SERVER_PORT_MAX &&
+	    conn->dport > CLS_SERVER_PORT_MAX)
+		return TC_UNSUPPORTED;
 	if (c->hcache == NULL && c->cfg.cache_from != UINT32_MAX && c->adds++ >= c->cfg.cache_from)
 		cache_start(c);
 	rc = host_get(c, conn, &h);
@@ -552,7 +705,7 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	x.ts_nsec = conn->ts_nsec;
 	x.dh = dest_hash(c, conn);
 	x.sport = conn->sport;
-	return stream_add(c, st, &x);
+	return stream_add(c, st, conn->proto == PROTO_UDP, &x);
 }
 
 /* ==== statistics helpers =============================================== */
@@ -753,18 +906,21 @@ struct step {
 	uint32_t at;                 /* position of the later connection in v[] */
 };
 
-/* Scratch bytes for a stream of cap kept samples (see judge). */
-#define SCRATCH_BYTES(cap) ((cap) * (3 * sizeof(struct sample) + sizeof(uint16_t) + \
-				     sizeof(int32_t) + 2 * sizeof(struct step)))
+/* Scratch bytes for a stream of cap kept samples and extra samples from
+ * the middle table (see judge). */
+#define SCRATCH_BYTES(cap, extra)                                                       \
+	(((cap) + 2 * ((cap) + (extra))) * sizeof(struct sample) +                      \
+	 (cap) * (2 * sizeof(struct step) + sizeof(int32_t) + 2 * sizeof(uint16_t)))
 #define STACK_SAMPLES 64
 
 struct scratch {
 	struct sample *v;            /* kept samples, by connection number */
-	struct sample *w;            /* sorted copies */
-	uint16_t *ports;
-	int32_t *vals;
+	struct sample *w;            /* sorted copies (cap + extra) */
+	void *tmp;                   /* the sorts' other half (cap + extra samples) */
 	struct step *cross, *global;
-	void *tmp;                   /* the sorts' other half, cap samples */
+	int32_t *vals;
+	uint16_t *ports;             /* kept ports, sorted */
+	uint16_t *gports;            /* kept ports sorted within each destination */
 };
 
 /* Kept samples in connection order. */
@@ -786,16 +942,57 @@ static uint32_t gather(const struct stream *st, uint32_t keep, struct sample *v)
 	return m;
 }
 
-static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_stream_result *r)
+/* Entries of the sorted s[n] that are <= x. */
+static uint32_t count_upto(const uint16_t *s, uint32_t n, uint32_t x)
 {
-	uint32_t best = 0, best_at = 0, i = 0;
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (s[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Entries q of the sorted s[n] a forward step of 1..b from a, modulo the
+ * range [low, low + range) that holds them all: (q - a) mod range in [1, b],
+ * b < range. */
+static uint32_t count_window(const uint16_t *s, uint32_t n, uint32_t a, uint32_t b,
+			     uint32_t low, uint32_t range)
+{
+	uint32_t end = a + b;
+
+	if (end < low + range)
+		return count_upto(s, n, end) - count_upto(s, n, a);
+	return n - count_upto(s, n, a) + count_upto(s, n, end - range);
+}
+
+/*
+ * port.fixed: the source port with the most distinct destination
+ * endpoints among the kept samples and the middle table's (at most
+ * CLS_MAX_EVIDENCE of the first flow to each, earliest first, as
+ * evidence). sc->w and sc->tmp hold m + the table's samples.
+ */
+static void judge_fixed_rule(const struct scratch *sc, uint32_t m, const struct mid *md,
+			     struct cls_stream_result *r)
+{
+	uint32_t best = 0, best_at = 0, i = 0, t = m;
 
 	memcpy(sc->w, sc->v, m * sizeof(*sc->w));
-	sort_sport(sc->w, sc->tmp, m);
-	while (i < m) {
+	for (uint32_t k = 0; md != NULL && k < md->used; k++)
+		for (uint32_t j = 0; j < md->s[k].n; j++)
+			sc->w[t++] = md->s[k].ep[j];
+	if (t < CLS_FIXED_ENDPOINTS)
+		return;
+	sort_sport(sc->w, sc->tmp, t);
+	while (i < t) {
 		uint32_t j = i, endpoints = 0;
 
-		for (; j < m && sc->w[j].sport == sc->w[i].sport; j++)
+		for (; j < t && sc->w[j].sport == sc->w[i].sport; j++)
 			if (j == i || sc->w[j].dh != sc->w[j - 1].dh)
 				endpoints++;
 		if (endpoints > best) {
@@ -804,15 +1001,17 @@ static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_st
 		}
 		i = j;
 	}
+	r->fixed_endpoints = best;
 	if (best < CLS_FIXED_ENDPOINTS)
 		return;
 	r->port_fixed = true;
 	r->fixed_port = sc->w[best_at].sport;
-	/* the first connection to each endpoint, earliest first */
+	/* the first connection to each endpoint (by destination, then
+	 * number: the first of each run), earliest first */
 	{
 		uint32_t n = 0;
 
-		for (uint32_t j = best_at; j < m && sc->w[j].sport == r->fixed_port; j++)
+		for (uint32_t j = best_at; j < t && sc->w[j].sport == r->fixed_port; j++)
 			if (j == best_at || sc->w[j].dh != sc->w[j - 1].dh)
 				sc->w[n++] = sc->w[j];
 		sort_idx(sc->w, sc->tmp, n);
@@ -822,15 +1021,15 @@ static void judge_fixed_rule(const struct scratch *sc, uint32_t m, struct cls_st
 }
 
 /* Rule 4 on one set of steps: share of forward steps <= bound, the chance
- * of that many under uniform ports, their median. vals: scratch [n]. */
+ * of that many under each null hypothesis, their median. vals: scratch [n]. */
 struct inc_test {
 	uint32_t hits, median;
-	double share, pvalue;
+	double share, pvalue, pvalue_perm;
 	bool pass;
 };
 
 static void inc_test(const struct cls *c, const struct step *set, uint32_t n, uint32_t bound,
-		     uint32_t range, int32_t *vals, int32_t *tmp, struct inc_test *t)
+		     uint32_t range, double p_perm, int32_t *vals, int32_t *tmp, struct inc_test *t)
 {
 	t->hits = 0;
 	for (uint32_t i = 0; i < n; i++)
@@ -838,12 +1037,14 @@ static void inc_test(const struct cls *c, const struct step *set, uint32_t n, ui
 			vals[t->hits++] = set[i].s;
 	t->share = n ? (double)t->hits / n : 0;
 	t->pvalue = binom_sf(c, t->hits, n, (double)bound / range);
+	t->pvalue_perm = binom_sf(c, t->hits, n, p_perm);
 	t->median = 0;
 	if (t->hits) {
 		sort_i32(vals, tmp, t->hits);
 		t->median = (uint32_t)vals[t->hits / 2];
 	}
-	t->pass = n >= 3 && t->share >= INC_SHARE && t->pvalue <= INC_MAX_PVALUE;
+	t->pass = n >= 3 && t->share >= INC_SHARE && t->pvalue <= INC_MAX_PVALUE &&
+		  t->pvalue_perm <= INC_MAX_PVALUE_PERM;
 }
 
 /* The verdict for one stream into r, which the caller zeroed. */
@@ -852,24 +1053,25 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 {
 	struct cls_features *f = &r->f;
 	struct scratch sc;
-	uint32_t m, nc = 0, ng = 0, range, top = 0, even = 0;
+	uint32_t m, nc = 0, ng = 0, range, top = 0, even = 0, extra;
 	void *block;
 	size_t cap;
-	bool seq = false, inc = false, pd = false, pd_strong = false;
-	double seq_conf = 0, inc_conf = 0, pd_conf = 0;
+	bool seq = false, inc = false, pd = false, pd_strong = false, legacy = false;
+	bool stride = false, hw = false, hw_up = true, dense = false;
+	double seq_conf = 0, hw_conf = 0, inc_conf = 0, pd_conf = 0, legacy_conf = 0;
 	/* only .n and the entries below it are ever read: no need to zero
-	 * four arrays of 16 frames each time */
-	struct cls_evidence ev_fixed, ev_pd, ev_up, ev_down;
+	 * five arrays of 16 frames each time */
+	struct cls_evidence ev_fixed, ev_pd, ev_up, ev_down, ev_block, ev_dense;
 	const struct cls_evidence *ev_hw = NULL;
 	const struct step *inc_set = NULL;
 	uint32_t inc_n = 0;
 	/* most streams are short: their scratch fits here, no malloc */
 	union {
 		struct sample align;
-		unsigned char b[SCRATCH_BYTES(STACK_SAMPLES)];
+		unsigned char b[SCRATCH_BYTES(STACK_SAMPLES, 0)];
 	} local;
 
-	ev_fixed.n = ev_pd.n = ev_up.n = ev_down.n = 0;
+	ev_fixed.n = ev_pd.n = ev_up.n = ev_down.n = ev_block.n = ev_dense.n = 0;
 	r->proto = proto;
 	r->connections = st->n;
 	r->cls = PC_UNKNOWN;
@@ -879,16 +1081,19 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	r->max_port = st->max_port;
 
 	cap = st->n < 2 * (uint64_t)c->cfg.keep ? (size_t)st->n : 2 * (size_t)c->cfg.keep;
-	block = cap <= STACK_SAMPLES ? (void *)&local : malloc(SCRATCH_BYTES(cap));
+	extra = st->mid != NULL ? st->mid->samples : 0;
+	block = SCRATCH_BYTES(cap, extra) <= sizeof(local) ? (void *)&local
+							    : malloc(SCRATCH_BYTES(cap, extra));
 	if (block == NULL)
 		return TC_NOMEM;
 	sc.v = block;
 	sc.w = sc.v + cap;
-	sc.tmp = sc.w + cap;
-	sc.cross = (struct step *)(sc.w + 2 * cap);
+	sc.tmp = sc.w + cap + extra;
+	sc.cross = (struct step *)(sc.v + cap + 2 * (cap + extra));
 	sc.global = sc.cross + cap;
 	sc.vals = (int32_t *)(sc.global + cap);
 	sc.ports = (uint16_t *)(sc.vals + cap);
+	sc.gports = sc.ports + cap;
 	m = gather(st, c->cfg.keep, sc.v);
 	f->kept = m;
 
@@ -918,8 +1123,8 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 				ev_append(&ev_fixed, &sc.v[i]);
 	}
 	/* port.fixed needs CLS_FIXED_ENDPOINTS endpoints among the samples */
-	if (proto == PROTO_UDP && m >= CLS_FIXED_ENDPOINTS)
-		judge_fixed_rule(&sc, m, r);
+	if (proto == PROTO_UDP)
+		judge_fixed_rule(&sc, m, st->mid, r);
 	if (c->cfg.brief && st->n < c->cfg.min_samples) {
 		/* the class is unknown whatever the steps say: of the rest
 		 * only the destinations are shown, counted as rule 5 does */
@@ -950,14 +1155,15 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	}
 	f->cross_steps = nc;
 
-	/* ---- rule 3: one small stride between different destinations ---- */
+	/* ---- rule 3: one constant stride between different destinations ---- */
+	f->cross_mode_pvalue = 1;
 	if (nc > 0) {
 		uint32_t small = 0, best = 0, run = 0;
 		int32_t mode = 0;
 
 		for (uint32_t i = 0; i < nc; i++) {
 			sc.vals[i] = sc.cross[i].s;
-			small += sc.cross[i].s != 0 && abs(sc.cross[i].s) <= SEQ_MAX_STRIDE;
+			small += sc.cross[i].s != 0 && abs(sc.cross[i].s) <= SEQ_SMALL_STRIDE;
 		}
 		sort_i32(sc.vals, sc.tmp, nc);
 		for (uint32_t i = 0; i < nc; i++) {
@@ -970,9 +1176,17 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		f->cross_mode = mode;
 		f->cross_mode_share = (double)best / nc;
 		f->cross_small_share = (double)small / nc;
-		seq = best >= 2 && mode != 0 && abs(mode) <= SEQ_MAX_STRIDE &&
-		      f->cross_mode_share >= SEQ_MODE_SHARE &&
-		      f->cross_small_share >= SEQ_SMALL_SHARE;
+		if (best > 0) {
+			/* the stride was picked as the most common one: chance of
+			 * one given stride that often, times the strides it could
+			 * have been */
+			double strides = abs(mode) <= SEQ_SMALL_STRIDE ? 2.0 * SEQ_SMALL_STRIDE : range;
+			double pv = strides * binom_sf(c, best, nc, 1.0 / range);
+
+			f->cross_mode_pvalue = pv < 1 ? pv : 1;
+		}
+		stride = best >= 2 && f->cross_mode_share >= SEQ_MODE_SHARE &&
+			 f->cross_mode_pvalue <= SEQ_MAX_PVALUE;
 		seq_conf = support(c, f->cross_mode_share, best);
 	}
 
@@ -1004,31 +1218,36 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 			if (p < lo)
 				lo_at = i;
 		}
+		hw_up = up >= down;
 		f->hw_eligible = up >= down ? elig_up : elig_down;
 		f->hw_extends = up >= down ? up : down;
 		f->hw_pvalue = binom_sf(c, f->hw_extends, f->hw_eligible, 1.0 / range);
-		if (!seq && f->hw_extends >= HW_MIN_EXTENDS &&
-		    f->hw_extends >= HW_SHARE * f->hw_eligible && f->hw_pvalue <= HW_MAX_PVALUE) {
-			seq = true;
-			seq_conf = support(c, (double)f->hw_extends / f->hw_eligible, f->hw_extends);
-			ev_hw = up >= down ? &ev_up : &ev_down;
+		if (f->hw_extends >= HW_MIN_EXTENDS && f->hw_extends >= HW_SHARE * f->hw_eligible &&
+		    f->hw_pvalue <= HW_MAX_PVALUE) {
+			hw = true;
+			hw_conf = support(c, (double)f->hw_extends / f->hw_eligible, f->hw_extends);
 		}
 	}
 
 	/* ---- rule 5: small forward steps to the same destination ---- */
 	{
-		uint32_t pairs = 0, hits = 0, dests = 0;
-		double psum = 0;
+		uint32_t pairs = 0, hits = 0, dests = 0, g0 = 0, g1 = 0, fit = 0;
+		double psum = 0, psum_other = 0;
 
 		memcpy(sc.w, sc.v, m * sizeof(*sc.w));
 		sort_dest(sc.w, sc.tmp, m);
 		for (uint32_t i = 0; i < m; i++) {
 			uint64_t gap;
-			uint32_t b;
+			uint32_t b, others;
 			int64_t fw;
 
 			if (i == 0 || sc.w[i].dh != sc.w[i - 1].dh) {
+				/* a new destination: its ports, sorted */
 				dests++;
+				g0 = i;
+				for (g1 = i; g1 < m && sc.w[g1].dh == sc.w[i].dh; g1++)
+					sc.gports[g1] = sc.w[g1].sport;
+				sort_u16(sc.gports + g0, sc.tmp, g1 - g0);
 				continue;
 			}
 			gap = sc.w[i].idx - sc.w[i - 1].idx;
@@ -1038,8 +1257,29 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 			fw = ((int64_t)sc.w[i].sport - sc.w[i - 1].sport) % (int64_t)range;
 			if (fw < 0)
 				fw += range;
+			/* the chance of a hit: b/R over the assumed range, and
+			 * the share of the other destinations' ports in the same
+			 * window (larger for a narrower real range, or a stray
+			 * port that widened the assumed one) */
+			{
+				uint32_t own = count_window(sc.gports + g0, g1 - g0, sc.w[i - 1].sport,
+							    b, f->range_low, range);
+				uint32_t in = count_window(sc.ports, m, sc.w[i - 1].sport, b,
+							   f->range_low, range) - own;
+
+				others = m - (g1 - g0);
+				if (others == 0) {
+					/* one destination: its other connections */
+					in = own - (fw >= 1 && fw <= b);
+					others = g1 - g0 - 2;
+				}
+				psum_other += (in + PD_PRIOR * b / range) / (others + PD_PRIOR);
+			}
 			pairs++;
 			psum += (double)b / range;
+			/* what a global counter of stride cross_mode predicts */
+			fit += ((int64_t)sc.w[i].sport - sc.w[i - 1].sport -
+				(int64_t)(gap % range) * f->cross_mode) % (int64_t)range == 0;
 			if (fw >= 1 && fw <= b) {
 				hits++;
 				ev_add(&ev_pd, &sc.w[i - 1]);
@@ -1047,9 +1287,12 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 			}
 		}
 		f->destinations = dests;
+		f->stride_fit = fit;
 		f->pd_pairs = pairs;
 		f->pd_hits = hits;
-		f->pd_pvalue = pairs ? binom_sf(c, hits, pairs, psum / pairs) : 1;
+		/* the larger mean chance of the two */
+		f->pd_pvalue = pairs ? binom_sf(c, hits, pairs,
+						(psum > psum_other ? psum : psum_other) / pairs) : 1;
 		pd = hits >= 2 && f->pd_pvalue <= PD_MAX_PVALUE;
 		pd_strong = pd && hits >= PD_STRONG_SHARE * pairs;
 		if (pairs) {
@@ -1059,15 +1302,99 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 		}
 	}
 
+	/* ---- rule 3 again: a large stride must be a global counter's ---- */
+	/* A counter of stride s moves by g * s between two connections g
+	 * apart, to the same destination too. Per-destination offsets that
+	 * happen to be evenly spaced, visited in turn, give one large
+	 * cross stride as well, but small steps to each destination. */
+	if (stride && abs(f->cross_mode) > SEQ_SMALL_STRIDE && f->pd_pairs > 0 &&
+	    f->stride_fit < SEQ_MODE_SHARE * f->pd_pairs)
+		stride = false;
+
+	/* ---- rule 3d: a counter shared with other traffic ---- */
+	f->dense_pvalue = 1;
+	if (!stride && !hw && f->destinations >= 2 && nc >= INC_MIN_CROSS &&
+	    r->distinct_ports >= LEGACY_MIN_PORTS) {
+		uint32_t w = (uint32_t)(st->max_port - st->min_port) + 1, fwd = 0;
+
+		for (uint32_t i = 0; i < nc; i++)
+			fwd += sc.cross[i].s >= 1 && (uint32_t)sc.cross[i].s < w;
+		if (w < DENSE_MIN_RANGE && fwd >= SEQ_MODE_SHARE * nc) {
+			/* every port in a window of w: chance k (w / 256)^(k - 1)
+			 * for k distinct ports drawn from 256 or more; forward
+			 * steps: at most 1/2 each, whatever the values */
+			double pv = r->distinct_ports *
+				    pow((double)w / DENSE_MIN_RANGE, r->distinct_ports - 1.0) *
+				    binom_sf(c, fwd, nc, 0.5);
+
+			f->dense_pvalue = pv < 1 ? pv : 1;
+			dense = f->dense_pvalue <= SEQ_MAX_PVALUE;
+			if (dense) {
+				seq_conf = support(c, (double)fwd / nc, fwd);
+				for (uint32_t i = 0; i < nc; i++) {
+					if (sc.cross[i].s >= 1 && (uint32_t)sc.cross[i].s < w) {
+						ev_add(&ev_dense, &sc.v[sc.cross[i].at - 1]);
+						ev_add(&ev_dense, &sc.v[sc.cross[i].at]);
+					}
+				}
+			}
+		}
+	}
+	seq = stride || hw || dense;
+	if (dense) {
+		ev_hw = &ev_dense;
+	} else if (!stride && hw) {
+		seq_conf = hw_conf;
+		ev_hw = hw_up ? &ev_up : &ev_down;
+	}
+
+	/* ---- rule 3c: a lowest-free block at the bottom of the range ---- */
+	if (r->distinct_ports >= LEGACY_MIN_PORTS && st->n > r->distinct_ports &&
+	    (uint32_t)(st->max_port - st->min_port) + 1 == r->distinct_ports &&
+	    (st->min_port == f->range_low || st->min_port == f->range_low + 1) &&
+	    sc.v[0].sport == st->min_port) {
+		/* the block starts at its bottom port and each port's first use
+		 * (as far as the first kept connections show) extends it by one:
+		 * every port below the mark was used before, so a port not above
+		 * the mark is not new */
+		uint16_t mark = sc.v[0].sport;
+		bool ok = true;
+
+		ev_append(&ev_block, &sc.v[0]);
+		for (uint32_t i = 1; i < m && sc.v[i].idx == i && ok; i++) {
+			if (sc.v[i].sport == mark + 1) {
+				mark++;
+				ev_append(&ev_block, &sc.v[i]);
+			} else if (sc.v[i].sport > mark) {
+				ok = false;
+			}
+		}
+		f->block_ports = ok ? (uint32_t)(mark - st->min_port) + 1 : 0;
+		legacy = ok && f->block_ports >= LEGACY_MIN_PORTS;
+		legacy_conf = support(c, (double)f->block_ports / r->distinct_ports, f->block_ports);
+	}
+
 	/* ---- rule 4: forward bounded increments ---- */
 	{
 		uint32_t bound = range / 4 < INC_MAX_BOUND ? range / 4 : INC_MAX_BOUND;
 		struct inc_test tc = { 0 }, tg = { 0 };
+		double p_perm = 0;
 
 		if (bound == 0)
 			bound = 1;
-		inc_test(c, sc.cross, nc, bound, range, sc.vals, sc.tmp, &tc);
-		inc_test(c, sc.global, ng, bound, range, sc.vals, sc.tmp, &tg);
+		/* the chance that the step between two kept connections picked
+		 * at random is forward and <= bound: ports confined to a
+		 * narrower range than the assumed one make it larger */
+		if (m >= 2) {
+			for (uint32_t i = 0; i < m; i++)
+				p_perm += count_window(sc.ports, m, sc.ports[i], bound, f->range_low,
+						       range);
+			p_perm /= (double)m * (m - 1);
+		}
+		if (p_perm < (double)bound / range)
+			p_perm = (double)bound / range;
+		inc_test(c, sc.cross, nc, bound, range, p_perm, sc.vals, sc.tmp, &tc);
+		inc_test(c, sc.global, ng, bound, range, p_perm, sc.vals, sc.tmp, &tg);
 		/* cross steps: the counter is shared by all destinations; global
 		 * steps: also fine when they are not small (median > 32), which
 		 * keeps +1 (alg 3/4) and 2..16 (Linux) to one destination out */
@@ -1084,6 +1411,7 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 			f->inc_bound = bound;
 			f->inc_share = t->share;
 			f->inc_pvalue = t->pvalue;
+			f->inc_pvalue_perm = t->pvalue_perm;
 			f->inc_median = t->median;
 			inc_conf = support(c, t->share, t->hits);
 		}
@@ -1092,7 +1420,17 @@ static enum tc_rc judge(const struct cls *c, const struct stream *st, uint8_t pr
 	/* ---- the decision, in the order of the file comment ---- */
 	if (st->n < c->cfg.min_samples) {
 		r->cls = PC_UNKNOWN;
-	} else if (f->top_port_share >= FIXED_SHARE) {
+	} else if (r->port_fixed) {
+		r->cls = PC_FIXED;
+		r->confidence = support(c, 1, r->fixed_endpoints);
+		ev_copy(&r->evidence, &r->fixed_evidence);
+	} else if (legacy) {
+		r->cls = PC_SEQUENTIAL;
+		r->confidence = legacy_conf;
+		/* the rule is about connections to different destinations */
+		r->port_sequential = f->destinations >= 2;
+		ev_copy(&r->evidence, &ev_block);
+	} else if (top >= FIXED_MIN_USES && f->top_port_share >= FIXED_SHARE) {
 		r->cls = PC_FIXED;
 		r->confidence = support(c, f->top_port_share, top);
 		ev_copy(&r->evidence, &ev_fixed);

@@ -15,20 +15,42 @@
  * Each (host, protocol) is judged on its own: TCP and UDP ports are separate
  * name spaces and stacks allocate them with different code (Linux UDP picks
  * at random while TCP uses RFC 6056 algorithm 4). The per-host record takes
- * the class of the protocol with more connections (TCP on a tie).
+ * the class of the protocol with more connections (TCP on a tie), so a host
+ * with min_samples connections or more in all can still be `unknown` when
+ * neither protocol alone has min_samples (7 TCP + 7 UDP at the default 8).
+ *
+ * What is not a client's connection: a UDP datagram from a well-known port
+ * (1..CLS_SERVER_PORT_MAX, RFC 6335 section 6) to a port above it is a
+ * server's reply whose query was not seen first (the capture started after
+ * it, or missed it), even when the engine calls its sender the flow's
+ * initiator; cls_add refuses it (Zeek would flip such a flow; we only keep
+ * it out of the client statistics, so a DNS server does not look like a
+ * client with a fixed port 53). UDP from a well-known port to a well-known
+ * port (NTP 123 -> 123) stays.
  *
  * Bounded memory: per (host, protocol) the first `keep` connections and the
  * last `keep` (a ring) are kept, 40 bytes each; counts, port extremes and
  * (past `keep`, through a lazily allocated 8 KiB bitmap) distinct ports stay
- * exact. Hosts beyond max_hosts are not tracked and counted in
- * cls_dropped(). Work per cls_add is O(1); a result costs O(keep log keep).
+ * exact. For port.fixed a UDP stream past 2 `keep` connections also keeps,
+ * of the connections the ring drops, 16 source ports with up to 8 distinct
+ * endpoints each (Space-Saving counting: 5.1 KiB, allocated then; a port
+ * carrying more than 1/16 of the dropped connections is held at the end).
+ * Hosts beyond max_hosts are not tracked and counted in cls_dropped(). Work
+ * per cls_add is O(1); a result costs O(keep log keep).
  *
  * The features, their thresholds and why (see classify.c for the detail):
- *   fixed                one source port carries >= 50% of the connections.
+ *   fixed                port.fixed fires, or one source port carries
+ *                        >= 50% of the connections and was used twice.
  *   sequential           steps between successive connections to DIFFERENT
- *                        destinations repeat one small stride (|s| <= 64),
- *                        or new ports extend the high-water mark by exactly
- *                        one (a lowest-free-first allocator between reuses).
+ *                        destinations repeat one stride, of any size or
+ *                        sign, more often than chance allows; or new ports
+ *                        extend the high-water mark by exactly one (a
+ *                        lowest-free-first allocator between reuses); or
+ *                        the ports are one block at the bottom of the range,
+ *                        grown one by one and reused (the same allocator in
+ *                        its steady state); or they sit in a window far
+ *                        narrower than any range, mostly in ascending order
+ *                        (a counter shared with other traffic).
  *   random-increments    steps are forward and bounded (<= 1024, far below
  *                        the range) much more often than chance, across
  *                        destinations, or globally with median > 32.
@@ -36,11 +58,16 @@
  *   sequential           destination are small and forward (<= 16 per
  *                        connection in between) much more often than chance.
  *   random               none of these; unknown below min_samples.
- * "Much more often than chance": a binomial tail against uniform ports.
+ * "Much more often than chance": a binomial tail against uniform ports over
+ * the usual range the ports fit in, and (random-increments,
+ * per-destination-sequential) against the ports actually seen, so that a
+ * narrowed range (40000-44999) or one stray port that widened the assumed
+ * one is not taken for a pattern.
  * With a single destination "sequential" cannot be told from
  * "per-destination-sequential" (RFC 6056 alg 3 and 4 count up by one per
  * connection too); the classifier then reports the weaker claim,
- * per-destination-sequential, and never `sequential`.
+ * per-destination-sequential, unless the host reuses a block of ports at
+ * the bottom of the range (alg 3 and 4 do not).
  */
 #ifndef TC_CLASSIFY_H
 #define TC_CLASSIFY_H
@@ -109,8 +136,10 @@ void cls_destroy(struct cls *c);
 
 /*
  * cls_add - record one initiated connection. conn is copied.
- * Returns TC_OK; TC_UNSUPPORTED when proto is neither TCP nor UDP or ipver
- * is not 4/6 (nothing recorded); TC_EXHAUSTED when the host is new and
+ * Returns TC_OK; TC_UNSUPPORTED when proto is neither TCP nor UDP, ipver
+ * is not 4/6, or it is UDP from a port in 1..CLS_SERVER_PORT_MAX to one
+ * above (a server's reply, see above; nothing recorded, no host created);
+ * TC_EXHAUSTED when the host is new and
  * max_hosts are tracked already (counted in cls_dropped); TC_NOMEM (the
  * connection is not recorded, the classifier stays consistent).
  */
@@ -123,6 +152,7 @@ size_t cls_host_count(const struct cls *c);
 
 #define CLS_MAX_EVIDENCE 16
 #define CLS_FIXED_ENDPOINTS 8      /* SPEC port.fixed: 8 or more endpoints */
+#define CLS_SERVER_PORT_MAX 1023   /* well-known ports (RFC 6335 6): servers */
 
 /* Connections that support a verdict: their 0-based number among the
  * host's connections of that protocol, and their frame. */
@@ -146,19 +176,29 @@ struct cls_features {
 	uint32_t cross_steps;      /* successive connections, different destinations */
 	int32_t cross_mode;        /* most common such step (0 if none) */
 	double cross_mode_share;
+	double cross_mode_pvalue;  /* chance of a stride that common (rule 3) */
+	uint32_t stride_fit;       /* same-destination pairs g connections apart
+	                              whose step is g * cross_mode */
 	double cross_small_share;  /* share with 1 <= |step| <= 64 */
 	uint32_t hw_eligible;      /* connections to another destination than the
 	                              one holding the high/low-water mark */
 	uint32_t hw_extends;       /* ... that extended it by exactly one */
 	double hw_pvalue;
+	double dense_pvalue;       /* rule 3d: chance of the ports' window and
+	                              their forward steps under random ports */
+	uint32_t block_ports;      /* ports of a block at the bottom of the range
+	                              whose first uses extended it one by one
+	                              (rule 3c; 0 when the block test fails) */
 	uint32_t inc_steps;        /* steps the random-increments test used */
 	double inc_share;          /* share of them forward and <= inc_bound */
 	uint32_t inc_bound;
 	uint32_t inc_median;       /* median of those forward bounded steps */
 	double inc_pvalue;         /* chance of that many under uniform ports */
+	double inc_pvalue_perm;    /* ... under ports drawn from those seen */
 	uint32_t pd_pairs;         /* successive connections to the same destination */
 	uint32_t pd_hits;          /* ... with a small forward step */
-	double pd_pvalue;          /* chance of that many hits under uniform ports */
+	double pd_pvalue;          /* chance of that many hits under uniform ports
+	                              or the other destinations' ports */
 };
 
 struct cls_stream_result {
@@ -170,8 +210,11 @@ struct cls_stream_result {
 	double confidence;         /* in [0, 1]; heuristic, not a probability */
 	struct cls_features f;
 	struct cls_evidence evidence;         /* supports cls */
-	bool port_sequential;      /* rule fires; its evidence is .evidence */
+	bool port_sequential;      /* rule fires: the class is sequential and
+	                              the connections went to 2 or more
+	                              destinations; its evidence is .evidence */
 	bool port_fixed;           /* rule fires (UDP only) */
+	uint32_t fixed_endpoints;  /* UDP: most distinct endpoints of one port */
 	uint16_t fixed_port;
 	struct cls_evidence fixed_evidence;   /* first connection to each endpoint */
 };

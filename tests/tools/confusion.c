@@ -4,18 +4,25 @@
  *
  * For each model, 1 to 50 destinations, 3 to 500 connections and several
  * seeds, one "primary" host opens TCP connections through its allocator
- * (live for a while, then closed: actively, i.e. TIME_WAIT, or aborted),
- * and unrelated traffic is interleaved in time: 0-3 other hosts with their
- * own allocators (some talking to the same servers), the primary's own UDP
- * flows from a random allocator (scored as their own row), and records of
- * other protocols (ICMP, SCTP) that the classifier must refuse. Everything
- * goes through cls_add in time order, as the oracle will feed it.
+ * (live for a while, then closed: actively, i.e. TIME_WAIT, or aborted;
+ * none, 30% or all aborted), and unrelated traffic is interleaved in time:
+ * 0-3 other hosts with their own allocators (some talking to the same
+ * servers), the primary's own UDP flows from a random allocator (scored as
+ * their own row), and records of other protocols (ICMP, SCTP) that the
+ * classifier must refuse. RFC 6056 alg 1-5 draw from the IANA, Linux or
+ * 4.4BSD range, or from a narrowed one (1000 or 5000 ports anywhere, as an
+ * administrator may set). Records go through cls_add in time order as a
+ * capture replayed by the oracle would give them: one per TCP SYN, and one
+ * per UDP flow, i.e. a UDP datagram only when its 5-tuple has been idle
+ * for the engine's UDP timeout (repeated datagrams on one 5-tuple are one
+ * flow in a capture, not one connection each).
  *
  * Truth labels (what the traffic can show; documented in the output):
  *   legacy               sequential; per-destination-sequential when the
- *                        host contacted a single destination (then legacy
- *                        and RFC 6056 alg 3/4 produce the same +1 steps and
- *                        "sequential across destinations" is unobservable)
+ *                        host contacted a single destination and never used
+ *                        a port twice (then legacy and RFC 6056 alg 3/4
+ *                        produce the same +1 steps; a reused port rules
+ *                        alg 3/4 out)
  *   alg1, alg2           random
  *   alg3, alg4, linux    per-destination-sequential
  *   alg5                 random-increments
@@ -23,15 +30,25 @@
  *                        secret is re-salted every 10 s precisely so that an
  *                        observer sees unrelated ports (commit "tcp: resalt
  *                        the secret every 10 seconds")
- *   fixed                fixed (a UDP socket bound to one port, sending to
- *                        1-50 endpoints, plus up to 30% other flows)
+ *   fixed                a UDP socket bound to one port, sending to 1-50
+ *                        endpoints (a third of the time polling like NTP,
+ *                        70 s apart: a new flow each time), some datagrams
+ *                        from random ports instead: fixed when the bound
+ *                        port's flows reach 8 distinct endpoints or, used
+ *                        at least twice, half of the host's flows; else
+ *                        random (one flow, or a minority of the flows to
+ *                        fewer than 8 endpoints: the rest is what shows).
+ *                        Those are the class's own thresholds: this row
+ *                        checks the counting (flows, endpoints, the kept
+ *                        samples), not the choice of thresholds
  *   udp-alg1             random (the primary's interleaved UDP flows)
  * Any model below --min-samples connections: unknown.
  *
  * Goals (exit 1 when one fails): >= 95% correct at 32 connections or more;
  * never `sequential` for a randomizing allocator (alg1-5, linux, udp) at any
  * count; `unknown` exactly below --min-samples; port.fixed exactly when the
- * fixed port reached 8 distinct endpoints; port.sequential only on legacy.
+ * fixed port reached 8 distinct endpoints; port.sequential only on legacy,
+ * and exactly when the class is sequential with 2 or more destinations.
  *
  * Usage: confusion [--seeds N] [--seed-base B] [--min-samples M]
  *                  [--out FILE] [--verbose]
@@ -42,6 +59,7 @@
 #include <math.h>
 #include "portalloc.h"
 #include "classify.h"
+#include "engine.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -186,6 +204,7 @@ static double exp_draw(struct pa_rng *g, double mean)
 struct traffic {
 	enum pa_algo algo;
 	const char *profile;         /* NULL: the algorithm's own */
+	uint32_t low, high;          /* high > 0: this range instead of the profile's */
 	uint32_t table_len;          /* 0: default */
 	uint8_t proto;
 	uint32_t ndest;              /* destinations: server ids base..base+ndest-1 */
@@ -218,6 +237,10 @@ static uint32_t gen_host(struct recs *out, uint32_t host, uint8_t ipver,
 		exit(2);
 	if (tr->table_len)
 		cfg.table_len = tr->table_len;
+	if (tr->high) {
+		cfg.low = tr->low;
+		cfg.high = tr->high;
+	}
 	if (pa_create(&a, &cfg, g) != TC_OK) {
 		fprintf(stderr, "confusion: pa_create failed\n");
 		exit(2);
@@ -268,16 +291,17 @@ static uint32_t gen_host(struct recs *out, uint32_t host, uint8_t ipver,
 	return distinct;
 }
 
-/* A UDP socket bound to one port talking to ndest endpoints, plus some
- * flows from random ports. Returns the distinct endpoints of the fixed port. */
+/* A UDP socket bound to one port (*port) sending nconn datagrams to ndest
+ * endpoints, some of them replaced by datagrams from random ports. Returns
+ * the distinct endpoints of the fixed port. */
 static uint32_t gen_fixed(struct recs *out, uint8_t ipver, uint32_t ndest, uint32_t nconn,
-			  uint64_t gap_mean, struct pa_rng *g)
+			  uint64_t gap_mean, struct pa_rng *g, uint16_t *port)
 {
-	uint16_t port = (uint16_t)(1024 + pa_rng_below(g, 64511));
 	uint32_t other_pct = pa_rng_below(g, 31), distinct = 0;
 	static uint8_t used[256];
 	uint64_t t = 0;
 
+	*port = (uint16_t)(1024 + pa_rng_below(g, 64511));
 	memset(used, 0, sizeof(used));
 	for (uint32_t i = 0; i < nconn; i++) {
 		struct rec r;
@@ -293,7 +317,7 @@ static uint32_t gen_fixed(struct recs *out, uint8_t ipver, uint32_t ndest, uint3
 		if (pa_rng_below(g, 100) < other_pct) {
 			r.sport = (uint16_t)(32768 + pa_rng_below(g, 28232));
 		} else {
-			r.sport = port;
+			r.sport = *port;
 			if (!used[d]) {
 				used[d] = 1;
 				distinct++;
@@ -302,6 +326,69 @@ static uint32_t gen_fixed(struct recs *out, uint8_t ipver, uint32_t ndest, uint3
 		recs_push(out, &r);
 	}
 	return distinct;
+}
+
+/*
+ * What a capture shows of the records: every TCP record is a SYN that
+ * opens a connection, but UDP datagrams on one 5-tuple are one flow until
+ * it has been idle for the engine's UDP timeout (targets/engine.c), so a
+ * UDP record opens a flow only when its 5-tuple was not seen in that
+ * time. Marks each record's .fed; the table is open addressing over the
+ * tuple, 2 * (power of two >= n) slots.
+ */
+struct tuple_slot {
+	uint64_t last;               /* time of the tuple's latest datagram */
+	uint32_t rec;                /* record index + 1, 0 empty */
+};
+
+static uint64_t tuple_hash(const struct rec *r)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+	const uint8_t *d = r->dst;
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ d[i]) * UINT64_C(1099511628211);
+	h = (h ^ r->host) * UINT64_C(1099511628211);
+	h = (h ^ r->sport) * UINT64_C(1099511628211);
+	return (h ^ r->dport) * UINT64_C(1099511628211);
+}
+
+static bool same_tuple(const struct rec *a, const struct rec *b)
+{
+	return a->host == b->host && a->sport == b->sport && a->dport == b->dport &&
+	       memcmp(a->dst, b->dst, 16) == 0;
+}
+
+static void mark_flows(struct recs *v, bool *fed)
+{
+	struct engine_config ec;
+	size_t cap = 16;
+	struct tuple_slot *tab;
+	uint64_t idle;
+
+	engine_config_default(&ec);
+	idle = (uint64_t)ec.udp_idle_sec * SEC;
+	while (cap < 2 * v->n)
+		cap *= 2;
+	tab = calloc(cap, sizeof(*tab));
+	if (tab == NULL)
+		exit(2);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct rec *r = &v->r[i];
+		size_t j;
+
+		fed[i] = true;
+		if (r->proto != 17)
+			continue;
+		for (j = tuple_hash(r) & (cap - 1); tab[j].rec != 0; j = (j + 1) & (cap - 1))
+			if (same_tuple(&v->r[tab[j].rec - 1], r))
+				break;
+		if (tab[j].rec != 0 && r->t - tab[j].last <= idle)
+			fed[i] = false;          /* the same flow */
+		tab[j].rec = (uint32_t)i + 1;
+		tab[j].last = r->t;
+	}
+	free(tab);
 }
 
 /* ---- scoring ---- */
@@ -364,9 +451,12 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 	struct cls_host_result hr;
 	uint8_t ipver;
 	uint32_t distinct = 0, fixed_endpoints = 0, n_noise;
-	uint64_t udp_n = 0;
+	uint64_t udp_n = 0, fixed_flows = 0, tcp_n = 0;
+	uint32_t tcp_ports = 0;
+	uint16_t fixed_port = 0;
 	double gap;
-	char what[256];
+	char what[320];
+	bool *fed;
 	static const double gaps_ms[] = { 10, 50, 200 };
 
 	pa_rng_seed(&g, seed * 1000003 + (uint64_t)m * 7919 + ndest * 131 + nconn);
@@ -374,23 +464,37 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 	gap = gaps_ms[pa_rng_below(&g, 3)] * (double)MS;
 
 	if (m == M_FIXED) {
-		fixed_endpoints = gen_fixed(&v, ipver, ndest, nconn, (uint64_t)gap, &g);
+		/* a third poll like NTP (64 s and more): a new flow each time */
+		if (pa_rng_below(&g, 3) == 0)
+			gap = 70.0 * SEC;
+		fixed_endpoints = gen_fixed(&v, ipver, ndest, nconn, (uint64_t)gap, &g, &fixed_port);
 	} else if (m != M_UDP) {
+		/* abort (RST, no TIME_WAIT) none, some or all: with all, a
+		 * legacy host reuses its lowest ports (its steady state) */
+		static const uint32_t aborts[] = { 0, 30, 100 };
 		struct traffic tr = {
 			.proto = 6, .ndest = ndest, .dest_base = 0, .nconn = nconn,
 			.gap_mean_ns = gap, .life_mean_ns = (pa_rng_below(&g, 2) ? 0.5 : 5.0) * SEC,
-			.abort_pct = pa_rng_below(&g, 2) ? 0 : 30,
+			.abort_pct = aborts[pa_rng_below(&g, 3)],
 		};
 		static const enum pa_algo algo_of[] = {
 			[M_LEGACY] = PA_LEGACY, [M_ALG1] = PA_ALG1, [M_ALG2] = PA_ALG2,
 			[M_ALG3] = PA_ALG3, [M_ALG4] = PA_ALG4, [M_ALG5] = PA_ALG5,
 			[M_LINUX] = PA_LINUX, [M_LINUX_SPARSE] = PA_LINUX,
 		};
-		static const char *const profiles[] = { "iana", "linux", "bsd-legacy" };
+		static const char *const profiles[] = { "iana", "linux", "bsd-legacy", NULL };
 
 		tr.algo = algo_of[m];
-		if (m >= M_ALG1 && m <= M_ALG5)
-			tr.profile = profiles[pa_rng_below(&g, 3)];
+		if (m >= M_ALG1 && m <= M_ALG5) {
+			uint32_t k = pa_rng_below(&g, 4);
+
+			tr.profile = profiles[k];
+			if (profiles[k] == NULL) {
+				/* a narrowed range: 1000 or 5000 ports anywhere */
+				tr.low = 10000 + pa_rng_below(&g, 50000);
+				tr.high = tr.low + (pa_rng_below(&g, 2) ? 1000 : 5000);
+			}
+		}
 		if (m == M_LINUX_SPARSE) {
 			tr.gap_min_ns = 11 * SEC;   /* every connection in its own 10 s epoch */
 			tr.gap_max_ns = 30 * SEC;
@@ -405,10 +509,7 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 			.dest_base = 0, .nconn = m == M_UDP ? nconn : pa_rng_below(&g, nconn + 1),
 			.gap_mean_ns = gap * 2, .life_mean_ns = 30.0 * SEC, .abort_pct = 100,
 		};
-		size_t before = v.n;
-
 		gen_host(&v, 0, ipver, &tr, &g);
-		udp_n = v.n - before;
 	}
 	/* other hosts: any allocator, some to the same servers */
 	n_noise = pa_rng_below(&g, 4);
@@ -429,6 +530,27 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 		gen_host(&v, h, ipver, &tr, &g);
 	}
 	qsort(v.r, v.n, sizeof(*v.r), rec_cmp);
+	fed = malloc((v.n ? v.n : 1) * sizeof(*fed));
+	if (fed == NULL)
+		exit(2);
+	mark_flows(&v, fed);
+	{
+		static uint8_t seen[65536];
+
+		memset(seen, 0, sizeof(seen));
+		for (size_t i = 0; i < v.n; i++) {
+			if (!fed[i] || v.r[i].host != 0)
+				continue;
+			if (v.r[i].proto == 6) {
+				tcp_n++;
+				tcp_ports += !seen[v.r[i].sport];
+				seen[v.r[i].sport] = 1;
+				continue;
+			}
+			udp_n++;
+			fixed_flows += m == M_FIXED && v.r[i].sport == fixed_port;
+		}
+	}
 
 	cls_config_default(&cc);
 	cc.min_samples = o->min_samples;
@@ -440,6 +562,8 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 		struct cls_conn k;
 		const struct rec *r = &v.r[i];
 
+		if (!fed[i])
+			continue;
 		memset(&k, 0, sizeof(k));
 		k.ts_sec = (int64_t)(r->t / 1000000000u);
 		k.ts_nsec = (uint32_t)(r->t % 1000000000u);
@@ -483,29 +607,40 @@ static void run_scenario(struct score *s, const struct opts *o, enum model m, ui
 		enum port_class truth;
 
 		switch (m) {
-		case M_LEGACY: truth = distinct > 1 ? PC_SEQUENTIAL : PC_PER_DEST_SEQ; break;
+		case M_LEGACY:
+			/* one destination and no port used twice: alg 3/4 too */
+			truth = distinct > 1 || tcp_ports < tcp_n ? PC_SEQUENTIAL : PC_PER_DEST_SEQ;
+			break;
 		case M_ALG1: case M_ALG2: case M_LINUX_SPARSE: truth = PC_RANDOM; break;
 		case M_ALG3: case M_ALG4: case M_LINUX: truth = PC_PER_DEST_SEQ; break;
 		case M_ALG5: truth = PC_RANDOM_INCREMENTS; break;
-		default: truth = PC_FIXED; break;
+		default:
+			/* the fixed port shows when it carries 2 or more flows and
+			 * half of them, or reaches 8 endpoints; else the host's
+			 * other flows, from random ports, are what it does */
+			truth = fixed_endpoints >= CLS_FIXED_ENDPOINTS ||
+				(fixed_flows >= 2 && 2 * fixed_flows >= udp_n) ? PC_FIXED : PC_RANDOM;
+			break;
 		}
 		if (r->connections < o->min_samples)
 			truth = PC_UNKNOWN;
 		snprintf(what, sizeof(what),
 			 "dests=%u used=%u ipv%u seed=%llu conf=%.2f cross=%u mode=%d/%.2f hw=%u/%u "
-			 "inc=%.2f/%u pd=%u/%u", ndest, distinct, ipver, (unsigned long long)seed,
-			 r->confidence, r->f.cross_steps, r->f.cross_mode, r->f.cross_mode_share,
-			 r->f.hw_extends, r->f.hw_eligible, r->f.inc_share, r->f.inc_median,
-			 r->f.pd_hits, r->f.pd_pairs);
+			 "inc=%.2f/%u/%.1g/%.1g pd=%u/%u/%.1g range=%u-%u", ndest, distinct, ipver,
+			 (unsigned long long)seed, r->confidence, r->f.cross_steps, r->f.cross_mode,
+			 r->f.cross_mode_share, r->f.hw_extends, r->f.hw_eligible, r->f.inc_share,
+			 r->f.inc_median, r->f.inc_pvalue, r->f.inc_pvalue_perm, r->f.pd_hits,
+			 r->f.pd_pairs, r->f.pd_pvalue, r->f.range_low, r->f.range_high);
 		record(s, m, truth, r->cls, r->connections, o->min_samples, o->verbose, what);
 		if (m == M_FIXED && r->port_fixed != (fixed_endpoints >= CLS_FIXED_ENDPOINTS))
 			s->fixed_rule_wrong++;
 		if (m != M_FIXED && r->port_sequential && m != M_LEGACY)
 			s->seq_rule_wrong++;
-		if (r->port_sequential != (r->cls == PC_SEQUENTIAL))
+		if (r->port_sequential != (r->cls == PC_SEQUENTIAL && r->f.destinations >= 2))
 			s->seq_rule_wrong++;
 	}
 	cls_destroy(c);
+	free(fed);
 	free(v.r);
 }
 
@@ -516,7 +651,7 @@ static void print_matrices(FILE *f, const struct score *s, int big, const char *
 	};
 	static const char *const model_truth[M__COUNT] = {
 		"sequential*", "random", "random", "per-dest-seq", "per-dest-seq",
-		"rand-incr", "per-dest-seq", "random", "fixed", "random",
+		"rand-incr", "per-dest-seq", "random", "fixed*", "random",
 	};
 
 	fprintf(f, "\n%s: %u sequences, %u correct (%.1f%%)\n", title, s->total[big],
@@ -614,10 +749,15 @@ int main(int argc, char **argv)
 			o.seeds, o.seed_base, o.min_samples);
 		fprintf(f, "grid: %zu models x destinations {1,2,3,5,8,13,21,34,50} x connections "
 			   "{3..500, %zu values} x %u seeds; unrelated hosts, the host's own UDP and\n"
-			   "other-protocol records interleaved. * legacy with a single destination is "
-			   "labelled per-destination-sequential\n(indistinguishable from RFC 6056 alg 3/4 "
-			   "there); linux-sparse = Linux with connections > 10 s apart (re-salted\n"
-			   "secret: random by design). Below --min-samples the truth is unknown.\n",
+			   "other-protocol records interleaved; alg1-5 in the IANA, Linux, 4.4BSD or a "
+			   "narrowed range (1000 or 5000 ports).\nConnections are what a capture shows: "
+			   "one per TCP SYN, one per UDP flow (a 5-tuple idle for the UDP timeout).\n"
+			   "* legacy with a single destination and no port reused is labelled "
+			   "per-destination-sequential (indistinguishable\nfrom RFC 6056 alg 3/4 there). "
+			   "fixed* = fixed when the bound port's flows reach 8 endpoints or, 2 or more, "
+			   "half the\nflows (the class's thresholds), else random. linux-sparse = Linux "
+			   "with connections > 10 s apart (re-salted secret:\nrandom by design). Below "
+			   "--min-samples the truth is unknown.\n",
 			(size_t)M__COUNT, TC_ARRAY_SIZE(conn_counts), o.seeds);
 		print_matrices(f, &s, 1, "connections >= 32");
 		print_matrices(f, &s, 0, "connections < 32");

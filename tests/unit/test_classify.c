@@ -4,7 +4,10 @@
  * wrap-around at the top of a range, one destination, descending counters,
  * host and protocol grouping, the memory bound and the host cap; the
  * lookup caches and memos change no answer, nor does cfg.brief any field
- * a record shows.
+ * a record shows. Then the audit's cases: random ports in a narrowed range,
+ * the legacy allocator's steady state, strides of any size and sign,
+ * port.fixed between the kept samples and in agreement with the class,
+ * `fixed` only for a reused port, servers' replies kept out.
  * (Accuracy over the allocator models is tests/tools/confusion.c.)
  */
 #include <stdarg.h>
@@ -339,7 +342,9 @@ static void test_grouping(void **state)
 	cls_destroy(c);
 }
 
-/* Past keep, only the first and last keep are looked at; counts stay exact. */
+/* Past keep, only the first and last keep are looked at; counts stay exact.
+ * (Ports from 20000: a block counted up from 10000, the bottom of FreeBSD's
+ * range, and then reused would be the legacy allocator, rule 3c.) */
 static void test_memory_bound(void **state)
 {
 	struct cls *c = mk(8, 16, 16);
@@ -347,17 +352,17 @@ static void test_memory_bound(void **state)
 
 	(void)state;
 	for (uint32_t i = 0; i < 1000; i++)
-		add(c, 1, 6, i % 7, (uint16_t)(10000 + i));
+		add(c, 1, 6, i % 7, (uint16_t)(20000 + i));
 	for (uint32_t i = 0; i < 100; i++)
-		add(c, 1, 6, i % 7, 10000);              /* repeats: distinct stays */
+		add(c, 1, 6, i % 7, 20000);              /* repeats: distinct stays */
 	r = result(c, 0);
 	assert_int_equal(r.tcp.connections, 1100);
 	assert_int_equal(r.tcp.f.kept, 32);
 	assert_int_equal(r.tcp.distinct_ports, 1000);
-	assert_int_equal(r.tcp.min_port, 10000);
-	assert_int_equal(r.tcp.max_port, 10999);
-	/* the verdict sees the first 16 (10000..10015) and the last 16 (all
-	 * 10000): port 10000 is 17 of 32 kept, so the class is fixed */
+	assert_int_equal(r.tcp.min_port, 20000);
+	assert_int_equal(r.tcp.max_port, 20999);
+	/* the verdict sees the first 16 (20000..20015) and the last 16 (all
+	 * 20000): port 20000 is 17 of 32 kept, so the class is fixed */
 	assert_true(r.tcp.f.top_port_share == 17.0 / 32);
 	assert_int_equal(r.tcp.cls, PC_FIXED);
 	for (uint32_t i = 0; i < r.tcp.evidence.n; i++)
@@ -554,6 +559,349 @@ static void test_brief(void **state)
 	cls_destroy(b);
 }
 
+/* ---- audit fixes: each test below failed on the classifier before ---- */
+
+/* A connection through allocator a from host 10.0.0.1 to one of ndest
+ * destinations (198.51.d.d); *tup is the live tuple, the port returned. */
+static uint16_t model_conn(struct pa_alloc *a, struct pa_rng *rng, uint32_t ndest, uint64_t t,
+			   struct pa_tuple *tup)
+{
+	uint32_t d = pa_rng_below(rng, ndest);
+
+	memset(tup, 0, sizeof(*tup));
+	tup->ipver = 4;
+	tup->laddr[0] = 10; tup->laddr[3] = 1;
+	tup->raddr[0] = 198; tup->raddr[1] = 51; tup->raddr[2] = (uint8_t)(d >> 8);
+	tup->raddr[3] = (uint8_t)d;
+	tup->rport = (uint16_t)(443 + d % 3);
+	assert_int_equal(pa_connect(a, rng, tup, t, NULL, NULL, NULL), TC_OK);
+	return tup->lport;
+}
+
+static uint32_t dest_of(const struct pa_tuple *t)
+{
+	return (uint32_t)t->raddr[2] << 8 | t->raddr[3];
+}
+
+/* n connections of algo over [low, high[ to ndest destinations, each
+ * aborted at once; the class of the host's TCP. */
+static enum port_class run_range(enum pa_algo algo, uint32_t low, uint32_t high, uint32_t ndest,
+				 uint32_t n, uint64_t seed)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	pa_rng_seed(&rng, seed);
+	assert_int_equal(pa_config_default(&cfg, algo, NULL, &rng), TC_OK);
+	cfg.low = low;
+	cfg.high = high;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	for (uint32_t i = 0; i < n; i++) {
+		struct pa_tuple t;
+		uint16_t p = model_conn(a, &rng, ndest, i * UINT64_C(1000000), &t);
+
+		add(c, 1, 6, dest_of(&t), p);
+		assert_int_equal(pa_close(a, &t, i * UINT64_C(1000000) + 1, PA_CLOSE_ABORT), TC_OK);
+	}
+	r = result(c, 0);
+	pa_destroy(a);
+	cls_destroy(c);
+	return r.tcp.cls;
+}
+
+/*
+ * Random ports from a narrowed range (40000-44999; the usual range that
+ * holds them is 1024-65535, 13 times wider) are random, not
+ * per-destination-sequential: small forward steps to one destination are
+ * 13 times likelier than that range says, and the other destinations'
+ * ports show it. The same when one stray port widens the assumed range to
+ * all ports. Alg 3 in the narrowed range stays per-destination-sequential.
+ */
+static void test_narrow_range(void **state)
+{
+	struct cls *c;
+	struct pa_rng rng;
+	struct cls_host_result r;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		assert_int_equal(run_range(PA_ALG1, 40000, 45000, 100, 400, seed), PC_RANDOM);
+		assert_int_equal(run_range(PA_ALG2, 40000, 45000, 60, 300, seed), PC_RANDOM);
+		assert_int_equal(run_range(PA_ALG1, 40000, 41000, 40, 100, seed), PC_RANDOM);
+		assert_int_equal(run_range(PA_ALG3, 40000, 45000, 20, 100, seed), PC_PER_DEST_SEQ);
+	}
+	/* Linux's range and one flow from port 123, 600 flows to 200 endpoints */
+	c = mk(8, 256, 16);
+	pa_rng_seed(&rng, 7);
+	for (uint32_t i = 0; i < 600; i++) {
+		uint32_t d = pa_rng_below(&rng, 200);
+
+		add(c, 1, 17, d, i == 300 ? 123 : (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+	}
+	r = result(c, 0);
+	assert_int_equal(r.udp.min_port, 123);
+	assert_int_equal(r.udp.cls, PC_RANDOM);
+	cls_destroy(c);
+}
+
+/* The legacy allocator in its steady state: 4 connections live at a time,
+ * one of them (any) aborted before each new one, so a few ports at the
+ * bottom of the range (1025...) take turns, out of order. */
+static struct cls_host_result legacy_steady(uint32_t ndest)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct pa_tuple live[4];
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	pa_rng_seed(&rng, 11);
+	assert_int_equal(pa_config_default(&cfg, PA_LEGACY, NULL, &rng), TC_OK);
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	for (uint32_t i = 0; i < 300; i++) {
+		struct pa_tuple *t = &live[i < 4 ? i : pa_rng_below(&rng, 4)];
+		uint64_t now = i * UINT64_C(100000000);
+		uint16_t p;
+
+		if (i >= 4)
+			assert_int_equal(pa_close(a, t, now, PA_CLOSE_ABORT), TC_OK);
+		p = model_conn(a, &rng, ndest, now, t);
+		add(c, 1, 6, dest_of(t), p);
+	}
+	r = result(c, 0);
+	pa_destroy(a);
+	cls_destroy(c);
+	return r;
+}
+
+/* Sequential, and port.sequential with it when there were destinations to
+ * differ (the rule's wording: "to different destinations"). */
+static void test_legacy_steady(void **state)
+{
+	struct cls_host_result r;
+
+	(void)state;
+	r = legacy_steady(8);
+	assert_int_equal(r.tcp.min_port, 1025);
+	assert_true(r.tcp.distinct_ports <= 6);          /* it is the steady state */
+	assert_int_equal(r.tcp.max_port - r.tcp.min_port + 1, r.tcp.distinct_ports);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_true(r.tcp.port_sequential);
+	/* evidence: the first use of each port, the first connection first */
+	assert_true(r.tcp.evidence.n >= 3);
+	assert_int_equal(r.tcp.evidence.index[0], 0);
+
+	r = legacy_steady(1);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_false(r.tcp.port_sequential);
+}
+
+/* 40 connections to 5 destinations in turn, port = start + i * stride in
+ * Linux's range (modulo it): sequential for any stride and sign. */
+static void test_strides(void **state)
+{
+	static const int32_t strides[] = { 100, -100, 4000, 65, -1000, 7 };
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(strides) / sizeof(strides[0]); k++) {
+		struct cls *c = mk(8, 256, 16);
+		struct cls_host_result r;
+		int64_t p = 40000;
+
+		for (uint32_t i = 0; i < 40; i++) {
+			add(c, 1, 6, i % 5, (uint16_t)p);
+			p = 32768 + ((p - 32768 + strides[k]) % 28232 + 28232) % 28232;
+		}
+		r = result(c, 0);
+		assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+		assert_int_equal(r.tcp.f.cross_mode, strides[k]);
+		assert_true(r.tcp.port_sequential);
+		cls_destroy(c);
+	}
+}
+
+/* Not a stride: per-destination offsets that happen to be evenly spaced,
+ * visited in turn (one large cross step 3 times in 4), +2 to each
+ * destination (corpus/pcaps/hosts_per_destination.pcap's pattern). */
+static void test_stride_not_per_destination(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+	uint32_t step[4] = { 0 };
+
+	(void)state;
+	for (uint32_t i = 0; i < 24; i++) {
+		uint32_t d = i % 4, base = (d * 7919u * 4099u + 12345u) % 28232u;
+
+		add(c, 1, 6, d, (uint16_t)(32768 + (base + step[d]) % 28232));
+		step[d] += 2;
+	}
+	r = result(c, 0);
+	assert_true(r.tcp.f.cross_mode_share >= 0.7);     /* it looks like one */
+	assert_int_equal(r.tcp.cls, PC_PER_DEST_SEQ);
+	cls_destroy(c);
+}
+
+/*
+ * port.fixed when the fixed port's flows are all between the kept ones
+ * (keep 16: the first and last 16 of 220 UDP flows): 10 flows from 5353 to
+ * 10 endpoints in the middle. And a port that comes back every 10th flow
+ * through the middle (more than 1/16 of them: Space-Saving keeps it).
+ */
+static void test_fixed_middle(void **state)
+{
+	struct pa_rng rng;
+	struct cls *c = mk(8, 16, 16);
+	struct cls_host_result r;
+	uint64_t first = 0;
+
+	(void)state;
+	pa_rng_seed(&rng, 5);
+	for (uint32_t i = 0; i < 220; i++) {
+		if (i >= 100 && i < 110) {
+			add(c, 1, 17, 1000 + i, 5353);
+			if (i == 100)
+				first = frame_no;
+		} else {
+			add(c, 1, 17, pa_rng_below(&rng, 200),
+			    (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+		}
+	}
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.fixed_port, 5353);
+	assert_int_equal(r.udp.cls, PC_FIXED);
+	/* evidence: the first flow to each of the first 8 endpoints */
+	assert_int_equal(r.udp.fixed_evidence.n, CLS_FIXED_ENDPOINTS);
+	for (uint32_t i = 0; i < CLS_FIXED_ENDPOINTS; i++) {
+		assert_int_equal(r.udp.fixed_evidence.index[i], 100 + i);
+		assert_int_equal(r.udp.fixed_evidence.frame[i], first + i);
+	}
+	cls_destroy(c);
+
+	/* every 10th of 400 flows from port 40000, each to a new endpoint */
+	c = mk(8, 16, 16);
+	for (uint32_t i = 0; i < 400; i++)
+		add(c, 1, 17, i % 10 == 5 ? 1000 + i : pa_rng_below(&rng, 200),
+		    i % 10 == 5 ? 40000 : (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.fixed_port, 40000);
+	cls_destroy(c);
+
+	/* 7 endpoints in the middle are not 8 */
+	c = mk(8, 16, 16);
+	for (uint32_t i = 0; i < 220; i++)
+		add(c, 1, 17, i >= 100 && i < 110 ? 1000 + i % 7 : pa_rng_below(&rng, 200),
+		    i >= 100 && i < 110 ? 5353 : (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+	r = result(c, 0);
+	assert_false(r.udp.port_fixed);
+	cls_destroy(c);
+}
+
+/* port.fixed and the class agree: 8 flows from one port to 8 endpoints
+ * among 23 flows (35%) is `fixed`, not `random` with a port.fixed finding. */
+static void test_fixed_consistent(void **state)
+{
+	struct pa_rng rng;
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	pa_rng_seed(&rng, 9);
+	for (uint32_t i = 0; i < 23; i++)
+		add(c, 1, 17, i % 3 == 0 ? i / 3 : 100 + i,
+		    i % 3 == 0 ? 40000 : (uint16_t)(32768 + pa_rng_below(&rng, 28232)));
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.cls, PC_FIXED);
+	assert_int_equal(r.cls, PC_FIXED);
+	cls_destroy(c);
+}
+
+/* fixed means a port was reused: 1 or 2 connections on distinct ports are
+ * not fixed whatever --min-samples lets through. */
+static void test_fixed_needs_reuse(void **state)
+{
+	struct cls *c = mk(2, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	add(c, 1, 6, 0, 56046);
+	add(c, 1, 6, 1, 56641);
+	r = result(c, 0);
+	assert_int_not_equal(r.tcp.cls, PC_FIXED);
+	assert_int_not_equal(r.tcp.cls, PC_UNKNOWN);
+	add(c, 2, 6, 0, 40000);                      /* the same port twice */
+	add(c, 2, 6, 1, 40000);
+	assert_int_equal(result(c, 1).tcp.cls, PC_FIXED);
+	cls_destroy(c);
+
+	c = mk(1, 256, 16);
+	add(c, 1, 6, 0, 1025);
+	r = result(c, 0);
+	assert_int_not_equal(r.tcp.cls, PC_FIXED);
+	assert_int_not_equal(r.tcp.cls, PC_UNKNOWN);
+	cls_destroy(c);
+}
+
+/* A UDP datagram from a well-known port to a high port is a server's reply
+ * taken for a query (its query was not captured first): not recorded, so a
+ * DNS server seen from its replies is neither a client nor port.fixed. */
+static void test_server_replies(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_conn k;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	k.ipver = 4;
+	k.proto = 17;
+	k.src[0] = 10; k.src[3] = 9;
+	k.dst[0] = 10; k.dst[1] = 1;
+	k.sport = 53;
+	for (uint32_t i = 0; i < 20; i++) {
+		k.dst[3] = (uint8_t)(1 + i);
+		k.dport = (uint16_t)(40000 + 97 * i);
+		assert_int_equal(cls_add(c, &k), TC_UNSUPPORTED);
+	}
+	assert_int_equal(cls_host_count(c), 0);
+	k.dport = 123;                               /* NTP 123 -> 123: a client */
+	k.sport = 123;
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	k.sport = 0;                                 /* no reply port: a client */
+	k.dport = 40000;
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	k.proto = 6;                                 /* TCP: the SYN says who */
+	k.sport = 80;
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	assert_int_equal(cls_host_count(c), 1);
+	assert_int_equal(result(c, 0).udp.connections, 2);
+	cls_destroy(c);
+}
+
+/* --min-samples counts per protocol: 7 TCP + 7 UDP leave the host unknown
+ * (documented in README and --help). */
+static void test_min_samples_per_protocol(void **state)
+{
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+
+	(void)state;
+	for (uint32_t i = 0; i < 7; i++) {
+		add(c, 1, 6, i, (uint16_t)(1025 + i));
+		add(c, 1, 17, i, (uint16_t)(2025 + i));
+	}
+	r = result(c, 0);
+	assert_int_equal(r.connections, 14);
+	assert_int_equal(r.cls, PC_UNKNOWN);
+	cls_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -570,6 +918,15 @@ int main(void)
 		cmocka_unit_test(test_host_cap),
 		cmocka_unit_test(test_caches_invisible),
 		cmocka_unit_test(test_brief),
+		cmocka_unit_test(test_narrow_range),
+		cmocka_unit_test(test_legacy_steady),
+		cmocka_unit_test(test_strides),
+		cmocka_unit_test(test_stride_not_per_destination),
+		cmocka_unit_test(test_fixed_middle),
+		cmocka_unit_test(test_fixed_consistent),
+		cmocka_unit_test(test_fixed_needs_reuse),
+		cmocka_unit_test(test_server_replies),
+		cmocka_unit_test(test_min_samples_per_protocol),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
