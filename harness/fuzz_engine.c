@@ -677,13 +677,19 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	if (tcp) {
 		/* prev describes a joined flow only for a same-ISN SYN on a
 		 * connection a FIN exchange had closed (m->closed: before this
-		 * packet; the engine's end never leaves FIN once there) */
-		if (!res.created)
-			FUZZ_CHECK(res.prev.how == ((retransmit && m->closed && f->tcp.end == TCP_END_FIN)
-						    ? PREV_FIN : PREV_NONE),
+		 * packet; the engine's end never leaves FIN once there), or
+		 * whose two FINs were seen without the last ACK (fins: the
+		 * model's FIN flags before this packet) */
+		if (!res.created) {
+			bool self = m->pa == m->pb && memcmp(m->a, m->b, 16) == 0;
+			bool fins = (m->fin[0] && m->fin[1]) || (self && (m->fin[0] || m->fin[1]));
+			bool joined_fin = retransmit && (m->closed ? f->tcp.end == TCP_END_FIN : fins);
+
+			FUZZ_CHECK(res.prev.how == (joined_fin ? PREV_FIN : PREV_NONE),
 				   "prev.how %s on a joined flow (syn_retransmit %d, closed %d, end %u)",
 				   prev_end_name(res.prev.how), retransmit, m->closed,
 				   (unsigned)f->tcp.end);
+		}
 		m_note_seq(m, md, p);
 		if (!(p->flags & TH_RST)) {
 			m->fin[md] = m->fin[md] || (p->flags & TH_FIN);
@@ -715,7 +721,11 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		bool opened = (res.created || res.new_incarnation) && !res.midstream;
 		uint16_t isport = flow_port(f, FLOW_DIR_ORIG);
 		bool priv = opened && tcp && isport != 0 && isport < 1024;
-		bool eph = opened && run->cfg.have_range && isport != 0 &&
+		uint16_t irport = flow_port(f, FLOW_DIR_RESP);
+		/* UDP from a server port (1-1023) to a client's is a reply
+		 * whose query was not seen: not judged */
+		bool reply = !tcp && isport <= 1023 && irport > 1023;
+		bool eph = opened && run->cfg.have_range && isport != 0 && !reply &&
 			   (isport < run->cfg.eph_lo || isport > run->cfg.eph_hi);
 
 		ex->must[R_TUPLE_DUPLICATE_LIVE] = ex->may[R_TUPLE_DUPLICATE_LIVE] = dup;

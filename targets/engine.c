@@ -441,10 +441,12 @@ static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 
 	res->syn_retransmit = (sg->flags & (TH_SYN | TH_ACK)) == TH_SYN && !res->created &&
 			      (s->flags & TSF_SYN) && sg->seq == s->isn;
-	/* The same ISN after a completed FIN exchange: no new flow (as
-	 * tcp.stream), but a reuse to judge (RFC 1122 4.2.2.13, RFC 6191):
-	 * the connection's facts as they were before this segment. */
-	if (res->syn_retransmit && f->tcp.end == TCP_END_FIN)
+	/* The same ISN after a completed FIN exchange (both FINs seen, the
+	 * last ACK captured or not, as open_prev_end judges it): no new flow
+	 * (as tcp.stream), but a reuse to judge (RFC 1122 4.2.2.13, RFC
+	 * 6191): the connection's facts as they were before this segment. */
+	if (res->syn_retransmit && (f->tcp.end == TCP_END_FIN ||
+				    (f->tcp.end == TCP_END_OPEN && open_prev_end(f) == PREV_FIN)))
 		fill_prev(e, f, from, p, sg, &res->prev);
 	/* Zeek's rules read the sender's side as it was before this segment:
 	 * before tcp_segment (the two models share no state) */

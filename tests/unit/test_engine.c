@@ -406,6 +406,20 @@ static void test_same_isn_after_fin(void **state)
 	assert_int_equal(x->log.n, 0);
 	fx_free(x);
 
+	/* both FINs seen, the last ACK not captured: a completed exchange as
+	 * well (open_prev_end), so the same-ISN SYN is judged the same way */
+	x = fx_new(&key_a, 0, 0, 60);
+	handshake(x, 0, 100, 500);
+	send_c(x, 1, TH_FIN | TH_ACK, 101, 501, 0);
+	send_s(x, 1, TH_FIN | TH_ACK, 501, 102, 0);
+	p = tcp(CLI, TH_SYN, 100, 0, 0);
+	assert_int_equal(feed_at(x, &p, 5, 0, &r), TC_OK);
+	assert_true(r.syn_retransmit);
+	assert_false(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_false(r.prev.isn_above_final);
+	fx_free(x);
+
 	/* after a RST there is no TIME-WAIT: nothing to judge */
 	x = fx_new(&key_a, 0, 0, 60);
 	handshake(x, 0, 100, 500);
