@@ -177,11 +177,17 @@ static void bad_option(const char *arg)
 	size_t n, used = 0;
 	unsigned nhit = 0;
 
+	/* optopt is the letter for a short option; for a long one it is 0
+	 * (unknown, ambiguous) or that option's val (given a value it does not
+	 * take): 'h', 'V' or OPT_*, none of which can be refused as a letter.
+	 * arg is no guide here: inside "-zq" optind has not moved on, so it is
+	 * the argument before, which may well be a long option. */
+	if (optopt > 0 && optopt < OPT_FORMAT && optopt != 'h' && optopt != 'V') {
+		usage_error("unknown option '-%c'", optopt);
+		return;
+	}
 	if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-		if (optopt != 0)
-			usage_error("unknown option '-%c'", optopt);
-		else
-			usage_error("unknown option '%s'", arg);
+		usage_error("unknown option '%s'", arg);
 		return;
 	}
 	arg += 2;

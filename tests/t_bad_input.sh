@@ -138,6 +138,9 @@ while IFS='|' read -r args want; do
 done <<EOF2
 replay -xy $good|unknown option '-x'
 replay $good -qV|unknown option '-q'
+replay --progress -zq $good|unknown option '-z'
+replay --msl=5 -zV $good|unknown option '-z'
+replay --progress=1 $good|option '--progress' takes no value
 replay --pro $good|option '--pro' is ambiguous: --profile, --progress
 replay --help=x $good|option '--help' takes no value
 replay --bogus=1 $good|unknown option '--bogus'
