@@ -168,25 +168,35 @@ static void load_end(void *ctx, const char *file, const struct file_stats *st, c
 	r->filtered = st->filtered;
 }
 
-/* Can OUT be written? Asked before the work, not after it: a typo in OUT's
- * folder should not cost a whole reduction. A regular OUT that did not
- * exist is created empty (*created: remove it if nothing is written); an
- * OUT that exists is opened for writing without being truncated (it may be
- * IN itself); a device or FIFO is left to the final open (opening a FIFO
- * here would wait for its reader). */
+/* Can OUT be written? Asked before the reduction, not after it: a typo in
+ * OUT's folder should not cost up to REDUCE_MAX_RUNS oracle runs (IN is
+ * read first: OUT may name IN itself, or the same missing file). A regular
+ * OUT that did not exist is created empty (*created: remove it if nothing
+ * is written); one that exists is opened for writing without being
+ * truncated; a folder is refused; a device, a FIFO (opening one here would
+ * wait for its reader) or a link to a file yet to exist is left to the
+ * final open. */
 static bool out_check(const char *out, const char *shown, bool *created)
 {
 	struct stat sb;
 	int fd;
 
 	*created = false;
-	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
-		return true;
-	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd >= 0)
-		*created = true;
-	else if (errno == EEXIST)
+	if (stat(out, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "tuplecheck: reduce: %s: is a directory, not a file to write\n",
+				shown);
+			return false;
+		}
+		if (!S_ISREG(sb.st_mode))
+			return true;
 		fd = open(out, O_WRONLY | O_CLOEXEC);
+	} else if (errno == ENOENT && lstat(out, &sb) == 0) {
+		return true;            /* a dangling link: fopen creates its target */
+	} else {
+		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		*created = fd >= 0;
+	}
 	if (fd < 0) {
 		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", shown);
 		return false;
@@ -498,8 +508,6 @@ int cmd_reduce(struct tc_options *o)
 
 	in_name = name_for_line(file_display_name(o->files[0]), in_buf, sizeof(in_buf));
 	out_name = name_for_line(o->files[1], out_buf, sizeof(out_buf));
-	if (!out_check(o->files[1], out_name, &created))
-		return 2;
 	in.n_files = 1;
 	in.format = FMT_TEXT;
 	load_failed = tc_drive(&in, &ops, &r) != 0;
@@ -513,6 +521,8 @@ int cmd_reduce(struct tc_options *o)
 		fprintf(stderr, "tuplecheck: reduce: %s: out of memory loading the capture\n", in_name);
 		goto out;
 	}
+	if (!out_check(o->files[1], out_name, &created))
+		goto out;
 	idx = malloc((r.n ? r.n : 1) * sizeof(*idx));
 	scratch = malloc((r.n ? r.n : 1) * sizeof(*scratch));
 	if (idx == NULL || scratch == NULL) {

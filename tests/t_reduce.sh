@@ -100,6 +100,26 @@ if [ $rc -ne 2 ] || [ "$(cat "$tmp/err")" != "tuplecheck: reduce: $tmp/no/such/d
 	echo "FAIL: OUT in a missing folder: exit $rc (want 2 before any run), stderr: $(head -c 300 "$tmp/err")"; fail=1
 fi
 
+# a folder as OUT is refused before the reduction too; a link to a file
+# yet to exist is written through; IN and OUT naming the same missing file
+# is "cannot open" (OUT is checked after IN is read, never created first)
+mkdir "$tmp/outdir"
+"$TC" reduce --rule tuple.duplicate-live "$tmp/noisy_dup.pcap" "$tmp/outdir" 2> "$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || [ "$(cat "$tmp/err")" != "tuplecheck: reduce: $tmp/outdir: is a directory, not a file to write" ]; then
+	echo "FAIL: OUT a folder: exit $rc, stderr: $(head -c 300 "$tmp/err")"; fail=1
+fi
+ln -s "$tmp/link-target.pcap" "$tmp/link.pcap"
+if ! "$TC" reduce --rule tcp.midstream $S/tcp_midstream.pcap "$tmp/link.pcap" 2> "$tmp/err" ||
+   [ ! -s "$tmp/link-target.pcap" ]; then
+	echo "FAIL: OUT a link to a file yet to exist: $(tail -n 1 "$tmp/err")"; fail=1
+fi
+"$TC" reduce --rule tcp.midstream "$tmp/gone.pcap" "$tmp/gone.pcap" 2> "$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || [ -e "$tmp/gone.pcap" ] || [ "$(cat "$tmp/err")" != "tuplecheck: $tmp/gone.pcap: cannot open: No such file or directory" ]; then
+	echo "FAIL: IN = OUT, missing: exit $rc, stderr: $(cat "$tmp/err")"; fail=1
+fi
+
 # --filter: frames are named by their number in IN, and the count says
 # how many the filter selected (port_zero.pcap: the UDP datagram is frame 3)
 "$TC" reduce --filter udp --rule port.zero $S/port_zero.pcap "$tmp/f.pcap" 2> "$tmp/err"
