@@ -187,10 +187,11 @@ char *fmt_json_str(char *p, const char *s);
 /* Display name of a file argument ("-" -> "<stdin>"). */
 const char *file_display_name(const char *path);
 /* name_for_line - name as it may appear in a one-line message: name itself
- * when it has no control character, else a copy in buf (len bytes; 4 per
- * byte of name is always enough) with them escaped ("\n", "\t", "\x1b"),
- * so that one message stays one line. */
-#define NAME_LINE_MAX 4096
+ * when it has no control character, else a copy in buf (len bytes) with
+ * them escaped ("\n", "\t", "\x1b"), so that one message stays one line.
+ * NAME_LINE_MAX holds any name open(2) accepts (PATH_MAX bytes, 4 each
+ * escaped); a longer one is cut and ends in "...". */
+#define NAME_LINE_MAX (4 * 4096 + 4)
 const char *name_for_line(const char *name, char *buf, size_t len);
 
 /*

@@ -27,7 +27,11 @@ const char *name_for_line(const char *name, char *buf, size_t len)
 		u++;
 	if (*u == '\0')
 		return name;            /* the usual case: nothing to escape */
-	for (u = (const unsigned char *)name; *u != '\0' && n + 5 < len; u++) {
+	for (u = (const unsigned char *)name; *u != '\0'; u++) {
+		if (n + 5 + 4 > len) {  /* room for the widest escape and "..." */
+			memcpy(buf + n, "...", 4);
+			return buf;
+		}
 		if (*u >= 0x20 && *u != 0x7f) {
 			buf[n++] = (char)*u;
 			continue;

@@ -42,9 +42,10 @@
  *    disagree with Wireshark's tcp.stream); UDP after udp_idle_sec (default
  *    60 s, Zeek's udp_inactivity_timeout);
  *  - IP fragments are not reassembled: the first fragment (offset 0) has
- *    the transport header and counts as the packet, with the payload it
- *    carries; later fragments have no ports and are not tracked. Nor is
- *    anything but TCP and UDP.
+ *    the transport header and counts as the packet; later fragments have
+ *    no ports and are not tracked. Its bytes are the decoder's
+ *    payload_len: for UDP the UDP length (the whole datagram), for TCP the
+ *    bytes the first fragment carries. Nor is anything but TCP and UDP.
  * Time, randomness (the hash key) and configuration are parameters.
  */
 #ifndef TC_ENGINE_H
