@@ -688,8 +688,7 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	    (conn->ipver != 4 && conn->ipver != 6))
 		return TC_UNSUPPORTED;
 	/* a server's reply taken for a client's query (classify.h) */
-	if (conn->proto == PROTO_UDP && conn->sport >= 1 && conn->sport <= CLS_SERVER_PORT_MAX &&
-	    conn->dport > CLS_SERVER_PORT_MAX)
+	if (conn->proto == PROTO_UDP && cls_server_reply(conn->sport, conn->dport))
 		return TC_UNSUPPORTED;
 	if (c->hcache == NULL && c->cfg.cache_from != UINT32_MAX && c->adds++ >= c->cfg.cache_from)
 		cache_start(c);

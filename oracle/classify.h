@@ -154,6 +154,14 @@ size_t cls_host_count(const struct cls *c);
 #define CLS_FIXED_ENDPOINTS 8      /* SPEC port.fixed: 8 or more endpoints */
 #define CLS_SERVER_PORT_MAX 1023   /* well-known ports (RFC 6335 6): servers */
 
+/* cls_server_reply - does a UDP flow whose first datagram went from sport
+ * to dport look like a server's reply whose query was not seen (see
+ * above)? The classifier leaves it out, and so does port.ephemeral-range. */
+static inline bool cls_server_reply(uint16_t sport, uint16_t dport)
+{
+	return sport >= 1 && sport <= CLS_SERVER_PORT_MAX && dport > CLS_SERVER_PORT_MAX;
+}
+
 /* Connections that support a verdict: their 0-based number among the
  * host's connections of that protocol, and their frame. */
 struct cls_evidence {

@@ -170,9 +170,9 @@ class() {
 	"$TC" hosts --format jsonl --seed 1 "${@:2:$#-2}" "$tmp/$name.pcap" |
 		jq -r --arg h "$host" 'select(.type == "host" and .host == $h) | .port_selection'
 }
-# rules NAME: the rules `replay` raises, sorted, one line
+# rules NAME [OPTIONS...]: the rules `replay` raises, sorted, one line
 rules() {
-	"$TC" replay --format jsonl --seed 1 "$tmp/$1.pcap" |
+	"$TC" replay --format jsonl --seed 1 "${@:2}" "$tmp/$1.pcap" |
 		jq -r 'select(.type == "finding") | .rule' | sort -u | tr '\n' ' '
 }
 expect() {   # what got want
@@ -199,6 +199,8 @@ expect "two_random class (--min-samples 2)" "$(class two_random --min-samples 2 
 for n in dns_reply_first dns_replies_only; do
 	expect "$n server record" "$(class $n 10.9.9.9)" ""
 	expect "$n rules" "$(rules $n)" ""
+	# nor is the reply's source port judged against the ephemeral range
+	expect "$n rules (--profile linux)" "$(rules $n --profile linux)" ""
 done
 expect "mixed_7_7 class" "$(class mixed_7_7 10.0.0.1)" unknown
 if "$TC" --help 2>&1 | grep -A2 -- '--min-samples' | grep -q 'per protocol'; then
