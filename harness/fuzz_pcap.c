@@ -99,7 +99,7 @@ struct run {
 
 /* A record as the full read returned it, for the truncation check. */
 struct rec {
-	uint64_t offset, data_off;
+	uint64_t offset, data_off, frame;
 	uint32_t caplen, origlen, ts_nsec, linktype, ifindex, flags;
 	int64_t ts_sec;
 };
@@ -396,8 +396,8 @@ static void truncated(const uint8_t *data, size_t size, uint64_t n, struct cap_r
 
 		FUZZ_CHECK(m < n, "cut at %zu of %zu bytes: record %llu read, the whole file has %llu",
 			   cut, size, (unsigned long long)(m + 1), (unsigned long long)n);
-		FUZZ_CHECK(cp.offset == w->offset && cp.caplen == w->caplen && cp.origlen == w->origlen &&
-			   cp.ts_sec == w->ts_sec && cp.ts_nsec == w->ts_nsec &&
+		FUZZ_CHECK(cp.offset == w->offset && cp.frame == w->frame && cp.caplen == w->caplen &&
+			   cp.origlen == w->origlen && cp.ts_sec == w->ts_sec && cp.ts_nsec == w->ts_nsec &&
 			   cp.linktype == w->linktype && cp.ifindex == w->ifindex && cp.flags == w->flags &&
 			   (cp.caplen == 0 || (uint64_t)(cp.data - buf) == w->data_off),
 			   "cut at %zu of %zu bytes: record %llu differs from the whole file's",
@@ -457,8 +457,8 @@ static void windowed(const uint8_t *data, size_t size, uint64_t n, struct cap_re
 				break;
 			FUZZ_CHECK(m < n, "windows of %zu: record %llu read, the whole file has %llu",
 				   step, (unsigned long long)(m + 1), (unsigned long long)n);
-			FUZZ_CHECK(cp.offset == w->offset && cp.caplen == w->caplen &&
-				   cp.origlen == w->origlen && cp.ts_sec == w->ts_sec &&
+			FUZZ_CHECK(cp.offset == w->offset && cp.frame == w->frame &&
+				   cp.caplen == w->caplen && cp.origlen == w->origlen && cp.ts_sec == w->ts_sec &&
 				   cp.ts_nsec == w->ts_nsec && cp.linktype == w->linktype &&
 				   cp.ifindex == w->ifindex && cp.flags == w->flags &&
 				   (cp.caplen == 0 || memcmp(cp.data, data + w->data_off, cp.caplen) == 0),
@@ -535,7 +535,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n++;
 		check_record(r, data, size, &cp, n);
 		recs[n - 1] = (struct rec){ cp.offset, cp.caplen ? (uint64_t)(cp.data - data) : 0,
-					    cp.caplen, cp.origlen, cp.ts_nsec, cp.linktype, cp.ifindex,
+					    cp.frame, cp.caplen, cp.origlen, cp.ts_nsec, cp.linktype, cp.ifindex,
 					    cp.flags, cp.ts_sec };
 		run_packet(&run, &cp);
 	}
