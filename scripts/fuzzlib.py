@@ -102,7 +102,10 @@ def safe_name(text, limit=80):
 
 FRAME_SRC = re.compile(r"^\s*#(\d+)\s+0x[0-9a-fA-F]+\s+in\s+(.+?)\s+(\S+?):(\d+)(?::\d+)?\s*$")
 FRAME_BIN = re.compile(r"^\s*#(\d+)\s+0x[0-9a-fA-F]+\s+(?:in\s+(.+?)\s+)?\(([^()]+)\)(?:\s+\(BuildId: [0-9a-f]+\))?\s*$")
-UB_LINE = re.compile(r"^(\S+?):(\d+):(\d+): runtime error: (.*)$")
+# Searched, not anchored: the repro driver prints "PATH ... " before each
+# input and flushes it, so a UBSan report (stderr, same file in triage)
+# continues that line: "PATH ... targets/tcp.c:41:16: runtime error: ...".
+UB_LINE = re.compile(r"(?:^|\s)(\S+?):(\d+):(\d+): runtime error: (.*)$")
 
 # UBSan message -> ClusterFuzz-style crash type (first match wins).
 UB_TYPES = [
@@ -303,7 +306,7 @@ def parse_report(text, hint_kind=None):
             frames, _ = parse_stack(lines, i + 1)
             return Crash("crash", asan_type(raw, lines, i), frames, text, summary or line.strip())
 
-        m = UB_LINE.match(line.strip())
+        m = UB_LINE.search(line.strip())
         if m:
             msg = m.group(4)
             ctype = "Undefined-behavior"

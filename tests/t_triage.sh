@@ -13,6 +13,8 @@
 #    minimized to the 4-byte trigger, artifact names free of ':', the
 #    harmless file listed as unreproducible; --promote writes it to a
 #    regressions folder, after which the same crash is known (exit 0).
+# 3. A UBSan-only planted bug reproduced by the repro driver alone: triage
+#    and bisect.sh's signature step must recognise its report.
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -173,6 +175,35 @@ bash scripts/triage.sh --target fuzz_planted --bin-dir "$tmp/bins" --regressions
 rc=$?
 grep -q '(0 new, 1 known)' "$tmp/triage2.txt" && [ $rc -eq 0 ] ||
 	{ cat "$tmp/triage2.txt"; echo "FAIL: after --promote the crash is not known (exit $rc)"; fail=1; }
+# ---- 3. a UBSan-only bug through the repro driver -----------------------------
+# fuzz_planted's second bug (trigger PLUB) is a signed overflow that only
+# UBSan reports. The repro driver prints "PATH ... " before each input, so
+# UBSan's "FILE:LINE:COL: runtime error:" continues that line: triage and
+# bisect.sh's step (fuzzlib.py signature) must still recognise it.
+mkdir -p "$tmp/ub"
+{ printf 'PLUB'; head -c 60 /dev/urandom; } > "$tmp/ub/crash-ub"
+ubline=$(grep -n 'return units \* 65536;' tests/planted/fuzz_planted.c | cut -d: -f1)
+bash scripts/triage.sh --target fuzz_planted --bin-dir "$tmp/bins" --regressions "$tmp/reg" --out "$tmp/out-ub" \
+	--minimize-seconds 5 "$tmp/ub/crash-ub" > "$tmp/triage-ub.txt" 2>&1
+rc=$?
+$PY - "$tmp/out-ub" "$rc" "$ubline" <<'PYEOF' || { cat "$tmp/triage-ub.txt"; fail=1; }
+import json, os, sys
+r = json.load(open(os.path.join(sys.argv[1], "report.json")))
+rc, line = int(sys.argv[2]), int(sys.argv[3])
+c = r["crashes"][0] if len(r["crashes"]) == 1 else None
+ok = (rc == 1 and c is not None and c["crash_type"] == "Integer-overflow"
+      and c["crash_state"] == ["planted_scale", "planted_check", "LLVMFuzzerTestOneInput"]
+      and c["location"] == {"file": "tests/planted/fuzz_planted.c", "line": line} and not r["unreproducible"])
+print(("ok" if ok else "FAIL") + ": UBSan report of the repro driver: exit %d, crashes %r, unreproducible %d"
+      % (rc, [(x["crash_type"], x["crash_state"], x["location"]) for x in r["crashes"]], len(r["unreproducible"])))
+sys.exit(0 if ok else 1)
+PYEOF
+sig=$($PY scripts/fuzzlib.py signature --bin-dir "$tmp/bins" fuzz_planted "$tmp/ub/crash-ub" 2>/dev/null)
+case $sig in
+integer-overflow-planted_scale-*) echo "ok: bisect's step sees the UBSan crash: $sig" ;;
+*) echo "FAIL: fuzzlib.py signature on the UBSan crash printed '$sig'"; fail=1 ;;
+esac
+
 # a folder that does not exist is a usage error
 bash scripts/triage.sh --out "$tmp/out3" "$tmp/nonexistent" > /dev/null 2>&1
 [ $? -eq 2 ] || { echo "FAIL: a missing path must exit 2"; fail=1; }
