@@ -12,14 +12,16 @@ One implementation of the steps every crash goes through, whoever found it
               (the top three frames inside the project, after dropping
               sanitizer, libc, libFuzzer and driver frames); the signature
               is a slug of both with a short hash, safe as a file name;
-  deduplicate one entry per signature, the smallest input kept;
+  deduplicate one entry per (target, signature), the smallest input kept:
+              the same stack reached through two targets is two findings,
+              each known or new by its own target's regressions;
   minimize    libFuzzer -minimize_crash, or afl-tmin when only the AFL++
               build crashes; the result must keep the signature, else the
               original is kept and the report says so;
   classify    a signature already named by a file in corpus/regressions/NAME/
               is known, anything else is new;
-  report      out/.../crashes/SIGNATURE/{input.bin,minimized.bin,report.txt,
-              info.json} and the job reports: report.json, report.junit.xml
+  report      out/.../crashes/TARGET/SIGNATURE/{input.bin,minimized.bin,
+              report.txt,info.json} and the job reports: report.json, report.junit.xml
               (one test case per target and engine), report.sarif (SARIF
               2.1.0, one result per unique crash at its top frame).
 
@@ -660,15 +662,19 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
     sorted new-first; unreproducible lists candidates no build crashes on;
     skipped those beyond the per-target caps (max_per_target inputs,
     max_timeouts timeouts), which are not reproduced at all.
-    out_dir/crashes/SIGNATURE/ receives input.bin, minimized.bin,
-    report.txt and info.json. stop() aborts the loop (reports are still
+    Groups are keyed by (target, signature): one bug reached through two
+    targets is reported under each, so each target's run fails on its own
+    and known-ness comes from that target's regressions folder, whatever
+    other targets ran. out_dir/crashes/TARGET/SIGNATURE/ receives
+    input.bin, minimized.bin, report.txt and info.json (whose "target"
+    scripts/bisect.sh reads). stop() aborts the loop (reports are still
     written for what was done); fast() skips minimization (second Ctrl-C).
     """
     out_dir = Path(out_dir)
     crash_root = out_dir / "crashes"
     crash_root.mkdir(parents=True, exist_ok=True)
     bins_for = bins_for or (lambda t: Bins(t, bin_dir))
-    groups = {}        # signature -> dict
+    groups = {}        # (target, signature) -> dict
     unrepro = []
     skipped = []
     seen = set()
@@ -706,13 +712,13 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
                             "input": rel(c.path), "sha1": digest, "output": "\n".join(tail)[-600:]})
             continue
         sig = crash.signature()
-        g = groups.get(sig)
+        g = groups.get((c.target, sig))
         if g is None:
             g = crash.as_dict()
             g.update({"target": c.target, "engines": [c.engine], "count": 1,
                       "reproduced_by": by, "_crash": crash, "_src": c.path,
                       "_digests": {digest}, "original_name": c.path.name})
-            groups[sig] = g
+            groups[(c.target, sig)] = g
         else:
             g["count"] += 1
             g["_digests"].add(digest)
@@ -721,15 +727,14 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
 
     known_cache = {}
     results = []
-    for sig, g in sorted(groups.items()):
-        target = g["target"]
+    for (target, sig), g in sorted(groups.items()):
         if target not in known_cache:
             known_cache[target] = known_signatures(regress_dir, target)
         known = known_cache[target]
         crash = g.pop("_crash")
         src = g.pop("_src")
         g.pop("_digests")
-        d = crash_root / sig
+        d = crash_root / target / sig
         d.mkdir(parents=True, exist_ok=True)
         inp = d / "input.bin"
         shutil.copyfile(src, inp)
@@ -1014,9 +1019,24 @@ def now_iso():
 TARGET_IN_PATH = re.compile(r"(fuzz_[a-z0-9]+)")
 
 
+def info_target(path):
+    """The "target" of the info.json beside path (a triaged crash folder:
+    crashes/TARGET/SIGNATURE/minimized.bin, or a copy of that folder), else
+    None."""
+    try:
+        t = json.loads((Path(path).parent / "info.json").read_text()).get("target")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return t if isinstance(t, str) and t else None
+
+
 def guess_target(path, known_targets):
-    """Target named by the path (out/.../fuzz_decode/..., OSS-Fuzz's
+    """Target of a crash file: the info.json of its triaged crash folder,
+    else the target the path names (out/.../fuzz_decode/..., OSS-Fuzz's
     clusterfuzz-testcase-minimized-fuzz_decode-123), else None."""
+    t = info_target(path)
+    if t in known_targets:
+        return t
     for m in TARGET_IN_PATH.finditer(str(path)):
         if m.group(1) in known_targets:
             return m.group(1)
@@ -1120,6 +1140,15 @@ def cmd_signature(a):
     return 0
 
 
+def cmd_target(a):
+    """Print the target of a triaged crash file (bisect.sh), or nothing."""
+    t = info_target(a.input)
+    if not t:
+        return 1
+    print(t)
+    return 0
+
+
 def cmd_parse(a):
     """Parse a saved sanitizer report (tests, debugging)."""
     text = Path(a.report).read_text(errors="replace")
@@ -1144,6 +1173,9 @@ def main(argv=None):
     t.add_argument("--minimize-seconds", type=int, default=30)
     t.add_argument("--promote", action="store_true")
     t.set_defaults(fn=cmd_triage)
+    i = sub.add_parser("target", help="print the target of a triaged crash file (its info.json)")
+    i.add_argument("input")
+    i.set_defaults(fn=cmd_target)
     s = sub.add_parser("signature", help="print the crash signature of one input")
     s.add_argument("target")
     s.add_argument("input")

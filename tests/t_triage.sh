@@ -15,6 +15,8 @@
 #    regressions folder, after which the same crash is known (exit 0).
 # 3. A UBSan-only planted bug reproduced by the repro driver alone: triage
 #    and bisect.sh's signature step must recognise its report.
+# 4. One stack reached through two targets is two findings, each known or
+#    new by its own target's regressions, each in its own crash folder.
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -203,6 +205,47 @@ case $sig in
 integer-overflow-planted_scale-*) echo "ok: bisect's step sees the UBSan crash: $sig" ;;
 *) echo "FAIL: fuzzlib.py signature on the UBSan crash printed '$sig'"; fail=1 ;;
 esac
+
+# ---- 4. one stack through two targets: two findings -------------------------------
+# The same bug reached through two targets (fuzz_pcap and fuzz_decode both
+# reach tcp_parse) has one signature. Two target names share the planted
+# repro driver here; the regressions folder knows the crash for fuzz_alpha
+# only. Each target must get its own unique crash, folder and JUnit
+# verdict, known-ness from its own corpus/regressions/TARGET/.
+mkdir -p "$tmp/x/a" "$tmp/x/b"
+{ printf 'PLNT'; head -c 20 /dev/urandom; } > "$tmp/x/a/crash-a"
+{ printf 'PLNT'; head -c 30 /dev/urandom; } > "$tmp/x/b/crash-b"
+$PY - "$tmp/x" "$tmp/bins" <<'PYEOF' || fail=1
+import os, sys
+import xml.etree.ElementTree as ET
+sys.path.insert(0, "scripts")
+import fuzzlib as fl
+d, bins = sys.argv[1], sys.argv[2]
+sig = fl.reproduce(fl.Bins("fuzz_planted", bins), os.path.join(d, "a/crash-a"))[0].signature()
+os.makedirs(os.path.join(d, "reg/fuzz_alpha"))
+open(os.path.join(d, "reg/fuzz_alpha", sig + ".bin"), "wb").write(b"PLNT")
+cands = [fl.Candidate("fuzz_alpha", "libfuzzer", "crash", os.path.join(d, "a/crash-a")),
+         fl.Candidate("fuzz_beta", "afl", "crash", os.path.join(d, "b/crash-b"))]
+crashes, unrepro, _ = fl.triage(cands, bins, os.path.join(d, "out"), os.path.join(d, "reg"), minimize_seconds=0,
+                                bins_for=lambda t: fl.Bins("fuzz_planted", bins))
+got = sorted((c["target"], c["known"], c["engines"]) for c in crashes)
+bad = 0
+if got != [("fuzz_alpha", True, ["libfuzzer"]), ("fuzz_beta", False, ["afl"])]:
+    print("FAIL: two targets, one stack: %r" % got); bad = 1
+dirs = sorted(os.path.relpath(os.path.dirname(c["minimized"]), os.path.join(d, "out")) for c in crashes)
+if dirs != ["crashes/fuzz_alpha/" + sig, "crashes/fuzz_beta/" + sig]:
+    print("FAIL: crash folders %r" % dirs); bad = 1
+report = {"started": fl.now_iso(), "exit_code": 1, "out_dir": os.path.join(d, "out"), "crashes": crashes,
+          "runs": [{"target": "fuzz_alpha", "engine": "libfuzzer", "status": "ok", "seconds": 1.0},
+                   {"target": "fuzz_beta", "engine": "afl", "status": "ok", "seconds": 1.0}]}
+fl.write_reports(os.path.join(d, "out"), report)
+x = ET.parse(os.path.join(d, "out/report.junit.xml")).getroot()
+verdict = {c.get("classname"): c.find("failure") is not None for c in x.iter("testcase")}
+if verdict != {"ci-fuzz.fuzz_alpha": False, "ci-fuzz.fuzz_beta": True}:
+    print("FAIL: JUnit verdicts %r (fuzz_beta's new crash must fail its own case)" % verdict); bad = 1
+print(("ok" if not bad else "FAIL") + ": one stack through two targets: %r" % got)
+sys.exit(bad)
+PYEOF
 
 # a folder that does not exist is a usage error
 bash scripts/triage.sh --out "$tmp/out3" "$tmp/nonexistent" > /dev/null 2>&1
