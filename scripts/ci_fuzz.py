@@ -117,6 +117,7 @@ class Run:
         self.t_end = None
         self.live = {"execs": 0, "exec_per_sec": 0, "corpus_size": 0, "crashes": 0}
         self.result = {}
+        self.extra_candidates = []   # inputs the repro driver fails on, found after the run
 
     # Resources shared by both engines --------------------------------------
     def dict_file(self):
@@ -187,6 +188,50 @@ class Run:
         if self.status == "running":
             self.status = "interrupted" if JOB.interrupted else "ok"
         self.final_stats()
+
+    def add_verified(self, files, dst):
+        """Copy into dst, named by sha1, every file of files that the repro
+        driver (ASan+UBSan) runs clean; dst never receives an input that
+        crashes it, whatever the engine's build saw. The others become
+        crash candidates of this run. Returns how many were added."""
+        have = {fl.sha1_file(f) for f in dst.iterdir() if f.is_file()}
+        new, seen = [], set()
+        for f in files:
+            h = fl.sha1_file(f)
+            if h not in have and h not in seen:
+                seen.add(h)
+                new.append((f, h))
+        failing, unchecked = fl.screen(self.bins, [f for f, _ in new], timeout=self.cfg.timeout,
+                                       deadline=time.time() + max(60, self.cfg.seconds))
+        refused = {f for f, _ in failing} | set(unchecked)
+        added = 0
+        for f, h in new:
+            if str(f) not in refused:
+                shutil.copyfile(f, dst / h)
+                added += 1
+        self.extra_candidates += self.save_candidates([(Path(f), k) for f, k in failing])
+        self.result["merged_into_corpus"] = added
+        if failing:
+            self.result["writeback_refused_crashing"] = len(failing)
+        if unchecked:
+            self.result["writeback_unchecked"] = len(unchecked)
+            if not fl.Bins.ok(self.bins.repro):
+                self.result["writeback_error"] = "no repro driver at %s to check the inputs" % fl.rel(self.bins.repro)
+        return added
+
+    def save_candidates(self, failing):
+        """Copies of (path, kind) pairs under safe names in work/saved/ (':'
+        and ',' of AFL++'s names are not allowed in CI artifacts), named by
+        their path in the work folder, as crash candidates of this run."""
+        safe = self.work / "saved"
+        safe.mkdir(parents=True, exist_ok=True)
+        out = []
+        for f, kind in failing:
+            rel = f.relative_to(self.work) if self.work in f.parents else Path(f.name)
+            dst = safe / fl.safe_name("-".join(rel.parts), 120)
+            shutil.copyfile(f, dst)
+            out.append(fl.Candidate(self.target, self.engine, kind, dst))
+        return out
 
     def summary(self):
         r = {"target": self.target, "engine": self.engine, "workers": self.workers,
@@ -296,21 +341,31 @@ class LibFuzzerRun(Run):
             for f in sorted(art.iterdir()):
                 if f.is_file() and re.match(r"^(crash|leak|timeout|oom)-", f.name):
                     out.append(fl.Candidate(self.target, self.engine, fl.kind_from_name(f.name), f))
-        return out
+        return out + self.extra_candidates
 
     def writeback(self):
-        """Merge inputs with new coverage into corpus/NAME (libFuzzer -merge=1)."""
+        """Merge inputs with new coverage into corpus/NAME: libFuzzer
+        -merge=1 into a staging copy of it (hard links), then the inputs the
+        merge added go in through add_verified."""
         dst = Path(self.cfg.corpus) / self.target
         dst.mkdir(parents=True, exist_ok=True)
-        before = count_files(dst)
+        stage = self.work / "merge"
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        for f in dst.iterdir():
+            if f.is_file():
+                try:
+                    os.link(f, stage / f.name)
+                except OSError:
+                    shutil.copyfile(f, stage / f.name)
+        before = {f.name for f in stage.iterdir()}
         rc, out = fl.run_capture([str(self.bins.libfuzzer.resolve()), "-merge=1",
                                   "-max_len=%d" % max(self.max_len(), 1 << 20),
-                                  "-timeout=%d" % self.cfg.timeout, str(dst.resolve()),
+                                  "-timeout=%d" % self.cfg.timeout, str(stage.resolve()),
                                   str((self.work / "corpus").resolve())],
                                  600, env=fl.sanitizer_env(asan="symbolize=0:detect_leaks=0"),
                                  cwd=str(self.work))
-        added = count_files(dst) - before
-        self.result["merged_into_corpus"] = added
+        added = self.add_verified(sorted(f for f in stage.iterdir() if f.name not in before and f.is_file()), dst)
         if rc != 0:
             self.result["writeback_error"] = "libFuzzer -merge exited %s" % rc
         return added, rc
@@ -424,21 +479,45 @@ class AflRun(Run):
                 self.status, self.error = "error", "afl-fuzz did not start: %s" % tail
 
     def candidates(self):
-        out = []
+        """AFL++'s crashes/ and hangs/ of every instance, then the queue
+        entries the repro driver failed on (replay_queue) and the inputs
+        write-back refused. Copied under safe names (the original name is
+        kept in info.json)."""
         sync = self.work / "sync"
-        # ':' and ',' in AFL's names are not allowed in CI artifacts: copy
-        # under safe names (the original name is kept in info.json).
-        safe = self.work / "saved"
-        safe.mkdir(parents=True, exist_ok=True)
-        for sub, kind in (("crashes", "crash"), ("hangs", "timeout")):
-            for f in sorted(sync.glob("*/%s/id:*" % sub)):
-                dst = safe / fl.safe_name("%s-%s-%s" % (f.parent.parent.name, sub, f.name), 120)
-                shutil.copyfile(f, dst)
-                out.append(fl.Candidate(self.target, self.engine, kind, dst))
-        return out
+        found = [(f, kind) for sub, kind in (("crashes", "crash"), ("hangs", "timeout"))
+                 for f in sorted(sync.glob("*/%s/id:*" % sub))]
+        return self.save_candidates(found) + self.extra_candidates
+
+    def replay_queue(self, deadline, stop):
+        """The AFL++ builds carry no sanitizer (mk/fuzz.mk), so an input
+        that corrupts memory without crashing is only a new path in the
+        queue. Every queue entry the run added (not a seed; once per content
+        across instances) goes through the repro driver, ASan+UBSan, in
+        batches; those it fails on are crash candidates. Returns (replayed,
+        failing, not replayed)."""
+        seeds = self.work / "seeds"
+        seen = {f.name for f in seeds.iterdir()} if seeds.is_dir() else set()
+        entries = []
+        for f in sorted((self.work / "sync").glob("*/queue/id:*")):
+            if f.is_file():
+                h = fl.sha1_file(f)
+                if h not in seen:
+                    seen.add(h)
+                    entries.append(f)
+        failing, unchecked = fl.screen(self.bins, entries, timeout=self.cfg.timeout,
+                                       deadline=deadline, stop=stop)
+        self.extra_candidates += self.save_candidates([(Path(f), k) for f, k in failing])
+        self.result.update(queue_replayed=len(entries) - len(unchecked), queue_failing=len(failing))
+        if unchecked:
+            self.result["queue_not_replayed"] = len(unchecked)
+            if not fl.Bins.ok(self.bins.repro):
+                self.result["queue_error"] = "no repro driver at %s" % fl.rel(self.bins.repro)
+        return len(entries) - len(unchecked), len(failing), len(unchecked)
 
     def writeback(self):
-        """afl-cmin over corpus/NAME plus every queue; add what corpus/NAME lacks."""
+        """afl-cmin over corpus/NAME plus every queue; what it keeps that
+        corpus/NAME lacks goes in through add_verified (the AFL++ build has
+        no sanitizer: afl-cmin keeps inputs that corrupt memory)."""
         dst = Path(self.cfg.corpus) / self.target
         dst.mkdir(parents=True, exist_ok=True)
         union = self.work / "cmin-in"
@@ -456,17 +535,8 @@ class AflRun(Run):
         rc, out = fl.run_capture(["afl-cmin", "-i", str(union.resolve()), "-o", str(outd.resolve()),
                                   "-t", str(self.cfg.timeout * 1000), "--",
                                   str(self.bins.afl.resolve())], 900, env=env, cwd=str(self.work))
-        have = {fl.sha1_file(f) for f in dst.iterdir() if f.is_file()}
-        added = 0
-        if outd.is_dir():
-            for f in sorted(outd.iterdir()):
-                if f.is_file():
-                    h = fl.sha1_file(f)
-                    if h not in have:
-                        shutil.copyfile(f, dst / h)
-                        have.add(h)
-                        added += 1
-        self.result["merged_into_corpus"] = added
+        kept = sorted(f for f in outd.iterdir() if f.is_file()) if outd.is_dir() else []
+        added = self.add_verified(kept, dst)
         if rc != 0:
             self.result["writeback_error"] = "afl-cmin exited %s: %s" % (
                 rc, (out.strip().splitlines() or [""])[-1][-200:])
@@ -809,13 +879,25 @@ def run_job(cfg):
             runs.append(LibFuzzerRun(cfg, t) if e == "libfuzzer" else AflRun(cfg, t))
     schedule(cfg, runs, statsd)
 
+    # AFL++'s queue through the repro driver: the memory errors its
+    # uninstrumented build ran past (AflRun.replay_queue), within a budget.
+    for r in runs:
+        if r.engine == "afl" and r.status in ("ok", "interrupted") and JOB.signals < 3:
+            n, bad, left = r.replay_queue(time.time() + max(30, cfg.seconds), lambda: JOB.signals >= 3)
+            print("[ci-fuzz] %s/afl: %d new queue entr%s replayed through the repro driver, %d fail%s" % (
+                r.target, n, "y" if n == 1 else "ies", bad,
+                "; %d not replayed (time budget or interrupt)" % left if left else ""), flush=True)
+
     if cfg.writeback and not JOB.interrupted:
         for r in runs:
             if r.status == "ok":
                 added, rc = r.writeback()
-                print("[ci-fuzz] corpus write-back %s/%s: %d new input%s in %s/%s" % (
+                refused = r.result.get("writeback_refused_crashing", 0)
+                print("[ci-fuzz] corpus write-back %s/%s: %d new input%s in %s/%s%s" % (
                     r.target, r.engine, added, "" if added == 1 else "s",
-                    fl.rel(Path(cfg.corpus) / r.target), r.result.get("writeback_error", "")), flush=True)
+                    fl.rel(Path(cfg.corpus) / r.target),
+                    " (%d refused: the repro driver fails on them)" % refused if refused else "",
+                    r.result.get("writeback_error", "")), flush=True)
 
     cands = []
     for r in runs:

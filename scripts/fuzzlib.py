@@ -515,6 +515,68 @@ def reproduce(bins, path, timeout=25, hint_kind=None):
     return None, text, None
 
 
+# Sanitizer settings for screening many inputs: only "does it fail" matters
+# (triage then reproduces each failing input alone, symbolized).
+ASAN_SCREEN = ("symbolize=0:handle_abort=1:detect_leaks=1:allocator_may_return_null=1:"
+               "abort_on_error=1:detect_stack_use_after_return=0")
+UBSAN_SCREEN = "print_stacktrace=0:halt_on_error=1:symbolize=0"
+
+
+def screen(bins, files, timeout=10, deadline=None, batch=200, stop=lambda: False):
+    """Run files through the repro driver, many per process, and name the
+    ones it fails on (sanitizer report, FUZZ_CHECK, timeout, leak).
+
+    Returns (failing, unchecked): failing is a list of (path, kind) with
+    kind crash|timeout|leak; unchecked lists the files not run because the
+    deadline (a time.time() value) passed, stop() said so, or a file could
+    not be read. The driver runs its arguments in order and prints
+    "PATH ... ok (N bytes)" after each, so the first file without that line
+    is the one it died on; the run restarts after it. A failure after every
+    file ran (LeakSanitizer at exit) is narrowed down by halving the batch.
+    Without a repro driver every file is unchecked."""
+    files = [str(f) for f in files]
+    if not Bins.ok(bins.repro):
+        return [], files
+    failing, unchecked = [], []
+    todo = [files[i:i + batch] for i in range(0, len(files), batch)]
+    env = sanitizer_env(asan=ASAN_SCREEN, ubsan=UBSAN_SCREEN)
+    while todo:
+        chunk = todo.pop(0)
+        if not chunk:
+            continue
+        left = None if deadline is None else deadline - time.time()
+        if stop() or (left is not None and left < 1):
+            unchecked += chunk + [f for c in todo for f in c]
+            break
+        limit = (timeout + 5) * len(chunk) + 10
+        rc, out = run_capture([str(bins.repro), "-t", str(timeout)] + chunk,
+                              limit if left is None else min(limit, left), env=env)
+        if rc == 0:
+            continue
+        ran, pos = 0, 0
+        for f in chunk:
+            at = out.find("%s ... ok (" % f, pos)
+            if at < 0:
+                break
+            ran, pos = ran + 1, at + len(f)
+        if rc is None:                       # out of time in the middle of the batch
+            unchecked += chunk[ran:] + [f for c in todo for f in c]
+            break
+        if ran < len(chunk):
+            f = chunk[ran]
+            if rc == 2 and ("repro: %s:" % f) in out:    # unreadable (vanished): not a crash
+                unchecked.append(f)
+            else:
+                failing.append((f, "timeout" if "repro: TIMEOUT in" in out else "crash"))
+            todo.insert(0, chunk[ran + 1:])
+        elif len(chunk) == 1:
+            failing.append((chunk[0], "leak" if "LeakSanitizer" in out else "crash"))
+        else:
+            half = len(chunk) // 2
+            todo[0:0] = [chunk[:half], chunk[half:]]
+    return failing, unchecked
+
+
 def minimize(bins, crash, src, dst, seconds, stop=lambda: False):
     """Write a smaller input with the same signature to dst.
 
@@ -958,7 +1020,7 @@ def summary_table(report):
             if not c["known"]:
                 new_by_run[(c["target"], e)] = new_by_run.get((c["target"], e), 0) + 1
     for r in report["runs"]:
-        raw = r.get("crashes", 0) + r.get("timeouts", 0) + r.get("leaks", 0)
+        raw = r.get("crashes", 0) + r.get("timeouts", 0) + r.get("leaks", 0) + r.get("queue_failing", 0)
         out.append("%-16s %-10s %5ds %10s %8s %8s %8d %4d  %s" % (
             r["target"], r["engine"], round(r.get("seconds", 0)), r.get("exec_per_sec", 0),
             r.get("corpus_size", 0), r.get("new_corpus", 0), raw,

@@ -14,7 +14,10 @@
 # case per target and engine) and report.sarif (SARIF 2.1.0 required
 # fields, one result per crash located at its planted line). Then:
 #   - the corpus folder is untouched by that run; with CORPUS_WRITEBACK=1
-#     and both engines, new inputs (named by sha1, none crashing) are added;
+#     and both engines, new inputs (named by sha1) are added, none of which
+#     the repro driver fails on; the UBSan-only bug, which AFL++'s build
+#     (ASan only) runs past into its queue, is found in AFL++'s run too, by
+#     the replay of its queue through the repro driver;
 #   - libFuzzer -minimize_crash through scripts/triage.sh shrinks a long
 #     crashing input to the trigger;
 #   - ENGINE=none on a scenario folder whose manifest demands a rule the
@@ -165,11 +168,23 @@ for f in files:
     data = open(os.path.join(d, f), "rb").read()
     if f != "seed-1" and f != hashlib.sha1(data).hexdigest():
         print("FAIL: merged input %s is not named by its sha1" % f); bad = 1; break
-    if data.startswith(b"PLNT"):
-        print("FAIL: a crashing input was merged into the corpus: %s" % f); bad = 1; break
-print(("ok" if not bad else "FAIL") + ": write-back added %r" % merged)
+    if data.startswith(b"PLNT") or data.startswith(b"PLUB"):
+        print("FAIL: a crashing input was merged into the corpus: %s %r" % (f, data[:8])); bad = 1; break
+ub = [c for c in r["crashes"] if c["crash_type"] == "Integer-overflow"]
+afl = [x for x in r["runs"] if x["engine"] == "afl"]
+if not ub or "afl" not in ub[0]["engines"] or not afl or afl[0].get("queue_failing", 0) < 1:
+    print("FAIL: the UBSan-only crash in AFL++'s queue was not found by the queue replay: %r, afl run %r"
+          % ([(c["crash_type"], c["engines"]) for c in r["crashes"]], afl)); bad = 1
+print(("ok" if not bad else "FAIL") + ": write-back added %r; AFL++ queue: %s replayed, %s failing"
+      % (merged, afl[0].get("queue_replayed") if afl else "-", afl[0].get("queue_failing") if afl else "-"))
 sys.exit(bad)
 PYEOF
+	# Nothing written back may crash the repro driver (ASan+UBSan).
+	if ! build/fuzz-planted/repro/fuzz_planted -q -t 10 "$corp/fuzz_planted" > "$tmp/wb-replay.txt" 2>&1; then
+		head -n 5 "$tmp/wb-replay.txt"; echo "FAIL: the repro driver fails on an input written back to the corpus"; fail=1
+	else
+		echo "ok: every corpus input runs clean through the repro driver"
+	fi
 	# AFL++'s fork server puts the target in a session of its own, and a
 	# persistent-mode child stopped between two inputs outlives afl-fuzz;
 	# the job must kill what init adopted (fuzzlib.reap_orphans).
