@@ -5,7 +5,9 @@ Runs every target with each engine for FUZZ_SECONDS, then triages what the
 engines saved through fuzzlib.py (the same code as scripts/triage.sh) and
 writes out/ci-fuzz/report.{json,junit.xml,sarif} plus a summary table on
 stdout. Exit 0: no new crash; 1: a new unique crash (or a replayed scenario
-no longer matches its expected output); 2: the job could not run.
+no longer matches its expected output); 2: the job could not run (bad
+setting, unwritable report folder, no run could start) or was interrupted
+without a finding.
 
 Scheduling. The (target, engine) runs share the cores (JOBS, default all):
 up to JOBS runs at once, each with JOBS/concurrent workers, so every core
@@ -783,12 +785,54 @@ def schedule(cfg, runs, statsd):
             r.status, r.error = "skipped", "job interrupted before it started"
 
 
+# Numeric settings: (option, smallest valid value, what it means). They
+# are checked here as well as in ci_fuzz.sh, so that a direct call with a
+# bad value gets the same report of a setup error, not an argparse usage.
+INT_SETTINGS = [("seconds", 1, "FUZZ_SECONDS", "seconds of fuzzing per target and engine"),
+                ("jobs", 1, "JOBS", "cores the runs share"),
+                ("timeout", 1, "FUZZ_TIMEOUT", "seconds one input may run"),
+                ("minimize_seconds", 0, "MINIMIZE_SECONDS", "seconds of minimization per crash")]
+
+
+def check_settings(cfg):
+    """Turn the numeric settings into ints; returns the first problem as a
+    one-line reason, or "". Values that are bad keep their text (reports)."""
+    problem = ""
+    for attr, low, name, meaning in INT_SETTINGS:
+        raw = str(getattr(cfg, attr)).strip()
+        if attr == "jobs" and raw == "":
+            setattr(cfg, attr, os.cpu_count() or 1)
+            continue
+        if re.fullmatch(r"[0-9]{1,9}", raw) and not (len(raw) > 1 and raw[0] == "0") and int(raw) >= low:
+            setattr(cfg, attr, int(raw))
+        elif not problem:
+            problem = "%s=%s: not a %s integer (%s)" % (name, raw, "positive" if low else "non-negative", meaning)
+    return problem
+
+
+def out_dir_problem(out):
+    """Why reports cannot be written to out (one phrase), or ""."""
+    if out.exists() and not out.is_dir():
+        return "it exists and is not a directory"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return "cannot create it (%s)" % (e.strerror or e)
+    probe = out / ".ci-fuzz-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        return "cannot write in it (%s)" % (e.strerror or e)
+    return ""
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="the CI fuzz job (see make ci-fuzz)")
     ap.add_argument("--targets", default="")
-    ap.add_argument("--engines", default="both", help="libfuzzer|afl|both")
-    ap.add_argument("--seconds", type=int, default=30)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--engines", default="both", help="libfuzzer|afl|both|none")
+    ap.add_argument("--seconds", default="30")
+    ap.add_argument("--jobs", default="", help="cores the runs share (default: all)")
     ap.add_argument("--out", default=str(ROOT / "out/ci-fuzz"))
     ap.add_argument("--bin-dir", default=str(ROOT / "build/fuzz"))
     ap.add_argument("--corpus", default=str(ROOT / "corpus"))
@@ -797,9 +841,9 @@ def main(argv=None):
     ap.add_argument("--tuplecheck", default=str(ROOT / "build/tuplecheck"))
     ap.add_argument("--no-replay", action="store_true")
     ap.add_argument("--writeback", action="store_true")
-    ap.add_argument("--timeout", type=int, default=10, help="seconds per input before it is a timeout")
+    ap.add_argument("--timeout", default="10", help="seconds per input before it is a timeout")
     ap.add_argument("--max-len", default="", help="NAME=N,... (from mk/fuzz.mk)")
-    ap.add_argument("--minimize-seconds", type=int, default=20)
+    ap.add_argument("--minimize-seconds", default="20")
     ap.add_argument("--progress", type=float, default=5.0)
     ap.add_argument("--grace", type=int, default=45)
     ap.add_argument("--setup-error", default="", help="write an error report and exit 2")
@@ -810,7 +854,33 @@ def main(argv=None):
         if n.isdigit():
             lens[name] = int(n)
     cfg.max_len = lens
-    return run_job(cfg)
+    bad = check_settings(cfg)
+    if bad and not cfg.setup_error:
+        fl.log("ci-fuzz: %s" % bad)
+        cfg.setup_error = bad
+    problem = out_dir_problem(Path(cfg.out))
+    if problem:
+        fl.log("ci-fuzz: cannot write the reports to CI_FUZZ_OUT=%s: %s" % (cfg.out, problem))
+        code = 2
+    else:
+        code = run_job(cfg)
+    if code and os.environ.get("CI_FUZZ_VIA_MAKE") == "1":
+        fl.log("make ci-fuzz: the job exited %d (1 new crash or oracle mismatch, 2 job error); "
+               "make reports any failure as 2, scripts/ci_fuzz.sh returns the job's own status" % code)
+    return code
+
+
+def clear_previous(out):
+    """Remove what an earlier job left in out (reports, crash folders, work
+    and logs; build.log is this job's), so a job that stops early never
+    sits next to an earlier verdict or its crashes."""
+    for name in ("report.json", "report.junit.xml", "report.sarif"):
+        try:
+            (out / name).unlink()
+        except FileNotFoundError:
+            pass
+    for sub in ("crashes", "work", "logs"):
+        shutil.rmtree(out / sub, ignore_errors=True)
 
 
 def run_job(cfg):
@@ -819,6 +889,7 @@ def run_job(cfg):
     # Absolute: the engines run in their own work folders.
     out = Path(cfg.out).resolve()
     cfg.out = str(out)
+    clear_previous(out)
     engines = (["libfuzzer", "afl"] if cfg.engines == "both" else
                [] if cfg.engines == "none" else [e for e in cfg.engines.split(",") if e])
     targets = [t for t in re.split(r"[ ,]+", cfg.targets) if t]
@@ -827,7 +898,7 @@ def run_job(cfg):
               "engines": engines, "targets": targets, "jobs": cfg.jobs,
               "corpus_writeback": bool(cfg.writeback), "runs": [], "crashes": [],
               "unreproducible": [], "replay": {"status": "skipped", "reason": "not run", "scenarios": []},
-              "interrupted": ""}
+              "interrupted": "", "setup_error": ""}
 
     def finish(code, reason):
         report["duration"] = round(time.time() - t0, 1)
@@ -847,13 +918,8 @@ def run_job(cfg):
     if cfg.setup_error or bad:
         reason = cfg.setup_error or ("no fuzz targets" if bad == ["(no fuzz targets)"]
                                      else "unknown engine %s" % ",".join(bad))
-        out.mkdir(parents=True, exist_ok=True)
+        report["setup_error"] = reason
         return finish(2, reason)
-
-    # A fresh report folder: stale crash folders must not look like this run's.
-    for sub in ("crashes", "work", "logs"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
 
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, JOB.on_signal)

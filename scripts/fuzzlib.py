@@ -880,8 +880,14 @@ def write_json(path, report):
 
 def write_junit(path, report):
     """JUnit XML: one test case per target and engine (failure = new crash
-    found by it, error = the run could not start), plus one per replayed
-    scenario. Follows the Jenkins/Ant junit schema's shape."""
+    found by it; error = the run could not start, or was cut short or never
+    started because the job was interrupted), plus one per replayed
+    scenario. A triage report has one test case per target instead
+    (failure = a new crash of that target). A job that could not run (bad
+    setting, missing tools, build failure) or ended in a job error that no
+    test case shows gets an error test case "ci-fuzz.job" with the reason,
+    so a red job never reads as 0 tests, 0 failures, 0 errors. Follows the
+    Jenkins/Ant junit schema's shape."""
     suites = ET.Element("testsuites", name=TOOL_NAME)
     groups = [("ci-fuzz", []), ("replay", [])]
     new_by_run = {}
@@ -889,6 +895,12 @@ def write_junit(path, report):
         if not c["known"]:
             for e in c["engines"]:
                 new_by_run.setdefault((c["target"], e), []).append(c)
+    interrupted = report.get("interrupted", "")
+
+    def crash_text(news):
+        return "\n\n".join("%s\n%s\n%s" % (c["signature"], c["crash_type"], "\n".join(c["crash_state"]))
+                           for c in news)
+
     for r in report["runs"]:
         tc = {"classname": "ci-fuzz.%s" % r["target"], "name": r["engine"],
               "time": "%.3f" % r.get("seconds", 0.0)}
@@ -907,7 +919,20 @@ def write_junit(path, report):
         out = ("execs=%s exec_per_sec=%s corpus=%s new_corpus=%s crashes=%s timeouts=%s leaks=%s" %
                (r.get("execs", 0), r.get("exec_per_sec", 0), r.get("corpus_size", 0),
                 r.get("new_corpus", 0), r.get("crashes", 0), r.get("timeouts", 0), r.get("leaks", 0)))
+        if "queue_replayed" in r:
+            out += " queue_replayed=%s queue_failing=%s" % (r["queue_replayed"], r.get("queue_failing", 0))
         groups[0][1].append((tc, body, out))
+    if report.get("mode") == "triage":
+        for t in report.get("triage_targets", []):
+            news = [c for c in report["crashes"] if c["target"] == t and not c["known"]]
+            known = sum(1 for c in report["crashes"] if c["target"] == t and c["known"])
+            body = None
+            if news:
+                body = ("failure", {"message": "%d new unique crash%s" % (len(news), "es" if len(news) > 1 else ""),
+                                    "type": "NewCrash"}, crash_text(news))
+            groups[0][1].append(({"classname": "triage.%s" % t, "name": "crashes",
+                                  "time": "%.3f" % report.get("duration", 0.0)}, body,
+                                 "new=%d known=%d" % (len(news), known)))
     for s in report.get("replay", {}).get("scenarios", []):
         tc = {"classname": "replay", "name": s["name"], "time": "%.3f" % s.get("seconds", 0.0)}
         body = None
@@ -917,6 +942,12 @@ def write_junit(path, report):
         elif s["status"] == "error":
             body = ("error", {"message": s.get("message", "error"), "type": "RunError"}, s.get("diff", ""))
         groups[1][1].append((tc, body, None))
+    shown = any(body and body[0] == "error" for _, cases in groups for _, body, _ in cases)
+    if report.get("setup_error") or (report.get("exit_code") == 2 and not shown):
+        kind = "SetupError" if report.get("setup_error") else ("Interrupted" if interrupted else "JobError")
+        reason = report.get("reason", "") or "job error"
+        groups[0][1].insert(0, ({"classname": "ci-fuzz", "name": "job", "time": "%.3f" % report.get("duration", 0.0)},
+                                ("error", {"message": reason, "type": kind}, reason), None))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
     stamp = report.get("started", "")
     host = socket.gethostname()
@@ -997,12 +1028,23 @@ def write_sarif(path, report):
             "tool": {"driver": {"name": TOOL_NAME, "informationUri": "https://github.com/tuplecheck",
                                 "version": report.get("version", "1"), "rules": rules}},
             "originalUriBaseIds": {"SRCROOT": {"uri": ROOT.as_uri() + "/"}},
-            "invocations": [{"executionSuccessful": report["exit_code"] != 2,
-                             "exitCode": report["exit_code"]}],
+            "invocations": [invocation(report)],
             "results": results,
         }],
     }
     Path(path).write_text(json.dumps(sarif, indent=2) + "\n")
+
+
+def invocation(report):
+    """SARIF invocation: executionSuccessful only when the job ran to its
+    end (not a job error, not interrupted); why not, as a notification."""
+    ok = report["exit_code"] != 2 and not report.get("interrupted")
+    inv = {"executionSuccessful": ok, "exitCode": report["exit_code"]}
+    if not ok:
+        inv["exitCodeDescription"] = report.get("reason", "")
+        inv["toolExecutionNotifications"] = [{"level": "error", "message": {"text": report.get("reason", "") or
+                                                                            "job error"}}]
+    return inv
 
 
 def summary_table(report):
@@ -1033,6 +1075,9 @@ def summary_table(report):
 def crash_lines(report):
     out = []
     crashes = report["crashes"]
+    if report.get("setup_error"):     # nothing ran: only the verdict
+        return ["result: ERROR (%s), exit %d; reports in %s/" % (
+            report.get("reason", ""), report["exit_code"], rel(report["out_dir"]))]
     nnew = sum(1 for c in crashes if not c["known"])
     out.append("unique crashes: %d (%d new, %d known)" % (len(crashes), nnew, len(crashes) - nnew))
     for c in crashes:
@@ -1178,7 +1223,8 @@ def cmd_triage(a):
     report = {
         "schema": "tuplecheck-ci-fuzz/1", "tool": TOOL_NAME, "mode": "triage",
         "started": started, "duration": round(time.time() - t0, 1), "out_dir": str(Path(a.out)),
-        "inputs": len(files), "runs": [], "crashes": crashes, "unreproducible": unrepro,
+        "inputs": len(files), "triage_targets": sorted({c.target for c in cands}),
+        "runs": [], "crashes": crashes, "unreproducible": unrepro,
         "not_triaged": skipped,
         "promoted": promoted, "exit_code": code,
         "reason": ("%d new unique crash%s" % (nnew, "es" if nnew > 1 else "")) if nnew else

@@ -11,7 +11,8 @@
 #    instance folder (crash names with ':'), an OSS-Fuzz testcase name and a
 #    harmless file, all for the planted-bug target: one unique crash,
 #    minimized to the 4-byte trigger, artifact names free of ':', the
-#    harmless file listed as unreproducible; --promote writes it to a
+#    harmless file listed as unreproducible, a JUnit report with a failing
+#    test case for the target; --promote writes it to a
 #    regressions folder, after which the same crash is known (exit 0).
 # 3. A UBSan-only planted bug reproduced by the repro driver alone: triage
 #    and bisect.sh's signature step must recognise its report.
@@ -169,6 +170,12 @@ for root, dirs, files in os.walk(out):
         check(":" not in n and "," not in n, "unsafe artifact name %s" % n)
 regs = os.listdir(os.path.join(reg, "fuzz_planted"))
 check(regs == [c["signature"] + ".bin"], "regressions: %r" % regs)
+# The JUnit report of a triage with a new crash is red: a failing test case.
+import xml.etree.ElementTree as ET
+x = ET.parse(os.path.join(out, "report.junit.xml")).getroot()
+cases = [(t.get("classname"), t.find("failure") is not None) for t in x.iter("testcase")]
+check(cases == [("triage.fuzz_planted", True)] and x.get("tests") == "1" and x.get("failures") == "1",
+      "triage JUnit: tests=%s failures=%s cases %r" % (x.get("tests"), x.get("failures"), cases))
 sys.exit(bad)
 PYEOF
 # promoted: the same crash is known now, and the job would pass
