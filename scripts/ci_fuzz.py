@@ -32,7 +32,17 @@ to a UDP socket this process listens on.
 Interrupts. SIGINT/SIGTERM (Ctrl-C, a CI time limit): the engines' process
 groups are stopped, what they saved is triaged and the reports are written,
 marked interrupted. A second signal skips minimization, a third skips what
-is left of triage.
+is left of triage. An interrupted job is never a pass: a new crash found
+before the signal still exits 1, anything else exits 2 (SARIF
+executionSuccessful false, a JUnit error for each run cut short or not
+started). mk/ci-fuzz.mk execs scripts/ci_fuzz.sh, which execs this, so
+make's recipe is this process and make returns only after the reports
+are written.
+
+AFL++'s queue. The AFL++ builds carry no sanitizer, so after each AFL++ run
+its new queue entries are replayed through the repro driver in batches
+(fuzzlib.screen); those it fails on are crash candidates, and write-back
+(both engines) adds only inputs the repro driver runs clean.
 """
 
 import argparse
@@ -982,12 +992,23 @@ def run_job(cfg):
 
     nnew = sum(1 for c in crashes if not c["known"])
     errors = [r for r in runs if r.status == "error"]
+    # An interrupted job never reads green: what it found is reported as
+    # usual (exit 1), and without a finding it is a job error (exit 2).
+    cut = ""
+    if JOB.interrupted:
+        short = sum(1 for r in runs if r.status == "interrupted")
+        unstarted = sum(1 for r in runs if r.status == "skipped")
+        cut = "interrupted by %s: %d run%s cut short, %d not started" % (
+            JOB.interrupted, short, "" if short == 1 else "s", unstarted)
+    note = " (%s)" % cut if cut else ""
     if nnew:
-        return finish(1, "%d new unique crash%s" % (nnew, "es" if nnew > 1 else ""))
+        return finish(1, "%d new unique crash%s" % (nnew, "es" if nnew > 1 else "") + note)
     if rp["status"] == "fail":
-        return finish(1, "replayed scenarios differ from their expected output")
+        return finish(1, "replayed scenarios differ from their expected output" + note)
     if rp["status"] == "error" and rp.get("scenarios"):
-        return finish(1, "replay of the scenario captures failed")
+        return finish(1, "replay of the scenario captures failed" + note)
+    if cut:
+        return finish(2, cut)
     if not runs and rp["status"] == "skipped" and not cfg.no_replay:
         return finish(2, "nothing to do: no runs and no scenarios")
     if errors and len(errors) == len(runs):
@@ -997,8 +1018,7 @@ def run_job(cfg):
     if rp["status"] == "error":
         return finish(2, rp.get("reason", "replay could not run"))
     known = len(crashes)
-    return finish(0, "no new crash" + (" (%d known)" % known if known else "") +
-                  (", interrupted" if JOB.interrupted else ""))
+    return finish(0, "no new crash" + (" (%d known)" % known if known else ""))
 
 
 if __name__ == "__main__":

@@ -909,13 +909,20 @@ def write_junit(path, report):
         if r["status"] == "error":
             body = ("error", {"message": r.get("error", "run failed"), "type": "RunError"},
                     r.get("error", ""))
+        elif news:
+            body = ("failure", {"message": "%d new unique crash%s%s" % (
+                len(news), "es" if len(news) > 1 else "",
+                " (run cut short by %s)" % interrupted if r["status"] == "interrupted" else ""),
+                "type": "NewCrash"}, crash_text(news))
+        elif r["status"] == "interrupted":
+            msg = "cut short by %s after %ss of %ss" % (interrupted or "a signal", r.get("seconds", 0),
+                                                       report.get("fuzz_seconds", "?"))
+            body = ("error", {"message": msg, "type": "Interrupted"}, msg)
+        elif r["status"] == "skipped" and interrupted:
+            msg = "not started: the job was interrupted by %s" % interrupted
+            body = ("error", {"message": msg, "type": "Interrupted"}, msg)
         elif r["status"] == "skipped":
             body = ("skipped", {"message": r.get("error", "skipped")}, None)
-        elif news:
-            body = ("failure", {"message": "%d new unique crash%s" % (len(news), "es" if len(news) > 1 else ""),
-                            "type": "NewCrash"},
-                    "\n\n".join("%s\n%s\n%s" % (c["signature"], c["crash_type"], "\n".join(c["crash_state"]))
-                                for c in news))
         out = ("execs=%s exec_per_sec=%s corpus=%s new_corpus=%s crashes=%s timeouts=%s leaks=%s" %
                (r.get("execs", 0), r.get("exec_per_sec", 0), r.get("corpus_size", 0),
                 r.get("new_corpus", 0), r.get("crashes", 0), r.get("timeouts", 0), r.get("leaks", 0)))

@@ -23,7 +23,9 @@
 #   - ENGINE=none on a scenario folder whose manifest demands a rule the
 #     capture cannot fire: the oracle mismatch fails the job (exit 1);
 #   - SIGINT in the middle of a run: the job still triages and writes its
-#     reports, marked interrupted, within a few seconds.
+#     reports, marked interrupted, within a few seconds; the crash found
+#     before the signal is reported (exit 1) but the run does not read as
+#     complete (SARIF executionSuccessful false).
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -263,9 +265,11 @@ try:
 except (OSError, ValueError) as e:
     print("FAIL: no report after SIGINT: %s" % e); sys.exit(1)
 run = r["runs"][0]
+sarif = json.load(open(os.path.join(sys.argv[1], "report.sarif")))
+inv = sarif["runs"][0]["invocations"][0]
 ok = (r["interrupted"] == "SIGINT" and run["status"] == "interrupted" and run["seconds"] < 100
       and len(r["crashes"]) >= 1 and r["exit_code"] == 1
-      and os.path.exists(os.path.join(sys.argv[1], "report.sarif")))
+      and inv["exitCode"] == 1 and inv["executionSuccessful"] is False)
 print(("ok" if ok else "FAIL") + ": SIGINT after %ss of fuzzing: reports written %ss later, %d crash(es) collected, exit_code %s"
       % (run["seconds"], sys.argv[2], len(r["crashes"]), r["exit_code"]))
 sys.exit(0 if ok else 1)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_ci_fuzz_job.sh - the CI fuzz job's own errors
+# t_ci_fuzz_job.sh - the CI fuzz job's own errors and interrupts
 # (scripts/ci_fuzz.sh, mk/ci-fuzz.mk); t_ci_fuzz_e2e.sh covers a normal run.
 #
 #  1. Bad settings (FUZZ_SECONDS=abc or 0, JOBS=0, FUZZ_TIMEOUT=1.5,
@@ -14,6 +14,10 @@
 #  4. ENGINE=libfuzzer runs where AFL++ is not installed (PATH without
 #     afl-*; a fake apt-get so that nothing is ever installed), while
 #     ENGINE=afl there stops with "missing dependencies".
+#  5. `timeout 10 make ci-fuzz ...` (SIGTERM to make's process group, as a CI
+#     time limit sends it): the reports exist when make returns, no fuzzer
+#     is left running, and the cut-short job without a crash is not green:
+#     exit_code 2, a JUnit error for the run, SARIF executionSuccessful false.
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -128,5 +132,35 @@ PATH=$tmp/bin ENGINE=afl TARGETS=fuzz_decode FUZZ_SECONDS=1 REPLAY=0 CI_FUZZ_OUT
 [ $? -eq 2 ] || { echo "FAIL: ENGINE=afl without AFL++ must exit 2"; fail=1; }
 check_error_report "$tmp/af" "missing dependencies" || fail=1
 
-[ $fail -eq 0 ] && echo "ok: ci-fuzz job errors"
+# ---- 5. SIGTERM to make ci-fuzz's process group --------------------------------------
+out=$tmp/term
+t0=$SECONDS
+timeout -s TERM 10 make --no-print-directory ci-fuzz TARGETS=fuzz_decode ENGINE=libfuzzer FUZZ_SECONDS=120 \
+	REPLAY=0 MINIMIZE_SECONDS=0 CI_FUZZ_OUT="$out" > "$tmp/term.txt" 2>&1
+rc=$?
+echo "timeout make ci-fuzz: exit $rc after $((SECONDS - t0)) s"
+# At once: the reports must exist when make has returned.
+if [ ! -f "$out/report.json" ] || [ ! -f "$out/report.junit.xml" ] || [ ! -f "$out/report.sarif" ]; then
+	tail -n 10 "$tmp/term.txt"; echo "FAIL: make returned before the job wrote its reports"; fail=1
+else
+	check_error_report "$out" "SIGTERM" || fail=1
+	$PY - "$out" <<'PYEOF' || fail=1
+import json, os, sys
+import xml.etree.ElementTree as ET
+r = json.load(open(os.path.join(sys.argv[1], "report.json")))
+x = ET.parse(os.path.join(sys.argv[1], "report.junit.xml")).getroot()
+case = [c for c in x.iter("testcase") if c.get("classname") == "ci-fuzz.fuzz_decode"]
+ok = (r["interrupted"] == "SIGTERM" and [x["status"] for x in r["runs"]] == ["interrupted"]
+      and len(case) == 1 and case[0].find("error") is not None and case[0].find("error").get("type") == "Interrupted")
+print(("ok" if ok else "FAIL") + ": SIGTERM: %s, run %s" % (r.get("reason"), [x["status"] for x in r["runs"]]))
+sys.exit(0 if ok else 1)
+PYEOF
+fi
+sleep 1
+if pgrep -f "$out/work" > /dev/null; then
+	pgrep -af "$out/work"; echo "FAIL: fuzzer processes outlived make ci-fuzz"; fail=1
+	for p in $(pgrep -f "$out/work"); do kill -KILL "$p" 2>/dev/null; done
+fi
+
+[ $fail -eq 0 ] && echo "ok: ci-fuzz job errors and interrupts"
 exit $fail
