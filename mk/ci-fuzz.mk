@@ -10,8 +10,11 @@
 #       each engine on all cores, triage, reports in out/ci-fuzz/
 #       (scripts/ci_fuzz.sh, scripts/ci_fuzz.py, scripts/fuzzlib.py).
 #       The job exits 0 no new crash, 1 new crash or oracle mismatch, 2 job
-#       error (make turns every failure into its own status 2; run
-#       scripts/ci_fuzz.sh with the same variables to get 0/1/2 as is).
+#       error: a bad setting, missing tools, a build failure, or an
+#       interrupt without a new crash (make turns every failure into its
+#       own status 2; run scripts/ci_fuzz.sh with the same variables to get
+#       0/1/2 as is). FUZZ_SECONDS, JOBS, FUZZ_TIMEOUT must be positive
+#       integers, MINIMIZE_SECONDS a non-negative one.
 #   make regress        replay corpus/regressions/NAME/ through the repro
 #                       drivers (ASan+UBSan); part of make test (t_regress.sh)
 #   make triage CRASHES="path..." [PROMOTE=1]    scripts/triage.sh
@@ -47,17 +50,22 @@ PLANTED_REPRO_OBJS = $(sort $(REPRO_SUP) build/fuzz/repro/obj/harness/repro_main
 .PHONY: ci-fuzz regress triage bisect ci-fuzz-planted-build ci-fuzz-planted-libfuzzer \
 	ci-fuzz-planted-afl ci-fuzz-planted-repro ci-fuzz-FORCE
 
+# The recipe execs the job: make's child is then the job itself (bash, which
+# execs ci_fuzz.py once the build is done), not a shell waiting for it. A
+# SIGTERM or SIGINT to the process group (a CI time limit, `timeout`,
+# Ctrl-C) reaches the job, which stops the engines and writes its reports,
+# and make, which waits for its child before it exits; a shell in between
+# would die at once and leave the job running, its reports appearing after
+# make returned. The job prints the "make ci-fuzz: the job exited N" note
+# itself (CI_FUZZ_VIA_MAKE=1).
 ci-fuzz:
-	@FUZZ_SECONDS='$(FUZZ_SECONDS)' ENGINE='$(ENGINE)' \
+	@exec env FUZZ_SECONDS='$(FUZZ_SECONDS)' ENGINE='$(ENGINE)' \
 	 TARGETS='$(or $(strip $(TARGETS)),$(if $(filter 1,$(PLANTED)),fuzz_planted,$(FUZZ_TARGETS)))' \
 	 CORPUS_WRITEBACK='$(CORPUS_WRITEBACK)' PLANTED='$(PLANTED)' JOBS='$(JOBS)' \
 	 CI_FUZZ_OUT='$(CI_FUZZ_OUT)' MINIMIZE_SECONDS='$(MINIMIZE_SECONDS)' \
 	 FUZZ_MAXLEN='$(foreach t,$(FUZZ_TARGETS),$(t)=$(call fuzz_maxlen,$(t))) fuzz_planted=4096' \
 	 FUZZ_TIMEOUT='$(FUZZ_TIMEOUT)' MAKE='$(MAKE)' REPLAY='$(REPLAY)' CI_FUZZ_PCAPS='$(CI_FUZZ_PCAPS)' CI_FUZZ_CORPUS='$(CI_FUZZ_CORPUS)' \
-	 bash scripts/ci_fuzz.sh; rc=$$?; \
-	 if [ $$rc -ne 0 ]; then echo "make ci-fuzz: the job exited $$rc (1 new crash or oracle mismatch," \
-		"2 job error); make reports any failure as 2, scripts/ci_fuzz.sh returns the job's own status" >&2; fi; \
-	 exit $$rc
+	 CI_FUZZ_VIA_MAKE=1 bash scripts/ci_fuzz.sh
 
 regress:
 	@$(MAKE) --no-print-directory fuzz-repro

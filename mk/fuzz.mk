@@ -24,7 +24,8 @@
 # over-reads of the input there anyway. Memory errors are found by the
 # libFuzzer build (ASan+UBSan on every execution) and by replaying AFL's
 # queue and crashes through the repro driver (gcc ASan+UBSan, exact-size
-# buffers), which is what CI does. FUZZ_CHECK aborts in every build, so
+# buffers), which is what CI does (make ci-fuzz: scripts/ci_fuzz.py
+# AflRun.replay_queue after every AFL++ run). FUZZ_CHECK aborts in every build, so
 # invariant violations are AFL crashes too. For a one-off sanitizer AFL run:
 #   make fuzz-afl AFL_SAN=1  ->  build/fuzz/afl-san/NAME (AFL_USE_ASAN/UBSAN)
 #

@@ -3,8 +3,11 @@
 #
 #   scripts/bisect.sh [--target NAME] [--keep] INPUT [GOOD [BAD]]
 #
-# INPUT is a crashing input of fuzz target NAME (read from the path when it
-# names one, as triage.sh does; fuzz_planted is the pipeline's test target).
+# INPUT is a crashing input of fuzz target NAME: --target, else the
+# "target" of the info.json beside INPUT (a crash folder of make ci-fuzz or
+# triage.sh: out/ci-fuzz/crashes/TARGET/SIGNATURE/minimized.bin, or a copy
+# of that folder), else the target the path names, as triage.sh reads it
+# (fuzz_planted is the pipeline's test target).
 # BAD defaults to HEAD, GOOD to the commit that added the target's harness.
 #
 # Every build happens out of tree: a detached `git worktree` in a temporary
@@ -43,11 +46,18 @@ fi
 input=$1
 bad=${3:-HEAD}
 if [ -z "$target" ]; then
+	target=$(/usr/bin/python3 "$fuzzlib" target "$input" 2>/dev/null)
+fi
+if [ -z "$target" ]; then
 	target=$(printf '%s\n' "$(realpath "$input")" | grep -o 'fuzz_[a-z0-9]*' | while read -r t; do
 		if [ -f "harness/$t.c" ] || [ "$t" = fuzz_planted ]; then echo "$t"; break; fi; done)
 fi
 if [ -z "$target" ]; then
-	echo "bisect: cannot tell the fuzz target from '$input'; use --target NAME" >&2
+	echo "bisect: cannot tell the fuzz target from '$input' (no info.json beside it, no target in its path); use --target NAME" >&2
+	exit 2
+fi
+if [ ! -f "harness/$target.c" ] && [ "$target" != fuzz_planted ]; then
+	echo "bisect: unknown fuzz target '$target' (no harness/$target.c)" >&2
 	exit 2
 fi
 if [ "$target" = fuzz_planted ]; then

@@ -5,7 +5,9 @@ Runs every target with each engine for FUZZ_SECONDS, then triages what the
 engines saved through fuzzlib.py (the same code as scripts/triage.sh) and
 writes out/ci-fuzz/report.{json,junit.xml,sarif} plus a summary table on
 stdout. Exit 0: no new crash; 1: a new unique crash (or a replayed scenario
-no longer matches its expected output); 2: the job could not run.
+no longer matches its expected output); 2: the job could not run (bad
+setting, unwritable report folder, no run could start) or was interrupted
+without a finding.
 
 Scheduling. The (target, engine) runs share the cores (JOBS, default all):
 up to JOBS runs at once, each with JOBS/concurrent workers, so every core
@@ -30,7 +32,17 @@ to a UDP socket this process listens on.
 Interrupts. SIGINT/SIGTERM (Ctrl-C, a CI time limit): the engines' process
 groups are stopped, what they saved is triaged and the reports are written,
 marked interrupted. A second signal skips minimization, a third skips what
-is left of triage.
+is left of triage. An interrupted job is never a pass: a new crash found
+before the signal still exits 1, anything else exits 2 (SARIF
+executionSuccessful false, a JUnit error for each run cut short or not
+started). mk/ci-fuzz.mk execs scripts/ci_fuzz.sh, which execs this, so
+make's recipe is this process and make returns only after the reports
+are written.
+
+AFL++'s queue. The AFL++ builds carry no sanitizer, so after each AFL++ run
+its new queue entries are replayed through the repro driver in batches
+(fuzzlib.screen); those it fails on are crash candidates, and write-back
+(both engines) adds only inputs the repro driver runs clean.
 """
 
 import argparse
@@ -117,6 +129,7 @@ class Run:
         self.t_end = None
         self.live = {"execs": 0, "exec_per_sec": 0, "corpus_size": 0, "crashes": 0}
         self.result = {}
+        self.extra_candidates = []   # inputs the repro driver fails on, found after the run
 
     # Resources shared by both engines --------------------------------------
     def dict_file(self):
@@ -187,6 +200,50 @@ class Run:
         if self.status == "running":
             self.status = "interrupted" if JOB.interrupted else "ok"
         self.final_stats()
+
+    def add_verified(self, files, dst):
+        """Copy into dst, named by sha1, every file of files that the repro
+        driver (ASan+UBSan) runs clean; dst never receives an input that
+        crashes it, whatever the engine's build saw. The others become
+        crash candidates of this run. Returns how many were added."""
+        have = {fl.sha1_file(f) for f in dst.iterdir() if f.is_file()}
+        new, seen = [], set()
+        for f in files:
+            h = fl.sha1_file(f)
+            if h not in have and h not in seen:
+                seen.add(h)
+                new.append((f, h))
+        failing, unchecked = fl.screen(self.bins, [f for f, _ in new], timeout=self.cfg.timeout,
+                                       deadline=time.time() + max(60, self.cfg.seconds))
+        refused = {f for f, _ in failing} | set(unchecked)
+        added = 0
+        for f, h in new:
+            if str(f) not in refused:
+                shutil.copyfile(f, dst / h)
+                added += 1
+        self.extra_candidates += self.save_candidates([(Path(f), k) for f, k in failing])
+        self.result["merged_into_corpus"] = added
+        if failing:
+            self.result["writeback_refused_crashing"] = len(failing)
+        if unchecked:
+            self.result["writeback_unchecked"] = len(unchecked)
+            if not fl.Bins.ok(self.bins.repro):
+                self.result["writeback_error"] = "no repro driver at %s to check the inputs" % fl.rel(self.bins.repro)
+        return added
+
+    def save_candidates(self, failing):
+        """Copies of (path, kind) pairs under safe names in work/saved/ (':'
+        and ',' of AFL++'s names are not allowed in CI artifacts), named by
+        their path in the work folder, as crash candidates of this run."""
+        safe = self.work / "saved"
+        safe.mkdir(parents=True, exist_ok=True)
+        out = []
+        for f, kind in failing:
+            rel = f.relative_to(self.work) if self.work in f.parents else Path(f.name)
+            dst = safe / fl.safe_name("-".join(rel.parts), 120)
+            shutil.copyfile(f, dst)
+            out.append(fl.Candidate(self.target, self.engine, kind, dst))
+        return out
 
     def summary(self):
         r = {"target": self.target, "engine": self.engine, "workers": self.workers,
@@ -296,21 +353,31 @@ class LibFuzzerRun(Run):
             for f in sorted(art.iterdir()):
                 if f.is_file() and re.match(r"^(crash|leak|timeout|oom)-", f.name):
                     out.append(fl.Candidate(self.target, self.engine, fl.kind_from_name(f.name), f))
-        return out
+        return out + self.extra_candidates
 
     def writeback(self):
-        """Merge inputs with new coverage into corpus/NAME (libFuzzer -merge=1)."""
+        """Merge inputs with new coverage into corpus/NAME: libFuzzer
+        -merge=1 into a staging copy of it (hard links), then the inputs the
+        merge added go in through add_verified."""
         dst = Path(self.cfg.corpus) / self.target
         dst.mkdir(parents=True, exist_ok=True)
-        before = count_files(dst)
+        stage = self.work / "merge"
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        for f in dst.iterdir():
+            if f.is_file():
+                try:
+                    os.link(f, stage / f.name)
+                except OSError:
+                    shutil.copyfile(f, stage / f.name)
+        before = {f.name for f in stage.iterdir()}
         rc, out = fl.run_capture([str(self.bins.libfuzzer.resolve()), "-merge=1",
                                   "-max_len=%d" % max(self.max_len(), 1 << 20),
-                                  "-timeout=%d" % self.cfg.timeout, str(dst.resolve()),
+                                  "-timeout=%d" % self.cfg.timeout, str(stage.resolve()),
                                   str((self.work / "corpus").resolve())],
                                  600, env=fl.sanitizer_env(asan="symbolize=0:detect_leaks=0"),
                                  cwd=str(self.work))
-        added = count_files(dst) - before
-        self.result["merged_into_corpus"] = added
+        added = self.add_verified(sorted(f for f in stage.iterdir() if f.name not in before and f.is_file()), dst)
         if rc != 0:
             self.result["writeback_error"] = "libFuzzer -merge exited %s" % rc
         return added, rc
@@ -424,21 +491,45 @@ class AflRun(Run):
                 self.status, self.error = "error", "afl-fuzz did not start: %s" % tail
 
     def candidates(self):
-        out = []
+        """AFL++'s crashes/ and hangs/ of every instance, then the queue
+        entries the repro driver failed on (replay_queue) and the inputs
+        write-back refused. Copied under safe names (the original name is
+        kept in info.json)."""
         sync = self.work / "sync"
-        # ':' and ',' in AFL's names are not allowed in CI artifacts: copy
-        # under safe names (the original name is kept in info.json).
-        safe = self.work / "saved"
-        safe.mkdir(parents=True, exist_ok=True)
-        for sub, kind in (("crashes", "crash"), ("hangs", "timeout")):
-            for f in sorted(sync.glob("*/%s/id:*" % sub)):
-                dst = safe / fl.safe_name("%s-%s-%s" % (f.parent.parent.name, sub, f.name), 120)
-                shutil.copyfile(f, dst)
-                out.append(fl.Candidate(self.target, self.engine, kind, dst))
-        return out
+        found = [(f, kind) for sub, kind in (("crashes", "crash"), ("hangs", "timeout"))
+                 for f in sorted(sync.glob("*/%s/id:*" % sub))]
+        return self.save_candidates(found) + self.extra_candidates
+
+    def replay_queue(self, deadline, stop):
+        """The AFL++ builds carry no sanitizer (mk/fuzz.mk), so an input
+        that corrupts memory without crashing is only a new path in the
+        queue. Every queue entry the run added (not a seed; once per content
+        across instances) goes through the repro driver, ASan+UBSan, in
+        batches; those it fails on are crash candidates. Returns (replayed,
+        failing, not replayed)."""
+        seeds = self.work / "seeds"
+        seen = {f.name for f in seeds.iterdir()} if seeds.is_dir() else set()
+        entries = []
+        for f in sorted((self.work / "sync").glob("*/queue/id:*")):
+            if f.is_file():
+                h = fl.sha1_file(f)
+                if h not in seen:
+                    seen.add(h)
+                    entries.append(f)
+        failing, unchecked = fl.screen(self.bins, entries, timeout=self.cfg.timeout,
+                                       deadline=deadline, stop=stop)
+        self.extra_candidates += self.save_candidates([(Path(f), k) for f, k in failing])
+        self.result.update(queue_replayed=len(entries) - len(unchecked), queue_failing=len(failing))
+        if unchecked:
+            self.result["queue_not_replayed"] = len(unchecked)
+            if not fl.Bins.ok(self.bins.repro):
+                self.result["queue_error"] = "no repro driver at %s" % fl.rel(self.bins.repro)
+        return len(entries) - len(unchecked), len(failing), len(unchecked)
 
     def writeback(self):
-        """afl-cmin over corpus/NAME plus every queue; add what corpus/NAME lacks."""
+        """afl-cmin over corpus/NAME plus every queue; what it keeps that
+        corpus/NAME lacks goes in through add_verified (the AFL++ build has
+        no sanitizer: afl-cmin keeps inputs that corrupt memory)."""
         dst = Path(self.cfg.corpus) / self.target
         dst.mkdir(parents=True, exist_ok=True)
         union = self.work / "cmin-in"
@@ -456,17 +547,8 @@ class AflRun(Run):
         rc, out = fl.run_capture(["afl-cmin", "-i", str(union.resolve()), "-o", str(outd.resolve()),
                                   "-t", str(self.cfg.timeout * 1000), "--",
                                   str(self.bins.afl.resolve())], 900, env=env, cwd=str(self.work))
-        have = {fl.sha1_file(f) for f in dst.iterdir() if f.is_file()}
-        added = 0
-        if outd.is_dir():
-            for f in sorted(outd.iterdir()):
-                if f.is_file():
-                    h = fl.sha1_file(f)
-                    if h not in have:
-                        shutil.copyfile(f, dst / h)
-                        have.add(h)
-                        added += 1
-        self.result["merged_into_corpus"] = added
+        kept = sorted(f for f in outd.iterdir() if f.is_file()) if outd.is_dir() else []
+        added = self.add_verified(kept, dst)
         if rc != 0:
             self.result["writeback_error"] = "afl-cmin exited %s: %s" % (
                 rc, (out.strip().splitlines() or [""])[-1][-200:])
@@ -713,12 +795,54 @@ def schedule(cfg, runs, statsd):
             r.status, r.error = "skipped", "job interrupted before it started"
 
 
+# Numeric settings: (option, smallest valid value, what it means). They
+# are checked here as well as in ci_fuzz.sh, so that a direct call with a
+# bad value gets the same report of a setup error, not an argparse usage.
+INT_SETTINGS = [("seconds", 1, "FUZZ_SECONDS", "seconds of fuzzing per target and engine"),
+                ("jobs", 1, "JOBS", "cores the runs share"),
+                ("timeout", 1, "FUZZ_TIMEOUT", "seconds one input may run"),
+                ("minimize_seconds", 0, "MINIMIZE_SECONDS", "seconds of minimization per crash")]
+
+
+def check_settings(cfg):
+    """Turn the numeric settings into ints; returns the first problem as a
+    one-line reason, or "". Values that are bad keep their text (reports)."""
+    problem = ""
+    for attr, low, name, meaning in INT_SETTINGS:
+        raw = str(getattr(cfg, attr)).strip()
+        if attr == "jobs" and raw == "":
+            setattr(cfg, attr, os.cpu_count() or 1)
+            continue
+        if re.fullmatch(r"[0-9]{1,9}", raw) and not (len(raw) > 1 and raw[0] == "0") and int(raw) >= low:
+            setattr(cfg, attr, int(raw))
+        elif not problem:
+            problem = "%s=%s: not a %s integer (%s)" % (name, raw, "positive" if low else "non-negative", meaning)
+    return problem
+
+
+def out_dir_problem(out):
+    """Why reports cannot be written to out (one phrase), or ""."""
+    if out.exists() and not out.is_dir():
+        return "it exists and is not a directory"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return "cannot create it (%s)" % (e.strerror or e)
+    probe = out / ".ci-fuzz-write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        return "cannot write in it (%s)" % (e.strerror or e)
+    return ""
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="the CI fuzz job (see make ci-fuzz)")
     ap.add_argument("--targets", default="")
-    ap.add_argument("--engines", default="both", help="libfuzzer|afl|both")
-    ap.add_argument("--seconds", type=int, default=30)
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--engines", default="both", help="libfuzzer|afl|both|none")
+    ap.add_argument("--seconds", default="30")
+    ap.add_argument("--jobs", default="", help="cores the runs share (default: all)")
     ap.add_argument("--out", default=str(ROOT / "out/ci-fuzz"))
     ap.add_argument("--bin-dir", default=str(ROOT / "build/fuzz"))
     ap.add_argument("--corpus", default=str(ROOT / "corpus"))
@@ -727,9 +851,9 @@ def main(argv=None):
     ap.add_argument("--tuplecheck", default=str(ROOT / "build/tuplecheck"))
     ap.add_argument("--no-replay", action="store_true")
     ap.add_argument("--writeback", action="store_true")
-    ap.add_argument("--timeout", type=int, default=10, help="seconds per input before it is a timeout")
+    ap.add_argument("--timeout", default="10", help="seconds per input before it is a timeout")
     ap.add_argument("--max-len", default="", help="NAME=N,... (from mk/fuzz.mk)")
-    ap.add_argument("--minimize-seconds", type=int, default=20)
+    ap.add_argument("--minimize-seconds", default="20")
     ap.add_argument("--progress", type=float, default=5.0)
     ap.add_argument("--grace", type=int, default=45)
     ap.add_argument("--setup-error", default="", help="write an error report and exit 2")
@@ -740,7 +864,33 @@ def main(argv=None):
         if n.isdigit():
             lens[name] = int(n)
     cfg.max_len = lens
-    return run_job(cfg)
+    bad = check_settings(cfg)
+    if bad and not cfg.setup_error:
+        fl.log("ci-fuzz: %s" % bad)
+        cfg.setup_error = bad
+    problem = out_dir_problem(Path(cfg.out))
+    if problem:
+        fl.log("ci-fuzz: cannot write the reports to CI_FUZZ_OUT=%s: %s" % (cfg.out, problem))
+        code = 2
+    else:
+        code = run_job(cfg)
+    if code and os.environ.get("CI_FUZZ_VIA_MAKE") == "1":
+        fl.log("make ci-fuzz: the job exited %d (1 new crash or oracle mismatch, 2 job error); "
+               "make reports any failure as 2, scripts/ci_fuzz.sh returns the job's own status" % code)
+    return code
+
+
+def clear_previous(out):
+    """Remove what an earlier job left in out (reports, crash folders, work
+    and logs; build.log is this job's), so a job that stops early never
+    sits next to an earlier verdict or its crashes."""
+    for name in ("report.json", "report.junit.xml", "report.sarif"):
+        try:
+            (out / name).unlink()
+        except FileNotFoundError:
+            pass
+    for sub in ("crashes", "work", "logs"):
+        shutil.rmtree(out / sub, ignore_errors=True)
 
 
 def run_job(cfg):
@@ -749,6 +899,7 @@ def run_job(cfg):
     # Absolute: the engines run in their own work folders.
     out = Path(cfg.out).resolve()
     cfg.out = str(out)
+    clear_previous(out)
     engines = (["libfuzzer", "afl"] if cfg.engines == "both" else
                [] if cfg.engines == "none" else [e for e in cfg.engines.split(",") if e])
     targets = [t for t in re.split(r"[ ,]+", cfg.targets) if t]
@@ -757,7 +908,7 @@ def run_job(cfg):
               "engines": engines, "targets": targets, "jobs": cfg.jobs,
               "corpus_writeback": bool(cfg.writeback), "runs": [], "crashes": [],
               "unreproducible": [], "replay": {"status": "skipped", "reason": "not run", "scenarios": []},
-              "interrupted": ""}
+              "interrupted": "", "setup_error": ""}
 
     def finish(code, reason):
         report["duration"] = round(time.time() - t0, 1)
@@ -777,13 +928,8 @@ def run_job(cfg):
     if cfg.setup_error or bad:
         reason = cfg.setup_error or ("no fuzz targets" if bad == ["(no fuzz targets)"]
                                      else "unknown engine %s" % ",".join(bad))
-        out.mkdir(parents=True, exist_ok=True)
+        report["setup_error"] = reason
         return finish(2, reason)
-
-    # A fresh report folder: stale crash folders must not look like this run's.
-    for sub in ("crashes", "work", "logs"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
 
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, JOB.on_signal)
@@ -809,13 +955,25 @@ def run_job(cfg):
             runs.append(LibFuzzerRun(cfg, t) if e == "libfuzzer" else AflRun(cfg, t))
     schedule(cfg, runs, statsd)
 
+    # AFL++'s queue through the repro driver: the memory errors its
+    # uninstrumented build ran past (AflRun.replay_queue), within a budget.
+    for r in runs:
+        if r.engine == "afl" and r.status in ("ok", "interrupted") and JOB.signals < 3:
+            n, bad, left = r.replay_queue(time.time() + max(30, cfg.seconds), lambda: JOB.signals >= 3)
+            print("[ci-fuzz] %s/afl: %d new queue entr%s replayed through the repro driver, %d fail%s" % (
+                r.target, n, "y" if n == 1 else "ies", bad,
+                "; %d not replayed (time budget or interrupt)" % left if left else ""), flush=True)
+
     if cfg.writeback and not JOB.interrupted:
         for r in runs:
             if r.status == "ok":
                 added, rc = r.writeback()
-                print("[ci-fuzz] corpus write-back %s/%s: %d new input%s in %s/%s" % (
+                refused = r.result.get("writeback_refused_crashing", 0)
+                print("[ci-fuzz] corpus write-back %s/%s: %d new input%s in %s/%s%s" % (
                     r.target, r.engine, added, "" if added == 1 else "s",
-                    fl.rel(Path(cfg.corpus) / r.target), r.result.get("writeback_error", "")), flush=True)
+                    fl.rel(Path(cfg.corpus) / r.target),
+                    " (%d refused: the repro driver fails on them)" % refused if refused else "",
+                    r.result.get("writeback_error", "")), flush=True)
 
     cands = []
     for r in runs:
@@ -834,12 +992,23 @@ def run_job(cfg):
 
     nnew = sum(1 for c in crashes if not c["known"])
     errors = [r for r in runs if r.status == "error"]
+    # An interrupted job never reads green: what it found is reported as
+    # usual (exit 1), and without a finding it is a job error (exit 2).
+    cut = ""
+    if JOB.interrupted:
+        short = sum(1 for r in runs if r.status == "interrupted")
+        unstarted = sum(1 for r in runs if r.status == "skipped")
+        cut = "interrupted by %s: %d run%s cut short, %d not started" % (
+            JOB.interrupted, short, "" if short == 1 else "s", unstarted)
+    note = " (%s)" % cut if cut else ""
     if nnew:
-        return finish(1, "%d new unique crash%s" % (nnew, "es" if nnew > 1 else ""))
+        return finish(1, "%d new unique crash%s" % (nnew, "es" if nnew > 1 else "") + note)
     if rp["status"] == "fail":
-        return finish(1, "replayed scenarios differ from their expected output")
+        return finish(1, "replayed scenarios differ from their expected output" + note)
     if rp["status"] == "error" and rp.get("scenarios"):
-        return finish(1, "replay of the scenario captures failed")
+        return finish(1, "replay of the scenario captures failed" + note)
+    if cut:
+        return finish(2, cut)
     if not runs and rp["status"] == "skipped" and not cfg.no_replay:
         return finish(2, "nothing to do: no runs and no scenarios")
     if errors and len(errors) == len(runs):
@@ -849,8 +1018,7 @@ def run_job(cfg):
     if rp["status"] == "error":
         return finish(2, rp.get("reason", "replay could not run"))
     known = len(crashes)
-    return finish(0, "no new crash" + (" (%d known)" % known if known else "") +
-                  (", interrupted" if JOB.interrupted else ""))
+    return finish(0, "no new crash" + (" (%d known)" % known if known else ""))
 
 
 if __name__ == "__main__":

@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
-# scripts/deps.sh - make sure every tool and library tuplecheck needs is here.
+# scripts/deps.sh - make sure the tools and libraries tuplecheck needs are here.
+#
+#   scripts/deps.sh [--check] [GROUP...]
 #
 # Checks quickly (no package manager call when all is present). When something
 # is missing: as root, installs it with apt-get; otherwise prints the exact
-# apt-get command and exits 1. `make test` and `make ci-fuzz` run it first.
+# apt-get command and exits 1. `make test` runs it for everything; `make
+# ci-fuzz` only for what its ENGINE and the build need, so that a libFuzzer
+# job does not require AFL++ or the test tools.
 #   --check   only report, never install (exit 1 when something is missing)
+#   GROUP     build      make, gcc, libpcap, /usr/bin/python3 (every job)
+#             triage     llvm-symbolizer (named stack frames in crash reports)
+#             libfuzzer  clang and its libFuzzer runtime
+#             afl        AFL++ (afl-fuzz, afl-clang-fast, afl-tmin, afl-cmin)
+#             test       cmocka, scapy, tshark, tcpdump, ip, jq, script, strace
+#   no GROUP: all of them.
 set -u
 check_only=0
-[ "${1:-}" = "--check" ] && check_only=1
+[ "${1:-}" = "--check" ] && { check_only=1; shift; }
+groups=" ${*:-build triage libfuzzer afl test} "
+for g in $groups; do
+	case $g in
+	build|triage|libfuzzer|afl|test) ;;
+	*) echo "deps: unknown group '$g' (build, triage, libfuzzer, afl, test)" >&2; exit 2 ;;
+	esac
+done
 
 missing=()        # Debian package names
-need() {          # description, test command..., -- package
-	local pkg=$1; shift
+need() {          # group, package, test command...
+	local group=$1 pkg=$2; shift 2
+	case $groups in *" $group "*) ;; *) return 0 ;; esac
 	if ! "$@" >/dev/null 2>&1; then
 		missing+=("$pkg")
 	fi
@@ -19,21 +37,24 @@ need() {          # description, test command..., -- package
 have() { command -v "$1"; }
 have_file() { [ -e "$1" ]; }
 
-need make             have make
-need gcc              have gcc
-need clang            have clang
-need libclang-rt-14-dev bash -c 'ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'
-need llvm             bash -c 'command -v llvm-profdata && command -v llvm-cov && command -v llvm-symbolizer'
-need afl++            bash -c 'command -v afl-fuzz && command -v afl-clang-fast && command -v afl-tmin'
-need libpcap-dev      have_file /usr/include/pcap/pcap.h
-need libcmocka-dev    have_file /usr/include/cmocka.h
-need python3-scapy    /usr/bin/python3 -c 'import scapy.all'
-need tshark           have tshark
-need tcpdump          have tcpdump
-need iproute2         have ip
-need jq               have jq
-need bsdutils         have script          # util-linux script: t_progress's pty
-need strace           have strace          # t_reduce_interrupt's signal injection
+need build     make             have make
+need build     gcc              have gcc
+need build     libpcap-dev      have_file /usr/include/pcap/pcap.h
+need build     python3          have_file /usr/bin/python3
+need triage    llvm             bash -c 'command -v llvm-symbolizer-14 || command -v llvm-symbolizer'
+need libfuzzer clang            have clang
+need libfuzzer libclang-rt-14-dev bash -c 'ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a'
+need test      llvm             bash -c 'command -v llvm-profdata && command -v llvm-cov && command -v llvm-symbolizer'
+need afl       afl++            bash -c 'command -v afl-fuzz && command -v afl-clang-fast && command -v afl-tmin && command -v afl-cmin'
+need test      clang            have clang
+need test      libcmocka-dev    have_file /usr/include/cmocka.h
+need test      python3-scapy    /usr/bin/python3 -c 'import scapy.all'
+need test      tshark           have tshark
+need test      tcpdump          have tcpdump
+need test      iproute2         have ip
+need test      jq               have jq
+need test      bsdutils         have script          # util-linux script: t_progress's pty
+need test      strace           have strace          # t_reduce_interrupt's signal injection
 
 # Unique, in order.
 pkgs=$(printf '%s\n' "${missing[@]+"${missing[@]}"}" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
@@ -52,4 +73,4 @@ apt-get update -q >&2 || { echo "deps: apt-get update failed" >&2; exit 1; }
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $pkgs >&2 || { echo "deps: apt-get install failed" >&2; exit 1; }
 # Re-check so a package that installed but did not provide the tool is named.
-exec "$0" --check
+exec "$0" --check $groups

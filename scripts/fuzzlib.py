@@ -12,14 +12,16 @@ One implementation of the steps every crash goes through, whoever found it
               (the top three frames inside the project, after dropping
               sanitizer, libc, libFuzzer and driver frames); the signature
               is a slug of both with a short hash, safe as a file name;
-  deduplicate one entry per signature, the smallest input kept;
+  deduplicate one entry per (target, signature), the smallest input kept:
+              the same stack reached through two targets is two findings,
+              each known or new by its own target's regressions;
   minimize    libFuzzer -minimize_crash, or afl-tmin when only the AFL++
               build crashes; the result must keep the signature, else the
               original is kept and the report says so;
   classify    a signature already named by a file in corpus/regressions/NAME/
               is known, anything else is new;
-  report      out/.../crashes/SIGNATURE/{input.bin,minimized.bin,report.txt,
-              info.json} and the job reports: report.json, report.junit.xml
+  report      out/.../crashes/TARGET/SIGNATURE/{input.bin,minimized.bin,
+              report.txt,info.json} and the job reports: report.json, report.junit.xml
               (one test case per target and engine), report.sarif (SARIF
               2.1.0, one result per unique crash at its top frame).
 
@@ -102,7 +104,10 @@ def safe_name(text, limit=80):
 
 FRAME_SRC = re.compile(r"^\s*#(\d+)\s+0x[0-9a-fA-F]+\s+in\s+(.+?)\s+(\S+?):(\d+)(?::\d+)?\s*$")
 FRAME_BIN = re.compile(r"^\s*#(\d+)\s+0x[0-9a-fA-F]+\s+(?:in\s+(.+?)\s+)?\(([^()]+)\)(?:\s+\(BuildId: [0-9a-f]+\))?\s*$")
-UB_LINE = re.compile(r"^(\S+?):(\d+):(\d+): runtime error: (.*)$")
+# Searched, not anchored: the repro driver prints "PATH ... " before each
+# input and flushes it, so a UBSan report (stderr, same file in triage)
+# continues that line: "PATH ... targets/tcp.c:41:16: runtime error: ...".
+UB_LINE = re.compile(r"(?:^|\s)(\S+?):(\d+):(\d+): runtime error: (.*)$")
 
 # UBSan message -> ClusterFuzz-style crash type (first match wins).
 UB_TYPES = [
@@ -303,7 +308,7 @@ def parse_report(text, hint_kind=None):
             frames, _ = parse_stack(lines, i + 1)
             return Crash("crash", asan_type(raw, lines, i), frames, text, summary or line.strip())
 
-        m = UB_LINE.match(line.strip())
+        m = UB_LINE.search(line.strip())
         if m:
             msg = m.group(4)
             ctype = "Undefined-behavior"
@@ -510,6 +515,68 @@ def reproduce(bins, path, timeout=25, hint_kind=None):
     return None, text, None
 
 
+# Sanitizer settings for screening many inputs: only "does it fail" matters
+# (triage then reproduces each failing input alone, symbolized).
+ASAN_SCREEN = ("symbolize=0:handle_abort=1:detect_leaks=1:allocator_may_return_null=1:"
+               "abort_on_error=1:detect_stack_use_after_return=0")
+UBSAN_SCREEN = "print_stacktrace=0:halt_on_error=1:symbolize=0"
+
+
+def screen(bins, files, timeout=10, deadline=None, batch=200, stop=lambda: False):
+    """Run files through the repro driver, many per process, and name the
+    ones it fails on (sanitizer report, FUZZ_CHECK, timeout, leak).
+
+    Returns (failing, unchecked): failing is a list of (path, kind) with
+    kind crash|timeout|leak; unchecked lists the files not run because the
+    deadline (a time.time() value) passed, stop() said so, or a file could
+    not be read. The driver runs its arguments in order and prints
+    "PATH ... ok (N bytes)" after each, so the first file without that line
+    is the one it died on; the run restarts after it. A failure after every
+    file ran (LeakSanitizer at exit) is narrowed down by halving the batch.
+    Without a repro driver every file is unchecked."""
+    files = [str(f) for f in files]
+    if not Bins.ok(bins.repro):
+        return [], files
+    failing, unchecked = [], []
+    todo = [files[i:i + batch] for i in range(0, len(files), batch)]
+    env = sanitizer_env(asan=ASAN_SCREEN, ubsan=UBSAN_SCREEN)
+    while todo:
+        chunk = todo.pop(0)
+        if not chunk:
+            continue
+        left = None if deadline is None else deadline - time.time()
+        if stop() or (left is not None and left < 1):
+            unchecked += chunk + [f for c in todo for f in c]
+            break
+        limit = (timeout + 5) * len(chunk) + 10
+        rc, out = run_capture([str(bins.repro), "-t", str(timeout)] + chunk,
+                              limit if left is None else min(limit, left), env=env)
+        if rc == 0:
+            continue
+        ran, pos = 0, 0
+        for f in chunk:
+            at = out.find("%s ... ok (" % f, pos)
+            if at < 0:
+                break
+            ran, pos = ran + 1, at + len(f)
+        if rc is None:                       # out of time in the middle of the batch
+            unchecked += chunk[ran:] + [f for c in todo for f in c]
+            break
+        if ran < len(chunk):
+            f = chunk[ran]
+            if rc == 2 and ("repro: %s:" % f) in out:    # unreadable (vanished): not a crash
+                unchecked.append(f)
+            else:
+                failing.append((f, "timeout" if "repro: TIMEOUT in" in out else "crash"))
+            todo.insert(0, chunk[ran + 1:])
+        elif len(chunk) == 1:
+            failing.append((chunk[0], "leak" if "LeakSanitizer" in out else "crash"))
+        else:
+            half = len(chunk) // 2
+            todo[0:0] = [chunk[:half], chunk[half:]]
+    return failing, unchecked
+
+
 def minimize(bins, crash, src, dst, seconds, stop=lambda: False):
     """Write a smaller input with the same signature to dst.
 
@@ -657,15 +724,19 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
     sorted new-first; unreproducible lists candidates no build crashes on;
     skipped those beyond the per-target caps (max_per_target inputs,
     max_timeouts timeouts), which are not reproduced at all.
-    out_dir/crashes/SIGNATURE/ receives input.bin, minimized.bin,
-    report.txt and info.json. stop() aborts the loop (reports are still
+    Groups are keyed by (target, signature): one bug reached through two
+    targets is reported under each, so each target's run fails on its own
+    and known-ness comes from that target's regressions folder, whatever
+    other targets ran. out_dir/crashes/TARGET/SIGNATURE/ receives
+    input.bin, minimized.bin, report.txt and info.json (whose "target"
+    scripts/bisect.sh reads). stop() aborts the loop (reports are still
     written for what was done); fast() skips minimization (second Ctrl-C).
     """
     out_dir = Path(out_dir)
     crash_root = out_dir / "crashes"
     crash_root.mkdir(parents=True, exist_ok=True)
     bins_for = bins_for or (lambda t: Bins(t, bin_dir))
-    groups = {}        # signature -> dict
+    groups = {}        # (target, signature) -> dict
     unrepro = []
     skipped = []
     seen = set()
@@ -703,13 +774,13 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
                             "input": rel(c.path), "sha1": digest, "output": "\n".join(tail)[-600:]})
             continue
         sig = crash.signature()
-        g = groups.get(sig)
+        g = groups.get((c.target, sig))
         if g is None:
             g = crash.as_dict()
             g.update({"target": c.target, "engines": [c.engine], "count": 1,
                       "reproduced_by": by, "_crash": crash, "_src": c.path,
                       "_digests": {digest}, "original_name": c.path.name})
-            groups[sig] = g
+            groups[(c.target, sig)] = g
         else:
             g["count"] += 1
             g["_digests"].add(digest)
@@ -718,15 +789,14 @@ def triage(cands, bin_dir, out_dir, regress_dir, minimize_seconds=15, max_per_ta
 
     known_cache = {}
     results = []
-    for sig, g in sorted(groups.items()):
-        target = g["target"]
+    for (target, sig), g in sorted(groups.items()):
         if target not in known_cache:
             known_cache[target] = known_signatures(regress_dir, target)
         known = known_cache[target]
         crash = g.pop("_crash")
         src = g.pop("_src")
         g.pop("_digests")
-        d = crash_root / sig
+        d = crash_root / target / sig
         d.mkdir(parents=True, exist_ok=True)
         inp = d / "input.bin"
         shutil.copyfile(src, inp)
@@ -810,8 +880,14 @@ def write_json(path, report):
 
 def write_junit(path, report):
     """JUnit XML: one test case per target and engine (failure = new crash
-    found by it, error = the run could not start), plus one per replayed
-    scenario. Follows the Jenkins/Ant junit schema's shape."""
+    found by it; error = the run could not start, or was cut short or never
+    started because the job was interrupted), plus one per replayed
+    scenario. A triage report has one test case per target instead
+    (failure = a new crash of that target). A job that could not run (bad
+    setting, missing tools, build failure) or ended in a job error that no
+    test case shows gets an error test case "ci-fuzz.job" with the reason,
+    so a red job never reads as 0 tests, 0 failures, 0 errors. Follows the
+    Jenkins/Ant junit schema's shape."""
     suites = ET.Element("testsuites", name=TOOL_NAME)
     groups = [("ci-fuzz", []), ("replay", [])]
     new_by_run = {}
@@ -819,6 +895,12 @@ def write_junit(path, report):
         if not c["known"]:
             for e in c["engines"]:
                 new_by_run.setdefault((c["target"], e), []).append(c)
+    interrupted = report.get("interrupted", "")
+
+    def crash_text(news):
+        return "\n\n".join("%s\n%s\n%s" % (c["signature"], c["crash_type"], "\n".join(c["crash_state"]))
+                           for c in news)
+
     for r in report["runs"]:
         tc = {"classname": "ci-fuzz.%s" % r["target"], "name": r["engine"],
               "time": "%.3f" % r.get("seconds", 0.0)}
@@ -827,17 +909,37 @@ def write_junit(path, report):
         if r["status"] == "error":
             body = ("error", {"message": r.get("error", "run failed"), "type": "RunError"},
                     r.get("error", ""))
+        elif news:
+            body = ("failure", {"message": "%d new unique crash%s%s" % (
+                len(news), "es" if len(news) > 1 else "",
+                " (run cut short by %s)" % interrupted if r["status"] == "interrupted" else ""),
+                "type": "NewCrash"}, crash_text(news))
+        elif r["status"] == "interrupted":
+            msg = "cut short by %s after %ss of %ss" % (interrupted or "a signal", r.get("seconds", 0),
+                                                       report.get("fuzz_seconds", "?"))
+            body = ("error", {"message": msg, "type": "Interrupted"}, msg)
+        elif r["status"] == "skipped" and interrupted:
+            msg = "not started: the job was interrupted by %s" % interrupted
+            body = ("error", {"message": msg, "type": "Interrupted"}, msg)
         elif r["status"] == "skipped":
             body = ("skipped", {"message": r.get("error", "skipped")}, None)
-        elif news:
-            body = ("failure", {"message": "%d new unique crash%s" % (len(news), "es" if len(news) > 1 else ""),
-                            "type": "NewCrash"},
-                    "\n\n".join("%s\n%s\n%s" % (c["signature"], c["crash_type"], "\n".join(c["crash_state"]))
-                                for c in news))
         out = ("execs=%s exec_per_sec=%s corpus=%s new_corpus=%s crashes=%s timeouts=%s leaks=%s" %
                (r.get("execs", 0), r.get("exec_per_sec", 0), r.get("corpus_size", 0),
                 r.get("new_corpus", 0), r.get("crashes", 0), r.get("timeouts", 0), r.get("leaks", 0)))
+        if "queue_replayed" in r:
+            out += " queue_replayed=%s queue_failing=%s" % (r["queue_replayed"], r.get("queue_failing", 0))
         groups[0][1].append((tc, body, out))
+    if report.get("mode") == "triage":
+        for t in report.get("triage_targets", []):
+            news = [c for c in report["crashes"] if c["target"] == t and not c["known"]]
+            known = sum(1 for c in report["crashes"] if c["target"] == t and c["known"])
+            body = None
+            if news:
+                body = ("failure", {"message": "%d new unique crash%s" % (len(news), "es" if len(news) > 1 else ""),
+                                    "type": "NewCrash"}, crash_text(news))
+            groups[0][1].append(({"classname": "triage.%s" % t, "name": "crashes",
+                                  "time": "%.3f" % report.get("duration", 0.0)}, body,
+                                 "new=%d known=%d" % (len(news), known)))
     for s in report.get("replay", {}).get("scenarios", []):
         tc = {"classname": "replay", "name": s["name"], "time": "%.3f" % s.get("seconds", 0.0)}
         body = None
@@ -847,6 +949,12 @@ def write_junit(path, report):
         elif s["status"] == "error":
             body = ("error", {"message": s.get("message", "error"), "type": "RunError"}, s.get("diff", ""))
         groups[1][1].append((tc, body, None))
+    shown = any(body and body[0] == "error" for _, cases in groups for _, body, _ in cases)
+    if report.get("setup_error") or (report.get("exit_code") == 2 and not shown):
+        kind = "SetupError" if report.get("setup_error") else ("Interrupted" if interrupted else "JobError")
+        reason = report.get("reason", "") or "job error"
+        groups[0][1].insert(0, ({"classname": "ci-fuzz", "name": "job", "time": "%.3f" % report.get("duration", 0.0)},
+                                ("error", {"message": reason, "type": kind}, reason), None))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
     stamp = report.get("started", "")
     host = socket.gethostname()
@@ -927,12 +1035,23 @@ def write_sarif(path, report):
             "tool": {"driver": {"name": TOOL_NAME, "informationUri": "https://github.com/tuplecheck",
                                 "version": report.get("version", "1"), "rules": rules}},
             "originalUriBaseIds": {"SRCROOT": {"uri": ROOT.as_uri() + "/"}},
-            "invocations": [{"executionSuccessful": report["exit_code"] != 2,
-                             "exitCode": report["exit_code"]}],
+            "invocations": [invocation(report)],
             "results": results,
         }],
     }
     Path(path).write_text(json.dumps(sarif, indent=2) + "\n")
+
+
+def invocation(report):
+    """SARIF invocation: executionSuccessful only when the job ran to its
+    end (not a job error, not interrupted); why not, as a notification."""
+    ok = report["exit_code"] != 2 and not report.get("interrupted")
+    inv = {"executionSuccessful": ok, "exitCode": report["exit_code"]}
+    if not ok:
+        inv["exitCodeDescription"] = report.get("reason", "")
+        inv["toolExecutionNotifications"] = [{"level": "error", "message": {"text": report.get("reason", "") or
+                                                                            "job error"}}]
+    return inv
 
 
 def summary_table(report):
@@ -950,7 +1069,7 @@ def summary_table(report):
             if not c["known"]:
                 new_by_run[(c["target"], e)] = new_by_run.get((c["target"], e), 0) + 1
     for r in report["runs"]:
-        raw = r.get("crashes", 0) + r.get("timeouts", 0) + r.get("leaks", 0)
+        raw = r.get("crashes", 0) + r.get("timeouts", 0) + r.get("leaks", 0) + r.get("queue_failing", 0)
         out.append("%-16s %-10s %5ds %10s %8s %8s %8d %4d  %s" % (
             r["target"], r["engine"], round(r.get("seconds", 0)), r.get("exec_per_sec", 0),
             r.get("corpus_size", 0), r.get("new_corpus", 0), raw,
@@ -963,6 +1082,9 @@ def summary_table(report):
 def crash_lines(report):
     out = []
     crashes = report["crashes"]
+    if report.get("setup_error"):     # nothing ran: only the verdict
+        return ["result: ERROR (%s), exit %d; reports in %s/" % (
+            report.get("reason", ""), report["exit_code"], rel(report["out_dir"]))]
     nnew = sum(1 for c in crashes if not c["known"])
     out.append("unique crashes: %d (%d new, %d known)" % (len(crashes), nnew, len(crashes) - nnew))
     for c in crashes:
@@ -1011,9 +1133,24 @@ def now_iso():
 TARGET_IN_PATH = re.compile(r"(fuzz_[a-z0-9]+)")
 
 
+def info_target(path):
+    """The "target" of the info.json beside path (a triaged crash folder:
+    crashes/TARGET/SIGNATURE/minimized.bin, or a copy of that folder), else
+    None."""
+    try:
+        t = json.loads((Path(path).parent / "info.json").read_text()).get("target")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return t if isinstance(t, str) and t else None
+
+
 def guess_target(path, known_targets):
-    """Target named by the path (out/.../fuzz_decode/..., OSS-Fuzz's
+    """Target of a crash file: the info.json of its triaged crash folder,
+    else the target the path names (out/.../fuzz_decode/..., OSS-Fuzz's
     clusterfuzz-testcase-minimized-fuzz_decode-123), else None."""
+    t = info_target(path)
+    if t in known_targets:
+        return t
     for m in TARGET_IN_PATH.finditer(str(path)):
         if m.group(1) in known_targets:
             return m.group(1)
@@ -1093,7 +1230,8 @@ def cmd_triage(a):
     report = {
         "schema": "tuplecheck-ci-fuzz/1", "tool": TOOL_NAME, "mode": "triage",
         "started": started, "duration": round(time.time() - t0, 1), "out_dir": str(Path(a.out)),
-        "inputs": len(files), "runs": [], "crashes": crashes, "unreproducible": unrepro,
+        "inputs": len(files), "triage_targets": sorted({c.target for c in cands}),
+        "runs": [], "crashes": crashes, "unreproducible": unrepro,
         "not_triaged": skipped,
         "promoted": promoted, "exit_code": code,
         "reason": ("%d new unique crash%s" % (nnew, "es" if nnew > 1 else "")) if nnew else
@@ -1114,6 +1252,15 @@ def cmd_signature(a):
     print(c.signature())
     if a.verbose:
         log(c.summary)
+    return 0
+
+
+def cmd_target(a):
+    """Print the target of a triaged crash file (bisect.sh), or nothing."""
+    t = info_target(a.input)
+    if not t:
+        return 1
+    print(t)
     return 0
 
 
@@ -1141,6 +1288,9 @@ def main(argv=None):
     t.add_argument("--minimize-seconds", type=int, default=30)
     t.add_argument("--promote", action="store_true")
     t.set_defaults(fn=cmd_triage)
+    i = sub.add_parser("target", help="print the target of a triaged crash file (its info.json)")
+    i.add_argument("input")
+    i.set_defaults(fn=cmd_target)
     s = sub.add_parser("signature", help="print the crash signature of one input")
     s.add_argument("target")
     s.add_argument("input")

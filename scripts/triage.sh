@@ -7,15 +7,16 @@
 # PATH: crash files or folders: an AFL++ output folder (its */crashes and
 # */hangs are taken), libFuzzer artifacts (crash-*, leak-*, timeout-*),
 # OSS-Fuzz/ClusterFuzzLite testcases (clusterfuzz-testcase-minimized-
-# fuzz_decode-...). The target is read from the path when it names one
-# (.../fuzz_pcap/..., ...-fuzz_pcap-...), else --target, else the first
-# target whose repro build crashes on the input.
+# fuzz_decode-...), crash folders of an earlier triage or CI job. The
+# target is --target when given, else the info.json of a crash folder,
+# else the target the path names (.../fuzz_pcap/..., ...-fuzz_pcap-...),
+# else the first target whose repro build crashes on the input.
 #
 # Each input is reproduced with the repro driver (gcc ASan+UBSan), its
 # sanitizer report reduced to ClusterFuzz's crash identity (type + top three
 # project frames, symbolized with llvm-symbolizer), deduplicated, minimized
 # (libFuzzer -minimize_crash or afl-tmin; kept only if the signature holds)
-# and written to out/triage/crashes/SIGNATURE/ with report.json,
+# and written to out/triage/crashes/TARGET/SIGNATURE/ with report.json,
 # report.junit.xml and report.sarif in out/triage/ and a table on stdout.
 # A signature that a file in corpus/regressions/NAME/ already names is
 # "known". --promote copies each new minimized input to

@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # t_ci_fuzz_e2e.sh - the CI fuzz job end to end, on a real bug.
 #
-# fuzz_planted (tests/planted/fuzz_planted.c) is fuzz_decode with one
-# planted heap over-read behind the 4-byte trigger "PLNT", compiled only
-# with PLANTED=1 into build/fuzz-planted/. The job
+# fuzz_planted (tests/planted/fuzz_planted.c) is fuzz_decode with two
+# planted bugs, compiled only with PLANTED=1 into build/fuzz-planted/: a
+# heap over-read behind the 4-byte trigger "PLNT" and a signed overflow
+# (UBSan only) behind "PLUB". The job
 #   make ci-fuzz TARGETS=fuzz_planted ENGINE=libfuzzer FUZZ_SECONDS=20 PLANTED=1
-# must find it, report exactly one unique (new) crash minimized to at most
-# the trigger plus one byte, exit 1, print progress lines and the summary
-# table, and write report.json (parses, consistent), report.junit.xml (the
-# JUnit schema's shape: testsuites > testsuite > testcase with the required
-# attributes and counts that add up; one test case per target and engine)
-# and report.sarif (SARIF 2.1.0 required fields, one result located at the
-# planted line). Then:
+# must find both, report exactly two unique (new) crashes, each minimized to
+# at most its trigger plus one byte, exit 1, print progress lines and the
+# summary table, and write report.json (parses, consistent),
+# report.junit.xml (the JUnit schema's shape: testsuites > testsuite >
+# testcase with the required attributes and counts that add up; one test
+# case per target and engine) and report.sarif (SARIF 2.1.0 required
+# fields, one result per crash located at its planted line). Then:
 #   - the corpus folder is untouched by that run; with CORPUS_WRITEBACK=1
-#     and both engines, new inputs (named by sha1, none crashing) are added;
+#     and both engines, new inputs (named by sha1) are added, none of which
+#     the repro driver fails on; the UBSan-only bug, which AFL++'s build
+#     (ASan only) runs past into its queue, is found in AFL++'s run too, by
+#     the replay of its queue through the repro driver;
 #   - libFuzzer -minimize_crash through scripts/triage.sh shrinks a long
 #     crashing input to the trigger;
 #   - ENGINE=none on a scenario folder whose manifest demands a rule the
 #     capture cannot fire: the oracle mismatch fails the job (exit 1);
 #   - SIGINT in the middle of a run: the job still triages and writes its
-#     reports, marked interrupted, within a few seconds.
+#     reports, marked interrupted, within a few seconds; the crash found
+#     before the signal is reported (exit 1) but the run does not read as
+#     complete (SARIF executionSuccessful false).
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -47,19 +53,20 @@ echo "make ci-fuzz: exit $rc (make's own; the job's is in its report) in $((SECO
 sed -n '/^target /,$p' "$tmp/stdout"
 # make reports the recipe's status 1 as its own exit 2 ("Error 1"), so the
 # job's own status is read from its report and stdout.
-grep -q '^result: FAIL (1 new unique crash), exit 1;' "$tmp/stdout" ||
-	{ tail -n 30 "$tmp/stderr"; echo "FAIL: the job did not end with 'exit 1' for one new crash"; fail=1; }
+grep -q '^result: FAIL (2 new unique crashes), exit 1;' "$tmp/stdout" ||
+	{ tail -n 30 "$tmp/stderr"; echo "FAIL: the job did not end with 'exit 1' for two new crashes"; fail=1; }
 grep -q 'make ci-fuzz: the job exited 1' "$tmp/stderr" ||
 	{ echo "FAIL: make did not pass on the job's exit status 1"; fail=1; }
 [ $rc -ne 0 ] || { echo "FAIL: make ci-fuzz succeeded despite the planted crash"; fail=1; }
 grep -Eq '^\[ci-fuzz +[0-9]+s/20s\] fuzz_planted +libfuzzer +x[0-9]+ +exec/s +[0-9]+ +corpus +[0-9]+ +crashes [0-9]+' "$tmp/stdout" ||
 	{ echo "FAIL: no progress line"; fail=1; }
 line=$(grep -n 'return buf\[len\];' tests/planted/fuzz_planted.c | cut -d: -f1)
+ubline=$(grep -n 'return units \* 65536;' tests/planted/fuzz_planted.c | cut -d: -f1)
 
-$PY - "$out" "$line" <<'PYEOF' || fail=1
+$PY - "$out" "$line" "$ubline" <<'PYEOF' || fail=1
 import json, os, sys
 import xml.etree.ElementTree as ET
-out, line = sys.argv[1], int(sys.argv[2])
+out, line, ubline = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 bad = 0
 def check(cond, msg):
     global bad
@@ -68,23 +75,27 @@ def check(cond, msg):
 
 r = json.load(open(os.path.join(out, "report.json")))
 check(r["exit_code"] == 1, "report.json exit_code %r" % r["exit_code"])
-check(len(r["crashes"]) == 1, "%d unique crashes, expected exactly 1" % len(r["crashes"]))
+check(len(r["crashes"]) == 2, "%d unique crashes, expected exactly 2" % len(r["crashes"]))
 check(len(r["runs"]) == 1 and r["runs"][0]["target"] == "fuzz_planted" and r["runs"][0]["engine"] == "libfuzzer"
       and r["runs"][0]["status"] == "ok" and r["runs"][0]["execs"] > 0, "runs: %r" % r["runs"])
 check(r["replay"]["status"] in ("pass", "fail") and len(r["replay"]["scenarios"]) >= 20,
       "the scenario replay did not run: %r" % r["replay"].get("reason"))
-if r["crashes"]:
-    c = r["crashes"][0]
+want = {"Heap-buffer-overflow READ 1": (["planted_peek", "planted_check"], line, b"PLNT", "heap-buffer-overflow"),
+        "Integer-overflow": (["planted_scale", "planted_check"], ubline, b"PLUB", "signed integer overflow")}
+check(sorted(c["crash_type"] for c in r["crashes"]) == sorted(want), str([c["crash_type"] for c in r["crashes"]]))
+for c in r["crashes"]:
+    if c["crash_type"] not in want:
+        continue
+    state, ln, trigger, words = want[c["crash_type"]]
     check(not c["known"], "the planted crash must be new")
-    check(c["crash_type"] == "Heap-buffer-overflow READ 1", c["crash_type"])
-    check(c["crash_state"][:2] == ["planted_peek", "planted_check"], str(c["crash_state"]))
-    check(c["location"] == {"file": "tests/planted/fuzz_planted.c", "line": line}, str(c["location"]))
+    check(c["crash_state"][:2] == state, str(c["crash_state"]))
+    check(c["location"] == {"file": "tests/planted/fuzz_planted.c", "line": ln}, str(c["location"]))
     mini = open(c["minimized"], "rb").read()
-    check(mini.startswith(b"PLNT") and len(mini) <= 5, "minimized input %r" % mini)
+    check(mini.startswith(trigger) and len(mini) <= 5, "minimized input %r" % mini)
     d = os.path.dirname(c["minimized"])
     check(sorted(os.listdir(d)) == ["info.json", "input.bin", "minimized.bin", "report.txt"], str(os.listdir(d)))
     rep = open(os.path.join(d, "report.txt")).read()
-    check("heap-buffer-overflow" in rep and "planted_peek" in rep, "report.txt is not the sanitizer report")
+    check(words in rep and state[0] in rep, "report.txt is not the sanitizer report")
 for root, dirs, files in os.walk(os.path.join(out, "crashes")):
     for n in dirs + files:
         check(":" not in n, "artifact name with ':' %s" % n)
@@ -128,12 +139,12 @@ run = s["runs"][0]
 check(bool(run["tool"]["driver"].get("name")), "tool.driver.name")
 rules = run["tool"]["driver"].get("rules", [])
 res = run.get("results", [])
-check(len(res) == 1, "%d SARIF results, expected 1" % len(res))
+check(len(res) == 2, "%d SARIF results, expected 2" % len(res))
 for rs in res:
     check(bool(rs["message"]["text"]), "result.message.text")
     check(rs["ruleId"] == rules[rs["ruleIndex"]]["id"], "ruleIndex does not point at ruleId")
     pl = rs["locations"][0]["physicalLocation"]
-    check(pl["artifactLocation"]["uri"] == "tests/planted/fuzz_planted.c" and pl["region"]["startLine"] == line,
+    check(pl["artifactLocation"]["uri"] == "tests/planted/fuzz_planted.c" and pl["region"]["startLine"] in (line, ubline),
           "SARIF location %r" % pl)
     check(rs["level"] == "error" and rs.get("baselineState") == "new", "level/baselineState")
 sys.exit(bad)
@@ -159,11 +170,23 @@ for f in files:
     data = open(os.path.join(d, f), "rb").read()
     if f != "seed-1" and f != hashlib.sha1(data).hexdigest():
         print("FAIL: merged input %s is not named by its sha1" % f); bad = 1; break
-    if data.startswith(b"PLNT"):
-        print("FAIL: a crashing input was merged into the corpus: %s" % f); bad = 1; break
-print(("ok" if not bad else "FAIL") + ": write-back added %r" % merged)
+    if data.startswith(b"PLNT") or data.startswith(b"PLUB"):
+        print("FAIL: a crashing input was merged into the corpus: %s %r" % (f, data[:8])); bad = 1; break
+ub = [c for c in r["crashes"] if c["crash_type"] == "Integer-overflow"]
+afl = [x for x in r["runs"] if x["engine"] == "afl"]
+if not ub or "afl" not in ub[0]["engines"] or not afl or afl[0].get("queue_failing", 0) < 1:
+    print("FAIL: the UBSan-only crash in AFL++'s queue was not found by the queue replay: %r, afl run %r"
+          % ([(c["crash_type"], c["engines"]) for c in r["crashes"]], afl)); bad = 1
+print(("ok" if not bad else "FAIL") + ": write-back added %r; AFL++ queue: %s replayed, %s failing"
+      % (merged, afl[0].get("queue_replayed") if afl else "-", afl[0].get("queue_failing") if afl else "-"))
 sys.exit(bad)
 PYEOF
+	# Nothing written back may crash the repro driver (ASan+UBSan).
+	if ! build/fuzz-planted/repro/fuzz_planted -q -t 10 "$corp/fuzz_planted" > "$tmp/wb-replay.txt" 2>&1; then
+		head -n 5 "$tmp/wb-replay.txt"; echo "FAIL: the repro driver fails on an input written back to the corpus"; fail=1
+	else
+		echo "ok: every corpus input runs clean through the repro driver"
+	fi
 	# AFL++'s fork server puts the target in a session of its own, and a
 	# persistent-mode child stopped between two inputs outlives afl-fuzz;
 	# the job must kill what init adopted (fuzzlib.reap_orphans).
@@ -242,10 +265,12 @@ try:
 except (OSError, ValueError) as e:
     print("FAIL: no report after SIGINT: %s" % e); sys.exit(1)
 run = r["runs"][0]
+sarif = json.load(open(os.path.join(sys.argv[1], "report.sarif")))
+inv = sarif["runs"][0]["invocations"][0]
 ok = (r["interrupted"] == "SIGINT" and run["status"] == "interrupted" and run["seconds"] < 100
-      and len(r["crashes"]) == 1 and r["exit_code"] == 1
-      and os.path.exists(os.path.join(sys.argv[1], "report.sarif")))
-print(("ok" if ok else "FAIL") + ": SIGINT after %ss of fuzzing: reports written %ss later, %d crash collected, exit_code %s"
+      and len(r["crashes"]) >= 1 and r["exit_code"] == 1
+      and inv["exitCode"] == 1 and inv["executionSuccessful"] is False)
+print(("ok" if ok else "FAIL") + ": SIGINT after %ss of fuzzing: reports written %ss later, %d crash(es) collected, exit_code %s"
       % (run["seconds"], sys.argv[2], len(r["crashes"]), r["exit_code"]))
 sys.exit(0 if ok else 1)
 PYEOF

@@ -11,8 +11,13 @@
 #    instance folder (crash names with ':'), an OSS-Fuzz testcase name and a
 #    harmless file, all for the planted-bug target: one unique crash,
 #    minimized to the 4-byte trigger, artifact names free of ':', the
-#    harmless file listed as unreproducible; --promote writes it to a
+#    harmless file listed as unreproducible, a JUnit report with a failing
+#    test case for the target; --promote writes it to a
 #    regressions folder, after which the same crash is known (exit 0).
+# 3. A UBSan-only planted bug reproduced by the repro driver alone: triage
+#    and bisect.sh's signature step must recognise its report.
+# 4. One stack reached through two targets is two findings, each known or
+#    new by its own target's regressions, each in its own crash folder.
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -165,6 +170,12 @@ for root, dirs, files in os.walk(out):
         check(":" not in n and "," not in n, "unsafe artifact name %s" % n)
 regs = os.listdir(os.path.join(reg, "fuzz_planted"))
 check(regs == [c["signature"] + ".bin"], "regressions: %r" % regs)
+# The JUnit report of a triage with a new crash is red: a failing test case.
+import xml.etree.ElementTree as ET
+x = ET.parse(os.path.join(out, "report.junit.xml")).getroot()
+cases = [(t.get("classname"), t.find("failure") is not None) for t in x.iter("testcase")]
+check(cases == [("triage.fuzz_planted", True)] and x.get("tests") == "1" and x.get("failures") == "1",
+      "triage JUnit: tests=%s failures=%s cases %r" % (x.get("tests"), x.get("failures"), cases))
 sys.exit(bad)
 PYEOF
 # promoted: the same crash is known now, and the job would pass
@@ -173,6 +184,76 @@ bash scripts/triage.sh --target fuzz_planted --bin-dir "$tmp/bins" --regressions
 rc=$?
 grep -q '(0 new, 1 known)' "$tmp/triage2.txt" && [ $rc -eq 0 ] ||
 	{ cat "$tmp/triage2.txt"; echo "FAIL: after --promote the crash is not known (exit $rc)"; fail=1; }
+# ---- 3. a UBSan-only bug through the repro driver -----------------------------
+# fuzz_planted's second bug (trigger PLUB) is a signed overflow that only
+# UBSan reports. The repro driver prints "PATH ... " before each input, so
+# UBSan's "FILE:LINE:COL: runtime error:" continues that line: triage and
+# bisect.sh's step (fuzzlib.py signature) must still recognise it.
+mkdir -p "$tmp/ub"
+{ printf 'PLUB'; head -c 60 /dev/urandom; } > "$tmp/ub/crash-ub"
+ubline=$(grep -n 'return units \* 65536;' tests/planted/fuzz_planted.c | cut -d: -f1)
+bash scripts/triage.sh --target fuzz_planted --bin-dir "$tmp/bins" --regressions "$tmp/reg" --out "$tmp/out-ub" \
+	--minimize-seconds 5 "$tmp/ub/crash-ub" > "$tmp/triage-ub.txt" 2>&1
+rc=$?
+$PY - "$tmp/out-ub" "$rc" "$ubline" <<'PYEOF' || { cat "$tmp/triage-ub.txt"; fail=1; }
+import json, os, sys
+r = json.load(open(os.path.join(sys.argv[1], "report.json")))
+rc, line = int(sys.argv[2]), int(sys.argv[3])
+c = r["crashes"][0] if len(r["crashes"]) == 1 else None
+ok = (rc == 1 and c is not None and c["crash_type"] == "Integer-overflow"
+      and c["crash_state"] == ["planted_scale", "planted_check", "LLVMFuzzerTestOneInput"]
+      and c["location"] == {"file": "tests/planted/fuzz_planted.c", "line": line} and not r["unreproducible"])
+print(("ok" if ok else "FAIL") + ": UBSan report of the repro driver: exit %d, crashes %r, unreproducible %d"
+      % (rc, [(x["crash_type"], x["crash_state"], x["location"]) for x in r["crashes"]], len(r["unreproducible"])))
+sys.exit(0 if ok else 1)
+PYEOF
+sig=$($PY scripts/fuzzlib.py signature --bin-dir "$tmp/bins" fuzz_planted "$tmp/ub/crash-ub" 2>/dev/null)
+case $sig in
+integer-overflow-planted_scale-*) echo "ok: bisect's step sees the UBSan crash: $sig" ;;
+*) echo "FAIL: fuzzlib.py signature on the UBSan crash printed '$sig'"; fail=1 ;;
+esac
+
+# ---- 4. one stack through two targets: two findings -------------------------------
+# The same bug reached through two targets (fuzz_pcap and fuzz_decode both
+# reach tcp_parse) has one signature. Two target names share the planted
+# repro driver here; the regressions folder knows the crash for fuzz_alpha
+# only. Each target must get its own unique crash, folder and JUnit
+# verdict, known-ness from its own corpus/regressions/TARGET/.
+mkdir -p "$tmp/x/a" "$tmp/x/b"
+{ printf 'PLNT'; head -c 20 /dev/urandom; } > "$tmp/x/a/crash-a"
+{ printf 'PLNT'; head -c 30 /dev/urandom; } > "$tmp/x/b/crash-b"
+$PY - "$tmp/x" "$tmp/bins" <<'PYEOF' || fail=1
+import os, sys
+import xml.etree.ElementTree as ET
+sys.path.insert(0, "scripts")
+import fuzzlib as fl
+d, bins = sys.argv[1], sys.argv[2]
+sig = fl.reproduce(fl.Bins("fuzz_planted", bins), os.path.join(d, "a/crash-a"))[0].signature()
+os.makedirs(os.path.join(d, "reg/fuzz_alpha"))
+open(os.path.join(d, "reg/fuzz_alpha", sig + ".bin"), "wb").write(b"PLNT")
+cands = [fl.Candidate("fuzz_alpha", "libfuzzer", "crash", os.path.join(d, "a/crash-a")),
+         fl.Candidate("fuzz_beta", "afl", "crash", os.path.join(d, "b/crash-b"))]
+crashes, unrepro, _ = fl.triage(cands, bins, os.path.join(d, "out"), os.path.join(d, "reg"), minimize_seconds=0,
+                                bins_for=lambda t: fl.Bins("fuzz_planted", bins))
+got = sorted((c["target"], c["known"], c["engines"]) for c in crashes)
+bad = 0
+if got != [("fuzz_alpha", True, ["libfuzzer"]), ("fuzz_beta", False, ["afl"])]:
+    print("FAIL: two targets, one stack: %r" % got); bad = 1
+dirs = sorted(os.path.relpath(os.path.dirname(c["minimized"]), os.path.join(d, "out")) for c in crashes)
+if dirs != ["crashes/fuzz_alpha/" + sig, "crashes/fuzz_beta/" + sig]:
+    print("FAIL: crash folders %r" % dirs); bad = 1
+report = {"started": fl.now_iso(), "exit_code": 1, "out_dir": os.path.join(d, "out"), "crashes": crashes,
+          "runs": [{"target": "fuzz_alpha", "engine": "libfuzzer", "status": "ok", "seconds": 1.0},
+                   {"target": "fuzz_beta", "engine": "afl", "status": "ok", "seconds": 1.0}]}
+fl.write_reports(os.path.join(d, "out"), report)
+x = ET.parse(os.path.join(d, "out/report.junit.xml")).getroot()
+verdict = {c.get("classname"): c.find("failure") is not None for c in x.iter("testcase")}
+if verdict != {"ci-fuzz.fuzz_alpha": False, "ci-fuzz.fuzz_beta": True}:
+    print("FAIL: JUnit verdicts %r (fuzz_beta's new crash must fail its own case)" % verdict); bad = 1
+print(("ok" if not bad else "FAIL") + ": one stack through two targets: %r" % got)
+sys.exit(bad)
+PYEOF
+
 # a folder that does not exist is a usage error
 bash scripts/triage.sh --out "$tmp/out3" "$tmp/nonexistent" > /dev/null 2>&1
 [ $? -eq 2 ] || { echo "FAIL: a missing path must exit 2"; fail=1; }

@@ -1,7 +1,7 @@
 /*
- * fuzz_planted.c - fuzz_decode with a planted out-of-bounds read, the test
- * subject of the CI fuzz pipeline (tests/t_ci_fuzz_e2e.sh, t_regress.sh,
- * t_triage.sh, t_bisect.sh).
+ * fuzz_planted.c - fuzz_decode with two planted bugs, the test subject of
+ * the CI fuzz pipeline (tests/t_ci_fuzz_e2e.sh, t_regress.sh, t_triage.sh,
+ * t_bisect.sh).
  *
  * A pipeline test needs a crash that a short fuzzing run finds every time,
  * in real project code, with a stack the crash-state rules can name. This
@@ -13,6 +13,17 @@
  * LLVMFuzzerTestOneInput. The trigger is in tests/planted/fuzz_planted.dict,
  * so libFuzzer (-dict) and AFL++ (-x, and CMPLOG on the memcmp) reach it in
  * seconds; the smallest crashing input is the 4 trigger bytes.
+ *
+ * The second bug is one only UndefinedBehaviorSanitizer sees: behind the
+ * trigger "PLUB", planted_scale multiplies past INT_MAX (an
+ * Integer-overflow in planted_scale <- planted_check <-
+ * LLVMFuzzerTestOneInput). The libFuzzer build and the gcc repro driver
+ * carry UBSan and abort; the AFL++ build carries ASan only, so for AFL++
+ * the input is a harmless new path that lands in its queue, not in
+ * crashes/, which is how a memory error hides from an uninstrumented
+ * AFL++ build of a real target. It tests that the job replays AFL++'s
+ * queue through the repro driver, that it never writes such an input back
+ * into the corpus, and that UBSan reports of the repro driver are parsed.
  *
  * It is built only by mk/ci-fuzz.mk's planted rules (PLANTED=1), into
  * build/fuzz-planted/, and only with -DTC_PLANTED_BUG: without that macro
@@ -37,6 +48,7 @@ static uint64_t planted_hits;
 
 #ifdef TC_PLANTED_BUG
 static const uint8_t planted_trigger[4] = { 'P', 'L', 'N', 'T' };
+static const uint8_t planted_ub_trigger[4] = { 'P', 'L', 'U', 'B' };
 
 /* The bug: a length check that forgot the element it then reads. buf holds
  * exactly len bytes (heap), so buf[len] is one past the end. noinline keeps
@@ -46,13 +58,28 @@ __attribute__((noinline)) static uint8_t planted_peek(const uint8_t *buf, size_t
 	return buf[len];
 }
 
+/* The UBSan-only bug: units is at least 0x8003 here, so the product
+ * overflows int (signed overflow is undefined; without UBSan it wraps). */
+__attribute__((noinline)) static int planted_scale(int units)
+{
+	return units * 65536;
+}
+
 /* Copy the input into an exact-size heap buffer (the AFL++ driver's buffer
  * is larger than the input, which would hide the over-read) and peek. */
 __attribute__((noinline)) static void planted_check(const uint8_t *data, size_t size)
 {
 	volatile uint8_t sink;
+	volatile int scaled;
 	uint8_t *copy;
 
+	if (size >= sizeof(planted_ub_trigger) &&
+	    memcmp(data, planted_ub_trigger, sizeof(planted_ub_trigger)) == 0) {
+		planted_hits++;
+		scaled = planted_scale(0x7fff + (int)(size & 0xff));
+		(void)scaled;
+		return;
+	}
 	if (size < sizeof(planted_trigger) ||
 	    memcmp(data, planted_trigger, sizeof(planted_trigger)) != 0)
 		return;
