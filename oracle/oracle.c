@@ -26,8 +26,9 @@
  * incarnation, or a new flow after the old one expired: its own stream) is
  * another flow and is reported again; keyed (SipHash, --seed or random) so
  * a crafted capture cannot pile entries into one probe chain. A packet the
- * engine tracks no flow for (no memory) is keyed on its tuple alone. The set only grows with findings printed (nothing per live
- * flow), so its size is bounded by the output.
+ * engine tracks no flow for (no memory) is keyed on its tuple alone. The
+ * set only grows with findings printed (nothing per live flow), so its
+ * size is bounded by the output.
  */
 #include <inttypes.h>
 #include <stdlib.h>

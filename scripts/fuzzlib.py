@@ -538,15 +538,15 @@ def screen(bins, files, timeout=10, deadline=None, batch=200, stop=lambda: False
     if not Bins.ok(bins.repro):
         return [], files
     failing, unchecked = [], []
-    todo = [files[i:i + batch] for i in range(0, len(files), batch)]
+    pending = [files[i:i + batch] for i in range(0, len(files), batch)]
     env = sanitizer_env(asan=ASAN_SCREEN, ubsan=UBSAN_SCREEN)
-    while todo:
-        chunk = todo.pop(0)
+    while pending:
+        chunk = pending.pop(0)
         if not chunk:
             continue
         left = None if deadline is None else deadline - time.time()
         if stop() or (left is not None and left < 1):
-            unchecked += chunk + [f for c in todo for f in c]
+            unchecked += chunk + [f for c in pending for f in c]
             break
         limit = (timeout + 5) * len(chunk) + 10
         rc, out = run_capture([str(bins.repro), "-t", str(timeout)] + chunk,
@@ -560,7 +560,7 @@ def screen(bins, files, timeout=10, deadline=None, batch=200, stop=lambda: False
                 break
             ran, pos = ran + 1, at + len(f)
         if rc is None:                       # out of time in the middle of the batch
-            unchecked += chunk[ran:] + [f for c in todo for f in c]
+            unchecked += chunk[ran:] + [f for c in pending for f in c]
             break
         if ran < len(chunk):
             f = chunk[ran]
@@ -568,12 +568,12 @@ def screen(bins, files, timeout=10, deadline=None, batch=200, stop=lambda: False
                 unchecked.append(f)
             else:
                 failing.append((f, "timeout" if "repro: TIMEOUT in" in out else "crash"))
-            todo.insert(0, chunk[ran + 1:])
+            pending.insert(0, chunk[ran + 1:])
         elif len(chunk) == 1:
             failing.append((chunk[0], "leak" if "LeakSanitizer" in out else "crash"))
         else:
             half = len(chunk) // 2
-            todo[0:0] = [chunk[:half], chunk[half:]]
+            pending[0:0] = [chunk[:half], chunk[half:]]
     return failing, unchecked
 
 
