@@ -83,6 +83,7 @@ int main(int argc, char **argv)
 		sink += p.sport;
 	}
 	t1 = now_s();
+	cap_close(&r);
 	if (rc != TC_END) {
 		fprintf(stderr, "bench_decode: %s: %s\n", path, r.err);
 		return 1;

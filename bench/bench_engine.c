@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 	engine_flush(e);
 	t1 = now_s();
 	engine_free(e);
+	cap_close(&r);
 	munmap(map, (size_t)st.st_size);
 	if (rc != TC_END) {
 		fprintf(stderr, "bench_engine: %s: %s\n", argv[1], r.err);

@@ -121,6 +121,7 @@ static void decode_file(const char *path, struct totals *t)
 	t->files++;
 	if (cap_open(&r, data, len) != TC_OK) {
 		t->not_capture++;
+		cap_close(&r);
 		free(data);
 		return;
 	}
@@ -153,6 +154,7 @@ static void decode_file(const char *path, struct totals *t)
 	}
 	if (rc != TC_END)
 		t->stopped_early++;
+	cap_close(&r);
 	free(data);
 }
 

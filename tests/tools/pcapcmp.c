@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 	}
 	if (lp != NULL)
 		pcap_close(lp);
+	cap_close(r);
 	free(r);
 	if (map != NULL)
 		munmap(map, len);
