@@ -1,28 +1,43 @@
 #!/usr/bin/env bash
 # scripts/deps.sh - make sure the tools and libraries tuplecheck needs are here.
 #
-#   scripts/deps.sh [--check] [GROUP...]
+#   scripts/deps.sh [--check] [GROUP...]      (--help: the usage below)
 #
 # Checks quickly (no package manager call when all is present). When something
 # is missing: as root, installs it with apt-get; otherwise prints the exact
 # apt-get command and exits 1. `make test` runs it for everything; `make
 # ci-fuzz` only for what its ENGINE and the build need, so that a libFuzzer
 # job does not require AFL++ or the test tools.
-#   --check   only report, never install (exit 1 when something is missing)
+#   --check   only report, never install (exit 1 when something is missing);
+#             anywhere among the arguments
 #   GROUP     build      make, gcc, libpcap, /usr/bin/python3 (every job)
 #             triage     llvm-symbolizer (named stack frames in crash reports)
 #             libfuzzer  clang and its libFuzzer runtime
 #             afl        AFL++ (afl-fuzz, afl-clang-fast, afl-tmin, afl-cmin)
-#             test       cmocka, scapy, tshark, tcpdump, ip, jq, script, strace
-#   no GROUP: all of them.
+#             test       clang, llvm-cov, cmocka, scapy, tshark, tcpdump, ip, jq,
+#                        script, strace, /usr/bin/time, zip, unzip
+#   no GROUP: all of them. On a bare Debian 12 (no make yet) run it first,
+#   as root: bash scripts/deps.sh
+# Exit: 0 all present, 1 something missing (and not installed), 2 usage.
 set -u
+usage() {
+	sed -n '2,/^# Exit:/s/^# \{0,1\}//p' "$0"
+}
 check_only=0
-[ "${1:-}" = "--check" ] && { check_only=1; shift; }
-groups=" ${*:-build triage libfuzzer afl test} "
+args=()
+for a in "$@"; do
+	case $a in
+	--check) check_only=1 ;;
+	-h|--help) usage; exit 0 ;;
+	-*) echo "deps: unknown option '$a' (--check, --help)" >&2; exit 2 ;;
+	*) args+=("$a") ;;
+	esac
+done
+groups=" ${args[*]:-build triage libfuzzer afl test} "
 for g in $groups; do
 	case $g in
 	build|triage|libfuzzer|afl|test) ;;
-	*) echo "deps: unknown group '$g' (build, triage, libfuzzer, afl, test)" >&2; exit 2 ;;
+	*) echo "deps: unknown group '$g' (build, triage, libfuzzer, afl, test; --help)" >&2; exit 2 ;;
 	esac
 done
 
@@ -55,6 +70,9 @@ need test      iproute2         have ip
 need test      jq               have jq
 need test      bsdutils         have script          # util-linux script: t_progress's pty
 need test      strace           have strace          # t_reduce_interrupt's signal injection
+need test      time             have_file /usr/bin/time   # t_reader_limits's peak RSS
+need test      zip              have zip             # t_clusterfuzzlite's seed corpus zips
+need test      unzip            have unzip
 
 # Unique, in order.
 pkgs=$(printf '%s\n' "${missing[@]+"${missing[@]}"}" | awk 'NF && !seen[$0]++' | tr '\n' ' ')

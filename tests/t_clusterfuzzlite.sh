@@ -14,7 +14,7 @@ set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
 command -v clang >/dev/null && command -v clang++ >/dev/null || { echo "skip: clang/clang++ missing"; exit 77; }
-command -v zip >/dev/null && command -v unzip >/dev/null || { echo "skip: zip/unzip missing"; exit 77; }
+command -v zip >/dev/null && command -v unzip >/dev/null || { echo "skip: zip/unzip missing (bash scripts/deps.sh test installs them)"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0

@@ -32,7 +32,7 @@ for b in "$TC" "$REL"; do
 	fi
 done
 if [ ! -x /usr/bin/time ]; then
-	echo "skip: /usr/bin/time is not installed"
+	echo "skip: /usr/bin/time is not installed (bash scripts/deps.sh test installs it)"
 	exit 77
 fi
 tmp=$(mktemp -d)
