@@ -10,7 +10,6 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PYTHON  ?= /usr/bin/python3
 # -Werror in CI (CI=true) and wherever WERROR=-Werror is given.
 WERROR  ?= $(if $(filter true,$(CI)),-Werror,)
 
@@ -39,12 +38,22 @@ all: build/tuplecheck
 
 help:
 	@echo "make              optimized build/tuplecheck"
+	@echo "make deps         install what is missing (scripts/deps.sh; a bare machine needs make first)"
 	@echo "make test         unit, golden, differential and regression tests under ASan+UBSan"
-	@echo "make ci-fuzz      the CI fuzz job (FUZZ_SECONDS=30 ENGINE=both)"
+	@echo "make unit         only the cmocka unit tests"
+	@echo "make ci-fuzz      the CI fuzz job (FUZZ_SECONDS=30 ENGINE=libfuzzer|afl|both|none)"
 	@echo "make fuzz TARGET=NAME SECONDS=N / make afl TARGET=NAME SECONDS=N"
-	@echo "make bench        throughput and memory ratios against baselines"
+	@echo "make fuzz-build   all three builds of every fuzz target (fuzz-libfuzzer, fuzz-afl, fuzz-repro: one)"
+	@echo "make fuzz-smoke   replay every fuzz corpus through the repro drivers"
+	@echo "make fuzz-cmin TARGET=NAME  minimize corpus/NAME"
+	@echo "make regress      replay corpus/regressions/NAME/ under ASan+UBSan"
+	@echo "make triage CRASHES=\"PATH...\" [PROMOTE=1]  deduplicate, minimize, report crashes"
+	@echo "make bisect INPUT=FILE [GOOD=rev] [BAD=rev]  the commit that introduced a crash"
 	@echo "make replay PCAPS=DIR  replay a folder of captures"
+	@echo "make bench        throughput and memory ratios against baselines"
 	@echo "make coverage     llvm-cov line/branch coverage from the corpora"
+	@echo "make confusion-matrix  rewrite docs/confusion-matrix.txt"
+	@echo "make clean        remove build/ and out/"
 
 deps:
 	@bash scripts/deps.sh

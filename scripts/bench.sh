@@ -7,7 +7,7 @@
 # rows:  decode flows memory replay fuzz
 # env:   BENCH_RUNS (5)  runs per throughput measurement; medians are reported
 #        BENCH_MEM_RUNS (3)  runs per memory measurement (RSS barely varies)
-#        BENCH_TSHARK (1)  0 skips tshark in the flows row (~40 s, 1.7 GiB)
+#        BENCH_TSHARK (1)  0 skips tshark in the flows row (~8 s, 1.2 GiB)
 #        BENCH_FUZZ_SECONDS (2)  libFuzzer -max_total_time per run
 #        BENCH_FUZZ_RUNS (3)  alternating runs per fuzz target and its baseline
 #        BENCH_AFL_SECONDS (10)  afl-fuzz -V for the AFL++ line
@@ -283,7 +283,7 @@ row_flows() {
 	elif ! command -v tshark >/dev/null; then
 		echo "tshark is not installed" >"$TMP/tshark.err"
 	else
-		log "flows: tshark -q -z conv,tcp on $n packets (once, ~40 s)"
+		log "flows: tshark -q -z conv,tcp on $n packets (once, ~8 s)"
 		RUNS=1 WARMUP=0 METRIC=pps alternate tshark \
 			"$BIN/peakrss --packets $n --stdout $TMP/tshark.out -- tshark -q -z conv,tcp -r $f"
 		t_conv=$(grep -c '<->' "$TMP/tshark.out" || true)
