@@ -46,22 +46,24 @@ static const char usage_text[] =
 "\n"
 "Options:\n"
 "  --format text|jsonl|junit|sarif  output form (default text; jsonl is the\n"
-"                            machine form, one JSON object per line)\n"
+"                            machine form, one JSON object per line; junit\n"
+"                            and sarif report findings: replay only)\n"
 "  --filter EXPR             libpcap (BPF) filter, as tcpdump takes it\n"
 "  --ephemeral-range LO-HI   enable port.ephemeral-range with this range\n"
+"                            (1 <= LO <= HI <= 65535)\n"
 "  --profile NAME            linux (32768-60999), windows (49152-65535),\n"
 "                            iana (49152-65535), bsd-legacy (1024-5000)\n"
-"  --msl SECONDS             maximum segment lifetime (default 60);\n"
+"  --msl SECONDS             maximum segment lifetime, 0-86400 (default 60);\n"
 "                            TIME_WAIT lasts 2*MSL\n"
-"  --min-samples N           connections a host needs before it is\n"
-"                            classified (default 8), counted per protocol:\n"
-"                            7 TCP and 7 UDP connections stay unknown\n"
+"  --min-samples N           connections a host needs before it is classified,\n"
+"                            1-1000000 (default 8), counted per protocol: 7 TCP\n"
+"                            and 7 UDP connections stay unknown\n"
 "  --rules LIST              comma list: id enables only those, -id disables,\n"
 "                            +id enables (e.g. +ip.bad-checksum)\n"
 "  --fail-on error|warning|info  lowest severity that makes the exit status 1\n"
 "                            (default error)\n"
-"  --max-flows N             cap on live flows; the least recently active is\n"
-"                            evicted and counted in the summary\n"
+"  --max-flows N             cap on live flows (N >= 1); the least recently\n"
+"                            active is evicted and counted in the summary\n"
 "  --seed N                  fixed hash key (reproducible replays); default\n"
 "                            random per run (output does not depend on it)\n"
 "  --rule ID, --signature S  (reduce) the finding to keep\n"
@@ -69,7 +71,13 @@ static const char usage_text[] =
 "                            file is read, and a last one per file (default:\n"
 "                            only when stderr is a terminal and stdout is not)\n"
 "  -h, --help                this text\n"
-"  -V, --version             version\n"
+"  -V, --version             version\n";
+
+/* After the rule list, which usage() prints from the rule catalog. */
+static const char usage_tail[] =
+"\n"
+"Link types: Ethernet (1; 802.1Q, 802.1ad and QinQ tags), Linux cooked v1 and\n"
+"v2 (113, 276), raw IP (101, 12, 14; IPv4 228, IPv6 229), BSD loopback (0, 108).\n"
 "\n"
 "Exit status: 0 no finding at or above --fail-on; 1 there are; 2 usage error,\n"
 "an input that cannot be read (stderr names the file and the reason;\n"
@@ -82,6 +90,25 @@ static const char usage_text[] =
 "(an IN cut short is reduced as far as it could be read, OUT written, status 2);\n"
 "interrupted, it writes the smallest capture found so far (or nothing, if none\n"
 "was found yet) and dies of the signal.\n";
+
+/* usage - the --help text to f: the options, every rule of the catalog
+ * (rules.c) with its severity and whether it is off by default, the link
+ * types and the exit statuses. Write errors are output_close's to report. */
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+	fputs("\nRules (the ids --rules takes; \"off\": off by default, turned on by +ID,\n"
+	      "or for port.ephemeral-range by --ephemeral-range or --profile):\n", f);
+	for (unsigned i = 0; i < R__COUNT; i++) {
+		const struct rule_info *ri = rule_info((enum rule_id)i);
+
+		if (ri->default_on)
+			fprintf(f, "  %-24s %s\n", ri->id, severity_name(ri->severity));
+		else
+			fprintf(f, "  %-24s %-7s  off\n", ri->id, severity_name(ri->severity));
+	}
+	fputs(usage_tail, f);
+}
 
 __attribute__((format(printf, 1, 2)))
 static void usage_error(const char *fmt, ...)
@@ -248,12 +275,12 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 	o->fail_on = SEV_ERROR;
 	o->out = stdout;
 	if (argc < 2) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return 2;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		fputs(usage_text, stdout);
+		usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
@@ -266,7 +293,7 @@ int cli_parse(struct tc_options *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
+			usage(stdout);
 			return 0;
 		case 'V':
 			printf("tuplecheck %s\n", TC_VERSION);
