@@ -7,7 +7,8 @@
 #                [CORPUS_WRITEBACK=1] [JOBS=N] [PLANTED=1] [CI_FUZZ_OUT=dir] [REPLAY=0]
 #       ENGINE=none: only replay corpus/pcaps/ through the oracle.
 #       deps, build, replay the scenario captures, fuzz every target with
-#       each engine on all cores, triage, reports in out/ci-fuzz/
+#       each engine (the runs share JOBS cores, default all), triage,
+#       reports in out/ci-fuzz/
 #       (scripts/ci_fuzz.sh, scripts/ci_fuzz.py, scripts/fuzzlib.py).
 #       The job exits 0 no new crash, 1 new crash or oracle mismatch, 2 job
 #       error: a bad setting, missing tools, a build failure, or an
