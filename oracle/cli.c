@@ -93,9 +93,18 @@ static const char usage_tail[] =
 
 /* usage - the --help text to f: the options, every rule of the catalog
  * (rules.c) with its severity and whether it is off by default, the link
- * types and the exit statuses. Write errors are output_close's to report. */
+ * types and the exit statuses. Write errors are output_close's to report,
+ * with their reason ("write error: No space left on device"): so on stdout
+ * the whole text goes into one buffer, set before anything is written, and
+ * reaches write(2) only in output_close's flush. With stdio's 4 KiB buffer
+ * the text (over 4 KiB) would be written from inside fputs, and a failure
+ * there leaves no data to flush again and no errno to report. */
 static void usage(FILE *f)
 {
+	static char buf[1 << 14];        /* glibc ignores the size without a buffer */
+
+	if (f == stdout)
+		(void)setvbuf(stdout, buf, _IOFBF, sizeof(buf));
 	fputs(usage_text, f);
 	fputs("\nRules (the ids --rules takes; \"off\": off by default, turned on by +ID,\n"
 	      "or for port.ephemeral-range by --ephemeral-range or --profile):\n", f);
