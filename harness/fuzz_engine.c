@@ -712,8 +712,10 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	/* What the oracle (same packets, same configuration) must report. */
 	memset(ex, 0, sizeof(*ex));
 	{
+		/* tcp.invalid-flags' segments (SPEC's list, and none of SYN,
+		 * RST, ACK: README's extension) */
 		bool bad_flags = tcp && (((p->flags & TH_SYN) && (p->flags & (TH_FIN | TH_RST))) ||
-					 (p->flags & 0xfff) == 0 ||
+					 !(p->flags & (TH_SYN | TH_RST | TH_ACK)) ||
 					 (!(p->flags & TH_ACK) && (p->flags & (TH_FIN | TH_PSH | TH_URG))));
 		bool dup = res.new_incarnation && res.prev.how == PREV_OPEN;
 		bool oow = tcp && res.rst.verdict == RST_OUT_OF_WINDOW;

@@ -4,7 +4,8 @@
  * The straight-line rules below are written from SPEC.md's rule catalog, not
  * from oracle/rules.c, so that the two can disagree: the decoder reasons
  * each catalog rule stands for, port.zero's and tcp.invalid-flags'
- * conditions. Where SPEC.md leaves a choice open (which rule, if any, a
+ * conditions (the latter with the one extension README.md documents, kept
+ * apart in ext_invalid_flags). Where SPEC.md leaves a choice open (which rule, if any, a
  * frame shorter than its link or IP header on the wire belongs to), the
  * check allows either answer and says so.
  */
@@ -166,6 +167,14 @@ static bool spec_invalid_flags(const struct pkt *p)
 		return false;
 	return ((f & TH_SYN) && (f & TH_FIN)) || ((f & TH_SYN) && (f & TH_RST)) || f == 0 ||
 	       (!(f & TH_ACK) && (f & (TH_FIN | TH_PSH | TH_URG)));
+}
+
+/* The extension README.md documents beyond SPEC's list: a segment with
+ * none of SYN, RST and ACK, whatever else it carries, is dropped in every
+ * state (RFC 9293 3.10.7.2-3.10.7.4) and is tcp.invalid-flags' too. */
+static bool ext_invalid_flags(const struct pkt *p)
+{
+	return p->have_l4 && p->l4 == L4_TCP && !(p->flags & (TH_SYN | TH_RST | TH_ACK));
 }
 
 /* ---- the checker ----------------------------------------------------------------------- */
@@ -372,7 +381,7 @@ void fcheck_packet_end(struct fcheck *fc, const struct fc_expect *expect)
 			   "port 0 (%u>%u) without port.zero", p->sport, p->dport);
 	}
 	if (fc->rules.on[R_TCP_INVALID_FLAGS]) {
-		bool cond = spec_invalid_flags(p);
+		bool cond = spec_invalid_flags(p) || ext_invalid_flags(p);
 
 		FUZZ_CHECK(!fc->got[R_TCP_INVALID_FLAGS] || cond, "tcp.invalid-flags on flags 0x%03x",
 			   p->flags);
