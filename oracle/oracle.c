@@ -15,7 +15,8 @@
  *     the window (tcp.rst-out-of-window, per event), and a connection
  *     opened by an initiator (port.privileged-source, port.ephemeral-range,
  *     once per flow; and one record for the host classifier,
- *     oracle/classify.h).
+ *     oracle/classify.h). A flow whose first packet tcp.invalid-flags
+ *     reports is a probe: neither mid-stream nor opened by an initiator.
  * At the end of the file: the host classifier's verdicts (port.sequential,
  * port.fixed, once per host) and one host record per initiating host.
  *
@@ -387,6 +388,7 @@ RARE static void engine_events(struct oracle *o)
 	const struct engine_result *res = &o->res;
 	struct rule_hit h;
 	bool is_tcp = p->l4 == L4_TCP;
+	bool probe = is_tcp && tcp_flags_suspect(p->flags) && tcp_flags_invalid(p->flags);
 
 	if (res->flow == NULL)
 		return;
@@ -394,11 +396,11 @@ RARE static void engine_events(struct oracle *o)
 		on_new_incarnation(o, cp, p, res);
 	else if (res->syn_retransmit && res->prev.how == PREV_FIN)
 		on_syn_after_fin(o, cp, p, res);
-	/* A probe with impossible flags (a scanner's null or FIN packet) is
-	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
-	 * handshake was missed, so it does not also count as mid-stream. */
-	if (res->created && is_tcp && midstream_fires(p->flags) &&
-	    !(tcp_flags_suspect(p->flags) && tcp_flags_invalid(p->flags)) &&
+	/* A probe with impossible flags (a scanner's null, FIN, SYN+FIN or
+	 * SYN+ACK+RST packet) is tcp.invalid-flags' finding; it is not
+	 * traffic of a connection whose handshake was missed, so it does not
+	 * also count as mid-stream. */
+	if (res->created && is_tcp && midstream_fires(p->flags) && !probe &&
 	    rule_midstream(p->flags, &h))
 		emit_once_per_flow(o, cp, p, &h, res->flow);
 	if (is_tcp && res->rst.verdict == RST_OUT_OF_WINDOW) {
@@ -409,8 +411,12 @@ RARE static void engine_events(struct oracle *o)
 		if (rule_rst_out_of_window(&rf, &h))
 			emit(o, cp, p, &h);
 	}
-	/* Whoever opened the connection: known unless it was picked up mid-stream. */
-	if ((res->created || res->new_incarnation) && !res->midstream)
+	/* Whoever opened the connection: known unless it was picked up
+	 * mid-stream, or the flow's first packet is such a probe, which opens
+	 * no connection: neither its sender nor its receiver (the engine's
+	 * originator when a SYN+ACK carries FIN or RST besides) is an
+	 * initiator, for the port rules and the host classifier alike. */
+	if ((res->created || res->new_incarnation) && !res->midstream && !probe)
 		on_initiator(o, cp, p, res->flow);
 }
 

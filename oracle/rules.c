@@ -16,7 +16,9 @@
  *    later connection on the same 5-tuple (a new incarnation, or a new flow
  *    after the old one expired: its own stream number) is reported again.
  *    A flow created by a packet that tcp.invalid-flags reports (a null,
- *    FIN or ECE-only scan probe) is not also reported as tcp.midstream.
+ *    FIN, SYN+FIN, SYN+ACK+RST or ECE-only scan probe) is not also
+ *    reported as tcp.midstream, nor does it open a connection for
+ *    port.privileged-source, port.ephemeral-range and the classifier.
  *  - per event: tuple.duplicate-live and tuple.reuse-time-wait (each new
  *    incarnation that breaks the rule), tcp.rst-out-of-window (each blind
  *    reset is a separate attempt).
@@ -130,8 +132,11 @@ static const struct rule_info catalog[R__COUNT] = {
 		"A segment with none of SYN, RST and ACK, whatever else it carries (only ECE, "
 		"CWR, AE or reserved bits), is dropped in every state just as a null one "
 		"(sections 3.10.7.2 to 3.10.7.4). Such segments are scanner probes (null, FIN, "
-		"Xmas scans) or corruption. A flow such a segment creates is not also reported "
-		"as tcp.midstream. Reported once per flow and flag combination."
+		"Xmas scans) or corruption. A flow such a segment creates is a probe, not a "
+		"connection: it is not also reported as tcp.midstream, and neither its sender "
+		"nor its receiver counts as an initiator (no port.privileged-source, "
+		"port.ephemeral-range or host sample). Reported once per flow and flag "
+		"combination."
 	},
 	[R_TCP_RST_OUT_OF_WINDOW] = {
 		"tcp.rst-out-of-window", SEV_WARNING, true, DEDUP_EVENT,

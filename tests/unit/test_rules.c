@@ -878,6 +878,53 @@ static void test_oracle_ecn_only_segment(void **state)
 		assert_null(strstr(l.f[i].transition, "first=ack"));
 }
 
+/* A flow whose first packet has impossible flags opens no connection:
+ * a SYN+ACK with FIN or RST (or every flag) makes neither its receiver
+ * (the engine used to flip such a flow) nor its sender an initiator, and
+ * neither does a SYN+FIN: no port.privileged-source, no
+ * port.ephemeral-range, no host sample; only tcp.invalid-flags. The
+ * flow's originator is the sender. A plain SYN from a privileged port,
+ * replayed with them, shows the rules and the host record do fire. */
+static void test_oracle_probe_opens_nothing(void **state)
+{
+	struct pkt p[5];
+	struct olog l;
+	struct oracle_cfg cfg;
+	struct engine *e;
+	struct engine_result res;
+	struct engine_in in = { 1, 1700000000, 0, 6 };
+
+	(void)state;
+	p[0] = tcp_pkt("192.0.2.1", 40000, "198.51.100.2", 80, TH_SYN | TH_ACK | TH_FIN);
+	p[1] = tcp_pkt("192.0.2.1", 40001, "198.51.100.2", 443, TH_SYN | TH_ACK | TH_RST);
+	p[2] = tcp_pkt("192.0.2.1", 40002, "198.51.100.2", 22, 0xff);
+	p[3] = tcp_pkt("192.0.2.1", 20, "198.51.100.2", 179, TH_SYN | TH_FIN);
+	p[4] = tcp_pkt("192.0.2.9", 1000, "198.51.100.2", 2049, TH_SYN);
+	replay_pkts(p, 5, &l);
+	assert_int_equal(olog_count(&l, R_TCP_INVALID_FLAGS), 4);
+	assert_int_equal(olog_count(&l, R_TCP_MIDSTREAM), 0);
+	assert_int_equal(olog_count(&l, R_PORT_PRIVILEGED_SOURCE), 1);
+	assert_int_equal(olog_count(&l, R_PORT_EPHEMERAL_RANGE), 1);
+	for (unsigned i = 0; i < l.n; i++)
+		if (l.f[i].rule == R_PORT_PRIVILEGED_SOURCE || l.f[i].rule == R_PORT_EPHEMERAL_RANGE)
+			assert_int_equal(l.f[i].frame, 5);
+	assert_int_equal(l.hosts, 1);
+	assert_memory_equal(l.host[0], p[4].src, 16);
+
+	/* the engine's originator of such a flow: its sender */
+	memset(&cfg, 0, sizeof(cfg));
+	engine_config_default(&cfg.engine);
+	assert_int_equal(engine_new(&cfg.engine, NULL, NULL, &e), TC_OK);
+	for (unsigned i = 0; i < 3; i++) {
+		in.frame = i + 1;
+		assert_int_equal(engine_packet(e, &p[i], &in, &res), TC_OK);
+		assert_true(res.created);
+		assert_int_equal(res.dir, FLOW_DIR_ORIG);
+		assert_int_equal(flow_port(res.flow, FLOW_DIR_ORIG), p[i].sport);
+	}
+	engine_free(e);
+}
+
 /* ---- the oracle's latest packet time ------------------------------------- */
 
 struct host_ts {
@@ -1040,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_flags_suspect_mask),
 		cmocka_unit_test(test_oracle_latest_time),
 		cmocka_unit_test(test_oracle_ecn_only_segment),
+		cmocka_unit_test(test_oracle_probe_opens_nothing),
 		cmocka_unit_test(test_inline_fires),
 		cmocka_unit_test(test_initiator_ports),
 		cmocka_unit_test(test_decode_errors),
