@@ -744,6 +744,8 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		ex->must[R_TCP_MIDSTREAM] = ex->may[R_TCP_MIDSTREAM] = mid;
 		ex->must[R_PORT_PRIVILEGED_SOURCE] = ex->may[R_PORT_PRIVILEGED_SOURCE] = priv;
 		ex->must[R_PORT_EPHEMERAL_RANGE] = ex->may[R_PORT_EPHEMERAL_RANGE] = eph;
+		ex->init_sport = isport;
+		memcpy(ex->init_src, flow_addr(f, FLOW_DIR_ORIG), 16);
 		st_rst_oow += oow;
 	}
 	return TC_OK;

@@ -194,20 +194,37 @@ static void finding_from_packet(struct finding *f, const struct oracle *o,
 	}
 }
 
-static void emit(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
-		 const struct rule_hit *h)
+/* The finding of hit h on packet p; reverse: name the tuple from the
+ * receiver's side (src = p's dst), for a rule about the connection's
+ * initiator when the packet came from the responder. */
+static void emit_as(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
+		    const struct rule_hit *h, bool reverse)
 {
 	struct finding f;
 
 	if (!o->cfg.rules.on[h->rule] || o->sink.finding == NULL)
 		return;
 	finding_from_packet(&f, o, cp, p);
+	if (reverse) {
+		uint16_t port = f.sport;
+
+		memcpy(f.src, p->dst, 16);
+		memcpy(f.dst, p->src, 16);
+		f.sport = f.dport;
+		f.dport = port;
+	}
 	f.rule = h->rule;
 	f.severity = rule_info(h->rule)->severity;
 	f.transition = h->transition;
 	f.message = h->message;
 	signature_make(h->rule, h->transition, f.signature);
 	o->sink.finding(o->sink.ctx, &f);
+}
+
+static void emit(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
+		 const struct rule_hit *h)
+{
+	emit_as(o, cp, p, h, false);
 }
 
 /* Has (rule, transition, flow fl of p, occasion) been reported in this
@@ -252,6 +269,20 @@ static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
 	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
 		return;
 	emit(o, cp, p, h);
+}
+
+/* emit_once_per_flow for a rule about the initiator: the finding names
+ * the connection from the initiator's side, as its flow record does
+ * (src, sport = the initiator's), also when the packet that opened the
+ * flow is the responder's SYN+ACK (dir FLOW_DIR_RESP); the frame is still
+ * that packet's. */
+static void emit_initiator(struct oracle *o, const struct cap_packet *cp,
+			   const struct pkt *p, const struct rule_hit *h,
+			   const struct flow *fl, enum flow_dir dir)
+{
+	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
+		return;
+	emit_as(o, cp, p, h, dir == FLOW_DIR_RESP);
 }
 
 /* ---- engine events ---------------------------------------------------------------- */
@@ -309,9 +340,11 @@ static void on_syn_after_fin(struct oracle *o, const struct cap_packet *cp,
 		emit(o, cp, p, &h);
 }
 
-/* A connection was opened: its initiator's port rules and the classifier. */
+/* A connection was opened: its initiator's port rules and the classifier.
+ * dir: the packet's direction in the flow (FLOW_DIR_RESP for a SYN+ACK
+ * that started it). */
 static void on_initiator(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
-			 const struct flow *fl)
+			 const struct flow *fl, enum flow_dir dir)
 {
 	bool is_tcp = flow_is_tcp(fl);
 	uint16_t sport = flow_port(fl, FLOW_DIR_ORIG);
@@ -319,12 +352,12 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	struct cls_conn cc;
 
 	if (port_privileged_fires(is_tcp, sport) && rule_port_privileged(is_tcp, sport, &h))
-		emit_once_per_flow(o, cp, p, &h, fl);
+		emit_initiator(o, cp, p, &h, fl, dir);
 	/* a UDP "initiator" sending from a server port to a client's port is a
 	 * reply whose query was not captured: not a client's choice of port */
 	if (o->cfg.have_range && (is_tcp || !cls_server_reply(sport, flow_port(fl, FLOW_DIR_RESP))) &&
 	    rule_port_ephemeral(is_tcp, sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
-		emit_once_per_flow(o, cp, p, &h, fl);
+		emit_initiator(o, cp, p, &h, fl, dir);
 
 	memset(&cc, 0, sizeof(cc));
 	cc.ts_sec = cp->ts_sec;
@@ -417,7 +450,7 @@ RARE static void engine_events(struct oracle *o)
 	 * originator when a SYN+ACK carries FIN or RST besides) is an
 	 * initiator, for the port rules and the host classifier alike. */
 	if ((res->created || res->new_incarnation) && !res->midstream && !probe)
-		on_initiator(o, cp, p, res->flow);
+		on_initiator(o, cp, p, res->flow, res->dir);
 }
 
 /* Is a packet at (sec, nsec) the new latest? Later than the latest, or the

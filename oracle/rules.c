@@ -89,16 +89,24 @@ static const struct rule_info catalog[R__COUNT] = {
 		"should come from the ephemeral range its stack is configured with (RFC 6056 "
 		"section 3.2 recommends 1024-65535; Linux uses 32768-60999, Windows and IANA "
 		"49152-65535). A port outside it points to a static port, NAT rewriting or a "
-		"misconfigured range. Reported once per flow."
+		"misconfigured range. The finding names the connection from the initiator's "
+		"side, as port.privileged-source does. Reported once per flow."
 	},
 	[R_PORT_PRIVILEGED_SOURCE] = {
 		"port.privileged-source", SEV_WARNING, true, DEDUP_FLOW,
 		"RFC 6056 section 2.1, RFC 6335 section 6",
 		"A TCP initiator uses a source port below 1024.",
 		"Ports below 1024 are the well-known (system) ports of servers (RFC 6335 section "
-		"6); an ephemeral port is never taken from them (RFC 6056 section 2.1). A TCP "
-		"client connecting from one is either a legacy r-command style client or a "
-		"spoofed or rewritten packet. Reported once per flow."
+		"6); an ephemeral port is never taken from them (RFC 6056 section 2.1). Some "
+		"clients take one on purpose: an active-mode FTP server opens the data "
+		"connection from port 20 (RFC 959), NFS and other ONC RPC clients bind a "
+		"reserved port so that the server may trust them (the resvport mount option), "
+		"and the BSD r-commands (rlogin, rsh) do the same. Otherwise it points to a "
+		"spoofed or rewritten packet or a misconfigured stack: a warning to look at, "
+		"not proof of an attack. The finding names the connection from the "
+		"initiator's side (src and sport are the initiator's, as in its flow record), "
+		"also when the capture starts at the responder's SYN+ACK (its frame is then "
+		"that SYN+ACK's). Reported once per flow."
 	},
 	[R_PORT_SEQUENTIAL] = {
 		"port.sequential", SEV_WARNING, true, DEDUP_HOST,

@@ -925,6 +925,41 @@ static void test_oracle_probe_opens_nothing(void **state)
 	engine_free(e);
 }
 
+/* The initiator rules name the connection from the initiator's side, as
+ * its flow record does: when the capture starts at the responder's
+ * SYN+ACK, src and sport are the SYN+ACK's receiver's (the port the
+ * message names), the frame the SYN+ACK's. A SYN's findings keep the
+ * packet's own orientation, which is the same thing there. */
+static void test_oracle_initiator_side(void **state)
+{
+	struct pkt p[2];
+	struct olog l;
+
+	(void)state;
+	p[0] = tcp_pkt("198.51.100.2", 22, "192.0.2.1", 1023, TH_SYN | TH_ACK);
+	p[1] = tcp_pkt("192.0.2.7", 1022, "198.51.100.2", 513, TH_SYN);
+	replay_pkts(p, 2, &l);
+	assert_int_equal(olog_count(&l, R_PORT_PRIVILEGED_SOURCE), 2);
+	assert_int_equal(olog_count(&l, R_PORT_EPHEMERAL_RANGE), 2);
+	for (unsigned i = 0; i < l.n; i++) {
+		if (l.f[i].rule != R_PORT_PRIVILEGED_SOURCE && l.f[i].rule != R_PORT_EPHEMERAL_RANGE)
+			continue;
+		if (l.f[i].frame == 1) {
+			assert_memory_equal(l.f[i].src, p[0].dst, 16);
+			assert_memory_equal(l.f[i].dst, p[0].src, 16);
+			assert_int_equal(l.f[i].sport, 1023);
+			assert_int_equal(l.f[i].dport, 22);
+		} else {
+			assert_int_equal(l.f[i].frame, 2);
+			assert_memory_equal(l.f[i].src, p[1].src, 16);
+			assert_int_equal(l.f[i].sport, 1022);
+			assert_int_equal(l.f[i].dport, 513);
+		}
+		/* the port in the message is the src port */
+		assert_non_null(strstr(l.f[i].message, l.f[i].frame == 1 ? "1023" : "1022"));
+	}
+}
+
 /* ---- the oracle's latest packet time ------------------------------------- */
 
 struct host_ts {
@@ -1088,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(test_oracle_latest_time),
 		cmocka_unit_test(test_oracle_ecn_only_segment),
 		cmocka_unit_test(test_oracle_probe_opens_nothing),
+		cmocka_unit_test(test_oracle_initiator_side),
 		cmocka_unit_test(test_inline_fires),
 		cmocka_unit_test(test_initiator_ports),
 		cmocka_unit_test(test_decode_errors),
