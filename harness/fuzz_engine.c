@@ -36,7 +36,9 @@
  *     incarnation of an open connection, tcp.rst-out-of-window exactly on
  *     a RST the engine judged outside the window, the initiator port rules
  *     exactly when the initiator's port calls for them, tcp.midstream
- *     exactly for a flow created without a SYN), and at the end the flows
+ *     exactly for a flow created by anything but a SYN without ACK; neither
+ *     for a flow whose first packet has tcp.invalid-flags' flags, a probe
+ *     that opens no connection), and at the end the flows
  *     and evictions it counted must equal ours: the output must not depend
  *     on the hash key. A clock-only record moves both clocks and reaps both
  *     engines the same way (engine_expire, oracle_advance), so the checks
@@ -513,7 +515,8 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	const struct flow *f;
 	struct mflow *m;
 	bool tcp = p->l4 == L4_TCP, syn_only = tcp && (p->flags & (TH_SYN | TH_ACK)) == TH_SYN;
-	bool flipped = tcp && (p->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
+	/* a SYN+ACK's receiver initiated, unless FIN or RST come with it */
+	bool flipped = tcp && (p->flags & (TH_SYN | TH_ACK | TH_FIN | TH_RST)) == (TH_SYN | TH_ACK);
 	bool replace = false, retransmit = false, evict = false, failed;
 	struct mflow old;               /* the flow a new incarnation replaces */
 	unsigned n_want, d = 0, md;
@@ -712,13 +715,16 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	/* What the oracle (same packets, same configuration) must report. */
 	memset(ex, 0, sizeof(*ex));
 	{
+		/* tcp.invalid-flags' segments (SPEC's list, and none of SYN,
+		 * RST, ACK: README's extension) */
 		bool bad_flags = tcp && (((p->flags & TH_SYN) && (p->flags & (TH_FIN | TH_RST))) ||
-					 (p->flags & 0xfff) == 0 ||
+					 !(p->flags & (TH_SYN | TH_RST | TH_ACK)) ||
 					 (!(p->flags & TH_ACK) && (p->flags & (TH_FIN | TH_PSH | TH_URG))));
 		bool dup = res.new_incarnation && res.prev.how == PREV_OPEN;
 		bool oow = tcp && res.rst.verdict == RST_OUT_OF_WINDOW;
 		bool mid = res.created && tcp && !bad_flags && !syn_only;
-		bool opened = (res.created || res.new_incarnation) && !res.midstream;
+		/* a probe with tcp.invalid-flags' flags opens no connection */
+		bool opened = (res.created || res.new_incarnation) && !res.midstream && !bad_flags;
 		uint16_t isport = flow_port(f, FLOW_DIR_ORIG);
 		bool priv = opened && tcp && isport != 0 && isport < 1024;
 		uint16_t irport = flow_port(f, FLOW_DIR_RESP);
@@ -738,6 +744,8 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		ex->must[R_TCP_MIDSTREAM] = ex->may[R_TCP_MIDSTREAM] = mid;
 		ex->must[R_PORT_PRIVILEGED_SOURCE] = ex->may[R_PORT_PRIVILEGED_SOURCE] = priv;
 		ex->must[R_PORT_EPHEMERAL_RANGE] = ex->may[R_PORT_EPHEMERAL_RANGE] = eph;
+		ex->init_sport = isport;
+		memcpy(ex->init_src, flow_addr(f, FLOW_DIR_ORIG), 16);
 		st_rst_oow += oow;
 	}
 	return TC_OK;

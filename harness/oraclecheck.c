@@ -4,7 +4,8 @@
  * The straight-line rules below are written from SPEC.md's rule catalog, not
  * from oracle/rules.c, so that the two can disagree: the decoder reasons
  * each catalog rule stands for, port.zero's and tcp.invalid-flags'
- * conditions. Where SPEC.md leaves a choice open (which rule, if any, a
+ * conditions (the latter with the one extension README.md documents, kept
+ * apart in ext_invalid_flags). Where SPEC.md leaves a choice open (which rule, if any, a
  * frame shorter than its link or IP header on the wire belongs to), the
  * check allows either answer and says so.
  */
@@ -168,6 +169,14 @@ static bool spec_invalid_flags(const struct pkt *p)
 	       (!(f & TH_ACK) && (f & (TH_FIN | TH_PSH | TH_URG)));
 }
 
+/* The extension README.md documents beyond SPEC's list: a segment with
+ * none of SYN, RST and ACK, whatever else it carries, is dropped in every
+ * state (RFC 9293 3.10.7.2-3.10.7.4) and is tcp.invalid-flags' too. */
+static bool ext_invalid_flags(const struct pkt *p)
+{
+	return p->have_l4 && p->l4 == L4_TCP && !(p->flags & (TH_SYN | TH_RST | TH_ACK));
+}
+
 /* ---- the checker ----------------------------------------------------------------------- */
 
 void fcheck_init(struct fcheck *fc, const struct rule_set *rules, const char *file)
@@ -255,12 +264,32 @@ static void check_packet_finding(struct fcheck *fc, const struct finding *f)
 	FUZZ_CHECK(f->have_ip == p->have_ip && f->have_ports == ports,
 		   "%s: tuple fields (ip %d ports %d) differ from the packet's (%d %d)", ri->id,
 		   f->have_ip, f->have_ports, p->have_ip, ports);
-	if (f->have_ip)
-		FUZZ_CHECK(f->ipver == p->ipver && memcmp(f->src, p->src, 16) == 0 &&
-			   memcmp(f->dst, p->dst, 16) == 0, "%s: addresses differ from the packet's", ri->id);
-	if (f->have_ports)
-		FUZZ_CHECK(f->sport == p->sport && f->dport == p->dport && f->proto == p->l4,
-			   "%s: ports %u>%u, packet %u>%u", ri->id, f->sport, f->dport, p->sport, p->dport);
+	if (f->rule == R_PORT_PRIVILEGED_SOURCE || f->rule == R_PORT_EPHEMERAL_RANGE) {
+		/* about the initiator: its side is src, whichever end sent the
+		 * packet (the initiator's port is checked against the caller's
+		 * engine at fcheck_packet_end) */
+		bool fwd = memcmp(f->src, p->src, 16) == 0 && memcmp(f->dst, p->dst, 16) == 0 &&
+			   f->sport == p->sport && f->dport == p->dport;
+		bool rev = memcmp(f->src, p->dst, 16) == 0 && memcmp(f->dst, p->src, 16) == 0 &&
+			   f->sport == p->dport && f->dport == p->sport;
+
+		FUZZ_CHECK(f->have_ip && f->have_ports && f->ipver == p->ipver && f->proto == p->l4 &&
+			   (fwd || rev), "%s: tuple %u>%u is neither the packet's %u>%u nor its reverse",
+			   ri->id, f->sport, f->dport, p->sport, p->dport);
+		FUZZ_CHECK(f->rule != R_PORT_PRIVILEGED_SOURCE || (f->sport != 0 && f->sport < 1024),
+			   "%s: src port %u is not the privileged port judged", ri->id, f->sport);
+		fc->init_sport = f->sport;
+		memcpy(fc->init_src, f->src, 16);
+	} else {
+		if (f->have_ip)
+			FUZZ_CHECK(f->ipver == p->ipver && memcmp(f->src, p->src, 16) == 0 &&
+				   memcmp(f->dst, p->dst, 16) == 0, "%s: addresses differ from the packet's",
+				   ri->id);
+		if (f->have_ports)
+			FUZZ_CHECK(f->sport == p->sport && f->dport == p->dport && f->proto == p->l4,
+				   "%s: ports %u>%u, packet %u>%u", ri->id, f->sport, f->dport, p->sport,
+				   p->dport);
+	}
 	if (ri->dedup == DEDUP_FLOW)
 		FUZZ_CHECK(f->have_ports, "%s (once per flow) on a packet without a transport header",
 			   ri->id);
@@ -372,7 +401,7 @@ void fcheck_packet_end(struct fcheck *fc, const struct fc_expect *expect)
 			   "port 0 (%u>%u) without port.zero", p->sport, p->dport);
 	}
 	if (fc->rules.on[R_TCP_INVALID_FLAGS]) {
-		bool cond = spec_invalid_flags(p);
+		bool cond = spec_invalid_flags(p) || ext_invalid_flags(p);
 
 		FUZZ_CHECK(!fc->got[R_TCP_INVALID_FLAGS] || cond, "tcp.invalid-flags on flags 0x%03x",
 			   p->flags);
@@ -401,6 +430,12 @@ void fcheck_packet_end(struct fcheck *fc, const struct fc_expect *expect)
 			FUZZ_CHECK(fc->got[r] == 0 || expect->may[r],
 				   "%s reported where the engine's facts do not allow it", ri->id);
 	}
+	/* the initiator rules name the initiator's side of the connection */
+	if (fc->got[R_PORT_PRIVILEGED_SOURCE] || fc->got[R_PORT_EPHEMERAL_RANGE])
+		FUZZ_CHECK(fc->init_sport == expect->init_sport &&
+			   memcmp(fc->init_src, expect->init_src, 16) == 0,
+			   "an initiator rule names port %u as the initiator's, the engine says %u",
+			   fc->init_sport, expect->init_sport);
 }
 
 void fcheck_finish_begin(struct fcheck *fc)

@@ -12,7 +12,8 @@
  * per-packet rules written from SPEC.md: every decoder reason that names a
  * rule gives that rule's finding; port.zero and tcp.invalid-flags fire
  * exactly when their conditions hold (first time per flow); engine-event
- * rules fire only where the caller's own engine says they may.
+ * rules fire only where the caller's own engine says they may, and the
+ * initiator rules name the initiator it knows as src.
  */
 #ifndef ORACLECHECK_H
 #define ORACLECHECK_H
@@ -30,6 +31,10 @@
 struct fc_expect {
 	bool must[R__COUNT];
 	bool may[R__COUNT];
+	/* the initiator of the packet's flow (its source port and address), which
+	 * port.privileged-source and port.ephemeral-range must name as src */
+	uint16_t init_sport;
+	uint8_t init_src[16];
 };
 
 /* The flow of the packet being replayed, as the caller's own engine numbers
@@ -67,6 +72,8 @@ struct fcheck {
 	uint64_t flow;                 /* the packet's flow (FC_FLOW_*)   */
 	uint64_t max_frame;
 	unsigned got[R__COUNT];        /* findings of this packet, per rule */
+	uint16_t init_sport;           /* src of this packet's initiator-rule finding */
+	uint8_t init_src[16];
 	struct fc_set flow_sig;        /* (rule, flow, signature), DEDUP_FLOW */
 	struct fc_set flow_any;        /* (rule, flow), any signature */
 	struct fc_set host_sig;        /* (rule, host, signature), DEDUP_HOST */

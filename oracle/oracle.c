@@ -15,7 +15,8 @@
  *     the window (tcp.rst-out-of-window, per event), and a connection
  *     opened by an initiator (port.privileged-source, port.ephemeral-range,
  *     once per flow; and one record for the host classifier,
- *     oracle/classify.h).
+ *     oracle/classify.h). A flow whose first packet tcp.invalid-flags
+ *     reports is a probe: neither mid-stream nor opened by an initiator.
  * At the end of the file: the host classifier's verdicts (port.sequential,
  * port.fixed, once per host) and one host record per initiating host.
  *
@@ -193,20 +194,37 @@ static void finding_from_packet(struct finding *f, const struct oracle *o,
 	}
 }
 
-static void emit(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
-		 const struct rule_hit *h)
+/* The finding of hit h on packet p; reverse: name the tuple from the
+ * receiver's side (src = p's dst), for a rule about the connection's
+ * initiator when the packet came from the responder. */
+static void emit_as(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
+		    const struct rule_hit *h, bool reverse)
 {
 	struct finding f;
 
 	if (!o->cfg.rules.on[h->rule] || o->sink.finding == NULL)
 		return;
 	finding_from_packet(&f, o, cp, p);
+	if (reverse) {
+		uint16_t port = f.sport;
+
+		memcpy(f.src, p->dst, 16);
+		memcpy(f.dst, p->src, 16);
+		f.sport = f.dport;
+		f.dport = port;
+	}
 	f.rule = h->rule;
 	f.severity = rule_info(h->rule)->severity;
 	f.transition = h->transition;
 	f.message = h->message;
 	signature_make(h->rule, h->transition, f.signature);
 	o->sink.finding(o->sink.ctx, &f);
+}
+
+static void emit(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
+		 const struct rule_hit *h)
+{
+	emit_as(o, cp, p, h, false);
 }
 
 /* Has (rule, transition, flow fl of p, occasion) been reported in this
@@ -251,6 +269,20 @@ static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
 	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
 		return;
 	emit(o, cp, p, h);
+}
+
+/* emit_once_per_flow for a rule about the initiator: the finding names
+ * the connection from the initiator's side, as its flow record does
+ * (src, sport = the initiator's), also when the packet that opened the
+ * flow is the responder's SYN+ACK (dir FLOW_DIR_RESP); the frame is still
+ * that packet's. */
+static void emit_initiator(struct oracle *o, const struct cap_packet *cp,
+			   const struct pkt *p, const struct rule_hit *h,
+			   const struct flow *fl, enum flow_dir dir)
+{
+	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
+		return;
+	emit_as(o, cp, p, h, dir == FLOW_DIR_RESP);
 }
 
 /* ---- engine events ---------------------------------------------------------------- */
@@ -308,9 +340,11 @@ static void on_syn_after_fin(struct oracle *o, const struct cap_packet *cp,
 		emit(o, cp, p, &h);
 }
 
-/* A connection was opened: its initiator's port rules and the classifier. */
+/* A connection was opened: its initiator's port rules and the classifier.
+ * dir: the packet's direction in the flow (FLOW_DIR_RESP for a SYN+ACK
+ * that started it). */
 static void on_initiator(struct oracle *o, const struct cap_packet *cp, const struct pkt *p,
-			 const struct flow *fl)
+			 const struct flow *fl, enum flow_dir dir)
 {
 	bool is_tcp = flow_is_tcp(fl);
 	uint16_t sport = flow_port(fl, FLOW_DIR_ORIG);
@@ -318,12 +352,12 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	struct cls_conn cc;
 
 	if (port_privileged_fires(is_tcp, sport) && rule_port_privileged(is_tcp, sport, &h))
-		emit_once_per_flow(o, cp, p, &h, fl);
+		emit_initiator(o, cp, p, &h, fl, dir);
 	/* a UDP "initiator" sending from a server port to a client's port is a
 	 * reply whose query was not captured: not a client's choice of port */
 	if (o->cfg.have_range && (is_tcp || !cls_server_reply(sport, flow_port(fl, FLOW_DIR_RESP))) &&
 	    rule_port_ephemeral(is_tcp, sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
-		emit_once_per_flow(o, cp, p, &h, fl);
+		emit_initiator(o, cp, p, &h, fl, dir);
 
 	memset(&cc, 0, sizeof(cc));
 	cc.ts_sec = cp->ts_sec;
@@ -387,6 +421,7 @@ RARE static void engine_events(struct oracle *o)
 	const struct engine_result *res = &o->res;
 	struct rule_hit h;
 	bool is_tcp = p->l4 == L4_TCP;
+	bool probe = is_tcp && tcp_flags_suspect(p->flags) && tcp_flags_invalid(p->flags);
 
 	if (res->flow == NULL)
 		return;
@@ -394,11 +429,11 @@ RARE static void engine_events(struct oracle *o)
 		on_new_incarnation(o, cp, p, res);
 	else if (res->syn_retransmit && res->prev.how == PREV_FIN)
 		on_syn_after_fin(o, cp, p, res);
-	/* A probe with impossible flags (a scanner's null or FIN packet) is
-	 * tcp.invalid-flags' finding; it is not traffic of a connection whose
-	 * handshake was missed, so it does not also count as mid-stream. */
-	if (res->created && is_tcp && midstream_fires(p->flags) &&
-	    !(tcp_flags_suspect(p->flags) && tcp_flags_invalid(p->flags)) &&
+	/* A probe with impossible flags (a scanner's null, FIN, SYN+FIN or
+	 * SYN+ACK+RST packet) is tcp.invalid-flags' finding; it is not
+	 * traffic of a connection whose handshake was missed, so it does not
+	 * also count as mid-stream. */
+	if (res->created && is_tcp && midstream_fires(p->flags) && !probe &&
 	    rule_midstream(p->flags, &h))
 		emit_once_per_flow(o, cp, p, &h, res->flow);
 	if (is_tcp && res->rst.verdict == RST_OUT_OF_WINDOW) {
@@ -409,9 +444,13 @@ RARE static void engine_events(struct oracle *o)
 		if (rule_rst_out_of_window(&rf, &h))
 			emit(o, cp, p, &h);
 	}
-	/* Whoever opened the connection: known unless it was picked up mid-stream. */
-	if ((res->created || res->new_incarnation) && !res->midstream)
-		on_initiator(o, cp, p, res->flow);
+	/* Whoever opened the connection: known unless it was picked up
+	 * mid-stream, or the flow's first packet is such a probe, which opens
+	 * no connection: neither its sender nor its receiver (the engine's
+	 * originator when a SYN+ACK carries FIN or RST besides) is an
+	 * initiator, for the port rules and the host classifier alike. */
+	if ((res->created || res->new_incarnation) && !res->midstream && !probe)
+		on_initiator(o, cp, p, res->flow, res->dir);
 }
 
 /* Is a packet at (sec, nsec) the new latest? Later than the latest, or the

@@ -35,8 +35,11 @@ struct finding {
 	uint8_t ts_digits;
 	enum l4_kind proto;             /* L4_TCP, L4_UDP; anything else: not printed */
 	uint8_t ipver;
-	/* packet and flow findings: the packet's tuple as it travelled; a packet
-	 * whose IP or transport header did not decode has only what did */
+	/* packet and flow findings: the packet's tuple as it travelled (the
+	 * initiator rules, port.privileged-source and port.ephemeral-range:
+	 * from the initiator's side, as the flow record names it, also when
+	 * the packet is the responder's SYN+ACK); a packet whose IP or
+	 * transport header did not decode has only what did */
 	bool have_ip;                   /* src, dst */
 	bool have_ports;                /* sport, dport */
 	uint8_t src[16], dst[16];

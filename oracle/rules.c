@@ -15,8 +15,10 @@
  *    tcp.midstream. Every packet of such a flow repeats the same defect; a
  *    later connection on the same 5-tuple (a new incarnation, or a new flow
  *    after the old one expired: its own stream number) is reported again.
- *    A flow created by a packet that tcp.invalid-flags reports (a null or
- *    FIN scan probe) is not also reported as tcp.midstream.
+ *    A flow created by a packet that tcp.invalid-flags reports (a null,
+ *    FIN, SYN+FIN, SYN+ACK+RST or ECE-only scan probe) is not also
+ *    reported as tcp.midstream, nor does it open a connection for
+ *    port.privileged-source, port.ephemeral-range and the classifier.
  *  - per event: tuple.duplicate-live and tuple.reuse-time-wait (each new
  *    incarnation that breaks the rule), tcp.rst-out-of-window (each blind
  *    reset is a separate attempt).
@@ -87,16 +89,24 @@ static const struct rule_info catalog[R__COUNT] = {
 		"should come from the ephemeral range its stack is configured with (RFC 6056 "
 		"section 3.2 recommends 1024-65535; Linux uses 32768-60999, Windows and IANA "
 		"49152-65535). A port outside it points to a static port, NAT rewriting or a "
-		"misconfigured range. Reported once per flow."
+		"misconfigured range. The finding names the connection from the initiator's "
+		"side, as port.privileged-source does. Reported once per flow."
 	},
 	[R_PORT_PRIVILEGED_SOURCE] = {
 		"port.privileged-source", SEV_WARNING, true, DEDUP_FLOW,
 		"RFC 6056 section 2.1, RFC 6335 section 6",
 		"A TCP initiator uses a source port below 1024.",
 		"Ports below 1024 are the well-known (system) ports of servers (RFC 6335 section "
-		"6); an ephemeral port is never taken from them (RFC 6056 section 2.1). A TCP "
-		"client connecting from one is either a legacy r-command style client or a "
-		"spoofed or rewritten packet. Reported once per flow."
+		"6); an ephemeral port is never taken from them (RFC 6056 section 2.1). Some "
+		"clients take one on purpose: an active-mode FTP server opens the data "
+		"connection from port 20 (RFC 959), NFS and other ONC RPC clients bind a "
+		"reserved port so that the server may trust them (the resvport mount option), "
+		"and the BSD r-commands (rlogin, rsh) do the same. Otherwise it points to a "
+		"spoofed or rewritten packet or a misconfigured stack: a warning to look at, "
+		"not proof of an attack. The finding names the connection from the "
+		"initiator's side (src and sport are the initiator's, as in its flow record), "
+		"also when the capture starts at the responder's SYN+ACK (its frame is then "
+		"that SYN+ACK's). Reported once per flow."
 	},
 	[R_PORT_SEQUENTIAL] = {
 		"port.sequential", SEV_WARNING, true, DEDUP_HOST,
@@ -122,12 +132,19 @@ static const struct rule_info catalog[R__COUNT] = {
 	[R_TCP_INVALID_FLAGS] = {
 		"tcp.invalid-flags", SEV_ERROR, true, DEDUP_FLOW,
 		"RFC 9293 section 3.1 and 3.10.7",
-		"SYN+FIN, SYN+RST, no flag at all, or FIN/PSH/URG without ACK.",
+		"SYN+FIN, SYN+RST, no flag at all, FIN/PSH/URG without ACK, or none of SYN, RST "
+		"and ACK.",
 		"Every segment after the initial SYN carries ACK (RFC 9293 section 3.10.7), so "
 		"FIN, PSH or URG without ACK cannot come from a conforming stack; SYN with FIN or "
 		"RST, and a segment with no flag at all, have no meaning in the state machine. "
-		"Such segments are scanner probes (null, FIN, Xmas scans) or corruption. Reported "
-		"once per flow and flag combination."
+		"A segment with none of SYN, RST and ACK, whatever else it carries (only ECE, "
+		"CWR, AE or reserved bits), is dropped in every state just as a null one "
+		"(sections 3.10.7.2 to 3.10.7.4). Such segments are scanner probes (null, FIN, "
+		"Xmas scans) or corruption. A flow such a segment creates is a probe, not a "
+		"connection: it is not also reported as tcp.midstream, and neither its sender "
+		"nor its receiver counts as an initiator (no port.privileged-source, "
+		"port.ephemeral-range or host sample). Reported once per flow and flag "
+		"combination."
 	},
 	[R_TCP_RST_OUT_OF_WINDOW] = {
 		"tcp.rst-out-of-window", SEV_WARNING, true, DEDUP_EVENT,
@@ -505,6 +522,35 @@ unsigned rule_tcp_invalid_flags(const struct pkt *p, struct rule_hit *hit)
 		snprintf(hit->transition, sizeof(hit->transition), "%s-without-ack", names[k]);
 		hit_msg(hit, R_TCP_INVALID_FLAGS, "TCP flags 0x%03x: %s without ACK", f, names[k]);
 		return 1;
+	} else if (!(f & (TH_SYN | TH_RST | TH_ACK))) {
+		/* Beyond SPEC's list, checked last so that every case above keeps
+		 * its transition (and signature): only bits that name no control
+		 * (ECE, CWR, AE, reserved), so none of SYN, RST, ACK, FIN, PSH,
+		 * URG. RFC 9293 drops such a segment in every state, as a null
+		 * one: LISTEN (3.10.7.2 "any other control or text-bearing
+		 * segment"), SYN-SENT (3.10.7.3 "neither of the SYN or RST bits
+		 * is set"), later states (3.10.7.4 "if the ACK bit is off"). The
+		 * transition names the bits, the three reserved ones as one. */
+		char tb[32] = "", mb[64] = "";
+		size_t tn = 0, mn = 0;
+		static const struct { uint16_t bit; const char *t, *m; } bits[] = {
+			{ TH_ECE, "ece", "ECE" }, { TH_CWR, "cwr", "CWR" }, { TH_AE, "ae", "AE" },
+			{ 0x0e00, "reserved", "reserved" },
+		};
+
+		for (size_t i = 0; i < TC_ARRAY_SIZE(bits); i++) {
+			if (!(f & bits[i].bit))
+				continue;
+			tn += (size_t)snprintf(tb + tn, sizeof(tb) - tn, "%s%s", tn ? "+" : "", bits[i].t);
+			mn += (size_t)snprintf(mb + mn, sizeof(mb) - mn, "%s%s", mn ? "+" : "", bits[i].m);
+		}
+		if (f & 0x0e00)
+			snprintf(mb + mn, sizeof(mb) - mn, " 0x%03x", f & 0x0e00);
+		snprintf(hit->transition, sizeof(hit->transition), "%s-without-syn-rst-ack", tb);
+		hit_msg(hit, R_TCP_INVALID_FLAGS,
+			"TCP flags 0x%03x: %s without SYN, RST or ACK (dropped like a null segment)",
+			f, mb);
+		return 1;
 	}
 	if (t == NULL)
 		return 0;
@@ -622,8 +668,10 @@ unsigned rule_midstream(uint16_t flags, struct rule_hit *hit)
 		t = "first=rst";
 	else if (flags & TH_FIN)
 		t = "first=fin";
-	else
+	else if (flags & TH_ACK)
 		t = "first=ack";
+	else
+		t = "first=no-ack";     /* PSH, URG, ECE, ... alone: tcp.invalid-flags' */
 	hit_transition(hit, t);
 	hit_msg(hit, R_TCP_MIDSTREAM, "TCP traffic without a seen handshake (first packet flags 0x%03x)",
 		flags);

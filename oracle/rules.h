@@ -151,7 +151,11 @@ unsigned rule_port_zero(const struct pkt *p, struct rule_hit *hit);
 
 /* tcp.invalid-flags: SYN+FIN, SYN+RST, no flag at all, FIN/PSH/URG without
  * ACK (RFC 9293 section 3.10.7: only a SYN or RST may lack ACK outside
- * SYN-SENT replies). Returns 0 or 1. */
+ * SYN-SENT replies), and, beyond SPEC's list, a segment with none of SYN,
+ * RST and ACK whatever else it carries (only ECE, CWR, AE or reserved
+ * bits): RFC 9293 drops it in every state (3.10.7.2 LISTEN, 3.10.7.3
+ * SYN-SENT "neither of the SYN or RST bits", 3.10.7.4 "if the ACK bit is
+ * off") exactly as a null segment. Returns 0 or 1. */
 unsigned rule_tcp_invalid_flags(const struct pkt *p, struct rule_hit *hit);
 
 /* The inline tests below are meant to be inlined even into the oracle's
@@ -167,20 +171,20 @@ unsigned rule_tcp_invalid_flags(const struct pkt *p, struct rule_hit *hit);
  * test (test_rules checks it against the rule for every flag value). */
 RULE_INLINE bool tcp_flags_invalid(uint16_t f)
 {
-	return ((f & TH_SYN) && (f & (TH_FIN | TH_RST))) || (f & 0x0fff) == 0 ||
+	return ((f & TH_SYN) && (f & (TH_FIN | TH_RST))) || !(f & (TH_SYN | TH_RST | TH_ACK)) ||
 	       (!(f & TH_ACK) && (f & (TH_FIN | TH_PSH | TH_URG)));
 }
 
-/* Bit i set: tcp_flags_invalid(f) may hold for a segment whose six low
- * flags (FIN..URG) are i. For i != 0 the six decide alone, so bit i is
- * exactly tcp_flags_invalid(i); bit 0 stands for the flags beyond the six
- * (ECE, CWR, NS, reserved), which need the full test. test_rules checks
- * the mask against tcp_flags_invalid for every flag value. */
+/* Bit i set: tcp_flags_invalid(f) holds for a segment whose six low flags
+ * (FIN..URG) are i. The six decide alone (the flags beyond them, ECE, CWR,
+ * AE and the reserved bits, never make a segment valid or invalid), so
+ * bit i is exactly tcp_flags_invalid(i). test_rules checks the mask
+ * against tcp_flags_invalid for every flag value. */
 #define TCP_FLAGS_SUSPECT_MASK UINT64_C(0xc8c8ffffc8c8ffeb)
 
 /* tcp_flags_suspect - the per-packet filter before tcp_flags_invalid: one
- * bit test, true for every flag value tcp_flags_invalid finds invalid (and
- * for a few more: a true answer is confirmed by the exact test). */
+ * bit test, true exactly for the flag values tcp_flags_invalid finds
+ * invalid (the oracle still confirms with the exact test). */
 RULE_INLINE bool tcp_flags_suspect(uint16_t f)
 {
 	return (TCP_FLAGS_SUSPECT_MASK >> (f & 63)) & 1;

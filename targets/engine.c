@@ -408,7 +408,13 @@ static void fill_prev(const struct engine *e, const struct flow *f, unsigned fro
 static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
 		      uint16_t flags, const struct engine_in *in, int64_t t)
 {
-	bool flipped = tcp && (flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK);
+	/* A SYN+ACK answers a SYN: its receiver initiated. Not one with FIN
+	 * or RST as well: that answers nothing (RFC 9293 3.10.7: SYN with FIN
+	 * or RST has no meaning in the state machine), it is a scanner's probe,
+	 * so its sender is the originator, as of any other first packet. (Zeek
+	 * flips no first packet on its flags, because of such stealth scans,
+	 * only by its likely_server_ports; zeekconn.h lists the difference.) */
+	bool flipped = tcp && (flags & (TH_SYN | TH_ACK | TH_FIN | TH_RST)) == (TH_SYN | TH_ACK);
 
 	f->orig_side = (uint8_t)(flipped ? from ^ 1 : from);
 	f->fflags = 0;

@@ -18,7 +18,8 @@
  * Semantics:
  *  - one flow per connection, both directions; the initiator ("orig") is the
  *    sender of the SYN without ACK; when the first packet is a SYN+ACK, its
- *    receiver (history starts with '^', as Zeek flips such a connection);
+ *    receiver (history starts with '^', as Zeek flips such a connection),
+ *    unless it also carries FIN or RST (a probe that answers no SYN);
  *    otherwise, mid-stream, the sender of the first packet (UDP: the first
  *    datagram's sender);
  *  - TCP incarnations follow Wireshark's tcp.stream exactly: a SYN without
@@ -88,7 +89,8 @@ const char *flow_end_name(enum flow_end why);
 
 /* flow.fflags */
 #define FLOW_F_MIDSTREAM 0x01u  /* TCP: created by a segment without SYN       */
-#define FLOW_F_FLIPPED   0x02u  /* TCP: created by a SYN+ACK (orig = receiver) */
+#define FLOW_F_FLIPPED   0x02u  /* TCP: created by a SYN+ACK without FIN or RST
+				   (orig = receiver)                           */
 
 /*
  * A flow, as the engine keeps it (240 bytes on LP64). Read-only for callers;

@@ -12,7 +12,8 @@
  *   s SYN without ACK    h SYN+ACK        a pure ACK        d payload
  *   f FIN                r RST            c bad checksum    t retransmitted payload
  *   w zero window        i FIN+RST        q other multi-flag (SYN+FIN, SYN+RST)
- *   ^ roles flipped (the first packet was a SYN+ACK: its receiver is the originator)
+ *   ^ roles flipped (the first packet was a SYN+ACK without FIN or RST: its
+ *     receiver is the originator)
  * a, d, i, q appear once per direction; s, h, f, r again whenever the
  * sequence number differs from the last one of that kind; c, t, w are
  * logarithmic (at the 1st, 10th, 100th, ... occurrence).
@@ -22,7 +23,8 @@
  * the history keeps its first ZK_HIST_MAX letters; the originator of a
  * connection picked up mid-stream is the sender of its first packet (Zeek
  * may flip it by its likely_server_ports table, which depends on the loaded
- * analyzers); payload bytes are counted from packet lengths, not sequence
+ * analyzers), and a first SYN+ACK's receiver always (Zeek: by the same
+ * table; a SYN+ACK with FIN or RST, a probe, is not flipped here); payload bytes are counted from packet lengths, not sequence
  * numbers (so retransmissions count).
  */
 #ifndef TC_ZEEKCONN_H
@@ -58,8 +60,9 @@ struct zk_conn {
 	uint16_t cnt[2][3];      /* c, t, w occurrences per direction (saturating) */
 };
 
-/* zk_init - empty connection; flipped: the first packet was a SYN+ACK seen
- * from the responder, so the history starts with '^'. */
+/* zk_init - empty connection; flipped: the first packet was a SYN+ACK
+ * (without FIN or RST) seen from the responder, so the history starts
+ * with '^'. */
 void zk_init(struct zk_conn *z, bool flipped);
 
 /*

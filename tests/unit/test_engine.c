@@ -208,6 +208,12 @@ static const struct zcase zcases[] = {
 			   { 'c', ACK, 101, 501, 0, W }, { 's', ACK, 501, 101, 0, 0 } },
 	  "S1", "ShAaw" },
 	{ "SYN+FIN", { { 'c', SYN | FIN, 100, 0, 0, W } }, "SH", "Q" },
+	/* a SYN+ACK with FIN or RST answers no SYN (a probe): its sender stays
+	 * the originator, no '^'; states and letters as Zeek's for an
+	 * originator sending it (SYN_ACK_SENT, then CLOSED or RESET) */
+	{ "SYN+ACK+FIN", { { 'c', SYN | ACK | FIN, 100, 1, 0, W } }, "SH", "Q" },
+	{ "SYN+ACK+RST", { { 'c', SYN | ACK | RST, 100, 1, 0, W } }, "OTH", "Q" },
+	{ "all flags", { { 'c', 0xff, 100, 1, 0, W } }, "OTH", "I" },
 	{ "FIN+RST", { { 'c', ACK, 100, 500, 0, W }, { 'c', FIN | RST | ACK, 100, 500, 0, W } },
 	  "OTH", "AI" },
 	/* two RSTs at different sequence numbers are both recorded */

@@ -282,10 +282,22 @@ static void test_invalid_flags(void **state)
 		{ TH_PSH, "psh-without-ack" },
 		{ TH_URG, "urg-without-ack" },
 		{ TH_FIN | TH_PSH | TH_URG, "fin+psh+urg-without-ack" },
+		/* none of SYN, RST, ACK: dropped like a null segment (RFC 9293
+		 * 3.10.7.2-3.10.7.4), beyond SPEC's list */
+		{ TH_ECE, "ece-without-syn-rst-ack" },
+		{ TH_CWR, "cwr-without-syn-rst-ack" },
+		{ TH_AE, "ae-without-syn-rst-ack" },
+		{ TH_ECE | TH_CWR, "ece+cwr-without-syn-rst-ack" },
+		{ 0x200, "reserved-without-syn-rst-ack" },
+		{ TH_AE | 0x800 | 0x400, "ae+reserved-without-syn-rst-ack" },
+		/* ECE/CWR next to a listed combination keep that one's name */
+		{ TH_FIN | TH_ECE, "fin-without-ack" },
+		{ TH_ECE | TH_CWR | 0xf000, "ece+cwr-without-syn-rst-ack" },
 	};
 	static const uint16_t good[] = {
 		TH_SYN, TH_SYN | TH_ACK, TH_ACK, TH_ACK | TH_PSH, TH_ACK | TH_FIN, TH_RST,
 		TH_RST | TH_ACK, TH_ACK | TH_URG, TH_SYN | TH_ECE | TH_CWR, TH_ACK | TH_FIN | TH_PSH,
+		TH_ACK | TH_ECE, TH_RST | TH_CWR, TH_ACK | TH_AE | 0x200, TH_SYN | TH_ACK | TH_ECE,
 	};
 	struct rule_hit h;
 	struct pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 0);
@@ -296,6 +308,13 @@ static void test_invalid_flags(void **state)
 		assert_int_equal(rule_tcp_invalid_flags(&p, &h), 1);
 		assert_string_equal(h.transition, bad[i].t);
 	}
+	/* the message names the bits */
+	p.flags = TH_ECE | TH_CWR;
+	assert_int_equal(rule_tcp_invalid_flags(&p, &h), 1);
+	assert_non_null(strstr(h.message, "ECE+CWR"));
+	p.flags = 0x200;
+	assert_int_equal(rule_tcp_invalid_flags(&p, &h), 1);
+	assert_non_null(strstr(h.message, "reserved 0x200"));
 	for (size_t i = 0; i < TC_ARRAY_SIZE(good); i++) {
 		p.flags = good[i];
 		assert_int_equal(rule_tcp_invalid_flags(&p, &h), 0);
@@ -303,6 +322,50 @@ static void test_invalid_flags(void **state)
 	p.l4 = L4_UDP;
 	p.flags = 0;
 	assert_int_equal(rule_tcp_invalid_flags(&p, &h), 0);
+}
+
+/* The signatures of SPEC's cases of tcp.invalid-flags are what they were
+ * before the rule was extended (users dedupe on them; pinned from
+ * corpus/pcaps/tcp_invalid_flags.expected.jsonl as committed before), and
+ * every flag value SPEC's list covers keeps one of SPEC's transitions: the
+ * extension names only values outside that list. */
+static void test_invalid_flags_signatures_kept(void **state)
+{
+	static const struct { uint16_t flags; const char *sig; } pinned[] = {
+		{ TH_SYN | TH_FIN, "ab0bb543788c" },
+		{ 0, "0809c9624e6e" },
+		{ TH_FIN | TH_PSH | TH_URG, "1fd9614a36f7" },
+		{ TH_FIN, "e9c149a7737d" },
+		{ TH_SYN | TH_RST, "58d7ff43db25" },
+	};
+	struct rule_hit h;
+	struct pkt p = tcp_pkt("10.0.0.1", 1, "10.0.0.2", 2, 0);
+	char sig[SIG_HEX + 1];
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(pinned); i++) {
+		p.flags = pinned[i].flags;
+		assert_int_equal(rule_tcp_invalid_flags(&p, &h), 1);
+		sig_of(&h, sig);
+		assert_string_equal(sig, pinned[i].sig);
+	}
+	for (uint32_t f = 0; f <= 0xffff; f++) {
+		uint16_t v = (uint16_t)(f & 0xfff);
+		bool spec = ((v & TH_SYN) && (v & (TH_FIN | TH_RST))) || v == 0 ||
+			    (!(v & TH_ACK) && (v & (TH_FIN | TH_PSH | TH_URG)));
+		bool ext = (v & 0x3f) == 0 && v != 0;
+		bool named;
+
+		p.flags = (uint16_t)f;
+		if (!spec && !ext) {
+			assert_int_equal(rule_tcp_invalid_flags(&p, &h), 0);
+			continue;
+		}
+		assert_int_equal(rule_tcp_invalid_flags(&p, &h), 1);
+		named = strstr(h.transition, "-without-syn-rst-ack") != NULL;
+		if (named != ext)
+			fail_msg("flags 0x%04x: transition %s", f, h.transition);
+	}
 }
 
 static void test_initiator_ports(void **state)
@@ -578,6 +641,13 @@ static void test_midstream(void **state)
 	assert_string_equal(h.transition, "first=rst");
 	assert_int_equal(rule_midstream(TH_FIN | TH_ACK, &h), 1);
 	assert_string_equal(h.transition, "first=fin");
+	assert_int_equal(rule_midstream(TH_ACK | TH_ECE, &h), 1);
+	assert_string_equal(h.transition, "first=ack");
+	/* no ACK at all: not labelled an ACK (tcp.invalid-flags' segments) */
+	assert_int_equal(rule_midstream(TH_ECE | TH_CWR, &h), 1);
+	assert_string_equal(h.transition, "first=no-ack");
+	assert_int_equal(rule_midstream(TH_PSH, &h), 1);
+	assert_string_equal(h.transition, "first=no-ack");
 }
 
 /* ==== escaping ============================================================================= */
@@ -666,27 +736,19 @@ static void test_flags_invalid_predicate(void **state)
 	}
 }
 
-/* tcp_flags_suspect (oracle_packet's one-bit filter) is true whenever
- * tcp_flags_invalid is, and equal to it when one of the six low flags is
- * set, for every 16-bit flag value. */
+/* tcp_flags_suspect (oracle_packet's one-bit filter) equals
+ * tcp_flags_invalid for every 16-bit flag value: the six low flags decide
+ * (with all six clear the segment has none of SYN, RST, ACK: invalid
+ * whatever ECE, CWR, AE or the reserved bits say). */
 static void test_flags_suspect_mask(void **state)
 {
-	unsigned extra = 0;
-
 	(void)state;
 	for (uint32_t f = 0; f <= 0xffff; f++) {
 		bool inv = tcp_flags_invalid((uint16_t)f), sus = tcp_flags_suspect((uint16_t)f);
 
-		if (inv)
-			assert_true(sus);
-		if ((f & 63) != 0)
-			assert_int_equal(inv, sus);
-		else
-			extra += sus && !inv;
+		if (inv != sus)
+			fail_msg("flags 0x%04x: invalid %d, suspect %d", f, inv, sus);
 	}
-	/* low six clear: only the values with ECE/CWR/NS/reserved bits pass
-	 * to the exact test without being invalid (1008 of 1024) */
-	assert_int_equal(extra, 1008);
 }
 
 /* port_privileged_fires and midstream_fires (the oracle's inline tests
@@ -705,6 +767,197 @@ static void test_inline_fires(void **state)
 	}
 	for (uint32_t f = 0; f <= 0xffff; f++)
 		assert_int_equal(midstream_fires((uint16_t)f), rule_midstream((uint16_t)f, &h) != 0);
+}
+
+/* ---- the oracle on a few hand-built packets --------------------------------- */
+
+#define LOG_MAX 32
+
+struct olog {
+	unsigned n, hosts;
+	struct {
+		enum rule_id rule;
+		uint64_t frame;
+		uint8_t src[16], dst[16];
+		uint16_t sport, dport;
+		char transition[HIT_TRANSITION_MAX];
+		char message[HIT_MESSAGE_MAX];
+	} f[LOG_MAX];
+	uint8_t host[LOG_MAX][16];
+};
+
+static void olog_finding(void *ctx, const struct finding *f)
+{
+	struct olog *l = ctx;
+
+	assert_true(l->n < LOG_MAX);
+	l->f[l->n].rule = f->rule;
+	l->f[l->n].frame = f->frame;
+	memcpy(l->f[l->n].src, f->src, 16);
+	memcpy(l->f[l->n].dst, f->dst, 16);
+	l->f[l->n].sport = f->sport;
+	l->f[l->n].dport = f->dport;
+	snprintf(l->f[l->n].transition, HIT_TRANSITION_MAX, "%s", f->transition);
+	snprintf(l->f[l->n].message, HIT_MESSAGE_MAX, "%s", f->message);
+	l->n++;
+}
+
+static void olog_host(void *ctx, const struct host_record *h)
+{
+	struct olog *l = ctx;
+
+	assert_true(l->hosts < LOG_MAX);
+	memcpy(l->host[l->hosts++], h->addr, 16);
+}
+
+/* Replay p[0..n) (frames 1..n, 1 ms apart) with the default rules plus
+ * port.ephemeral-range over 32768-60999 and --min-samples 1, into *l. */
+static void replay_pkts(const struct pkt *p, unsigned n, struct olog *l)
+{
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct oracle *o;
+	struct summary s;
+	char err[512];
+
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, true, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.msl = 60;
+	cfg.have_range = true;
+	cfg.eph_lo = 32768;
+	cfg.eph_hi = 60999;
+	cfg.min_samples = 1;
+	engine_config_default(&cfg.engine);
+	memset(l, 0, sizeof(*l));
+	memset(&sink, 0, sizeof(sink));
+	sink.finding = olog_finding;
+	sink.host = olog_host;
+	sink.ctx = l;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (unsigned i = 0; i < n; i++) {
+		struct cap_packet cp;
+
+		memset(&cp, 0, sizeof(cp));
+		cp.frame = i + 1;
+		cp.ts_sec = 1700000000;
+		cp.ts_nsec = i * 1000000u;
+		cp.ts_digits = 6;
+		oracle_packet(o, &cp, &p[i]);
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+}
+
+static unsigned olog_count(const struct olog *l, enum rule_id r)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < l->n; i++)
+		k += l->f[i].rule == r;
+	return k;
+}
+
+/* A flow opened by a segment with none of SYN, RST and ACK (only ECE, CWR,
+ * AE or reserved bits) is tcp.invalid-flags', not tcp.midstream's (as a
+ * null segment's is), and no "first=ack" label anywhere. */
+static void test_oracle_ecn_only_segment(void **state)
+{
+	static const uint16_t fl[] = { TH_ECE, TH_CWR, TH_AE, TH_ECE | TH_CWR, 0x200, 0 };
+	struct pkt p[TC_ARRAY_SIZE(fl)];
+	struct olog l;
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(fl); i++)
+		p[i] = tcp_pkt("192.0.2.1", (uint16_t)(41012 + i), "198.51.100.2", 80, fl[i]);
+	replay_pkts(p, TC_ARRAY_SIZE(fl), &l);
+	assert_int_equal(olog_count(&l, R_TCP_INVALID_FLAGS), TC_ARRAY_SIZE(fl));
+	assert_int_equal(olog_count(&l, R_TCP_MIDSTREAM), 0);
+	assert_int_equal(l.n, TC_ARRAY_SIZE(fl));
+	for (unsigned i = 0; i < l.n; i++)
+		assert_null(strstr(l.f[i].transition, "first=ack"));
+}
+
+/* A flow whose first packet has impossible flags opens no connection:
+ * a SYN+ACK with FIN or RST (or every flag) makes neither its receiver
+ * (the engine used to flip such a flow) nor its sender an initiator, and
+ * neither does a SYN+FIN: no port.privileged-source, no
+ * port.ephemeral-range, no host sample; only tcp.invalid-flags. The
+ * flow's originator is the sender. A plain SYN from a privileged port,
+ * replayed with them, shows the rules and the host record do fire. */
+static void test_oracle_probe_opens_nothing(void **state)
+{
+	struct pkt p[5];
+	struct olog l;
+	struct oracle_cfg cfg;
+	struct engine *e;
+	struct engine_result res;
+	struct engine_in in = { 1, 1700000000, 0, 6 };
+
+	(void)state;
+	p[0] = tcp_pkt("192.0.2.1", 40000, "198.51.100.2", 80, TH_SYN | TH_ACK | TH_FIN);
+	p[1] = tcp_pkt("192.0.2.1", 40001, "198.51.100.2", 443, TH_SYN | TH_ACK | TH_RST);
+	p[2] = tcp_pkt("192.0.2.1", 40002, "198.51.100.2", 22, 0xff);
+	p[3] = tcp_pkt("192.0.2.1", 20, "198.51.100.2", 179, TH_SYN | TH_FIN);
+	p[4] = tcp_pkt("192.0.2.9", 1000, "198.51.100.2", 2049, TH_SYN);
+	replay_pkts(p, 5, &l);
+	assert_int_equal(olog_count(&l, R_TCP_INVALID_FLAGS), 4);
+	assert_int_equal(olog_count(&l, R_TCP_MIDSTREAM), 0);
+	assert_int_equal(olog_count(&l, R_PORT_PRIVILEGED_SOURCE), 1);
+	assert_int_equal(olog_count(&l, R_PORT_EPHEMERAL_RANGE), 1);
+	for (unsigned i = 0; i < l.n; i++)
+		if (l.f[i].rule == R_PORT_PRIVILEGED_SOURCE || l.f[i].rule == R_PORT_EPHEMERAL_RANGE)
+			assert_int_equal(l.f[i].frame, 5);
+	assert_int_equal(l.hosts, 1);
+	assert_memory_equal(l.host[0], p[4].src, 16);
+
+	/* the engine's originator of such a flow: its sender */
+	memset(&cfg, 0, sizeof(cfg));
+	engine_config_default(&cfg.engine);
+	assert_int_equal(engine_new(&cfg.engine, NULL, NULL, &e), TC_OK);
+	for (unsigned i = 0; i < 3; i++) {
+		in.frame = i + 1;
+		assert_int_equal(engine_packet(e, &p[i], &in, &res), TC_OK);
+		assert_true(res.created);
+		assert_int_equal(res.dir, FLOW_DIR_ORIG);
+		assert_int_equal(flow_port(res.flow, FLOW_DIR_ORIG), p[i].sport);
+	}
+	engine_free(e);
+}
+
+/* The initiator rules name the connection from the initiator's side, as
+ * its flow record does: when the capture starts at the responder's
+ * SYN+ACK, src and sport are the SYN+ACK's receiver's (the port the
+ * message names), the frame the SYN+ACK's. A SYN's findings keep the
+ * packet's own orientation, which is the same thing there. */
+static void test_oracle_initiator_side(void **state)
+{
+	struct pkt p[2];
+	struct olog l;
+
+	(void)state;
+	p[0] = tcp_pkt("198.51.100.2", 22, "192.0.2.1", 1023, TH_SYN | TH_ACK);
+	p[1] = tcp_pkt("192.0.2.7", 1022, "198.51.100.2", 513, TH_SYN);
+	replay_pkts(p, 2, &l);
+	assert_int_equal(olog_count(&l, R_PORT_PRIVILEGED_SOURCE), 2);
+	assert_int_equal(olog_count(&l, R_PORT_EPHEMERAL_RANGE), 2);
+	for (unsigned i = 0; i < l.n; i++) {
+		if (l.f[i].rule != R_PORT_PRIVILEGED_SOURCE && l.f[i].rule != R_PORT_EPHEMERAL_RANGE)
+			continue;
+		if (l.f[i].frame == 1) {
+			assert_memory_equal(l.f[i].src, p[0].dst, 16);
+			assert_memory_equal(l.f[i].dst, p[0].src, 16);
+			assert_int_equal(l.f[i].sport, 1023);
+			assert_int_equal(l.f[i].dport, 22);
+		} else {
+			assert_int_equal(l.f[i].frame, 2);
+			assert_memory_equal(l.f[i].src, p[1].src, 16);
+			assert_int_equal(l.f[i].sport, 1022);
+			assert_int_equal(l.f[i].dport, 513);
+		}
+		/* the port in the message is the src port */
+		assert_non_null(strstr(l.f[i].message, l.f[i].frame == 1 ? "1023" : "1022"));
+	}
 }
 
 /* ---- the oracle's latest packet time ------------------------------------- */
@@ -864,9 +1117,13 @@ int main(void)
 		cmocka_unit_test(test_signature_definition),
 		cmocka_unit_test(test_port_zero),
 		cmocka_unit_test(test_invalid_flags),
+		cmocka_unit_test(test_invalid_flags_signatures_kept),
 		cmocka_unit_test(test_flags_invalid_predicate),
 		cmocka_unit_test(test_flags_suspect_mask),
 		cmocka_unit_test(test_oracle_latest_time),
+		cmocka_unit_test(test_oracle_ecn_only_segment),
+		cmocka_unit_test(test_oracle_probe_opens_nothing),
+		cmocka_unit_test(test_oracle_initiator_side),
 		cmocka_unit_test(test_inline_fires),
 		cmocka_unit_test(test_initiator_ports),
 		cmocka_unit_test(test_decode_errors),
