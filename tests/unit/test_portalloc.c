@@ -5,10 +5,20 @@
  * (STYLE.md "lockstep"): a linear list of live tuples for uniqueness, and a
  * per-port array with TIME_WAIT deadlines for the legacy "lowest free port
  * above 1024" rule. Every returned port is compared.
+ *
+ * The random models are also checked against their distributions: over
+ * ranges of 5 and 16 ports every port comes out, first and last included,
+ * with a loose chi-square bound; over the Linux range the deciles show no
+ * modulo bias; and the first candidate is the RFC's one draw from the
+ * caller's PRNG (the PRNG is a parameter, so a copy of it predicts the
+ * draw). Every statistic runs from a fixed seed: the figures are the same
+ * on every run, and the bounds sit many standard deviations from both the
+ * expected value and what the broken variants in the commit messages give.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <string.h>
 #include <cmocka.h>
 #include "portalloc.h"
@@ -295,16 +305,23 @@ static bool always_taken(void *ctx, const struct pa_tuple *t)
 	return true;
 }
 
-static void test_exhaustion(void **state)
+/*
+ * Every model over [low, low + 16[ towards one destination: connects until
+ * the range runs out (the exhaustive scans take all 16 ports, the random
+ * ones most), a freed port is found again by the deterministic ones, and
+ * the caller's veto alone exhausts the range in bounded work. Run in the
+ * middle of the port space and at its top, [65520, 65536[, where a 16-bit
+ * port variable would wrap before reaching high = 65536.
+ */
+static void exhaust(uint32_t low, uint64_t seed)
 {
-	(void)state;
 	for (int al = 0; al < PA__COUNT; al++) {
 		enum pa_algo algo = (enum pa_algo)al;
 		bool exhaustive = algo != PA_ALG2 && algo != PA_ALG5;
 		struct pa_rng rng;
-		struct pa_alloc *a = make_range(algo, 40000, 40016, 3, &rng);
+		struct pa_alloc *a = make_range(algo, low, low + 16, seed, &rng);
 		struct pa_tuple got[16];
-		uint32_t n = 0, probes, calls = 0;
+		uint32_t n = 0, probes, calls = 0, seen_top = 0;
 		enum tc_rc rc;
 
 		for (int i = 0; i < 40; i++) {
@@ -320,12 +337,16 @@ static void test_exhaustion(void **state)
 				continue;
 			}
 			assert_true(n < 16);
+			assert_true(t.lport >= low && t.lport < low + 16);
+			seen_top += t.lport == low + 15;
 			got[n++] = t;
 		}
-		if (exhaustive)
+		if (exhaustive) {
 			assert_int_equal(n, 16);
-		else
+			assert_int_equal(seen_top, 1);
+		} else {
 			assert_true(n >= 8);  /* random draws find most of 16 ports */
+		}
 
 		/* a freed port is found again by the exhaustive scans */
 		assert_int_equal(pa_close(a, &got[3], 0, PA_CLOSE_ABORT), TC_OK);
@@ -338,7 +359,7 @@ static void test_exhaustion(void **state)
 		pa_destroy(a);
 
 		/* the caller's veto alone exhausts the range, in bounded work */
-		a = make_range(algo, 40000, 40016, 4, &rng);
+		a = make_range(algo, low, low + 16, seed + 1, &rng);
 		{
 			struct pa_tuple t = dest(2, 53);
 
@@ -352,6 +373,18 @@ static void test_exhaustion(void **state)
 		}
 		pa_destroy(a);
 	}
+}
+
+static void test_exhaustion(void **state)
+{
+	(void)state;
+	exhaust(40000, 3);
+}
+
+static void test_exhaustion_top(void **state)
+{
+	(void)state;
+	exhaust(65536 - 16, 3);
 }
 
 /* ---- TIME_WAIT is per 4-tuple (RFC 6056), per port for LEGACY ---- */
@@ -624,6 +657,164 @@ static void test_alg5(void **state)
 	pa_destroy(a);
 }
 
+/* ---- distributions: range ends, uniformity, the RFC's draws ---- */
+
+/* Pearson's statistic of hist[0..k[ against equal shares. */
+static double chi2_uniform(const uint32_t *hist, uint32_t k, uint32_t n)
+{
+	double want = (double)n / k, x = 0;
+
+	for (uint32_t i = 0; i < k; i++)
+		x += ((double)hist[i] - want) * ((double)hist[i] - want) / want;
+	return x;
+}
+
+/* Loose bound for k cells: mean k - 1 plus 8 standard deviations
+ * (sqrt(2 (k - 1))) plus 10. With a fixed seed the statistic is one fixed
+ * number; this only has to stay far from it and far below what a port
+ * that never comes out gives (n / k and more: 625 for 10000 draws over 16). */
+static double chi2_bound(uint32_t k)
+{
+	return (double)(k - 1) + 8.0 * sqrt(2.0 * (k - 1)) + 10.0;
+}
+
+#define DIST_N 10000
+
+/*
+ * One model over [low, low + num[, DIST_N connects to one destination, each
+ * closed at once (PA_CLOSE_ABORT), so every first candidate is free and
+ * the port is the model's first choice: every port must come out, low and
+ * low + num - 1 included, in roughly equal shares. LINUX takes the ports of
+ * low's parity first, so only those come out here (offsets 0, 2, ... below
+ * the even-rounded size); its other ports are reached by the exhaustion
+ * tests. LEGACY is deterministic (always the lowest port) and is checked
+ * against its reference above.
+ */
+static void dist_small(enum pa_algo algo, uint32_t low, uint32_t num, uint64_t seed)
+{
+	struct pa_rng rng;
+	struct pa_alloc *a = make_range(algo, low, low + num, seed, &rng);
+	uint32_t hist[16] = { 0 }, cells[16], k = 0, rem = num > 1 ? num & ~1u : num;
+	uint32_t sub[16];
+
+	assert_true(num >= 2 && num <= 16);
+	for (uint32_t i = 0; i < DIST_N; i++) {
+		struct pa_tuple t = dest(1, 443);
+		uint32_t probes;
+
+		assert_int_equal(pa_connect(a, &rng, &t, (uint64_t)i * MS, NULL, NULL, &probes), TC_OK);
+		assert_int_equal(probes, 1);
+		assert_true(t.lport >= low && t.lport < low + num);
+		hist[t.lport - low]++;
+		assert_int_equal(pa_close(a, &t, (uint64_t)i * MS, PA_CLOSE_ABORT), TC_OK);
+	}
+	for (uint32_t p = 0; p < num; p++) {
+		bool reachable = algo != PA_LINUX || (p % 2 == 0 && p < rem);
+
+		if (reachable)
+			cells[k++] = p;
+		else
+			assert_int_equal(hist[p], 0);
+	}
+	for (uint32_t j = 0; j < k; j++) {
+		if (hist[cells[j]] == 0)
+			fail_msg("%s [%u, %u[: port %u never chosen in %u connects", pa_algo_name(algo),
+				 low, low + num, low + cells[j], DIST_N);
+		sub[j] = hist[cells[j]];
+	}
+	if (chi2_uniform(sub, k, DIST_N) > chi2_bound(k))
+		fail_msg("%s [%u, %u[: chi-square %.1f over %u ports, bound %.1f", pa_algo_name(algo),
+			 low, low + num, chi2_uniform(sub, k, DIST_N), k, chi2_bound(k));
+	pa_destroy(a);
+}
+
+static void test_distribution_small(void **state)
+{
+	(void)state;
+	for (int al = PA_ALG1; al < PA__COUNT; al++) {
+		dist_small((enum pa_algo)al, 40000, 16, 61 + 10 * (uint64_t)al);
+		dist_small((enum pa_algo)al, 50001, 5, 62 + 10 * (uint64_t)al);
+		dist_small((enum pa_algo)al, 60000, 7, 63 + 10 * (uint64_t)al);
+	}
+}
+
+/*
+ * The random models over the whole Linux range [32768, 61000[ (28232
+ * ports): 20000 first choices fall in ten equal slices in equal shares. A
+ * draw taken as 16 random bits modulo the range gives 3 chances in 65536
+ * to the ports below 65536 - 2 * 28232 = 9072 and 2 to the others: 12.9 %
+ * of the draws in each of the first three slices instead of 10 %, a
+ * chi-square in the hundreds (bound ~52).
+ */
+static void test_distribution_linux_range(void **state)
+{
+	static const enum pa_algo random_algs[] = { PA_ALG1, PA_ALG2, PA_ALG5 };
+
+	(void)state;
+	for (size_t j = 0; j < sizeof(random_algs) / sizeof(random_algs[0]); j++) {
+		struct pa_rng rng;
+		struct pa_config cfg;
+		struct pa_alloc *a = make(random_algs[j], "linux", 64 + j, &rng, &cfg);
+		uint32_t num = cfg.high - cfg.low, slice[10] = { 0 }, n = 20000;
+		double x;
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct pa_tuple t = dest(i % 50, 443);
+
+			assert_int_equal(pa_connect(a, &rng, &t, (uint64_t)i * MS, NULL, NULL, NULL), TC_OK);
+			slice[(uint64_t)(t.lport - cfg.low) * 10 / num]++;
+			assert_int_equal(pa_close(a, &t, (uint64_t)i * MS, PA_CLOSE_ABORT), TC_OK);
+		}
+		x = chi2_uniform(slice, 10, n);
+		if (x > chi2_bound(10))
+			fail_msg("%s over the linux range: chi-square %.1f over 10 slices, bound %.1f"
+				 " (first slice %u of %u)", pa_algo_name(random_algs[j]), x, chi2_bound(10),
+				 slice[0], n);
+		pa_destroy(a);
+	}
+}
+
+/*
+ * RFC 6056 3.3.1 and 3.3.2 in lockstep: with every port free, the port is
+ * min + random() % num from the caller's PRNG, random() % num being
+ * pa_rng_below(rng, num) (uniform without modulo bias), and that draw is all
+ * the connect takes from the PRNG. A copy of the PRNG made before the
+ * connect predicts it. (A start moved by a constant, (r + 1) % num, leaves
+ * the distribution exactly uniform: only this check sees it.) ALG5 in the
+ * same way: the step from the previous port is the drawn increment 1..N.
+ */
+static void test_random_draws(void **state)
+{
+	static const enum pa_algo algs[] = { PA_ALG1, PA_ALG2, PA_ALG5 };
+	static const uint32_t ranges[][2] = { { 40000, 40005 }, { 49152, 65536 }, { 32768, 61000 } };
+
+	(void)state;
+	for (size_t j = 0; j < sizeof(algs) / sizeof(algs[0]); j++) {
+		for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+			struct pa_rng rng;
+			struct pa_alloc *a = make_range(algs[j], ranges[r][0], ranges[r][1], 70 + r, &rng);
+			uint32_t num = ranges[r][1] - ranges[r][0], prev = 0;
+
+			for (uint32_t i = 0; i < 2000; i++) {
+				struct pa_tuple t = dest(i % 9, 443);
+				struct pa_rng copy = rng;
+				uint32_t draw = pa_rng_below(&copy, algs[j] == PA_ALG5
+							     ? pa_get_config(a)->increment_n : num);
+
+				assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+				if (algs[j] != PA_ALG5)
+					assert_int_equal(t.lport, ranges[r][0] + draw);
+				else if (i > 0)
+					assert_int_equal(fwd(prev, t.lport, num), (draw + 1) % num);
+				assert_true(copy.s == rng.s);       /* one draw, no more */
+				prev = t.lport;
+				assert_int_equal(pa_close(a, &t, 0, PA_CLOSE_ABORT), TC_OK);
+			}
+			pa_destroy(a);
+		}
+	}
+}
+
 /* ---- determinism ---- */
 
 static void run_script(enum pa_algo algo, uint64_t seed, uint16_t out[200])
@@ -666,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_churn_all),
 		cmocka_unit_test(test_legacy_reference),
 		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_exhaustion_top),
 		cmocka_unit_test(test_time_wait),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_nomem),
@@ -673,6 +865,9 @@ int main(void)
 		cmocka_unit_test(test_alg4_buckets),
 		cmocka_unit_test(test_linux),
 		cmocka_unit_test(test_alg5),
+		cmocka_unit_test(test_distribution_small),
+		cmocka_unit_test(test_distribution_linux_range),
+		cmocka_unit_test(test_random_draws),
 		cmocka_unit_test(test_determinism),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
