@@ -346,9 +346,35 @@ static uint64_t dest_hash(const struct siphash_key *key, const struct pa_tuple *
 	return siphash24(key, buf, n);
 }
 
-static uint64_t linux_salt(const struct pa_alloc *a)
+/*
+ * Linux's port_offset at time now (secure_ipv4_port_ephemeral() since
+ * "tcp: resalt the secret every 10 seconds": the SipHash input carries
+ * jiffies / EPHEMERAL_PORT_SHUFFLE_PERIOD, 10 s, so every destination's
+ * offset and index are re-drawn each period). alg_linux() and the queries pa_bucket()/pa_port_offset() all
+ * go through here and linux_index(), so a test of the queries tests connect.
+ */
+static uint64_t linux_port_offset(const struct pa_alloc *a, const struct pa_tuple *t,
+				  uint64_t now)
 {
-	return a->cfg.shuffle_ns ? a->now / a->cfg.shuffle_ns : 0;
+	uint64_t salt = a->cfg.shuffle_ns ? now / a->cfg.shuffle_ns : 0;
+
+	return dest_hash(&a->cfg.key1, t, salt);
+}
+
+/* The perturbation entry: the low bits of port_offset, index = port_offset
+ * & (INET_TABLE_PERTURB_SIZE - 1) since "tcp: drop the hash_32() part from
+ * the index calculation" (May 2022); the high 32 bits are what alg_linux()
+ * adds to the entry ("tcp: use different parts of the port_offset for index
+ * and offset"). table_len is a power of two. */
+static uint32_t linux_index(const struct pa_alloc *a, uint64_t port_offset)
+{
+	return (uint32_t)port_offset & (a->cfg.table_len - 1);
+}
+
+/* ALG4's G(): which of the table_len counters a destination uses. */
+static uint32_t alg4_index(const struct pa_alloc *a, const struct pa_tuple *t)
+{
+	return (uint32_t)(dest_hash(&a->cfg.key2, t, 0) % a->cfg.table_len);
 }
 
 uint32_t pa_bucket(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns)
@@ -356,13 +382,17 @@ uint32_t pa_bucket(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t 
 	uint64_t when = now_ns > a->now ? now_ns : a->now;
 
 	if (a->cfg.algo == PA_ALG4)
-		return (uint32_t)(dest_hash(&a->cfg.key2, t, 0) % a->cfg.table_len);
-	if (a->cfg.algo == PA_LINUX) {
-		uint64_t salt = a->cfg.shuffle_ns ? when / a->cfg.shuffle_ns : 0;
-
-		return (uint32_t)dest_hash(&a->cfg.key1, t, salt) & (a->cfg.table_len - 1);
-	}
+		return alg4_index(a, t);
+	if (a->cfg.algo == PA_LINUX)
+		return linux_index(a, linux_port_offset(a, t, when));
 	return 0;
+}
+
+uint64_t pa_port_offset(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns)
+{
+	uint64_t when = now_ns > a->now ? now_ns : a->now;
+
+	return a->cfg.algo == PA_LINUX ? linux_port_offset(a, t, when) : 0;
 }
 
 /* ==== the algorithms =================================================== */
@@ -466,7 +496,7 @@ static enum tc_rc alg4(struct scan *s)
 	struct pa_alloc *a = s->a;
 	uint32_t num = a->range;
 	uint64_t offset = dest_hash(&a->cfg.key1, &s->cand, 0) % num;
-	uint32_t index = (uint32_t)(dest_hash(&a->cfg.key2, &s->cand, 0) % a->cfg.table_len);
+	uint32_t index = alg4_index(a, &s->cand);
 
 	for (uint32_t count = num; count > 0; count--) {
 		uint32_t port = a->cfg.low + (uint32_t)((offset + a->table[index]) % num);
@@ -515,8 +545,8 @@ static enum tc_rc alg_linux(struct scan *s, struct pa_rng *rng)
 	struct pa_alloc *a = s->a;
 	const struct pa_config *c = &a->cfg;
 	uint32_t remaining = a->range;
-	uint64_t port_offset = dest_hash(&c->key1, &s->cand, linux_salt(a));
-	uint32_t index = (uint32_t)port_offset & (c->table_len - 1);
+	uint64_t port_offset = linux_port_offset(a, &s->cand, a->now);
+	uint32_t index = linux_index(a, port_offset);
 	uint32_t offset, i, port, jitter;
 
 	if (remaining > 1)

@@ -202,5 +202,14 @@ const struct pa_config *pa_get_config(const struct pa_alloc *a);
  * 0 for the other algorithms (one global counter or none).
  */
 uint32_t pa_bucket(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns);
+/*
+ * pa_port_offset - LINUX: the keyed 64-bit hash of t's destination (ipver,
+ * laddr, raddr, rport; t->lport is ignored) a connection at now_ns would
+ * use, Linux's port_offset, salted with now_ns / shuffle_ns. Its low bits
+ * are pa_bucket()'s perturbation index, its high 32 bits are added to that
+ * entry to make the offset; pa_connect computes both through the same code.
+ * 0 for the other algorithms.
+ */
+uint64_t pa_port_offset(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns);
 
 #endif /* TC_PORTALLOC_H */

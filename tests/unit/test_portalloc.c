@@ -627,6 +627,216 @@ static void test_linux(void **state)
 	pa_destroy(a);
 }
 
+/*
+ * LINUX's per-destination hash (portalloc.c linux_port_offset/linux_index,
+ * which pa_connect uses too): the perturbation index is the low bits of
+ * port_offset (Linux: index = port_offset & (INET_TABLE_PERTURB_SIZE - 1)),
+ * and port_offset is re-salted every shuffle_ns (Linux: every 10 s): the
+ * same within a period, another one in the next.
+ */
+static void test_linux_hash(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a = make(PA_LINUX, NULL, 43, &rng, &cfg);
+	static const uint64_t at[] = { 0, 5 * SEC, 10 * SEC, 25 * SEC, 3600 * SEC };
+	uint32_t moved = 0, n = 0;
+
+	(void)state;
+	assert_int_equal(cfg.shuffle_ns, 10 * SEC);
+	for (uint32_t d = 0; d < 200; d++) {
+		struct pa_tuple t = dest(d, (uint16_t)(443 + d % 3));
+
+		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			uint64_t po = pa_port_offset(a, &t, at[k]);
+			uint64_t epoch_end = at[k] - at[k] % cfg.shuffle_ns + cfg.shuffle_ns;
+
+			assert_int_equal(pa_bucket(a, &t, at[k]), (uint32_t)po & (cfg.table_len - 1));
+			assert_true(pa_port_offset(a, &t, epoch_end - 1) == po);
+			moved += pa_port_offset(a, &t, epoch_end) != po;
+			n++;
+		}
+	}
+	assert_int_equal(moved, n);   /* 64-bit values: a repeat is a bug, not luck */
+	/* the other models have no port_offset */
+	pa_destroy(a);
+	a = make(PA_ALG4, NULL, 43, &rng, NULL);
+	{
+		struct pa_tuple t = dest(1, 443);
+
+		assert_true(pa_port_offset(a, &t, 0) == 0);
+	}
+	pa_destroy(a);
+}
+
+/*
+ * One LINUX connect with every candidate free (closed peers): the port must
+ * be the first candidate, and the perturbation entry then advances by
+ * max(i, 2 * random(0..7)) + 2 with i = 0 (Linux: i = max_t(int, i,
+ * get_random_u32_below(8) * 2); table_perturb[index] += i + 2). The draw
+ * comes from the caller's PRNG, so a copy made before predicts it.
+ * Returns the port; *inc the predicted advance.
+ */
+static uint16_t linux_connect(struct pa_alloc *a, struct pa_rng *rng, struct pa_tuple *t,
+			      uint64_t now, uint32_t *inc)
+{
+	struct pa_rng copy = *rng;
+	uint32_t probes;
+
+	*inc = pa_rng_below(&copy, 8) * 2 + 2;
+	assert_int_equal(pa_connect(a, rng, t, now, NULL, NULL, &probes), TC_OK);
+	assert_int_equal(probes, 1);
+	assert_true(copy.s == rng->s);    /* the jitter is the only draw */
+	assert_int_equal(pa_close(a, t, now, PA_CLOSE_ABORT), TC_OK);
+	return t->lport;
+}
+
+/*
+ * LINUX, one perturbation entry per index, like test_alg4_buckets: within
+ * one 10 s period a destination's next port is its last one moved by
+ * exactly the advances of its entry meanwhile (the high half of port_offset
+ * is the same both times), whoever made them: connects to a destination on
+ * another entry (B) leave A's port alone, connects to a destination on the
+ * same entry (C) move it. The advances are even, so the parity of
+ * entry + offset never changes and the even-rounded offset moves by exactly
+ * their sum. A smaller table (64 entries, a power of two as Linux's) makes
+ * same-entry destinations easy to find; 20 different A.
+ */
+static void test_linux_buckets(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	uint32_t rem, next = 2, checked = 0;
+	uint64_t now = 0;
+
+	(void)state;
+	pa_rng_seed(&rng, 44);
+	assert_int_equal(pa_config_default(&cfg, PA_LINUX, NULL, &rng), TC_OK);
+	cfg.table_len = 64;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	rem = (cfg.high - cfg.low) & ~1u;
+	for (int round = 0; round < 20; round++) {
+		struct pa_tuple A = dest(next++, 443), B, C, t;
+		uint32_t ba = pa_bucket(a, &A, now), inc, sum;
+		int found_b = 0, found_c = 0;
+		uint16_t pa0, pa1;
+
+		for (; next < 60000 && !(found_b && found_c); next++) {
+			t = dest(next, 443);
+			if (!found_b && pa_bucket(a, &t, now) != ba) { B = t; found_b = 1; }
+			else if (!found_c && pa_bucket(a, &t, now) == ba) { C = t; found_c = 1; }
+		}
+		assert_true(found_b && found_c);
+
+		t = A; pa0 = linux_connect(a, &rng, &t, now, &sum);
+		for (int i = 0; i < 5; i++) {   /* another entry: A's stays */
+			t = B; (void)linux_connect(a, &rng, &t, now, &inc);
+		}
+		t = A; pa1 = linux_connect(a, &rng, &t, now, &inc);
+		assert_int_equal(fwd(pa0, pa1, rem), sum % rem);
+		sum = inc;
+		for (int i = 0; i < 3; i++) {   /* the same entry: A's moves */
+			t = C; (void)linux_connect(a, &rng, &t, now, &inc);
+			sum += inc;
+		}
+		t = A; pa0 = linux_connect(a, &rng, &t, now, &inc);
+		assert_int_equal(fwd(pa1, pa0, rem), sum % rem);
+		checked++;
+		now += 100 * MS;                /* 20 rounds: 2 s, one period */
+	}
+	assert_int_equal(checked, 20);
+	assert_true(now < cfg.shuffle_ns);
+	pa_destroy(a);
+}
+
+/*
+ * LINUX: the offset is the entry plus the HIGH half of port_offset,
+ * (table[index] + (port_offset >> 32)) % remaining, made even. Two
+ * destinations A and C on the same entry, connected one after the other:
+ * C's offset follows from A's, A's advance and the two high halves. A's
+ * port gives entry + high(A) modulo remaining up to its parity bit, and the
+ * 32-bit sum may wrap once, so 4 candidates out of 14116 even offsets.
+ */
+static void test_linux_offset(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	uint32_t rem, next = 2;
+	uint64_t now = 0;
+
+	(void)state;
+	pa_rng_seed(&rng, 45);
+	assert_int_equal(pa_config_default(&cfg, PA_LINUX, NULL, &rng), TC_OK);
+	cfg.table_len = 64;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	rem = (cfg.high - cfg.low) & ~1u;
+	for (int round = 0; round < 20; round++) {
+		struct pa_tuple A = dest(next++, 80), C, t;
+		uint32_t ba = pa_bucket(a, &A, now), inc, inc_c, hi_a, hi_c, off_a, off_c, d;
+		bool match = false;
+
+		for (; next < 60000; next++) {
+			C = dest(next, 80);
+			if (pa_bucket(a, &C, now) == ba)
+				break;
+		}
+		assert_true(next < 60000);
+		next++;
+		hi_a = (uint32_t)(pa_port_offset(a, &A, now) >> 32);
+		hi_c = (uint32_t)(pa_port_offset(a, &C, now) >> 32);
+		t = A; off_a = linux_connect(a, &rng, &t, now, &inc) - cfg.low;
+		t = C; off_c = linux_connect(a, &rng, &t, now, &inc_c) - cfg.low;
+		/* entry + hi_a = u (32-bit), u % rem = off_a or off_a + 1;
+		 * C sees u + inc + hi_c - hi_a (32-bit) */
+		d = inc + hi_c - hi_a;
+		for (uint32_t par = 0; par < 2 && !match; par++) {
+			uint64_t r = off_a + par;
+			uint32_t no_wrap = (uint32_t)((r + d) % rem) & ~1u;
+			uint32_t wrap = (uint32_t)((r + d + rem - (UINT64_C(1) << 32) % rem) % rem) & ~1u;
+
+			match = off_c == no_wrap || off_c == wrap;
+		}
+		if (!match)
+			fail_msg("round %d: C's offset %u does not follow from A's %u (advance %u)",
+				 round, off_c, off_a, inc);
+		now += 100 * MS;
+	}
+	pa_destroy(a);
+}
+
+/*
+ * LINUX re-salts its secret every 10 s ("tcp: resalt the secret every 10
+ * seconds"): connections to one destination 11 s apart each see a new
+ * port_offset, so their ports jump anywhere instead of moving by the 2..16
+ * of one period (by chance: 8 even steps in 14116, ~0.1 of 199). Through
+ * pa_connect only, nothing else.
+ */
+static void test_linux_resalt(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a = make(PA_LINUX, NULL, 41, &rng, &cfg);
+	uint32_t rem = (cfg.high - cfg.low) & ~1u, small = 0, inc;
+	uint16_t prev = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 200; i++) {
+		struct pa_tuple t = dest(1, 443);
+		uint16_t p = linux_connect(a, &rng, &t, (uint64_t)i * 11 * SEC, &inc);
+
+		if (i > 0) {
+			uint32_t step = fwd(prev, p, rem);
+
+			small += step >= 2 && step <= 16;
+		}
+		prev = p;
+	}
+	assert_true(small < 10);
+	pa_destroy(a);
+}
+
 /* ---- ALG5: increments 1..N ---- */
 
 static void test_alg5(void **state)
@@ -864,6 +1074,10 @@ int main(void)
 		cmocka_unit_test(test_alg3_per_destination),
 		cmocka_unit_test(test_alg4_buckets),
 		cmocka_unit_test(test_linux),
+		cmocka_unit_test(test_linux_hash),
+		cmocka_unit_test(test_linux_buckets),
+		cmocka_unit_test(test_linux_offset),
+		cmocka_unit_test(test_linux_resalt),
 		cmocka_unit_test(test_alg5),
 		cmocka_unit_test(test_distribution_small),
 		cmocka_unit_test(test_distribution_linux_range),
