@@ -11,7 +11,9 @@
  *   c[1]      range: bits 0-1 profile (0 = a custom small range, 1 linux,
  *             2 iana, 3 bsd-legacy); custom: size = c[1] >> 2 (0..63; 0 is
  *             the empty range pa_create must refuse), low = 1 + c[2] * 257
- *             (anywhere in the port space; legacy's "above 1024" edge too)
+ *             (anywhere in the port space; legacy's "above 1024" edge too:
+ *             a legacy range with no port above 1024, high <= 1025, is
+ *             refused like an empty one)
  *   c[3]      connection slots: 1 + c[3] (1..256)
  *   c[4]      veto: bit i (i < 7) makes the caller's is_in_use callback
  *             refuse every port with port % 8 == i (bit 7 is ignored, so at
@@ -61,6 +63,8 @@
 
 #define NS_PER_SEC UINT64_C(1000000000)
 #define NS_PER_MS  UINT64_C(1000000)
+/* The legacy model's ports are above 1024 (IPPORT_RESERVED): 1025 first. */
+#define LEGACY_FIRST 1025
 
 struct sconn {
 	struct pa_tuple t;
@@ -242,8 +246,7 @@ static void op_connect(struct pa_alloc *a, struct pa_rng *rng, struct shadow *s,
 	else
 		FUZZ_CHECK(probes <= s->high - s->low, "%u probes in a range of %u",
 			   probes, s->high - s->low);
-	FUZZ_CHECK(probes >= 1 || (s->algo == PA_LEGACY && s->high <= 1025),
-		   "an answer without looking at a port");
+	FUZZ_CHECK(probes >= 1, "an answer without looking at a port");
 	if (rc == TC_EXHAUSTED) {
 		st_exhausted++;
 		FUZZ_CHECK(t.lport == 0, "exhausted with lport %u", t.lport);
@@ -422,6 +425,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cfg.high = 65536;
 		valid = cfg.low < cfg.high;
 	}
+	/* portalloc.h: a legacy range without a port above 1024 is malformed */
+	if (cfg.algo == PA_LEGACY && cfg.high <= LEGACY_FIRST)
+		valid = false;
 	cfg.max_conns = 1 + (uint32_t)c[3];
 	cfg.time_wait_ns = tw_choice[c[5] & 3];
 	cfg.shuffle_ns = (c[5] & 4) ? 10 * NS_PER_SEC : 0;

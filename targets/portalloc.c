@@ -29,6 +29,7 @@
 #define PA_MAX_TABLE (1u << 24)      /* 64 MiB of counters is already absurd */
 #define NS_PER_SEC UINT64_C(1000000000)
 #define IPPORT_RESERVED 1024         /* 4.4BSD <netinet/in.h> */
+#define LEGACY_FIRST (IPPORT_RESERVED + 1)  /* the lowest port LEGACY hands out */
 
 /* ==== PRNG ============================================================= */
 
@@ -170,6 +171,10 @@ static bool is_config_valid(const struct pa_config *c)
 	if ((unsigned)c->algo >= PA__COUNT)
 		return false;
 	if (c->low < 1 || c->low >= c->high || c->high > 65536)
+		return false;
+	/* LEGACY hands out ports above 1024 only (alg_legacy): a range with
+	 * none is as empty as low == high. */
+	if (c->algo == PA_LEGACY && c->high <= LEGACY_FIRST)
 		return false;
 	if (c->max_conns == 0 || c->max_conns > PA_MAX_CONNS)
 		return false;
@@ -419,7 +424,8 @@ static bool is_port_free(struct scan *s, uint32_t port)
  * stated on purpose: that code kept a "lastport" hint and advanced it, so it
  * reused freed ports only after wrapping at 5000; SPEC.md defines the legacy
  * allocator as "a freed port reused first". Both behaviours are
- * `sequential` to the classifier. Scan: at most high - max(low, 1025) candidates, no wrap.
+ * `sequential` to the classifier. Scan: at most high - max(low, 1025) candidates, no wrap
+ * (never none: pa_create refuses a LEGACY range with no port above 1024).
  */
 static enum tc_rc alg_legacy(struct scan *s)
 {

@@ -134,8 +134,9 @@ struct pa_alloc;
  * pa_create - a new allocator for cfg. rng seeds the model's boot-time
  * state (RFC 6056 alg 3/5 counters, alg 4 and Linux tables), as a stack
  * does at boot. On TC_OK *out is owned by the caller (pa_destroy).
- * TC_MALFORMED: cfg inconsistent (empty or out-of-bounds range, LINUX table
- * not a power of two, zero table or N, zero max_conns). TC_NOMEM.
+ * TC_MALFORMED: cfg inconsistent (empty or out-of-bounds range, for LEGACY
+ * a range with no port above 1024, i.e. high <= 1025; LINUX table not a
+ * power of two, zero table or N, zero max_conns). TC_NOMEM.
  */
 enum tc_rc pa_create(struct pa_alloc **out, const struct pa_config *cfg,
 		     struct pa_rng *rng);

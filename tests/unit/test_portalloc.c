@@ -148,6 +148,47 @@ static void test_config(void **state)
 	pa_destroy(a);
 }
 
+/* LEGACY hands out ports above 1024 only: a range without one is empty,
+ * and portalloc.h says an empty range is refused at pa_create. */
+static void test_legacy_config(void **state)
+{
+	static const uint32_t empty[][2] = { { 1, 2 }, { 1, 1025 }, { 1000, 1025 }, { 1024, 1025 } };
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct pa_tuple t;
+
+	(void)state;
+	pa_rng_seed(&rng, 2);
+	assert_int_equal(pa_config_default(&cfg, PA_LEGACY, NULL, &rng), TC_OK);
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		a = (struct pa_alloc *)&cfg;             /* must be reset to NULL */
+		cfg.low = empty[i][0];
+		cfg.high = empty[i][1];
+		assert_int_equal(pa_create(&a, &cfg, &rng), TC_MALFORMED);
+		assert_null(a);
+	}
+	/* one port above 1024, 1025: allocated, then the range is used up */
+	cfg.low = 1000;
+	cfg.high = 1026;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	t = dest(1, 80);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 1025);
+	t = dest(2, 80);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_EXHAUSTED);
+	pa_destroy(a);
+	/* the same ranges are fine for the other models: their ports are the range */
+	assert_int_equal(pa_config_default(&cfg, PA_ALG1, NULL, &rng), TC_OK);
+	cfg.low = 1;
+	cfg.high = 2;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	t = dest(1, 80);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 1);
+	pa_destroy(a);
+}
+
 /* ---- every algorithm: range, uniqueness, bookkeeping, in lockstep ---- */
 
 #define MAXLIVE 512
@@ -1064,6 +1105,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_legacy_config),
 		cmocka_unit_test(test_churn_all),
 		cmocka_unit_test(test_legacy_reference),
 		cmocka_unit_test(test_exhaustion),
