@@ -10,8 +10,13 @@
  *   c[0]      algorithm: c[0] % PA__COUNT (legacy, RFC 6056 alg 1-5, linux)
  *   c[1]      range: bits 0-1 profile (0 = a custom small range, 1 linux,
  *             2 iana, 3 bsd-legacy); custom: size = c[1] >> 2 (0..63; 0 is
- *             the empty range pa_create must refuse), low = 1 + c[2] * 257
- *             (anywhere in the port space; legacy's "above 1024" edge too)
+ *             the empty range pa_create must refuse) and
+ *   c[2]      its place: low = 1 + c[2] * 257 for c[2] < 255 (1, 258, ...,
+ *             65279: the bottom of the port space, legacy's "above 1024"
+ *             edge at c[2] = 3 and 4, and high up to 65342); c[2] = 255: the
+ *             range ends the port space, [65536 - size, 65536[, so high is
+ *             65536 and port 65535 is in it. A legacy range with no port
+ *             above 1024 (high <= 1025) is refused like an empty one.
  *   c[3]      connection slots: 1 + c[3] (1..256)
  *   c[4]      veto: bit i (i < 7) makes the caller's is_in_use callback
  *             refuse every port with port % 8 == i (bit 7 is ignored, so at
@@ -34,13 +39,14 @@
  *
  * Invariants: every return code agrees with the shadow's prediction; an
  * allocated port is in the range, not bound, not vetoed, and its 4-tuple
- * (legacy: its port) was free; the legacy allocator returns the lowest free
- * port above 1024; "exhausted" from the exhaustive algorithms (legacy, 1,
- * 3, 4, linux over an even-sized range) means the shadow has no acceptable
- * port either; "no memory" exactly when every slot is
- * live or in TIME_WAIT; probes never exceed the range (ALG2: its attempt
- * bound); live and TIME_WAIT counts, port users, bound ports and tuple
- * queries match after every operation.
+ * (legacy: its port) was free; the legacy allocator returns a port above
+ * 1024 (whatever the range), the lowest free one; "exhausted" from the
+ * exhaustive algorithms (legacy, 1, 3, 4, linux over an even-sized range)
+ * means the shadow has no acceptable port either; "no memory" exactly when
+ * every slot is live or in TIME_WAIT; probes never exceed the range (ALG2:
+ * its attempt bound) and an answer always follows at least one probe; live
+ * and TIME_WAIT counts, port users, bound ports and tuple queries match
+ * after every operation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +67,8 @@
 
 #define NS_PER_SEC UINT64_C(1000000000)
 #define NS_PER_MS  UINT64_C(1000000)
+/* The legacy model's ports are above 1024 (IPPORT_RESERVED): 1025 first. */
+#define LEGACY_FIRST 1025
 
 struct sconn {
 	struct pa_tuple t;
@@ -242,14 +250,13 @@ static void op_connect(struct pa_alloc *a, struct pa_rng *rng, struct shadow *s,
 	else
 		FUZZ_CHECK(probes <= s->high - s->low, "%u probes in a range of %u",
 			   probes, s->high - s->low);
-	FUZZ_CHECK(probes >= 1 || (s->algo == PA_LEGACY && s->high <= 1025),
-		   "an answer without looking at a port");
+	FUZZ_CHECK(probes >= 1, "an answer without looking at a port");
 	if (rc == TC_EXHAUSTED) {
 		st_exhausted++;
 		FUZZ_CHECK(t.lport == 0, "exhausted with lport %u", t.lport);
 		/* Exhaustive scans: the shadow must not know a free port. */
 		if (s->exhaustive) {
-			uint32_t first = s->algo == PA_LEGACY && s->low <= 1024 ? 1025 : s->low;
+			uint32_t first = s->algo == PA_LEGACY && s->low < LEGACY_FIRST ? LEGACY_FIRST : s->low;
 
 			for (uint32_t p = first; p < s->high; p++)
 				FUZZ_CHECK(!acceptable(s, &t, (uint16_t)p),
@@ -263,7 +270,8 @@ static void op_connect(struct pa_alloc *a, struct pa_rng *rng, struct shadow *s,
 	FUZZ_CHECK(acceptable(s, &t, t.lport), "port %u was not free (bound %d, vetoed %d, users %u)",
 		   t.lport, is_bound(s, t.lport), vetoed(s, t.lport), shadow_users(s, t.lport));
 	if (s->algo == PA_LEGACY) {
-		for (uint32_t p = s->low <= 1024 ? 1025 : s->low; p < t.lport; p++)
+		FUZZ_CHECK(t.lport >= LEGACY_FIRST, "legacy chose %u, not above 1024", t.lport);
+		for (uint32_t p = s->low < LEGACY_FIRST ? LEGACY_FIRST : s->low; p < t.lport; p++)
 			FUZZ_CHECK(!acceptable(s, &t, (uint16_t)p),
 				   "legacy chose %u, lower port %u is free", t.lport, p);
 	}
@@ -416,12 +424,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       (c[1] & 3) ? profile[c[1] & 3] : NULL, &rng);
 	FUZZ_CHECK(rc == TC_OK, "pa_config_default refused a known profile: %s", tc_rc_name(rc));
 	if ((c[1] & 3) == 0) {
-		cfg.low = 1 + (uint32_t)c[2] * 257;
+		cfg.low = c[2] < 255 ? 1 + (uint32_t)c[2] * 257 : 65536 - (uint32_t)(c[1] >> 2);
 		cfg.high = cfg.low + (c[1] >> 2);
-		if (cfg.high > 65536)
-			cfg.high = 65536;
-		valid = cfg.low < cfg.high;
+		valid = cfg.low < cfg.high;         /* high <= 65536 either way */
 	}
+	/* portalloc.h: a legacy range without a port above 1024 is malformed */
+	if (cfg.algo == PA_LEGACY && cfg.high <= LEGACY_FIRST)
+		valid = false;
 	cfg.max_conns = 1 + (uint32_t)c[3];
 	cfg.time_wait_ns = tw_choice[c[5] & 3];
 	cfg.shuffle_ns = (c[5] & 4) ? 10 * NS_PER_SEC : 0;

@@ -45,6 +45,8 @@ EXP = [
  ("P2b live 4-tuple ignored", "targets/portalloc.c", "\t} else if (chain_find(a, cand) != PA_NONE) {\n\t\treturn true;\n\t}", "\t} else if (0 && chain_find(a, cand) != PA_NONE) {\n\t\treturn true;\n\t}", "fuzz_portalloc"),
  ("P3 legacy not the lowest free port", "targets/portalloc.c", "IPPORT_RESERVED + 1;\n\n\tfor (uint32_t port = start; port < c->high; port++)", "IPPORT_RESERVED + 2;\n\n\tfor (uint32_t port = start; port < c->high; port++)", "fuzz_portalloc"),
  ("P4 exhausted range scanned past its size", "targets/portalloc.c", "\tfor (uint32_t count = num; count > 0; count--) {\n\t\tif (is_port_free(s, next))", "\tfor (uint32_t count = num + 1; count > 0; count--) {\n\t\tif (is_port_free(s, next))", "fuzz_portalloc"),
+ ("P5 legacy hands out 1024", "targets/portalloc.c", "uint32_t start = c->low > IPPORT_RESERVED ? c->low : IPPORT_RESERVED + 1;", "uint32_t start = c->low > IPPORT_RESERVED ? c->low : IPPORT_RESERVED;", "fuzz_portalloc"),
+ ("P6 16-bit legacy scan variable", "targets/portalloc.c", "for (uint32_t port = start; port < c->high; port++)", "for (uint16_t port = (uint16_t)start; port < c->high; port++)", "fuzz_portalloc"),
 ]
 
 

@@ -274,7 +274,13 @@ def cmd_portalloc(args):
         ops += bytes([PA_CLOSE, 0]) + pa_connect(rport=53)
         ops += bytes([PA_ADVANCE]) + struct.pack(">H", 0x8000 | 300) + pa_connect(rport=53)
         write(args.out, pa_config(algo, 2, conns=4, flags=3, seed=99 + algo) + ops)
-        n += 2
+        # a custom range ending the port space (low_idx 255: [65536 - size, 65536[):
+        # [65520, 65536[ used up towards one destination, port 65535 included, one
+        # port freed (abort) and taken again, then exhausted again
+        ops = b"".join(pa_connect(rport=80) for _ in range(20))
+        ops += bytes([PA_CLOSE | 8, 3]) + pa_connect(rport=80) + pa_connect(rport=80)
+        write(args.out, pa_config(algo, 0, size=16, low_idx=255, conns=64, seed=200 + algo) + ops)
+        n += 3
     write(args.out, pa_config(0, 0, size=0, low_idx=10))          # empty range: refused
     write(args.out, bytes([5]))                                    # config cut short
     n += 2

@@ -29,6 +29,7 @@
 #define PA_MAX_TABLE (1u << 24)      /* 64 MiB of counters is already absurd */
 #define NS_PER_SEC UINT64_C(1000000000)
 #define IPPORT_RESERVED 1024         /* 4.4BSD <netinet/in.h> */
+#define LEGACY_FIRST (IPPORT_RESERVED + 1)  /* the lowest port LEGACY hands out */
 
 /* ==== PRNG ============================================================= */
 
@@ -170,6 +171,10 @@ static bool is_config_valid(const struct pa_config *c)
 	if ((unsigned)c->algo >= PA__COUNT)
 		return false;
 	if (c->low < 1 || c->low >= c->high || c->high > 65536)
+		return false;
+	/* LEGACY hands out ports above 1024 only (alg_legacy): a range with
+	 * none is as empty as low == high. */
+	if (c->algo == PA_LEGACY && c->high <= LEGACY_FIRST)
 		return false;
 	if (c->max_conns == 0 || c->max_conns > PA_MAX_CONNS)
 		return false;
@@ -346,9 +351,35 @@ static uint64_t dest_hash(const struct siphash_key *key, const struct pa_tuple *
 	return siphash24(key, buf, n);
 }
 
-static uint64_t linux_salt(const struct pa_alloc *a)
+/*
+ * Linux's port_offset at time now (secure_ipv4_port_ephemeral() since
+ * "tcp: resalt the secret every 10 seconds": the SipHash input carries
+ * jiffies / EPHEMERAL_PORT_SHUFFLE_PERIOD, 10 s, so every destination's
+ * offset and index are re-drawn each period). alg_linux() and the queries pa_bucket()/pa_port_offset() all
+ * go through here and linux_index(), so a test of the queries tests connect.
+ */
+static uint64_t linux_port_offset(const struct pa_alloc *a, const struct pa_tuple *t,
+				  uint64_t now)
 {
-	return a->cfg.shuffle_ns ? a->now / a->cfg.shuffle_ns : 0;
+	uint64_t salt = a->cfg.shuffle_ns ? now / a->cfg.shuffle_ns : 0;
+
+	return dest_hash(&a->cfg.key1, t, salt);
+}
+
+/* The perturbation entry: the low bits of port_offset, index = port_offset
+ * & (INET_TABLE_PERTURB_SIZE - 1) since "tcp: drop the hash_32() part from
+ * the index calculation" (May 2022); the high 32 bits are what alg_linux()
+ * adds to the entry ("tcp: use different parts of the port_offset for index
+ * and offset"). table_len is a power of two. */
+static uint32_t linux_index(const struct pa_alloc *a, uint64_t port_offset)
+{
+	return (uint32_t)port_offset & (a->cfg.table_len - 1);
+}
+
+/* ALG4's G(): which of the table_len counters a destination uses. */
+static uint32_t alg4_index(const struct pa_alloc *a, const struct pa_tuple *t)
+{
+	return (uint32_t)(dest_hash(&a->cfg.key2, t, 0) % a->cfg.table_len);
 }
 
 uint32_t pa_bucket(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns)
@@ -356,13 +387,17 @@ uint32_t pa_bucket(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t 
 	uint64_t when = now_ns > a->now ? now_ns : a->now;
 
 	if (a->cfg.algo == PA_ALG4)
-		return (uint32_t)(dest_hash(&a->cfg.key2, t, 0) % a->cfg.table_len);
-	if (a->cfg.algo == PA_LINUX) {
-		uint64_t salt = a->cfg.shuffle_ns ? when / a->cfg.shuffle_ns : 0;
-
-		return (uint32_t)dest_hash(&a->cfg.key1, t, salt) & (a->cfg.table_len - 1);
-	}
+		return alg4_index(a, t);
+	if (a->cfg.algo == PA_LINUX)
+		return linux_index(a, linux_port_offset(a, t, when));
 	return 0;
+}
+
+uint64_t pa_port_offset(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns)
+{
+	uint64_t when = now_ns > a->now ? now_ns : a->now;
+
+	return a->cfg.algo == PA_LINUX ? linux_port_offset(a, t, when) : 0;
 }
 
 /* ==== the algorithms =================================================== */
@@ -389,7 +424,8 @@ static bool is_port_free(struct scan *s, uint32_t port)
  * stated on purpose: that code kept a "lastport" hint and advanced it, so it
  * reused freed ports only after wrapping at 5000; SPEC.md defines the legacy
  * allocator as "a freed port reused first". Both behaviours are
- * `sequential` to the classifier. Scan: at most high - max(low, 1025) candidates, no wrap.
+ * `sequential` to the classifier. Scan: at most high - max(low, 1025) candidates, no wrap
+ * (never none: pa_create refuses a LEGACY range with no port above 1024).
  */
 static enum tc_rc alg_legacy(struct scan *s)
 {
@@ -466,7 +502,7 @@ static enum tc_rc alg4(struct scan *s)
 	struct pa_alloc *a = s->a;
 	uint32_t num = a->range;
 	uint64_t offset = dest_hash(&a->cfg.key1, &s->cand, 0) % num;
-	uint32_t index = (uint32_t)(dest_hash(&a->cfg.key2, &s->cand, 0) % a->cfg.table_len);
+	uint32_t index = alg4_index(a, &s->cand);
 
 	for (uint32_t count = num; count > 0; count--) {
 		uint32_t port = a->cfg.low + (uint32_t)((offset + a->table[index]) % num);
@@ -515,8 +551,8 @@ static enum tc_rc alg_linux(struct scan *s, struct pa_rng *rng)
 	struct pa_alloc *a = s->a;
 	const struct pa_config *c = &a->cfg;
 	uint32_t remaining = a->range;
-	uint64_t port_offset = dest_hash(&c->key1, &s->cand, linux_salt(a));
-	uint32_t index = (uint32_t)port_offset & (c->table_len - 1);
+	uint64_t port_offset = linux_port_offset(a, &s->cand, a->now);
+	uint32_t index = linux_index(a, port_offset);
 	uint32_t offset, i, port, jitter;
 
 	if (remaining > 1)

@@ -134,8 +134,9 @@ struct pa_alloc;
  * pa_create - a new allocator for cfg. rng seeds the model's boot-time
  * state (RFC 6056 alg 3/5 counters, alg 4 and Linux tables), as a stack
  * does at boot. On TC_OK *out is owned by the caller (pa_destroy).
- * TC_MALFORMED: cfg inconsistent (empty or out-of-bounds range, LINUX table
- * not a power of two, zero table or N, zero max_conns). TC_NOMEM.
+ * TC_MALFORMED: cfg inconsistent (empty or out-of-bounds range, for LEGACY
+ * a range with no port above 1024, i.e. high <= 1025; LINUX table not a
+ * power of two, zero table or N, zero max_conns). TC_NOMEM.
  */
 enum tc_rc pa_create(struct pa_alloc **out, const struct pa_config *cfg,
 		     struct pa_rng *rng);
@@ -202,5 +203,14 @@ const struct pa_config *pa_get_config(const struct pa_alloc *a);
  * 0 for the other algorithms (one global counter or none).
  */
 uint32_t pa_bucket(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns);
+/*
+ * pa_port_offset - LINUX: the keyed 64-bit hash of t's destination (ipver,
+ * laddr, raddr, rport; t->lport is ignored) a connection at now_ns would
+ * use, Linux's port_offset, salted with now_ns / shuffle_ns. Its low bits
+ * are pa_bucket()'s perturbation index, its high 32 bits are added to that
+ * entry to make the offset; pa_connect computes both through the same code.
+ * 0 for the other algorithms.
+ */
+uint64_t pa_port_offset(const struct pa_alloc *a, const struct pa_tuple *t, uint64_t now_ns);
 
 #endif /* TC_PORTALLOC_H */

@@ -5,10 +5,21 @@
  * (STYLE.md "lockstep"): a linear list of live tuples for uniqueness, and a
  * per-port array with TIME_WAIT deadlines for the legacy "lowest free port
  * above 1024" rule. Every returned port is compared.
+ *
+ * The models are also checked against their distributions: over ranges of
+ * 5, 7 and 16 ports every port comes out, first and last included, with a
+ * loose chi-square bound; over the Linux range ten equal slices show no
+ * modulo bias in the random ones; and the first candidate is the RFC's one
+ * draw from the caller's PRNG (the PRNG is a parameter, so a copy of it
+ * predicts the draw; the Linux tests predict its jitter the same way).
+ * Every statistic runs from a fixed seed: the figures are the same on every
+ * run, and the bounds sit many standard deviations from both the expected
+ * value and what the broken variants in the commit messages give.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <math.h>
 #include <string.h>
 #include <cmocka.h>
 #include "portalloc.h"
@@ -135,6 +146,47 @@ static void test_config(void **state)
 	cfg.max_conns = 8;
 	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
 	assert_non_null(a);
+	pa_destroy(a);
+}
+
+/* LEGACY hands out ports above 1024 only: a range without one is empty,
+ * and portalloc.h says an empty range is refused at pa_create. */
+static void test_legacy_config(void **state)
+{
+	static const uint32_t empty[][2] = { { 1, 2 }, { 1, 1025 }, { 1000, 1025 }, { 1024, 1025 } };
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct pa_tuple t;
+
+	(void)state;
+	pa_rng_seed(&rng, 2);
+	assert_int_equal(pa_config_default(&cfg, PA_LEGACY, NULL, &rng), TC_OK);
+	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
+		a = (struct pa_alloc *)&cfg;             /* must be reset to NULL */
+		cfg.low = empty[i][0];
+		cfg.high = empty[i][1];
+		assert_int_equal(pa_create(&a, &cfg, &rng), TC_MALFORMED);
+		assert_null(a);
+	}
+	/* one port above 1024, 1025: allocated, then the range is used up */
+	cfg.low = 1000;
+	cfg.high = 1026;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	t = dest(1, 80);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 1025);
+	t = dest(2, 80);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_EXHAUSTED);
+	pa_destroy(a);
+	/* the same ranges are fine for the other models: their ports are the range */
+	assert_int_equal(pa_config_default(&cfg, PA_ALG1, NULL, &rng), TC_OK);
+	cfg.low = 1;
+	cfg.high = 2;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	t = dest(1, 80);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 1);
 	pa_destroy(a);
 }
 
@@ -295,16 +347,23 @@ static bool always_taken(void *ctx, const struct pa_tuple *t)
 	return true;
 }
 
-static void test_exhaustion(void **state)
+/*
+ * Every model over [low, low + 16[ towards one destination: connects until
+ * the range runs out (the exhaustive scans take all 16 ports, the random
+ * ones most), a freed port is found again by the deterministic ones, and
+ * the caller's veto alone exhausts the range in bounded work. Run in the
+ * middle of the port space and at its top, [65520, 65536[, where a 16-bit
+ * port variable would wrap before reaching high = 65536.
+ */
+static void exhaust(uint32_t low, uint64_t seed)
 {
-	(void)state;
 	for (int al = 0; al < PA__COUNT; al++) {
 		enum pa_algo algo = (enum pa_algo)al;
 		bool exhaustive = algo != PA_ALG2 && algo != PA_ALG5;
 		struct pa_rng rng;
-		struct pa_alloc *a = make_range(algo, 40000, 40016, 3, &rng);
+		struct pa_alloc *a = make_range(algo, low, low + 16, seed, &rng);
 		struct pa_tuple got[16];
-		uint32_t n = 0, probes, calls = 0;
+		uint32_t n = 0, probes, calls = 0, seen_top = 0;
 		enum tc_rc rc;
 
 		for (int i = 0; i < 40; i++) {
@@ -320,12 +379,16 @@ static void test_exhaustion(void **state)
 				continue;
 			}
 			assert_true(n < 16);
+			assert_true(t.lport >= low && t.lport < low + 16);
+			seen_top += t.lport == low + 15;
 			got[n++] = t;
 		}
-		if (exhaustive)
+		if (exhaustive) {
 			assert_int_equal(n, 16);
-		else
+			assert_int_equal(seen_top, 1);
+		} else {
 			assert_true(n >= 8);  /* random draws find most of 16 ports */
+		}
 
 		/* a freed port is found again by the exhaustive scans */
 		assert_int_equal(pa_close(a, &got[3], 0, PA_CLOSE_ABORT), TC_OK);
@@ -338,7 +401,7 @@ static void test_exhaustion(void **state)
 		pa_destroy(a);
 
 		/* the caller's veto alone exhausts the range, in bounded work */
-		a = make_range(algo, 40000, 40016, 4, &rng);
+		a = make_range(algo, low, low + 16, seed + 1, &rng);
 		{
 			struct pa_tuple t = dest(2, 53);
 
@@ -352,6 +415,18 @@ static void test_exhaustion(void **state)
 		}
 		pa_destroy(a);
 	}
+}
+
+static void test_exhaustion(void **state)
+{
+	(void)state;
+	exhaust(40000, 3);
+}
+
+static void test_exhaustion_top(void **state)
+{
+	(void)state;
+	exhaust(65536 - 16, 3);
 }
 
 /* ---- TIME_WAIT is per 4-tuple (RFC 6056), per port for LEGACY ---- */
@@ -594,6 +669,216 @@ static void test_linux(void **state)
 	pa_destroy(a);
 }
 
+/*
+ * LINUX's per-destination hash (portalloc.c linux_port_offset/linux_index,
+ * which pa_connect uses too): the perturbation index is the low bits of
+ * port_offset (Linux: index = port_offset & (INET_TABLE_PERTURB_SIZE - 1)),
+ * and port_offset is re-salted every shuffle_ns (Linux: every 10 s): the
+ * same within a period, another one in the next.
+ */
+static void test_linux_hash(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a = make(PA_LINUX, NULL, 43, &rng, &cfg);
+	static const uint64_t at[] = { 0, 5 * SEC, 10 * SEC, 25 * SEC, 3600 * SEC };
+	uint32_t moved = 0, n = 0;
+
+	(void)state;
+	assert_int_equal(cfg.shuffle_ns, 10 * SEC);
+	for (uint32_t d = 0; d < 200; d++) {
+		struct pa_tuple t = dest(d, (uint16_t)(443 + d % 3));
+
+		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			uint64_t po = pa_port_offset(a, &t, at[k]);
+			uint64_t epoch_end = at[k] - at[k] % cfg.shuffle_ns + cfg.shuffle_ns;
+
+			assert_int_equal(pa_bucket(a, &t, at[k]), (uint32_t)po & (cfg.table_len - 1));
+			assert_true(pa_port_offset(a, &t, epoch_end - 1) == po);
+			moved += pa_port_offset(a, &t, epoch_end) != po;
+			n++;
+		}
+	}
+	assert_int_equal(moved, n);   /* 64-bit values: a repeat is a bug, not luck */
+	/* the other models have no port_offset */
+	pa_destroy(a);
+	a = make(PA_ALG4, NULL, 43, &rng, NULL);
+	{
+		struct pa_tuple t = dest(1, 443);
+
+		assert_true(pa_port_offset(a, &t, 0) == 0);
+	}
+	pa_destroy(a);
+}
+
+/*
+ * One LINUX connect with every candidate free (closed peers): the port must
+ * be the first candidate, and the perturbation entry then advances by
+ * max(i, 2 * random(0..7)) + 2 with i = 0 (Linux: i = max_t(int, i,
+ * get_random_u32_below(8) * 2); table_perturb[index] += i + 2). The draw
+ * comes from the caller's PRNG, so a copy made before predicts it.
+ * Returns the port; *inc the predicted advance.
+ */
+static uint16_t linux_connect(struct pa_alloc *a, struct pa_rng *rng, struct pa_tuple *t,
+			      uint64_t now, uint32_t *inc)
+{
+	struct pa_rng copy = *rng;
+	uint32_t probes;
+
+	*inc = pa_rng_below(&copy, 8) * 2 + 2;
+	assert_int_equal(pa_connect(a, rng, t, now, NULL, NULL, &probes), TC_OK);
+	assert_int_equal(probes, 1);
+	assert_true(copy.s == rng->s);    /* the jitter is the only draw */
+	assert_int_equal(pa_close(a, t, now, PA_CLOSE_ABORT), TC_OK);
+	return t->lport;
+}
+
+/*
+ * LINUX, one perturbation entry per index, like test_alg4_buckets: within
+ * one 10 s period a destination's next port is its last one moved by
+ * exactly the advances of its entry meanwhile (the high half of port_offset
+ * is the same both times), whoever made them: connects to a destination on
+ * another entry (B) leave A's port alone, connects to a destination on the
+ * same entry (C) move it. The advances are even, so the parity of
+ * entry + offset never changes and the even-rounded offset moves by exactly
+ * their sum. A smaller table (64 entries, a power of two as Linux's) makes
+ * same-entry destinations easy to find; 20 different A.
+ */
+static void test_linux_buckets(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	uint32_t rem, next = 2, checked = 0;
+	uint64_t now = 0;
+
+	(void)state;
+	pa_rng_seed(&rng, 44);
+	assert_int_equal(pa_config_default(&cfg, PA_LINUX, NULL, &rng), TC_OK);
+	cfg.table_len = 64;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	rem = (cfg.high - cfg.low) & ~1u;
+	for (int round = 0; round < 20; round++) {
+		struct pa_tuple A = dest(next++, 443), B, C, t;
+		uint32_t ba = pa_bucket(a, &A, now), inc, sum;
+		int found_b = 0, found_c = 0;
+		uint16_t pa0, pa1;
+
+		for (; next < 60000 && !(found_b && found_c); next++) {
+			t = dest(next, 443);
+			if (!found_b && pa_bucket(a, &t, now) != ba) { B = t; found_b = 1; }
+			else if (!found_c && pa_bucket(a, &t, now) == ba) { C = t; found_c = 1; }
+		}
+		assert_true(found_b && found_c);
+
+		t = A; pa0 = linux_connect(a, &rng, &t, now, &sum);
+		for (int i = 0; i < 5; i++) {   /* another entry: A's stays */
+			t = B; (void)linux_connect(a, &rng, &t, now, &inc);
+		}
+		t = A; pa1 = linux_connect(a, &rng, &t, now, &inc);
+		assert_int_equal(fwd(pa0, pa1, rem), sum % rem);
+		sum = inc;
+		for (int i = 0; i < 3; i++) {   /* the same entry: A's moves */
+			t = C; (void)linux_connect(a, &rng, &t, now, &inc);
+			sum += inc;
+		}
+		t = A; pa0 = linux_connect(a, &rng, &t, now, &inc);
+		assert_int_equal(fwd(pa1, pa0, rem), sum % rem);
+		checked++;
+		now += 100 * MS;                /* 20 rounds: 2 s, one period */
+	}
+	assert_int_equal(checked, 20);
+	assert_true(now < cfg.shuffle_ns);
+	pa_destroy(a);
+}
+
+/*
+ * LINUX: the offset is the entry plus the HIGH half of port_offset,
+ * (table[index] + (port_offset >> 32)) % remaining, made even. Two
+ * destinations A and C on the same entry, connected one after the other:
+ * C's offset follows from A's, A's advance and the two high halves. A's
+ * port gives entry + high(A) modulo remaining up to its parity bit, and the
+ * 32-bit sum may wrap once, so 4 candidates out of 14116 even offsets.
+ */
+static void test_linux_offset(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	uint32_t rem, next = 2;
+	uint64_t now = 0;
+
+	(void)state;
+	pa_rng_seed(&rng, 45);
+	assert_int_equal(pa_config_default(&cfg, PA_LINUX, NULL, &rng), TC_OK);
+	cfg.table_len = 64;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	rem = (cfg.high - cfg.low) & ~1u;
+	for (int round = 0; round < 20; round++) {
+		struct pa_tuple A = dest(next++, 80), C, t;
+		uint32_t ba = pa_bucket(a, &A, now), inc, inc_c, hi_a, hi_c, off_a, off_c, d;
+		bool match = false;
+
+		for (; next < 60000; next++) {
+			C = dest(next, 80);
+			if (pa_bucket(a, &C, now) == ba)
+				break;
+		}
+		assert_true(next < 60000);
+		next++;
+		hi_a = (uint32_t)(pa_port_offset(a, &A, now) >> 32);
+		hi_c = (uint32_t)(pa_port_offset(a, &C, now) >> 32);
+		t = A; off_a = linux_connect(a, &rng, &t, now, &inc) - cfg.low;
+		t = C; off_c = linux_connect(a, &rng, &t, now, &inc_c) - cfg.low;
+		/* entry + hi_a = u (32-bit), u % rem = off_a or off_a + 1;
+		 * C sees u + inc + hi_c - hi_a (32-bit) */
+		d = inc + hi_c - hi_a;
+		for (uint32_t par = 0; par < 2 && !match; par++) {
+			uint64_t r = off_a + par;
+			uint32_t no_wrap = (uint32_t)((r + d) % rem) & ~1u;
+			uint32_t wrap = (uint32_t)((r + d + rem - (UINT64_C(1) << 32) % rem) % rem) & ~1u;
+
+			match = off_c == no_wrap || off_c == wrap;
+		}
+		if (!match)
+			fail_msg("round %d: C's offset %u does not follow from A's %u (advance %u)",
+				 round, off_c, off_a, inc);
+		now += 100 * MS;
+	}
+	pa_destroy(a);
+}
+
+/*
+ * LINUX re-salts its secret every 10 s ("tcp: resalt the secret every 10
+ * seconds"): connections to one destination 11 s apart each see a new
+ * port_offset, so their ports jump anywhere instead of moving by the 2..16
+ * of one period (by chance: 8 even steps in 14116, ~0.1 of 199). Through
+ * pa_connect only, nothing else.
+ */
+static void test_linux_resalt(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a = make(PA_LINUX, NULL, 41, &rng, &cfg);
+	uint32_t rem = (cfg.high - cfg.low) & ~1u, small = 0, inc;
+	uint16_t prev = 0;
+
+	(void)state;
+	for (uint32_t i = 0; i < 200; i++) {
+		struct pa_tuple t = dest(1, 443);
+		uint16_t p = linux_connect(a, &rng, &t, (uint64_t)i * 11 * SEC, &inc);
+
+		if (i > 0) {
+			uint32_t step = fwd(prev, p, rem);
+
+			small += step >= 2 && step <= 16;
+		}
+		prev = p;
+	}
+	assert_true(small < 10);
+	pa_destroy(a);
+}
+
 /* ---- ALG5: increments 1..N ---- */
 
 static void test_alg5(void **state)
@@ -622,6 +907,164 @@ static void test_alg5(void **state)
 	}
 	assert_true(maxs > 450);
 	pa_destroy(a);
+}
+
+/* ---- distributions: range ends, uniformity, the RFC's draws ---- */
+
+/* Pearson's statistic of hist[0..k[ against equal shares. */
+static double chi2_uniform(const uint32_t *hist, uint32_t k, uint32_t n)
+{
+	double want = (double)n / k, x = 0;
+
+	for (uint32_t i = 0; i < k; i++)
+		x += ((double)hist[i] - want) * ((double)hist[i] - want) / want;
+	return x;
+}
+
+/* Loose bound for k cells: mean k - 1 plus 8 standard deviations
+ * (sqrt(2 (k - 1))) plus 10. With a fixed seed the statistic is one fixed
+ * number; this only has to stay far from it and far below what a port
+ * that never comes out gives (n / k and more: 625 for 10000 draws over 16). */
+static double chi2_bound(uint32_t k)
+{
+	return (double)(k - 1) + 8.0 * sqrt(2.0 * (k - 1)) + 10.0;
+}
+
+#define DIST_N 10000
+
+/*
+ * One model over [low, low + num[, DIST_N connects to one destination, each
+ * closed at once (PA_CLOSE_ABORT), so every first candidate is free and
+ * the port is the model's first choice: every port must come out, low and
+ * low + num - 1 included, in roughly equal shares. LINUX takes the ports of
+ * low's parity first, so only those come out here (offsets 0, 2, ... below
+ * the even-rounded size); its other ports are reached by the exhaustion
+ * tests. LEGACY is deterministic (always the lowest port) and is checked
+ * against its reference above.
+ */
+static void dist_small(enum pa_algo algo, uint32_t low, uint32_t num, uint64_t seed)
+{
+	struct pa_rng rng;
+	struct pa_alloc *a = make_range(algo, low, low + num, seed, &rng);
+	uint32_t hist[16] = { 0 }, cells[16], k = 0, rem = num > 1 ? num & ~1u : num;
+	uint32_t sub[16];
+
+	assert_true(num >= 2 && num <= 16);
+	for (uint32_t i = 0; i < DIST_N; i++) {
+		struct pa_tuple t = dest(1, 443);
+		uint32_t probes;
+
+		assert_int_equal(pa_connect(a, &rng, &t, (uint64_t)i * MS, NULL, NULL, &probes), TC_OK);
+		assert_int_equal(probes, 1);
+		assert_true(t.lport >= low && t.lport < low + num);
+		hist[t.lport - low]++;
+		assert_int_equal(pa_close(a, &t, (uint64_t)i * MS, PA_CLOSE_ABORT), TC_OK);
+	}
+	for (uint32_t p = 0; p < num; p++) {
+		bool reachable = algo != PA_LINUX || (p % 2 == 0 && p < rem);
+
+		if (reachable)
+			cells[k++] = p;
+		else
+			assert_int_equal(hist[p], 0);
+	}
+	for (uint32_t j = 0; j < k; j++) {
+		if (hist[cells[j]] == 0)
+			fail_msg("%s [%u, %u[: port %u never chosen in %u connects", pa_algo_name(algo),
+				 low, low + num, low + cells[j], DIST_N);
+		sub[j] = hist[cells[j]];
+	}
+	if (chi2_uniform(sub, k, DIST_N) > chi2_bound(k))
+		fail_msg("%s [%u, %u[: chi-square %.1f over %u ports, bound %.1f", pa_algo_name(algo),
+			 low, low + num, chi2_uniform(sub, k, DIST_N), k, chi2_bound(k));
+	pa_destroy(a);
+}
+
+static void test_distribution_small(void **state)
+{
+	(void)state;
+	for (int al = PA_ALG1; al < PA__COUNT; al++) {
+		dist_small((enum pa_algo)al, 40000, 16, 61 + 10 * (uint64_t)al);
+		dist_small((enum pa_algo)al, 50001, 5, 62 + 10 * (uint64_t)al);
+		dist_small((enum pa_algo)al, 60000, 7, 63 + 10 * (uint64_t)al);
+	}
+}
+
+/*
+ * The random models over the whole Linux range [32768, 61000[ (28232
+ * ports): 20000 first choices fall in ten equal slices in equal shares. A
+ * draw taken as 16 random bits modulo the range gives 3 chances in 65536
+ * to the ports below 65536 - 2 * 28232 = 9072 and 2 to the others: 12.9 %
+ * of the draws in each of the first three slices instead of 10 %, a
+ * chi-square in the hundreds (bound ~52).
+ */
+static void test_distribution_linux_range(void **state)
+{
+	static const enum pa_algo random_algs[] = { PA_ALG1, PA_ALG2, PA_ALG5 };
+
+	(void)state;
+	for (size_t j = 0; j < sizeof(random_algs) / sizeof(random_algs[0]); j++) {
+		struct pa_rng rng;
+		struct pa_config cfg;
+		struct pa_alloc *a = make(random_algs[j], "linux", 64 + j, &rng, &cfg);
+		uint32_t num = cfg.high - cfg.low, slice[10] = { 0 }, n = 20000;
+		double x;
+
+		for (uint32_t i = 0; i < n; i++) {
+			struct pa_tuple t = dest(i % 50, 443);
+
+			assert_int_equal(pa_connect(a, &rng, &t, (uint64_t)i * MS, NULL, NULL, NULL), TC_OK);
+			slice[(uint64_t)(t.lport - cfg.low) * 10 / num]++;
+			assert_int_equal(pa_close(a, &t, (uint64_t)i * MS, PA_CLOSE_ABORT), TC_OK);
+		}
+		x = chi2_uniform(slice, 10, n);
+		if (x > chi2_bound(10))
+			fail_msg("%s over the linux range: chi-square %.1f over 10 slices, bound %.1f"
+				 " (first slice %u of %u)", pa_algo_name(random_algs[j]), x, chi2_bound(10),
+				 slice[0], n);
+		pa_destroy(a);
+	}
+}
+
+/*
+ * RFC 6056 3.3.1 and 3.3.2 in lockstep: with every port free, the port is
+ * min + random() % num from the caller's PRNG, random() % num being
+ * pa_rng_below(rng, num) (uniform without modulo bias), and that draw is all
+ * the connect takes from the PRNG. A copy of the PRNG made before the
+ * connect predicts it. (A start moved by a constant, (r + 1) % num, leaves
+ * the distribution exactly uniform: only this check sees it.) ALG5 in the
+ * same way: the step from the previous port is the drawn increment 1..N.
+ */
+static void test_random_draws(void **state)
+{
+	static const enum pa_algo algs[] = { PA_ALG1, PA_ALG2, PA_ALG5 };
+	static const uint32_t ranges[][2] = { { 40000, 40005 }, { 49152, 65536 }, { 32768, 61000 } };
+
+	(void)state;
+	for (size_t j = 0; j < sizeof(algs) / sizeof(algs[0]); j++) {
+		for (size_t r = 0; r < sizeof(ranges) / sizeof(ranges[0]); r++) {
+			struct pa_rng rng;
+			struct pa_alloc *a = make_range(algs[j], ranges[r][0], ranges[r][1], 70 + r, &rng);
+			uint32_t num = ranges[r][1] - ranges[r][0], prev = 0;
+
+			for (uint32_t i = 0; i < 2000; i++) {
+				struct pa_tuple t = dest(i % 9, 443);
+				struct pa_rng copy = rng;
+				uint32_t draw = pa_rng_below(&copy, algs[j] == PA_ALG5
+							     ? pa_get_config(a)->increment_n : num);
+
+				assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+				if (algs[j] != PA_ALG5)
+					assert_int_equal(t.lport, ranges[r][0] + draw);
+				else if (i > 0)
+					assert_int_equal(fwd(prev, t.lport, num), (draw + 1) % num);
+				assert_true(copy.s == rng.s);       /* one draw, no more */
+				prev = t.lport;
+				assert_int_equal(pa_close(a, &t, 0, PA_CLOSE_ABORT), TC_OK);
+			}
+			pa_destroy(a);
+		}
+	}
 }
 
 /* ---- determinism ---- */
@@ -663,16 +1106,25 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_legacy_config),
 		cmocka_unit_test(test_churn_all),
 		cmocka_unit_test(test_legacy_reference),
 		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_exhaustion_top),
 		cmocka_unit_test(test_time_wait),
 		cmocka_unit_test(test_bind),
 		cmocka_unit_test(test_nomem),
 		cmocka_unit_test(test_alg3_per_destination),
 		cmocka_unit_test(test_alg4_buckets),
 		cmocka_unit_test(test_linux),
+		cmocka_unit_test(test_linux_hash),
+		cmocka_unit_test(test_linux_buckets),
+		cmocka_unit_test(test_linux_offset),
+		cmocka_unit_test(test_linux_resalt),
 		cmocka_unit_test(test_alg5),
+		cmocka_unit_test(test_distribution_small),
+		cmocka_unit_test(test_distribution_linux_range),
+		cmocka_unit_test(test_random_draws),
 		cmocka_unit_test(test_determinism),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
