@@ -220,10 +220,16 @@ static void check_l4(const struct pkt *p)
 	} else {
 		/* udp.c: payload_len is the UDP length - 8; the UDP length fits
 		 * the IP payload except in a first fragment, where it counts
-		 * the reassembled datagram. */
+		 * the reassembled datagram. A length of 0 is an IPv6 jumbogram
+		 * (RFC 2675 4): IP payload above 65535, all of it the datagram. */
 		FUZZ_CHECK(seg >= 8 && p->l4_caplen >= 8, "UDP header in a segment of %u", seg);
-		FUZZ_CHECK(p->udp_len >= 8 && p->payload_len == p->udp_len - 8u,
-			   "UDP payload_len %u with UDP length %u", p->payload_len, p->udp_len);
+		if (p->udp_len == 0)
+			FUZZ_CHECK(p->ipver == 6 && seg > 0xffff && p->payload_len == seg - 8u,
+				   "UDP length 0 (IPv%u, IP payload %u) taken as a jumbogram of %u",
+				   p->ipver, seg, p->payload_len);
+		else
+			FUZZ_CHECK(p->udp_len >= 8 && p->payload_len == p->udp_len - 8u,
+				   "UDP payload_len %u with UDP length %u", p->payload_len, p->udp_len);
 		FUZZ_CHECK(p->udp_len <= seg || p->is_fragment,
 			   "UDP length %u > IP payload %u in an unfragmented datagram", p->udp_len, seg);
 	}
@@ -316,8 +322,9 @@ static int l4_csum_verdict(const struct pkt *p)
 	if (!p->have_l4 || p->is_fragment || p->ip6_routing)
 		return -1;      /* not judged: reassembly / final destination needed */
 	/* TCP covers the IP payload; UDP its own length (RFC 768), which
-	 * udp.c keeps within the IP payload. */
-	len = p->l4 == L4_TCP ? p->ip_len - p->ip_hlen : p->udp_len;
+	 * udp.c keeps within the IP payload; a jumbogram's is all of it. */
+	len = p->l4 == L4_TCP ? p->ip_len - p->ip_hlen
+			      : p->udp_len != 0 ? p->udp_len : p->ip_len - p->ip_hlen;
 	if (p->l4_caplen < len)
 		return -1;      /* "partially captured segments are not judged" */
 	if (p->l4 == L4_UDP && p->l4_csum == 0)

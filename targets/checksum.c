@@ -8,7 +8,9 @@
  * datagram) and an IPv6 packet whose routing header still has segments left
  * (the pseudo header names the final destination, which dst is not) are left
  * alone. A UDP checksum of 0 over IPv4 means "none was computed" (RFC 768);
- * over IPv6 it is not allowed (RFC 8200 8.1) and is reported as bad.
+ * over IPv6 it is not allowed (RFC 8200 8.1) and is reported as bad. A UDP
+ * jumbogram's length is its IP payload's (RFC 2675 4), as udp.c records in
+ * payload_len.
  *
  * The sum runs through the checked cursor like every other read of packet
  * bytes; a correct header or segment sums, checksum field included, to 0xffff.
@@ -105,7 +107,7 @@ void decode_verify_checksums(struct pkt *p)
 		if (fold(sum_bytes(cur_make(p->l4hdr, len), sum_pseudo(p, len, p->proto))) != 0xFFFFu)
 			pkt_add_err(p, PE_TCP_BAD_CHECKSUM);
 	} else if (p->l4 == L4_UDP) {
-		len = p->udp_len;
+		len = p->payload_len + 8;        /* the UDP length, or a jumbogram's */
 		if (p->l4_caplen < len)
 			return;
 		if (p->l4_csum == 0) {

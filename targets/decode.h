@@ -54,7 +54,9 @@ enum pkt_err {
 	PE_IP_BAD_CHECKSUM,     /* "ip.bad-checksum"           */
 	PE_IP6_EXT_TOO_DEEP,    /* "ip6.ext-too-deep"          */
 	PE_IP6_BAD_EXT,         /* "ip6.bad-ext"               */
-	PE_IP_FRAGMENT,         /* "ip.fragment"               non-first fragment: no L4 header */
+	PE_IP_FRAGMENT,         /* "ip.fragment"               a fragment without a whole L4 header:
+	                         *                              a later one, or an IPv4 first one
+	                         *                              too short for its TCP header */
 	PE_TCP_TRUNCATED,       /* "tcp.truncated"             */
 	PE_TCP_BAD_OFFSET,      /* "tcp.bad-offset"            data offset < 5 or beyond the segment */
 	PE_TCP_BAD_OPTIONS,     /* "tcp.bad-options"           */
@@ -134,8 +136,9 @@ struct pkt {
 	uint16_t urp;
 	uint8_t tcp_hlen;              /* data offset * 4 */
 	struct tcp_opts opt;
-	uint16_t udp_len;
-	uint32_t payload_len;          /* transport payload length from the IP lengths */
+	uint16_t udp_len;              /* as carried: 0 in an IPv6 jumbogram (RFC 2675 4) */
+	uint32_t payload_len;          /* transport payload length: TCP from the IP lengths,
+	                                * UDP its length - 8 (a jumbogram's from the IP payload) */
 	const uint8_t *l4hdr;          /* view: start of the TCP/UDP header */
 	size_t l4_caplen;              /* captured bytes from l4hdr, clamped to ip_len */
 	uint16_t l4_csum;              /* checksum field as carried */

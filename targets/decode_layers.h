@@ -97,7 +97,9 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p);
  * its length on the wire is ip_len - ip_hlen, its captured part
  * l3_caplen - ip_hlen. On TC_OK p->have_l4 is true and every transport field
  * is set. Returns TC_OK, TC_TRUNCATED or TC_MALFORMED with the reason added.
- * tcp.bad-options is soft: the header stays usable.
+ * tcp.bad-options is soft: the header stays usable. tcp_parse may also end
+ * in TC_OK without a transport layer: an IPv4 first fragment that holds
+ * only part of the TCP header (ip.fragment, see tcp.c).
  */
 enum tc_rc tcp_parse(struct pkt *p);
 enum tc_rc udp_parse(struct pkt *p);

@@ -26,7 +26,9 @@
  *
  * Fragments: MF or a non-zero offset marks a fragment; only the one at offset
  * 0 carries the transport header. A later fragment keeps its IP view, adds
- * the soft reason ip.fragment and has no transport layer.
+ * the soft reason ip.fragment and has no transport layer. A first fragment
+ * may be too short for its whole TCP header (RFC 791 lets a fragment carry
+ * as little as 8 data octets): tcp.c then gives it ip.fragment as well.
  */
 #include "decode_layers.h"
 

@@ -889,6 +889,165 @@ static void test_checksums(void **state)
 	assert_int_equal(p.err[0], PE_IP_BAD_CHECKSUM);
 }
 
+/* ---- packets built here: fragments, jumbograms --------------------------------- */
+
+/* RFC 1071: the one's complement sum of n bytes (a trailing odd byte padded
+ * with zero) added to sum, not yet folded. The test's own, so the decoder's
+ * checksum code is checked against an independent one. */
+static uint32_t sum16(uint32_t sum, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n % 2)
+		sum += (uint32_t)b[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_final(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xFFFFu) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+/* The transport checksum of seg (len bytes, checksum field at csum_off
+ * zero) over a pseudo header naming src and dst (alen 4 or 16 bytes), with
+ * the upper-layer length as a 32-bit number (RFC 8200 8.1; for IPv4 only
+ * the low 16 bits are non-zero). Written into seg. */
+static void l4_csum(uint8_t *seg, size_t len, size_t csum_off, const uint8_t *src,
+		    const uint8_t *dst, size_t alen, uint8_t proto)
+{
+	uint32_t sum = 0;
+
+	put16(seg + csum_off, 0);
+	sum = sum16(sum, src, alen);
+	sum = sum16(sum, dst, alen);
+	sum += (uint32_t)(len >> 16) + (uint32_t)(len & 0xFFFF) + proto;
+	sum = sum16(sum, seg, len);
+	put16(seg + csum_off, csum_final(sum));
+}
+
+/* Decode b (len bytes, all captured) from a heap copy and verify its
+ * checksums: p->err then holds every reason. */
+static enum tc_rc decode_verified(uint32_t lt, const uint8_t *b, size_t len, struct pkt *p)
+{
+	uint8_t *buf = malloc(len);
+	enum tc_rc rc;
+
+	assert_non_null(buf);
+	memcpy(buf, b, len);
+	rc = decode_packet(lt, buf, len, len, p);
+	decode_verify_checksums(p);
+	free(buf);
+	p->l3 = p->l4hdr = NULL;
+	return rc;
+}
+
+/* An IPv4 first fragment may end inside the TCP header (RFC 791 allows 8
+ * data octets): no transport layer and the soft ip.fragment, never
+ * tcp.bad-offset. An IPv6 first fragment must hold the whole header chain
+ * (RFC 8200 4.5): ip6.bad-ext. */
+static void test_first_fragment_short_tcp(void **state)
+{
+	const struct vec *e = find_vec("eth_ipv4_tcp"), *v6 = find_vec("raw6_ext_tcp");
+	struct pkt p;
+
+	(void)state;
+	/* MF, total length 44: 24 bytes of a 40-byte TCP header */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 16, 0 }, { 17, 44 }, { 20, 0x20 } },
+					3, 0, &p), TC_OK);
+	assert_true(p.have_ip);
+	assert_true(p.is_fragment);
+	assert_false(p.later_fragment);
+	assert_false(p.have_l4);
+	assert_null(p.l4hdr);
+	assert_int_equal(p.l4, L4_TCP);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP_FRAGMENT);
+	/* 8 bytes of it (below even the fixed 20) */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 16, 0 }, { 17, 28 }, { 20, 0x20 } },
+					3, 0, &p), TC_OK);
+	assert_false(p.have_l4);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP_FRAGMENT);
+	/* the same lengths without MF: the header really is too long */
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 44 } }, 2, PE_TCP_BAD_OFFSET, true);
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 28 } }, 2, PE_TCP_BAD_OFFSET, true);
+	/* a data offset below 5 is wrong in a fragment too */
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 44 }, { 20, 0x20 }, { 46, 0x40 } }, 4,
+			 PE_TCP_BAD_OFFSET, true);
+	/* IPv6, M set, payload length 48: 16 bytes of TCP after the 32 of
+	 * extension headers */
+	expect_malformed(v6, (struct patch[]){ { 5, 48 }, { 67, 0x01 } }, 2, PE_IP6_BAD_EXT, true);
+	assert_int_equal(decode_patched(v6, (struct patch[]){ { 5, 48 }, { 67, 0x01 } }, 2, 0, &p),
+			 TC_MALFORMED);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.l4, L4_TCP);
+	/* without M the same IPv6 packet is plainly too short for its TCP */
+	expect_malformed(v6, (struct patch[]){ { 5, 48 } }, 1, PE_TCP_BAD_OFFSET, true);
+}
+
+/* An IPv6 jumbogram (RFC 2675): 40 + hop-by-hop 8 + UDP 8 + pay bytes,
+ * payload length 0, UDP length ulen, checksum right. Returns the length. */
+static size_t build_jumbo_udp(uint8_t *b, size_t pay, uint16_t ulen)
+{
+	size_t len = 40 + 8 + 8 + pay;
+	uint32_t jl = (uint32_t)(8 + 8 + pay);
+
+	memset(b, 0, len);
+	b[0] = 0x60;
+	b[6] = 0;                        /* hop-by-hop */
+	b[7] = 64;
+	b[8] = 0x20; b[9] = 0x01; b[10] = 0x0d; b[11] = 0xb8; b[23] = 1;
+	b[24] = 0x20; b[25] = 0x01; b[26] = 0x0d; b[27] = 0xb8; b[39] = 2;
+	b[40] = 17;                      /* next: UDP; length 0 = 8 bytes */
+	b[42] = 0xC2;                    /* Jumbo Payload, 4 bytes */
+	b[43] = 4;
+	b[44] = (uint8_t)(jl >> 24); b[45] = (uint8_t)(jl >> 16);
+	b[46] = (uint8_t)(jl >> 8); b[47] = (uint8_t)jl;
+	put16(b + 48, 5000);
+	put16(b + 50, 53);
+	put16(b + 52, ulen);
+	for (size_t i = 0; i < pay; i++)
+		b[56 + i] = (uint8_t)(i * 7);
+	l4_csum(b + 48, 8 + pay, 6, b + 8, b + 24, 16, 17);
+	return len;
+}
+
+static void test_udp_jumbogram(void **state)
+{
+	enum { pay = 70000 };
+	static uint8_t b[40 + 16 + pay];
+	const struct vec *u = find_vec("vlan_ipv4_udp"), *s = find_vec("sll2_ipv6_udp");
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	/* UDP length 0: the datagram is the IP payload after the extension
+	 * headers (RFC 2675 4), and its checksum counts that length */
+	len = build_jumbo_udp(b, pay, 0);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_true(p.have_l4);
+	assert_int_equal(p.dport, 53);
+	assert_int_equal(p.udp_len, 0);
+	assert_int_equal(p.payload_len, pay);
+	assert_int_equal(p.n_err, 0);
+	b[len - 1] ^= 1;
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+	/* a UDP length of 0 anywhere else is still wrong: over IPv4, and over
+	 * IPv6 without a jumbo payload */
+	expect_malformed(u, (struct patch[]){ { 42, 0 }, { 43, 0 } }, 2, PE_UDP_BAD_LENGTH, true);
+	expect_malformed(s, (struct patch[]){ { 64, 0 }, { 65, 0 } }, 2, PE_UDP_BAD_LENGTH, true);
+}
+
 /* ---- names and addresses ---------------------------------------------------------- */
 
 static void test_err_names(void **state)
@@ -987,6 +1146,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_ip_options),
 		cmocka_unit_test(test_checksums),
+		cmocka_unit_test(test_first_fragment_short_tcp),
+		cmocka_unit_test(test_udp_jumbogram),
 		cmocka_unit_test(test_err_names),
 		cmocka_unit_test(test_addr_format_vs_inet_ntop),
 	};
