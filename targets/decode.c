@@ -101,7 +101,8 @@ void pkt_clear_ip(struct pkt *p)
 	p->ip_id = 0;
 	p->is_fragment = p->later_fragment = false;
 	p->ip_len = p->ip_hlen = 0;
-	p->ip6_routing = false;
+	p->dst_routed = false;
+	p->final_dst = NULL;
 	p->l3 = NULL;
 	p->l3_caplen = 0;
 }

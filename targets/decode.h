@@ -120,9 +120,18 @@ struct pkt {
 	uint32_t ip_len;               /* IP total length as claimed (IPv6: 40 + payload length,
 	                                * or + the RFC 2675 jumbo length); an IPv4 total
 	                                * length of 0 (TSO) is replaced by the wire length */
-	uint32_t ip_hlen;              /* IPv4 header or IPv6 header + extension headers */
-	bool ip6_routing;              /* IPv6 routing header with segments left > 0: dst is not
-	                                * the final destination (checksums are not judged) */
+	uint32_t ip_hlen;              /* IP header + IPv6 extension headers or IPv4 AH
+	                                * (RFC 4302): where the transport header starts */
+	bool dst_routed;               /* a source route still has hops to go, so dst is a
+	                                * waypoint and not the final destination: IPv4 LSRR or
+	                                * SSRR with an address left (RFC 791 3.1), IPv6 routing
+	                                * header with segments left > 0 (RFC 8200 4.4) */
+	const uint8_t *final_dst;      /* view: when dst_routed, the final destination the route
+	                                * names (4 or 16 bytes inside the IP header: the last
+	                                * LSRR/SSRR address; routing type 0's last address,
+	                                * type 2's home address, type 4's segment list[0]);
+	                                * NULL when the route names none we read (then the
+	                                * transport checksum is not judged) or !dst_routed */
 	const uint8_t *l3;             /* view: start of the IP header */
 	size_t l3_caplen;              /* captured bytes from l3, clamped to ip_len */
 

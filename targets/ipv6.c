@@ -22,9 +22,14 @@
  *      header) included, ends the chain as the upper-layer protocol.
  * A fragment header with a non-zero offset ends the walk: that fragment holds
  * no upper-layer header (soft reason ip.fragment). One with offset 0 and M
- * clear is an atomic fragment, a whole datagram (RFC 6946): not a fragment. A routing header with
- * segments left means dst is not the final destination, which the transport
- * checksum covers, so p->ip6_routing tells the checksum pass to stay out.
+ * clear is an atomic fragment, a whole datagram (RFC 6946): not a fragment.
+ *
+ * A routing header with segments left means dst is a waypoint and not the
+ * final destination, which the transport checksum's pseudo header names
+ * (RFC 8200 8.1): p->dst_routed, and p->final_dst where the header names it:
+ * type 0's last address (RFC 2460 4.4, deprecated by RFC 5095 but still
+ * seen), type 2's home address (RFC 6275 6.4), type 4's segment list[0],
+ * the last segment (RFC 8754 2). Other types leave the checksum unjudged.
  * Clamping is as for IPv4: l3_caplen is min(captured, 40 + payload length).
  */
 #include "decode_layers.h"
@@ -99,6 +104,42 @@ static enum tc_rc ipv6_jumbo(struct cursor d, size_t wire_left, uint32_t *jumbo,
 	return TC_OK;
 }
 
+#define IP6_RT_SOURCE 0u         /* RFC 2460 4.4 (RFC 5095 deprecates it) */
+#define IP6_RT_MIPV6  2u         /* RFC 6275 6.4 */
+#define IP6_RT_SRH    4u         /* RFC 8754 */
+#define IPV6_ADDR_LEN 16u
+
+/* A routing header (e: all of it) with segments left: dst is a waypoint;
+ * the final destination where the type names it (see the top). */
+static void ipv6_routing(struct cursor e, struct pkt *p)
+{
+	uint8_t hl = 0, type = 0, left = 0;
+	size_t off;
+
+	(void)at_u8(&e, 1, &hl);
+	(void)at_u8(&e, 2, &type);
+	(void)at_u8(&e, 3, &left);
+	if (left == 0)
+		return;                  /* used up: dst is the final destination */
+	p->dst_routed = true;
+	p->final_dst = NULL;             /* a later route takes over from an earlier one */
+	switch (type) {
+	case IP6_RT_SOURCE:              /* hl / 2 addresses from octet 8; the last one */
+		if (hl < 2)
+			return;
+		off = 8 + ((size_t)hl / 2 - 1) * IPV6_ADDR_LEN;
+		break;
+	case IP6_RT_MIPV6:               /* the home address */
+	case IP6_RT_SRH:                 /* segment list[0]: the last segment */
+		off = 8;
+		break;
+	default:
+		return;
+	}
+	if (at_fits(&e, off, IPV6_ADDR_LEN))
+		p->final_dst = e.p + off;
+}
+
 enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 {
 	const uint8_t *l3 = c->p;
@@ -171,23 +212,17 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 		if ((rc = ext_fit(&d, elen, left, &why)) != TC_OK)
 			return ipv6_fail(p, rc, why);
 		(void)rd_sub(&d, elen, &e);
-		(void)rd_skip(&e, 2);
 
 		if (nh == IPPROTO_NUM_FRAGMENT) {
 			uint16_t offmf = 0;
 
-			(void)rd_be16(&e, &offmf);
+			(void)at_be16(&e, 2, &offmf);
 			/* offset 0 without M is an atomic fragment: a whole
 			 * datagram (RFC 6946), not a fragment */
 			p->is_fragment = (offmf & 0xFFF9u) != 0;
 			p->later_fragment = (offmf >> 3) != 0;
 		} else if (nh == IPPROTO_NUM_ROUTING) {
-			uint8_t type = 0, segs_left = 0;
-
-			(void)rd_u8(&e, &type);
-			(void)rd_u8(&e, &segs_left);
-			if (segs_left != 0)
-				p->ip6_routing = true;
+			ipv6_routing(e, p);
 		}
 		left -= elen;
 		nh = next;
