@@ -172,8 +172,10 @@ enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
  */
 void decode_verify_checksums(struct pkt *p);
 
-/* Add an error to p->err (dropped silently past PKT_MAX_ERRORS, which the
- * check order makes unreachable: each layer adds at most two). */
+/* Add an error to p->err: once (a reason already listed is not repeated;
+ * ip6.bad-ext may come from ipv6.c and again from tcp.c), and dropped
+ * silently past PKT_MAX_ERRORS, which the check order makes unreachable:
+ * each layer adds at most two. */
 void pkt_add_err(struct pkt *p, enum pkt_err e);
 
 /* Format an address (p->ipver 4 or 6) into buf: dotted quad or RFC 5952 text.

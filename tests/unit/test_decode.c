@@ -1029,6 +1029,11 @@ static void test_first_fragment_short_tcp(void **state)
 			 TC_MALFORMED);
 	assert_int_equal(p.n_err, 1);
 	assert_int_equal(p.l4, L4_TCP);
+	/* and a hop-by-hop header out of place as well: ip6.bad-ext once */
+	assert_int_equal(decode_patched(v6, (struct patch[]){ { 5, 48 }, { 67, 0x01 }, { 40, 0 } },
+					3, 0, &p), TC_MALFORMED);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP6_BAD_EXT);
 	/* without M the same IPv6 packet is plainly too short for its TCP */
 	expect_malformed(v6, (struct patch[]){ { 5, 48 } }, 1, PE_TCP_BAD_OFFSET, true);
 }
@@ -1279,6 +1284,60 @@ static void test_ip_option_lengths(void **state)
 	}
 }
 
+/* IPv6 header chains whose headers fit but whose order or Jumbo Payload
+ * use is forbidden (RFC 8200 4.1, RFC 2675 3): ip6.bad-ext, soft. */
+static void test_ipv6_chain_rules(void **state)
+{
+	static uint8_t j[40 + 16 + 70000 + 8];
+	uint8_t b[256];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	/* destination options, then hop-by-hop: out of place */
+	len = build_ext_chain(b, sizeof b, 2);
+	b[40] = 0;                       /* the first header's next: hop-by-hop */
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_true(p.have_l4);
+	assert_int_equal(p.dport, 9);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP6_BAD_EXT);
+	/* hop-by-hop first: fine */
+	b[6] = 0;
+	b[40] = 60;
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	/* a Jumbo Payload option with a payload length other than 0 */
+	len = build_ext_chain(b, sizeof b, 1);
+	b[6] = 0;
+	b[42] = 0xC2;
+	b[43] = 4;
+	b[45] = 1;                       /* 65536 */
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.ip_len, 56);  /* the payload length rules */
+	assert_true(p.have_l4);
+	assert_true(has_err(&p, PE_IP6_BAD_EXT));
+	/* a jumbo length below 65536 (payload length 0) */
+	b[4] = b[5] = 0;
+	b[45] = 0;
+	b[47] = 16;
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.ip_len, 56);
+	assert_true(has_err(&p, PE_IP6_BAD_EXT));
+	/* a proper jumbogram is clean; with a fragment header it is not */
+	len = build_jumbo_udp(j, 70000, 0);
+	assert_int_equal(decode_copy(LT_IPV6, j, len, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	memmove(j + 56, j + 48, len - 48);
+	memset(j + 48, 0, 8);
+	j[40] = 44;                      /* hop-by-hop -> fragment (atomic) -> UDP */
+	j[48] = 17;
+	j[47] += 8;
+	len += 8;
+	assert_int_equal(decode_copy(LT_IPV6, j, len, len, &p), TC_OK);
+	assert_true(has_err(&p, PE_IP6_BAD_EXT));
+}
+
 /* ---- names and addresses ---------------------------------------------------------- */
 
 static void test_err_names(void **state)
@@ -1383,6 +1442,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_routing_checksum),
 		cmocka_unit_test(test_ipv4_ah),
 		cmocka_unit_test(test_ip_option_lengths),
+		cmocka_unit_test(test_ipv6_chain_rules),
 		cmocka_unit_test(test_err_names),
 		cmocka_unit_test(test_addr_format_vs_inet_ntop),
 	};
