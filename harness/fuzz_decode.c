@@ -55,7 +55,8 @@ static void check_same(const struct pkt *a, const struct pkt *b)
 			   memcmp(a->dst, b->dst, 16) == 0 && a->proto == b->proto &&
 			   a->ip_len == b->ip_len && a->ip_hlen == b->ip_hlen &&
 			   a->l3 == b->l3 && a->l3_caplen == b->l3_caplen &&
-			   a->is_fragment == b->is_fragment,
+			   a->is_fragment == b->is_fragment && a->dst_routed == b->dst_routed &&
+			   a->final_dst == b->final_dst,
 			   "second decode of the same frame gives another IP view");
 	if (a->have_l4)
 		FUZZ_CHECK(a->l4 == b->l4 && a->sport == b->sport && a->dport == b->dport &&

@@ -171,15 +171,23 @@ static void check_ip(const uint8_t *data, size_t caplen, size_t origlen, const s
 	FUZZ_CHECK(p->ip_hlen <= p->ip_len, "ip_hlen %u > ip_len %u", p->ip_hlen, p->ip_len);
 	FUZZ_CHECK(p->ip_hlen <= p->l3_caplen, "have_ip with ip_hlen %u but only %zu bytes captured",
 		   p->ip_hlen, p->l3_caplen);
-	FUZZ_CHECK(!p->ip6_routing || (p->ipver == 6 && p->ip_hlen > 40),
-		   "ip6_routing without an IPv6 extension header");
+	/* a source route lives in IPv4 options or an IPv6 extension header;
+	 * the final destination it names lies inside the IP header */
+	FUZZ_CHECK(!p->dst_routed || p->ip_hlen > (p->ipver == 4 ? 20u : 40u),
+		   "dst_routed without IPv4 options or an IPv6 extension header");
+	FUZZ_CHECK(p->final_dst == NULL ||
+		   (p->dst_routed &&
+		    view_inside(p->l3 + (p->ipver == 4 ? 20 : 40), p->ip_hlen - (p->ipver == 4 ? 20 : 40),
+				p->final_dst, p->ipver == 4 ? 4 : 16)),
+		   "final_dst outside the IP header's options or extension headers");
 	if (p->ipver == 4) {
 		static const uint8_t zero[12];
 
 		FUZZ_CHECK(memcmp(p->src + 4, zero, 12) == 0 && memcmp(p->dst + 4, zero, 12) == 0,
 			   "IPv4 address with bytes 4..15 not zero");
-		FUZZ_CHECK(p->ip_hlen >= 20 && p->ip_hlen <= 60 && p->ip_hlen % 4 == 0,
-			   "IPv4 ip_hlen %u", p->ip_hlen);
+		/* the header (20-60 octets, reread checks it against IHL) and
+		 * any authentication headers, each a whole number of words */
+		FUZZ_CHECK(p->ip_hlen >= 20 && p->ip_hlen % 4 == 0, "IPv4 ip_hlen %u", p->ip_hlen);
 	} else {
 		/* extension headers come in 8-octet units, AH in 4-octet ones */
 		FUZZ_CHECK(p->ip_hlen >= 40 && (p->ip_hlen - 40) % 4 == 0,
@@ -220,16 +228,45 @@ static void check_l4(const struct pkt *p)
 	} else {
 		/* udp.c: payload_len is the UDP length - 8; the UDP length fits
 		 * the IP payload except in a first fragment, where it counts
-		 * the reassembled datagram. */
+		 * the reassembled datagram. A length of 0 is an IPv6 jumbogram
+		 * (RFC 2675 4): IP payload above 65535, all of it the datagram. */
 		FUZZ_CHECK(seg >= 8 && p->l4_caplen >= 8, "UDP header in a segment of %u", seg);
-		FUZZ_CHECK(p->udp_len >= 8 && p->payload_len == p->udp_len - 8u,
-			   "UDP payload_len %u with UDP length %u", p->payload_len, p->udp_len);
+		if (p->udp_len == 0)
+			FUZZ_CHECK(p->ipver == 6 && seg > 0xffff && p->payload_len == seg - 8u,
+				   "UDP length 0 (IPv%u, IP payload %u) taken as a jumbogram of %u",
+				   p->ipver, seg, p->payload_len);
+		else
+			FUZZ_CHECK(p->udp_len >= 8 && p->payload_len == p->udp_len - 8u,
+				   "UDP payload_len %u with UDP length %u", p->payload_len, p->udp_len);
 		FUZZ_CHECK(p->udp_len <= seg || p->is_fragment,
 			   "UDP length %u > IP payload %u in an unfragmented datagram", p->udp_len, seg);
 	}
 }
 
 /* ---- lockstep re-read -------------------------------------------------------- */
+
+/* From the end of the IPv4 header (ihl octets, protocol proto) to ip_hlen
+ * there are only whole authentication headers (RFC 4302: next header,
+ * then payload length in 4-octet words minus 2), and the last one's next
+ * header is p->proto. */
+static void reread_ah(const struct pkt *p, size_t ihl, uint8_t proto)
+{
+	struct cursor c = cur_make(p->l3, p->ip_hlen);
+	size_t off = ihl;
+
+	while (off < p->ip_hlen) {
+		uint8_t next = 0, plen = 0;
+
+		FUZZ_CHECK(proto == 51, "IPv4 ip_hlen %u reaches past the header (%zu) behind protocol %u",
+			   p->ip_hlen, off, proto);
+		FUZZ_CHECK(at_u8(&c, off, &next) == TC_OK && at_u8(&c, off + 1, &plen) == TC_OK,
+			   "IPv4 AH at %zu not inside ip_hlen %u", off, p->ip_hlen);
+		off += ((size_t)plen + 2) * 4;
+		proto = next;
+	}
+	FUZZ_CHECK(off == p->ip_hlen, "IPv4 AH chain ends at %zu, ip_hlen %u", off, p->ip_hlen);
+	FUZZ_CHECK(proto == p->proto, "IPv4 protocol %u (after any AH) vs %u", proto, p->proto);
+}
 
 static void reread(const struct pkt *p, size_t wire)
 {
@@ -239,8 +276,11 @@ static void reread(const struct pkt *p, size_t wire)
 	uint32_t d = 0;
 
 	if (p->ipver == 4) {
-		FUZZ_CHECK(rd_u8(&c, &b) == TC_OK && (b >> 4) == 4 && (b & 15) * 4u == p->ip_hlen,
+		uint8_t ihl = 0, proto = 0;
+
+		FUZZ_CHECK(rd_u8(&c, &b) == TC_OK && (b >> 4) == 4 && (b & 15) * 4u <= p->ip_hlen,
 			   "IPv4 version/IHL byte 0x%02x vs ip_hlen %u", b, p->ip_hlen);
+		ihl = (uint8_t)((b & 15) * 4);
 		/* ipv4.c: a total length of 0 (TSO) stands for the wire length */
 		FUZZ_CHECK(rd_skip(&c, 1) == TC_OK && rd_be16(&c, &w) == TC_OK &&
 			   (w != 0 ? w == p->ip_len : p->ip_len == wire),
@@ -248,11 +288,12 @@ static void reread(const struct pkt *p, size_t wire)
 		FUZZ_CHECK(rd_be16(&c, &w) == TC_OK && w == p->ip_id, "IPv4 id %u vs %u", w, p->ip_id);
 		FUZZ_CHECK(rd_skip(&c, 2) == TC_OK && rd_u8(&c, &b) == TC_OK && b == p->ttl,
 			   "IPv4 TTL %u vs %u", b, p->ttl);
-		FUZZ_CHECK(rd_u8(&c, &b) == TC_OK && b == p->proto, "IPv4 protocol %u vs %u", b, p->proto);
+		FUZZ_CHECK(rd_u8(&c, &proto) == TC_OK, "IPv4 protocol not captured");
 		FUZZ_CHECK(rd_skip(&c, 2) == TC_OK && rd_bytes(&c, addr, 4) == TC_OK &&
 			   memcmp(addr, p->src, 4) == 0, "IPv4 source differs from the header");
 		FUZZ_CHECK(rd_bytes(&c, addr, 4) == TC_OK && memcmp(addr, p->dst, 4) == 0,
 			   "IPv4 destination differs from the header");
+		reread_ah(p, ihl, proto);
 	} else {
 		FUZZ_CHECK(rd_u8(&c, &b) == TC_OK && (b >> 4) == 6, "IPv6 version nibble %u", b >> 4);
 		/* a payload length of 0 may announce a Jumbo Payload option
@@ -304,32 +345,38 @@ void pktcheck_decoded(uint32_t linktype, const uint8_t *data, size_t caplen,
  * captured, a fragment, or a rule the decoder may choose either way). */
 static int ip_csum_verdict(const struct pkt *p)
 {
+	struct cursor c;
+	uint8_t vhl = 0;
+
 	if (p->ipver != 4 || p->l3_caplen < p->ip_hlen)
 		return -1;
-	return csum_fold(csum_add(0, cur_make(p->l3, p->ip_hlen))) == 0xffff ? 0 : 1;
+	/* the header alone (IHL), not an authentication header after it */
+	c = cur_make(p->l3, p->ip_hlen);
+	if (rd_u8(&c, &vhl) != TC_OK || (vhl & 15) * 4u > p->ip_hlen)
+		return -1;      /* pktcheck_decoded has failed already */
+	return csum_fold(csum_add(0, cur_make(p->l3, (vhl & 15) * 4u))) == 0xffff ? 0 : 1;
 }
 
 static int l4_csum_verdict(const struct pkt *p)
 {
 	uint32_t len, sum = 0;
 
-	if (!p->have_l4 || p->is_fragment || p->ip6_routing)
+	if (!p->have_l4 || p->is_fragment || (p->dst_routed && p->final_dst == NULL))
 		return -1;      /* not judged: reassembly / final destination needed */
 	/* TCP covers the IP payload; UDP its own length (RFC 768), which
-	 * udp.c keeps within the IP payload. */
-	len = p->l4 == L4_TCP ? p->ip_len - p->ip_hlen : p->udp_len;
+	 * udp.c keeps within the IP payload; a jumbogram's is all of it. */
+	len = p->l4 == L4_TCP ? p->ip_len - p->ip_hlen
+			      : p->udp_len != 0 ? p->udp_len : p->ip_len - p->ip_hlen;
 	if (p->l4_caplen < len)
 		return -1;      /* "partially captured segments are not judged" */
 	if (p->l4 == L4_UDP && p->l4_csum == 0)
 		return p->ipver == 6;  /* none computed: fine over IPv4 (RFC 768),
 					* not allowed over IPv6 (RFC 8200 8.1) */
-	if (p->ipver == 4) {
-		sum = csum_add(sum, cur_make(p->src, 4));
-		sum = csum_add(sum, cur_make(p->dst, 4));
-	} else {
-		sum = csum_add(sum, cur_make(p->src, 16));
-		sum = csum_add(sum, cur_make(p->dst, 16));
-	}
+	/* the final destination: a source route's, where it names one
+	 * (check_ip made sure the view lies inside the IP header) */
+	sum = csum_add(sum, cur_make(p->src, p->ipver == 4 ? 4 : 16));
+	sum = csum_add(sum, cur_make(p->final_dst != NULL ? p->final_dst : p->dst,
+				     p->ipver == 4 ? 4 : 16));
 	sum += p->proto;
 	sum += len & 0xffff;
 	sum += len >> 16;

@@ -4,11 +4,16 @@
  * (RFC 9293 3.1, RFC 768) or IPv6 (RFC 8200 8.1) pseudo header.
  *
  * A checksum is judged only when every byte it covers was captured; a segment
- * cut by the snapshot length, a fragment (the checksum covers the reassembled
- * datagram) and an IPv6 packet whose routing header still has segments left
- * (the pseudo header names the final destination, which dst is not) are left
- * alone. A UDP checksum of 0 over IPv4 means "none was computed" (RFC 768);
- * over IPv6 it is not allowed (RFC 8200 8.1) and is reported as bad.
+ * cut by the snapshot length and a fragment (the checksum covers the
+ * reassembled datagram) are left alone. The pseudo header names the final
+ * destination (RFC 8200 8.1; for IPv4 as tcpdump and Wireshark take it):
+ * behind a source route with hops to go (p->dst_routed) that is the address
+ * the route names (p->final_dst, see ipv4.c and ipv6.c), and a route that
+ * names none we read leaves the checksum alone. A UDP checksum of 0 over
+ * IPv4 means "none was computed" (RFC 768); over IPv6 it is not allowed
+ * (RFC 8200 8.1) and is reported as bad. A UDP jumbogram's length is its IP
+ * payload's (RFC 2675 4), as udp.c records in payload_len. The IPv4 header
+ * checksum covers the IHL*4 octets of the header, not an AH after it.
  *
  * The sum runs through the checked cursor like every other read of packet
  * bytes; a correct header or segment sums, checksum field included, to 0xffff.
@@ -73,17 +78,24 @@ static uint16_t fold(uint32_t sum)
 }
 
 /* The pseudo header of p for an upper-layer length len and protocol proto
- * (len whole: it adds what its two 16-bit halves add). */
+ * (len whole: it adds what its two 16-bit halves add). The destination is
+ * the final one: dst, or the route's copy of it inside the IP header
+ * (p->final_dst, which ipv4.c and ipv6.c found in bounds), read through a
+ * cursor like the rest of the packet. */
 static uint64_t sum_pseudo(const struct pkt *p, uint32_t len, uint8_t proto)
 {
-	uint64_t sum = (uint64_t)len + proto;
+	size_t n = p->ipver == 4 ? 4 : 16;
+	uint64_t sum = sum_addr(p->src, n, (uint64_t)len + proto);
+	uint8_t final[16] = { 0 };
 
-	if (p->ipver == 4) {
-		sum = sum_addr(p->src, 4, sum);
-		return sum_addr(p->dst, 4, sum);
+	if (p->final_dst == NULL)
+		return sum_addr(p->dst, n, sum);
+	{
+		struct cursor f = cur_make(p->final_dst, n);
+
+		(void)rd_bytes(&f, final, n);
 	}
-	sum = sum_addr(p->src, 16, sum);
-	return sum_addr(p->dst, 16, sum);
+	return sum_addr(final, n, sum);
 }
 
 void decode_verify_checksums(struct pkt *p)
@@ -92,11 +104,18 @@ void decode_verify_checksums(struct pkt *p)
 
 	if (!p->have_ip)
 		return;
-	if (p->ipver == 4 &&
-	    fold(sum_bytes(cur_make(p->l3, p->ip_hlen), 0)) != 0xFFFFu)
-		pkt_add_err(p, PE_IP_BAD_CHECKSUM);
+	if (p->ipver == 4) {
+		struct cursor l3 = cur_make(p->l3, p->ip_hlen), hdr = { NULL, NULL };
+		uint8_t vhl = 0;
 
-	if (!p->have_l4 || p->is_fragment || p->ip6_routing)
+		/* IHL*4 <= ip_hlen: ipv4.c checked it, so both reads succeed */
+		(void)at_u8(&l3, 0, &vhl);
+		(void)rd_sub(&l3, (size_t)(vhl & 0x0Fu) * 4, &hdr);
+		if (fold(sum_bytes(hdr, 0)) != 0xFFFFu)
+			pkt_add_err(p, PE_IP_BAD_CHECKSUM);
+	}
+
+	if (!p->have_l4 || p->is_fragment || (p->dst_routed && p->final_dst == NULL))
 		return;
 	if (p->l4 == L4_TCP) {
 		len = p->ip_len - p->ip_hlen;
@@ -105,7 +124,7 @@ void decode_verify_checksums(struct pkt *p)
 		if (fold(sum_bytes(cur_make(p->l4hdr, len), sum_pseudo(p, len, p->proto))) != 0xFFFFu)
 			pkt_add_err(p, PE_TCP_BAD_CHECKSUM);
 	} else if (p->l4 == L4_UDP) {
-		len = p->udp_len;
+		len = p->payload_len + 8;        /* the UDP length, or a jumbogram's */
 		if (p->l4_caplen < len)
 			return;
 		if (p->l4_csum == 0) {

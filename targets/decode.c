@@ -5,8 +5,9 @@
  *
  * The dispatcher owns the outcome: the first layer that does not end in
  * TC_OK sets p->status and the walk stops there, so later layers never see a
- * half-parsed header. Soft reasons (ip.bad-options, ip.fragment,
- * tcp.bad-options) are recorded without changing the status.
+ * half-parsed header. Soft reasons (ip.bad-options, ip6.bad-ext for a
+ * header chain out of order, ip.fragment, tcp.bad-options) are recorded
+ * without changing the status.
  *
  * Wire length: a record whose captured length exceeds its original length
  * (corrupt or odd writers) is judged by the captured length, the larger of
@@ -62,6 +63,9 @@ const char *pkt_err_name(enum pkt_err e)
 
 void pkt_add_err(struct pkt *p, enum pkt_err e)
 {
+	for (unsigned i = 0; i < p->n_err; i++)
+		if (p->err[i] == (uint8_t)e)
+			return;
 	if (p->n_err < PKT_MAX_ERRORS)
 		p->err[p->n_err++] = (uint8_t)e;
 }
@@ -101,7 +105,8 @@ void pkt_clear_ip(struct pkt *p)
 	p->ip_id = 0;
 	p->is_fragment = p->later_fragment = false;
 	p->ip_len = p->ip_hlen = 0;
-	p->ip6_routing = false;
+	p->dst_routed = false;
+	p->final_dst = NULL;
 	p->l3 = NULL;
 	p->l3_caplen = 0;
 }

@@ -54,7 +54,9 @@ enum pkt_err {
 	PE_IP_BAD_CHECKSUM,     /* "ip.bad-checksum"           */
 	PE_IP6_EXT_TOO_DEEP,    /* "ip6.ext-too-deep"          */
 	PE_IP6_BAD_EXT,         /* "ip6.bad-ext"               */
-	PE_IP_FRAGMENT,         /* "ip.fragment"               non-first fragment: no L4 header */
+	PE_IP_FRAGMENT,         /* "ip.fragment"               a fragment without a whole L4 header:
+	                         *                              a later one, or an IPv4 first one
+	                         *                              too short for its TCP header */
 	PE_TCP_TRUNCATED,       /* "tcp.truncated"             */
 	PE_TCP_BAD_OFFSET,      /* "tcp.bad-offset"            data offset < 5 or beyond the segment */
 	PE_TCP_BAD_OPTIONS,     /* "tcp.bad-options"           */
@@ -118,9 +120,18 @@ struct pkt {
 	uint32_t ip_len;               /* IP total length as claimed (IPv6: 40 + payload length,
 	                                * or + the RFC 2675 jumbo length); an IPv4 total
 	                                * length of 0 (TSO) is replaced by the wire length */
-	uint32_t ip_hlen;              /* IPv4 header or IPv6 header + extension headers */
-	bool ip6_routing;              /* IPv6 routing header with segments left > 0: dst is not
-	                                * the final destination (checksums are not judged) */
+	uint32_t ip_hlen;              /* IP header + IPv6 extension headers or IPv4 AH
+	                                * (RFC 4302): where the transport header starts */
+	bool dst_routed;               /* a source route still has hops to go, so dst is a
+	                                * waypoint and not the final destination: IPv4 LSRR or
+	                                * SSRR with an address left (RFC 791 3.1), IPv6 routing
+	                                * header with segments left > 0 (RFC 8200 4.4) */
+	const uint8_t *final_dst;      /* view: when dst_routed, the final destination the route
+	                                * names (4 or 16 bytes inside the IP header: the last
+	                                * LSRR/SSRR address; routing type 0's last address,
+	                                * type 2's home address, type 4's segment list[0]);
+	                                * NULL when the route names none we read (then the
+	                                * transport checksum is not judged) or !dst_routed */
 	const uint8_t *l3;             /* view: start of the IP header */
 	size_t l3_caplen;              /* captured bytes from l3, clamped to ip_len */
 
@@ -134,8 +145,9 @@ struct pkt {
 	uint16_t urp;
 	uint8_t tcp_hlen;              /* data offset * 4 */
 	struct tcp_opts opt;
-	uint16_t udp_len;
-	uint32_t payload_len;          /* transport payload length from the IP lengths */
+	uint16_t udp_len;              /* as carried: 0 in an IPv6 jumbogram (RFC 2675 4) */
+	uint32_t payload_len;          /* transport payload length: TCP from the IP lengths,
+	                                * UDP its length - 8 (a jumbogram's from the IP payload) */
 	const uint8_t *l4hdr;          /* view: start of the TCP/UDP header */
 	size_t l4_caplen;              /* captured bytes from l4hdr, clamped to ip_len */
 	uint16_t l4_csum;              /* checksum field as carried */
@@ -160,8 +172,10 @@ enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
  */
 void decode_verify_checksums(struct pkt *p);
 
-/* Add an error to p->err (dropped silently past PKT_MAX_ERRORS, which the
- * check order makes unreachable: each layer adds at most two). */
+/* Add an error to p->err: once (a reason already listed is not repeated;
+ * ip6.bad-ext may come from ipv6.c and again from tcp.c), and dropped
+ * silently past PKT_MAX_ERRORS, which the check order makes unreachable:
+ * each layer adds at most two. */
 void pkt_add_err(struct pkt *p, enum pkt_err e);
 
 /* Format an address (p->ipver 4 or 6) into buf: dotted quad or RFC 5952 text.

@@ -86,7 +86,8 @@ static inline enum tc_rc link_parse_inline(uint32_t linktype, struct cursor *c, 
  * wire length from the same point. On TC_OK p->have_ip is true and l3,
  * l3_caplen, ip_len, ip_hlen, proto, addresses and fragment fields are set.
  * Returns TC_OK, TC_TRUNCATED or TC_MALFORMED with the reason added.
- * Soft reasons (ip.bad-options, ip.fragment) are added without failing.
+ * Soft reasons (ip.bad-options, ip6.bad-ext for a chain whose headers fit
+ * but break an ordering rule, ip.fragment) are added without failing.
  */
 enum tc_rc ipv4_parse(struct cursor *c, size_t wire, struct pkt *p);
 enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p);
@@ -97,7 +98,9 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p);
  * its length on the wire is ip_len - ip_hlen, its captured part
  * l3_caplen - ip_hlen. On TC_OK p->have_l4 is true and every transport field
  * is set. Returns TC_OK, TC_TRUNCATED or TC_MALFORMED with the reason added.
- * tcp.bad-options is soft: the header stays usable.
+ * tcp.bad-options is soft: the header stays usable. tcp_parse may also end
+ * in TC_OK without a transport layer: an IPv4 first fragment that holds
+ * only part of the TCP header (ip.fragment, see tcp.c).
  */
 enum tc_rc tcp_parse(struct pkt *p);
 enum tc_rc udp_parse(struct pkt *p);

@@ -22,9 +22,24 @@
  *      header) included, ends the chain as the upper-layer protocol.
  * A fragment header with a non-zero offset ends the walk: that fragment holds
  * no upper-layer header (soft reason ip.fragment). One with offset 0 and M
- * clear is an atomic fragment, a whole datagram (RFC 6946): not a fragment. A routing header with
- * segments left means dst is not the final destination, which the transport
- * checksum covers, so p->ip6_routing tells the checksum pass to stay out.
+ * clear is an atomic fragment, a whole datagram (RFC 6946): not a fragment.
+ *
+ * A routing header with segments left means dst is a waypoint and not the
+ * final destination, which the transport checksum's pseudo header names
+ * (RFC 8200 8.1): p->dst_routed, and p->final_dst where the header names it:
+ * type 0's last address (RFC 2460 4.4, deprecated by RFC 5095 but still
+ * seen), type 2's home address (RFC 6275 6.4), type 4's segment list[0],
+ * the last segment (RFC 8754 2). Other types leave the checksum unjudged.
+ *
+ * Soft reason ip6.bad-ext, for a chain whose every header fits but whose
+ * order or contents RFC 8200 and RFC 2675 forbid; receivers drop such a
+ * packet, but its headers are still readable, so the walk goes on (Wireshark
+ * marks each and decodes on):
+ *   - a hop-by-hop header anywhere but right after the IPv6 header (RFC 8200
+ *     4.1);
+ *   - a Jumbo Payload option with a payload length other than 0, with a
+ *     jumbo length below 65536, or in a packet with a fragment header
+ *     (RFC 2675 3).
  * Clamping is as for IPv4: l3_caplen is min(captured, 40 + payload length).
  */
 #include "decode_layers.h"
@@ -59,6 +74,27 @@ static enum tc_rc ext_fit(const struct cursor *d, size_t need, size_t wire_left,
 
 #define IP6OPT_PAD1  0x00u
 #define IP6OPT_JUMBO 0xC2u
+#define IP6_JUMBO_MIN 65536u     /* RFC 2675 2: a smaller length is an error */
+
+/* Whether the option bytes of a hop-by-hop header (after its next header
+ * and length octets) hold a Jumbo Payload option (RFC 2675 2); its length
+ * in *jumbo. Options are not judged otherwise: a bad one ends the search. */
+static bool hbh_jumbo(struct cursor opts, uint32_t *jumbo)
+{
+	uint8_t type, olen;
+
+	while (rd_u8(&opts, &type) == TC_OK) {
+		struct cursor body;
+
+		if (type == IP6OPT_PAD1)
+			continue;
+		if (rd_u8(&opts, &olen) != TC_OK || rd_sub(&opts, olen, &body) != TC_OK)
+			return false;
+		if (type == IP6OPT_JUMBO && olen == 4)
+			return rd_be32(&body, jumbo) == TC_OK;
+	}
+	return false;
+}
 
 /*
  * The Jumbo Payload length from the hop-by-hop header at the front of d
@@ -71,7 +107,7 @@ static enum tc_rc ipv6_jumbo(struct cursor d, size_t wire_left, uint32_t *jumbo,
 			     bool *found, enum pkt_err *why)
 {
 	struct cursor opts;
-	uint8_t hl = 0, type, olen;
+	uint8_t hl = 0;
 	size_t elen;
 	enum tc_rc rc;
 
@@ -83,20 +119,44 @@ static enum tc_rc ipv6_jumbo(struct cursor d, size_t wire_left, uint32_t *jumbo,
 	if ((rc = ext_fit(&d, elen - 2, wire_left - 2, why)) != TC_OK)
 		return rc;
 	(void)rd_sub(&d, elen - 2, &opts);
-	while (rd_u8(&opts, &type) == TC_OK) {
-		struct cursor body;
-
-		if (type == IP6OPT_PAD1)
-			continue;
-		if (rd_u8(&opts, &olen) != TC_OK || rd_sub(&opts, olen, &body) != TC_OK)
-			break;               /* the walk in ipv6_parse does not judge options */
-		if (type == IP6OPT_JUMBO && olen == 4) {
-			(void)rd_be32(&body, jumbo);
-			*found = true;
-			break;
-		}
-	}
+	*found = hbh_jumbo(opts, jumbo);
 	return TC_OK;
+}
+
+#define IP6_RT_SOURCE 0u         /* RFC 2460 4.4 (RFC 5095 deprecates it) */
+#define IP6_RT_MIPV6  2u         /* RFC 6275 6.4 */
+#define IP6_RT_SRH    4u         /* RFC 8754 */
+#define IPV6_ADDR_LEN 16u
+
+/* A routing header (e: all of it) with segments left: dst is a waypoint;
+ * the final destination where the type names it (see the top). */
+static void ipv6_routing(struct cursor e, struct pkt *p)
+{
+	uint8_t hl = 0, type = 0, left = 0;
+	size_t off;
+
+	(void)at_u8(&e, 1, &hl);
+	(void)at_u8(&e, 2, &type);
+	(void)at_u8(&e, 3, &left);
+	if (left == 0)
+		return;                  /* used up: dst is the final destination */
+	p->dst_routed = true;
+	p->final_dst = NULL;             /* a later route takes over from an earlier one */
+	switch (type) {
+	case IP6_RT_SOURCE:              /* hl / 2 addresses from octet 8; the last one */
+		if (hl < 2)
+			return;
+		off = 8 + ((size_t)hl / 2 - 1) * IPV6_ADDR_LEN;
+		break;
+	case IP6_RT_MIPV6:               /* the home address */
+	case IP6_RT_SRH:                 /* segment list[0]: the last segment */
+		off = 8;
+		break;
+	default:
+		return;
+	}
+	if (at_fits(&e, off, IPV6_ADDR_LEN))
+		p->final_dst = e.p + off;
 }
 
 enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
@@ -111,6 +171,7 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 	uint8_t nh = 0, hlim = 0;
 	size_t len, dcap, left;
 	unsigned n_ext = 0;
+	bool jumbo_opt = false, chain_bad = false;
 	enum pkt_err why;
 	enum tc_rc rc;
 
@@ -171,23 +232,29 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 		if ((rc = ext_fit(&d, elen, left, &why)) != TC_OK)
 			return ipv6_fail(p, rc, why);
 		(void)rd_sub(&d, elen, &e);
-		(void)rd_skip(&e, 2);
 
 		if (nh == IPPROTO_NUM_FRAGMENT) {
 			uint16_t offmf = 0;
 
-			(void)rd_be16(&e, &offmf);
+			(void)at_be16(&e, 2, &offmf);
 			/* offset 0 without M is an atomic fragment: a whole
 			 * datagram (RFC 6946), not a fragment */
 			p->is_fragment = (offmf & 0xFFF9u) != 0;
 			p->later_fragment = (offmf >> 3) != 0;
+			chain_bad |= jumbo_opt;
 		} else if (nh == IPPROTO_NUM_ROUTING) {
-			uint8_t type = 0, segs_left = 0;
+			ipv6_routing(e, p);
+		} else if (nh == IPPROTO_NUM_HOPOPTS) {
+			struct cursor opts = e;
+			uint32_t jumbo = 0;
 
-			(void)rd_u8(&e, &type);
-			(void)rd_u8(&e, &segs_left);
-			if (segs_left != 0)
-				p->ip6_routing = true;
+			(void)rd_skip(&opts, 2);
+			if (n_ext != 0) {
+				chain_bad = true;    /* not right after the IPv6 header */
+			} else if (hbh_jumbo(opts, &jumbo)) {
+				jumbo_opt = true;
+				chain_bad |= plen != 0 || jumbo < IP6_JUMBO_MIN;
+			}
 		}
 		left -= elen;
 		nh = next;
@@ -202,6 +269,8 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 	p->ip_hlen = (uint32_t)(len - left);
 	p->l3 = l3;
 	p->l3_caplen = dcap;
+	if (chain_bad)
+		pkt_add_err(p, PE_IP6_BAD_EXT);
 	if (p->later_fragment)
 		pkt_add_err(p, PE_IP_FRAGMENT);
 	return TC_OK;

@@ -17,6 +17,19 @@
  * payload_len is the segment length minus the header length, from the IP
  * lengths and not from the captured bytes (Wireshark's tcp.len).
  *
+ * A first fragment (p->is_fragment) holds only the start of the segment, so
+ * in steps 1 and 4 its length is no bound on the header: the rest of the
+ * header may be in the next fragment. RFC 791 allows that over IPv4 (a
+ * fragment may carry as little as 8 data octets; RFC 1858 3.1 calls it the
+ * tiny fragment attack and leaves dropping it to filters): no transport
+ * layer and the soft reason ip.fragment, as for a later fragment. Over IPv6
+ * the first fragment must hold every header through the upper-layer one
+ * (RFC 8200 4.5, from RFC 7112) and a receiver discards it otherwise:
+ * ip6.bad-ext, malformed. A data offset below 5 is wrong in any fragment.
+ * (UDP needs no such case: its 8-octet header fits in any first fragment
+ * but an empty one, and udp.c only lets its length field run past the
+ * fragment.)
+ *
  * Options: EOL ends the list, NOP is one byte, every other kind has a length
  * byte that counts itself and the kind. A length below 2 or past the option
  * space ends the walk as bad; a known kind with the wrong length is bad, not
@@ -135,6 +148,19 @@ DECODE_COLD static enum tc_rc tcp_fail(struct pkt *p, enum tc_rc rc, enum pkt_er
 	return rc;
 }
 
+/* A TCP header that does not fit in the IP payload: a split header in a
+ * first fragment (see the top), else a data offset beyond the segment. */
+DECODE_COLD static enum tc_rc tcp_too_long(struct pkt *p)
+{
+	if (!p->is_fragment)
+		return tcp_fail(p, TC_MALFORMED, PE_TCP_BAD_OFFSET);
+	if (p->ipver == 6)
+		return tcp_fail(p, TC_MALFORMED, PE_IP6_BAD_EXT);
+	pkt_add_err(p, PE_IP_FRAGMENT);
+	pkt_clear_l4(p);
+	return TC_OK;
+}
+
 enum tc_rc tcp_parse(struct pkt *p)
 {
 	size_t seglen = (size_t)p->ip_len - p->ip_hlen;
@@ -144,7 +170,7 @@ enum tc_rc tcp_parse(struct pkt *p)
 
 	p->l4 = L4_TCP;
 	if (seglen < TCP_MIN_HLEN)
-		return tcp_fail(p, TC_MALFORMED, PE_TCP_BAD_OFFSET);
+		return tcp_too_long(p);
 	if (rd_sub(&c, TCP_MIN_HLEN, &fix) != TC_OK)
 		return tcp_fail(p, TC_TRUNCATED, PE_TCP_TRUNCATED);
 
@@ -162,8 +188,10 @@ enum tc_rc tcp_parse(struct pkt *p)
 	(void)at_be16(&fix, 18, &p->urp);
 
 	hlen = (size_t)(off_rsv >> 4) * 4;
-	if (hlen < TCP_MIN_HLEN || hlen > seglen)
+	if (hlen < TCP_MIN_HLEN)
 		return tcp_fail(p, TC_MALFORMED, PE_TCP_BAD_OFFSET);
+	if (hlen > seglen)
+		return tcp_too_long(p);
 
 	/* The flag field is the low 12 bits of bytes 12-13, below the data
 	 * offset: the three reserved bits, AE, then CWR ... FIN. Reserved bits

@@ -75,8 +75,13 @@ static void check_invariants(const char *file, uint64_t frame, const uint8_t *bu
 			CHECK(p->tcp_hlen >= 20 && p->tcp_hlen <= p->l4_caplen, file, frame);
 			CHECK(p->payload_len == p->ip_len - p->ip_hlen - p->tcp_hlen, file, frame);
 		} else {
-			CHECK(p->l4 == L4_UDP && p->udp_len >= 8, file, frame);
-			CHECK(p->payload_len == (uint32_t)p->udp_len - 8, file, frame);
+			CHECK(p->l4 == L4_UDP, file, frame);
+			if (p->udp_len == 0)   /* an IPv6 jumbogram (RFC 2675 4) */
+				CHECK(p->ipver == 6 && p->ip_len - p->ip_hlen > 0xFFFFu &&
+				      p->payload_len == p->ip_len - p->ip_hlen - 8, file, frame);
+			else
+				CHECK(p->udp_len >= 8 &&
+				      p->payload_len == (uint32_t)p->udp_len - 8, file, frame);
 			CHECK(p->l4_caplen >= 8, file, frame);
 		}
 	} else {

@@ -889,6 +889,455 @@ static void test_checksums(void **state)
 	assert_int_equal(p.err[0], PE_IP_BAD_CHECKSUM);
 }
 
+/* ---- packets built here: fragments, jumbograms, routes, AH --------------------- */
+
+/* RFC 1071: the one's complement sum of n bytes (a trailing odd byte padded
+ * with zero) added to sum, not yet folded. The test's own, so the decoder's
+ * checksum code is checked against an independent one. */
+static uint32_t sum16(uint32_t sum, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n % 2)
+		sum += (uint32_t)b[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_final(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xFFFFu) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+/* The transport checksum of seg (len bytes, checksum field at csum_off
+ * zero) over a pseudo header naming src and dst (alen 4 or 16 bytes), with
+ * the upper-layer length as a 32-bit number (RFC 8200 8.1; for IPv4 only
+ * the low 16 bits are non-zero). Written into seg. */
+static void l4_csum(uint8_t *seg, size_t len, size_t csum_off, const uint8_t *src,
+		    const uint8_t *dst, size_t alen, uint8_t proto)
+{
+	uint32_t sum = 0;
+
+	put16(seg + csum_off, 0);
+	sum = sum16(sum, src, alen);
+	sum = sum16(sum, dst, alen);
+	sum += (uint32_t)(len >> 16) + (uint32_t)(len & 0xFFFF) + proto;
+	sum = sum16(sum, seg, len);
+	put16(seg + csum_off, csum_final(sum));
+}
+
+static const uint8_t A4[4] = { 192, 0, 2, 1 }, B4[4] = { 198, 51, 100, 2 },
+		     C4[4] = { 203, 0, 113, 9 };
+
+/* A raw IPv4 packet from A4 to B4 in b: a header with the option bytes
+ * opts (olen, a multiple of 4), protocol proto, fragment word frag, then
+ * body (blen bytes). Total length and header checksum filled in. */
+static size_t build_ip4(uint8_t *b, const uint8_t *opts, size_t olen, uint8_t proto,
+			uint16_t frag, const uint8_t *body, size_t blen)
+{
+	size_t hlen = 20 + olen;
+
+	assert_true(olen % 4 == 0 && olen <= 40);
+	memset(b, 0, hlen);
+	b[0] = (uint8_t)(0x40 | hlen / 4);
+	put16(b + 2, (uint16_t)(hlen + blen));
+	put16(b + 4, 0x4242);
+	put16(b + 6, frag);
+	b[8] = 64;
+	b[9] = proto;
+	memcpy(b + 12, A4, 4);
+	memcpy(b + 16, B4, 4);
+	if (olen)
+		memcpy(b + 20, opts, olen);
+	put16(b + 10, csum_final(sum16(0, b, hlen)));
+	memcpy(b + hlen, body, blen);
+	return hlen + blen;
+}
+
+/* A 20-byte TCP SYN 40000 > 80 (data offset doff words) in t. */
+static void build_tcp(uint8_t *t, uint8_t doff)
+{
+	memset(t, 0, 20);
+	put16(t, 40000);
+	put16(t + 2, 80);
+	t[7] = 5;                        /* seq 5 */
+	t[12] = (uint8_t)(doff << 4);
+	t[13] = 0x02;                    /* SYN */
+	put16(t + 14, 8192);
+}
+
+/* Decode b (len bytes, all captured) from a heap copy and verify its
+ * checksums: p->err then holds every reason. */
+static enum tc_rc decode_verified(uint32_t lt, const uint8_t *b, size_t len, struct pkt *p)
+{
+	uint8_t *buf = malloc(len);
+	enum tc_rc rc;
+
+	assert_non_null(buf);
+	memcpy(buf, b, len);
+	rc = decode_packet(lt, buf, len, len, p);
+	decode_verify_checksums(p);
+	free(buf);
+	p->l3 = p->l4hdr = p->final_dst = NULL;
+	return rc;
+}
+
+/* An IPv4 first fragment may end inside the TCP header (RFC 791 allows 8
+ * data octets): no transport layer and the soft ip.fragment, never
+ * tcp.bad-offset. An IPv6 first fragment must hold the whole header chain
+ * (RFC 8200 4.5): ip6.bad-ext. */
+static void test_first_fragment_short_tcp(void **state)
+{
+	const struct vec *e = find_vec("eth_ipv4_tcp"), *v6 = find_vec("raw6_ext_tcp");
+	struct pkt p;
+
+	(void)state;
+	/* MF, total length 44: 24 bytes of a 40-byte TCP header */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 16, 0 }, { 17, 44 }, { 20, 0x20 } },
+					3, 0, &p), TC_OK);
+	assert_true(p.have_ip);
+	assert_true(p.is_fragment);
+	assert_false(p.later_fragment);
+	assert_false(p.have_l4);
+	assert_null(p.l4hdr);
+	assert_int_equal(p.l4, L4_TCP);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP_FRAGMENT);
+	/* 8 bytes of it (below even the fixed 20) */
+	assert_int_equal(decode_patched(e, (struct patch[]){ { 16, 0 }, { 17, 28 }, { 20, 0x20 } },
+					3, 0, &p), TC_OK);
+	assert_false(p.have_l4);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP_FRAGMENT);
+	/* the same lengths without MF: the header really is too long */
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 44 } }, 2, PE_TCP_BAD_OFFSET, true);
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 28 } }, 2, PE_TCP_BAD_OFFSET, true);
+	/* a data offset below 5 is wrong in a fragment too */
+	expect_malformed(e, (struct patch[]){ { 16, 0 }, { 17, 44 }, { 20, 0x20 }, { 46, 0x40 } }, 4,
+			 PE_TCP_BAD_OFFSET, true);
+	/* IPv6, M set, payload length 48: 16 bytes of TCP after the 32 of
+	 * extension headers */
+	expect_malformed(v6, (struct patch[]){ { 5, 48 }, { 67, 0x01 } }, 2, PE_IP6_BAD_EXT, true);
+	assert_int_equal(decode_patched(v6, (struct patch[]){ { 5, 48 }, { 67, 0x01 } }, 2, 0, &p),
+			 TC_MALFORMED);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.l4, L4_TCP);
+	/* and a hop-by-hop header out of place as well: ip6.bad-ext once */
+	assert_int_equal(decode_patched(v6, (struct patch[]){ { 5, 48 }, { 67, 0x01 }, { 40, 0 } },
+					3, 0, &p), TC_MALFORMED);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP6_BAD_EXT);
+	/* without M the same IPv6 packet is plainly too short for its TCP */
+	expect_malformed(v6, (struct patch[]){ { 5, 48 } }, 1, PE_TCP_BAD_OFFSET, true);
+}
+
+/* An IPv6 jumbogram (RFC 2675): 40 + hop-by-hop 8 + UDP 8 + pay bytes,
+ * payload length 0, UDP length ulen, checksum right. Returns the length. */
+static size_t build_jumbo_udp(uint8_t *b, size_t pay, uint16_t ulen)
+{
+	size_t len = 40 + 8 + 8 + pay;
+	uint32_t jl = (uint32_t)(8 + 8 + pay);
+
+	memset(b, 0, len);
+	b[0] = 0x60;
+	b[6] = 0;                        /* hop-by-hop */
+	b[7] = 64;
+	b[8] = 0x20; b[9] = 0x01; b[10] = 0x0d; b[11] = 0xb8; b[23] = 1;
+	b[24] = 0x20; b[25] = 0x01; b[26] = 0x0d; b[27] = 0xb8; b[39] = 2;
+	b[40] = 17;                      /* next: UDP; length 0 = 8 bytes */
+	b[42] = 0xC2;                    /* Jumbo Payload, 4 bytes */
+	b[43] = 4;
+	b[44] = (uint8_t)(jl >> 24); b[45] = (uint8_t)(jl >> 16);
+	b[46] = (uint8_t)(jl >> 8); b[47] = (uint8_t)jl;
+	put16(b + 48, 5000);
+	put16(b + 50, 53);
+	put16(b + 52, ulen);
+	for (size_t i = 0; i < pay; i++)
+		b[56 + i] = (uint8_t)(i * 7);
+	l4_csum(b + 48, 8 + pay, 6, b + 8, b + 24, 16, 17);
+	return len;
+}
+
+static void test_udp_jumbogram(void **state)
+{
+	enum { pay = 70000 };
+	static uint8_t b[40 + 16 + pay];
+	const struct vec *u = find_vec("vlan_ipv4_udp"), *s = find_vec("sll2_ipv6_udp");
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	/* UDP length 0: the datagram is the IP payload after the extension
+	 * headers (RFC 2675 4), and its checksum counts that length */
+	len = build_jumbo_udp(b, pay, 0);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_true(p.have_l4);
+	assert_int_equal(p.dport, 53);
+	assert_int_equal(p.udp_len, 0);
+	assert_int_equal(p.payload_len, pay);
+	assert_int_equal(p.n_err, 0);
+	b[len - 1] ^= 1;
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+	/* a UDP length of 0 anywhere else is still wrong: over IPv4, and over
+	 * IPv6 without a jumbo payload */
+	expect_malformed(u, (struct patch[]){ { 42, 0 }, { 43, 0 } }, 2, PE_UDP_BAD_LENGTH, true);
+	expect_malformed(s, (struct patch[]){ { 64, 0 }, { 65, 0 } }, 2, PE_UDP_BAD_LENGTH, true);
+}
+
+/* IPv4 source routes (RFC 791 3.1): while the pointer is not past the
+ * option, dst is the next hop and the checksum names the option's last
+ * address; dst in the record stays the header's. */
+static void test_ipv4_source_route_checksum(void **state)
+{
+	uint8_t b[128], tcp[20], opt[8];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	for (int strict = 0; strict < 2; strict++) {
+		/* LSRR or SSRR, length 7, pointer 4: C4 still to visit */
+		opt[0] = strict ? 137 : 131;
+		opt[1] = 7;
+		opt[2] = 4;
+		memcpy(opt + 3, C4, 4);
+		opt[7] = 0;                  /* EOL */
+		build_tcp(tcp, 5);
+		l4_csum(tcp, 20, 16, A4, C4, 4, 6);
+		len = build_ip4(b, opt, 8, 6, 0, tcp, 20);
+		assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+		if (p.n_err != 0)
+			fail_msg("%s to the final destination: %s", strict ? "SSRR" : "LSRR",
+				 pkt_err_name(p.err[0]));
+		assert_true(p.dst_routed);
+		assert_memory_equal(p.dst, B4, 4);
+		/* a checksum over the next hop's address is the wrong one */
+		build_tcp(tcp, 5);
+		l4_csum(tcp, 20, 16, A4, B4, 4, 6);
+		len = build_ip4(b, opt, 8, 6, 0, tcp, 20);
+		assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+		assert_int_equal(p.n_err, 1);
+		assert_int_equal(p.err[0], PE_TCP_BAD_CHECKSUM);
+		/* pointer 8, past the length: the route is used up and dst is
+		 * the final destination */
+		opt[2] = 8;
+		len = build_ip4(b, opt, 8, 6, 0, tcp, 20);
+		assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+		assert_int_equal(p.n_err, 0);
+		assert_false(p.dst_routed);
+	}
+}
+
+/* An IPv6 routing header of type rtype with segments left 1 and two
+ * addresses (first, second) before a UDP datagram whose checksum names
+ * csum_dst. */
+static size_t build_routed6(uint8_t *b, uint8_t rtype, const uint8_t *first,
+			    const uint8_t *second, const uint8_t *csum_dst)
+{
+	size_t len = 40 + 40 + 8 + 4;
+
+	memset(b, 0, len);
+	b[0] = 0x60;
+	put16(b + 4, (uint16_t)(len - 40));
+	b[6] = 43;
+	b[7] = 64;
+	b[8] = 0x20; b[9] = 0x01; b[10] = 0x0d; b[11] = 0xb8; b[23] = 1;
+	b[24] = 0x20; b[25] = 0x01; b[26] = 0x0d; b[27] = 0xb8; b[39] = 2;
+	b[40] = 17;
+	b[41] = 4;                       /* 40 bytes: 8 + two addresses */
+	b[42] = rtype;
+	b[43] = 1;                       /* segments left */
+	if (rtype == 4)
+		b[44] = 1;               /* SRH: last entry */
+	memcpy(b + 48, first, 16);
+	memcpy(b + 64, second, 16);
+	put16(b + 80, 5000);
+	put16(b + 82, 53);
+	put16(b + 84, 12);
+	memcpy(b + 88, "ping", 4);
+	l4_csum(b + 80, 12, 6, b + 8, csum_dst, 16, 17);
+	return len;
+}
+
+static void test_ipv6_routing_checksum(void **state)
+{
+	uint8_t b[128], f1[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x91 },
+		f2[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x92 };
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	/* type 0: the last address is the final destination (RFC 8200 8.1) */
+	len = build_routed6(b, 0, f1, f2, f2);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	assert_true(p.dst_routed);
+	assert_int_equal(p.dst[15], 2);          /* dst stays the header's */
+	len = build_routed6(b, 0, f1, f2, f1);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+	/* type 4 (SRH, RFC 8754): segment list[0] is the last segment */
+	len = build_routed6(b, 4, f1, f2, f1);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	len = build_routed6(b, 4, f1, f2, f2);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+	/* type 3 (RPL, compressed addresses): not read, not judged */
+	len = build_routed6(b, 3, f1, f2, f1);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_true(p.dst_routed);
+	assert_int_equal(p.n_err, 0);
+	len = build_routed6(b, 3, f1, f2, f2);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+}
+
+/* IPv4 AH (RFC 4302): walked to the protected protocol, as over IPv6. */
+static void test_ipv4_ah(void **state)
+{
+	uint8_t b[128], body[64];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	memset(body, 0, sizeof body);
+	body[0] = 6;                     /* next header TCP */
+	body[1] = 4;                     /* (4 + 2) * 4 = 24 bytes */
+	body[7] = 1;                     /* SPI 1 */
+	build_tcp(body + 24, 5);
+	l4_csum(body + 24, 20, 16, A4, B4, 4, 6);
+	len = build_ip4(b, NULL, 0, 51, 0, body, 44);
+	assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);    /* header checksum over 20 bytes, TCP's over 20 */
+	assert_true(p.have_l4);
+	assert_int_equal(p.proto, 6);
+	assert_int_equal(p.ip_hlen, 44);
+	assert_int_equal(p.sport, 40000);
+	assert_int_equal(p.payload_len, 0);
+	/* the AH cut by the capture */
+	assert_int_equal(decode_copy(LT_RAW, b, 30, len, &p), TC_TRUNCATED);
+	assert_int_equal(p.err[0], PE_IP_TRUNCATED);
+	/* an AH longer than the datagram */
+	body[1] = 20;
+	len = build_ip4(b, NULL, 0, 51, 0, body, 44);
+	assert_int_equal(decode_copy(LT_RAW, b, len, len, &p), TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP_BAD_TOTLEN);
+	/* ... in a first fragment the rest may follow: soft, no transport */
+	len = build_ip4(b, NULL, 0, 51, 0x2000, body, 44);
+	assert_int_equal(decode_copy(LT_RAW, b, len, len, &p), TC_OK);
+	assert_false(p.have_l4);
+	assert_int_equal(p.err[0], PE_IP_FRAGMENT);
+	/* a later fragment carries no AH to walk */
+	body[1] = 4;
+	len = build_ip4(b, NULL, 0, 51, 0x0003, body, 44);
+	assert_int_equal(decode_copy(LT_RAW, b, len, len, &p), TC_OK);
+	assert_int_equal(p.proto, 51);
+	assert_int_equal(p.ip_hlen, 20);
+}
+
+/* IPv4 options whose length does not suit their kind (RFC 791 3.1, RFC
+ * 2113 2.1, RFC 4782 4.1): ip.bad-options, soft. */
+static void test_ip_option_lengths(void **state)
+{
+	static const struct {
+		uint8_t opt[8];
+		bool bad;
+	} cases[] = {
+		{ { 0x94, 4, 0, 0, 1, 1, 1, 0 }, false },    /* Router Alert, 4 */
+		{ { 0x94, 3, 0, 1, 1, 1, 1, 0 }, true },     /* ... 3 */
+		{ { 0x94, 6, 0, 0, 0, 0, 1, 0 }, true },     /* ... 6 */
+		{ { 0x44, 2, 1, 1, 1, 1, 1, 0 }, true },     /* Timestamp, 2 (< 4) */
+		{ { 0x44, 4, 5, 0, 1, 1, 1, 0 }, false },    /* ... 4, no entries */
+		{ { 0x07, 2, 1, 1, 1, 1, 1, 0 }, true },     /* Record Route, 2 (< 3) */
+		{ { 0x89, 3, 4, 1, 1, 1, 1, 0 }, false },    /* SSRR, 3, no address */
+		{ { 0x88, 2, 1, 1, 1, 1, 1, 0 }, true },     /* Stream ID, 2 */
+		{ { 0x88, 4, 0, 7, 1, 1, 1, 0 }, false },    /* ... 4 */
+		{ { 0x19, 8, 0, 0, 0, 0, 0, 0 }, false },    /* Quick-Start, 8 */
+		{ { 0x19, 6, 0, 0, 0, 0, 1, 0 }, true },     /* ... 6 */
+		{ { 0x82, 2, 1, 1, 1, 1, 1, 0 }, true },     /* Security, 2 (< 3) */
+		{ { 0x9e, 3, 0, 1, 1, 1, 1, 0 }, false },    /* unknown kind: its own length */
+	};
+	uint8_t b[64], tcp[20];
+	struct pkt p;
+
+	(void)state;
+	build_tcp(tcp, 5);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		size_t len = build_ip4(b, cases[i].opt, 8, 6, 0, tcp, 20);
+
+		assert_int_equal(decode_copy(LT_RAW, b, len, len, &p), TC_OK);
+		if (has_err(&p, PE_IP_BAD_OPTIONS) != cases[i].bad)
+			fail_msg("option 0x%02x length %u: ip.bad-options %s", cases[i].opt[0],
+				 cases[i].opt[1], cases[i].bad ? "missing" : "given");
+		assert_true(p.have_l4);
+	}
+}
+
+/* IPv6 header chains whose headers fit but whose order or Jumbo Payload
+ * use is forbidden (RFC 8200 4.1, RFC 2675 3): ip6.bad-ext, soft. */
+static void test_ipv6_chain_rules(void **state)
+{
+	static uint8_t j[40 + 16 + 70000 + 8];
+	uint8_t b[256];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	/* destination options, then hop-by-hop: out of place */
+	len = build_ext_chain(b, sizeof b, 2);
+	b[40] = 0;                       /* the first header's next: hop-by-hop */
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_true(p.have_l4);
+	assert_int_equal(p.dport, 9);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_IP6_BAD_EXT);
+	/* hop-by-hop first: fine */
+	b[6] = 0;
+	b[40] = 60;
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	/* a Jumbo Payload option with a payload length other than 0 */
+	len = build_ext_chain(b, sizeof b, 1);
+	b[6] = 0;
+	b[42] = 0xC2;
+	b[43] = 4;
+	b[45] = 1;                       /* 65536 */
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.ip_len, 56);  /* the payload length rules */
+	assert_true(p.have_l4);
+	assert_true(has_err(&p, PE_IP6_BAD_EXT));
+	/* a jumbo length below 65536 (payload length 0) */
+	b[4] = b[5] = 0;
+	b[45] = 0;
+	b[47] = 16;
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
+	assert_int_equal(p.ip_len, 56);
+	assert_true(has_err(&p, PE_IP6_BAD_EXT));
+	/* a proper jumbogram is clean; with a fragment header it is not */
+	len = build_jumbo_udp(j, 70000, 0);
+	assert_int_equal(decode_copy(LT_IPV6, j, len, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	memmove(j + 56, j + 48, len - 48);
+	memset(j + 48, 0, 8);
+	j[40] = 44;                      /* hop-by-hop -> fragment (atomic) -> UDP */
+	j[48] = 17;
+	j[47] += 8;
+	len += 8;
+	assert_int_equal(decode_copy(LT_IPV6, j, len, len, &p), TC_OK);
+	assert_true(has_err(&p, PE_IP6_BAD_EXT));
+}
+
 /* ---- names and addresses ---------------------------------------------------------- */
 
 static void test_err_names(void **state)
@@ -987,6 +1436,13 @@ int main(void)
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_ip_options),
 		cmocka_unit_test(test_checksums),
+		cmocka_unit_test(test_first_fragment_short_tcp),
+		cmocka_unit_test(test_udp_jumbogram),
+		cmocka_unit_test(test_ipv4_source_route_checksum),
+		cmocka_unit_test(test_ipv6_routing_checksum),
+		cmocka_unit_test(test_ipv4_ah),
+		cmocka_unit_test(test_ip_option_lengths),
+		cmocka_unit_test(test_ipv6_chain_rules),
 		cmocka_unit_test(test_err_names),
 		cmocka_unit_test(test_addr_format_vs_inet_ntop),
 	};
