@@ -456,7 +456,8 @@ static bool same_tuple(const struct flow *f, enum flow_dir d, const struct pkt *
  * without SYN), a segment with ACK sets the receiver's (ack - 1). */
 static void m_note_seq(struct mflow *m, unsigned d, const struct pkt *p)
 {
-	if (!m->base[d]) {
+	/* Wireshark's base: set by the side's first segment and by every SYN */
+	if (!m->base[d] || (p->flags & TH_SYN)) {
 		m->isn[d] = (p->flags & TH_SYN) ? p->seq : p->seq - 1;
 		m->base[d] = true;
 	}

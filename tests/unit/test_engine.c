@@ -277,6 +277,30 @@ static void test_retransmitted_syn(void **state)
 	fx_free(x);
 }
 
+/* A SYN+ACK re-bases its sender's sequence numbers as tshark does (audit
+ * capture stream_synack_rebase.pcap): after an ACK at seq 1000 and a SYN+ACK
+ * at 500 from the same side, a SYN at 500 from it repeats that base and
+ * starts no new flow (tcp.stream keeps one stream). */
+static void test_synack_rebases(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt p = tcp(SRV, TH_ACK, 1000, 1, 0);
+	struct engine_result r;
+
+	(void)state;
+	assert_int_equal(feed_at(x, &p, 0, 0, &r), TC_OK);
+	p = tcp(SRV, TH_SYN | TH_ACK, 500, 1, 0);
+	assert_int_equal(feed_at(x, &p, 0, 1, &r), TC_OK);
+	assert_false(r.created);
+	p = tcp(SRV, TH_SYN, 500, 0, 0);
+	assert_int_equal(feed_at(x, &p, 0, 2, &r), TC_OK);
+	assert_false(r.new_incarnation);
+	assert_false(r.created);
+	engine_flush(x->e);
+	assert_int_equal(x->log.n, 1);
+	fx_free(x);
+}
+
 /* a client connection 100/500 with 10 bytes of data and a full FIN exchange,
  * client TSvals 1000.., closing at time t+1 */
 static void closed_connection(struct fx *x, int64_t t)
@@ -1288,6 +1312,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_zeek_states),
 		cmocka_unit_test(test_retransmitted_syn),
+		cmocka_unit_test(test_synack_rebases),
 		cmocka_unit_test(test_new_isn_after_fin),
 		cmocka_unit_test(test_same_isn_after_fin),
 		cmocka_unit_test(test_new_isn_after_rst_open_attempt),
