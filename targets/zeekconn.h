@@ -16,13 +16,9 @@
  * a, d, i, q appear once per direction; s, h, f, r again whenever the
  * sequence number differs from the last one of that kind; c, t, w are
  * logarithmic (at the 1st, 10th, 100th, ... occurrence).
- * Known differences from Zeek, each a choice made for a passive replay with
- * no content reassembly: no 'g' (content gaps need reassembly); a packet
- * with a bad checksum is counted ('c') and still analysed (Zeek drops it);
- * the history keeps its first ZK_HIST_MAX letters; the originator of a
- * connection picked up mid-stream is the sender of its first packet (Zeek
- * may flip it by its likely_server_ports table, which depends on the loaded
- * analyzers).
+ * Known differences from Zeek (no 'g', bad checksums, the 16-letter cap,
+ * the originator of a connection seen from its SYN+ACK, ...) are listed for
+ * users in README.md, "Connections: tuplecheck flows".
  */
 #ifndef TC_ZEEKCONN_H
 #define TC_ZEEKCONN_H
