@@ -19,8 +19,10 @@
  *     model predicts for every packet exactly which flows end and why, in
  *     which order, whether the packet creates a flow or joins one, the
  *     flow's sequence and stream numbers and direction, and after a
- *     clock-only record exactly what engine_expire ends. The only fact it
- *     takes from the engine is whether a TCP connection is closed (the TCP
+ *     clock-only record exactly what engine_expire ends. The only facts it
+ *     takes from the engine are Zeek's endpoint states (zeekconn has its own
+ *     tests), from which it follows orig/resp byte counts by sequence
+ *     number (m_reach), and whether a TCP connection is closed (the TCP
  *     state machine has its own tests and its own target); how a replaced
  *     connection had ended is checked against the FINs and ACKs the model
  *     saw (m_check_prev). Every 64
@@ -91,7 +93,11 @@ struct mflow {
 	uint8_t a[16], b[16];          /* a: initiator (orig), b: responder */
 	uint16_t pa, pb;
 	uint64_t seqno, stream;
-	uint64_t pkts[2], bytes[2];    /* by direction: [0] from a, [1] from b */
+	uint64_t pkts[2], bytes[2];    /* by direction: [0] from a, [1] from b;
+					  bytes: UDP payload, TCP the sequence
+					  reach (m_reach) */
+	uint8_t zst[2], zprev[2];      /* Zeek endpoint states after the last packet */
+	bool at_start[2];              /* Zeek's last_seq still start + 1 */
 	uint64_t last_frame;
 	int64_t last_ns;               /* model clock at its last packet */
 	bool closed;                   /* TCP: the engine's verdict (tcp.end) */
@@ -458,7 +464,8 @@ static bool same_tuple(const struct flow *f, enum flow_dir d, const struct pkt *
  * without SYN), a segment with ACK sets the receiver's (ack - 1). */
 static void m_note_seq(struct mflow *m, unsigned d, const struct pkt *p)
 {
-	if (!m->base[d]) {
+	/* Wireshark's base: set by the side's first segment and by every SYN */
+	if (!m->base[d] || (p->flags & TH_SYN)) {
 		m->isn[d] = (p->flags & TH_SYN) ? p->seq : p->seq - 1;
 		m->base[d] = true;
 	}
@@ -468,6 +475,70 @@ static void m_note_seq(struct mflow *m, unsigned d, const struct pkt *p)
 	}
 	if (p->flags & TH_SYN)
 		m->syn[d] = true;
+}
+
+/* (end - from) when end lies ahead of from, else 0 */
+static uint32_t m_ahead(uint32_t end, uint32_t from)
+{
+	uint32_t d = end - from;
+
+	return (d & 0x80000000u) ? 0 : d;
+}
+
+/*
+ * Zeek's orig_bytes/resp_bytes bookkeeping (zeekconn.h zk_tcp_extent), in
+ * the plain words of Zeek's TCP analyzer, with the Zeek endpoint states the
+ * engine reported after the previous packet: bytes[d] is how far direction
+ * d's sequence space reaches past its base (the model's isn), the higher of
+ * its own segment ends and the peer's ACKs. Call before m_note_seq.
+ */
+static void m_reach(struct mflow *m, unsigned d, const struct pkt *p)
+{
+	unsigned q = d ^ 1;
+	uint16_t fl = p->flags;
+	bool syn = (fl & TH_SYN) != 0, rst = (fl & TH_RST) != 0, fin = (fl & TH_FIN) != 0;
+	uint32_t base = syn ? p->seq : m->base[d] ? m->isn[d] : p->seq - 1;
+	uint32_t seglen = (rst ? 0u : p->payload_len) + syn + fin;
+	uint32_t end = p->seq + seglen;
+	uint8_t st = m->zst[d];
+	bool restart = st == ZK_INACTIVE;
+
+	/* the SYNs Zeek starts the endpoint over at */
+	if (syn && (st == ZK_SYN_SENT || st == ZK_SYN_ACK_SENT))
+		restart = p->seq != m->isn[d];
+	else if (syn && (st == ZK_ESTABLISHED || st == ZK_PARTIAL))
+		restart = true;
+	else if (syn && st == ZK_RESET)
+		restart = m->zprev[d] == ZK_INACTIVE;
+
+	if (restart) {
+		m->bytes[d] = m_ahead(end, base);
+		m->at_start[d] = seglen == (syn ? 1u : 0u);
+	} else {
+		uint32_t hw, last, delta;
+
+		if (base != m->isn[d])
+			m->bytes[d] = m_ahead(m->isn[d] + (uint32_t)m->bytes[d], base);
+		hw = base + (uint32_t)m->bytes[d];
+		last = m->at_start[d] ? base + 1 : hw;
+		delta = end - last;
+		if ((syn || rst) && delta > 1048576u && delta < 0u - 1048576u) {
+			/* more than 1 MiB away either way: ignored */
+		} else if (fin && m->at_start[d]) {
+			if (end - base > m->bytes[d])
+				m->bytes[d] = end - base;
+			m->at_start[d] = end == base + 1;
+		} else if (st != ZK_RESET && delta != 0 && !(delta & 0x80000000u)) {
+			m->bytes[d] += m_ahead(end, hw);
+			m->at_start[d] = false;
+		}
+	}
+	if ((fl & TH_ACK) && !rst && m->zst[q] != ZK_INACTIVE) {
+		uint32_t ahead = m_ahead(p->ack, m->isn[q] + (uint32_t)m->bytes[q]);
+
+		if (p->ack != 0 || ahead <= 1048576u)
+			m->bytes[q] += ahead;
+	}
 }
 
 /*
@@ -674,7 +745,8 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	}
 	md = d;
 	m->pkts[md]++;
-	m->bytes[md] += p->payload_len;
+	if (!tcp)
+		m->bytes[md] += p->payload_len;
 	m->last_frame = cp->frame;
 	m->last_ns = run->now;
 	if (tcp) {
@@ -693,7 +765,10 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 				   prev_end_name(res.prev.how), retransmit, m->closed,
 				   (unsigned)f->tcp.end);
 		}
+		m_reach(m, md, p);
 		m_note_seq(m, md, p);
+		memcpy(m->zst, f->zk.st, 2);    /* by direction, as the model's */
+		memcpy(m->zprev, f->zk.prev_st, 2);
 		if (!(p->flags & TH_RST)) {
 			m->fin[md] = m->fin[md] || (p->flags & TH_FIN);
 			m->acked[md] = m->acked[md] || (p->flags & TH_ACK);

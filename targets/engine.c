@@ -455,9 +455,11 @@ static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 				    (f->tcp.end == TCP_END_OPEN && open_prev_end(f) == PREV_FIN)))
 		fill_prev(e, f, from, p, sg, &res->prev);
 	/* Zeek's rules read the sender's side as it was before this segment:
-	 * before tcp_segment (the two models share no state) */
-	zk_tcp_packet(&f->zk, dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP, sg, s,
-		      p->n_err > 0 && has_err(p, PE_TCP_BAD_CHECKSUM));
+	 * before tcp_segment (the two models share no state); its sequence
+	 * bookkeeping reads the endpoint states before zk_tcp_packet moves
+	 * them. FLOW_DIR_* and ZK_* are both 0 for the originator. */
+	zk_tcp_extent(&f->zk, dir, sg, s, &f->tcp.side[from ^ 1], f->bytes);
+	zk_tcp_packet(&f->zk, dir, sg, s, p->n_err > 0 && has_err(p, PE_TCP_BAD_CHECKSUM));
 	/* res->rst is zero (RST_NONE) unless the segment carries a RST */
 	if (sg->flags & TH_RST)
 		tcp_rst_judge(&f->tcp, from, sg, &res->rst);
@@ -568,7 +570,8 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 	/* from and orig_side are key sides, 0 or 1 */
 	dir = (enum flow_dir)(from ^ f->orig_side);
 	f->pkts[dir]++;
-	f->bytes[dir] += p->payload_len;
+	if (!tcp)
+		f->bytes[dir] += p->payload_len;        /* TCP: zk_tcp_extent */
 	f->last_frame = in->frame;
 	f->end_ns = t;
 	if (in->ts_digits > f->ts_digits)
@@ -981,6 +984,17 @@ const struct flow *engine_find(struct engine *e, uint8_t proto, uint8_t ipver,
 	return (const struct flow *)(const void *)ft_find(&e->ft, &k, ft_hash(&e->ft, &k));
 }
 
+/* Has direction d's peer acknowledged more than d's SYN (Zeek's
+ * ! NoDataAcked())? */
+static bool data_acked(const struct flow *f, enum flow_dir d)
+{
+	const struct tcp_side *s = flow_tcp_side(f, d);
+	const struct tcp_side *peer = flow_tcp_side(f, (enum flow_dir)(d ^ 1));
+
+	return (peer->flags & TSF_ACKED_ANY) && (s->flags & TSF_BASE) &&
+	       seq_gt(peer->last_ack, s->isn + 1);
+}
+
 void engine_flow_record(const struct engine *e, const struct flow *f,
 			int32_t cid_seed, struct flow_record *r)
 {
@@ -1002,8 +1016,15 @@ void engine_flow_record(const struct engine *e, const struct flow *f,
 	r->ts_digits = f->ts_digits;
 	r->orig_pkts = f->pkts[FLOW_DIR_ORIG];
 	r->resp_pkts = f->pkts[FLOW_DIR_RESP];
-	r->orig_bytes = f->bytes[FLOW_DIR_ORIG];
-	r->resp_bytes = f->bytes[FLOW_DIR_RESP];
+	if (tcp) {
+		r->orig_bytes = zk_tcp_bytes(&f->zk, ZK_ORIG, f->bytes[FLOW_DIR_ORIG],
+					     data_acked(f, FLOW_DIR_ORIG));
+		r->resp_bytes = zk_tcp_bytes(&f->zk, ZK_RESP, f->bytes[FLOW_DIR_RESP],
+					     data_acked(f, FLOW_DIR_RESP));
+	} else {
+		r->orig_bytes = f->bytes[FLOW_DIR_ORIG];
+		r->resp_bytes = f->bytes[FLOW_DIR_RESP];
+	}
 	r->state = zk_conn_state(&f->zk, tcp, r->orig_bytes, r->resp_bytes);
 	zk_history(&f->zk, r->history);
 	if (cid_seed != ENGINE_NO_CID)        /* else empty, from the memset */

@@ -44,9 +44,14 @@
  *    60 s, Zeek's udp_inactivity_timeout);
  *  - IP fragments are not reassembled: the first fragment (offset 0) has
  *    the transport header and counts as the packet; later fragments have
- *    no ports and are not tracked. Its bytes are the decoder's
- *    payload_len: for UDP the UDP length (the whole datagram), for TCP the
- *    bytes the first fragment carries. Nor is anything but TCP and UDP.
+ *    no ports and are not tracked. For UDP its bytes are the decoder's
+ *    payload_len, the UDP length (the whole datagram); a TCP segment's
+ *    end is taken from the bytes the first fragment carries, and the
+ *    peer's ACK then covers the rest. Nor is anything but TCP and UDP;
+ *  - bytes per direction are Zeek's orig_bytes/resp_bytes: UDP payload
+ *    lengths; TCP from sequence numbers (zk_tcp_extent, zk_tcp_bytes), so
+ *    retransmitted bytes count once and acknowledged bytes the capture
+ *    missed count too.
  * Time, randomness (the hash key) and configuration are parameters.
  */
 #ifndef TC_ENGINE_H
@@ -111,7 +116,9 @@ struct flow {
 				     while open, at the last segment that was a
 				     side's first FIN                            */
 	uint64_t pkts[2];         /* [FLOW_DIR_ORIG], [FLOW_DIR_RESP]            */
-	uint64_t bytes[2];        /* transport payload bytes, per direction      */
+	uint64_t bytes[2];        /* per direction; UDP: payload bytes; TCP:
+				     Zeek's sequence extent (zk_tcp_extent),
+				     which zk_tcp_bytes turns into bytes       */
 	struct tcp_conn tcp;      /* TCP model; zero for UDP                     */
 	struct zk_conn zk;        /* Zeek conn_state/history                     */
 	uint8_t ts_digits;        /* 6 or 9: timestamp precision for output      */

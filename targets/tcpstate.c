@@ -141,10 +141,8 @@ static void note_sequence(struct tcp_conn *c, unsigned from, const struct tcp_se
 	bool syn = (fl & TH_SYN) != 0;
 
 	/* Wireshark's base sequence numbers (what tcp.stream splits on). */
-	if (!(s->flags & TSF_BASE)) {
-		s->isn = syn ? sg->seq : sg->seq - 1;
-		s->flags |= TSF_BASE;
-	}
+	s->isn = tcp_base_after(s, sg);
+	s->flags |= TSF_BASE;
 	if ((fl & TH_ACK) && !(r->flags & TSF_BASE)) {
 		r->isn = sg->ack - 1;
 		r->flags |= TSF_BASE;

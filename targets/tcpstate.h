@@ -10,8 +10,8 @@
  * has not spoken yet). Besides the state, each side records what the rules
  * about tuple reuse and resets need:
  *  - its initial sequence number (the "base" Wireshark's tcp.stream split
- *    compares with: the SYN's seq, else first seq - 1, else the peer's first
- *    ACK - 1), the next sequence number it will use (highest seq + length,
+ *    compares with: the seq of its last SYN, else first seq - 1, else the
+ *    peer's first ACK - 1), the next sequence number it will use (highest seq + length,
  *    SYN and FIN counting one each), the last ACK and window it advertised;
  *  - window scaling (RFC 7323 section 2): the shift each SYN offered, in use
  *    only when both SYNs carried the option; SYN windows are never scaled;
@@ -150,6 +150,20 @@ static inline bool seq_geq(uint32_t a, uint32_t b)
 
 /* tcp_conn_init - empty connection: both sides LISTEN, nothing known. */
 void tcp_conn_init(struct tcp_conn *c);
+
+/*
+ * tcp_base_after - the base sequence number side s has once it sent sg:
+ * Wireshark's rule, which sets it from the first segment of the side (its
+ * seq, less one without SYN) and again from every SYN, with or without ACK
+ * (a SYN+ACK retransmitted with another ISN re-bases the side; a SYN
+ * without ACK whose seq differs is a new incarnation, see below). Pure.
+ */
+static inline uint32_t tcp_base_after(const struct tcp_side *s, const struct tcp_seg *sg)
+{
+	if (sg->flags & TH_SYN)
+		return sg->seq;
+	return (s->flags & TSF_BASE) ? s->isn : sg->seq - 1;
+}
 
 /*
  * tcp_is_new_incarnation - would this segment from side `from` start a new

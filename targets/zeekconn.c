@@ -28,6 +28,7 @@
 #define ZH_DATA    0x10u
 #define ZH_FINRST  0x20u
 #define ZH_MULTI   0x40u
+#define ZH_FIN_ANY 0x80u        /* sent a FIN, alone or not (Zeek's FIN_cnt > 0): no letter */
 
 /* logarithmic counters */
 #define ZC_CSUM 0
@@ -248,6 +249,8 @@ void zk_tcp_packet(struct zk_conn *z, unsigned dir, const struct tcp_seg *sg,
 
 	if (bad_checksum)
 		scaled(z, d, ZC_CSUM, 'C');
+	if (fl & TH_FIN)
+		z->seen = (uint16_t)(z->seen | (ZH_FIN_ANY << (d * 8)));
 	history(z, sg, prev, d);
 
 	if (sg->win == 0 && !(fl & TH_RST) && z->st[d ^ 1] != ZK_CLOSED &&
@@ -258,6 +261,106 @@ void zk_tcp_packet(struct zk_conn *z, unsigned dir, const struct tcp_seg *sg,
 		scaled(z, d, ZC_RXMIT, 'T');
 
 	state_machine(z, sg, d);
+}
+
+/* ---- sequence extent (Zeek's TCP_Endpoint::Size) ------------------------ */
+
+/* TOO_LARGE_SEQ_DELTA of Zeek's TCP analyzer: 1 MiB */
+#define ZK_TOO_LARGE 1048576u
+
+/* Does Zeek start this endpoint's numbering over at this SYN? Only in
+ * these states (init_endpoint), where the SYN's seq becomes the start. */
+static bool syn_rebases(const struct zk_conn *z, unsigned d, const struct tcp_seg *sg,
+			const struct tcp_side *sender)
+{
+	switch (z->st[d]) {
+	case ZK_SYN_SENT:
+	case ZK_SYN_ACK_SENT:
+		return sg->seq != sender->isn;
+	case ZK_ESTABLISHED:
+	case ZK_PARTIAL:
+		return true;
+	case ZK_RESET:
+		return z->prev_st[d] == ZK_INACTIVE;
+	default:
+		return false;
+	}
+}
+
+void zk_tcp_extent_(struct zk_conn *z, unsigned dir, const struct tcp_seg *sg,
+		    const struct tcp_side *sender, const struct tcp_side *peer,
+		    uint64_t ext[2])
+{
+	unsigned d = dir & 1, p = d ^ 1;
+	uint16_t fl = sg->flags;
+	uint8_t at_start = (uint8_t)(ZK_SEQ_AT_START << d);
+	uint32_t base = tcp_base_after(sender, sg);
+	/* the sequence space the segment takes; a RST's payload is not stream */
+	uint32_t seglen = ((fl & TH_RST) ? 0u : sg->len) + ((fl & TH_SYN) ? 1u : 0u) +
+			  ((fl & TH_FIN) ? 1u : 0u);
+	uint32_t end = sg->seq + seglen;
+
+	if (z->st[d] == ZK_INACTIVE || ((fl & TH_SYN) && syn_rebases(z, d, sg, sender))) {
+		/* Zeek's start is the SYN's seq, or seq - 1 without SYN, and
+		 * its last the segment's end */
+		ext[d] = 0;
+		zk_ext_forward(&ext[d], base, end);
+		if (seglen == ((fl & TH_SYN) ? 1u : 0u))
+			z->seqflags |= at_start;
+		else
+			z->seqflags &= (uint8_t)~at_start;
+	} else {
+		uint32_t hw, last, delta;
+
+		if (base != sender->isn) {
+			/* tcpstate re-based (a SYN) where Zeek does not: the
+			 * same reach, from the new base */
+			hw = sender->isn + (uint32_t)ext[d];
+			ext[d] = 0;
+			zk_ext_forward(&ext[d], base, hw);
+		}
+		hw = base + (uint32_t)ext[d];
+		/* Zeek compares with its last_seq: known while it is start + 1,
+		 * else the reach (the higher of it and the peer's ACK) stands in */
+		last = (z->seqflags & at_start) ? base + 1 : hw;
+		delta = end - last;
+		if ((fl & (TH_SYN | TH_RST)) && delta + ZK_TOO_LARGE > 2 * ZK_TOO_LARGE) {
+			;                       /* a SYN or RST far away: not trusted */
+		} else if ((fl & TH_FIN) && (z->seqflags & at_start)) {
+			/* only the SYN before: the FIN counts at any distance */
+			if ((uint32_t)(end - base) > ext[d])
+				ext[d] = (uint32_t)(end - base);
+			if (end != base + 1)
+				z->seqflags &= (uint8_t)~at_start;
+		} else if (z->st[d] != ZK_RESET && delta != 0 && !(delta & 0x80000000u)) {
+			zk_ext_forward(&ext[d], base, end);
+			z->seqflags &= (uint8_t)~at_start;
+		}
+	}
+
+	if ((fl & (TH_ACK | TH_RST)) == TH_ACK && z->st[p] != ZK_INACTIVE) {
+		uint32_t delta = sg->ack - (peer->isn + (uint32_t)ext[p]);
+
+		/* an ACK of 0 far ahead is more likely broken than a wrap */
+		if (sg->ack != 0 || delta <= ZK_TOO_LARGE || (delta & 0x80000000u))
+			zk_ext_forward(&ext[p], peer->isn, sg->ack);
+	}
+}
+
+uint64_t zk_tcp_bytes(const struct zk_conn *z, unsigned dir, uint64_t ext, bool data_acked)
+{
+	unsigned d = dir & 1;
+
+	if (z->st[d] == ZK_INACTIVE)
+		return 0;
+	if (z->prev_st[d] == ZK_SYN_SENT && z->st[d] == ZK_RESET &&
+	    z->st[d ^ 1] == ZK_INACTIVE && data_acked)
+		return 0;
+	if (ext != 0)
+		ext--;                          /* the SYN octet (or the one before a partial start) */
+	if ((z->seen & (ZH_FIN_ANY << (d * 8))) && ext != 0)
+		ext--;                          /* the FIN octet */
+	return ext;
 }
 
 void zk_udp_packet(struct zk_conn *z, unsigned dir, bool bad_checksum)

@@ -1386,6 +1386,10 @@ static void ref_zk_tcp_packet(struct zk_conn *z, const struct ref_zk_tcp_in *in)
 
 	if (in->bad_checksum)
 		ref_scaled(z, d, RZC_CSUM, 'C');
+	/* rule added since: a FIN of any kind is noted (Zeek's FIN_cnt, for
+	 * the byte count; bit 0x80, no letter) */
+	if (fl & TH_FIN)
+		z->seen = (uint16_t)(z->seen | (0x80u << (d * 8)));
 	ref_history(z, in, d);
 
 	if (in->win == 0 && !(fl & TH_RST) && z->st[d ^ 1] != ZK_CLOSED &&
@@ -1541,6 +1545,57 @@ static void test_zeek_tcp_pinned(void **state)
 	}
 }
 
+/*
+ * zk_tcp_extent's inline path for the common segment against the full
+ * rules (zk_tcp_extent_) on the same inputs: every endpoint state pair,
+ * the sender at its start or not, flags with and without SYN, FIN, RST and
+ * ACK, ACK 0 or not, sequence numbers and reaches near each other, half
+ * the sequence space away and across a wrap.
+ */
+static void test_zeek_extent_pinned(void **state)
+{
+	static const uint16_t pick[] = {
+		TH_ACK, TH_ACK | TH_PSH, TH_ACK, TH_SYN, TH_SYN | TH_ACK, TH_FIN | TH_ACK,
+		TH_RST, TH_RST | TH_ACK, TH_FIN, 0, TH_PSH,
+	};
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 200000; k++) {
+		struct zk_conn z, zb;
+		struct tcp_side s, p;
+		struct tcp_seg sg;
+		uint64_t a[2], b[2];
+		uint32_t base = (uint32_t)rnd();
+		unsigned dir = (unsigned)(rnd() & 1);
+
+		memset(&z, 0, sizeof(z));
+		z.st[0] = (uint8_t)(rnd() % (ZK_RESET + 1));
+		z.st[1] = (uint8_t)(rnd() % (ZK_RESET + 1));
+		z.prev_st[dir] = (uint8_t)(rnd() % (ZK_RESET + 1));
+		z.seqflags = (uint8_t)(rnd() & 3);
+		memset(&s, 0, sizeof(s));
+		memset(&p, 0, sizeof(p));
+		s.flags = TSF_BASE | TSF_NXT;
+		p.flags = TSF_BASE;
+		s.isn = zk_near(base);
+		p.isn = (uint32_t)rnd();
+		memset(&sg, 0, sizeof(sg));
+		sg.flags = pick[rnd() % (sizeof(pick) / sizeof(pick[0]))];
+		sg.seq = zk_near(base);
+		sg.len = (rnd() & 1) ? (uint32_t)(rnd() % 2000) : 0;
+		sg.ack = (rnd() % 8) == 0 ? 0 : zk_near(p.isn);
+		a[0] = b[0] = (rnd() & 1) ? rnd() % 3000 : rnd();
+		a[1] = b[1] = (rnd() & 1) ? rnd() % 3000 : rnd();
+		zb = z;
+		zk_tcp_extent(&z, dir, &sg, &s, &p, a);
+		zk_tcp_extent_(&zb, dir, &sg, &s, &p, b);
+		if (a[0] != b[0] || a[1] != b[1] || memcmp(&z, &zb, sizeof(z)) != 0)
+			fail_msg("zk_tcp_extent differs: dir %u flags %#x states %u/%u seqflags %#x",
+				 dir, sg.flags, z.st[0], z.st[1], z.seqflags);
+	}
+}
+
 /* The SHA-NI Community IDs (communityid_v1_many_sha with shani, two
  * blocks side by side) equal the portable ones (sha1_short_x4 lanes), and
  * communityid_v1_many (which picks one by the CPU) equals both, for
@@ -1599,6 +1654,7 @@ int main(void)
 		cmocka_unit_test(test_sha1_short_x4),
 		cmocka_unit_test(test_communityid_many),
 		cmocka_unit_test(test_zeek_tcp_pinned),
+		cmocka_unit_test(test_zeek_extent_pinned),
 		cmocka_unit_test(test_communityid_shani),
 	};
 

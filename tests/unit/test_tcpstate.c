@@ -538,7 +538,7 @@ static void test_seq_compare(void **state)
  * SYN or SYN+ACK; other ACKs from a side that has sent), as of eee4b3c, kept verbatim as the reference:
  * tcp_segment must leave every byte of the connection and its return
  * value exactly as they do. Rule changes made since are made here too, in
- * the plain code's words: a SYN+ACK completes SYN-SENT for any ACK in
+ * the plain code's words: every SYN sets its sender's base; a SYN+ACK completes SYN-SENT for any ACK in
  * (ISS, SND.NXT], the SYN's data counted (RFC 9293 3.10.7.3); a FIN the
  * peer's last ACK already covers is acknowledged when it arrives.
  */
@@ -551,8 +551,9 @@ static void ref_note_sequence(struct tcp_conn *c, unsigned from, const struct tc
 	uint16_t fl = sg->flags;
 	bool syn = (fl & TH_SYN) != 0;
 
-	/* Wireshark's base sequence numbers (what tcp.stream splits on). */
-	if (!(s->flags & TSF_BASE)) {
+	/* Wireshark's base sequence numbers (what tcp.stream splits on);
+	 * every SYN sets it again (tshark re-bases on a SYN+ACK too) */
+	if (!(s->flags & TSF_BASE) || syn) {
 		s->isn = syn ? sg->seq : sg->seq - 1;
 		s->flags |= TSF_BASE;
 	}
