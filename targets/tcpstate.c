@@ -153,8 +153,10 @@ static void note_sequence(struct tcp_conn *c, unsigned from, const struct tcp_se
 			s->snd_nxt = sg->seq;
 			s->flags |= TSF_NXT;
 		}
-		s->rst_seq = sg->seq;
-		s->flags |= TSF_RST;
+		if (!(fl & (TH_SYN | TH_FIN))) {        /* Zeek's hist_last_RST */
+			s->rst_seq = sg->seq;
+			s->flags |= TSF_RST;
+		}
 	} else {
 		uint32_t end = sg->seq + sg->len + (syn ? 1u : 0u) + ((fl & TH_FIN) ? 1u : 0u);
 

@@ -63,7 +63,7 @@ const char *tcp_state_name(enum tcp_st s);
 #define TSF_TS          0x0040u  /* tsval valid                                 */
 #define TSF_FIN         0x0080u  /* sent a FIN, at snd_nxt - 1                  */
 #define TSF_FIN_ACKED   0x0100u  /* the peer acknowledged that FIN              */
-#define TSF_RST         0x0200u  /* sent a RST; rst_seq valid                   */
+#define TSF_RST         0x0200u  /* sent a RST without SYN or FIN; rst_seq valid */
 #define TSF_SYNACK      0x0400u  /* its SYN carried ACK (it answered a SYN)     */
 #define TSF_WIN_SYN     0x0800u  /* win came from a SYN: never scaled           */
 
@@ -75,7 +75,8 @@ struct tcp_side {
 				   at snd_nxt - 1                               */
 	uint32_t last_ack;      /* highest ACK it sent (its RCV.NXT as seen)    */
 	uint32_t tsval;         /* last TSval it sent                           */
-	uint32_t rst_seq;       /* sequence number of its last RST              */
+	uint32_t rst_seq;       /* sequence number of its last RST without SYN
+				   or FIN (what Zeek's 'R' repeats compare) */
 	uint16_t win;           /* last window field it sent, unscaled          */
 	uint16_t flags;         /* TSF_*                                        */
 };

@@ -72,7 +72,8 @@ void zk_init(struct zk_conn *z, bool flipped);
  * segment (call this before tcp_segment applies it): Zeek's repeat and
  * retransmission rules compare with what the sender had sent earlier
  * (TSF_NXT/snd_nxt: the highest seq+len; TSF_SYN/isn: its SYN's seq;
- * TSF_FIN: a FIN ending at snd_nxt - 1; TSF_RST/rst_seq: its last RST).
+ * TSF_FIN: a FIN ending at snd_nxt - 1; TSF_RST/rst_seq: its last RST
+ * without SYN or FIN, as Zeek's hist_last_RST).
  * bad_checksum: the segment's TCP checksum was wrong ('c').
  */
 void zk_tcp_packet(struct zk_conn *z, unsigned dir, const struct tcp_seg *sg,

@@ -234,6 +234,13 @@ static const struct zcase zcases[] = {
 	{ "RR", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
 		  { 'c', ACK, 101, 501, 0, W }, { 'c', RST, 101, 0, 0, 0 },
 		  { 'c', RST, 5000, 0, 0, 0 }, { 'c', RST, 5000, 0, 0, 0 } }, "RSTO", "ShARR", { 0, 0 } },
+	/* a FIN+RST ('I') between two RSTs at one sequence number: Zeek's last
+	 * RST is the single-flag one, so the second R is a repeat (bytes 4/0:
+	 * the FIN+RST at 105 reaches 4 past the SYN, as in Zeek) */
+	{ "R I R", { { 'c', SYN, 100, 0, 0, W }, { 's', SYN | ACK, 500, 101, 0, W },
+		     { 'c', ACK, 101, 501, 0, W }, { 'c', RST, 101, 0, 0, 0 },
+		     { 'c', FIN | RST | ACK, 105, 501, 0, 0 }, { 'c', RST, 101, 0, 0, 0 } },
+	  "RSTO", "ShARI", { 4, 0 } },
 };
 
 static void test_zeek_states(void **state)
