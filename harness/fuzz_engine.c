@@ -103,6 +103,7 @@ struct mflow {
 	bool closed;                   /* TCP: the engine's verdict (tcp.end) */
 	bool base[2], syn[2];          /* by direction: base sequence known, sent a SYN */
 	bool fin[2], acked[2];         /* by direction: sent a FIN / an ACK, without RST */
+	bool ack_any;                  /* some segment carried ACK, RSTs included */
 	uint32_t isn[2];
 };
 
@@ -552,7 +553,8 @@ static void m_reach(struct mflow *m, unsigned d, const struct pkt *p)
  *  - one end sent a FIN, the other sent nothing: PREV_FIN_ONE_SIDED;
  *  - PREV_FIN and PREV_FIN_ONE_SIDED in no other case;
  *  - PREV_OPEN for a connection with a seen handshake needs an ACK from
- *    its initiator (a SYN+ACK alone is an attempt).
+ *    its initiator (a SYN+ACK alone is an attempt), for one picked up
+ *    mid-stream a segment with ACK (probes without one are no connection).
  */
 static void m_check_prev(const struct mflow *old, const struct engine_prev *pv)
 {
@@ -572,6 +574,8 @@ static void m_check_prev(const struct mflow *old, const struct engine_prev *pv)
 		   (unsigned long long)old->pkts[1]);
 	FUZZ_CHECK(pv->how != PREV_OPEN || pv->midstream || old->acked[0] || (self && old->acked[1]),
 		   "previous connection open, but its initiator never sent an ACK");
+	FUZZ_CHECK(pv->how != PREV_OPEN || !pv->midstream || old->ack_any,
+		   "previous mid-stream connection open, but none of its segments carried ACK");
 }
 
 /* 2. Our engine in lockstep with the model. Returns the engine's result
@@ -769,6 +773,7 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		m_note_seq(m, md, p);
 		memcpy(m->zst, f->zk.st, 2);    /* by direction, as the model's */
 		memcpy(m->zprev, f->zk.prev_st, 2);
+		m->ack_any = m->ack_any || (p->flags & TH_ACK);
 		if (!(p->flags & TH_RST)) {
 			m->fin[md] = m->fin[md] || (p->flags & TH_FIN);
 			m->acked[md] = m->acked[md] || (p->flags & TH_ACK);

@@ -332,7 +332,11 @@ static bool any_established(const struct tcp_conn *c)
  *  - one side sent a FIN and the other sent nothing captured (a capture of
  *    one direction, `--filter 'src host A'`): the close may have completed
  *    out of sight, and nothing shows it did not; PREV_FIN_ONE_SIDED;
- *  - picked up mid-stream: PREV_OPEN (its handshake happened before);
+ *  - picked up mid-stream: PREV_OPEN (its handshake happened before) once
+ *    a segment with ACK was seen; segments without SYN, RST or ACK (null,
+ *    FIN, PSH, URG or ECN bits alone: scanners' probes, tcp.invalid-flags)
+ *    are dropped in every state (RFC 9293 3.10.7) and show no connection:
+ *    PREV_ATTEMPT;
  *  - otherwise PREV_OPEN only when the handshake is seen to complete: a
  *    side reached ESTABLISHED and the initiator (the SYN's sender, or the
  *    SYN+ACK's receiver) sent a segment with ACK, its ACK of the SYN+ACK or
@@ -353,7 +357,7 @@ static enum prev_end open_prev_end(const struct flow *f)
 	if (((f0 & TSF_FIN) && !(f1 & TSF_NXT)) || ((f1 & TSF_FIN) && !(f0 & TSF_NXT)))
 		return PREV_FIN_ONE_SIDED;
 	if (c->flags & TCF_MIDSTREAM)
-		return PREV_OPEN;
+		return ((f0 | f1) & TSF_ACKED_ANY) ? PREV_OPEN : PREV_ATTEMPT;
 	return any_established(c) && (c->side[f->orig_side].flags & TSF_ACKED_ANY)
 	       ? PREV_OPEN : PREV_ATTEMPT;
 }

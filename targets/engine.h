@@ -177,7 +177,8 @@ enum prev_end {
 				   initiator never acknowledged a SYN+ACK), no
 				   FIN, no accepted RST                           */
 	PREV_OPEN,              /* open: no completed FIN exchange, no RST, the
-				   handshake completed or was before the capture  */
+				   handshake completed or was before the capture
+				   (mid-stream, with a segment carrying ACK)      */
 	PREV_FIN,               /* closed by a FIN exchange: both sides sent a
 				   FIN (its last ACK need not be captured)        */
 	PREV_RST,               /* closed by an accepted RST                      */

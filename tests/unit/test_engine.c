@@ -549,6 +549,26 @@ static void test_new_isn_after_rst_open_attempt(void **state)
 	assert_true(r.prev.midstream);
 	assert_false(r.midstream);
 	fx_free(x);
+
+	/* probes without ACK (null, PSH, URG, ECE+CWR: a scanner's), then a
+	 * SYN: RFC 9293 3.10.7 drops such segments in every state, so nothing
+	 * was open (review repro probe_then_syn: duplicate-live said "still
+	 * open (ESTABLISHED)") */
+	{
+		static const uint16_t probes[] = { 0, TH_PSH, TH_URG, 0x0c0 };
+
+		for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+			x = fx_new(&key_a, 0, 0, 0);
+			p = tcp(CLI, probes[i], 5000, 0, 0);
+			feed_at(x, &p, 0, 0, &r);
+			assert_true(r.created && r.midstream);
+			p = tcp(CLI, TH_SYN, 1, 0, 0);
+			feed_at(x, &p, 0, 1, &r);
+			assert_true(r.new_incarnation);
+			assert_int_equal(r.prev.how, PREV_ATTEMPT);
+			fx_free(x);
+		}
+	}
 }
 
 /*
