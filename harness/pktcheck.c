@@ -268,6 +268,47 @@ static void reread_ah(const struct pkt *p, size_t ihl, uint8_t proto)
 	FUZZ_CHECK(proto == p->proto, "IPv4 protocol %u (after any AH) vs %u", proto, p->proto);
 }
 
+/* The IPv4 options (octets 20 to ihl) read again for a source route (RFC
+ * 791 3.1), independently of ipv4.c: an LSRR (131) or SSRR (137) of 3 or
+ * more octets whose pointer has not run past it makes dst a waypoint; the
+ * last address of its route data is the final destination when the pointer
+ * sits on an address and the data is whole addresses; a later route wins.
+ * Checked only when every option is well formed (each length at least 2
+ * and inside the header, up to an end-of-list), the case where what the
+ * decoder must find is not a matter of how it recovers. */
+static void reread_route4(const struct pkt *p, size_t ihl)
+{
+	struct cursor c = cur_make(p->l3, ihl);
+	const uint8_t *final = NULL;
+	bool routed = false;
+	size_t off = 20;
+
+	while (off < ihl) {
+		uint8_t type = 0, len = 0, ptr = 0;
+
+		(void)at_u8(&c, off, &type);
+		if (type == 0)
+			break;                  /* end of list */
+		if (type == 1) {
+			off++;                  /* no operation */
+			continue;
+		}
+		if (at_u8(&c, off + 1, &len) != TC_OK || len < 2 || off + len > ihl)
+			return;                 /* malformed: not checked */
+		if ((type == 131 || type == 137) && len >= 3 &&
+		    at_u8(&c, off + 2, &ptr) == TC_OK && ptr <= len) {
+			routed = true;
+			final = ptr >= 4 && ptr % 4 == 0 && (len - 3u) % 4 == 0 ? p->l3 + off + len - 4
+										 : NULL;
+		}
+		off += len;
+	}
+	FUZZ_CHECK(routed == p->dst_routed && final == p->final_dst,
+		   "IPv4 source route: options say routed %d, final destination at %td; "
+		   "decoder %d, %td", routed, final != NULL ? final - p->l3 : -1,
+		   p->dst_routed, p->final_dst != NULL ? p->final_dst - p->l3 : -1);
+}
+
 static void reread(const struct pkt *p, size_t wire)
 {
 	struct cursor c = cur_make(p->l3, p->l3_caplen);
@@ -294,6 +335,7 @@ static void reread(const struct pkt *p, size_t wire)
 		FUZZ_CHECK(rd_bytes(&c, addr, 4) == TC_OK && memcmp(addr, p->dst, 4) == 0,
 			   "IPv4 destination differs from the header");
 		reread_ah(p, ihl, proto);
+		reread_route4(p, ihl);
 	} else {
 		FUZZ_CHECK(rd_u8(&c, &b) == TC_OK && (b >> 4) == 6, "IPv6 version nibble %u", b >> 4);
 		/* a payload length of 0 may announce a Jumbo Payload option
