@@ -309,6 +309,54 @@ static void reread_route4(const struct pkt *p, size_t ihl)
 		   p->dst_routed, p->final_dst != NULL ? p->final_dst - p->l3 : -1);
 }
 
+/* The IPv6 extension headers (octets 40 to ip_hlen) read again for a
+ * routing header with segments left (RFC 8200 4.4, 8.1): dst is then a
+ * waypoint, and the final destination is type 0's last address (RFC 2460
+ * 4.4), type 2's home address (RFC 6275 6.4) or type 4's segment list[0]
+ * (RFC 8754 2); a later routing header wins. Lengths: fragment 8 octets,
+ * AH (payload length + 2) * 4 (RFC 4302), the others (length + 1) * 8. */
+static void reread_route6(const struct pkt *p)
+{
+	struct cursor c = cur_make(p->l3, p->ip_hlen);
+	const uint8_t *final = NULL;
+	bool routed = false;
+	uint8_t nh = 0;
+	size_t off = 40;
+
+	(void)at_u8(&c, 6, &nh);
+	while (off < p->ip_hlen) {
+		uint8_t next = 0, hl = 0, type = 0, left = 0;
+		size_t elen, at = 0;
+
+		FUZZ_CHECK(nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51,
+			   "IPv6 ip_hlen %u reaches past the extension headers (%zu) behind %u",
+			   p->ip_hlen, off, nh);
+		FUZZ_CHECK(at_u8(&c, off, &next) == TC_OK && at_u8(&c, off + 1, &hl) == TC_OK,
+			   "IPv6 extension header at %zu not inside ip_hlen %u", off, p->ip_hlen);
+		elen = nh == 44 ? 8 : nh == 51 ? ((size_t)hl + 2) * 4 : ((size_t)hl + 1) * 8;
+		FUZZ_CHECK(off + elen <= p->ip_hlen, "IPv6 extension header at %zu, %zu octets, "
+			   "past ip_hlen %u", off, elen, p->ip_hlen);
+		if (nh == 43 && at_u8(&c, off + 2, &type) == TC_OK &&
+		    at_u8(&c, off + 3, &left) == TC_OK && left != 0) {
+			routed = true;
+			final = NULL;
+			if (type == 0 && hl >= 2)
+				at = 8 + ((size_t)hl / 2 - 1) * 16;
+			else if (type == 2 || type == 4)
+				at = 8;
+			if (at != 0 && at + 16 <= elen)
+				final = p->l3 + off + at;
+		}
+		off += elen;
+		nh = next;
+	}
+	FUZZ_CHECK(nh == p->proto, "IPv6 next header %u after the chain vs proto %u", nh, p->proto);
+	FUZZ_CHECK(routed == p->dst_routed && final == p->final_dst,
+		   "IPv6 routing header: the chain says routed %d, final destination at %td; "
+		   "decoder %d, %td", routed, final != NULL ? final - p->l3 : -1,
+		   p->dst_routed, p->final_dst != NULL ? p->final_dst - p->l3 : -1);
+}
+
 static void reread(const struct pkt *p, size_t wire)
 {
 	struct cursor c = cur_make(p->l3, p->l3_caplen);
@@ -349,6 +397,7 @@ static void reread(const struct pkt *p, size_t wire)
 			   "IPv6 source differs from the header");
 		FUZZ_CHECK(rd_bytes(&c, addr, 16) == TC_OK && memcmp(addr, p->dst, 16) == 0,
 			   "IPv6 destination differs from the header");
+		reread_route6(p);
 	}
 	if (!p->have_l4)
 		return;
