@@ -262,13 +262,21 @@ static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct r
 	return dedup_add(&o->flow_seen, siphash24(&o->cfg.engine.hash_key, key, n)) == TC_END;
 }
 
+/* emit_as, once per flow fl (see is_flow_repeat). */
+static void emit_once_per_flow_as(struct oracle *o, const struct cap_packet *cp,
+				  const struct pkt *p, const struct rule_hit *h,
+				  const struct flow *fl, bool reverse)
+{
+	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
+		return;
+	emit_as(o, cp, p, h, reverse);
+}
+
 static void emit_once_per_flow(struct oracle *o, const struct cap_packet *cp,
 			       const struct pkt *p, const struct rule_hit *h,
 			       const struct flow *fl)
 {
-	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
-		return;
-	emit(o, cp, p, h);
+	emit_once_per_flow_as(o, cp, p, h, fl, false);
 }
 
 /* emit_once_per_flow for a rule about the initiator: the finding names
@@ -280,9 +288,7 @@ static void emit_initiator(struct oracle *o, const struct cap_packet *cp,
 			   const struct pkt *p, const struct rule_hit *h,
 			   const struct flow *fl, enum flow_dir dir)
 {
-	if (!o->cfg.rules.on[h->rule] || is_flow_repeat(o, p, h, fl, 0))
-		return;
-	emit_as(o, cp, p, h, dir == FLOW_DIR_RESP);
+	emit_once_per_flow_as(o, cp, p, h, fl, dir == FLOW_DIR_RESP);
 }
 
 /* ---- engine events ---------------------------------------------------------------- */
