@@ -94,6 +94,7 @@ int main(int argc, char **argv)
 		in.ts_sec = cp.ts_sec;
 		in.ts_nsec = cp.ts_nsec;
 		in.ts_digits = cp.ts_digits;
+		in.no_ts = (cp.flags & CAP_F_NO_TS) != 0;
 		engine_packet(e, &p, &in, &res);
 		if ((n & 4095) == 0) {
 			es = engine_stats(e);

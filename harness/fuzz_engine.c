@@ -15,7 +15,9 @@
  *     activity, searched linearly. From SPEC's flow rules alone (timeouts,
  *     2*MSL after a close, Wireshark's base sequence numbers for new
  *     incarnations, the --max-flows cap with least-recently-active
- *     eviction, four reaps per list per packet, creation-order flush) the
+ *     eviction, twelve reaps per packet in order of expiry time across the
+ *     lists, a flush that first expires what has timed out and then ends
+ *     the rest in order of creation) the
  *     model predicts for every packet exactly which flows end and why, in
  *     which order, whether the packet creates a flow or joins one, the
  *     flow's sequence and stream numbers and direction, and after a
@@ -75,9 +77,9 @@
 #define MAX_RECORDS 2048
 /* Flows per reap on a clock-only record: engine_expire's bound on work. */
 #define EXPIRE_LIMIT 64
-/* engine.c: flows the per-packet reaper may end per activity list. */
-#define REAP_PER_LIST 4
-/* Flows one engine call may end: 3 lists x REAP_PER_LIST, the packet's own
+/* engine.c: flows the per-packet reaper may end in one pass. */
+#define REAP_PER_PASS 12
+/* Flows one engine call may end: REAP_PER_PASS, the packet's own
  * (expired or replaced) and one eviction; EXPIRE_LIMIT on a clock-only
  * record. */
 #define MAX_EMITS EXPIRE_LIMIT
@@ -216,38 +218,50 @@ static struct mflow *m_touch(struct run *run, struct mflow *m)
 	return &run->fl[run->n - 1];
 }
 
-/* The flows engine_expire(limit) or the per-packet reaper (per_list) ends:
- * list by list, each list's expired flows being a prefix of it in order of
- * activity (times only grow and a list has one timeout). */
-static unsigned m_reap(struct run *run, uint64_t limit, unsigned per_list, struct emitted *out)
-{
-	unsigned n = 0;
-
-	for (int c = C_UDP; c <= C_TCP_CLOSED; c++) {
-		unsigned k = 0;
-
-		for (size_t i = 0; i < run->n && n < limit && k < per_list; i++) {
-			const struct mflow *m = &run->fl[i];
-
-			if (klass(m) != c)
-				continue;
-			if (!m_expired(run, m))
-				break;
-			out[n].seqno = m->seqno;
-			out[n].why = FLOW_END_EXPIRED;
-			n++;
-			k++;
-		}
-	}
-	return n;
-}
-
 static bool planned(const struct emitted *e, unsigned n, uint64_t seqno)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (e[i].seqno == seqno)
 			return true;
 	return false;
+}
+
+/* The flows engine_expire(limit), the per-packet reaper (limit
+ * REAP_PER_PASS) or engine_flush's first step ends: up to limit expired
+ * flows, earliest expiry time (last activity + its class's timeout) first,
+ * ties to the lower class. Each class's flows expire in order of activity
+ * (times only grow and a class has one timeout), so the candidates are the
+ * first flow of each class not yet chosen. */
+static unsigned m_reap(struct run *run, uint64_t limit, struct emitted *out)
+{
+	unsigned n = 0;
+
+	while (n < limit) {
+		const struct mflow *best = NULL;
+		int64_t best_at = 0;
+
+		for (int c = C_UDP; c <= C_TCP_CLOSED; c++) {
+			for (size_t i = 0; i < run->n; i++) {
+				const struct mflow *m = &run->fl[i];
+				int64_t at;
+
+				if (klass(m) != c || planned(out, n, m->seqno))
+					continue;
+				at = m->last_ns + timeout_ns(run, m);
+				if (m_expired(run, m) && (best == NULL || at < best_at)) {
+					best = m;
+					best_at = at;
+				}
+				break;
+			}
+		}
+		if (best == NULL)
+			break;
+		out[n].seqno = best->seqno;
+		out[n].why = FLOW_END_EXPIRED;
+		n++;
+	}
+	return n;
 }
 
 /* The least recently active flow not in e[0..n): the eviction victim. */
@@ -313,8 +327,8 @@ static void on_emit(void *ctx, const struct engine *e, const struct flow *f, enu
 		   (unsigned long long)m->pkts[1], (unsigned long long)m->bytes[0],
 		   (unsigned long long)m->bytes[1]);
 	FUZZ_CHECK(why != FLOW_END_FLUSHED || run->in_flush, "FLUSHED outside engine_flush");
-	FUZZ_CHECK(why == FLOW_END_FLUSHED || !run->in_flush, "%s during engine_flush",
-		   flow_end_name(why));
+	FUZZ_CHECK(why == FLOW_END_FLUSHED || why == FLOW_END_EXPIRED || !run->in_flush,
+		   "%s during engine_flush", flow_end_name(why));
 	run->em[run->n_em].seqno = f->seqno;
 	run->em[run->n_em].why = why;
 	run->n_em++;
@@ -584,7 +598,7 @@ static void m_check_prev(const struct mflow *old, const struct engine_prev *pv)
 static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const struct pkt *p,
 			     struct fc_expect *ex)
 {
-	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
+	struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits, false };
 	struct engine_result res;
 	struct emitted want[MAX_EMITS + 4];
 	const struct flow *f;
@@ -602,7 +616,7 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 	/* The model's prediction. */
 	if (t > run->now)
 		run->now = t;
-	n_want = m_reap(run, MAX_EMITS, REAP_PER_LIST, want);
+	n_want = m_reap(run, REAP_PER_PASS, want);
 	m = m_find(run, tcp ? 6 : 17, p, &d);
 	if (m != NULL && planned(want, n_want, m->seqno))
 		m = NULL;                        /* the reaper got it first */
@@ -904,7 +918,7 @@ static void play_clock(struct run *run, const struct es_packet *ep)
 	st_advances++;
 	if (t > run->now)
 		run->now = t;
-	n_want = m_reap(run, EXPIRE_LIMIT, EXPIRE_LIMIT, want);
+	n_want = m_reap(run, EXPIRE_LIMIT, want);
 	run->n_em = 0;
 	run->in_call = true;
 	engine_advance(run->eng, ep->ts_sec, ep->ts_nsec);
@@ -921,13 +935,18 @@ static void play_clock(struct run *run, const struct es_packet *ep)
 	check_live_set(run);
 }
 
-/* Flush: every live flow, in order of creation (list order when the sort
- * had no memory). */
+/* Flush: first the flows whose timeout has passed, expired in order of
+ * expiry (m_reap), then every other live flow, in order of creation (list
+ * order when the sort had no memory). */
 static void flush(struct run *run)
 {
 	uint64_t inj0 = fa_injected();
 	size_t n = run->n;
+	struct emitted *want = malloc((n + 1) * sizeof(*want));
+	unsigned n_exp;
 
+	FUZZ_CHECK(want != NULL, "out of memory for %zu ends", n + 1);
+	n_exp = m_reap(run, n, want);
 	if (n + 1 > run->em_cap) {
 		struct emitted *ne = realloc(run->em, (n + 1) * sizeof(*ne));
 
@@ -943,8 +962,17 @@ static void flush(struct run *run)
 	fa_disarm();
 	run->in_call = run->in_flush = false;
 	FUZZ_CHECK(run->n_em == n, "engine_flush ended %u flows of %zu", run->n_em, n);
+	for (unsigned i = 0; i < run->n_em; i++)
+		FUZZ_CHECK(i < n_exp ? run->em[i].seqno == want[i].seqno &&
+				       run->em[i].why == FLOW_END_EXPIRED
+				     : run->em[i].why == FLOW_END_FLUSHED,
+			   "engine_flush: end %u is flow %llu %s, the model expected %s%llu", i,
+			   (unsigned long long)run->em[i].seqno, flow_end_name(run->em[i].why),
+			   i < n_exp ? "expired " : "flushed, ",
+			   (unsigned long long)(i < n_exp ? want[i].seqno : 0));
+	free(want);
 	if (fa_injected() == inj0)
-		for (unsigned i = 1; i < run->n_em; i++)
+		for (unsigned i = n_exp + 1; i < run->n_em; i++)
 			FUZZ_CHECK(run->em[i - 1].seqno < run->em[i].seqno,
 				   "engine_flush: flow %llu after flow %llu (not in creation order)",
 				   (unsigned long long)run->em[i].seqno,

@@ -269,7 +269,8 @@ static void run_packet(struct run *run, const struct cap_packet *cp)
 	 * checker needs to tell a repeat within a flow from a new flow on
 	 * the same tuple. */
 	{
-		struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits };
+		struct engine_in in = { cp->frame, cp->ts_sec, cp->ts_nsec, cp->ts_digits,
+					(cp->flags & CAP_F_NO_TS) != 0 };
 		struct engine_result res;
 		enum tc_rc rc = engine_packet(run->eng, &p, &in, &res);
 		bool trackable = p.have_l4 && (p.l4 == L4_TCP || p.l4 == L4_UDP);

@@ -646,6 +646,7 @@ static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 	in.ts_sec = cp->ts_sec;
 	in.ts_nsec = cp->ts_nsec;
 	in.ts_digits = cp->ts_digits;
+	in.no_ts = (cp->flags & CAP_F_NO_TS) != 0;
 	engine_packet(c->e, p, &in, &res);
 }
 

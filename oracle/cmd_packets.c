@@ -171,7 +171,7 @@ static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 	if (c->e != NULL) {
 		struct engine_in in = {
 			.frame = cp->frame, .ts_sec = cp->ts_sec, .ts_nsec = cp->ts_nsec,
-			.ts_digits = cp->ts_digits,
+			.ts_digits = cp->ts_digits, .no_ts = (cp->flags & CAP_F_NO_TS) != 0,
 		};
 		struct engine_result res;
 

@@ -303,6 +303,8 @@ static void reuse_facts_of(const struct pkt *p, const struct engine_prev *pv,
 	f->prev_state = tcp_state_name((enum tcp_st)pv->sender_state);
 	f->same_direction = pv->sender_was_orig;
 	f->elapsed_ns = pv->since_close_ns > 0 ? (uint64_t)pv->since_close_ns : 0;
+	f->elapsed_clamped = pv->close_after_syn;
+	f->elapsed_unknown = pv->no_close_time;
 	f->isn = p->seq;
 	f->isn_is_old = p->seq == pv->old_isn;
 	f->have_final_seq = pv->have_final_seq[0];
@@ -520,6 +522,7 @@ packet_body(struct oracle *o, const struct cap_packet *cp, const struct pkt *p)
 	in->ts_sec = sec;
 	in->ts_nsec = nsec;
 	in->ts_digits = cp->ts_digits;
+	in->no_ts = (cp->flags & CAP_F_NO_TS) != 0;
 
 	(void)engine_packet(o->eng, p, in, &o->res);
 	/* The rules of one header, after the engine so that "once per flow"

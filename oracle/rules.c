@@ -580,7 +580,7 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 	uint64_t tw_ns = (uint64_t)msl * 2u * 1000000000u;
 	bool ts_ok, isn_ok;
 	const char *ts_t, *isn_t;
-	char ts_m[96], isn_m[128];
+	char ts_m[96], isn_m[128], when[160];
 
 	if (f->prev != PREV_FIN || f->elapsed_ns >= tw_ns)
 		return 0;
@@ -617,11 +617,20 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 	}
 	snprintf(hit->transition, sizeof(hit->transition), "prev=FIN|%s|%s|%s", isn_t, ts_t,
 		 f->same_direction ? "same-initiator" : "reversed");
+	/* the elapsed time is the two packets' own stamps apart: say so when
+	 * it could not be measured rather than claim a number */
+	if (f->elapsed_unknown)
+		snprintf(when, sizeof(when), "after its connection closed (how long after is "
+			 "unknown: the capture has no timestamp for the SYN or the close)");
+	else if (f->elapsed_clamped)
+		snprintf(when, sizeof(when), "0.000 s after its connection closed (the SYN is "
+			 "stamped before the close: time goes backwards in the capture)");
+	else
+		snprintf(when, sizeof(when), "%" PRIu64 ".%03u s after its connection closed",
+			 f->elapsed_ns / 1000000000u, (unsigned)(f->elapsed_ns / 1000000u % 1000u));
 	hit_msg(hit, R_TUPLE_REUSE_TIME_WAIT,
-		"SYN reuses the 5-tuple %" PRIu64 ".%03u s after its connection closed "
-		"(TIME_WAIT lasts %" PRIu64 " s): %s and %s",
-		f->elapsed_ns / 1000000000u, (unsigned)(f->elapsed_ns / 1000000u % 1000u),
-		(uint64_t)msl * 2u, isn_m, ts_m);
+		"SYN reuses the 5-tuple %s (TIME_WAIT lasts %" PRIu64 " s): %s and %s",
+		when, (uint64_t)msl * 2u, isn_m, ts_m);
 	return 1;
 }
 

@@ -217,7 +217,11 @@ struct reuse_facts {
 	enum prev_end prev;         /* engine.h: how the previous incarnation ended */
 	const char *prev_state;     /* engine's name of the old state, for messages */
 	bool same_direction;        /* the SYN comes from the old initiator */
-	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN) */
+	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN),
+				       between the two packets' own stamps */
+	bool elapsed_clamped;       /* the SYN is stamped before the close: elapsed 0 */
+	bool elapsed_unknown;       /* either has no timestamp (pcapng SPB): elapsed 0,
+				       and the message claims no time */
 	uint32_t isn;               /* the new SYN's sequence number */
 	bool isn_is_old;            /* ... equals the sender's ISN of the old connection
 				       (a SYN repeated after its FIN exchange) */

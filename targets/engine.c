@@ -26,8 +26,9 @@ enum { L_UDP = 0, L_TCP_OPEN = 1, L_TCP_CLOSED = 2, L__COUNT = 3 };
  * from the first packet. Farther times (only a corrupt or fuzzed capture has
  * them) saturate there. */
 #define REL_LIMIT_SEC INT64_C(9000000000)
-/* Flows the per-packet reaper may expire per list. */
-#define REAP_PER_LIST 4
+/* Flows the per-packet reaper may expire in one pass, all lists together
+ * (3 lists x 4 before they were merged). */
+#define REAP_PER_PASS 12
 
 struct engine {
 	struct engine_config cfg;
@@ -200,51 +201,70 @@ static void emit_remove(struct engine *e, struct flow *f, enum flow_end why)
 	ft_remove(&e->ft, &f->h);
 }
 
-uint64_t engine_expire(struct engine *e, uint64_t limit)
+/*
+ * The list head that expires first, or NULL when no list has one. Each list
+ * is in order of last activity and all its flows share one timeout, so its
+ * head expires first; merging the heads by expiry time ends flows in the
+ * order their timeouts passed, whatever list they are on (a TIME-WAIT that
+ * ended at +5 s comes before a UDP flow that timed out at +60 s). Ties go
+ * to the lower list (UDP, open TCP, closed TCP). *at is set to the head's
+ * expiry time.
+ */
+static struct flow *first_expiry(const struct engine *e, int64_t *at)
 {
-	uint64_t n = 0;
+	struct flow *best = NULL;
 	unsigned l;
 
+	*at = INT64_MAX;
 	for (l = 0; l < L__COUNT; l++) {
-		struct flow *f;
+		struct flow *f = (struct flow *)(void *)ft_list_head(&e->ft, l);
 
-		while (n < limit && (f = (struct flow *)(void *)ft_list_head(&e->ft, l)) != NULL &&
-		       is_expired(e, f)) {
-			emit_remove(e, f, FLOW_END_EXPIRED);
-			n++;
+		if (f != NULL && (best == NULL || expiry_of(e, f) < *at)) {
+			best = f;
+			*at = expiry_of(e, f);
 		}
+	}
+	return best;
+}
+
+/* End up to limit flows whose timeout has passed at the clock, in order of
+ * expiry (first_expiry). Returns how many; *next is then the earliest
+ * expiry time left (INT64_MAX with no flows). */
+static uint64_t expire_merged(struct engine *e, uint64_t limit, int64_t *next)
+{
+	uint64_t n = 0;
+	struct flow *f;
+
+	while ((f = first_expiry(e, next)) != NULL && n < limit && is_expired(e, f)) {
+		emit_remove(e, f, FLOW_END_EXPIRED);
+		n++;
 	}
 	return n;
 }
 
+uint64_t engine_expire(struct engine *e, uint64_t limit)
+{
+	int64_t next;
+	uint64_t n = expire_merged(e, limit, &next);
+
+	e->reap_at = next;
+	return n;
+}
+
 /*
- * The per-packet reaper. Each list is in order of last activity and all its
- * flows share one timeout, so its head expires first; e->reap_at is a lower
- * bound on the heads' expiry times, which lets most packets skip the lists
- * altogether. It stays a lower bound because a head only ever leaves (its
- * successor was active later) and a flow joining a list lowers it to the
- * flow's own expiry (engine_packet); after a pass it is recomputed exactly.
+ * The per-packet reaper: at most REAP_PER_PASS flows, in order of expiry.
+ * e->reap_at is a lower bound on the heads' expiry times, which lets most
+ * packets skip the lists altogether. It stays a lower bound because a head
+ * only ever leaves (its successor was active later) and a flow joining a
+ * list lowers it to the flow's own expiry (engine_packet); after a pass it
+ * is recomputed exactly (still <= now when the pass ran out of budget, so
+ * the next packet goes on with it).
  */
 static __attribute__((noinline)) void reap_lists(struct engine *e)
 {
-	unsigned l, k;
-	int64_t next = INT64_MAX;
+	int64_t next;
 
-	for (l = 0; l < L__COUNT; l++) {
-		struct flow *f = NULL;
-
-		for (k = 0; k < REAP_PER_LIST; k++) {
-			f = (struct flow *)(void *)ft_list_head(&e->ft, l);
-			if (f == NULL || !is_expired(e, f))
-				break;
-			emit_remove(e, f, FLOW_END_EXPIRED);
-			f = NULL;
-		}
-		if (k == REAP_PER_LIST)
-			f = (struct flow *)(void *)ft_list_head(&e->ft, l);
-		if (f != NULL && expiry_of(e, f) < next)
-			next = expiry_of(e, f);
-	}
+	(void)expire_merged(e, REAP_PER_PASS, &next);
 	e->reap_at = next;
 }
 
@@ -296,6 +316,13 @@ static enum tc_rc create_flow(struct engine *e, const struct ft_key *k, uint32_t
 }
 
 /* ==== per-packet processing ================================================= */
+
+/* A packet's own time: its stamp relative to the epoch (not clamped to the
+ * clock), and whether the capture had none (pcapng Simple Packet Block). */
+struct stamp {
+	int64_t t;
+	bool no_ts;
+};
 
 static bool has_err(const struct pkt *p, enum pkt_err which)
 {
@@ -363,7 +390,8 @@ static enum prev_end open_prev_end(const struct flow *f)
 }
 
 static void fill_prev(const struct engine *e, const struct flow *f, unsigned from,
-		      const struct pkt *p, const struct tcp_seg *sg, struct engine_prev *pv)
+		      const struct pkt *p, const struct tcp_seg *sg, const struct stamp *now_st,
+		      struct engine_prev *pv)
 {
 	const struct tcp_side *sd[2] = { &f->tcp.side[from], &f->tcp.side[from ^ 1] };
 	unsigned i;
@@ -384,9 +412,26 @@ static void fill_prev(const struct engine *e, const struct flow *f, unsigned fro
 	pv->closed = pv->how == PREV_FIN || pv->how == PREV_RST;
 	if (pv->closed || pv->how == PREV_FIN_ONE_SIDED) {
 		engine_time(e, f->close_ns, &pv->close_sec, &pv->close_nsec);
-		pv->since_close_ns = e->now - f->close_ns;
-		if (pv->since_close_ns < 0)
+		/* the two packets' own stamps, not the clock: after a capture
+		 * concatenated out of time order, or one far-future stamp,
+		 * the clock is ahead of both (relative stamps are within
+		 * +-REL_LIMIT_SEC of the epoch, their difference may not be
+		 * within int64) */
+		if (f->close_ns >= 0 && now_st->t < INT64_MIN + f->close_ns)
+			pv->since_close_ns = INT64_MIN;
+		else if (f->close_ns < 0 && now_st->t > INT64_MAX + f->close_ns)
+			pv->since_close_ns = INT64_MAX;
+		else
+			pv->since_close_ns = now_st->t - f->close_ns;
+		if (pv->since_close_ns < 0) {
 			pv->since_close_ns = 0;
+			pv->close_after_syn = true;
+		}
+		pv->no_close_time = now_st->no_ts || (f->fflags & FLOW_F_CLOSE_NO_TS);
+		if (pv->no_close_time) {
+			pv->since_close_ns = 0;
+			pv->close_after_syn = false;
+		}
 	}
 	pv->since_last_ns = e->now - f->end_ns;
 	if (pv->since_last_ns < 0)
@@ -410,7 +455,8 @@ static void fill_prev(const struct engine *e, const struct flow *f, unsigned fro
 }
 
 static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
-		      uint16_t flags, const struct engine_in *in, int64_t t)
+		      uint16_t flags, const struct engine_in *in, int64_t t,
+		      const struct stamp *st)
 {
 	/* A SYN+ACK answers a SYN: its receiver initiated. Not one with FIN
 	 * or RST as well: that answers nothing (RFC 9293 3.10.7: SYN with FIN
@@ -431,7 +477,9 @@ static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
 	f->first_frame = in->frame;
 	f->start_ns = t;
 	f->end_ns = t;
-	f->close_ns = t;
+	f->close_ns = st->t;
+	if (st->no_ts)
+		f->fflags |= FLOW_F_CLOSE_NO_TS;
 	f->ts_digits = in->ts_digits;
 	tcp_conn_init(&f->tcp);
 	zk_init(&f->zk, flipped);
@@ -444,7 +492,7 @@ static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
 
 static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 		       enum flow_dir dir, const struct pkt *p, const struct tcp_seg *sg,
-		       int64_t t, struct engine_result *res)
+		       const struct stamp *st, struct engine_result *res)
 {
 	const struct tcp_side *s = &f->tcp.side[from];
 	bool had_fin = (s->flags & TSF_FIN) != 0;
@@ -457,7 +505,7 @@ static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 	 * 6191): the connection's facts as they were before this segment. */
 	if (res->syn_retransmit && (f->tcp.end == TCP_END_FIN ||
 				    (f->tcp.end == TCP_END_OPEN && open_prev_end(f) == PREV_FIN)))
-		fill_prev(e, f, from, p, sg, &res->prev);
+		fill_prev(e, f, from, p, sg, st, &res->prev);
 	/* Zeek's rules read the sender's side as it was before this segment:
 	 * before tcp_segment (the two models share no state); its sequence
 	 * bookkeeping reads the endpoint states before zk_tcp_packet moves
@@ -471,9 +519,22 @@ static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 				      (sg->flags & TH_RST) ? &res->rst : NULL);
 	/* a side's first FIN starts a close whose last ACK the capture may
 	 * lack (fill_prev measures TIME-WAIT from here then); the segment
-	 * that ends the connection moves the time on */
-	if (res->closed_now || (!had_fin && (s->flags & TSF_FIN) && f->tcp.end == TCP_END_OPEN))
-		f->close_ns = t;
+	 * that ends the connection moves the time on; so does a FIN
+	 * retransmitted after both sides sent theirs: RFC 9293 3.10.7.4, in
+	 * TIME-WAIT "the only thing that can arrive ... is a retransmission of
+	 * the remote FIN. Acknowledge it, and restart the 2 MSL timeout" (as
+	 * Linux's tcp_timewait_state_process does). The close time is the
+	 * segment's own stamp, not the clock (fill_prev). */
+	if (res->closed_now || (!had_fin && (s->flags & TSF_FIN) && f->tcp.end == TCP_END_OPEN) ||
+	    (had_fin && (sg->flags & TH_FIN) && !(sg->flags & TH_RST) &&
+	     (f->tcp.end == TCP_END_FIN ||
+	      (f->tcp.end == TCP_END_OPEN && (f->tcp.side[from ^ 1].flags & TSF_FIN))))) {
+		f->close_ns = st->t;
+		if (st->no_ts)
+			f->fflags |= FLOW_F_CLOSE_NO_TS;
+		else
+			f->fflags &= (uint8_t)~FLOW_F_CLOSE_NO_TS;
+	}
 }
 
 /*
@@ -504,6 +565,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 	unsigned from, list;
 	uint32_t h;
 	int64_t t;
+	struct stamp st;
 	bool tcp;
 	enum flow_dir dir;
 	enum tc_rc rc;
@@ -525,6 +587,8 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 	/* advance_clock, then t = e->now: a packet stamped in the past
 	 * happens now */
 	t = rel_time(e, in->ts_sec, in->ts_nsec);
+	st.t = t;
+	st.no_ts = in->no_ts;
 	if (t < e->now)
 		t = e->now;
 	e->now = t;
@@ -550,7 +614,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 		f = NULL;
 	}
 	if (f != NULL && tcp && tcp_is_new_incarnation(&f->tcp, from, &sg)) {
-		fill_prev(e, f, from, p, &sg, &res->prev);
+		fill_prev(e, f, from, p, &sg, &st, &res->prev);
 		res->new_incarnation = true;
 		emit_remove(e, f, FLOW_END_REPLACED);
 		f = NULL;
@@ -562,7 +626,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 			memset(res, 0, sizeof(*res));
 			return rc;
 		}
-		init_flow(e, f, tcp, from, tcp ? sg.flags : 0, in, t);
+		init_flow(e, f, tcp, from, tcp ? sg.flags : 0, in, t, &st);
 		res->created = true;
 		res->midstream = (f->fflags & FLOW_F_MIDSTREAM) != 0;
 		/* only a new flow raises the count (the rest of this call
@@ -582,7 +646,7 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 		f->ts_digits = in->ts_digits;
 
 	if (tcp) {
-		tcp_update(e, f, from, dir, p, &sg, t, res);
+		tcp_update(e, f, from, dir, p, &sg, &st, res);
 		list = f->tcp.end != TCP_END_OPEN ? L_TCP_CLOSED : L_TCP_OPEN;
 	} else {
 		zk_udp_packet(&f->zk, dir == FLOW_DIR_ORIG ? ZK_ORIG : ZK_RESP,
@@ -929,11 +993,18 @@ static void flush_sorted(struct engine *e, uint32_t *v, size_t n, bool clear)
 
 void engine_flush(struct engine *e)
 {
-	size_t n = e->ft.count, i;
+	size_t n, i;
 	/* 4 bytes per live flow, only while flushing */
-	uint32_t *all = n ? malloc(n * sizeof(*all)) : NULL;
+	uint32_t *all;
 	unsigned l;
+	int64_t next;
 
+	/* flows whose timeout has passed at the end of the capture expired,
+	 * whether or not the per-packet reaper's budget got round to them */
+	(void)expire_merged(e, UINT64_MAX, &next);
+	e->reap_at = next;
+	n = e->ft.count;
+	all = n ? malloc(n * sizeof(*all)) : NULL;
 	if (all != NULL) {
 		i = ft_listed(&e->ft, all, n);
 		/* when every flow is on a list: emit them all, then empty the

@@ -31,9 +31,17 @@
  *  - times are capture times only, never the wall clock. The engine clock
  *    is the largest timestamp seen so far, so packets out of time order
  *    never move it back: a packet stamped earlier than the clock counts as
- *    happening at the clock's time (for its flow's start, end, close and
- *    idle time alike), so a flow's end is never before its start and a late
- *    packet cannot make a live flow look idle;
+ *    happening at the clock's time for its flow's start, end and idle time
+ *    (so a flow's end is never before its start, a late packet cannot make
+ *    a live flow look idle, and one far-future stamp cannot expire every
+ *    later flow at once: they all idle from the clock). The time since a
+ *    close (engine_prev.since_close_ns, what TIME-WAIT is judged on) is
+ *    different: it is measured between the two packets' own stamps, the
+ *    close segment's and the new SYN's, so a capture concatenated out of
+ *    time order (mergecap -a) or one far-future stamp cannot make a reuse
+ *    look immediate. Keeping the packets' own stamps for start and end as
+ *    well would need a second end time in struct flow (the clock one for
+ *    expiry): 8 bytes the 240-byte flow has not got;
  *  - timeouts (struct engine_config): a TCP connection closed by a completed
  *    FIN exchange or an accepted RST is kept 2*MSL after its last packet, so
  *    that a new SYN on its tuple can be judged against it (RFC 9293
@@ -96,6 +104,8 @@ const char *flow_end_name(enum flow_end why);
 #define FLOW_F_MIDSTREAM 0x01u  /* TCP: created by a segment without SYN       */
 #define FLOW_F_FLIPPED   0x02u  /* TCP: created by a SYN+ACK without FIN or RST
 				   (orig = receiver)                           */
+#define FLOW_F_CLOSE_NO_TS 0x04u /* the packet close_ns comes from had no
+				   timestamp (pcapng Simple Packet Block)      */
 
 /*
  * A flow, as the engine keeps it (240 bytes on LP64). Read-only for callers;
@@ -112,9 +122,12 @@ struct flow {
 	uint64_t first_frame, last_frame;
 	int64_t start_ns;         /* clock at its first packet } ns relative to  */
 	int64_t end_ns;           /* clock at its last packet  } the engine epoch */
-	int64_t close_ns;         /* clock at the segment that ended it (TCP);
-				     while open, at the last segment that was a
-				     side's first FIN                            */
+	int64_t close_ns;         /* the own stamp (not the clock: see Semantics)
+				     of the segment that ended it (TCP), or of a
+				     FIN retransmitted after it; while open, of
+				     the last segment that was a side's first
+				     FIN, or a FIN retransmitted after both
+				     sides sent one                              */
 	uint64_t pkts[2];         /* [FLOW_DIR_ORIG], [FLOW_DIR_RESP]            */
 	uint64_t bytes[2];        /* per direction; UDP: payload bytes; TCP:
 				     Zeek's sequence extent (zk_tcp_extent),
@@ -205,7 +218,15 @@ struct engine_prev {
 					 the RST, else the later side's first FIN;
 					 for PREV_FIN_ONE_SIDED, that FIN       */
 	uint32_t close_nsec;
-	int64_t since_close_ns;       /* engine clock now minus close time (>= 0) */
+	int64_t since_close_ns;       /* this SYN's own stamp minus the close
+					 segment's own stamp (not the clock),
+					 >= 0: 0 when the SYN is stamped earlier
+					 (close_after_syn) or either packet has
+					 no timestamp (no_close_time)            */
+	bool close_after_syn;         /* the SYN is stamped before the close:
+					 time went backwards in the capture      */
+	bool no_close_time;           /* the SYN or the close came from a pcapng
+					 Simple Packet Block: no time to measure */
 	int64_t since_last_ns;        /* engine clock now minus its last packet  */
 	uint32_t old_isn;             /* the sender's ISN there (differs from this
 					 SYN's seq, except after syn_retransmit) */
@@ -278,6 +299,10 @@ struct engine_in {
 	int64_t ts_sec;               /* capture timestamp                       */
 	uint32_t ts_nsec;             /* < 1e9 (larger values are clamped)       */
 	uint8_t ts_digits;            /* 6 or 9                                  */
+	bool no_ts;                   /* the capture has no timestamp for it (pcapng
+					 Simple Packet Block: ts_sec is the
+					 interface's if_tsoffset); false unless
+					 set                                     */
 };
 
 /*
@@ -300,8 +325,9 @@ void engine_free(struct engine *e);
  * NULL); TC_NOMEM when a new flow was needed and neither memory nor an
  * evictable flow was available (the packet is dropped and counted).
  * Flows that end meanwhile (expired, evicted, replaced) go to the emit
- * callback before this returns. Bounded work: one lookup, at most a few
- * expiries, at most one eviction.
+ * callback before this returns. Bounded work: one lookup, at most 12
+ * expiries (in engine_expire's order; the rest wait for the next packets,
+ * or for engine_flush), at most one eviction.
  */
 enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 			 const struct engine_in *in, struct engine_result *res);
@@ -311,11 +337,15 @@ enum tc_rc engine_packet(struct engine *e, const struct pkt *p,
 void engine_advance(struct engine *e, int64_t ts_sec, uint32_t ts_nsec);
 
 /* engine_expire - emit and remove up to limit flows whose timeout has passed
- * at the current clock (oldest first in each list). Returns how many. */
+ * at the current clock, in order of the time their timeout passed (ties:
+ * UDP, then open TCP, then closed TCP). Returns how many. */
 uint64_t engine_expire(struct engine *e, uint64_t limit);
 
-/* engine_flush - emit every live flow (FLOW_END_FLUSHED) in order of
- * creation and empty the table. */
+/* engine_flush - end every live flow and empty the table: first those whose
+ * timeout has passed at the clock (FLOW_END_EXPIRED, counted as expired, in
+ * engine_expire's order: the per-packet reaper ends only a few per packet,
+ * and the count must not depend on how many packets followed), then the
+ * rest (FLOW_END_FLUSHED) in order of creation. */
 void engine_flush(struct engine *e);
 
 /* engine_stats - counters as of now (live and memory refreshed). */

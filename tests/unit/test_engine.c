@@ -124,7 +124,7 @@ static struct pkt udp(const char *src, uint16_t sport, const char *dst, uint16_t
 static enum tc_rc feed_at(struct fx *x, const struct pkt *p, int64_t sec, uint32_t usec,
 			  struct engine_result *res)
 {
-	struct engine_in in = { ++x->frame, 1700000000 + sec, usec * 1000, 6 };
+	struct engine_in in = { ++x->frame, 1700000000 + sec, usec * 1000, 6, false };
 	struct engine_result local;
 
 	return engine_packet(x->e, p, &in, res ? res : &local);
@@ -424,6 +424,107 @@ static void test_new_isn_after_fin(void **state)
 /* The old ISN again after the FIN exchange: the same flow (as tcp.stream),
  * but prev describes the closed connection as it was before the SYN, so the
  * oracle can judge the reuse (RFC 1122 4.2.2.13, RFC 6191). */
+/* The time since a close is the two packets' own stamps apart, not the
+ * engine clock's: a capture concatenated out of time order (mergecap -a of
+ * a later capture first) leaves the clock an hour ahead of both the close
+ * and the SYN 300 s after it (time.md item 1: "0.000 s after its
+ * connection closed"). A SYN stamped before the close counts as 0 and
+ * says so. */
+static void test_reuse_time_from_stamps(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 60);
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	p = udp("10.9.9.9", 5353, "10.9.9.8", 5353, 10);
+	assert_int_equal(feed_at(x, &p, 3600, 0, NULL), TC_OK);   /* clock at +1 h */
+	closed_connection(x, 0);                                 /* close at +1 s */
+	p = tcp(CLI, TH_SYN, 50, 0, 0);                          /* ISN below final */
+	assert_int_equal(feed_at(x, &p, 301, 0, &r), TC_OK);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_int_equal(r.prev.close_sec, 1700000001);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(300000000000));
+	assert_false(r.prev.close_after_syn);
+	assert_false(r.prev.no_close_time);
+	fx_free(x);
+
+	/* the SYN stamped 0.5 s before the close that the clock saw first */
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 10);                                /* close at +11 s */
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	assert_int_equal(feed_at(x, &p, 10, 500000, &r), TC_OK);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.since_close_ns, 0);
+	assert_true(r.prev.close_after_syn);
+	fx_free(x);
+}
+
+/* RFC 9293 3.10.7.4: a FIN retransmitted to a side in TIME-WAIT restarts
+ * its 2 MSL; the time since the close runs from that FIN (time.md item 2,
+ * tw_restart.pcap: the server's FIN again at +100 s, a SYN at +150 s is
+ * 50 s into TIME-WAIT, not 149 s). */
+static void test_fin_retransmit_restarts_time_wait(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 60);
+	struct engine_result r;
+	struct pkt p;
+
+	(void)state;
+	closed_connection(x, 0);                                 /* closed at +1 s */
+	send_s(x, 100, TH_FIN | TH_ACK, 501, 112, 0);            /* FIN again */
+	send_c(x, 100, TH_ACK, 112, 502, 0);
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	assert_int_equal(feed_at(x, &p, 150, 0, &r), TC_OK);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_int_equal(r.prev.close_sec, 1700000100);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(50000000000));
+	fx_free(x);
+
+	/* data or a bare ACK after the close is no FIN: no restart */
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 0);
+	send_c(x, 100, TH_ACK, 112, 502, 0);
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	assert_int_equal(feed_at(x, &p, 150, 0, &r), TC_OK);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(149000000000));
+	fx_free(x);
+}
+
+/* pcapng Simple Packet Blocks carry no timestamp (engine_in.no_ts): the
+ * time since a close cannot be measured and is not claimed (time.md
+ * item 3). */
+static void test_reuse_without_timestamps(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 60);
+	struct engine_result r;
+	struct engine_in in;
+	struct pkt p;
+	static const struct { char who; uint16_t fl; uint32_t seq, ack; } st[] = {
+		{ 'c', TH_SYN, 100, 0 }, { 's', TH_SYN | TH_ACK, 500, 101 },
+		{ 'c', TH_ACK, 101, 501 }, { 'c', TH_FIN | TH_ACK, 101, 501 },
+		{ 's', TH_FIN | TH_ACK, 501, 102 }, { 'c', TH_ACK, 102, 502 },
+		{ 'c', TH_SYN, 50, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TC_ARRAY_SIZE(st); i++) {
+		p = st[i].who == 'c' ? tcp(CLI, st[i].fl, st[i].seq, st[i].ack, 0)
+				     : tcp(SRV, st[i].fl, st[i].seq, st[i].ack, 0);
+		in = (struct engine_in){ i + 1, 0, 0, 6, true };
+		assert_int_equal(engine_packet(x->e, &p, &in, &r), TC_OK);
+	}
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_FIN);
+	assert_true(r.prev.no_close_time);
+	assert_false(r.prev.close_after_syn);
+	assert_int_equal(r.prev.since_close_ns, 0);
+	fx_free(x);
+}
+
 static void test_same_isn_after_fin(void **state)
 {
 	struct fx *x = fx_new(&key_a, 0, 0, 60);
@@ -855,12 +956,12 @@ static void test_time_extremes(void **state)
 	struct engine_in in;
 
 	(void)state;
-	in = (struct engine_in){ 1, INT64_MIN, 0, 9 };
+	in = (struct engine_in){ 1, INT64_MIN, 0, 9, false };
 	assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
-	in = (struct engine_in){ 2, INT64_MAX, 2000000000u, 9 };
+	in = (struct engine_in){ 2, INT64_MAX, 2000000000u, 9, false };
 	assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
 	assert_true(r.created);                   /* 2^63 s later: long expired */
-	in = (struct engine_in){ 3, 0, 0, 6 };
+	in = (struct engine_in){ 3, 0, 0, 6, false };
 	assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
 	engine_flush(x->e);
 	for (int i = 0; i < x->log.n; i++)
@@ -1261,7 +1362,7 @@ static void check_clock(const struct tstep *st, size_t n)
 		if (st[i].advance) {
 			engine_advance(x->e, st[i].sec, st[i].nsec);
 		} else {
-			struct engine_in in = { i + 1, st[i].sec, st[i].nsec, 9 };
+			struct engine_in in = { i + 1, st[i].sec, st[i].nsec, 9, false };
 
 			assert_int_equal(engine_packet(x->e, &u, &in, &r), TC_OK);
 			if (r.flow->end_ns != now)
@@ -1362,6 +1463,9 @@ int main(void)
 		cmocka_unit_test(test_retransmitted_syn),
 		cmocka_unit_test(test_synack_rebases),
 		cmocka_unit_test(test_new_isn_after_fin),
+		cmocka_unit_test(test_reuse_time_from_stamps),
+		cmocka_unit_test(test_fin_retransmit_restarts_time_wait),
+		cmocka_unit_test(test_reuse_without_timestamps),
 		cmocka_unit_test(test_same_isn_after_fin),
 		cmocka_unit_test(test_new_isn_after_rst_open_attempt),
 		cmocka_unit_test(test_prev_fins_without_acks),

@@ -269,7 +269,7 @@ static void test_flush_order(void **state)
 	assert_int_equal(engine_new(&cfg, on_flush_emit, &log, &e), TC_OK);
 	/* t = 0: N flows, UDP and TCP mixed */
 	for (uint32_t i = 0; i < N; i++) {
-		struct engine_in in = { ++frame, 1700000000, 0, 6 };
+		struct engine_in in = { ++frame, 1700000000, 0, 6, false };
 
 		flow_pkt(&p, i, i % 3 != 0);
 		assert_int_equal(engine_packet(e, &p, &in, &res), TC_OK);
@@ -277,7 +277,7 @@ static void test_flush_order(void **state)
 	/* t = 30 s: touch two thirds of the UDP flows and random others */
 	for (uint32_t j = 0; j < N; j++) {
 		uint32_t i = (uint32_t)(rnd() % N);
-		struct engine_in in = { ++frame, 1700000030, 0, 6 };
+		struct engine_in in = { ++frame, 1700000030, 0, 6, false };
 
 		if (i % 3 == 0 && i % 2 == 0)
 			continue;               /* these UDP flows stay idle */

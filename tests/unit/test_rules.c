@@ -892,7 +892,7 @@ static void test_oracle_probe_opens_nothing(void **state)
 	struct oracle_cfg cfg;
 	struct engine *e;
 	struct engine_result res;
-	struct engine_in in = { 1, 1700000000, 0, 6 };
+	struct engine_in in = { 1, 1700000000, 0, 6, false };
 
 	(void)state;
 	p[0] = tcp_pkt("192.0.2.1", 40000, "198.51.100.2", 80, TH_SYN | TH_ACK | TH_FIN);
