@@ -20,7 +20,9 @@ import tempfile
 
 EXP = [
  ("E1 stream numbers", "targets/engine.c", "f->stream = e->next_stream[tcp ? 0 : 1]++;", "f->stream = e->next_stream[0]++;", "fuzz_engine"),
- ("E2 reaper per list", "targets/engine.c", "#define REAP_PER_LIST 4", "#define REAP_PER_LIST 3", "fuzz_engine"),
+ ("E2 reaper per pass", "targets/engine.c", "#define REAP_PER_PASS 12", "#define REAP_PER_PASS 11", "fuzz_engine"),
+ ("E21 reaper list by list, not by expiry time", "targets/engine.c", "if (f != NULL && (best == NULL || expiry_of(e, f) < *at)) {", "if (f != NULL && best == NULL) {", "fuzz_engine"),
+ ("E22 flush expires nothing", "targets/engine.c", "(void)expire_merged(e, UINT64_MAX, &next);\n\te->reap_at = next;\n\tn = e->ft.count;", "next = 0;\n\te->reap_at = next;\n\tn = e->ft.count;", "fuzz_engine"),
  ("E3 eviction victim", "targets/engine.c", "if (best == NULL || f->last_frame < best->last_frame ||", "if (best == NULL || f->last_frame > best->last_frame ||", "fuzz_engine"),
  ("E4 incarnation rule", "targets/tcpstate.h", "(s->flags & TSF_BASE) != 0 && sg->seq != s->isn", "(s->flags & TSF_SYN) != 0 && sg->seq != s->isn", "fuzz_engine"),
  ("E5 2*MSL timeout", "targets/engine.c", "e->timeout[L_TCP_CLOSED] = 2 * (int64_t)cfg->msl_sec * NS_PER_SEC;", "e->timeout[L_TCP_CLOSED] = (int64_t)cfg->msl_sec * NS_PER_SEC;", "fuzz_engine"),
