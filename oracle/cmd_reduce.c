@@ -11,8 +11,11 @@
  * than another transition of the same rule. Two cheap passes run first:
  * cutting everything after the packet where the finding first appears (not
  * for host rules, which are judged at the end of the file) and keeping only
- * the packets of the finding's own 5-tuple. ddmin then works on what is
- * left; its result is 1-minimal unless the run cap stopped it.
+ * the packets of the finding's own 5-tuple, or for a host rule
+ * (port.sequential, port.fixed, ...) the packets to or from the finding's
+ * host. ddmin then works on what is left; its result is 1-minimal unless
+ * the run cap stopped it. Without the host pass, a host finding among
+ * 160,000 other packets used up the run cap before ddmin got near it.
  *
  * Bounded: at most REDUCE_MAX_RUNS oracle runs; progress on stderr every
  * REDUCE_PROGRESS runs; the last line says how many packets remain.
@@ -51,6 +54,8 @@ struct rec {
 	uint64_t frame;            /* its number in IN (--filter leaves gaps) */
 	bool have_key;             /* TCP/UDP: canonical tuple below is valid */
 	uint8_t key[40];
+	uint8_t ipver;             /* 4 or 6 when an IP header decoded, else 0 */
+	uint8_t src[16], dst[16];  /* its addresses, as struct pkt holds them */
 };
 
 struct reduce {
@@ -75,6 +80,8 @@ struct reduce {
 	bool want_tuple;           /* record the first hit's tuple */
 	bool have_hit_key;
 	uint8_t hit_key[40];
+	uint8_t hit_host_ver;        /* a host finding's address family, 0: none */
+	uint8_t hit_host[16];        /* and its host */
 	char hit_sig[SIG_HEX + 1];   /* signature of the first hit */
 	size_t best;                 /* packets in the smallest candidate so far */
 };
@@ -155,6 +162,11 @@ static void load_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 	if (e->snaplen == 0 || e->snaplen > CAP_MAX_SNAPLEN)
 		e->snaplen = CAP_MAX_SNAPLEN;
 	e->have_key = tuple_key(p, e->key) == TC_OK;
+	if (p->have_ip) {
+		e->ipver = p->ipver;
+		memcpy(e->src, p->src, 16);
+		memcpy(e->dst, p->dst, 16);
+	}
 	r->n++;
 }
 
@@ -227,7 +239,10 @@ static void test_sink(void *ctx, const struct finding *f)
 	r->found = true;
 	r->found_at = r->feeding;
 	memcpy(r->hit_sig, f->signature, sizeof(r->hit_sig));
-	if (r->want_tuple && f->have_ports) {
+	if (r->want_tuple && f->is_host) {
+		r->hit_host_ver = f->ipver;
+		memcpy(r->hit_host, f->host, 16);
+	} else if (r->want_tuple && f->have_ports) {
 		struct pkt p;
 
 		memset(&p, 0, sizeof(p));
@@ -298,6 +313,16 @@ static bool is_reproduced(struct reduce *r, const size_t *idx, size_t k)
 		r->best = k;
 	progress(r);
 	return r->found;
+}
+
+/* Pass 2's test: is e a packet of the first hit's 5-tuple (flow and packet
+ * rules) or one sent to or from its host (host rules)? */
+static bool is_own_packet(const struct reduce *r, const struct rec *e)
+{
+	if (r->have_hit_key)
+		return e->have_key && memcmp(e->key, r->hit_key, 40) == 0;
+	return e->ipver == r->hit_host_ver && (memcmp(e->src, r->hit_host, 16) == 0 ||
+					       memcmp(e->dst, r->hit_host, 16) == 0);
 }
 
 /* ---- ddmin ------------------------------------------------------------------------------ */
@@ -554,12 +579,12 @@ int cmd_reduce(struct tc_options *o)
 	/* Pass 1: nothing after the first hit can matter (host rules excepted). */
 	if (rule_info(r.rule)->dedup != DEDUP_HOST)
 		k = r.found_at + 1;
-	/* Pass 2: the finding's own flow alone. */
-	if (r.have_hit_key) {
+	/* Pass 2: the finding's own flow alone, or its host's packets alone. */
+	if (r.have_hit_key || r.hit_host_ver != 0) {
 		size_t m = 0;
 
 		for (size_t i = 0; i < k; i++)
-			if (r.recs[idx[i]].have_key && memcmp(r.recs[idx[i]].key, r.hit_key, 40) == 0)
+			if (is_own_packet(&r, &r.recs[idx[i]]))
 				scratch[m++] = idx[i];
 		if (m > 0 && m < k && is_reproduced(&r, scratch, m)) {
 			memcpy(idx, scratch, m * sizeof(*idx));
