@@ -23,7 +23,11 @@
  * Output: pcap with IN's link type and snapshot length (nanosecond magic
  * when IN carried nanoseconds). pcapng input is written as pcap when all
  * kept records share one link type, else as pcapng with one interface per
- * link type. Exit status: 0 written, 1 IN does not show the finding, 2 usage
+ * link type. A kept time that pcap's unsigned 32-bit seconds cannot hold
+ * (before 1970 or from 2106 on, which pcapng input can carry through
+ * if_tsoffset) makes the output pcapng whatever IN was: cut to 32 bits,
+ * the times would wrap and the reduced capture judge other elapsed times
+ * than IN (a reuse 60 s after close became one 0 s after it). Exit status: 0 written, 1 IN does not show the finding, 2 usage
  * or I/O error. An IN that stops early is reduced as far as it was read and
  * OUT is written, but the status is 2 (as for every unreadable input).
  */
@@ -420,10 +424,68 @@ static void write_pcap(FILE *f, const struct reduce *r, const size_t *idx, size_
 	}
 }
 
-/* pcapng with one interface per link type met, nanosecond resolution. */
-static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, size_t k)
+/* Can pcap's record header, unsigned 32-bit seconds, hold this time? */
+static bool is_pcap_time(int64_t sec)
 {
-	uint32_t lts[64], n_lt = 0;
+	return sec >= 0 && sec <= (int64_t)UINT32_MAX;
+}
+
+static bool is_pcap_times(const struct reduce *r, const size_t *idx, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (!is_pcap_time(r->recs[idx[i]].ts_sec))
+			return false;
+	return true;
+}
+
+/* Whole seconds a 64-bit count of nanoseconds holds after an interface's
+ * if_tsoffset: 2^64 - 1 ns less the largest fraction, about 584 years. */
+#define NG_MAX_SEC ((UINT64_MAX - 999999999u) / 1000000000u)
+
+struct ng_iface {
+	uint32_t linktype, snaplen;
+	int64_t offset;            /* if_tsoffset, seconds: 0 leaves the option out */
+};
+
+/* Does a record of sec seconds fit an interface with this offset? */
+static bool is_in_reach(int64_t sec, int64_t offset)
+{
+	return sec >= offset && (uint64_t)sec - (uint64_t)offset <= NG_MAX_SEC;
+}
+
+/*
+ * pcapng with nanosecond resolution and one interface per link type met,
+ * more when kept times span more than 64-bit nanoseconds can count: a
+ * record whose time no interface of its link type reaches gets a new one
+ * with if_tsoffset set to its own seconds (offset 0, and no option, when
+ * 0 <= seconds < 2^64 ns). TC_OK, or TC_NOMEM with nothing written.
+ */
+static enum tc_rc write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, size_t k)
+{
+	struct ng_iface *ifs = malloc((k ? k : 1) * sizeof(*ifs));
+	uint32_t *which = malloc((k ? k : 1) * sizeof(*which));
+	uint32_t n_if = 0;
+
+	if (ifs == NULL || which == NULL) {
+		free(ifs);
+		free(which);
+		return TC_NOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct rec *e = &r->recs[idx[i]];
+		uint32_t j;
+
+		for (j = 0; j < n_if; j++)
+			if (ifs[j].linktype == e->linktype && is_in_reach(e->ts_sec, ifs[j].offset))
+				break;
+		if (j == n_if) {
+			ifs[j].linktype = e->linktype;
+			ifs[j].snaplen = e->snaplen;
+			ifs[j].offset = is_in_reach(e->ts_sec, 0) ? 0 : e->ts_sec;
+			n_if++;
+		}
+		which[i] = j;
+	}
 
 	/* SHB: type, length, byte-order magic, version 1.0, section length -1 */
 	put_le32(f, 0x0a0d0d0a);
@@ -434,37 +496,39 @@ static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, siz
 	put_le32(f, 0xffffffffu);
 	put_le32(f, 0xffffffffu);
 	put_le32(f, 28);
-	for (size_t i = 0; i < k; i++) {
-		const struct rec *e = &r->recs[idx[i]];
-		uint32_t j;
+	for (uint32_t j = 0; j < n_if; j++) {
+		uint32_t len = ifs[j].offset != 0 ? 44 : 32;
 
-		for (j = 0; j < n_lt && lts[j] != e->linktype; j++)
-			;
-		if (j < n_lt || n_lt == TC_ARRAY_SIZE(lts))
-			continue;
-		lts[n_lt++] = e->linktype;
-		/* IDB with if_tsresol = 9 (nanoseconds) and opt_endofopt */
+		/* IDB with if_tsresol = 9 (nanoseconds), if_tsoffset (option
+		 * 14, signed 64-bit seconds) when needed, and opt_endofopt */
 		put_le32(f, 1);
-		put_le32(f, 32);
-		put_le16(f, (uint16_t)e->linktype);
+		put_le32(f, len);
+		put_le16(f, (uint16_t)ifs[j].linktype);
 		put_le16(f, 0);
-		put_le32(f, e->snaplen);
+		put_le32(f, ifs[j].snaplen);
 		put_le16(f, 9);   /* if_tsresol */
 		put_le16(f, 1);
 		putc(9, f); putc(0, f); putc(0, f); putc(0, f);
+		if (ifs[j].offset != 0) {
+			uint64_t off = (uint64_t)ifs[j].offset;
+
+			put_le16(f, 14);
+			put_le16(f, 8);
+			put_le32(f, (uint32_t)off);
+			put_le32(f, (uint32_t)(off >> 32));
+		}
 		put_le32(f, 0);   /* opt_endofopt */
-		put_le32(f, 32);
+		put_le32(f, len);
 	}
 	for (size_t i = 0; i < k; i++) {
 		const struct rec *e = &r->recs[idx[i]];
-		uint32_t pad = (4 - e->caplen % 4) % 4, len = 32 + e->caplen + pad, j;
-		uint64_t ts = (uint64_t)e->ts_sec * 1000000000u + e->ts_nsec;
+		uint32_t pad = (4 - e->caplen % 4) % 4, len = 32 + e->caplen + pad;
+		uint64_t ts = ((uint64_t)e->ts_sec - (uint64_t)ifs[which[i]].offset) * 1000000000u +
+			      e->ts_nsec;
 
-		for (j = 0; j < n_lt && lts[j] != e->linktype; j++)
-			;
 		put_le32(f, 6);
 		put_le32(f, len);
-		put_le32(f, j);
+		put_le32(f, which[i]);
 		put_le32(f, (uint32_t)(ts >> 32));
 		put_le32(f, (uint32_t)ts);
 		put_le32(f, e->caplen);
@@ -474,6 +538,9 @@ static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, siz
 			putc(0, f);
 		put_le32(f, len);
 	}
+	free(ifs);
+	free(which);
+	return TC_OK;
 }
 
 static bool is_one_linktype(const struct reduce *r, const size_t *idx, size_t k)
@@ -602,11 +669,13 @@ int cmd_reduce(struct tc_options *o)
 		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", out_name);
 		goto out;
 	}
-	if (!r.pcapng || is_one_linktype(&r, idx, k))
+	werr = 0;
+	if ((!r.pcapng || is_one_linktype(&r, idx, k)) && is_pcap_times(&r, idx, k))
 		write_pcap(f, &r, idx, k);
-	else
-		write_pcapng(f, &r, idx, k);
-	werr = stream_flush(f);
+	else if (write_pcapng(f, &r, idx, k) != TC_OK)
+		werr = ENOMEM;
+	if (werr == 0)
+		werr = stream_flush(f);
 	errno = 0;
 	if (fclose(f) != 0 && werr == 0)
 		werr = errno != 0 ? errno : -1;
