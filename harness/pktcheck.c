@@ -385,13 +385,19 @@ static void reread(const struct pkt *p, size_t wire)
 		reread_ah(p, ihl, proto);
 		reread_route4(p, ihl);
 	} else {
+		uint8_t nh = 0;
+
 		FUZZ_CHECK(rd_u8(&c, &b) == TC_OK && (b >> 4) == 6, "IPv6 version nibble %u", b >> 4);
-		/* a payload length of 0 may announce a Jumbo Payload option
-		 * (RFC 2675) that ipv6.c reads from the hop-by-hop header */
-		FUZZ_CHECK(rd_skip(&c, 3) == TC_OK && rd_be16(&c, &w) == TC_OK &&
-			   (40u + w == p->ip_len || w == 0),
-			   "IPv6 payload length %u vs ip_len %u", w, p->ip_len);
-		FUZZ_CHECK(rd_skip(&c, 1) == TC_OK && rd_u8(&c, &b) == TC_OK && b == p->ttl,
+		FUZZ_CHECK(rd_skip(&c, 3) == TC_OK && rd_be16(&c, &w) == TC_OK && rd_u8(&c, &nh) == TC_OK,
+			   "IPv6 payload length and next header not captured");
+		/* a payload length of 0 stands for the wire length when TCP
+		 * follows the fixed header (BIG TCP, ipv6.c step 3), and may
+		 * announce a Jumbo Payload option (RFC 2675) that ipv6.c reads
+		 * from a hop-by-hop header */
+		FUZZ_CHECK(w != 0 ? 40u + w == p->ip_len : nh != 6 || p->ip_len == wire,
+			   "IPv6 payload length %u, next header %u vs ip_len %u (wire %zu)", w, nh,
+			   p->ip_len, wire);
+		FUZZ_CHECK(rd_u8(&c, &b) == TC_OK && b == p->ttl,
 			   "IPv6 hop limit %u vs %u", b, p->ttl);
 		FUZZ_CHECK(rd_bytes(&c, addr, 16) == TC_OK && memcmp(addr, p->src, 16) == 0,
 			   "IPv6 source differs from the header");

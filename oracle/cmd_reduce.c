@@ -11,8 +11,11 @@
  * than another transition of the same rule. Two cheap passes run first:
  * cutting everything after the packet where the finding first appears (not
  * for host rules, which are judged at the end of the file) and keeping only
- * the packets of the finding's own 5-tuple. ddmin then works on what is
- * left; its result is 1-minimal unless the run cap stopped it.
+ * the packets of the finding's own 5-tuple, or for a host rule
+ * (port.sequential, port.fixed, ...) the packets to or from the finding's
+ * host. ddmin then works on what is left; its result is 1-minimal unless
+ * the run cap stopped it. Without the host pass, a host finding among
+ * 160,000 other packets used up the run cap before ddmin got near it.
  *
  * Bounded: at most REDUCE_MAX_RUNS oracle runs; progress on stderr every
  * REDUCE_PROGRESS runs; the last line says how many packets remain.
@@ -20,7 +23,11 @@
  * Output: pcap with IN's link type and snapshot length (nanosecond magic
  * when IN carried nanoseconds). pcapng input is written as pcap when all
  * kept records share one link type, else as pcapng with one interface per
- * link type. Exit status: 0 written, 1 IN does not show the finding, 2 usage
+ * link type. A kept time that pcap's unsigned 32-bit seconds cannot hold
+ * (before 1970 or from 2106 on, which pcapng input can carry through
+ * if_tsoffset) makes the output pcapng whatever IN was: cut to 32 bits,
+ * the times would wrap and the reduced capture judge other elapsed times
+ * than IN (a reuse 60 s after close became one 0 s after it). Exit status: 0 written, 1 IN does not show the finding, 2 usage
  * or I/O error. An IN that stops early is reduced as far as it was read and
  * OUT is written, but the status is 2 (as for every unreadable input).
  */
@@ -51,6 +58,8 @@ struct rec {
 	uint64_t frame;            /* its number in IN (--filter leaves gaps) */
 	bool have_key;             /* TCP/UDP: canonical tuple below is valid */
 	uint8_t key[40];
+	uint8_t ipver;             /* 4 or 6 when an IP header decoded, else 0 */
+	uint8_t src[16], dst[16];  /* its addresses, as struct pkt holds them */
 };
 
 struct reduce {
@@ -75,6 +84,8 @@ struct reduce {
 	bool want_tuple;           /* record the first hit's tuple */
 	bool have_hit_key;
 	uint8_t hit_key[40];
+	uint8_t hit_host_ver;        /* a host finding's address family, 0: none */
+	uint8_t hit_host[16];        /* and its host */
 	char hit_sig[SIG_HEX + 1];   /* signature of the first hit */
 	size_t best;                 /* packets in the smallest candidate so far */
 };
@@ -155,6 +166,11 @@ static void load_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 	if (e->snaplen == 0 || e->snaplen > CAP_MAX_SNAPLEN)
 		e->snaplen = CAP_MAX_SNAPLEN;
 	e->have_key = tuple_key(p, e->key) == TC_OK;
+	if (p->have_ip) {
+		e->ipver = p->ipver;
+		memcpy(e->src, p->src, 16);
+		memcpy(e->dst, p->dst, 16);
+	}
 	r->n++;
 }
 
@@ -227,7 +243,10 @@ static void test_sink(void *ctx, const struct finding *f)
 	r->found = true;
 	r->found_at = r->feeding;
 	memcpy(r->hit_sig, f->signature, sizeof(r->hit_sig));
-	if (r->want_tuple && f->have_ports) {
+	if (r->want_tuple && f->is_host) {
+		r->hit_host_ver = f->ipver;
+		memcpy(r->hit_host, f->host, 16);
+	} else if (r->want_tuple && f->have_ports) {
 		struct pkt p;
 
 		memset(&p, 0, sizeof(p));
@@ -298,6 +317,16 @@ static bool is_reproduced(struct reduce *r, const size_t *idx, size_t k)
 		r->best = k;
 	progress(r);
 	return r->found;
+}
+
+/* Pass 2's test: is e a packet of the first hit's 5-tuple (flow and packet
+ * rules) or one sent to or from its host (host rules)? */
+static bool is_own_packet(const struct reduce *r, const struct rec *e)
+{
+	if (r->have_hit_key)
+		return e->have_key && memcmp(e->key, r->hit_key, 40) == 0;
+	return e->ipver == r->hit_host_ver && (memcmp(e->src, r->hit_host, 16) == 0 ||
+					       memcmp(e->dst, r->hit_host, 16) == 0);
 }
 
 /* ---- ddmin ------------------------------------------------------------------------------ */
@@ -395,10 +424,68 @@ static void write_pcap(FILE *f, const struct reduce *r, const size_t *idx, size_
 	}
 }
 
-/* pcapng with one interface per link type met, nanosecond resolution. */
-static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, size_t k)
+/* Can pcap's record header, unsigned 32-bit seconds, hold this time? */
+static bool is_pcap_time(int64_t sec)
 {
-	uint32_t lts[64], n_lt = 0;
+	return sec >= 0 && sec <= (int64_t)UINT32_MAX;
+}
+
+static bool is_pcap_times(const struct reduce *r, const size_t *idx, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (!is_pcap_time(r->recs[idx[i]].ts_sec))
+			return false;
+	return true;
+}
+
+/* Whole seconds a 64-bit count of nanoseconds holds after an interface's
+ * if_tsoffset: 2^64 - 1 ns less the largest fraction, about 584 years. */
+#define NG_MAX_SEC ((UINT64_MAX - 999999999u) / 1000000000u)
+
+struct ng_iface {
+	uint32_t linktype, snaplen;
+	int64_t offset;            /* if_tsoffset, seconds: 0 leaves the option out */
+};
+
+/* Does a record of sec seconds fit an interface with this offset? */
+static bool is_in_reach(int64_t sec, int64_t offset)
+{
+	return sec >= offset && (uint64_t)sec - (uint64_t)offset <= NG_MAX_SEC;
+}
+
+/*
+ * pcapng with nanosecond resolution and one interface per link type met,
+ * more when kept times span more than 64-bit nanoseconds can count: a
+ * record whose time no interface of its link type reaches gets a new one
+ * with if_tsoffset set to its own seconds (offset 0, and no option, when
+ * 0 <= seconds < 2^64 ns). TC_OK, or TC_NOMEM with nothing written.
+ */
+static enum tc_rc write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, size_t k)
+{
+	struct ng_iface *ifs = malloc((k ? k : 1) * sizeof(*ifs));
+	uint32_t *which = malloc((k ? k : 1) * sizeof(*which));
+	uint32_t n_if = 0;
+
+	if (ifs == NULL || which == NULL) {
+		free(ifs);
+		free(which);
+		return TC_NOMEM;
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct rec *e = &r->recs[idx[i]];
+		uint32_t j;
+
+		for (j = 0; j < n_if; j++)
+			if (ifs[j].linktype == e->linktype && is_in_reach(e->ts_sec, ifs[j].offset))
+				break;
+		if (j == n_if) {
+			ifs[j].linktype = e->linktype;
+			ifs[j].snaplen = e->snaplen;
+			ifs[j].offset = is_in_reach(e->ts_sec, 0) ? 0 : e->ts_sec;
+			n_if++;
+		}
+		which[i] = j;
+	}
 
 	/* SHB: type, length, byte-order magic, version 1.0, section length -1 */
 	put_le32(f, 0x0a0d0d0a);
@@ -409,37 +496,39 @@ static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, siz
 	put_le32(f, 0xffffffffu);
 	put_le32(f, 0xffffffffu);
 	put_le32(f, 28);
-	for (size_t i = 0; i < k; i++) {
-		const struct rec *e = &r->recs[idx[i]];
-		uint32_t j;
+	for (uint32_t j = 0; j < n_if; j++) {
+		uint32_t len = ifs[j].offset != 0 ? 44 : 32;
 
-		for (j = 0; j < n_lt && lts[j] != e->linktype; j++)
-			;
-		if (j < n_lt || n_lt == TC_ARRAY_SIZE(lts))
-			continue;
-		lts[n_lt++] = e->linktype;
-		/* IDB with if_tsresol = 9 (nanoseconds) and opt_endofopt */
+		/* IDB with if_tsresol = 9 (nanoseconds), if_tsoffset (option
+		 * 14, signed 64-bit seconds) when needed, and opt_endofopt */
 		put_le32(f, 1);
-		put_le32(f, 32);
-		put_le16(f, (uint16_t)e->linktype);
+		put_le32(f, len);
+		put_le16(f, (uint16_t)ifs[j].linktype);
 		put_le16(f, 0);
-		put_le32(f, e->snaplen);
+		put_le32(f, ifs[j].snaplen);
 		put_le16(f, 9);   /* if_tsresol */
 		put_le16(f, 1);
 		putc(9, f); putc(0, f); putc(0, f); putc(0, f);
+		if (ifs[j].offset != 0) {
+			uint64_t off = (uint64_t)ifs[j].offset;
+
+			put_le16(f, 14);
+			put_le16(f, 8);
+			put_le32(f, (uint32_t)off);
+			put_le32(f, (uint32_t)(off >> 32));
+		}
 		put_le32(f, 0);   /* opt_endofopt */
-		put_le32(f, 32);
+		put_le32(f, len);
 	}
 	for (size_t i = 0; i < k; i++) {
 		const struct rec *e = &r->recs[idx[i]];
-		uint32_t pad = (4 - e->caplen % 4) % 4, len = 32 + e->caplen + pad, j;
-		uint64_t ts = (uint64_t)e->ts_sec * 1000000000u + e->ts_nsec;
+		uint32_t pad = (4 - e->caplen % 4) % 4, len = 32 + e->caplen + pad;
+		uint64_t ts = ((uint64_t)e->ts_sec - (uint64_t)ifs[which[i]].offset) * 1000000000u +
+			      e->ts_nsec;
 
-		for (j = 0; j < n_lt && lts[j] != e->linktype; j++)
-			;
 		put_le32(f, 6);
 		put_le32(f, len);
-		put_le32(f, j);
+		put_le32(f, which[i]);
 		put_le32(f, (uint32_t)(ts >> 32));
 		put_le32(f, (uint32_t)ts);
 		put_le32(f, e->caplen);
@@ -449,6 +538,9 @@ static void write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, siz
 			putc(0, f);
 		put_le32(f, len);
 	}
+	free(ifs);
+	free(which);
+	return TC_OK;
 }
 
 static bool is_one_linktype(const struct reduce *r, const size_t *idx, size_t k)
@@ -554,12 +646,12 @@ int cmd_reduce(struct tc_options *o)
 	/* Pass 1: nothing after the first hit can matter (host rules excepted). */
 	if (rule_info(r.rule)->dedup != DEDUP_HOST)
 		k = r.found_at + 1;
-	/* Pass 2: the finding's own flow alone. */
-	if (r.have_hit_key) {
+	/* Pass 2: the finding's own flow alone, or its host's packets alone. */
+	if (r.have_hit_key || r.hit_host_ver != 0) {
 		size_t m = 0;
 
 		for (size_t i = 0; i < k; i++)
-			if (r.recs[idx[i]].have_key && memcmp(r.recs[idx[i]].key, r.hit_key, 40) == 0)
+			if (is_own_packet(&r, &r.recs[idx[i]]))
 				scratch[m++] = idx[i];
 		if (m > 0 && m < k && is_reproduced(&r, scratch, m)) {
 			memcpy(idx, scratch, m * sizeof(*idx));
@@ -577,11 +669,13 @@ int cmd_reduce(struct tc_options *o)
 		fprintf(stderr, "tuplecheck: reduce: %s: cannot create: %m\n", out_name);
 		goto out;
 	}
-	if (!r.pcapng || is_one_linktype(&r, idx, k))
+	werr = 0;
+	if ((!r.pcapng || is_one_linktype(&r, idx, k)) && is_pcap_times(&r, idx, k))
 		write_pcap(f, &r, idx, k);
-	else
-		write_pcapng(f, &r, idx, k);
-	werr = stream_flush(f);
+	else if (write_pcapng(f, &r, idx, k) != TC_OK)
+		werr = ENOMEM;
+	if (werr == 0)
+		werr = stream_flush(f);
 	errno = 0;
 	if (fclose(f) != 0 && werr == 0)
 		werr = errno != 0 ? errno : -1;

@@ -31,6 +31,9 @@ struct sarif_priv {
 	unsigned cur;                /* the artifact of the file being read */
 	char **files;                /* artifact uris' sources, owned, in index order, each once */
 	char **errors;               /* reason per file, owned, NULL when read fully */
+	uint64_t *hashes;            /* name_hash of files[i] */
+	unsigned *slots;             /* open addressing over files: index + 1, 0 empty */
+	unsigned n_slots;            /* a power of two, >= 2 * cap_files; 0 before the first */
 	bool oom;                    /* an artifact could not be recorded */
 };
 
@@ -96,39 +99,101 @@ static void sarif_header(struct report *r)
 	fputs("]}},\n\"columnKind\":\"unicodeCodePoints\",\"results\":[", o);
 }
 
+/* FNV-1a, 64 bits: file names come from the command line or a folder
+ * listing, not from the capture, so a keyed hash buys nothing here; the
+ * index only has to make "seen this name before?" cost O(1) instead of a
+ * walk over every earlier file (40,000 files took 1.9 s that way). */
+static uint64_t name_hash(const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (const unsigned char *u = (const unsigned char *)name; *u; u++) {
+		h ^= *u;
+		h *= 0x100000001b3u;
+	}
+	return h;
+}
+
+/* The slot where file (hash h) is, or the empty slot where it would go. */
+static unsigned *sarif_slot(const struct sarif_priv *s, const char *file, uint64_t h)
+{
+	unsigned mask = s->n_slots - 1, i = (unsigned)h & mask;
+
+	while (s->slots[i] != 0) {
+		unsigned at = s->slots[i] - 1;
+
+		if (s->hashes[at] == h && strcmp(s->files[at], file) == 0)
+			break;
+		i = (i + 1) & mask;
+	}
+	return &s->slots[i];
+}
+
+/* Make room for one more artifact: the arrays grow by doubling, the index
+ * is rebuilt at twice their capacity (load at most one half). TC_OK or
+ * TC_NOMEM (nothing lost: the old arrays stay valid). */
+static enum tc_rc sarif_grow(struct sarif_priv *s)
+{
+	unsigned nc = s->cap_files ? s->cap_files * 2 : 16;
+	unsigned ns = nc * 2;
+	char **nf;
+	char **ne;
+	uint64_t *nh;
+	unsigned *sl;
+
+	if (nc <= s->cap_files || ns <= nc)
+		return TC_NOMEM;        /* unsigned overflow: 2^30 files */
+	nf = realloc(s->files, nc * sizeof(*nf));
+	if (nf == NULL)
+		return TC_NOMEM;
+	s->files = nf;
+	ne = realloc(s->errors, nc * sizeof(*ne));
+	if (ne == NULL)
+		return TC_NOMEM;
+	s->errors = ne;
+	nh = realloc(s->hashes, nc * sizeof(*nh));
+	if (nh == NULL)
+		return TC_NOMEM;
+	s->hashes = nh;
+	sl = calloc(ns, sizeof(*sl));
+	if (sl == NULL)
+		return TC_NOMEM;
+	free(s->slots);
+	s->slots = sl;
+	s->n_slots = ns;
+	s->cap_files = nc;
+	for (unsigned i = 0; i < s->n_files; i++)
+		*sarif_slot(s, s->files[i], s->hashes[i]) = i + 1;
+	return TC_OK;
+}
+
 /* Record an artifact and make it the current one; returns its index. A
  * file named twice (or "-" twice) is one artifact: the schema requires
- * run.artifacts to have unique items. Out of memory, the previous artifact
- * stays current (s->oom tells the reader the list is incomplete). */
+ * run.artifacts to have unique items; the name index (sarif_slot) finds it
+ * in O(1) expected time. Out of memory, the previous artifact stays
+ * current (s->oom tells the reader the list is incomplete). */
 static unsigned sarif_artifact(struct sarif_priv *s, const char *file)
 {
-	for (unsigned i = 0; i < s->n_files; i++)
-		if (strcmp(s->files[i], file) == 0)
-			return s->cur = i;
-	if (s->n_files == s->cap_files) {
-		unsigned nc = s->cap_files ? s->cap_files * 2 : 16;
-		char **nf = realloc(s->files, nc * sizeof(*nf));
-		char **ne;
+	uint64_t h = name_hash(file);
+	unsigned *slot;
 
-		if (nf == NULL) {
-			s->oom = true;
-			return s->n_files ? s->n_files - 1 : 0;
-		}
-		s->files = nf;
-		ne = realloc(s->errors, nc * sizeof(*ne));
-		if (ne == NULL) {
-			s->oom = true;
-			return s->n_files ? s->n_files - 1 : 0;
-		}
-		s->errors = ne;
-		s->cap_files = nc;
+	if (s->n_slots != 0) {
+		slot = sarif_slot(s, file, h);
+		if (*slot != 0)
+			return s->cur = *slot - 1;
+	}
+	if (s->n_files == s->cap_files && sarif_grow(s) != TC_OK) {
+		s->oom = true;
+		return s->n_files ? s->n_files - 1 : 0;
 	}
 	s->files[s->n_files] = strdup(file);
 	s->errors[s->n_files] = NULL;
+	s->hashes[s->n_files] = h;
 	if (s->files[s->n_files] == NULL) {
 		s->oom = true;
 		return s->n_files ? s->n_files - 1 : 0;
 	}
+	*sarif_slot(s, file, h) = s->n_files + 1;
 	return s->cur = s->n_files++;
 }
 
@@ -255,6 +320,8 @@ static void sarif_free(struct report *r)
 	}
 	free(s->files);
 	free(s->errors);
+	free(s->hashes);
+	free(s->slots);
 	free(s);
 }
 

@@ -9,9 +9,14 @@
  *      A payload length of 0 followed by a hop-by-hop header holding a Jumbo
  *      Payload option (RFC 2675; Linux BIG TCP sends these) takes the
  *      option's 32-bit length instead (that header must fit as in step 4).
- *      Any other payload length of 0 is taken literally: Wireshark's TSO
- *      reading of it hides behind its ipv6.tso_support preference, off by
- *      default, and we follow the default;
+ *      A payload length of 0 with TCP as the next header and no hop-by-hop
+ *      header is Linux BIG TCP as captured since the kernel stopped
+ *      inserting that header (a GSO super-packet of more than 64 KiB seen
+ *      before segmentation): the length stands for the frame's wire length
+ *      from the IPv6 header on, as a total length of 0 does for IPv4 (TSO,
+ *      ipv4.c step 4). tcpdump reads it so ("presumed BIG TCP"); Wireshark
+ *      does with its ipv6.tso_support preference. Any other payload length
+ *      of 0 (UDP, no next header, ...) is taken literally;
  *   4. the extension headers, in the order found, at most PKT_MAX_EXTHDRS of
  *      them (one more is ip6.ext-too-deep: a bound on work, as RFC 8200
  *      sets none). Each one must fit in the payload length (else ip6.bad-ext)
@@ -202,6 +207,8 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 			return ipv6_fail(p, rc, why);
 		if (found)
 			len = IPV6_HLEN + (size_t)jumbo;
+	} else if (plen == 0 && nh == IPPROTO_NUM_TCP) {
+		len = wire;              /* BIG TCP, see step 3 above */
 	}
 	if (len > wire || len > UINT32_MAX)
 		return ipv6_fail(p, TC_MALFORMED, PE_IP_LEN_EXCEEDS_FRAME);

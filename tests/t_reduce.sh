@@ -5,7 +5,9 @@
 # writes pcap for single-link-type pcapng input, and the exit statuses.
 #
 # Inputs are scenario captures, some buried in noise (mergecap with other
-# scenarios, interleaved by time) so that the reducer has work to do.
+# scenarios, interleaved by time) so that the reducer has work to do, and a
+# host finding among 20,000 SYNs (tests/lib/gen_host_noise.py) that must
+# reduce in at most 200 oracle runs.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -67,6 +69,15 @@ check checksum $S/bad_checksums.pcap udp.bad-checksum 1 --rules +udp.bad-checksu
 # host rules are judged at the end of the file: --min-samples connections stay
 check sequential $S/hosts_sequential.pcap port.sequential 8
 check fixed $S/hosts_fixed.pcap port.fixed 8
+# a host finding among 20,000 unrelated SYNs: the cheap pass that keeps the
+# host's own packets leaves ddmin 10, so a few dozen runs suffice (without
+# it ddmin needed 1,489 runs here, and hit the 2,000-run cap at 160,000)
+/usr/bin/python3 tests/lib/gen_host_noise.py 20000 "$tmp/host_noise.pcap"
+check host-in-noise "$tmp/host_noise.pcap" port.sequential 8
+runs=$(sed -n 's/.* -> [0-9]* packets in \([0-9]*\) oracle runs.*/\1/p' "$tmp/host-in-noise.err")
+if [ -z "$runs" ] || [ "$runs" -gt 200 ]; then
+	echo "FAIL host-in-noise: ${runs:-?} oracle runs, at most 200 expected: $(tail -1 "$tmp/host-in-noise.err")"; fail=1
+fi
 
 # pcapng in, one link type: pcap out, same link type
 editcap -F pcapng $S/tcp_midstream.pcap "$tmp/mid.pcapng"
@@ -78,6 +89,51 @@ if "$TC" reduce --rule tcp.midstream "$tmp/mid.pcapng" "$tmp/mid.out" 2>/dev/nul
 else
 	echo "FAIL pcapng: reduce failed"; fail=1
 fi
+
+# times pcap's unsigned 32-bit seconds cannot hold (pcapng input, through
+# if_tsoffset): the output is pcapng and every kept packet keeps its time.
+# tuple_reuse_time_wait.pcap moved to end 5 s past 2^32 s (2106) and to
+# 1,000,000,000 s before 1970; cut to 32 bits, those times used to wrap.
+/usr/bin/python3 - $S/tuple_reuse_time_wait.pcap "$tmp" <<'PY'
+import struct, sys
+src, tmp = sys.argv[1:3]
+d = open(src, "rb").read()
+assert struct.unpack("<I", d[:4])[0] == 0xA1B2C3D4, "microsecond pcap expected"
+recs, o = [], 24
+while o < len(d):
+    sec, usec, cap, orig = struct.unpack("<IIII", d[o:o + 16])
+    recs.append((sec * 10**9 + usec * 1000, orig, d[o + 16:o + 16 + cap]))
+    o += 16 + cap
+def block(t, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+for name, shift in (("after2106", 2**32 + 5 - recs[-1][0] // 10**9),
+                    ("before1970", -10**9 - recs[-1][0] // 10**9)):
+    base = recs[0][0] // 10**9 + shift - 1     # if_tsoffset: all ticks from it
+    opts = struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HHq", 14, 8, base) + b"\0" * 4
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", 1, 0, 65535) + opts)
+    for ns, orig, b in recs:
+        ticks = ns + shift * 10**9 - base * 10**9
+        out += block(6, struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(b), orig) + b)
+    open("%s/%s.pcapng" % (tmp, name), "wb").write(out)
+PY
+for name in after2106 before1970; do
+	in="$tmp/$name.pcapng" out="$tmp/$name.out"
+	want=$(sigs "$in" tuple.reuse-time-wait)
+	if [ -z "$want" ] || ! "$TC" reduce --rule tuple.reuse-time-wait "$in" "$out" 2> "$tmp/err"; then
+		echo "FAIL $name: no finding to reduce or reduce failed: $(tail -1 "$tmp/err")"; fail=1; continue
+	fi
+	magic=$(od -An -tx1 -N4 "$out" | tr -d ' ')
+	"$TC" packets --format jsonl "$in" | grep -o '"ts":[^,]*' | sort > "$tmp/in.ts"
+	"$TC" packets --format jsonl "$out" | grep -o '"ts":[^,]*' | sort > "$tmp/out.ts"
+	lost=$(comm -13 "$tmp/in.ts" "$tmp/out.ts" | head -3 | tr '\n' ' ')
+	if [ "$magic" != 0a0d0d0a ] || [ -n "$lost" ] || [ "$(sigs "$out" tuple.reuse-time-wait)" != "$want" ]; then
+		echo "FAIL $name: output magic $magic (want pcapng 0a0d0d0a), times not in IN: ${lost:-none}, signatures $(sigs "$out" tuple.reuse-time-wait | tr '\n' ' ') (want $want)"; fail=1
+	else
+		echo "ok $name: pcapng out, $(wc -l < "$tmp/out.ts") packets at IN's times ($(head -1 "$tmp/out.ts") ...)"
+	fi
+done
 
 # exit statuses: 1 not shown, 2 usage
 "$TC" reduce --rule tuple.duplicate-live $S/clean_http.pcap "$tmp/x.pcap" 2>/dev/null

@@ -687,6 +687,44 @@ static void test_ipv6_bad_ext(void **state)
 	}
 }
 
+/* Linux BIG TCP over IPv6 without the hop-by-hop header (tcpdump's
+ * "presumed BIG TCP", corpus/tcpdump-tests/bigtcp-ipv6.pcap): payload length
+ * 0 with TCP next stands for the wire length, as IPv4's total length 0
+ * does; with any other next header a payload length of 0 stays literal. */
+static void test_ipv6_big_tcp(void **state)
+{
+	const struct vec *v = find_vec("qinq_ipv6_tcp");
+	uint8_t b[sizeof qinq_ipv6_tcp];
+	struct pkt p;
+	size_t l3 = v->link_end, wire = 70000;
+
+	(void)state;
+	memcpy(b, v->bytes, v->len);
+	b[l3 + 4] = b[l3 + 5] = 0;
+	assert_int_equal(decode_copy(v->linktype, b, v->len, v->len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	assert_int_equal(p.ip_len, v->len - l3);
+	assert_int_equal(p.tcp_hlen, v->l4_end - v->l3_end);
+	assert_int_equal(p.payload_len, v->payload);
+	assert_int_equal(p.sport, 443);
+	/* a 70,000-byte super-packet captured in its first bytes: the wire
+	 * length counts, the capture is clamped to what was kept */
+	assert_int_equal(decode_copy(v->linktype, b, v->len, wire, &p), TC_OK);
+	assert_int_equal(p.ip_len, wire - l3);
+	assert_int_equal(p.payload_len, wire - v->l3_end - p.tcp_hlen);
+	assert_int_equal(p.l3_caplen, v->len - l3);
+	assert_true(p.have_l4);
+	assert_int_equal(p.dport, 50000);
+	/* every shorter capture of it is truncated, never malformed */
+	for (size_t k = 0; k < v->l4_end; k++)
+		assert_int_equal(decode_copy(v->linktype, b, k, wire, &p), TC_TRUNCATED);
+	/* next header UDP: payload length 0 is taken literally, the UDP header
+	 * does not fit in it */
+	b[l3 + 6] = 17;
+	assert_int_not_equal(decode_copy(v->linktype, b, v->len, wire, &p), TC_OK);
+	assert_false(p.have_l4);
+}
+
 /* Ethernet with n 802.1Q tags in front of the IPv4/UDP of vlan_ipv4_udp. */
 static size_t build_vlans(uint8_t *b, size_t cap, unsigned n)
 {
@@ -1431,6 +1469,7 @@ int main(void)
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_ipv6_ext_chain),
 		cmocka_unit_test(test_ipv6_bad_ext),
+		cmocka_unit_test(test_ipv6_big_tcp),
 		cmocka_unit_test(test_vlan_depth),
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_tcp_options),
