@@ -71,6 +71,11 @@ void oracle_packet_cb(void *o, const struct cap_packet *cp, struct pkt *p);
 void oracle_latest(const struct oracle *o, int64_t *ts_sec, uint32_t *ts_nsec,
 		   uint8_t *ts_digits);
 
+/* oracle_marks - the once-per-flow marks held now (for tests): findings
+ * of flows the engine still tracks, plus those of packets it tracked no
+ * flow for. A flow's marks go when the engine ends it. */
+size_t oracle_marks(const struct oracle *o);
+
 /* oracle_sink_ctx - the ctx of the sink o was made with. */
 void *oracle_sink_ctx(const struct oracle *o);
 
