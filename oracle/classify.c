@@ -183,7 +183,9 @@ struct sample {
 	int64_t ts_sec;              /* of frame, for the evidence */
 	uint32_t ts_nsec;
 	uint16_t sport;
+	uint8_t ts_digits;           /* of ts: 6 or 9 (in the padding: 40 bytes) */
 };
+_Static_assert(sizeof(struct sample) <= 40, "classify.h and README: 40 bytes a sample");
 
 /*
  * The port.fixed rule between the kept samples. Past 2 keep connections
@@ -702,6 +704,7 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	x.frame = conn->frame;
 	x.ts_sec = conn->ts_sec;
 	x.ts_nsec = conn->ts_nsec;
+	x.ts_digits = conn->ts_digits;
 	x.dh = dest_hash(c, conn);
 	x.sport = conn->sport;
 	return stream_add(c, st, conn->proto == PROTO_UDP, &x);
@@ -875,6 +878,7 @@ static void ev_copy(struct cls_evidence *dst, const struct cls_evidence *src)
 	memcpy(dst->frame, src->frame, src->n * sizeof(src->frame[0]));
 	memcpy(dst->ts_sec, src->ts_sec, src->n * sizeof(src->ts_sec[0]));
 	memcpy(dst->ts_nsec, src->ts_nsec, src->n * sizeof(src->ts_nsec[0]));
+	memcpy(dst->ts_digits, src->ts_digits, src->n * sizeof(src->ts_digits[0]));
 }
 
 /* ev_add for a sample known not to be there yet (the callers go through
@@ -886,6 +890,7 @@ static void ev_append(struct cls_evidence *e, const struct sample *x)
 		e->frame[e->n] = x->frame;
 		e->ts_sec[e->n] = x->ts_sec;
 		e->ts_nsec[e->n] = x->ts_nsec;
+		e->ts_digits[e->n] = x->ts_digits;
 		e->n++;
 	}
 }

@@ -116,6 +116,7 @@ void cls_config_default(struct cls_config *cfg);
 struct cls_conn {
 	int64_t ts_sec;            /* time of its first packet, reported with */
 	uint32_t ts_nsec;          /* the evidence (not used to classify) */
+	uint8_t ts_digits;         /* its precision, 6 or 9, reported with it */
 	uint64_t frame;            /* 1-based frame number of its first packet */
 	uint8_t ipver;             /* 4 or 6 */
 	uint8_t proto;             /* 6 (TCP) or 17 (UDP) */
@@ -170,6 +171,7 @@ struct cls_evidence {
 	uint64_t frame[CLS_MAX_EVIDENCE];
 	int64_t ts_sec[CLS_MAX_EVIDENCE];      /* of frame[i] */
 	uint32_t ts_nsec[CLS_MAX_EVIDENCE];
+	uint8_t ts_digits[CLS_MAX_EVIDENCE];   /* 6 or 9 (0 when not given) */
 };
 
 /* The measured features, reported so a verdict can be explained. Steps are

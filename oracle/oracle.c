@@ -460,6 +460,7 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	memset(&cc, 0, sizeof(cc));
 	cc.ts_sec = cp->ts_sec;
 	cc.ts_nsec = cp->ts_nsec;
+	cc.ts_digits = cp->ts_digits;
 	cc.frame = cp->frame;
 	cc.ipver = fl->h.key.ipver;
 	cc.proto = fl->h.key.proto;
@@ -680,12 +681,16 @@ static void emit_host(struct oracle *o, const struct cls_host_result *hr, enum r
 	f.rule = r;
 	f.severity = rule_info(r)->severity;
 	f.file = o->file;
-	/* the first evidence frame, and its time (a host verdict is only
-	 * known at the end of the file, but it points at what supports it) */
+	/* the first evidence frame, and its time with that frame's own
+	 * precision (a host verdict is only known at the end of the file, but
+	 * it points at what supports it; pcapng interfaces may differ in
+	 * if_tsresol, so the latest packet's digits could cut it) */
 	f.frame = ev->n > 0 ? ev->frame[0] : 0;
 	f.ts_sec = ev->n > 0 ? ev->ts_sec[0] : o->latest.ts_sec;
 	f.ts_nsec = ev->n > 0 ? ev->ts_nsec[0] : o->latest.ts_nsec;
-	f.ts_digits = o->latest.ts_digits ? o->latest.ts_digits : 6;
+	f.ts_digits = ev->n > 0 ? ev->ts_digits[0] : o->latest.ts_digits;
+	if (f.ts_digits == 0)
+		f.ts_digits = 6;
 	f.proto = proto == 17 ? L4_UDP : L4_TCP;
 	f.ipver = hr->ipver;
 	f.is_host = true;

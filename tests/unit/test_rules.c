@@ -1125,6 +1125,9 @@ static void check_latest(const int64_t *sec, const uint32_t *nsec, const uint8_t
 	assert_true(got.frame >= 1 && got.frame <= n && udp[got.frame - 1]);
 	assert_true(got.sec == sec[got.frame - 1]);
 	assert_int_equal(got.nsec, nsec[got.frame - 1]);
+	/* and its precision (audit time item 6: the digits were the latest
+	 * packet's, so a ns frame among us frames lost its nanoseconds) */
+	assert_int_equal(got.digits, digits[got.frame - 1]);
 }
 
 static void test_oracle_latest_time(void **state)
