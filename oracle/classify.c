@@ -689,8 +689,9 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	if ((conn->proto != PROTO_TCP && conn->proto != PROTO_UDP) ||
 	    (conn->ipver != 4 && conn->ipver != 6))
 		return TC_UNSUPPORTED;
-	/* a server's reply taken for a client's query (classify.h) */
-	if (conn->proto == PROTO_UDP && cls_server_reply(conn->sport, conn->dport))
+	/* a server's reply taken for a client's query, or ports fixed by the
+	 * protocol (classify.h) */
+	if (conn->proto == PROTO_UDP && cls_not_a_choice(conn->sport, conn->dport))
 		return TC_UNSUPPORTED;
 	if (c->hcache == NULL && c->cfg.cache_from != UINT32_MAX && c->adds++ >= c->cfg.cache_from)
 		cache_start(c);

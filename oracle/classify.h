@@ -25,8 +25,19 @@
  * it, or missed it), even when the engine calls its sender the flow's
  * initiator; cls_add refuses it (Zeek would flip such a flow; we only keep
  * it out of the client statistics, so a DNS server does not look like a
- * client with a fixed port 53). UDP from a well-known port to a well-known
- * port (NTP 123 -> 123) stays.
+ * client with a fixed port 53).
+ * Nor is a UDP flow between service ports: both ends on one port (IKE
+ * 500 and 4500, RFC 7296 2.11; NTP 123, RFC 5905; RIP 520; NetBIOS 137
+ * and 138; PTP 319; HSRP 1985; Babel 6696), or both ports well-known
+ * (DHCP 68 -> 67 and the server's 67 -> 68, RFC 2131 4.1; DHCPv6 546 ->
+ * 547; LDP 646; PTP 319 -> 320). Those ports are fixed by the protocol's
+ * RFC, not chosen by an allocator (RFC 6056 and RFC 6335 6 are about
+ * allocator-chosen ports), so they tell nothing of the host's allocator and
+ * port.ephemeral-range and port.fixed would blame a port the host had to
+ * use. A query to DNS port 53 is still judged, 53 -> 53 included: RFC
+ * 5452 section 4.5 asks a resolver to randomize its source port. A server
+ * on a high port whose replies come before any query (27015 -> 40000)
+ * cannot be told from a client and still counts.
  *
  * Bounded memory: per (host, protocol) the first `keep` connections and the
  * last `keep` (a ring) are kept, 40 bytes each; counts, port extremes and
@@ -139,7 +150,8 @@ void cls_destroy(struct cls *c);
  * cls_add - record one initiated connection. conn is copied.
  * Returns TC_OK; TC_UNSUPPORTED when proto is neither TCP nor UDP, ipver
  * is not 4/6, or it is UDP from a port in 1..CLS_SERVER_PORT_MAX to one
- * above (a server's reply, see above; nothing recorded, no host created);
+ * above (a server's reply) or between service ports (cls_not_a_choice, see
+ * above; nothing recorded, no host created);
  * TC_EXHAUSTED when the host is new and
  * max_hosts are tracked already (counted in cls_dropped); TC_NOMEM (the
  * connection is not recorded, the classifier stays consistent).
@@ -161,6 +173,24 @@ size_t cls_host_count(const struct cls *c);
 static inline bool cls_server_reply(uint16_t sport, uint16_t dport)
 {
 	return sport >= 1 && sport <= CLS_SERVER_PORT_MAX && dport > CLS_SERVER_PORT_MAX;
+}
+
+/* cls_service_ports - is a UDP flow from sport to dport between service
+ * ports fixed by their protocol (see above): not the query of a client to
+ * DNS port 53, and either the same port at both ends or both ports
+ * well-known. The classifier leaves it out, and so does
+ * port.ephemeral-range. */
+static inline bool cls_service_ports(uint16_t sport, uint16_t dport)
+{
+	return dport != 53 && sport >= 1 &&
+	       (sport == dport || (sport <= CLS_SERVER_PORT_MAX && dport <= CLS_SERVER_PORT_MAX));
+}
+
+/* cls_not_a_choice - a UDP flow whose source port says nothing of an
+ * allocator: cls_server_reply or cls_service_ports. */
+static inline bool cls_not_a_choice(uint16_t sport, uint16_t dport)
+{
+	return cls_server_reply(sport, dport) || cls_service_ports(sport, dport);
 }
 
 /* Connections that support a verdict: their 0-based number among the

@@ -452,8 +452,10 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	if (port_privileged_fires(is_tcp, sport) && rule_port_privileged(is_tcp, sport, &h))
 		emit_initiator(o, cp, p, &h, fl, dir);
 	/* a UDP "initiator" sending from a server port to a client's port is a
-	 * reply whose query was not captured: not a client's choice of port */
-	if (o->cfg.have_range && (is_tcp || !cls_server_reply(sport, flow_port(fl, FLOW_DIR_RESP))) &&
+	 * reply whose query was not captured, and one between service ports
+	 * (DHCP 68 -> 67, NTP 123 -> 123, IKE 500 -> 500) uses the port its
+	 * protocol fixes: neither is a client's choice of port (classify.h) */
+	if (o->cfg.have_range && (is_tcp || !cls_not_a_choice(sport, flow_port(fl, FLOW_DIR_RESP))) &&
 	    rule_port_ephemeral(is_tcp, sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
 		emit_initiator(o, cp, p, &h, fl, dir);
 

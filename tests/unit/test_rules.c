@@ -960,6 +960,65 @@ static void test_oracle_initiator_side(void **state)
 	}
 }
 
+/* ---- service ports -------------------------------------------------------- */
+
+static struct pkt udp_pkt(const char *src4, uint16_t sport, const char *dst4, uint16_t dport)
+{
+	struct pkt p = tcp_pkt(src4, sport, dst4, dport, 0);
+
+	p.l4 = L4_UDP;
+	p.proto = 17;
+	return p;
+}
+
+/* UDP between ports its protocol fixes (audit fp items 1 and 2: DHCP, NTP,
+ * IKE, HSRP, ... flagged by port.ephemeral-range, and their senders made
+ * hosts, `fixed` ones with port.fixed for a DHCP server, NTP or IKE peer):
+ * no port.ephemeral-range and no host sample. A query to DNS port 53 is
+ * still a client's choice (RFC 5452), from 53 too; so is a high port to
+ * another one, and a high port to a well-known one. The same port at both
+ * ends is a service's, high or not (IKE 4500, Babel 6696). */
+static void test_oracle_service_ports(void **state)
+{
+	static const struct { uint16_t sport, dport; bool judged; } c[] = {
+		{ 68, 67, false },      /* DHCP client, RFC 2131 4.1 */
+		{ 67, 68, false },      /* DHCP server's unicast Offer */
+		{ 546, 547, false },    /* DHCPv6 */
+		{ 123, 123, false },    /* NTP symmetric / ntpd client */
+		{ 500, 500, false },    /* IKE, RFC 7296 2.11 */
+		{ 4500, 4500, false },  /* IKE NAT traversal */
+		{ 1985, 1985, false },  /* HSRP */
+		{ 6696, 6696, false },  /* Babel */
+		{ 53, 53, true },       /* a resolver on fixed port 53 */
+		{ 1000, 53, true },     /* a query from a well-known port */
+		{ 20000, 20000, false },/* one port both ends, a high one too */
+		{ 20000, 123, true },   /* a client's port to a server's */
+		{ 20000, 30000, true },
+	};
+	struct pkt p[TC_ARRAY_SIZE(c)];
+	struct olog l;
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(c); i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "192.0.2.%zu", i + 1);
+		p[i] = udp_pkt(src, c[i].sport, "198.51.100.2", c[i].dport);
+	}
+	replay_pkts(p, TC_ARRAY_SIZE(c), &l);
+	for (size_t i = 0; i < TC_ARRAY_SIZE(c); i++) {
+		bool fired = false, host = false;
+
+		for (unsigned k = 0; k < l.n; k++)
+			fired |= l.f[k].rule == R_PORT_EPHEMERAL_RANGE && l.f[k].frame == i + 1;
+		for (unsigned k = 0; k < l.hosts; k++)
+			host |= memcmp(l.host[k], p[i].src, 16) == 0;
+		if (fired != c[i].judged || host != c[i].judged)
+			fail_msg("UDP %u -> %u: port.ephemeral-range %d, host record %d, want %d",
+				 c[i].sport, c[i].dport, fired, host, c[i].judged);
+	}
+}
+
 /* ---- once-per-flow marks ------------------------------------------------ */
 
 static void count_sink(void *ctx, const struct finding *f)
@@ -1201,6 +1260,7 @@ int main(void)
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_oracle_marks_bounded),
+		cmocka_unit_test(test_oracle_service_ports),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
