@@ -46,8 +46,15 @@
  * of the connections the ring drops, 16 source ports with up to 8 distinct
  * endpoints each (Space-Saving counting: 5.1 KiB, allocated then; a port
  * carrying more than 1/16 of the dropped connections is held at the end).
- * Hosts beyond max_hosts are not tracked and counted in cls_dropped(). Work
- * per cls_add is O(1); a result costs O(keep log keep).
+ * A UDP stream also indexes its kept samples by (source port, destination)
+ * (4 KiB at keep 256) so that a socket re-created after an idle timeout is
+ * not counted as a new choice of port (cls_add_once). In all, a host that
+ * initiated more than 2 keep connections of both protocols holds about
+ * 65 KiB at keep 256: per protocol 20 KiB of samples and the 8 KiB port
+ * set, plus 5.1 + 4 KiB for UDP. Hosts beyond max_hosts (65,536 by
+ * default: 4 GiB at most) are not tracked; the connections they initiate
+ * are counted in cls_dropped(). Work per cls_add is O(1); a result costs
+ * O(keep log keep).
  *
  * The features, their thresholds and why (see classify.c for the detail):
  *   fixed                port.fixed fires, or one source port carries
@@ -157,6 +164,16 @@ void cls_destroy(struct cls *c);
  * connection is not recorded, the classifier stays consistent).
  */
 enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn);
+
+/*
+ * cls_add_once - cls_add for the replay oracle, whose records are flows:
+ * also TC_END (nothing recorded) when conn is UDP and the host's kept
+ * samples hold its (source port, destination endpoint) already. That is
+ * the same socket again, its flow re-created after the UDP idle timeout,
+ * not a new choice of port (one syslog socket would otherwise count once
+ * per message and make a host `fixed`).
+ */
+enum tc_rc cls_add_once(struct cls *c, const struct cls_conn *conn);
 
 /* Connections refused because the host table was full. */
 uint64_t cls_dropped(const struct cls *c);

@@ -471,8 +471,10 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	cc.sport = sport;
 	cc.dport = flow_port(fl, FLOW_DIR_RESP);
 	/* A full host table or no memory leaves the host unclassified; the
-	 * classifier counts what it refused (cls_dropped). */
-	(void)cls_add(o->cls, &cc);
+	 * classifier counts what it refused (cls_dropped). A UDP flow of a
+	 * socket already sampled (its tuple re-created after the idle
+	 * timeout) is no new choice of port: cls_add_once refuses it. */
+	(void)cls_add_once(o->cls, &cc);
 }
 
 /* Out of the per-packet path: its callers below are rare (a decode error,

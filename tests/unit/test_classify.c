@@ -906,6 +906,64 @@ static void test_server_replies(void **state)
 	cls_destroy(c);
 }
 
+/* cls_add_once refuses a UDP (source port, destination) that the host's
+ * kept samples hold (the first keep and the last keep recorded), against a
+ * plain list of what was recorded: tuples drawn from a small set, so that
+ * they repeat, leave the ring and come back (the index's deletions). TCP
+ * and cls_add record every time. Audit fp item 3: a syslog socket
+ * re-created after each 60 s idle timeout made a random host `fixed`. */
+static void test_add_once(void **state)
+{
+	enum { KEEP = 4, N = 3000 };
+	static uint16_t rec_port[N];
+	static uint32_t rec_dst[N];
+	uint32_t nrec = 0;
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	struct cls *c = mk(8, KEEP, 16);
+	struct cls_conn k;
+	struct cls_host_result r;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	k.ipver = 4;
+	k.proto = 17;
+	k.src[0] = 10; k.src[3] = 1;
+	k.dst[0] = 198;
+	k.dport = 53;
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t d;
+		bool kept = false;
+		enum tc_rc rc;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		d = (uint32_t)(x % 5);
+		k.sport = (uint16_t)(40000 + (x >> 8) % 4);
+		k.dst[3] = (uint8_t)d;
+		k.frame = i + 1;
+		for (uint32_t j = 0; j < nrec; j++)
+			if ((j < KEEP || j + KEEP >= nrec) && rec_port[j] == k.sport && rec_dst[j] == d)
+				kept = true;
+		rc = cls_add_once(c, &k);
+		if (rc != (kept ? TC_END : TC_OK))
+			fail_msg("record %u (port %u, destination %u): %d, kept %d", i, k.sport, d, rc, kept);
+		if (rc == TC_OK) {
+			rec_port[nrec] = k.sport;
+			rec_dst[nrec++] = d;
+		}
+	}
+	assert_true(nrec > 100);                  /* tuples did come back */
+	r = result(c, 0);
+	assert_int_equal(r.udp.connections, nrec);
+	/* plain cls_add and TCP record the same tuple again */
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	k.proto = 6;
+	assert_int_equal(cls_add_once(c, &k), TC_OK);
+	assert_int_equal(cls_add_once(c, &k), TC_OK);
+	cls_destroy(c);
+}
+
 /* --min-samples counts per protocol: 7 TCP + 7 UDP leave the host unknown
  * (documented in README and --help). */
 static void test_min_samples_per_protocol(void **state)
@@ -949,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_fixed_needs_reuse),
 		cmocka_unit_test(test_server_replies),
 		cmocka_unit_test(test_min_samples_per_protocol),
+		cmocka_unit_test(test_add_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1019,6 +1019,53 @@ static void test_oracle_service_ports(void **state)
 	}
 }
 
+static void conns_sink(void *ctx, const struct host_record *h)
+{
+	uint64_t *n = ctx;
+
+	*n += h->connections;
+}
+
+/* One UDP socket talking every 90 s (syslog) is re-created as a flow after
+ * each 60 s idle timeout; it is one choice of port, one host sample (audit
+ * fp item 3, udp_one_socket_idle.pcap: 10 connections, class fixed). A
+ * second socket on another port is another sample. */
+static void test_oracle_udp_socket_once(void **state)
+{
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct oracle *o;
+	struct summary s;
+	char err[512];
+	uint64_t conns = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.msl = 60;
+	cfg.min_samples = 8;
+	engine_config_default(&cfg.engine);
+	memset(&sink, 0, sizeof(sink));
+	sink.host = conns_sink;
+	sink.ctx = &conns;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (unsigned i = 0; i < 11; i++) {
+		struct pkt p = udp_pkt("192.0.2.5", i < 10 ? 41234 : 41235, "198.51.100.2", 514);
+		struct cap_packet cp;
+
+		memset(&cp, 0, sizeof(cp));
+		cp.frame = i + 1;
+		cp.ts_sec = 1700000000 + 90 * (int64_t)i;
+		cp.ts_digits = 6;
+		oracle_packet(o, &cp, &p);
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+	assert_int_equal(s.flows, 11);            /* the engine still splits */
+	assert_int_equal(conns, 2);
+}
+
 /* ---- once-per-flow marks ------------------------------------------------ */
 
 static void count_sink(void *ctx, const struct finding *f)
@@ -1261,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_oracle_marks_bounded),
 		cmocka_unit_test(test_oracle_service_ports),
+		cmocka_unit_test(test_oracle_udp_socket_once),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
