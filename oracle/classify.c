@@ -305,7 +305,7 @@ void cls_config_default(struct cls_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->min_samples = 8;
 	cfg->keep = 256;
-	cfg->max_hosts = 65536;
+	cfg->max_hosts = CLS_MAX_HOSTS;
 	cfg->cache_from = 256;
 }
 

@@ -124,7 +124,10 @@ struct cls_config {
 	                              every other result field is the same) */
 };
 
-/* cls_config_default - min_samples 8, keep 256, max_hosts 65536, key 0
+/* The default host cap: at ~65 KiB a host at most (see above), 4 GiB. */
+#define CLS_MAX_HOSTS 65536u
+
+/* cls_config_default - min_samples 8, keep 256, max_hosts CLS_MAX_HOSTS, key 0
  * (give a random key in production, a fixed one for replay and tests),
  * cache_from 256, brief false. */
 void cls_config_default(struct cls_config *cfg);

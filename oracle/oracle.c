@@ -743,6 +743,7 @@ void oracle_finish(struct oracle *o, struct summary *s)
 	s->have_flows = true;
 	s->flows = es->created;
 	s->evicted = es->evicted;
+	s->unclassified = cls_dropped(o->cls);
 	/* Each host's verdict (the classifier sorts all its samples) is worked
 	 * out once and kept for the host records, which come after every
 	 * finding; 1.4 KiB a host, less than the samples it was judged on.

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "classify.h"
 #include "rules.h"
 #include "report.h"
 #include "oracle.h"
@@ -1066,6 +1067,56 @@ static void test_oracle_udp_socket_once(void **state)
 	assert_int_equal(conns, 2);
 }
 
+/* Connections from hosts past the classifier's cap are counted for the
+ * summary, not dropped in silence (audit cplx item 1, hostcap_65536.pcap:
+ * 10.0.0.1's port.sequential vanished with no word): CLS_MAX_HOSTS hosts
+ * with one SYN each, then 10 SYNs from one more host. */
+static void test_oracle_host_cap_counted(void **state)
+{
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct oracle *o;
+	struct summary s;
+	char err[512];
+	uint64_t conns = 0;
+	uint64_t frame = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.msl = 60;
+	cfg.min_samples = 8;
+	engine_config_default(&cfg.engine);
+	cfg.engine.max_flows = 1024;
+	memset(&sink, 0, sizeof(sink));
+	sink.host = conns_sink;
+	sink.ctx = &conns;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (uint32_t i = 0; i < CLS_MAX_HOSTS + 10; i++) {
+		struct pkt p = tcp_pkt("10.0.0.1", (uint16_t)(1025 + i), "198.51.100.2", 80, TH_SYN);
+		struct cap_packet cp;
+
+		if (i < CLS_MAX_HOSTS) {
+			p.src[0] = 11;
+			p.src[1] = (uint8_t)(i >> 16);
+			p.src[2] = (uint8_t)(i >> 8);
+			p.src[3] = (uint8_t)i;
+			p.sport = 40000;
+		}
+		memset(&cp, 0, sizeof(cp));
+		cp.frame = ++frame;
+		cp.ts_sec = 1700000000;
+		cp.ts_nsec = (uint32_t)frame;
+		cp.ts_digits = 9;
+		oracle_packet(o, &cp, &p);
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+	assert_int_equal(conns, CLS_MAX_HOSTS);
+	assert_int_equal(s.unclassified, 10);
+}
+
 /* ---- once-per-flow marks ------------------------------------------------ */
 
 static void count_sink(void *ctx, const struct finding *f)
@@ -1309,6 +1360,7 @@ int main(void)
 		cmocka_unit_test(test_oracle_marks_bounded),
 		cmocka_unit_test(test_oracle_service_ports),
 		cmocka_unit_test(test_oracle_udp_socket_once),
+		cmocka_unit_test(test_oracle_host_cap_counted),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
