@@ -823,8 +823,12 @@ static enum tc_rc run_engine(struct run *run, const struct cap_packet *cp, const
 		bool priv = opened && tcp && isport != 0 && isport < 1024;
 		uint16_t irport = flow_port(f, FLOW_DIR_RESP);
 		/* UDP from a server port (1-1023) to a client's is a reply
-		 * whose query was not seen: not judged */
-		bool reply = !tcp && isport <= 1023 && irport > 1023;
+		 * whose query was not seen, and UDP between service ports
+		 * (the same port both ends, or both 1-1023; not to DNS 53)
+		 * uses the port its protocol fixes: neither is judged */
+		bool reply = !tcp && ((isport <= 1023 && irport > 1023) ||
+				      (irport != 53 && (isport == irport ||
+							(isport <= 1023 && irport <= 1023))));
 		bool eph = opened && run->cfg.have_range && isport != 0 && !reply &&
 			   (isport < run->cfg.eph_lo || isport > run->cfg.eph_hi);
 

@@ -183,7 +183,9 @@ struct sample {
 	int64_t ts_sec;              /* of frame, for the evidence */
 	uint32_t ts_nsec;
 	uint16_t sport;
+	uint8_t ts_digits;           /* of ts: 6 or 9 (in the padding: 40 bytes) */
 };
+_Static_assert(sizeof(struct sample) <= 40, "classify.h and README: 40 bytes a sample");
 
 /*
  * The port.fixed rule between the kept samples. Past 2 keep connections
@@ -226,6 +228,8 @@ struct stream {
 	struct sample *s;            /* [0, keep) the first; [keep, 2 keep) a ring */
 	uint32_t cap;                /* first_cap: s is in the arena; more: malloc'd */
 	struct mid *mid;             /* UDP, once samples are dropped; else NULL */
+	uint32_t *tix;               /* UDP: tuple index over the kept samples */
+	uint32_t tix_cap;            /* its slots: 0 or a power of two */
 };
 
 /*
@@ -301,7 +305,7 @@ void cls_config_default(struct cls_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->min_samples = 8;
 	cfg->keep = 256;
-	cfg->max_hosts = 65536;
+	cfg->max_hosts = CLS_MAX_HOSTS;
 	cfg->cache_from = 256;
 }
 
@@ -346,6 +350,7 @@ static void stream_free(const struct cls *c, struct stream *st)
 		free(st->s);
 	free(st->bits);
 	free(st->mid);
+	free(st->tix);
 }
 
 void cls_destroy(struct cls *c)
@@ -619,11 +624,104 @@ static void mid_add(struct mid *md, const struct sample *x)
 	md->samples++;
 }
 
+/*
+ * The tuple index of a UDP stream. A UDP socket whose 5-tuple goes quiet for
+ * the 60 s idle timeout comes back as a new flow, and so as a new record;
+ * counted each time, one long-lived socket (syslog every 90 s) would look
+ * like a host choosing one port again and again, and make a random host
+ * `fixed` (audit fp item 3). A record whose (source port, destination) is
+ * among the kept samples is the same socket seen again, not a port choice,
+ * and cls_add_once leaves it out (cls_add, fed one record per port choice
+ * by its tests and the allocator models, records it). The index maps that pair to the sample's
+ * position: open addressing, linear probing over the keyed destination
+ * hash (a capture cannot aim at one slot), positions + 1, 0 empty; at most
+ * half full, so O(1) per record; a sample the ring overwrites leaves it
+ * first (backward-shift deletion). Past 2 keep records the same pair can
+ * come back once its sample left the ring: a choice again, 1 in keep at
+ * most. 4 KiB at keep 256, for UDP streams only.
+ */
+static uint32_t tix_home(const struct stream *st, uint16_t sport, uint64_t dh)
+{
+	uint64_t x = dh ^ (uint64_t)sport * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (uint32_t)(x >> 32) & (st->tix_cap - 1);
+}
+
+/* The position of the kept sample with this (sport, dh), or -1. */
+static int64_t tix_find(const struct stream *st, uint16_t sport, uint64_t dh)
+{
+	if (st->tix_cap == 0)
+		return -1;
+	for (uint32_t i = tix_home(st, sport, dh); st->tix[i] != 0; i = (i + 1) & (st->tix_cap - 1)) {
+		const struct sample *y = &st->s[st->tix[i] - 1];
+
+		if (y->dh == dh && y->sport == sport)
+			return (int64_t)st->tix[i] - 1;
+	}
+	return -1;
+}
+
+static void tix_put(struct stream *st, uint32_t pos)
+{
+	uint32_t i = tix_home(st, st->s[pos].sport, st->s[pos].dh);
+
+	while (st->tix[i] != 0)
+		i = (i + 1) & (st->tix_cap - 1);
+	st->tix[i] = pos + 1;
+}
+
+/* Remove the sample at pos (still in s[pos]) from the index. */
+static void tix_del(struct stream *st, uint32_t pos)
+{
+	uint32_t mask = st->tix_cap - 1, i = tix_home(st, st->s[pos].sport, st->s[pos].dh), j;
+
+	while (st->tix[i] != pos + 1)
+		i = (i + 1) & mask;
+	/* backward shift: pull back each later entry of the run whose home
+	 * is not cyclically in (i, j] */
+	for (j = (i + 1) & mask; st->tix[j] != 0; j = (j + 1) & mask) {
+		const struct sample *y = &st->s[st->tix[j] - 1];
+		uint32_t k = tix_home(st, y->sport, y->dh);
+
+		if (((j - k) & mask) >= ((j - i) & mask)) {
+			st->tix[i] = st->tix[j];
+			i = j;
+		}
+	}
+	st->tix[i] = 0;
+}
+
+/* Room in the index for `entries` samples, at most half full. TC_OK, or
+ * TC_NOMEM with the stream unchanged. */
+static enum tc_rc tix_reserve(struct stream *st, uint64_t entries)
+{
+	uint32_t cap = st->tix_cap ? st->tix_cap : 32, *nt;
+	uint64_t held = st->n;
+
+	while ((uint64_t)cap < 2 * entries)
+		cap *= 2;
+	if (cap == st->tix_cap)
+		return TC_OK;
+	nt = calloc(cap, sizeof(*nt));
+	if (nt == NULL)
+		return TC_NOMEM;
+	free(st->tix);
+	st->tix = nt;
+	st->tix_cap = cap;
+	if (held > st->cap)
+		held = st->cap;
+	for (uint32_t pos = 0; pos < held; pos++)
+		tix_put(st, pos);
+	return TC_OK;
+}
+
 static enum tc_rc stream_add(struct cls *c, struct stream *st, bool udp, const struct sample *x)
 {
 	uint32_t keep = c->cfg.keep;
 	uint64_t pos = st->n < keep ? st->n : keep + (st->n - keep) % keep;
 
+	if (udp && tix_reserve(st, st->n < 2 * (uint64_t)keep ? st->n + 1 : 2 * (uint64_t)keep) != TC_OK)
+		return TC_NOMEM;
 	if (udp && st->n >= 2 * (uint64_t)keep) {
 		/* s[pos] is about to be overwritten: port.fixed keeps what it
 		 * needs of it */
@@ -633,6 +731,7 @@ static enum tc_rc stream_add(struct cls *c, struct stream *st, bool udp, const s
 				return TC_NOMEM;
 		}
 		mid_add(st->mid, &st->s[pos]);
+		tix_del(st, (uint32_t)pos);
 	}
 
 	if (pos >= st->cap) {
@@ -669,6 +768,8 @@ static enum tc_rc stream_add(struct cls *c, struct stream *st, bool udp, const s
 	if (st->bits)
 		st->distinct += bit_add(st->bits, x->sport);
 	st->s[pos] = *x;
+	if (udp)
+		tix_put(st, (uint32_t)pos);
 	if (st->n == 0 || x->sport < st->min_port)
 		st->min_port = x->sport;
 	if (st->n == 0 || x->sport > st->max_port)
@@ -677,7 +778,8 @@ static enum tc_rc stream_add(struct cls *c, struct stream *st, bool udp, const s
 	return TC_OK;
 }
 
-enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
+/* cls_add and cls_add_once; once: refuse a UDP tuple already kept. */
+static enum tc_rc add_conn(struct cls *c, const struct cls_conn *conn, bool once)
 {
 	struct host *h;
 	struct stream *st;
@@ -687,8 +789,9 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	if ((conn->proto != PROTO_TCP && conn->proto != PROTO_UDP) ||
 	    (conn->ipver != 4 && conn->ipver != 6))
 		return TC_UNSUPPORTED;
-	/* a server's reply taken for a client's query (classify.h) */
-	if (conn->proto == PROTO_UDP && cls_server_reply(conn->sport, conn->dport))
+	/* a server's reply taken for a client's query, or ports fixed by the
+	 * protocol (classify.h) */
+	if (conn->proto == PROTO_UDP && cls_not_a_choice(conn->sport, conn->dport))
 		return TC_UNSUPPORTED;
 	if (c->hcache == NULL && c->cfg.cache_from != UINT32_MAX && c->adds++ >= c->cfg.cache_from)
 		cache_start(c);
@@ -702,9 +805,23 @@ enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
 	x.frame = conn->frame;
 	x.ts_sec = conn->ts_sec;
 	x.ts_nsec = conn->ts_nsec;
+	x.ts_digits = conn->ts_digits;
 	x.dh = dest_hash(c, conn);
 	x.sport = conn->sport;
+	/* the same UDP socket again after an idle timeout (see tix_find) */
+	if (once && conn->proto == PROTO_UDP && tix_find(st, x.sport, x.dh) >= 0)
+		return TC_END;
 	return stream_add(c, st, conn->proto == PROTO_UDP, &x);
+}
+
+enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn)
+{
+	return add_conn(c, conn, false);
+}
+
+enum tc_rc cls_add_once(struct cls *c, const struct cls_conn *conn)
+{
+	return add_conn(c, conn, true);
 }
 
 /* ==== statistics helpers =============================================== */
@@ -875,6 +992,7 @@ static void ev_copy(struct cls_evidence *dst, const struct cls_evidence *src)
 	memcpy(dst->frame, src->frame, src->n * sizeof(src->frame[0]));
 	memcpy(dst->ts_sec, src->ts_sec, src->n * sizeof(src->ts_sec[0]));
 	memcpy(dst->ts_nsec, src->ts_nsec, src->n * sizeof(src->ts_nsec[0]));
+	memcpy(dst->ts_digits, src->ts_digits, src->n * sizeof(src->ts_digits[0]));
 }
 
 /* ev_add for a sample known not to be there yet (the callers go through
@@ -886,6 +1004,7 @@ static void ev_append(struct cls_evidence *e, const struct sample *x)
 		e->frame[e->n] = x->frame;
 		e->ts_sec[e->n] = x->ts_sec;
 		e->ts_nsec[e->n] = x->ts_nsec;
+		e->ts_digits[e->n] = x->ts_digits;
 		e->n++;
 	}
 }

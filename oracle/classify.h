@@ -25,8 +25,19 @@
  * it, or missed it), even when the engine calls its sender the flow's
  * initiator; cls_add refuses it (Zeek would flip such a flow; we only keep
  * it out of the client statistics, so a DNS server does not look like a
- * client with a fixed port 53). UDP from a well-known port to a well-known
- * port (NTP 123 -> 123) stays.
+ * client with a fixed port 53).
+ * Nor is a UDP flow between service ports: both ends on one port (IKE
+ * 500 and 4500, RFC 7296 2.11; NTP 123, RFC 5905; RIP 520; NetBIOS 137
+ * and 138; PTP 319; HSRP 1985; Babel 6696), or both ports well-known
+ * (DHCP 68 -> 67 and the server's 67 -> 68, RFC 2131 4.1; DHCPv6 546 ->
+ * 547; LDP 646; PTP 319 -> 320). Those ports are fixed by the protocol's
+ * RFC, not chosen by an allocator (RFC 6056 and RFC 6335 6 are about
+ * allocator-chosen ports), so they tell nothing of the host's allocator and
+ * port.ephemeral-range and port.fixed would blame a port the host had to
+ * use. A query to DNS port 53 is still judged, 53 -> 53 included: RFC
+ * 5452 section 4.5 asks a resolver to randomize its source port. A server
+ * on a high port whose replies come before any query (27015 -> 40000)
+ * cannot be told from a client and still counts.
  *
  * Bounded memory: per (host, protocol) the first `keep` connections and the
  * last `keep` (a ring) are kept, 40 bytes each; counts, port extremes and
@@ -35,8 +46,15 @@
  * of the connections the ring drops, 16 source ports with up to 8 distinct
  * endpoints each (Space-Saving counting: 5.1 KiB, allocated then; a port
  * carrying more than 1/16 of the dropped connections is held at the end).
- * Hosts beyond max_hosts are not tracked and counted in cls_dropped(). Work
- * per cls_add is O(1); a result costs O(keep log keep).
+ * A UDP stream also indexes its kept samples by (source port, destination)
+ * (4 KiB at keep 256) so that a socket re-created after an idle timeout is
+ * not counted as a new choice of port (cls_add_once). In all, a host that
+ * initiated more than 2 keep connections of both protocols holds about
+ * 65 KiB at keep 256: per protocol 20 KiB of samples and the 8 KiB port
+ * set, plus 5.1 + 4 KiB for UDP. Hosts beyond max_hosts (65,536 by
+ * default: 4 GiB at most) are not tracked; the connections they initiate
+ * are counted in cls_dropped(). Work per cls_add is O(1); a result costs
+ * O(keep log keep).
  *
  * The features, their thresholds and why (see classify.c for the detail):
  *   fixed                port.fixed fires, or one source port carries
@@ -106,7 +124,10 @@ struct cls_config {
 	                              every other result field is the same) */
 };
 
-/* cls_config_default - min_samples 8, keep 256, max_hosts 65536, key 0
+/* The default host cap: at ~65 KiB a host at most (see above), 4 GiB. */
+#define CLS_MAX_HOSTS 65536u
+
+/* cls_config_default - min_samples 8, keep 256, max_hosts CLS_MAX_HOSTS, key 0
  * (give a random key in production, a fixed one for replay and tests),
  * cache_from 256, brief false. */
 void cls_config_default(struct cls_config *cfg);
@@ -116,6 +137,7 @@ void cls_config_default(struct cls_config *cfg);
 struct cls_conn {
 	int64_t ts_sec;            /* time of its first packet, reported with */
 	uint32_t ts_nsec;          /* the evidence (not used to classify) */
+	uint8_t ts_digits;         /* its precision, 6 or 9, reported with it */
 	uint64_t frame;            /* 1-based frame number of its first packet */
 	uint8_t ipver;             /* 4 or 6 */
 	uint8_t proto;             /* 6 (TCP) or 17 (UDP) */
@@ -138,12 +160,23 @@ void cls_destroy(struct cls *c);
  * cls_add - record one initiated connection. conn is copied.
  * Returns TC_OK; TC_UNSUPPORTED when proto is neither TCP nor UDP, ipver
  * is not 4/6, or it is UDP from a port in 1..CLS_SERVER_PORT_MAX to one
- * above (a server's reply, see above; nothing recorded, no host created);
+ * above (a server's reply) or between service ports (cls_not_a_choice, see
+ * above; nothing recorded, no host created);
  * TC_EXHAUSTED when the host is new and
  * max_hosts are tracked already (counted in cls_dropped); TC_NOMEM (the
  * connection is not recorded, the classifier stays consistent).
  */
 enum tc_rc cls_add(struct cls *c, const struct cls_conn *conn);
+
+/*
+ * cls_add_once - cls_add for the replay oracle, whose records are flows:
+ * also TC_END (nothing recorded) when conn is UDP and the host's kept
+ * samples hold its (source port, destination endpoint) already. That is
+ * the same socket again, its flow re-created after the UDP idle timeout,
+ * not a new choice of port (one syslog socket would otherwise count once
+ * per message and make a host `fixed`).
+ */
+enum tc_rc cls_add_once(struct cls *c, const struct cls_conn *conn);
 
 /* Connections refused because the host table was full. */
 uint64_t cls_dropped(const struct cls *c);
@@ -162,6 +195,24 @@ static inline bool cls_server_reply(uint16_t sport, uint16_t dport)
 	return sport >= 1 && sport <= CLS_SERVER_PORT_MAX && dport > CLS_SERVER_PORT_MAX;
 }
 
+/* cls_service_ports - is a UDP flow from sport to dport between service
+ * ports fixed by their protocol (see above): not the query of a client to
+ * DNS port 53, and either the same port at both ends or both ports
+ * well-known. The classifier leaves it out, and so does
+ * port.ephemeral-range. */
+static inline bool cls_service_ports(uint16_t sport, uint16_t dport)
+{
+	return dport != 53 && sport >= 1 &&
+	       (sport == dport || (sport <= CLS_SERVER_PORT_MAX && dport <= CLS_SERVER_PORT_MAX));
+}
+
+/* cls_not_a_choice - a UDP flow whose source port says nothing of an
+ * allocator: cls_server_reply or cls_service_ports. */
+static inline bool cls_not_a_choice(uint16_t sport, uint16_t dport)
+{
+	return cls_server_reply(sport, dport) || cls_service_ports(sport, dport);
+}
+
 /* Connections that support a verdict: their 0-based number among the
  * host's connections of that protocol, and their frame. */
 struct cls_evidence {
@@ -170,6 +221,7 @@ struct cls_evidence {
 	uint64_t frame[CLS_MAX_EVIDENCE];
 	int64_t ts_sec[CLS_MAX_EVIDENCE];      /* of frame[i] */
 	uint32_t ts_nsec[CLS_MAX_EVIDENCE];
+	uint8_t ts_digits[CLS_MAX_EVIDENCE];   /* 6 or 9 (0 when not given) */
 };
 
 /* The measured features, reported so a verdict can be explained. Steps are

@@ -57,7 +57,8 @@ static const char usage_text[] =
 "                            TIME_WAIT lasts 2*MSL\n"
 "  --min-samples N           connections a host needs before it is classified,\n"
 "                            1-1000000 (default 8), counted per protocol: 7 TCP\n"
-"                            and 7 UDP connections stay unknown\n"
+"                            and 7 UDP connections stay unknown; 65536 hosts at\n"
+"                            most, the rest counted in the summary\n"
 "  --rules LIST              comma list: id enables only those, -id disables,\n"
 "                            +id enables (e.g. +ip.bad-checksum)\n"
 "  --fail-on error|warning|info  lowest severity that makes the exit status 1\n"
@@ -884,6 +885,8 @@ void summary_print_jsonl(FILE *f, const char *file, const struct file_stats *st,
 	fprintf(f, ",\"findings\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64 ",\"info\":%" PRIu64 "}",
 		s->findings[SEV_ERROR], s->findings[SEV_WARNING], s->findings[SEV_INFO]);
 	fprintf(f, ",\"filtered\":%" PRIu64 ",\"rejected\":%" PRIu64, st->filtered, st->rejected);
+	if (s->unclassified)
+		fprintf(f, ",\"unclassified_connections\":%" PRIu64, s->unclassified);
 	if (s->error != NULL) {
 		fputs(",\"error\":", f);
 		json_str(f, s->error);

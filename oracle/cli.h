@@ -245,13 +245,17 @@ void std_fds_hold(void);
 struct summary {
 	bool have_flows;               /* flows/evicted are printed only when counted */
 	uint64_t flows, evicted;
+	uint64_t unclassified;         /* connections the host classifier could not
+	                                  take: their initiator came after its
+	                                  host cap (printed when not 0) */
 	uint64_t findings[3];          /* indexed by enum severity */
 	const char *error;             /* why the file stopped early, or NULL */
 };
 /* The SPEC summary record, last for each file:
  * {"type":"summary","file":F,"packets":N,"decoded":N,"flows":N,"evicted":N,
- *  "findings":{"error":N,"warning":N,"info":N}} plus "filtered", "rejected"
- * and, after an early stop, "error". */
+ *  "findings":{"error":N,"warning":N,"info":N}} plus "filtered", "rejected",
+ * "unclassified_connections" when not 0 and, after an early stop,
+ * "error". */
 void summary_print_jsonl(FILE *f, const char *file, const struct file_stats *st,
 			 const struct summary *s);
 

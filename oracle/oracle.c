@@ -26,10 +26,13 @@
  * unique in the file) so that a later connection on the same tuple (a new
  * incarnation, or a new flow after the old one expired: its own stream) is
  * another flow and is reported again; keyed (SipHash, --seed or random) so
- * a crafted capture cannot pile entries into one probe chain. A packet the
- * engine tracks no flow for (no memory) is keyed on its tuple alone. The
- * set only grows with findings printed (nothing per live flow), so its
- * size is bounded by the output.
+ * a crafted capture cannot pile entries into one probe chain. When the
+ * engine ends a flow (expired, evicted, replaced by a new incarnation) its
+ * entries are removed: its number is never used again, so they could not
+ * match. The set thus holds entries of live flows only, bounded by
+ * --max-flows and not by the capture's length. A packet the engine tracks
+ * no flow for (no memory) is keyed on its tuple alone, and that entry
+ * stays for the file (one per finding printed).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -41,10 +44,33 @@
 
 /* ---- dedup set ------------------------------------------------------------------ */
 
+/*
+ * Open addressing with linear probing over (flow number, hash) pairs. An
+ * entry of a tracked flow is placed by its flow number (a mix of seqno), so
+ * that every entry of one flow lies on one probe run from that place and
+ * dedup_forget can find them all when the engine ends the flow; an entry
+ * without a flow (DEDUP_NO_FLOW) is placed by its hash and kept for the
+ * file. Flow numbers come from the engine (0, 1, 2, ... in order of
+ * creation), not from the capture, so a crafted capture cannot gather
+ * entries of different flows on one run; the hash is keyed as before.
+ * Forgotten entries become tombstones (h == DEDUP_DEAD), which lookups step
+ * over and a rebuild clears: live, dead and the new entry stay within half
+ * the table.
+ */
+#define DEDUP_EMPTY 0u
+#define DEDUP_DEAD 1u
+#define DEDUP_NO_FLOW UINT64_MAX
+
+struct dedup_slot {
+	uint64_t flow;       /* the engine's seqno, or DEDUP_NO_FLOW */
+	uint64_t h;          /* keyed hash of the finding's key (>= 2); 0 empty, 1 dead */
+};
+
 struct dedup {
-	uint64_t *slot;      /* 0 = empty */
-	size_t cap;          /* power of two */
-	size_t used;
+	struct dedup_slot *slot;
+	size_t cap;          /* power of two, or 0 */
+	size_t used;         /* live entries */
+	size_t dead;         /* tombstones */
 };
 
 static void dedup_free(struct dedup *d)
@@ -53,40 +79,94 @@ static void dedup_free(struct dedup *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* Insert h. Returns TC_OK when h is new, TC_END when it was there, TC_NOMEM
- * (the caller then reports rather than silently dropping). */
-static enum tc_rc dedup_add(struct dedup *d, uint64_t h)
+/* First slot of the probe run of (flow, h). */
+static size_t dedup_home(const struct dedup *d, uint64_t flow, uint64_t h)
 {
-	size_t i;
+	uint64_t x = flow == DEDUP_NO_FLOW ? h : flow * UINT64_C(0x9e3779b97f4a7c15);
 
-	if (h == 0)
-		h = 1;
-	if (d->used + 1 > d->cap / 2) {
-		size_t nc = d->cap ? d->cap * 2 : 64;
-		uint64_t *ns;
+	return (size_t)(x ^ (x >> 32)) & (d->cap - 1);
+}
 
-		if (nc > SIZE_MAX / sizeof(*ns) || nc < d->cap)
-			return TC_NOMEM;
-		ns = calloc(nc, sizeof(*ns));
-		if (ns == NULL)
-			return TC_NOMEM;
-		for (size_t k = 0; k < d->cap; k++) {
-			if (d->slot[k] == 0)
-				continue;
-			for (i = d->slot[k] & (nc - 1); ns[i] != 0; i = (i + 1) & (nc - 1))
-				;
-			ns[i] = d->slot[k];
-		}
-		free(d->slot);
-		d->slot = ns;
-		d->cap = nc;
+/* A table of nc slots holding d's live entries (no tombstones).
+ * TC_OK or TC_NOMEM (d unchanged). */
+static enum tc_rc dedup_rebuild(struct dedup *d, size_t nc)
+{
+	struct dedup_slot *old = d->slot;
+	size_t oc = d->cap;
+
+	if (nc > SIZE_MAX / sizeof(*old))
+		return TC_NOMEM;
+	d->slot = calloc(nc, sizeof(*old));
+	if (d->slot == NULL) {
+		d->slot = old;
+		return TC_NOMEM;
 	}
-	for (i = h & (d->cap - 1); d->slot[i] != 0; i = (i + 1) & (d->cap - 1))
-		if (d->slot[i] == h)
+	d->cap = nc;
+	d->dead = 0;
+	for (size_t k = 0; k < oc; k++) {
+		size_t i;
+
+		if (old[k].h == DEDUP_EMPTY || old[k].h == DEDUP_DEAD)
+			continue;
+		for (i = dedup_home(d, old[k].flow, old[k].h); d->slot[i].h != DEDUP_EMPTY;
+		     i = (i + 1) & (nc - 1))
+			;
+		d->slot[i] = old[k];
+	}
+	free(old);
+	return TC_OK;
+}
+
+/* Insert (flow, h). Returns TC_OK when it is new, TC_END when it was there,
+ * TC_NOMEM (the caller then reports rather than silently dropping). */
+static enum tc_rc dedup_add(struct dedup *d, uint64_t flow, uint64_t h)
+{
+	size_t i, put = SIZE_MAX;
+
+	if (h < 2)
+		h += 2;
+	if (d->used + d->dead + 1 > d->cap / 2) {
+		/* grow when live entries fill a quarter, else only sweep the
+		 * tombstones: either way a quarter of the table is free after
+		 * it, so rebuilds cost O(1) amortized per insertion */
+		size_t nc = d->cap == 0 ? 64 : d->used + 1 > d->cap / 4 ? d->cap * 2 : d->cap;
+
+		if (nc < d->cap || dedup_rebuild(d, nc) != TC_OK)
+			return TC_NOMEM;
+	}
+	for (i = dedup_home(d, flow, h); d->slot[i].h != DEDUP_EMPTY; i = (i + 1) & (d->cap - 1)) {
+		if (d->slot[i].h == DEDUP_DEAD) {
+			if (put == SIZE_MAX)
+				put = i;
+			continue;
+		}
+		if (d->slot[i].h == h && d->slot[i].flow == flow)
 			return TC_END;
-	d->slot[i] = h;
+	}
+	if (put == SIZE_MAX)
+		put = i;
+	else
+		d->dead--;
+	d->slot[put].flow = flow;
+	d->slot[put].h = h;
 	d->used++;
 	return TC_OK;
+}
+
+/* Forget every entry of flow (a seqno): the engine ended it, and the
+ * number is never given to another flow, so they can no longer match. */
+static void dedup_forget(struct dedup *d, uint64_t flow)
+{
+	if (d->used == 0)
+		return;
+	for (size_t i = dedup_home(d, flow, 0); d->slot[i].h != DEDUP_EMPTY;
+	     i = (i + 1) & (d->cap - 1)) {
+		if (d->slot[i].h != DEDUP_DEAD && d->slot[i].flow == flow) {
+			d->slot[i].h = DEDUP_DEAD;
+			d->used--;
+			d->dead++;
+		}
+	}
 }
 
 /* ---- oracle --------------------------------------------------------------------- */
@@ -134,6 +214,17 @@ enum tc_rc oracle_cfg_from_options(struct tc_options *o, struct oracle_cfg *cfg,
 	return TC_OK;
 }
 
+/* The engine's emit callback: a flow ended, its once-per-flow marks go. */
+static void on_flow_end(void *ctx, const struct engine *e, const struct flow *f,
+			enum flow_end why)
+{
+	struct oracle *o = ctx;
+
+	(void)e;
+	(void)why;
+	dedup_forget(&o->flow_seen, f->seqno);
+}
+
 enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *sink,
 		      const char *file, struct oracle **out)
 {
@@ -151,7 +242,7 @@ enum tc_rc oracle_new(const struct oracle_cfg *cfg, const struct oracle_sink *si
 	cc.min_samples = cfg->min_samples;
 	cc.key = cfg->engine.hash_key;
 	cc.brief = true;             /* host records and findings only */
-	if (engine_new(&cfg->engine, NULL, NULL, &o->eng) != TC_OK ||
+	if (engine_new(&cfg->engine, on_flow_end, o, &o->eng) != TC_OK ||
 	    cls_create(&o->cls, &cc) != TC_OK) {
 		oracle_free(o);
 		return TC_NOMEM;
@@ -259,7 +350,8 @@ static bool is_flow_repeat(struct oracle *o, const struct pkt *p, const struct r
 		key[n++] = (uint8_t)(occasion >> (8 * i));
 	memcpy(key + n, h->transition, tl); n += tl;
 	/* Out of memory: report again rather than lose a finding. */
-	return dedup_add(&o->flow_seen, siphash24(&o->cfg.engine.hash_key, key, n)) == TC_END;
+	return dedup_add(&o->flow_seen, fl != NULL ? fl->seqno : DEDUP_NO_FLOW,
+			 siphash24(&o->cfg.engine.hash_key, key, n)) == TC_END;
 }
 
 /* emit_as, once per flow fl (see is_flow_repeat). */
@@ -362,14 +454,17 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	if (port_privileged_fires(is_tcp, sport) && rule_port_privileged(is_tcp, sport, &h))
 		emit_initiator(o, cp, p, &h, fl, dir);
 	/* a UDP "initiator" sending from a server port to a client's port is a
-	 * reply whose query was not captured: not a client's choice of port */
-	if (o->cfg.have_range && (is_tcp || !cls_server_reply(sport, flow_port(fl, FLOW_DIR_RESP))) &&
+	 * reply whose query was not captured, and one between service ports
+	 * (DHCP 68 -> 67, NTP 123 -> 123, IKE 500 -> 500) uses the port its
+	 * protocol fixes: neither is a client's choice of port (classify.h) */
+	if (o->cfg.have_range && (is_tcp || !cls_not_a_choice(sport, flow_port(fl, FLOW_DIR_RESP))) &&
 	    rule_port_ephemeral(is_tcp, sport, o->cfg.eph_lo, o->cfg.eph_hi, &h))
 		emit_initiator(o, cp, p, &h, fl, dir);
 
 	memset(&cc, 0, sizeof(cc));
 	cc.ts_sec = cp->ts_sec;
 	cc.ts_nsec = cp->ts_nsec;
+	cc.ts_digits = cp->ts_digits;
 	cc.frame = cp->frame;
 	cc.ipver = fl->h.key.ipver;
 	cc.proto = fl->h.key.proto;
@@ -378,8 +473,10 @@ static void on_initiator(struct oracle *o, const struct cap_packet *cp, const st
 	cc.sport = sport;
 	cc.dport = flow_port(fl, FLOW_DIR_RESP);
 	/* A full host table or no memory leaves the host unclassified; the
-	 * classifier counts what it refused (cls_dropped). */
-	(void)cls_add(o->cls, &cc);
+	 * classifier counts what it refused (cls_dropped). A UDP flow of a
+	 * socket already sampled (its tuple re-created after the idle
+	 * timeout) is no new choice of port: cls_add_once refuses it. */
+	(void)cls_add_once(o->cls, &cc);
 }
 
 /* Out of the per-packet path: its callers below are rare (a decode error,
@@ -561,6 +658,11 @@ void oracle_latest(const struct oracle *o, int64_t *ts_sec, uint32_t *ts_nsec,
 	*ts_digits = o->latest.ts_digits;
 }
 
+size_t oracle_marks(const struct oracle *o)
+{
+	return o->flow_seen.used;
+}
+
 void *oracle_sink_ctx(const struct oracle *o)
 {
 	return o->sink.ctx;
@@ -586,12 +688,16 @@ static void emit_host(struct oracle *o, const struct cls_host_result *hr, enum r
 	f.rule = r;
 	f.severity = rule_info(r)->severity;
 	f.file = o->file;
-	/* the first evidence frame, and its time (a host verdict is only
-	 * known at the end of the file, but it points at what supports it) */
+	/* the first evidence frame, and its time with that frame's own
+	 * precision (a host verdict is only known at the end of the file, but
+	 * it points at what supports it; pcapng interfaces may differ in
+	 * if_tsresol, so the latest packet's digits could cut it) */
 	f.frame = ev->n > 0 ? ev->frame[0] : 0;
 	f.ts_sec = ev->n > 0 ? ev->ts_sec[0] : o->latest.ts_sec;
 	f.ts_nsec = ev->n > 0 ? ev->ts_nsec[0] : o->latest.ts_nsec;
-	f.ts_digits = o->latest.ts_digits ? o->latest.ts_digits : 6;
+	f.ts_digits = ev->n > 0 ? ev->ts_digits[0] : o->latest.ts_digits;
+	if (f.ts_digits == 0)
+		f.ts_digits = 6;
 	f.proto = proto == 17 ? L4_UDP : L4_TCP;
 	f.ipver = hr->ipver;
 	f.is_host = true;
@@ -640,6 +746,7 @@ void oracle_finish(struct oracle *o, struct summary *s)
 	s->have_flows = true;
 	s->flows = es->created;
 	s->evicted = es->evicted;
+	s->unclassified = cls_dropped(o->cls);
 	/* Each host's verdict (the classifier sorts all its samples) is worked
 	 * out once and kept for the host records, which come after every
 	 * finding; 1.4 KiB a host, less than the samples it was judged on.

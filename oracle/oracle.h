@@ -71,6 +71,11 @@ void oracle_packet_cb(void *o, const struct cap_packet *cp, struct pkt *p);
 void oracle_latest(const struct oracle *o, int64_t *ts_sec, uint32_t *ts_nsec,
 		   uint8_t *ts_digits);
 
+/* oracle_marks - the once-per-flow marks held now (for tests): findings
+ * of flows the engine still tracks, plus those of packets it tracked no
+ * flow for. A flow's marks go when the engine ends it. */
+size_t oracle_marks(const struct oracle *o);
+
 /* oracle_sink_ctx - the ctx of the sink o was made with. */
 void *oracle_sink_ctx(const struct oracle *o);
 
@@ -87,9 +92,10 @@ uint64_t oracle_advance(struct oracle *o, int64_t ts_sec, uint32_t ts_nsec, uint
 /*
  * oracle_finish - end of the file: host-level findings and host records go
  * to the sink; s->have_flows/flows/evicted are filled for the summary.
- * Call once, before oracle_free. Host findings are judged here, so their
- * "frame" is the first frame of their evidence and their "ts" the time the
- * verdict was reached: the latest packet time of the file.
+ * Call once, before oracle_free. Host findings are judged here; their
+ * "frame" is the first frame of their evidence and their "ts" that frame's
+ * time, with its own precision (the latest packet time of the file only
+ * for a verdict without evidence).
  */
 void oracle_finish(struct oracle *o, struct summary *s);
 

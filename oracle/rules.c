@@ -51,9 +51,12 @@ static const struct rule_info catalog[R__COUNT] = {
 		"neither a FIN exchange nor a RST. Both FINs seen count as a FIN exchange even when "
 		"its last ACK was not captured; a FIN from one end when the capture holds nothing "
 		"from the other (one direction only) is not called open, since the capture cannot "
-		"show it. A stack that hands "
-		"out a port still in use, or two hosts behind one NAT mapping, produce it. "
-		"Reported once per new incarnation."
+		"show it. Possible causes: a port reused while the peer still holds the "
+		"connection (an endpoint that lost its state, or a stack handing out a port in "
+		"use), one NAT mapping given to two hosts, or half-open recovery: an end aborted or "
+		"rebooted and its RST was lost on the network, so the peer still holds the "
+		"connection, answers the new SYN with a challenge ACK and is reset (RFC 9293 "
+		"section 3.5.2, RFC 5961 section 4). Reported once per new incarnation."
 	},
 	[R_TUPLE_REUSE_TIME_WAIT] = {
 		"tuple.reuse-time-wait", SEV_WARNING, true, DEDUP_EVENT,

@@ -35,7 +35,9 @@ static struct cls *mk(uint32_t min_samples, uint32_t keep, uint32_t max_hosts)
 
 static uint64_t frame_no;
 
-/* host h (IPv4 10.0.0.h), destination server d (198.51.100.d:443 + d % 3) */
+/* host h (IPv4 10.0.0.h), destination server d (198.51.100.d:443 + d % 3;
+ * UDP: port 53, so that a well-known source port stays a client's choice,
+ * not a flow between service ports, classify.h) */
 static void add(struct cls *c, uint8_t host, uint8_t proto, uint32_t d, uint16_t sport)
 {
 	struct cls_conn k;
@@ -49,7 +51,7 @@ static void add(struct cls *c, uint8_t host, uint8_t proto, uint32_t d, uint16_t
 	k.src[0] = 10; k.src[3] = host;
 	k.dst[0] = 198; k.dst[1] = 51; k.dst[2] = (uint8_t)(d >> 8); k.dst[3] = (uint8_t)d;
 	k.sport = sport;
-	k.dport = (uint16_t)(443 + d % 3);
+	k.dport = proto == 17 ? 53 : (uint16_t)(443 + d % 3);
 	assert_int_equal(cls_add(c, &k), TC_OK);
 }
 
@@ -509,6 +511,7 @@ static void test_brief(void **state)
 	struct cls_host_result ra, rb;
 	uint64_t x = UINT64_C(0x13198a2e03707344);
 	uint32_t fixed_unknown = 0;
+	enum tc_rc rc;
 
 	(void)state;
 	cls_config_default(&cfg);
@@ -537,8 +540,11 @@ static void test_brief(void **state)
 		/* some hosts keep one port, some count up, the rest random */
 		k.sport = host % 3 == 0 ? (uint16_t)(40000 + host)
 			  : host % 3 == 1 ? (uint16_t)(1024 + i) : (uint16_t)(x >> 40);
-		assert_int_equal(cls_add(a, &k), TC_OK);
-		assert_int_equal(cls_add(b, &k), TC_OK);
+		/* UDP from a random well-known port to 54 or 55 is between
+		 * service ports: refused by both alike */
+		rc = cls_add(a, &k);
+		assert_true(rc == TC_OK || (rc == TC_UNSUPPORTED && k.proto == 17 && k.sport < 1024));
+		assert_int_equal(cls_add(b, &k), rc);
 	}
 	assert_int_equal(cls_host_count(a), cls_host_count(b));
 	for (size_t h = 0; h < cls_host_count(a); h++) {
@@ -851,7 +857,8 @@ static void test_fixed_needs_reuse(void **state)
 
 /* A UDP datagram from a well-known port to a high port is a server's reply
  * taken for a query (its query was not captured first): not recorded, so a
- * DNS server seen from its replies is neither a client nor port.fixed. */
+ * DNS server seen from its replies is neither a client nor port.fixed.
+ * Nor is a flow between service ports; a query to DNS port 53 is. */
 static void test_server_replies(void **state)
 {
 	struct cls *c = mk(8, 256, 16);
@@ -869,9 +876,24 @@ static void test_server_replies(void **state)
 		k.dport = (uint16_t)(40000 + 97 * i);
 		assert_int_equal(cls_add(c, &k), TC_UNSUPPORTED);
 	}
+	/* between service ports the protocol fixes (audit fp items 1-2):
+	 * NTP 123 -> 123, IKE 500 -> 500 and 4500 -> 4500, DHCP 68 -> 67 and
+	 * 67 -> 68, DHCPv6 546 -> 547, HSRP 1985 -> 1985: not a client either */
+	{
+		static const uint16_t svc[][2] = {
+			{ 123, 123 }, { 500, 500 }, { 4500, 4500 }, { 68, 67 }, { 67, 68 },
+			{ 546, 547 }, { 1985, 1985 }, { 6696, 6696 },
+		};
+
+		for (size_t i = 0; i < TC_ARRAY_SIZE(svc); i++) {
+			k.sport = svc[i][0];
+			k.dport = svc[i][1];
+			assert_int_equal(cls_add(c, &k), TC_UNSUPPORTED);
+		}
+	}
 	assert_int_equal(cls_host_count(c), 0);
-	k.dport = 123;                               /* NTP 123 -> 123: a client */
-	k.sport = 123;
+	k.dport = 53;                  /* a resolver on fixed port 53: a client */
+	k.sport = 53;
 	assert_int_equal(cls_add(c, &k), TC_OK);
 	k.sport = 0;                                 /* no reply port: a client */
 	k.dport = 40000;
@@ -881,6 +903,64 @@ static void test_server_replies(void **state)
 	assert_int_equal(cls_add(c, &k), TC_OK);
 	assert_int_equal(cls_host_count(c), 1);
 	assert_int_equal(result(c, 0).udp.connections, 2);
+	cls_destroy(c);
+}
+
+/* cls_add_once refuses a UDP (source port, destination) that the host's
+ * kept samples hold (the first keep and the last keep recorded), against a
+ * plain list of what was recorded: tuples drawn from a small set, so that
+ * they repeat, leave the ring and come back (the index's deletions). TCP
+ * and cls_add record every time. Audit fp item 3: a syslog socket
+ * re-created after each 60 s idle timeout made a random host `fixed`. */
+static void test_add_once(void **state)
+{
+	enum { KEEP = 4, N = 3000 };
+	static uint16_t rec_port[N];
+	static uint32_t rec_dst[N];
+	uint32_t nrec = 0;
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	struct cls *c = mk(8, KEEP, 16);
+	struct cls_conn k;
+	struct cls_host_result r;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	k.ipver = 4;
+	k.proto = 17;
+	k.src[0] = 10; k.src[3] = 1;
+	k.dst[0] = 198;
+	k.dport = 53;
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t d;
+		bool kept = false;
+		enum tc_rc rc;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		d = (uint32_t)(x % 5);
+		k.sport = (uint16_t)(40000 + (x >> 8) % 4);
+		k.dst[3] = (uint8_t)d;
+		k.frame = i + 1;
+		for (uint32_t j = 0; j < nrec; j++)
+			if ((j < KEEP || j + KEEP >= nrec) && rec_port[j] == k.sport && rec_dst[j] == d)
+				kept = true;
+		rc = cls_add_once(c, &k);
+		if (rc != (kept ? TC_END : TC_OK))
+			fail_msg("record %u (port %u, destination %u): %d, kept %d", i, k.sport, d, rc, kept);
+		if (rc == TC_OK) {
+			rec_port[nrec] = k.sport;
+			rec_dst[nrec++] = d;
+		}
+	}
+	assert_true(nrec > 100);                  /* tuples did come back */
+	r = result(c, 0);
+	assert_int_equal(r.udp.connections, nrec);
+	/* plain cls_add and TCP record the same tuple again */
+	assert_int_equal(cls_add(c, &k), TC_OK);
+	k.proto = 6;
+	assert_int_equal(cls_add_once(c, &k), TC_OK);
+	assert_int_equal(cls_add_once(c, &k), TC_OK);
 	cls_destroy(c);
 }
 
@@ -927,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_fixed_needs_reuse),
 		cmocka_unit_test(test_server_replies),
 		cmocka_unit_test(test_min_samples_per_protocol),
+		cmocka_unit_test(test_add_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

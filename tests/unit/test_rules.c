@@ -21,6 +21,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "classify.h"
 #include "rules.h"
 #include "report.h"
 #include "oracle.h"
@@ -960,6 +961,226 @@ static void test_oracle_initiator_side(void **state)
 	}
 }
 
+/* ---- service ports -------------------------------------------------------- */
+
+static struct pkt udp_pkt(const char *src4, uint16_t sport, const char *dst4, uint16_t dport)
+{
+	struct pkt p = tcp_pkt(src4, sport, dst4, dport, 0);
+
+	p.l4 = L4_UDP;
+	p.proto = 17;
+	return p;
+}
+
+/* UDP between ports its protocol fixes (audit fp items 1 and 2: DHCP, NTP,
+ * IKE, HSRP, ... flagged by port.ephemeral-range, and their senders made
+ * hosts, `fixed` ones with port.fixed for a DHCP server, NTP or IKE peer):
+ * no port.ephemeral-range and no host sample. A query to DNS port 53 is
+ * still a client's choice (RFC 5452), from 53 too; so is a high port to
+ * another one, and a high port to a well-known one. The same port at both
+ * ends is a service's, high or not (IKE 4500, Babel 6696). */
+static void test_oracle_service_ports(void **state)
+{
+	static const struct { uint16_t sport, dport; bool judged; } c[] = {
+		{ 68, 67, false },      /* DHCP client, RFC 2131 4.1 */
+		{ 67, 68, false },      /* DHCP server's unicast Offer */
+		{ 546, 547, false },    /* DHCPv6 */
+		{ 123, 123, false },    /* NTP symmetric / ntpd client */
+		{ 500, 500, false },    /* IKE, RFC 7296 2.11 */
+		{ 4500, 4500, false },  /* IKE NAT traversal */
+		{ 1985, 1985, false },  /* HSRP */
+		{ 6696, 6696, false },  /* Babel */
+		{ 53, 53, true },       /* a resolver on fixed port 53 */
+		{ 1000, 53, true },     /* a query from a well-known port */
+		{ 20000, 20000, false },/* one port both ends, a high one too */
+		{ 20000, 123, true },   /* a client's port to a server's */
+		{ 20000, 30000, true },
+	};
+	struct pkt p[TC_ARRAY_SIZE(c)];
+	struct olog l;
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(c); i++) {
+		char src[32];
+
+		snprintf(src, sizeof(src), "192.0.2.%zu", i + 1);
+		p[i] = udp_pkt(src, c[i].sport, "198.51.100.2", c[i].dport);
+	}
+	replay_pkts(p, TC_ARRAY_SIZE(c), &l);
+	for (size_t i = 0; i < TC_ARRAY_SIZE(c); i++) {
+		bool fired = false, host = false;
+
+		for (unsigned k = 0; k < l.n; k++)
+			fired |= l.f[k].rule == R_PORT_EPHEMERAL_RANGE && l.f[k].frame == i + 1;
+		for (unsigned k = 0; k < l.hosts; k++)
+			host |= memcmp(l.host[k], p[i].src, 16) == 0;
+		if (fired != c[i].judged || host != c[i].judged)
+			fail_msg("UDP %u -> %u: port.ephemeral-range %d, host record %d, want %d",
+				 c[i].sport, c[i].dport, fired, host, c[i].judged);
+	}
+}
+
+static void conns_sink(void *ctx, const struct host_record *h)
+{
+	uint64_t *n = ctx;
+
+	*n += h->connections;
+}
+
+/* One UDP socket talking every 90 s (syslog) is re-created as a flow after
+ * each 60 s idle timeout; it is one choice of port, one host sample (audit
+ * fp item 3, udp_one_socket_idle.pcap: 10 connections, class fixed). A
+ * second socket on another port is another sample. */
+static void test_oracle_udp_socket_once(void **state)
+{
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct oracle *o;
+	struct summary s;
+	char err[512];
+	uint64_t conns = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.msl = 60;
+	cfg.min_samples = 8;
+	engine_config_default(&cfg.engine);
+	memset(&sink, 0, sizeof(sink));
+	sink.host = conns_sink;
+	sink.ctx = &conns;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (unsigned i = 0; i < 11; i++) {
+		struct pkt p = udp_pkt("192.0.2.5", i < 10 ? 41234 : 41235, "198.51.100.2", 514);
+		struct cap_packet cp;
+
+		memset(&cp, 0, sizeof(cp));
+		cp.frame = i + 1;
+		cp.ts_sec = 1700000000 + 90 * (int64_t)i;
+		cp.ts_digits = 6;
+		oracle_packet(o, &cp, &p);
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+	assert_int_equal(s.flows, 11);            /* the engine still splits */
+	assert_int_equal(conns, 2);
+}
+
+/* Connections from hosts past the classifier's cap are counted for the
+ * summary, not dropped in silence (audit cplx item 1, hostcap_65536.pcap:
+ * 10.0.0.1's port.sequential vanished with no word): CLS_MAX_HOSTS hosts
+ * with one SYN each, then 10 SYNs from one more host. */
+static void test_oracle_host_cap_counted(void **state)
+{
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct oracle *o;
+	struct summary s;
+	char err[512];
+	uint64_t conns = 0;
+	uint64_t frame = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.msl = 60;
+	cfg.min_samples = 8;
+	engine_config_default(&cfg.engine);
+	cfg.engine.max_flows = 1024;
+	memset(&sink, 0, sizeof(sink));
+	sink.host = conns_sink;
+	sink.ctx = &conns;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (uint32_t i = 0; i < CLS_MAX_HOSTS + 10; i++) {
+		struct pkt p = tcp_pkt("10.0.0.1", (uint16_t)(1025 + i), "198.51.100.2", 80, TH_SYN);
+		struct cap_packet cp;
+
+		if (i < CLS_MAX_HOSTS) {
+			p.src[0] = 11;
+			p.src[1] = (uint8_t)(i >> 16);
+			p.src[2] = (uint8_t)(i >> 8);
+			p.src[3] = (uint8_t)i;
+			p.sport = 40000;
+		}
+		memset(&cp, 0, sizeof(cp));
+		cp.frame = ++frame;
+		cp.ts_sec = 1700000000;
+		cp.ts_nsec = (uint32_t)frame;
+		cp.ts_digits = 9;
+		oracle_packet(o, &cp, &p);
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+	assert_int_equal(conns, CLS_MAX_HOSTS);
+	assert_int_equal(s.unclassified, 10);
+}
+
+/* ---- once-per-flow marks ------------------------------------------------ */
+
+static void count_sink(void *ctx, const struct finding *f)
+{
+	unsigned *n = ctx;
+
+	(void)f;
+	(*n)++;
+}
+
+/* The once-per-flow marks are bounded by the live flows, not by the
+ * capture (audit cplx item 2: replay memory grew by ~35 bytes per flow
+ * with a finding, 103 MB on a churn capture with --max-flows 10): 3000
+ * mid-stream connections, each segment sent twice, through --max-flows
+ * 16. Each connection is still reported once, and a connection that comes
+ * back after its flow was evicted is a new flow, reported again. */
+static void test_oracle_marks_bounded(void **state)
+{
+	enum { CONNS = 3000, MAXF = 16 };
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct oracle *o;
+	struct summary s;
+	char err[512];
+	unsigned got = 0;
+	uint64_t frame = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.msl = 60;
+	cfg.min_samples = 8;
+	engine_config_default(&cfg.engine);
+	cfg.engine.max_flows = MAXF;
+	memset(&sink, 0, sizeof(sink));
+	sink.finding = count_sink;
+	sink.ctx = &got;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < CONNS; i++) {
+			struct pkt p = tcp_pkt("192.0.2.1", (uint16_t)(40000 + i), "198.51.100.2", 80,
+					       TH_ACK);
+
+			for (unsigned k = 0; k < 2; k++) {
+				struct cap_packet cp;
+
+				memset(&cp, 0, sizeof(cp));
+				cp.frame = ++frame;
+				cp.ts_sec = 1700000000;
+				cp.ts_nsec = (uint32_t)frame;
+				cp.ts_digits = 9;
+				oracle_packet(o, &cp, &p);
+			}
+			if (oracle_marks(o) > MAXF)
+				fail_msg("%zu marks held with %u flows at most, after %u connections",
+					 oracle_marks(o), (unsigned)MAXF, round * CONNS + i + 1);
+		}
+		assert_int_equal(got, (round + 1) * CONNS);
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+}
+
 /* ---- the oracle's latest packet time ------------------------------------- */
 
 struct host_ts {
@@ -1061,6 +1282,9 @@ static void check_latest(const int64_t *sec, const uint32_t *nsec, const uint8_t
 	assert_true(got.frame >= 1 && got.frame <= n && udp[got.frame - 1]);
 	assert_true(got.sec == sec[got.frame - 1]);
 	assert_int_equal(got.nsec, nsec[got.frame - 1]);
+	/* and its precision (audit time item 6: the digits were the latest
+	 * packet's, so a ns frame among us frames lost its nanoseconds) */
+	assert_int_equal(got.digits, digits[got.frame - 1]);
 }
 
 static void test_oracle_latest_time(void **state)
@@ -1133,6 +1357,10 @@ int main(void)
 		cmocka_unit_test(test_rst_window),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_oracle_marks_bounded),
+		cmocka_unit_test(test_oracle_service_ports),
+		cmocka_unit_test(test_oracle_udp_socket_once),
+		cmocka_unit_test(test_oracle_host_cap_counted),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
