@@ -423,8 +423,13 @@ static void fill_prev(const struct engine *e, const struct flow *f, unsigned fro
 			pv->since_close_ns = INT64_MAX;
 		else
 			pv->since_close_ns = now_st->t - f->close_ns;
+		/* a SYN stamped before the close (time going backwards: a
+		 * capture concatenated out of order, two capture points) is
+		 * as far from the close as the stamps are apart: an hour
+		 * before it is no reuse of its TIME-WAIT, a millisecond is */
 		if (pv->since_close_ns < 0) {
-			pv->since_close_ns = 0;
+			pv->since_close_ns = pv->since_close_ns == INT64_MIN ? INT64_MAX
+									     : -pv->since_close_ns;
 			pv->close_after_syn = true;
 		}
 		pv->no_close_time = now_st->no_ts || (f->fflags & FLOW_F_CLOSE_NO_TS);
@@ -490,6 +495,16 @@ static void init_flow(struct engine *e, struct flow *f, bool tcp, unsigned from,
 		e->st.created_udp++;
 }
 
+/* The close time of f: the segment's own stamp, and whether it had one. */
+static void set_close_time(struct flow *f, const struct stamp *st)
+{
+	f->close_ns = st->t;
+	if (st->no_ts)
+		f->fflags |= FLOW_F_CLOSE_NO_TS;
+	else
+		f->fflags &= (uint8_t)~FLOW_F_CLOSE_NO_TS;
+}
+
 static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 		       enum flow_dir dir, const struct pkt *p, const struct tcp_seg *sg,
 		       const struct stamp *st, struct engine_result *res)
@@ -525,16 +540,15 @@ static void tcp_update(const struct engine *e, struct flow *f, unsigned from,
 	 * the remote FIN. Acknowledge it, and restart the 2 MSL timeout" (as
 	 * Linux's tcp_timewait_state_process does). The close time is the
 	 * segment's own stamp, not the clock (fill_prev). */
-	if (res->closed_now || (!had_fin && (s->flags & TSF_FIN) && f->tcp.end == TCP_END_OPEN) ||
-	    (had_fin && (sg->flags & TH_FIN) && !(sg->flags & TH_RST) &&
-	     (f->tcp.end == TCP_END_FIN ||
-	      (f->tcp.end == TCP_END_OPEN && (f->tcp.side[from ^ 1].flags & TSF_FIN))))) {
-		f->close_ns = st->t;
-		if (st->no_ts)
-			f->fflags |= FLOW_F_CLOSE_NO_TS;
-		else
-			f->fflags &= (uint8_t)~FLOW_F_CLOSE_NO_TS;
-	}
+	if (res->closed_now || (!had_fin && (s->flags & TSF_FIN) && f->tcp.end == TCP_END_OPEN))
+		set_close_time(f, st);
+	/* a restart never shortens TIME-WAIT: a retransmitted FIN stamped
+	 * before the close (captured out of order) leaves it where it is */
+	else if (had_fin && (sg->flags & TH_FIN) && !(sg->flags & TH_RST) &&
+		 (f->tcp.end == TCP_END_FIN ||
+		  (f->tcp.end == TCP_END_OPEN && (f->tcp.side[from ^ 1].flags & TSF_FIN))) &&
+		 st->t > f->close_ns)
+		set_close_time(f, st);
 }
 
 /*

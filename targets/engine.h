@@ -218,11 +218,12 @@ struct engine_prev {
 					 the RST, else the later side's first FIN;
 					 for PREV_FIN_ONE_SIDED, that FIN       */
 	uint32_t close_nsec;
-	int64_t since_close_ns;       /* this SYN's own stamp minus the close
-					 segment's own stamp (not the clock),
-					 >= 0: 0 when the SYN is stamped earlier
-					 (close_after_syn) or either packet has
-					 no timestamp (no_close_time)            */
+	int64_t since_close_ns;       /* how far apart this SYN's own stamp and
+					 the close segment's own stamp are (not
+					 the clock), >= 0: also when the SYN is
+					 stamped earlier (close_after_syn); 0
+					 when either packet has no timestamp
+					 (no_close_time)                         */
 	bool close_after_syn;         /* the SYN is stamped before the close:
 					 time went backwards in the capture      */
 	bool no_close_time;           /* the SYN or the close came from a pcapng

@@ -456,7 +456,18 @@ static void test_reuse_time_from_stamps(void **state)
 	p = tcp(CLI, TH_SYN, 50, 0, 0);
 	assert_int_equal(feed_at(x, &p, 10, 500000, &r), TC_OK);
 	assert_true(r.new_incarnation);
-	assert_int_equal(r.prev.since_close_ns, 0);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(500000000));   /* 0.5 s apart */
+	assert_true(r.prev.close_after_syn);
+	fx_free(x);
+
+	/* an hour before the close (a later capture concatenated first): an
+	 * hour apart, no reuse of its TIME-WAIT */
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 3600);                              /* close at +3601 s */
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	assert_int_equal(feed_at(x, &p, 1, 0, &r), TC_OK);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(3600000000000));
 	assert_true(r.prev.close_after_syn);
 	fx_free(x);
 }
@@ -490,6 +501,17 @@ static void test_fin_retransmit_restarts_time_wait(void **state)
 	p = tcp(CLI, TH_SYN, 50, 0, 0);
 	assert_int_equal(feed_at(x, &p, 150, 0, &r), TC_OK);
 	assert_int_equal(r.prev.since_close_ns, INT64_C(149000000000));
+	fx_free(x);
+
+	/* a restart never shortens TIME-WAIT: the FIN again, stamped 90 s
+	 * before the close (out of order), leaves the close at +101 s */
+	x = fx_new(&key_a, 0, 0, 60);
+	closed_connection(x, 100);                               /* closed at +101 s */
+	send_s(x, 11, TH_FIN | TH_ACK, 501, 112, 0);
+	p = tcp(CLI, TH_SYN, 50, 0, 0);
+	assert_int_equal(feed_at(x, &p, 130, 0, &r), TC_OK);
+	assert_int_equal(r.prev.close_sec, 1700000101);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(29000000000));
 	fx_free(x);
 }
 
