@@ -626,8 +626,10 @@ unsigned rule_reuse_time_wait(const struct reuse_facts *f, uint32_t msl, struct 
 		snprintf(when, sizeof(when), "after its connection closed (how long after is "
 			 "unknown: the capture has no timestamp for the SYN or the close)");
 	else if (f->elapsed_clamped)
-		snprintf(when, sizeof(when), "0.000 s after its connection closed (the SYN is "
-			 "stamped before the close: time goes backwards in the capture)");
+		snprintf(when, sizeof(when), "%" PRIu64 ".%03u s from its connection's close (the "
+			 "SYN is stamped that far before the close: time goes backwards in the "
+			 "capture)",
+			 f->elapsed_ns / 1000000000u, (unsigned)(f->elapsed_ns / 1000000u % 1000u));
 	else
 		snprintf(when, sizeof(when), "%" PRIu64 ".%03u s after its connection closed",
 			 f->elapsed_ns / 1000000000u, (unsigned)(f->elapsed_ns / 1000000u % 1000u));

@@ -219,7 +219,8 @@ struct reuse_facts {
 	bool same_direction;        /* the SYN comes from the old initiator */
 	uint64_t elapsed_ns;        /* SYN time minus the old close time (PREV_FIN),
 				       between the two packets' own stamps */
-	bool elapsed_clamped;       /* the SYN is stamped before the close: elapsed 0 */
+	bool elapsed_clamped;       /* the SYN is stamped before the close: elapsed_ns
+				       is how far before */
 	bool elapsed_unknown;       /* either has no timestamp (pcapng SPB): elapsed 0,
 				       and the message claims no time */
 	uint32_t isn;               /* the new SYN's sequence number */

@@ -9,6 +9,11 @@
 #    look immediate (all three: no finding; reuse_300s.pcap alone: none);
 #  - a FIN retransmitted in TIME-WAIT restarts the 2*MSL (RFC 9293
 #    3.10.7.4): tw_restart.pcap's SYN is 50 s after the last FIN: flagged;
+#    a restart never shortens it: tw_backwards.pcap is tw_control.pcap plus
+#    the server's FIN again stamped 90 s before the close (out of order),
+#    and both must say 29.995 s with --msl 30 (review8);
+#  - a SYN stamped an hour before the close (mergecap_a_syn_before.pcap) is
+#    an hour from it: no finding (review8);
 #  - pcapng Simple Packet Blocks have no timestamp: the finding claims no
 #    elapsed time;
 #  - flows whose timeout passed by the end of the capture count as expired
@@ -35,6 +40,15 @@ if [ "$(printf '%s\n' "$line" | grep -c .)" -ne 1 ] ||
    ! printf '%s' "$line" | grep -q '50\.000 s after its connection closed'; then
 	bad "tw_restart.pcap: want one reuse-time-wait isn<=final|no-ts 50.000 s after the close, got: ${line:-nothing}"
 fi
+
+for f in tw_control.pcap tw_backwards.pcap; do
+	line=$("$bin" replay --format jsonl --seed 1 --msl 30 "$d/$f" 2>&1 | grep '"rule":"tuple.reuse-time-wait"')
+	printf '%s' "$line" | grep -q '29\.995 s after its connection closed' ||
+		bad "$f --msl 30: want one reuse-time-wait 29.995 s after the close, got: ${line:-nothing}"
+done
+
+n=$("$bin" replay --format jsonl --seed 1 "$d/mergecap_a_syn_before.pcap" 2>&1 | grep -c '"rule":"tuple.reuse-time-wait"')
+[ "$n" -eq 0 ] || bad "mergecap_a_syn_before.pcap: $n tuple.reuse-time-wait, want 0 (the SYN is stamped an hour before the close)"
 
 out=$("$bin" replay --format jsonl --seed 1 "$d/spb_reuse.pcapng" 2>&1)
 line=$(printf '%s\n' "$out" | grep '"rule":"tuple.reuse-time-wait"')
