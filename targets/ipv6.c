@@ -14,9 +14,13 @@
  *      inserting that header (a GSO super-packet of more than 64 KiB seen
  *      before segmentation): the length stands for the frame's wire length
  *      from the IPv6 header on, as a total length of 0 does for IPv4 (TSO,
- *      ipv4.c step 4). tcpdump reads it so ("presumed BIG TCP"); Wireshark
- *      does with its ipv6.tso_support preference. Any other payload length
- *      of 0 (UDP, no next header, ...) is taken literally;
+ *      ipv4.c step 4), when that wire length leaves more than 65,535 bytes
+ *      of payload: Linux writes 0 only for a payload the 16-bit field cannot
+ *      hold, so a smaller packet with 0 there is malformed (tshark:
+ *      "Malformed Packet"). tcpdump reads it so ("presumed BIG TCP");
+ *      Wireshark does with its ipv6.tso_support preference. Any other
+ *      payload length of 0 (UDP, no next header, a short packet) is taken
+ *      literally;
  *   4. the extension headers, in the order found, at most PKT_MAX_EXTHDRS of
  *      them (one more is ip6.ext-too-deep: a bound on work, as RFC 8200
  *      sets none). Each one must fit in the payload length (else ip6.bad-ext)
@@ -207,7 +211,7 @@ enum tc_rc ipv6_parse(struct cursor *c, size_t wire, struct pkt *p)
 			return ipv6_fail(p, rc, why);
 		if (found)
 			len = IPV6_HLEN + (size_t)jumbo;
-	} else if (plen == 0 && nh == IPPROTO_NUM_TCP) {
+	} else if (plen == 0 && nh == IPPROTO_NUM_TCP && wire > IPV6_HLEN + 65535u) {
 		len = wire;              /* BIG TCP, see step 3 above */
 	}
 	if (len > wire || len > UINT32_MAX)

@@ -701,11 +701,18 @@ static void test_ipv6_big_tcp(void **state)
 	(void)state;
 	memcpy(b, v->bytes, v->len);
 	b[l3 + 4] = b[l3 + 5] = 0;
-	assert_int_equal(decode_copy(v->linktype, b, v->len, v->len, &p), TC_OK);
+	/* a packet whose payload the 16-bit field could hold: Linux never
+	 * writes 0 for it, so 0 is literal and the TCP header does not fit
+	 * (tshark: Malformed Packet); also at exactly 65,535 bytes of payload */
+	assert_int_equal(decode_copy(v->linktype, b, v->len, v->len, &p), TC_MALFORMED);
+	assert_false(p.have_l4);
+	assert_int_equal(decode_copy(v->linktype, b, v->len, l3 + 40 + 65535, &p), TC_MALFORMED);
+	assert_false(p.have_l4);
+	/* one byte more is a super-packet */
+	assert_int_equal(decode_copy(v->linktype, b, v->len, l3 + 40 + 65536, &p), TC_OK);
 	assert_int_equal(p.n_err, 0);
-	assert_int_equal(p.ip_len, v->len - l3);
+	assert_int_equal(p.ip_len, 40 + 65536);
 	assert_int_equal(p.tcp_hlen, v->l4_end - v->l3_end);
-	assert_int_equal(p.payload_len, v->payload);
 	assert_int_equal(p.sport, 443);
 	/* a 70,000-byte super-packet captured in its first bytes: the wire
 	 * length counts, the capture is clamped to what was kept */
