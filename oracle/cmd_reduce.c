@@ -53,6 +53,7 @@ struct rec {
 	int64_t ts_sec;
 	uint32_t ts_nsec;
 	uint8_t ts_digits;
+	bool no_ts;                /* a pcapng Simple Packet Block: no time */
 	uint32_t linktype;
 	uint32_t snaplen;
 	uint64_t frame;            /* its number in IN (--filter leaves gaps) */
@@ -158,6 +159,7 @@ static void load_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 	e->ts_sec = cp->ts_sec;
 	e->ts_nsec = cp->ts_nsec;
 	e->ts_digits = cp->ts_digits;
+	e->no_ts = (cp->flags & CAP_F_NO_TS) != 0;
 	e->linktype = cp->linktype;
 	e->frame = cp->frame;
 	e->snaplen = r->rd->snaplen;
@@ -430,10 +432,12 @@ static bool is_pcap_time(int64_t sec)
 	return sec >= 0 && sec <= (int64_t)UINT32_MAX;
 }
 
+/* Can pcap hold every kept time? Not a time the input did not have (a
+ * Simple Packet Block's): pcap would make one up. */
 static bool is_pcap_times(const struct reduce *r, const size_t *idx, size_t k)
 {
 	for (size_t i = 0; i < k; i++)
-		if (!is_pcap_time(r->recs[idx[i]].ts_sec))
+		if (!is_pcap_time(r->recs[idx[i]].ts_sec) || r->recs[idx[i]].no_ts)
 			return false;
 	return true;
 }
@@ -453,12 +457,28 @@ static bool is_in_reach(int64_t sec, int64_t offset)
 	return sec >= offset && (uint64_t)sec - (uint64_t)offset <= NG_MAX_SEC;
 }
 
+/* Can e go out as a Simple Packet Block on interface i0? It had none in
+ * IN, and i0 gives it the same link type and captured length (an SPB's
+ * captured length is its original length cut to interface 0's snaplen). */
+static bool is_spb(const struct rec *e, const struct ng_iface *i0)
+{
+	uint32_t cap = e->origlen < i0->snaplen ? e->origlen : i0->snaplen;
+
+	return e->no_ts && e->linktype == i0->linktype && e->caplen == cap;
+}
+
 /*
  * pcapng with nanosecond resolution and one interface per link type met,
  * more when kept times span more than 64-bit nanoseconds can count: a
  * record whose time no interface of its link type reaches gets a new one
  * with if_tsoffset set to its own seconds (offset 0, and no option, when
- * 0 <= seconds < 2^64 ns). TC_OK, or TC_NOMEM with nothing written.
+ * 0 <= seconds < 2^64 ns). A record read from a Simple Packet Block (no
+ * time) is written as one again, so the output claims no time IN did not
+ * have: interface 0 is then the first such record's link type and snaplen,
+ * as its section's interface 0 was (an SPB whose link type or length
+ * interface 0 cannot give, only after a section change in IN, gets an
+ * Enhanced Packet Block with the time the reader gave it). TC_OK, or
+ * TC_NOMEM with nothing written.
  */
 static enum tc_rc write_pcapng(FILE *f, const struct reduce *r, const size_t *idx, size_t k)
 {
@@ -473,8 +493,23 @@ static enum tc_rc write_pcapng(FILE *f, const struct reduce *r, const size_t *id
 	}
 	for (size_t i = 0; i < k; i++) {
 		const struct rec *e = &r->recs[idx[i]];
+
+		if (e->no_ts) {
+			ifs[0].linktype = e->linktype;
+			ifs[0].snaplen = e->snaplen;
+			ifs[0].offset = 0;
+			n_if = 1;
+			break;
+		}
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct rec *e = &r->recs[idx[i]];
 		uint32_t j;
 
+		if (n_if > 0 && is_spb(e, &ifs[0])) {
+			which[i] = 0;
+			continue;
+		}
 		for (j = 0; j < n_if; j++)
 			if (ifs[j].linktype == e->linktype && is_in_reach(e->ts_sec, ifs[j].offset))
 				break;
@@ -523,7 +558,21 @@ static enum tc_rc write_pcapng(FILE *f, const struct reduce *r, const size_t *id
 	for (size_t i = 0; i < k; i++) {
 		const struct rec *e = &r->recs[idx[i]];
 		uint32_t pad = (4 - e->caplen % 4) % 4, len = 32 + e->caplen + pad;
-		uint64_t ts = ((uint64_t)e->ts_sec - (uint64_t)ifs[which[i]].offset) * 1000000000u +
+		uint64_t ts;
+
+		if (which[i] == 0 && is_spb(e, &ifs[0])) {
+			/* SPB: type 3, length, original length, data */
+			len = 16 + e->caplen + pad;
+			put_le32(f, 3);
+			put_le32(f, len);
+			put_le32(f, e->origlen);
+			fwrite(e->data, 1, e->caplen, f);
+			for (uint32_t p = 0; p < pad; p++)
+				putc(0, f);
+			put_le32(f, len);
+			continue;
+		}
+		ts = ((uint64_t)e->ts_sec - (uint64_t)ifs[which[i]].offset) * 1000000000u +
 			      e->ts_nsec;
 
 		put_le32(f, 6);

@@ -7,7 +7,9 @@
 # Inputs are scenario captures, some buried in noise (mergecap with other
 # scenarios, interleaved by time) so that the reducer has work to do, and a
 # host finding among 20,000 SYNs (tests/lib/gen_host_noise.py) that must
-# reduce in at most 200 oracle runs.
+# reduce in at most 200 oracle runs. Times pcap cannot hold (past 2106,
+# before 1970) and records without a time (pcapng Simple Packet Blocks)
+# come out as pcapng and as they were.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -134,6 +136,27 @@ for name in after2106 before1970; do
 		echo "ok $name: pcapng out, $(wc -l < "$tmp/out.ts") packets at IN's times ($(head -1 "$tmp/out.ts") ...)"
 	fi
 done
+
+# Simple Packet Blocks carry no time: the reduced capture must claim none
+# either (SPBs again, no made-up time for the reuse message to measure)
+in=tests/data/time/spb_reuse.pcapng out="$tmp/spb.out"
+if ! "$TC" reduce --rule tuple.reuse-time-wait "$in" "$out" 2> "$tmp/err"; then
+	echo "FAIL spb: reduce failed: $(tail -1 "$tmp/err")"; fail=1
+else
+	msg=$("$TC" replay --format jsonl --seed 1 "$out" | grep '"rule":"tuple.reuse-time-wait"')
+	spb=$(/usr/bin/python3 -c '
+import struct, sys
+b = open(sys.argv[1], "rb").read(); o = n = 0
+while o + 8 <= len(b):
+    t, l = struct.unpack_from("<II", b, o); n += t == 3; o += l
+print(n)' "$out")
+	if [ "$(sigs "$out" tuple.reuse-time-wait)" != "$(sigs "$in" tuple.reuse-time-wait)" ] ||
+	   [ "$spb" -lt 1 ] || ! printf '%s' "$msg" | grep -q 'how long after is unknown'; then
+		echo "FAIL spb: $spb Simple Packet Blocks out, finding: ${msg:-none}"; fail=1
+	else
+		echo "ok spb: $spb Simple Packet Blocks out, no elapsed time claimed"
+	fi
+fi
 
 # exit statuses: 1 not shown, 2 usage
 "$TC" reduce --rule tuple.duplicate-live $S/clean_http.pcap "$tmp/x.pcap" 2>/dev/null
