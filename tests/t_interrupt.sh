@@ -14,6 +14,12 @@
 #  4. SIGINT ignored by the caller (a background job, nohup) stays ignored;
 #  5. SIGTERM while a FIFO waits for its first writer.
 set -u
+# SIGINT ignored by whoever started the tests (nohup, a background job of a
+# non-interactive shell) is inherited, and a shell can neither trap nor reset
+# a signal ignored on entry: start again with it at its default, or no run
+# below could be interrupted (tuplecheck rightly keeps an ignored SIGINT
+# ignored).
+[ -n "${TC_INT_DEFAULT:-}" ] || TC_INT_DEFAULT=1 exec env --default-signal=INT bash "$0" "$@"
 set -m                  # background jobs get their own process group and keep SIGINT
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}

@@ -13,6 +13,12 @@
 #     known to reproduce yet, so OUT is not created; stderr names the file
 #     whose reading stopped, then says that OUT was not written; exit 130.
 set -u
+# SIGINT ignored by whoever started the tests (nohup, a background job of a
+# non-interactive shell) is inherited, and a shell can neither trap nor reset
+# a signal ignored on entry: start again with it at its default, or no run
+# below could be interrupted (tuplecheck rightly keeps an ignored SIGINT
+# ignored).
+[ -n "${TC_INT_DEFAULT:-}" ] || TC_INT_DEFAULT=1 exec env --default-signal=INT bash "$0" "$@"
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
 flowgen=build/asan/tools/flowgen
