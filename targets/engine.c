@@ -218,10 +218,14 @@ static struct flow *first_expiry(const struct engine *e, int64_t *at)
 	*at = INT64_MAX;
 	for (l = 0; l < L__COUNT; l++) {
 		struct flow *f = (struct flow *)(void *)ft_list_head(&e->ft, l);
+		int64_t x;
 
-		if (f != NULL && (best == NULL || expiry_of(e, f) < *at)) {
+		if (f == NULL)
+			continue;
+		x = expiry_of(e, f);
+		if (best == NULL || x < *at) {
 			best = f;
-			*at = expiry_of(e, f);
+			*at = x;
 		}
 	}
 	return best;
