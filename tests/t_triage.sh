@@ -18,6 +18,8 @@
 #    and bisect.sh's signature step must recognise its report.
 # 4. One stack reached through two targets is two findings, each known or
 #    new by its own target's regressions, each in its own crash folder.
+# 5. A libFuzzer minimization that hands back another bug's crash is not
+#    kept, and libFuzzer runs again instead of giving up.
 set -u
 cd "$(dirname "$0")/.."
 PY=/usr/bin/python3
@@ -252,6 +254,40 @@ if verdict != {"ci-fuzz.fuzz_alpha": False, "ci-fuzz.fuzz_beta": True}:
     print("FAIL: JUnit verdicts %r (fuzz_beta's new crash must fail its own case)" % verdict); bad = 1
 print(("ok" if not bad else "FAIL") + ": one stack through two targets: %r" % got)
 sys.exit(bad)
+PYEOF
+
+# ---- 5. libFuzzer -minimize_crash handing back another crash ----------------
+# From an input that reaches two bugs, -minimize_crash keeps the first crash it
+# meets, which may be the other bug (about 1 run in 20 for the planted target:
+# "PLNT" and "PLUB" differ in two bytes its comparison tracing offers). That
+# result must not be kept, and libFuzzer must run again in the same budget
+# instead of giving up for chunk removal. A stand-in for the libFuzzer build
+# returns the other bug's trigger on its first minimization and the right one
+# after; the real repro driver judges both.
+mkdir -p "$tmp/lfb/libfuzzer" "$tmp/lfb/repro"
+cp build/fuzz-planted/repro/fuzz_planted "$tmp/lfb/repro/"
+cat > "$tmp/lfb/libfuzzer/fuzz_planted" <<EOF
+#!/bin/sh
+case " \$* " in *" -minimize_crash=1 "*) ;; *) exit 0 ;; esac
+for a; do case \$a in -exact_artifact_path=*) out=\${a#*=} ;; esac; done
+n=\$(cat "$tmp/lfb/calls" 2>/dev/null || echo 0)
+echo \$((n + 1)) > "$tmp/lfb/calls"
+if [ "\$n" = 0 ]; then printf 'PLUB' > "\$out"; else printf 'PLNT' > "\$out"; fi
+exit 1
+EOF
+chmod +x "$tmp/lfb/libfuzzer/fuzz_planted"
+{ printf 'PLNT'; head -c 60 /dev/urandom; } > "$tmp/lfb/crash-two"
+bash scripts/triage.sh --target fuzz_planted --bin-dir "$tmp/lfb" --minimize-seconds 20 \
+	--regressions "$tmp/lfb/noreg" --out "$tmp/lfb/out" "$tmp/lfb/crash-two" > "$tmp/lfb/tri.txt" 2>&1
+$PY - "$tmp/lfb/out/report.json" "$tmp/lfb/calls" <<'PYEOF' || fail=1
+import json, sys
+c = json.load(open(sys.argv[1]))["crashes"][0]
+calls = open(sys.argv[2]).read().strip()
+ok = (c["minimize"].startswith("minimized with libfuzzer") and "another crash" in c["minimize"]
+      and c["minimized_size"] == 4 and open(c["minimized"], "rb").read() == b"PLNT" and calls == "2")
+print(("ok" if ok else "FAIL") + ": libFuzzer run again after it returned another crash: %s, %d bytes, %s runs"
+      % (c["minimize"], c["minimized_size"], calls))
+sys.exit(0 if ok else 1)
 PYEOF
 
 # a folder that does not exist is a usage error
