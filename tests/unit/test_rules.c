@@ -961,6 +961,103 @@ static void test_oracle_initiator_side(void **state)
 	}
 }
 
+/* Once per flow means both directions of it (the dedup key is the
+ * canonical 5-tuple): a port 0 on the way out and the reply coming back
+ * from it are one port.zero finding. Also on loopback, where both ends
+ * have one address and only the ports order the tuple, and for
+ * tcp.invalid-flags (a SYN+FIN answered by a SYN+FIN). */
+static void test_oracle_once_per_flow_both_directions(void **state)
+{
+	static const char *const addr[][2] = {
+		{ "192.0.2.1", "198.51.100.2" }, { "127.0.0.1", "127.0.0.1" },
+	};
+	struct pkt p[4];
+	struct olog l;
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(addr); i++) {
+		p[0] = tcp_pkt(addr[i][0], 40000, addr[i][1], 0, TH_ACK);
+		p[1] = tcp_pkt(addr[i][1], 0, addr[i][0], 40000, TH_ACK);
+		p[2] = tcp_pkt(addr[i][0], 40001, addr[i][1], 80, TH_SYN | TH_FIN);
+		p[3] = tcp_pkt(addr[i][1], 80, addr[i][0], 40001, TH_SYN | TH_FIN);
+		replay_pkts(p, 4, &l);
+		if (olog_count(&l, R_PORT_ZERO) != 1 || olog_count(&l, R_TCP_INVALID_FLAGS) != 1)
+			fail_msg("%s <-> %s: port.zero %u times, tcp.invalid-flags %u times, want once each",
+				 addr[i][0], addr[i][1], olog_count(&l, R_PORT_ZERO),
+				 olog_count(&l, R_TCP_INVALID_FLAGS));
+	}
+}
+
+/* tcp.invalid-flags is reported once per flow and flag combination
+ * (README, rules.c): a scanner's null, FIN and Xmas probes on one tuple are
+ * three findings, their repeats none. */
+static void test_oracle_invalid_flags_per_combination(void **state)
+{
+	static const uint16_t fl[] = {
+		0, TH_FIN, 0, TH_FIN | TH_PSH | TH_URG, TH_FIN, TH_FIN | TH_PSH | TH_URG,
+	};
+	struct pkt p[TC_ARRAY_SIZE(fl)];
+	struct olog l;
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(fl); i++)
+		p[i] = tcp_pkt("192.0.2.1", 41000, "198.51.100.2", 80, fl[i]);
+	replay_pkts(p, TC_ARRAY_SIZE(fl), &l);
+	assert_int_equal(olog_count(&l, R_TCP_INVALID_FLAGS), 3);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.f[0].transition, "null");
+	assert_string_equal(l.f[1].transition, "fin-without-ack");
+	assert_string_equal(l.f[2].transition, "fin+psh+urg-without-ack");
+}
+
+static struct pkt seg(bool from_client, uint16_t flags, uint32_t seq, uint32_t ack)
+{
+	struct pkt p = from_client ? tcp_pkt("192.0.2.1", 40000, "198.51.100.2", 80, flags)
+				   : tcp_pkt("198.51.100.2", 80, "192.0.2.1", 40000, flags);
+
+	p.seq = seq;
+	p.ack = ack;
+	p.win = 65535;
+	p.tcp_hlen = 20;
+	return p;
+}
+
+/* A SYN repeating the ISN of a connection its FIN exchange closed is
+ * judged as a reuse of the tuple (tuple.reuse-time-wait: the ISN is not
+ * above the old final sequence number), once per close: its own
+ * retransmission is the same attempt. A FIN the peer retransmits restarts
+ * TIME-WAIT (RFC 9293 3.10.7.4), so the same SYN after it is a new
+ * attempt on a new close, reported again. */
+static void test_oracle_same_isn_once_per_close(void **state)
+{
+	struct pkt p[10];
+	struct olog l;
+	unsigned k = 0;
+
+	(void)state;
+	p[k++] = seg(true, TH_SYN, 100, 0);
+	p[k++] = seg(false, TH_SYN | TH_ACK, 500, 101);
+	p[k++] = seg(true, TH_ACK, 101, 501);
+	p[k++] = seg(true, TH_FIN | TH_ACK, 101, 501);
+	p[k++] = seg(false, TH_FIN | TH_ACK, 501, 102);
+	p[k++] = seg(true, TH_ACK, 102, 502);
+	p[k++] = seg(true, TH_SYN, 100, 0);          /* frame 7: the old ISN again */
+	p[k++] = seg(true, TH_SYN, 100, 0);          /* its retransmission */
+	p[k++] = seg(false, TH_FIN | TH_ACK, 501, 102); /* TIME-WAIT restarts */
+	p[k++] = seg(true, TH_SYN, 100, 0);          /* frame 10: a new attempt */
+	replay_pkts(p, k, &l);
+	if (olog_count(&l, R_TUPLE_REUSE_TIME_WAIT) != 2) {
+		for (unsigned i = 0; i < l.n; i++)
+			print_message("finding: frame %" PRIu64 " %s %s\n", l.f[i].frame,
+				      rule_info(l.f[i].rule)->id, l.f[i].transition);
+		fail_msg("tuple.reuse-time-wait %u times, want 2 (frames 7 and 10)",
+			 olog_count(&l, R_TUPLE_REUSE_TIME_WAIT));
+	}
+	for (unsigned i = 0; i < l.n; i++)
+		if (l.f[i].rule == R_TUPLE_REUSE_TIME_WAIT)
+			assert_true(l.f[i].frame == 7 || l.f[i].frame == 10);
+}
+
 /* ---- service ports -------------------------------------------------------- */
 
 static struct pkt udp_pkt(const char *src4, uint16_t sport, const char *dst4, uint16_t dport)
@@ -1115,6 +1212,65 @@ static void test_oracle_host_cap_counted(void **state)
 	oracle_free(o);
 	assert_int_equal(conns, CLS_MAX_HOSTS);
 	assert_int_equal(s.unclassified, 10);
+}
+
+static void seq_sink(void *ctx, const struct finding *f)
+{
+	if (f->rule == R_PORT_SEQUENTIAL)
+		olog_finding(ctx, f);
+}
+
+/* port.sequential is judged per protocol (README: "A host's successive
+ * connections ... use consecutive ... source ports"; the transition names
+ * the protocol): a counter allocator is found in a host's UDP flows as
+ * in its TCP connections. 20 UDP queries and 20 TCP SYNs from one host,
+ * each to its own destination, from ports 40000, 40001, ...: one finding
+ * per protocol. */
+static void test_oracle_sequential_per_protocol(void **state)
+{
+	struct oracle_cfg cfg;
+	struct oracle_sink sink;
+	struct oracle *o;
+	struct summary s;
+	struct olog l;
+	char err[512];
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	cfg.msl = 60;
+	cfg.min_samples = 8;
+	engine_config_default(&cfg.engine);
+	memset(&l, 0, sizeof(l));
+	memset(&sink, 0, sizeof(sink));
+	sink.finding = seq_sink;
+	sink.ctx = &l;
+	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
+	for (unsigned i = 0; i < 40; i++) {
+		char dst[32];
+		struct pkt p;
+		struct cap_packet cp;
+
+		snprintf(dst, sizeof(dst), "198.51.100.%u", 1 + i % 20);
+		p = tcp_pkt("192.0.2.1", (uint16_t)(40000 + i), dst, 53, TH_SYN);
+		if (i < 20) {
+			p.l4 = L4_UDP;
+			p.proto = 17;
+			p.flags = 0;
+		}
+		memset(&cp, 0, sizeof(cp));
+		cp.frame = i + 1;
+		cp.ts_sec = 1700000000 + i;
+		cp.ts_digits = 6;
+		oracle_packet(o, &cp, &p);
+	}
+	memset(&s, 0, sizeof(s));
+	oracle_finish(o, &s);
+	oracle_free(o);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.f[0].transition, "tcp");
+	assert_string_equal(l.f[1].transition, "udp");
+	assert_true(l.f[1].frame >= 1 && l.f[1].frame <= 20);   /* UDP evidence */
 }
 
 /* ---- once-per-flow marks ------------------------------------------------ */
@@ -1348,6 +1504,9 @@ int main(void)
 		cmocka_unit_test(test_oracle_ecn_only_segment),
 		cmocka_unit_test(test_oracle_probe_opens_nothing),
 		cmocka_unit_test(test_oracle_initiator_side),
+		cmocka_unit_test(test_oracle_once_per_flow_both_directions),
+		cmocka_unit_test(test_oracle_invalid_flags_per_combination),
+		cmocka_unit_test(test_oracle_same_isn_once_per_close),
 		cmocka_unit_test(test_inline_fires),
 		cmocka_unit_test(test_initiator_ports),
 		cmocka_unit_test(test_decode_errors),
@@ -1361,6 +1520,7 @@ int main(void)
 		cmocka_unit_test(test_oracle_service_ports),
 		cmocka_unit_test(test_oracle_udp_socket_once),
 		cmocka_unit_test(test_oracle_host_cap_counted),
+		cmocka_unit_test(test_oracle_sequential_per_protocol),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
