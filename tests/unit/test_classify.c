@@ -914,6 +914,23 @@ static void test_fixed_middle(void **state)
 	assert_int_equal(r.udp.fixed_port, 40000);
 	cls_destroy(c);
 
+	/* Space-Saving: a port not held takes the smallest count plus one.
+	 * The table is full of ports seen once when 5353 starts to come back
+	 * every other dropped flow, between ports never seen again: it must
+	 * hold its slot (more than 1/16 of the flows) and reach 8 endpoints,
+	 * not be pushed out by each new port in turn. */
+	c = mk(8, 16, 16);
+	for (uint32_t i = 0; i < 48 + 24 + 32; i++) {
+		bool fixed = i >= 48 && i < 48 + 24 && i % 2 == 0;
+
+		add(c, 1, 17, fixed ? 1000 + i : 100 + i % 50,
+		    fixed ? 5353 : (uint16_t)(32768 + i * 97));
+	}
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.fixed_port, 5353);
+	cls_destroy(c);
+
 	/* 7 endpoints in the middle are not 8 */
 	c = mk(8, 16, 16);
 	for (uint32_t i = 0; i < 220; i++)
