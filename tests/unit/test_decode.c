@@ -1220,6 +1220,19 @@ static void test_ipv4_source_route_checksum(void **state)
 		assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
 		assert_int_equal(p.n_err, 1);
 		assert_int_equal(p.err[0], PE_TCP_BAD_CHECKSUM);
+		/* pointer 7, on the option's last octet: not past the length,
+		 * so the route is not used up (RFC 791 3.1: empty only when
+		 * the pointer is greater than the length) and dst is still a
+		 * waypoint; a checksum over the option's address is not bad */
+		opt[2] = 7;
+		build_tcp(tcp, 5);
+		l4_csum(tcp, 20, 16, A4, C4, 4, 6);
+		len = build_ip4(b, opt, 8, 6, 0, tcp, 20);
+		assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+		assert_true(p.dst_routed);
+		assert_int_equal(p.n_err, 0);
+		build_tcp(tcp, 5);
+		l4_csum(tcp, 20, 16, A4, B4, 4, 6);
 		/* pointer 8, past the length: the route is used up and dst is
 		 * the final destination */
 		opt[2] = 8;
