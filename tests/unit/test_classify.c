@@ -179,6 +179,15 @@ static void test_wrap_around(void **state)
 	assert_int_equal(r.tcp.cls, PC_PER_DEST_SEQ);
 	assert_int_equal(r.tcp.f.pd_hits, r.tcp.f.pd_pairs);
 	assert_int_equal(r.tcp.f.pd_pairs, 15);
+
+	/* Linux's range is 32768-60999: a port of 61000 is outside it, and
+	 * the smallest usual range holding them all is FreeBSD's 10000-65535 */
+	for (uint32_t i = 0; i < 12; i++)
+		add(c, 3, 6, i % 4, (uint16_t)(i == 5 ? 61000 : 40000 + 997 * i));
+	r = result(c, 2);
+	assert_int_equal(r.tcp.max_port, 61000);
+	assert_int_equal(r.tcp.f.range_low, 10000);
+	assert_int_equal(r.tcp.f.range_high, 65536);
 	cls_destroy(c);
 }
 
@@ -752,6 +761,112 @@ static void test_stride_not_per_destination(void **state)
 	cls_destroy(c);
 }
 
+/* Rule 3d: a counter shared with other traffic (steps +1..+3, so no one
+ * stride and no high-water mark) to 5 destinations in turn. Every port
+ * within a window of fewer than 256 ports: sequential. A window of 256
+ * ports or more could be a narrow configured range holding random-ish
+ * ports: rule 3d (file comment of classify.c: w < 256) says nothing, and
+ * forward bounded steps are random-increments. */
+static struct cls_host_result shared_counter(uint32_t w)
+{
+	static const uint32_t steps[] = { 2, 3, 1, 2, 3 };
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+	uint32_t p = 40000, i = 0;
+
+	for (; p < 40000 + w - 1; i++) {
+		add(c, 1, 6, i % 5, (uint16_t)p);
+		p += steps[i % 5];
+		if (p > 40000 + w - 1)
+			p = 40000 + w - 1;
+	}
+	add(c, 1, 6, i % 5, (uint16_t)p);
+	r = result(c, 0);
+	assert_int_equal(r.tcp.max_port - r.tcp.min_port + 1, w);
+	cls_destroy(c);
+	return r;
+}
+
+static void test_shared_counter_window(void **state)
+{
+	struct cls_host_result r;
+
+	(void)state;
+	r = shared_counter(100);
+	assert_true(r.tcp.f.cross_mode_share < 0.7);      /* no one stride */
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_true(r.tcp.port_sequential);
+	assert_true(r.tcp.f.dense_pvalue <= 1e-5);
+	assert_true(r.tcp.evidence.n >= 2);
+	r = shared_counter(255);
+	assert_int_equal(r.tcp.cls, PC_SEQUENTIAL);
+	assert_true(r.tcp.f.dense_pvalue <= 1e-5);
+	r = shared_counter(256);
+	assert_true(r.tcp.f.dense_pvalue == 1);           /* rule 3d not applied */
+	assert_int_equal(r.tcp.cls, PC_RANDOM_INCREMENTS);
+	assert_false(r.tcp.port_sequential);
+}
+
+/* Rule 4 on cross steps needs 4 of them, and 4 are enough: a counter
+ * moved by random increments (RFC 6056 alg 5, here with N above the
+ * suggested 500) seen over 8 connections to 5 destinations, where the 4
+ * cross steps are forward and short (+700) and the steps to the same
+ * destination are not (+1500, past the bound of 1024): the global steps do
+ * not make the case (4 of 7), the cross steps do. */
+static void test_increments_four_cross_steps(void **state)
+{
+	static const uint8_t dest[8] = { 0, 1, 1, 2, 2, 3, 3, 4 };
+	struct cls *c = mk(8, 256, 16);
+	struct cls_host_result r;
+	uint32_t p = 15000;
+
+	(void)state;
+	for (uint32_t i = 0; i < 8; i++) {
+		add(c, 1, 6, dest[i], (uint16_t)p);
+		p += i + 1 < 8 && dest[i + 1] != dest[i] ? 700 : 1500;
+	}
+	r = result(c, 0);
+	assert_int_equal(r.tcp.f.cross_steps, 4);
+	assert_int_equal(r.tcp.f.inc_steps, 4);
+	assert_int_equal(r.tcp.f.inc_bound, 1024);
+	assert_true(r.tcp.f.inc_share == 1.0);
+	assert_int_equal(r.tcp.cls, PC_RANDOM_INCREMENTS);
+	cls_destroy(c);
+}
+
+/* Linux to one destination (steps 2..16) while 1 connection in 10 comes
+ * from a port the application bound itself (anywhere in the range): the
+ * pairs are not all small (rule 5 is not met by 90% of them), yet most
+ * global steps are forward and short. Rule 4 on global steps also wants
+ * their median above 32 (alg 5's increments are 1..500, median ~250), so
+ * this stays per-destination-sequential, not random-increments. */
+static void test_small_steps_not_increments(void **state)
+{
+	struct pa_rng rng;
+
+	(void)state;
+	pa_rng_seed(&rng, 11);
+	for (uint32_t run = 0; run < 20; run++) {
+		struct cls *c = mk(8, 256, 16);
+		struct cls_host_result r;
+		uint32_t q = 33000 + pa_rng_below(&rng, 1000);
+
+		for (uint32_t i = 0; i < 60; i++) {
+			if (pa_rng_below(&rng, 10) == 0) {
+				add(c, 1, 6, 3, (uint16_t)(32768 + pa_rng_below(&rng, 28000)));
+			} else {
+				q += 2 + 2 * pa_rng_below(&rng, 8);
+				add(c, 1, 6, 3, (uint16_t)q);
+			}
+		}
+		r = result(c, 0);
+		assert_int_equal(r.tcp.f.destinations, 1);
+		assert_true(r.tcp.f.inc_median <= 32);
+		assert_int_equal(r.tcp.cls, PC_PER_DEST_SEQ);
+		cls_destroy(c);
+	}
+}
+
 /*
  * port.fixed when the fixed port's flows are all between the kept ones
  * (keep 16: the first and last 16 of 220 UDP flows): 10 flows from 5353 to
@@ -797,6 +912,23 @@ static void test_fixed_middle(void **state)
 	r = result(c, 0);
 	assert_true(r.udp.port_fixed);
 	assert_int_equal(r.udp.fixed_port, 40000);
+	cls_destroy(c);
+
+	/* Space-Saving: a port not held takes the smallest count plus one.
+	 * The table is full of ports seen once when 5353 starts to come back
+	 * every other dropped flow, between ports never seen again: it must
+	 * hold its slot (more than 1/16 of the flows) and reach 8 endpoints,
+	 * not be pushed out by each new port in turn. */
+	c = mk(8, 16, 16);
+	for (uint32_t i = 0; i < 48 + 24 + 32; i++) {
+		bool fixed = i >= 48 && i < 48 + 24 && i % 2 == 0;
+
+		add(c, 1, 17, fixed ? 1000 + i : 100 + i % 50,
+		    fixed ? 5353 : (uint16_t)(32768 + i * 97));
+	}
+	r = result(c, 0);
+	assert_true(r.udp.port_fixed);
+	assert_int_equal(r.udp.fixed_port, 5353);
 	cls_destroy(c);
 
 	/* 7 endpoints in the middle are not 8 */
@@ -1002,6 +1134,9 @@ int main(void)
 		cmocka_unit_test(test_legacy_steady),
 		cmocka_unit_test(test_strides),
 		cmocka_unit_test(test_stride_not_per_destination),
+		cmocka_unit_test(test_shared_counter_window),
+		cmocka_unit_test(test_small_steps_not_increments),
+		cmocka_unit_test(test_increments_four_cross_steps),
 		cmocka_unit_test(test_fixed_middle),
 		cmocka_unit_test(test_fixed_consistent),
 		cmocka_unit_test(test_fixed_needs_reuse),

@@ -767,6 +767,16 @@ static void test_vlan_depth(void **state)
 	assert_int_equal(decode_copy(LT_EN10MB, b, len, len, &p), TC_MALFORMED);
 	assert_int_equal(p.err[0], PE_VLAN_TOO_DEEP);
 	assert_false(p.have_ip);
+	/* the VLAN ID is the TCI's low 12 bits (IEEE 802.1Q 9.6): priority
+	 * (PCP) and drop eligible (DEI) bits above it are not part of it */
+	{
+		const struct vec *v = find_vec("vlan_ipv4_udp");
+		const struct patch pcp[] = { { 14, 0xB0 } };   /* PCP 5, DEI 1, VID 100 */
+
+		assert_int_equal(decode_patched(v, pcp, 1, 0, &p), TC_OK);
+		assert_int_equal(p.n_vlan, 1);
+		assert_int_equal(p.vlan[0], 100);
+	}
 	/* 0x9100, the pre-standard QinQ EtherType */
 	len = build_vlans(b, sizeof b, 1);
 	b[12] = 0x91;
@@ -1018,6 +1028,34 @@ static void build_tcp(uint8_t *t, uint8_t doff)
 	put16(t + 14, 8192);
 }
 
+/* NOP NOP timestamps, then NOP NOP SACK: what Linux puts on a duplicate
+ * ACK (RFC 7323 appendix A, RFC 2018). The options after the timestamps
+ * are read as well. */
+static void test_tcp_options_after_timestamps(void **state)
+{
+	static const uint8_t opts[24] = {
+		1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9,
+		1, 1, 5, 10, 0, 0, 0x10, 0, 0, 0, 0x20, 0,
+	};
+	uint8_t seg[44], b[64];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	build_tcp(seg, 11);
+	memcpy(seg + 20, opts, sizeof opts);
+	len = build_ip4(b, NULL, 0, 6, 0, seg, sizeof seg);
+	assert_int_equal(decode_copy(LT_RAW, b, len, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	assert_int_equal(p.tcp_hlen, 44);
+	assert_true(p.opt.has_ts);
+	assert_int_equal(p.opt.ts_val, 7);
+	assert_int_equal(p.opt.ts_ecr, 9);
+	assert_int_equal(p.opt.n_sack, 1);
+	assert_int_equal(p.opt.sack[0][0], 0x1000);
+	assert_int_equal(p.opt.sack[0][1], 0x2000);
+}
+
 /* Decode b (len bytes, all captured) from a heap copy and verify its
  * checksums: p->err then holds every reason. */
 static enum tc_rc decode_verified(uint32_t lt, const uint8_t *b, size_t len, struct pkt *p)
@@ -1136,6 +1174,17 @@ static void test_udp_jumbogram(void **state)
 	 * IPv6 without a jumbo payload */
 	expect_malformed(u, (struct patch[]){ { 42, 0 }, { 43, 0 } }, 2, PE_UDP_BAD_LENGTH, true);
 	expect_malformed(s, (struct patch[]){ { 64, 0 }, { 65, 0 } }, 2, PE_UDP_BAD_LENGTH, true);
+	/* a jumbogram whose UDP datagram is 65535 octets, which the length
+	 * field can say: 0 there is wrong (RFC 2675 4: only "if the length of
+	 * the UDP header plus UDP data is greater than 65,535") */
+	len = build_jumbo_udp(b, 65535 - 8, 0);
+	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_UDP_BAD_LENGTH));
+	assert_false(p.have_l4);
+	len = build_jumbo_udp(b, 65535 - 8, 65535);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	assert_int_equal(p.payload_len, 65535 - 8);
 }
 
 /* IPv4 source routes (RFC 791 3.1): while the pointer is not past the
@@ -1171,6 +1220,19 @@ static void test_ipv4_source_route_checksum(void **state)
 		assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
 		assert_int_equal(p.n_err, 1);
 		assert_int_equal(p.err[0], PE_TCP_BAD_CHECKSUM);
+		/* pointer 7, on the option's last octet: not past the length,
+		 * so the route is not used up (RFC 791 3.1: empty only when
+		 * the pointer is greater than the length) and dst is still a
+		 * waypoint; a checksum over the option's address is not bad */
+		opt[2] = 7;
+		build_tcp(tcp, 5);
+		l4_csum(tcp, 20, 16, A4, C4, 4, 6);
+		len = build_ip4(b, opt, 8, 6, 0, tcp, 20);
+		assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+		assert_true(p.dst_routed);
+		assert_int_equal(p.n_err, 0);
+		build_tcp(tcp, 5);
+		l4_csum(tcp, 20, 16, A4, B4, 4, 6);
 		/* pointer 8, past the length: the route is used up and dst is
 		 * the final destination */
 		opt[2] = 8;
@@ -1369,6 +1431,13 @@ static void test_ipv6_chain_rules(void **state)
 	assert_int_equal(decode_copy(LT_IPV6, b, len, len, &p), TC_OK);
 	assert_int_equal(p.ip_len, 56);
 	assert_true(has_err(&p, PE_IP6_BAD_EXT));
+	/* the smallest jumbo length, 65536 (RFC 2675 2: "greater than
+	 * 65,535"), is clean: a UDP datagram of 65528 octets */
+	len = build_jumbo_udp(j, 65536 - 16, 65536 - 8);
+	assert_int_equal(decode_copy(LT_IPV6, j, len, len, &p), TC_OK);
+	assert_int_equal(p.ip_len, 40 + 65536);
+	assert_int_equal(p.n_err, 0);
+	assert_true(p.have_l4);
 	/* a proper jumbogram is clean; with a fragment header it is not */
 	len = build_jumbo_udp(j, 70000, 0);
 	assert_int_equal(decode_copy(LT_IPV6, j, len, len, &p), TC_OK);
@@ -1480,6 +1549,7 @@ int main(void)
 		cmocka_unit_test(test_vlan_depth),
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_tcp_options),
+		cmocka_unit_test(test_tcp_options_after_timestamps),
 		cmocka_unit_test(test_ip_options),
 		cmocka_unit_test(test_checksums),
 		cmocka_unit_test(test_first_fragment_short_tcp),
