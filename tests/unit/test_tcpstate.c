@@ -262,6 +262,17 @@ static void test_rst_exact_and_window(void **state)
 	apply(&c, B, seg(TH_ACK | TH_PSH, 501, 101, 100000, 65535), NULL);
 	apply(&c, B, seg(TH_RST, 100501, 0, 0, 0), &r);
 	assert_int_equal(r.verdict, RST_EXACT);
+	/* ... while RCV.NXT stays the receiver's last ACK: a RST there is
+	 * exact too, one inside the unacknowledged data is in the window */
+	established(&c);
+	apply(&c, B, seg(TH_ACK | TH_PSH, 501, 101, 1000, 65535), NULL);
+	apply(&c, B, seg(TH_RST, 501, 0, 0, 0), &r);
+	assert_int_equal(r.rcv_nxt, 501);
+	assert_int_equal(r.verdict, RST_EXACT);
+	established(&c);
+	apply(&c, B, seg(TH_ACK | TH_PSH, 501, 101, 1000, 65535), NULL);
+	apply(&c, B, seg(TH_RST, 1001, 0, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_IN_WINDOW);
 }
 
 /* RFC 9293 3.10.7.3: in SYN-SENT, a RST is acceptable only with an ACK of the SYN. */
