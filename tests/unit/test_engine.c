@@ -241,6 +241,39 @@ static const struct zcase zcases[] = {
 		     { 'c', ACK, 101, 501, 0, W }, { 'c', RST, 101, 0, 0, 0 },
 		     { 'c', FIN | RST | ACK, 105, 501, 0, 0 }, { 'c', RST, 101, 0, 0, 0 } },
 	  "RSTO", "ShARI", { 4, 0 } },
+	/* Zeek's REJ covers an originator in SYN_ACK_SENT too: after the
+	 * responder's SYN+ACK ('^h'), the originator answers with a SYN+ACK of
+	 * its own and the responder resets */
+	{ "REJ SYN_ACK_SENT", { { 's', SYN | ACK, 500, 101, 0, W }, { 'c', SYN | ACK, 100, 501, 0, W },
+				{ 's', RST, 501, 0, 0, 0 } }, "REJ", "^hHr", { 0, 0 } },
+	/* RSTOS0 is /^\^?S[^HAFGIQ]*R.*$/: a FIN between the SYN and the RST
+	 * makes it OTH */
+	{ "S F R", { { 'c', SYN, 100, 0, 0, W }, { 'c', FIN, 101, 0, 0, W }, { 'c', RST, 102, 0, 0, 0 } },
+	  "OTH", "SFR", { 0, 0 } },
+	/* S0 needs a responder that sent nothing: data from it without a
+	 * SYN (PARTIAL) while the originator is in SYN_SENT is OTH */
+	{ "S d", { { 'c', SYN, 100, 0, 0, W }, { 's', PSH | ACK, 500, 101, 10, W } },
+	  "OTH", "Sd", { 0, 10 } },
+	/* Zeek's zero size for a half-open connection discovered and aborted
+	 * (SYN_SENT -> RESET, data acknowledged) needs the peer INACTIVE: here
+	 * the peer sent data, so the 100 acknowledged bytes count */
+	{ "S d R acked", { { 'c', SYN, 100, 0, 0, W }, { 's', PSH | ACK, 500, 201, 5, W },
+			   { 'c', RST, 201, 0, 0, 0 } }, "RSTOS0", "SdR", { 100, 5 } },
+	/* an ACK of 0 counts up to exactly 1 MiB ahead (Zeek ignores it only
+	 * when more than TOO_LARGE_SEQ_DELTA ahead) */
+	{ "ACK 0 1 MiB ahead", { { 'c', SYN, 0xffefffffu, 0, 0, W }, { 's', SYN | ACK, 500, 0xfff00000u, 0, W },
+				 { 'c', ACK, 0xfff00000u, 501, 0, W }, { 's', ACK, 501, 0, 0, W } },
+	  "S1", "ShAa", { 1048576, 0 } },
+	/* a SYN (here a SYN+ACK) from an endpoint whose first packet was a
+	 * RST starts its numbering over (Zeek: the RST may have been
+	 * injected); the RST's seq, ahead of the SYN, must not count */
+	{ "RST then SYN", { { 'c', RST, 1000, 0, 0, 0 }, { 'c', SYN | ACK, 500, 9000, 0, W } },
+	  "OTH", "RH", { 0, 0 } },
+	/* a FIN at the SYN's own seq leaves its sender at its start, so a
+	 * later FIN counts however far it lies, even after a RST */
+	{ "FIN at start", { { 'c', SYN, 100, 0, 0, W }, { 'c', FIN, 100, 0, 0, W },
+			    { 'c', RST, 101, 0, 0, 0 }, { 'c', FIN, 200, 0, 0, W } },
+	  "OTH", "SFRF", { 99, 0 } },
 };
 
 static void test_zeek_states(void **state)

@@ -239,6 +239,15 @@ static void test_rst_exact_and_window(void **state)
 	established(&c);
 	apply(&c, B, seg(TH_RST, 400, 0, 0, 0), &r);
 	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	/* the window's edges (RFC 5961 3.2: RCV.NXT =< SEG.SEQ < RCV.NXT +
+	 * RCV.WND): its last octet is inside, the one just past it is not */
+	established(&c);
+	apply(&c, B, seg(TH_RST, 501 + 65534, 0, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_IN_WINDOW);
+	established(&c);
+	assert_false(apply(&c, B, seg(TH_RST, 501 + 65535, 0, 0, 0), &r));
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(c.end, TCP_END_OPEN);
 
 	/* zero window: only the exact sequence number is acceptable */
 	established(&c);
@@ -253,6 +262,17 @@ static void test_rst_exact_and_window(void **state)
 	apply(&c, B, seg(TH_ACK | TH_PSH, 501, 101, 100000, 65535), NULL);
 	apply(&c, B, seg(TH_RST, 100501, 0, 0, 0), &r);
 	assert_int_equal(r.verdict, RST_EXACT);
+	/* ... while RCV.NXT stays the receiver's last ACK: a RST there is
+	 * exact too, one inside the unacknowledged data is in the window */
+	established(&c);
+	apply(&c, B, seg(TH_ACK | TH_PSH, 501, 101, 1000, 65535), NULL);
+	apply(&c, B, seg(TH_RST, 501, 0, 0, 0), &r);
+	assert_int_equal(r.rcv_nxt, 501);
+	assert_int_equal(r.verdict, RST_EXACT);
+	established(&c);
+	apply(&c, B, seg(TH_ACK | TH_PSH, 501, 101, 1000, 65535), NULL);
+	apply(&c, B, seg(TH_RST, 1001, 0, 0, 0), &r);
+	assert_int_equal(r.verdict, RST_IN_WINDOW);
 }
 
 /* RFC 9293 3.10.7.3: in SYN-SENT, a RST is acceptable only with an ACK of the SYN. */
@@ -279,6 +299,15 @@ static void test_rst_in_syn_sent(void **state)
 	apply(&c, B, seg(TH_RST | TH_ACK, 0, 999, 0, 0), &r);
 	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
 	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+	/* without the ACK bit the acknowledgment field means nothing, even
+	 * when it holds ISS + 1: the RST is dropped */
+	tcp_conn_init(&c);
+	apply(&c, A, seg(TH_SYN, 100, 0, 0, 65535), NULL);
+	assert_false(apply(&c, B, seg(TH_RST, 0, 101, 0, 0), &r));
+	assert_true(r.syn_sent);
+	assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+	assert_int_equal(ST(&c, A), TCPS_SYN_SENT);
+	assert_int_equal(c.end, TCP_END_OPEN);
 }
 
 /*
@@ -377,6 +406,19 @@ static void test_window_scaling(void **state)
 		apply(&c, B, s, NULL);
 		assert_int_equal(!!(c.flags & TCF_WS_NEGOTIATED), both);
 		apply(&c, A, seg(TH_ACK, 101, 501, 0, 512), NULL);
+		apply(&c, B, seg(TH_ACK, 501, 101, 0, 256), NULL);
+		/* the client's RST against the server's window (judged, not
+		 * applied), scaled by the server's shift only when negotiated */
+		s = seg(TH_RST, 101 + 60000, 0, 0, 0);
+		tcp_rst_judge(&c, A, &s, &r);
+		assert_true(r.wnd_scale_known);
+		if (both) {
+			assert_int_equal(r.rcv_wnd, 256u << 8);
+			assert_int_equal(r.verdict, RST_IN_WINDOW);
+		} else {
+			assert_int_equal(r.rcv_wnd, 256);
+			assert_int_equal(r.verdict, RST_OUT_OF_WINDOW);
+		}
 		apply(&c, B, seg(TH_RST, 501 + 60000, 0, 0, 0), &r);
 		assert_true(r.wnd_scale_known);
 		if (both) {
