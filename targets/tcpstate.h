@@ -197,7 +197,8 @@ static inline bool tcp_is_new_incarnation(const struct tcp_conn *c, unsigned fro
  *    seq == RCV.NXT, or seq == the sender's own next seq (the receiver's
  *    RCV.NXT once data in flight arrives), is RST_EXACT; RCV.NXT < seq <
  *    RCV.NXT + RCV.WND is RST_IN_WINDOW; anything else RST_OUT_OF_WINDOW;
- *  - RST_UNKNOWN when neither RCV.NXT nor a window can be estimated.
+ *  - RST_UNKNOWN when RCV.NXT cannot be estimated, or when it can but the
+ *    receiver has sent no window yet and seq is not an exact match.
  * Pure.
  */
 void tcp_rst_judge(const struct tcp_conn *c, unsigned from,
