@@ -939,6 +939,36 @@ static void test_idle_timeouts(void **state)
 	fx_free(x);
 }
 
+/* engine.h: engine_expire ends flows "in order of the time their timeout
+ * passed (ties: UDP, then open TCP, then closed TCP)". Three flows on the
+ * three lists whose timeouts all pass at +121 s: a TIME-WAIT closed at +1 s
+ * (2*MSL = 120 s), a UDP flow last seen at +61 s (60 s), an open TCP
+ * connection last seen at +111 s (10 s). */
+static void test_expiry_ties_by_list(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 10, 60);
+	struct pkt u = udp("10.0.0.5", 5000, "10.0.0.9", 53, 1);
+	struct pkt o = tcp("10.0.0.3", 40001, "10.0.0.2", 80, TH_SYN, 7, 0, 0);
+
+	(void)state;
+	closed_connection(x, 0);
+	feed_at(x, &u, 61, 0, NULL);
+	feed_at(x, &o, 111, 0, NULL);
+	engine_advance(x->e, 1700000000 + 120, 999999999);
+	assert_int_equal(engine_expire(x->e, 10), 0);
+	engine_advance(x->e, 1700000000 + 121, 0);
+	assert_int_equal(engine_expire(x->e, 10), 3);
+	assert_int_equal(x->log.n, 3);
+	assert_string_equal(x->log.r[0].proto, "udp");
+	assert_string_equal(x->log.r[1].proto, "tcp");
+	assert_int_equal(x->log.r[1].sport, 40001);
+	assert_string_equal(x->log.r[2].proto, "tcp");
+	assert_int_equal(x->log.r[2].sport, 40000);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(x->log.why[i], FLOW_END_EXPIRED);
+	fx_free(x);
+}
+
 /* Time going backwards: the clock keeps the largest time, late packets count
  * as "now", nothing expires early and no duration is negative. */
 static void test_time_goes_backwards(void **state)
@@ -1495,6 +1525,7 @@ int main(void)
 		cmocka_unit_test(test_prev_half_open),
 		cmocka_unit_test(test_closed_kept_2msl),
 		cmocka_unit_test(test_idle_timeouts),
+		cmocka_unit_test(test_expiry_ties_by_list),
 		cmocka_unit_test(test_time_goes_backwards),
 		cmocka_unit_test(test_time_extremes),
 		cmocka_unit_test(test_eviction_lru),
