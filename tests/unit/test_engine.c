@@ -969,6 +969,31 @@ static void test_expiry_ties_by_list(void **state)
 	fx_free(x);
 }
 
+/* engine.h: prev.close_sec/close_nsec are the close segment's own stamp,
+ * which may be before the engine's epoch (the first packet's second) when
+ * time goes backwards: epoch seconds and a nanosecond part below 1e9. */
+static void test_close_time_before_epoch(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 60);
+	struct pkt u = udp("10.9.9.9", 5353, "10.9.9.8", 5353, 10);
+	struct pkt rst = tcp(CLI, TH_RST | TH_ACK, 101, 501, 0);
+	struct pkt syn = tcp(CLI, TH_SYN, 9000, 0, 0);
+	struct engine_result r;
+
+	(void)state;
+	feed_at(x, &u, 3600, 0, &r);                        /* epoch at +1 h */
+	handshake(x, 1, 100, 500);
+	feed_at(x, &rst, 1, 250000, &r);                    /* closed at +1.25 s */
+	assert_true(r.closed_now);
+	feed_at(x, &syn, 2, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_RST);
+	assert_int_equal(r.prev.close_sec, 1700000001);
+	assert_int_equal(r.prev.close_nsec, 250000000);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(750000000));
+	fx_free(x);
+}
+
 /* Time going backwards: the clock keeps the largest time, late packets count
  * as "now", nothing expires early and no duration is negative. */
 static void test_time_goes_backwards(void **state)
@@ -1526,6 +1551,7 @@ int main(void)
 		cmocka_unit_test(test_closed_kept_2msl),
 		cmocka_unit_test(test_idle_timeouts),
 		cmocka_unit_test(test_expiry_ties_by_list),
+		cmocka_unit_test(test_close_time_before_epoch),
 		cmocka_unit_test(test_time_goes_backwards),
 		cmocka_unit_test(test_time_extremes),
 		cmocka_unit_test(test_eviction_lru),
