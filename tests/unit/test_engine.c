@@ -994,6 +994,29 @@ static void test_close_time_before_epoch(void **state)
 	fx_free(x);
 }
 
+/* README: a flow "ends when the time since its last packet reaches the
+ * timeout", whether or not the reaper (at most 12 per packet, engine.h) got
+ * to it: 20 UDP flows time out together and the next packet is on the one
+ * that expires last. It starts a new flow; the old one has expired. */
+static void test_lookup_expires_own_flow(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt p;
+	struct engine_result r;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		p = udp("10.0.0.1", (uint16_t)(2000 + i), "10.0.0.9", 53, 1);
+		feed_at(x, &p, 0, (uint32_t)i, &r);
+	}
+	feed_at(x, &p, 60, 19, &r);                 /* port 2019, 60 s idle */
+	assert_true(r.created);
+	assert_int_equal(r.flow->stream, 20);
+	assert_int_equal(x->log.why[x->log.n - 1], FLOW_END_EXPIRED);
+	assert_int_equal(x->log.r[x->log.n - 1].sport, 2019);
+	fx_free(x);
+}
+
 /* Time going backwards: the clock keeps the largest time, late packets count
  * as "now", nothing expires early and no duration is negative. */
 static void test_time_goes_backwards(void **state)
@@ -1552,6 +1575,7 @@ int main(void)
 		cmocka_unit_test(test_idle_timeouts),
 		cmocka_unit_test(test_expiry_ties_by_list),
 		cmocka_unit_test(test_close_time_before_epoch),
+		cmocka_unit_test(test_lookup_expires_own_flow),
 		cmocka_unit_test(test_time_goes_backwards),
 		cmocka_unit_test(test_time_extremes),
 		cmocka_unit_test(test_eviction_lru),
