@@ -972,6 +972,84 @@ static void test_idle_timeouts(void **state)
 	fx_free(x);
 }
 
+/* engine.h: engine_expire ends flows "in order of the time their timeout
+ * passed (ties: UDP, then open TCP, then closed TCP)". Three flows on the
+ * three lists whose timeouts all pass at +121 s: a TIME-WAIT closed at +1 s
+ * (2*MSL = 120 s), a UDP flow last seen at +61 s (60 s), an open TCP
+ * connection last seen at +111 s (10 s). */
+static void test_expiry_ties_by_list(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 10, 60);
+	struct pkt u = udp("10.0.0.5", 5000, "10.0.0.9", 53, 1);
+	struct pkt o = tcp("10.0.0.3", 40001, "10.0.0.2", 80, TH_SYN, 7, 0, 0);
+
+	(void)state;
+	closed_connection(x, 0);
+	feed_at(x, &u, 61, 0, NULL);
+	feed_at(x, &o, 111, 0, NULL);
+	engine_advance(x->e, 1700000000 + 120, 999999999);
+	assert_int_equal(engine_expire(x->e, 10), 0);
+	engine_advance(x->e, 1700000000 + 121, 0);
+	assert_int_equal(engine_expire(x->e, 10), 3);
+	assert_int_equal(x->log.n, 3);
+	assert_string_equal(x->log.r[0].proto, "udp");
+	assert_string_equal(x->log.r[1].proto, "tcp");
+	assert_int_equal(x->log.r[1].sport, 40001);
+	assert_string_equal(x->log.r[2].proto, "tcp");
+	assert_int_equal(x->log.r[2].sport, 40000);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(x->log.why[i], FLOW_END_EXPIRED);
+	fx_free(x);
+}
+
+/* engine.h: prev.close_sec/close_nsec are the close segment's own stamp,
+ * which may be before the engine's epoch (the first packet's second) when
+ * time goes backwards: epoch seconds and a nanosecond part below 1e9. */
+static void test_close_time_before_epoch(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 60);
+	struct pkt u = udp("10.9.9.9", 5353, "10.9.9.8", 5353, 10);
+	struct pkt rst = tcp(CLI, TH_RST | TH_ACK, 101, 501, 0);
+	struct pkt syn = tcp(CLI, TH_SYN, 9000, 0, 0);
+	struct engine_result r;
+
+	(void)state;
+	feed_at(x, &u, 3600, 0, &r);                        /* epoch at +1 h */
+	handshake(x, 1, 100, 500);
+	feed_at(x, &rst, 1, 250000, &r);                    /* closed at +1.25 s */
+	assert_true(r.closed_now);
+	feed_at(x, &syn, 2, 0, &r);
+	assert_true(r.new_incarnation);
+	assert_int_equal(r.prev.how, PREV_RST);
+	assert_int_equal(r.prev.close_sec, 1700000001);
+	assert_int_equal(r.prev.close_nsec, 250000000);
+	assert_int_equal(r.prev.since_close_ns, INT64_C(750000000));
+	fx_free(x);
+}
+
+/* README: a flow "ends when the time since its last packet reaches the
+ * timeout", whether or not the reaper (at most 12 per packet, engine.h) got
+ * to it: 20 UDP flows time out together and the next packet is on the one
+ * that expires last. It starts a new flow; the old one has expired. */
+static void test_lookup_expires_own_flow(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt p;
+	struct engine_result r;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		p = udp("10.0.0.1", (uint16_t)(2000 + i), "10.0.0.9", 53, 1);
+		feed_at(x, &p, 0, (uint32_t)i, &r);
+	}
+	feed_at(x, &p, 60, 19, &r);                 /* port 2019, 60 s idle */
+	assert_true(r.created);
+	assert_int_equal(r.flow->stream, 20);
+	assert_int_equal(x->log.why[x->log.n - 1], FLOW_END_EXPIRED);
+	assert_int_equal(x->log.r[x->log.n - 1].sport, 2019);
+	fx_free(x);
+}
+
 /* Time going backwards: the clock keeps the largest time, late packets count
  * as "now", nothing expires early and no duration is negative. */
 static void test_time_goes_backwards(void **state)
@@ -1528,6 +1606,9 @@ int main(void)
 		cmocka_unit_test(test_prev_half_open),
 		cmocka_unit_test(test_closed_kept_2msl),
 		cmocka_unit_test(test_idle_timeouts),
+		cmocka_unit_test(test_expiry_ties_by_list),
+		cmocka_unit_test(test_close_time_before_epoch),
+		cmocka_unit_test(test_lookup_expires_own_flow),
 		cmocka_unit_test(test_time_goes_backwards),
 		cmocka_unit_test(test_time_extremes),
 		cmocka_unit_test(test_eviction_lru),
