@@ -489,6 +489,30 @@ static void test_pcap_modified_magic(void **state)
 	}
 }
 
+/* A Kuznetzov file in cooked mode: its Ethernet records carry a fake 14-byte
+ * header on top of the snapshot length, which libpcap allows for (snapshot
+ * + 14); other link types get no such allowance. */
+static void test_pcap_kuznetzov_snaplen(void **state)
+{
+	(void)state;
+	for (uint32_t lt = 1; lt <= 101; lt += 100) {
+		struct bld w = { .le = true };
+		struct run *u;
+
+		pcap_hdr(&w, 0xa1b2cd34, 4, 40, lt);
+		put32(&w, 1); put32(&w, 0); put32(&w, 54); put32(&w, 54);
+		put32(&w, 0); put32(&w, 0);
+		putbytes(&w, frame_bytes, 54);
+		u = run_reader(w.b, w.n);
+		assert_int_equal(u->end_rc, TC_END);
+		assert_int_equal(u->n, 1);
+		assert_int_equal(u->r.snaplen, lt == 1 ? 54 : 40);
+		assert_int_equal(u->pk[0].caplen, lt == 1 ? 54 : 40);
+		assert_int_equal(u->pk[0].flags, lt == 1 ? 0 : CAP_F_CLAMPED);
+		run_free(u);
+	}
+}
+
 /* caplen above the snapshot length: clamped, the rest skipped (libpcap) */
 static void test_pcap_clamp_to_snaplen(void **state)
 {
@@ -1537,6 +1561,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pcap_magics),
 		cmocka_unit_test(test_pcap_modified_magic),
+		cmocka_unit_test(test_pcap_kuznetzov_snaplen),
 		cmocka_unit_test(test_pcap_clamp_to_snaplen),
 		cmocka_unit_test(test_pcap_caplen_above_max),
 		cmocka_unit_test(test_pcap_odd_records),
