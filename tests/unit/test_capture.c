@@ -523,9 +523,12 @@ static void test_pcap_clamp_to_snaplen(void **state)
 	pcap_hdr(&w, 0xa1b2c3d4, 4, 40, 1);
 	pcap_rec(&w, 1, 0, 60, 60, frame_bytes);
 	pcap_rec(&w, 2, 0, 10, 10, frame_bytes + 100);
+	pcap_rec(&w, 3, 0, 40, 40, frame_bytes);       /* exactly the snapshot length */
 	u = run_reader(w.b, w.n);
 	assert_int_equal(u->end_rc, TC_END);
-	assert_int_equal(u->n, 2);
+	assert_int_equal(u->n, 3);
+	assert_int_equal(u->pk[2].caplen, 40);
+	assert_int_equal(u->pk[2].flags, 0);           /* all of it: not clamped */
 	assert_int_equal(u->r.snaplen, 40);
 	assert_int_equal(u->pk[0].caplen, 40);
 	assert_int_equal(u->pk[0].origlen, 60);
