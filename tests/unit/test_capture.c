@@ -890,6 +890,67 @@ static void test_ng_sections(void **state)
 	run_free(u);
 }
 
+/* SHB versions (libpcap's rules): the first section must be 1.0 or 1.2
+ * (1.1 was never defined), a later one may be any 1.x; 2.x never. */
+static void test_ng_shb_versions(void **state)
+{
+	static const struct { uint16_t maj, min; bool first_ok; } v[] = {
+		{ 1, 0, true }, { 1, 2, true }, { 1, 1, false }, { 1, 5, false }, { 2, 0, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(v); i++) {
+		struct bld w = { 0 };
+		struct run *u;
+		size_t second;
+
+		/* as the first section */
+		ng_shb(&w, true);
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 0, 1, 20, 20, frame_bytes);
+		w.n = 12;
+		put16(&w, v[i].maj);
+		put16(&w, v[i].min);
+		w.n = 28 + 20 + 52;
+		u = run_reader(w.b, w.n);
+		if (v[i].first_ok) {
+			assert_int_equal(u->end_rc, TC_END);
+			assert_int_equal(u->n, 1);
+		} else {
+			assert_int_equal(u->open_rc, TC_MALFORMED);
+			assert_err_contains(u, "unsupported version");
+		}
+		run_free(u);
+
+		/* as the second section: any 1.x */
+		w.n = 12;
+		put32(&w, 0x00000001);   /* back to 1.0 (le: 1, 0) */
+		w.n = second = 28 + 20 + 52;
+		ng_shb(&w, false);
+		ng_idb(&w, 1, 0, -1, 0);
+		ng_epb(&w, 0, 2, 20, 20, frame_bytes);
+		{
+			size_t end = w.n;
+
+			w.n = second + 12;
+			put16(&w, v[i].maj);
+			put16(&w, v[i].min);
+			w.n = end;
+		}
+		u = run_reader(w.b, w.n);
+		assert_int_equal(u->open_rc, TC_OK);
+		if (v[i].maj == 1) {
+			assert_int_equal(u->end_rc, TC_END);
+			assert_int_equal(u->n, 2);
+		} else {
+			assert_int_equal(u->end_rc, TC_MALFORMED);
+			assert_int_equal(u->n, 1);
+			assert_err_contains(u, "unsupported version 2.0");
+		}
+		run_free(u);
+	}
+}
+
 /* Corrupt one 32-bit field of a valid file and expect a named reason. */
 static void expect_malformed(const struct bld *w, size_t at, uint32_t v, bool le,
 			     size_t records, const char *why)
@@ -1577,6 +1638,7 @@ int main(void)
 		cmocka_unit_test(test_ng_fine_binary_resolution),
 		cmocka_unit_test(test_ng_spb_pb_unknown),
 		cmocka_unit_test(test_ng_sections),
+		cmocka_unit_test(test_ng_shb_versions),
 		cmocka_unit_test(test_ng_corrupt_lengths),
 		cmocka_unit_test(test_ng_block_past_end),
 		cmocka_unit_test(test_pcap_every_prefix),
