@@ -97,6 +97,18 @@ PY
 	fi
 done
 
+# A stream whose first bytes come in pieces is judged on the same bytes as a
+# file (capture.h CAP_OPEN_MIN): 2 bytes, a pause, then the rest, must give
+# the file's reason (its magic, text), not "only 2 bytes".
+(printf 'ab'; sleep 0.5; printf 'cdefghijklmnopqrstuvwxyz\n') | "$TC" packets - > /dev/null 2> "$tmp/err"
+rc=$?
+want="tuplecheck: <stdin>: not a pcap or pcapng file (magic 0x61626364; it begins with text, so it is not a capture)"
+if [ $rc -ne 2 ] || [ "$(cat "$tmp/err")" != "$want" ]; then
+	echo "FAIL stdin in pieces: exit $rc, stderr: $(cat "$tmp/err")"; fail=1
+else
+	echo "ok   stdin in pieces: $(cat "$tmp/err")"
+fi
+
 # Usage errors are exit 2 too, before any output.
 for args in "replay --format xml $good" "replay --rules no.such-rule $good" "flows --rules no.such-rule $good" "packets --rules no.such-rule $good" "hosts --rules port.ephemeral-range $good" "flows --filter 'tcp port' $good" "bogus $good" "replay"; do
 	eval "\"$TC\" $args" > "$tmp/out" 2> "$tmp/err"
