@@ -1408,6 +1408,17 @@ static void test_stream_block_limit(void **state)
 	assert_int_equal(cap_next(&r, &pk), TC_TRUNCATED);   /* more, please */
 	cap_close(&r);
 	free(win);
+	/* the limit itself is allowed, 4 bytes more is not */
+	for (int k = 0; k < 2; k++) {
+		w.n = at + 4;
+		put32(&w, 32u + (128u << 20) + 131072u + 4u * (uint32_t)k);
+		w.n = at + 52;
+		win = exact_copy(w.b, w.n);
+		assert_int_equal(cap_open_input(&r, win, w.n, CAP_SIZE_STREAM), TC_OK);
+		assert_int_equal(cap_next(&r, &pk), k == 0 ? TC_TRUNCATED : TC_MALFORMED);
+		cap_close(&r);
+		free(win);
+	}
 	w.n = at + 4;
 	put32(&w, 200u << 20);                  /* 200 MiB: not even with D-Bus */
 	w.n = at + 52;
