@@ -513,6 +513,24 @@ static void test_pcap_kuznetzov_snaplen(void **state)
 	}
 }
 
+/* The link type field's top bits say whether frames end in an FCS and how
+ * long it is (draft-ietf-opsawg-pcap section 4); the link type is the rest. */
+static void test_pcap_linktype_fcs_bits(void **state)
+{
+	struct bld w = { .le = false };
+	struct run *u;
+
+	(void)state;
+	pcap_hdr(&w, 0xa1b2c3d4, 4, 65535, 0x44000001u);  /* FCS of 4 bytes, Ethernet */
+	pcap_rec(&w, 1, 0, 60, 64, frame_bytes);
+	u = run_reader(w.b, w.n);
+	assert_int_equal(u->end_rc, TC_END);
+	assert_int_equal(u->r.linktype, 1);
+	assert_int_equal(u->n, 1);
+	assert_int_equal(u->pk[0].linktype, 1);
+	run_free(u);
+}
+
 /* caplen above the snapshot length: clamped, the rest skipped (libpcap) */
 static void test_pcap_clamp_to_snaplen(void **state)
 {
@@ -1637,6 +1655,7 @@ int main(void)
 		cmocka_unit_test(test_pcap_magics),
 		cmocka_unit_test(test_pcap_modified_magic),
 		cmocka_unit_test(test_pcap_kuznetzov_snaplen),
+		cmocka_unit_test(test_pcap_linktype_fcs_bits),
 		cmocka_unit_test(test_pcap_clamp_to_snaplen),
 		cmocka_unit_test(test_pcap_caplen_above_max),
 		cmocka_unit_test(test_pcap_odd_records),
