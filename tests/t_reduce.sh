@@ -263,4 +263,15 @@ if [ $rc -ne 2 ] || [ -e "$tmp/cut2.out" ] || ! grep -q "does not show tuple.dup
 	echo "FAIL cut IN before the finding: exit $rc (want 2, no OUT), stderr: $(cat "$tmp/err")"; fail=1
 fi
 
+# --rule names the finding to keep: an off-by-default rule (tcp.bad-checksum)
+# is turned on for it, without --rules (the capture has one bad TCP checksum).
+in=$S/bad_checksums.pcap out="$tmp/csum.out"
+want=$(sigs "$in" tcp.bad-checksum --rules +tcp.bad-checksum)
+"$TC" reduce --rule tcp.bad-checksum "$in" "$out" 2> "$tmp/err"
+rc=$?
+if [ -z "$want" ] || [ $rc -ne 0 ] || [ "$(sigs "$out" tcp.bad-checksum --rules +tcp.bad-checksum)" != "$want" ]; then
+	echo "FAIL off-by-default rule: exit $rc (want 0), signatures '$want': $(tail -1 "$tmp/err")"; fail=1
+else
+	echo "ok off-by-default rule: reduce --rule tcp.bad-checksum keeps it without --rules"
+fi
 exit $fail
