@@ -174,4 +174,18 @@ for case in "-tcp.bad-checksum,+udp.bad-checksum:udp.bad-checksum" \
 		echo "FAIL packets --rules=${case%%:*}: errors '$got', expected '$want'"; fail=1
 	fi
 done
+# A --filter libpcap cannot compile for a link type met in a file is a
+# usage error that would repeat for every file (README --filter, driver.c):
+# one stderr line, exit 2, and no later file is read.
+sll=corpus/pcaps/tcp_midstream.pcap   # Linux cooked v1: no VLAN support
+for cmd in flows packets; do
+	"$TC" "$cmd" --format jsonl --filter vlan "$sll" "$good" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	later=$(jq -r 'select(.file != null) | .file' "$tmp/out" | grep -cxF "$good")
+	if [ $rc -ne 2 ] || [ "$(wc -l < "$tmp/err")" -ne 1 ] || ! grep -qF -- "--filter:" "$tmp/err" || [ "$later" -ne 0 ]; then
+		echo "FAIL $cmd --filter vlan: exit $rc, $later records of the later file, stderr: $(cat "$tmp/err")"; fail=1
+	else
+		echo "ok   $cmd --filter vlan on Linux cooked: stops, the later file is not read"
+	fi
+done
 exit $fail

@@ -137,6 +137,38 @@ for name in after2106 before1970; do
 	fi
 done
 
+# The last second pcap can hold (2^32 - 1, in 2106) is still pcap's: a pcap
+# IN ending exactly there is reduced to pcap, same link type, same times.
+/usr/bin/python3 - $S/tuple_reuse_time_wait.pcap "$tmp/edge2106.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+recs, o = [], 24
+while o < len(d):
+    sec, usec, cap, orig = struct.unpack("<IIII", d[o:o + 16])
+    recs.append([sec, usec, cap, orig, d[o + 16:o + 16 + cap]])
+    o += 16 + cap
+shift = 2**32 - 1 - recs[-1][0]
+out = d[:24]
+for sec, usec, cap, orig, b in recs:
+    out += struct.pack("<IIII", sec + shift, usec, cap, orig) + b
+open(sys.argv[2], "wb").write(out)
+PY
+in="$tmp/edge2106.pcap" out="$tmp/edge2106.out"
+want=$(sigs "$in" tuple.reuse-time-wait)
+if [ -n "$want" ] && "$TC" reduce --rule tuple.reuse-time-wait "$in" "$out" 2> "$tmp/err"; then
+	magic=$(od -An -tx1 -N4 "$out" | tr -d ' ')
+	"$TC" packets --format jsonl "$in" | grep -o '"ts":[^,]*' | sort > "$tmp/in.ts"
+	"$TC" packets --format jsonl "$out" | grep -o '"ts":[^,]*' | sort > "$tmp/out.ts"
+	lost=$(comm -13 "$tmp/in.ts" "$tmp/out.ts" | head -3 | tr '\n' ' ')
+	if [ "$magic" != d4c3b2a1 ] || [ -n "$lost" ] || [ "$(sigs "$out" tuple.reuse-time-wait)" != "$want" ]; then
+		echo "FAIL edge2106: output magic $magic (want pcap d4c3b2a1), times not in IN: ${lost:-none}"; fail=1
+	else
+		echo "ok edge2106: pcap IN ending at 2^32 - 1 s reduced to pcap at IN's times"
+	fi
+else
+	echo "FAIL edge2106: no finding to reduce or reduce failed: $(tail -1 "$tmp/err")"; fail=1
+fi
+
 # Simple Packet Blocks carry no time: the reduced capture must claim none
 # either (SPBs again, no made-up time for the reuse message to measure)
 in=tests/data/time/spb_reuse.pcapng out="$tmp/spb.out"
@@ -231,4 +263,15 @@ if [ $rc -ne 2 ] || [ -e "$tmp/cut2.out" ] || ! grep -q "does not show tuple.dup
 	echo "FAIL cut IN before the finding: exit $rc (want 2, no OUT), stderr: $(cat "$tmp/err")"; fail=1
 fi
 
+# --rule names the finding to keep: an off-by-default rule (tcp.bad-checksum)
+# is turned on for it, without --rules (the capture has one bad TCP checksum).
+in=$S/bad_checksums.pcap out="$tmp/csum.out"
+want=$(sigs "$in" tcp.bad-checksum --rules +tcp.bad-checksum)
+"$TC" reduce --rule tcp.bad-checksum "$in" "$out" 2> "$tmp/err"
+rc=$?
+if [ -z "$want" ] || [ $rc -ne 0 ] || [ "$(sigs "$out" tcp.bad-checksum --rules +tcp.bad-checksum)" != "$want" ]; then
+	echo "FAIL off-by-default rule: exit $rc (want 0), signatures '$want': $(tail -1 "$tmp/err")"; fail=1
+else
+	echo "ok off-by-default rule: reduce --rule tcp.bad-checksum keeps it without --rules"
+fi
 exit $fail
