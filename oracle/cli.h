@@ -56,6 +56,11 @@ struct tc_options {
 	 * file it could not open or whose header it could not read */
 	char *open_error;
 	size_t open_error_len;
+	/* optional: set true by tc_drive when a file stopped the whole run (a
+	 * --filter that cannot compile for its link type: a usage error that
+	 * would repeat for every file), for callers that hand tc_drive one file
+	 * at a time and must not go on to the next */
+	bool *stop_run;
 };
 
 /* An input file, read through a window (input.c): a regular file, or a
@@ -126,7 +131,9 @@ struct drive_ops {
 /*
  * tc_drive - run every file of o->files through ops.
  * Prints "tuplecheck: FILE: reason" on stderr for each file that cannot be
- * read or stops early, and carries on with the next file.
+ * read or stops early, and carries on with the next file, except after a
+ * --filter that cannot compile (then *o->stop_run is set when given), a
+ * write error or an interruption.
  * Returns 0 when every file was read to its end, 2 otherwise.
  */
 int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx);

@@ -125,6 +125,7 @@ int oracle_command(struct tc_options *o, bool hosts_only)
 	struct replay_ctx c;
 	char err[512];
 	int status = 0;
+	bool stop = false;
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
@@ -146,9 +147,13 @@ int oracle_command(struct tc_options *o, bool hosts_only)
 	}
 	if (hosts_only)
 		report_set_host_detail(c.rep, true);
-	for (int i = 0; i < o->n_files && !output_failed(o->out) && !tc_interrupted; i++)
+	/* one file at a time (replay_file): a --filter that cannot compile
+	 * stops the run here too, as tc_drive stops over its files */
+	o->stop_run = &stop;
+	for (int i = 0; i < o->n_files && !stop && !output_failed(o->out) && !tc_interrupted; i++)
 		if (replay_file(&c, i) != 0)
 			status = 2;
+	o->stop_run = NULL;
 	report_close(c.rep);
 	if (status == 0 && c.oom)
 		status = 2;

@@ -411,6 +411,8 @@ int tc_drive(struct tc_options *o, const struct drive_ops *ops, void *ctx)
 
 		if (drive_file(o, ops, ctx, o->files[i], &fatal) != 0)
 			status = 2;
+		if (fatal && o->stop_run != NULL)
+			*o->stop_run = true;
 		if (fatal || output_failed(o->out) || tc_interrupted)
 			break;
 	}

@@ -478,7 +478,7 @@ int drive_reporting(struct tc_options *o, const struct drive_ops *ops, void *ctx
 
 	/* ops go to the driver as they are (no wrapper in the per-packet
 	 * path): a file began when ops->file_begin reported it */
-	for (int i = 0; i < o->n_files; i++) {
+	for (int i = 0; i < o->n_files && !(o->stop_run != NULL && *o->stop_run); i++) {
 		uint64_t files = rep->files;
 
 		char why[320] = "could not be read";

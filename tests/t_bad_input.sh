@@ -178,7 +178,7 @@ done
 # usage error that would repeat for every file (README --filter, driver.c):
 # one stderr line, exit 2, and no later file is read.
 sll=corpus/pcaps/tcp_midstream.pcap   # Linux cooked v1: no VLAN support
-for cmd in flows packets; do
+for cmd in flows packets replay hosts; do
 	"$TC" "$cmd" --format jsonl --filter vlan "$sll" "$good" > "$tmp/out" 2> "$tmp/err"
 	rc=$?
 	later=$(jq -r 'select(.file != null) | .file' "$tmp/out" | grep -cxF "$good")
