@@ -28,7 +28,8 @@
 #    then "... and N more" only when more there are).
 #  - text: the "Findings by rule" table agrees with jsonl (count and
 #    distinct signatures per rule, the detailed signatures' counts plus
-#    "other signatures" adding up to the rule's count) and lists the rules
+#    "other signatures" adding up to the rule's count, a rule with more
+#    than 8 signatures included) and lists the rules
 #    worst severity first, then by count.
 set -u
 cd "$(dirname "$0")/.."
@@ -40,7 +41,9 @@ trap 'rm -rf "$tmp"' EXIT
 [ -x "$TC" ] || { echo "missing $TC (make asan)"; exit 1; }
 # a capture cut in the middle of a record: read part-way, then an error
 head -c 300 corpus/pcaps/tuple_reuse_time_wait.pcap > "$tmp/cut.pcap"
-files=(corpus/pcaps/*.pcap "$tmp/missing.pcap" "$tmp/cut.pcap")
+# tests/data/report/invalid_flags.pcap (gen_invalid_flags.py): one rule with
+# more signatures than the text report details
+files=(corpus/pcaps/*.pcap tests/data/report/invalid_flags.pcap "$tmp/missing.pcap" "$tmp/cut.pcap")
 opts=(--seed 1 --fail-on warning --profile linux --rules +tcp.bad-checksum)
 
 for fmt in jsonl junit sarif text; do
