@@ -20,7 +20,8 @@
 #    (the schema wants them unique) that both runs' results point at; a file name that is not
 #    UTF-8 (Latin-1 "\xe9") still gives valid UTF-8 JSON: U+FFFD in its
 #    place in the jsonl records of every command, percent-encoded in the
-#    SARIF uri;
+#    SARIF uri; in "v~1 x.pcap" the space is percent-encoded and the
+#    unreserved "~" is not (RFC 3986 2.3);
 #  - each skipped JUnit rule says why it is off (default, -id, not listed,
 #    no port range).
 #  - jsonl: each file's summary counts that file's finding records by
@@ -63,6 +64,8 @@ for cmd in replay flows packets hosts; do
 	"$TC" "$cmd" --format jsonl "$tmp/caf"$'\xe9'".pcap" > "$tmp/latin.$cmd.jsonl"
 done
 "$TC" replay --format sarif "$tmp/caf"$'\xe9'".pcap" > "$tmp/latin.sarif"
+cp corpus/pcaps/port_zero.pcap "$tmp/v~1 x.pcap"
+"$TC" replay --format sarif "$tmp/v~1 x.pcap" > "$tmp/tilde.sarif"
 "$TC" replay --format junit --rules -tcp.midstream corpus/pcaps/port_zero.pcap > "$tmp/skip.junit"
 
 "$PY" - "$tmp" <<'EOF'
@@ -192,6 +195,11 @@ check(why.get("tcp.midstream") == "rule off: turned off by --rules -tcp.midstrea
       "removed reason: %r" % why.get("tcp.midstream"))
 check(why.get("port.ephemeral-range") == "rule off: needs --ephemeral-range LO-HI or --profile",
       "no-range reason: %r" % why.get("port.ephemeral-range"))
+
+d = json.load(open(tmp + "/tilde.sarif"))
+uris = [a["location"]["uri"] for a in d["runs"][0]["artifacts"]]
+uris += [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in d["runs"][0]["results"]]
+check(len(uris) > 1 and all(u.endswith("/v~1%20x.pcap") for u in uris), "tilde sarif uris %r" % uris[:2])
 
 # ---- jsonl summaries count their own file's findings
 per = {}
