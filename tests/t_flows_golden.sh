@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # t_flows_golden.sh - `tuplecheck flows` on the engine's scenario captures
-# (corpus/flows/, made by scripts/gen_flow_pcaps.py) against reviewed
-# expected output in tests/golden/flows/<capture>.jsonl and .txt.
+# (corpus/flows/, made by scripts/gen_flow_pcaps.py) and the captures of
+# tests/data/flows/ (made by the scapy script beside each: text_columns.pcap,
+# a duration that borrows a second and a frames column wider than its
+# heading) against reviewed expected output in
+# tests/golden/flows/<capture>.jsonl and .txt.
 #
 # Each expected file was checked by hand against the capture: the stream
 # split of every reused tuple (which tests/t_tshark_streams.sh also checks
@@ -28,7 +31,7 @@ if [ ! -x "$bin" ]; then
 fi
 fail=0
 n=0
-for pcap in corpus/flows/*.pcap; do
+for pcap in corpus/flows/*.pcap tests/data/flows/*.pcap; do
 	b=$(basename "$pcap" .pcap)
 	for fmt in jsonl txt; do
 		args=(--seed 1)
@@ -55,5 +58,5 @@ for pcap in corpus/flows/*.pcap; do
 		fi
 	done
 done
-echo "flows golden: $n outputs compared, key independence checked on $(ls corpus/flows/*.pcap | wc -l) captures"
+echo "flows golden: $n outputs compared, key independence checked on $(ls corpus/flows/*.pcap tests/data/flows/*.pcap | wc -l) captures"
 exit $fail

@@ -16,13 +16,22 @@
 #    skipped for rules that are off, an error testcase for each bad file,
 #    totals on <testsuites> equal to the sums.
 #  - exit status 2 (an input could not be read) in all three formats.
-#  - a file named twice is one SARIF artifact (the schema wants them
-#    unique) that both runs' results point at; a file name that is not
+#  - a file named twice, with another file between, is one SARIF artifact
+#    (the schema wants them unique) that both runs' results point at; a file name that is not
 #    UTF-8 (Latin-1 "\xe9") still gives valid UTF-8 JSON: U+FFFD in its
 #    place in the jsonl records of every command, percent-encoded in the
-#    SARIF uri;
+#    SARIF uri; in "v~1 x.pcap" the space is percent-encoded and the
+#    unreserved "~" is not (RFC 3986 2.3);
 #  - each skipped JUnit rule says why it is off (default, -id, not listed,
 #    no port range).
+#  - jsonl: each file's summary counts that file's finding records by
+#    severity; JUnit: a failure quotes each finding of its rule (at most 20,
+#    then "... and N more" only when more there are).
+#  - text: the "Findings by rule" table agrees with jsonl (count and
+#    distinct signatures per rule, the detailed signatures' counts plus
+#    "other signatures" adding up to the rule's count, a rule with more
+#    than 8 signatures included) and lists the rules
+#    worst severity first, then by count.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -33,10 +42,12 @@ trap 'rm -rf "$tmp"' EXIT
 [ -x "$TC" ] || { echo "missing $TC (make asan)"; exit 1; }
 # a capture cut in the middle of a record: read part-way, then an error
 head -c 300 corpus/pcaps/tuple_reuse_time_wait.pcap > "$tmp/cut.pcap"
-files=(corpus/pcaps/*.pcap "$tmp/missing.pcap" "$tmp/cut.pcap")
+# tests/data/report/invalid_flags.pcap (gen_invalid_flags.py): one rule with
+# more signatures than the text report details
+files=(corpus/pcaps/*.pcap tests/data/report/invalid_flags.pcap "$tmp/missing.pcap" "$tmp/cut.pcap")
 opts=(--seed 1 --fail-on warning --profile linux --rules +tcp.bad-checksum)
 
-for fmt in jsonl junit sarif; do
+for fmt in jsonl junit sarif text; do
 	"$TC" replay --format "$fmt" "${opts[@]}" "${files[@]}" > "$tmp/out.$fmt" 2> "$tmp/err.$fmt"
 	rc=$?
 	if [ $rc -ne 2 ]; then
@@ -46,12 +57,15 @@ for fmt in jsonl junit sarif; do
 	grep -q "missing.pcap" "$tmp/err.$fmt" || { echo "FAIL: $fmt: stderr does not name the missing file"; exit 1; }
 done
 
-"$TC" replay --format sarif corpus/pcaps/port_zero.pcap corpus/pcaps/port_zero.pcap > "$tmp/twice.sarif"
+"$TC" replay --format sarif corpus/pcaps/port_zero.pcap corpus/pcaps/tuple_reuse_time_wait.pcap \
+	corpus/pcaps/port_zero.pcap > "$tmp/twice.sarif"
 cp corpus/pcaps/tuple_reuse_time_wait.pcap "$tmp/caf"$'\xe9'".pcap"
 for cmd in replay flows packets hosts; do
 	"$TC" "$cmd" --format jsonl "$tmp/caf"$'\xe9'".pcap" > "$tmp/latin.$cmd.jsonl"
 done
 "$TC" replay --format sarif "$tmp/caf"$'\xe9'".pcap" > "$tmp/latin.sarif"
+cp corpus/pcaps/port_zero.pcap "$tmp/v~1 x.pcap"
+"$TC" replay --format sarif "$tmp/v~1 x.pcap" > "$tmp/tilde.sarif"
 "$TC" replay --format junit --rules -tcp.midstream corpus/pcaps/port_zero.pcap > "$tmp/skip.junit"
 
 "$PY" - "$tmp" <<'EOF'
@@ -149,9 +163,11 @@ for k in tot:
 # ---- the same file twice, and a name that is not UTF-8
 d = json.loads(open(tmp + "/twice.sarif", "rb").read().decode("utf-8"))
 run = d["runs"][0]
-check(len(run["artifacts"]) == 1, "file named twice: %d artifacts" % len(run["artifacts"]))
-idx = set(r["locations"][0]["physicalLocation"]["artifactLocation"]["index"] for r in run["results"])
-check(len(run["results"]) >= 2 and idx == {0}, "file named twice: results point at %r" % idx)
+check(len(run["artifacts"]) == 2, "file named twice: %d artifacts" % len(run["artifacts"]))
+zero = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+zero = [a for a in zero if a["uri"].endswith("/port_zero.pcap")]
+idx = set(a["index"] for a in zero)
+check(len(zero) >= 2 and idx == {0}, "file named twice: results point at %r" % idx)
 for name in ("latin.replay.jsonl", "latin.flows.jsonl", "latin.packets.jsonl", "latin.hosts.jsonl"):
     raw = open(tmp + "/" + name, "rb").read()
     try:
@@ -179,6 +195,59 @@ check(why.get("tcp.midstream") == "rule off: turned off by --rules -tcp.midstrea
       "removed reason: %r" % why.get("tcp.midstream"))
 check(why.get("port.ephemeral-range") == "rule off: needs --ephemeral-range LO-HI or --profile",
       "no-range reason: %r" % why.get("port.ephemeral-range"))
+
+d = json.load(open(tmp + "/tilde.sarif"))
+uris = [a["location"]["uri"] for a in d["runs"][0]["artifacts"]]
+uris += [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in d["runs"][0]["results"]]
+check(len(uris) > 1 and all(u.endswith("/v~1%20x.pcap") for u in uris), "tilde sarif uris %r" % uris[:2])
+
+# ---- jsonl summaries count their own file's findings
+per = {}
+for f in findings:
+    per.setdefault(f["file"], {"error": 0, "warning": 0, "info": 0})[f["severity"]] += 1
+for line in open(tmp + "/out.jsonl"):
+    r = json.loads(line)
+    if r["type"] == "summary":
+        want = per.get(r["file"], {"error": 0, "warning": 0, "info": 0})
+        check(r["findings"] == want, "summary of %s: findings %r, records %r" % (r["file"], r["findings"], want))
+
+# ---- JUnit failure bodies quote the findings
+for s in suites:
+    for c in s.findall("testcase"):
+        fl = c.find("failure")
+        if fl is None:
+            continue
+        n = sum(1 for f in findings if f["file"] == s.get("name") and f["rule"] == c.get("name"))
+        lines = [l for l in (fl.text or "").split("\n") if l]
+        want = min(n, 20) + (1 if n > 20 else 0)
+        check(len(lines) == want, "junit %s %s: %d body lines for %d findings" % (s.get("name"), c.get("name"), len(lines), n))
+        check((n > 20) == any(l.startswith("... and ") for l in lines), "junit %s: '... and N more' line" % c.get("name"))
+
+# ---- text: the findings by rule
+import re
+sev_of, count_of, sigs_of = {}, {}, {}
+for f in findings:
+    sev_of[f["rule"]] = f["severity"]
+    count_of[f["rule"]] = count_of.get(f["rule"], 0) + 1
+    sigs_of.setdefault(f["rule"], set()).add(f["signature"])
+groups, cur = [], None
+text = open(tmp + "/out.text").read().split("\nFindings by rule (worst first):\n")
+check(len(text) == 2, "text: a 'Findings by rule' table")
+for line in (text[1] if len(text) == 2 else "").split("\n"):
+    m = re.match(r"^(error|warning|info)\s+(\S+)\s+(\d+) findings?, (\d+)\+? signatures?$", line)
+    if m:
+        cur = [m.group(2), m.group(1), int(m.group(3)), int(m.group(4)), 0]
+        groups.append(cur)
+        continue
+    m = re.match(r"^\s+(\d+) x (\[|other signatures$)", line)
+    if m and cur:
+        cur[4] += int(m.group(1))
+check([g[0] for g in groups] == sorted(count_of, key=lambda k: (-sev_rank[sev_of[k]], -count_of[k], ids.index(k))),
+      "text: rules worst first, then by count: %r" % [g[0] for g in groups])
+for rule, sev, n, nsig, detailed in groups:
+    check(sev == sev_of.get(rule) and n == count_of.get(rule), "text %s: %s %d, jsonl %s %s" % (rule, sev, n, sev_of.get(rule), count_of.get(rule)))
+    check(nsig == len(sigs_of.get(rule, ())), "text %s: %d signatures, jsonl %d" % (rule, nsig, len(sigs_of.get(rule, ()))))
+    check(detailed == n, "text %s: signature counts add up to %d, not %d" % (rule, detailed, n))
 
 if fails:
     print("\n".join("FAIL: " + f for f in fails[:30]))

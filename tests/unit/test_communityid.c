@@ -5,10 +5,10 @@
  * separate Python implementation of the specification also reproduced.
  * Includes the specification's own example (UDP 192.168.1.42:4242 ->
  * 8.8.8.8:53), both directions of every tuple (the ID must not depend on
- * direction), equal addresses (ports decide the order), IPv6, and ports 0
- * and 65535. The SHA-NI path (communityid_v1_many_sha with shani) against
- * the portable one on these and random tuples (IPv4/IPv6, TCP/UDP, seeds),
- * where the CPU has the x86 SHA extensions.
+ * direction), equal addresses (ports decide the order; IPv4 and IPv6), IPv6,
+ * and ports 0 and 65535. The SHA-NI path (communityid_v1_many_sha with
+ * shani) against the portable one on these and random tuples (IPv4/IPv6,
+ * TCP/UDP, seeds), where the CPU has the x86 SHA extensions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +39,8 @@ static const struct vec vecs[] = {
 	  "1:2/y/wro05f7BsEQemrmhmMHjnGI=", "1:2orBJGW+eUfiFXvU/BiSvObDekA=" },
 	{ "2001:db8::1", "2001:db8::2", 50000, 443, 6,
 	  "1:YXqXufkGr4i6TbJJYF83fvyDLZ8=", "1:4UqPRZtiBP5EFrcD0tNLLR3xkRM=" },
+	{ "2001:db8::7", "2001:db8::7", 50000, 443, 6,     /* equal IPv6 addresses */
+	  "1:A2dKFKkC0X6p4MH39PsWpUlik4I=", "1:7hehMkuBEsm/8mFF1kY2y5MAXuo=" },
 	{ "fe80::1", "2001:db8::ff", 5353, 5353, 17,
 	  "1:CyNsJ5Ou4CQZVVFl8qB1PlLNnZM=", "1:nrHLS3vOUpEiTmg/CdRNjUtQtNo=" },
 	{ "127.0.0.1", "127.0.0.1", 0, 0, 6,

@@ -1121,6 +1121,35 @@ static void test_first_fragment_short_tcp(void **state)
 	expect_malformed(v6, (struct patch[]){ { 5, 48 } }, 1, PE_TCP_BAD_OFFSET, true);
 }
 
+/* A first fragment: the transport checksum covers the reassembled datagram
+ * (RFC 9293 3.1, RFC 768), so it is not judged on the fragment's bytes; the
+ * whole datagram with the same segment checks, and a corrupted one fails. */
+static void test_first_fragment_checksum_not_judged(void **state)
+{
+	uint8_t seg[36], b[64];
+	struct pkt p;
+	size_t len;
+
+	(void)state;
+	build_tcp(seg, 5);
+	memset(seg + 20, 0x5a, 16);
+	l4_csum(seg, sizeof seg, 16, A4, B4, 4, 6);
+	/* MF: the TCP header and 8 of the 16 data bytes */
+	len = build_ip4(b, NULL, 0, 6, 0x2000, seg, 28);
+	assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+	assert_true(p.is_fragment);
+	assert_true(p.have_l4);
+	for (unsigned i = 0; i < p.n_err; i++)
+		assert_int_not_equal(p.err[i], PE_TCP_BAD_CHECKSUM);
+	len = build_ip4(b, NULL, 0, 6, 0, seg, sizeof seg);
+	assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	b[len - 1] ^= 1;
+	assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_TCP_BAD_CHECKSUM);
+}
+
 /* An IPv6 jumbogram (RFC 2675): 40 + hop-by-hop 8 + UDP 8 + pay bytes,
  * payload length 0, UDP length ulen, checksum right. Returns the length. */
 static size_t build_jumbo_udp(uint8_t *b, size_t pay, uint16_t ulen)
@@ -1553,6 +1582,7 @@ int main(void)
 		cmocka_unit_test(test_ip_options),
 		cmocka_unit_test(test_checksums),
 		cmocka_unit_test(test_first_fragment_short_tcp),
+		cmocka_unit_test(test_first_fragment_checksum_not_judged),
 		cmocka_unit_test(test_udp_jumbogram),
 		cmocka_unit_test(test_ipv4_source_route_checksum),
 		cmocka_unit_test(test_ipv6_routing_checksum),

@@ -673,6 +673,10 @@ static void test_escaping(void **state)
 	s = capture_out(xml_str, "a<b>&\"c'\x01\t\xff\xc3\xa9");
 	assert_string_equal(s, "a&lt;b&gt;&amp;&quot;c&apos;\xef\xbf\xbd&#9;\xef\xbf\xbd\xc3\xa9");
 	free(s);
+	/* XML 1.0 Char: every C0 control but tab, LF and CR is out, up to 0x1f */
+	s = capture_out(xml_str, "\x1f\x1e \x7f");
+	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd \x7f");
+	free(s);
 	/* overlong and surrogate encodings are invalid UTF-8 */
 	s = capture_out(xml_str, "\xc0\xaf\xed\xa0\x80");
 	assert_string_equal(s, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
