@@ -815,6 +815,34 @@ static void olog_host(void *ctx, const struct host_record *h)
 	memcpy(l->host[l->hosts++], h->addr, 16);
 }
 
+/* The rule settings most oracle tests start from: the default rules,
+ * MSL 60 s, 8 samples before a host is classified, default engine. */
+static void basic_cfg(struct oracle_cfg *cfg)
+{
+	char err[512];
+
+	memset(cfg, 0, sizeof(*cfg));
+	assert_int_equal(rules_parse(NULL, false, &cfg->rules, err, sizeof(err)), TC_OK);
+	cfg->msl = 60;
+	cfg->min_samples = 8;
+	engine_config_default(&cfg->engine);
+}
+
+/* p to the oracle as capture frame `frame`, stamped sec.nsec with `digits`
+ * decimals. */
+static void feed(struct oracle *o, const struct pkt *p, uint64_t frame, int64_t sec,
+		 uint32_t nsec, uint8_t digits)
+{
+	struct cap_packet cp;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.frame = frame;
+	cp.ts_sec = sec;
+	cp.ts_nsec = nsec;
+	cp.ts_digits = digits;
+	oracle_packet(o, &cp, p);
+}
+
 /* Replay p[0..n) (frames 1..n, 1 ms apart) with the default rules plus
  * port.ephemeral-range over 32768-60999 and --min-samples 1, into *l. */
 static void replay_pkts(const struct pkt *p, unsigned n, struct olog *l)
@@ -839,16 +867,8 @@ static void replay_pkts(const struct pkt *p, unsigned n, struct olog *l)
 	sink.host = olog_host;
 	sink.ctx = l;
 	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
-	for (unsigned i = 0; i < n; i++) {
-		struct cap_packet cp;
-
-		memset(&cp, 0, sizeof(cp));
-		cp.frame = i + 1;
-		cp.ts_sec = 1700000000;
-		cp.ts_nsec = i * 1000000u;
-		cp.ts_digits = 6;
-		oracle_packet(o, &cp, &p[i]);
-	}
+	for (unsigned i = 0; i < n; i++)
+		feed(o, &p[i], i + 1, 1700000000, i * 1000000u, 6);
 	memset(&s, 0, sizeof(s));
 	oracle_finish(o, &s);
 	oracle_free(o);
@@ -1138,28 +1158,18 @@ static void test_oracle_udp_socket_once(void **state)
 	struct oracle_sink sink;
 	struct oracle *o;
 	struct summary s;
-	char err[512];
 	uint64_t conns = 0;
 
 	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
-	cfg.msl = 60;
-	cfg.min_samples = 8;
-	engine_config_default(&cfg.engine);
+	basic_cfg(&cfg);
 	memset(&sink, 0, sizeof(sink));
 	sink.host = conns_sink;
 	sink.ctx = &conns;
 	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
 	for (unsigned i = 0; i < 11; i++) {
 		struct pkt p = udp_pkt("192.0.2.5", i < 10 ? 41234 : 41235, "198.51.100.2", 514);
-		struct cap_packet cp;
 
-		memset(&cp, 0, sizeof(cp));
-		cp.frame = i + 1;
-		cp.ts_sec = 1700000000 + 90 * (int64_t)i;
-		cp.ts_digits = 6;
-		oracle_packet(o, &cp, &p);
+		feed(o, &p, i + 1, 1700000000 + 90 * (int64_t)i, 0, 6);
 	}
 	memset(&s, 0, sizeof(s));
 	oracle_finish(o, &s);
@@ -1178,16 +1188,11 @@ static void test_oracle_host_cap_counted(void **state)
 	struct oracle_sink sink;
 	struct oracle *o;
 	struct summary s;
-	char err[512];
 	uint64_t conns = 0;
 	uint64_t frame = 0;
 
 	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
-	cfg.msl = 60;
-	cfg.min_samples = 8;
-	engine_config_default(&cfg.engine);
+	basic_cfg(&cfg);
 	cfg.engine.max_flows = 1024;
 	memset(&sink, 0, sizeof(sink));
 	sink.host = conns_sink;
@@ -1195,7 +1200,6 @@ static void test_oracle_host_cap_counted(void **state)
 	assert_int_equal(oracle_new(&cfg, &sink, "t.pcap", &o), TC_OK);
 	for (uint32_t i = 0; i < CLS_MAX_HOSTS + 10; i++) {
 		struct pkt p = tcp_pkt("10.0.0.1", (uint16_t)(1025 + i), "198.51.100.2", 80, TH_SYN);
-		struct cap_packet cp;
 
 		if (i < CLS_MAX_HOSTS) {
 			p.src[0] = 11;
@@ -1204,12 +1208,8 @@ static void test_oracle_host_cap_counted(void **state)
 			p.src[3] = (uint8_t)i;
 			p.sport = 40000;
 		}
-		memset(&cp, 0, sizeof(cp));
-		cp.frame = ++frame;
-		cp.ts_sec = 1700000000;
-		cp.ts_nsec = (uint32_t)frame;
-		cp.ts_digits = 9;
-		oracle_packet(o, &cp, &p);
+		frame++;
+		feed(o, &p, frame, 1700000000, (uint32_t)frame, 9);
 	}
 	memset(&s, 0, sizeof(s));
 	oracle_finish(o, &s);
@@ -1237,14 +1237,9 @@ static void test_oracle_sequential_per_protocol(void **state)
 	struct oracle *o;
 	struct summary s;
 	struct olog l;
-	char err[512];
 
 	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
-	cfg.msl = 60;
-	cfg.min_samples = 8;
-	engine_config_default(&cfg.engine);
+	basic_cfg(&cfg);
 	memset(&l, 0, sizeof(l));
 	memset(&sink, 0, sizeof(sink));
 	sink.finding = seq_sink;
@@ -1253,7 +1248,6 @@ static void test_oracle_sequential_per_protocol(void **state)
 	for (unsigned i = 0; i < 40; i++) {
 		char dst[32];
 		struct pkt p;
-		struct cap_packet cp;
 
 		snprintf(dst, sizeof(dst), "198.51.100.%u", 1 + i % 20);
 		p = tcp_pkt("192.0.2.1", (uint16_t)(40000 + i), dst, 53, TH_SYN);
@@ -1262,11 +1256,7 @@ static void test_oracle_sequential_per_protocol(void **state)
 			p.proto = 17;
 			p.flags = 0;
 		}
-		memset(&cp, 0, sizeof(cp));
-		cp.frame = i + 1;
-		cp.ts_sec = 1700000000 + i;
-		cp.ts_digits = 6;
-		oracle_packet(o, &cp, &p);
+		feed(o, &p, i + 1, 1700000000 + i, 0, 6);
 	}
 	memset(&s, 0, sizeof(s));
 	oracle_finish(o, &s);
@@ -1300,16 +1290,11 @@ static void test_oracle_marks_bounded(void **state)
 	struct oracle_sink sink;
 	struct oracle *o;
 	struct summary s;
-	char err[512];
 	unsigned got = 0;
 	uint64_t frame = 0;
 
 	(void)state;
-	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
-	cfg.msl = 60;
-	cfg.min_samples = 8;
-	engine_config_default(&cfg.engine);
+	basic_cfg(&cfg);
 	cfg.engine.max_flows = MAXF;
 	memset(&sink, 0, sizeof(sink));
 	sink.finding = count_sink;
@@ -1321,14 +1306,8 @@ static void test_oracle_marks_bounded(void **state)
 					       TH_ACK);
 
 			for (unsigned k = 0; k < 2; k++) {
-				struct cap_packet cp;
-
-				memset(&cp, 0, sizeof(cp));
-				cp.frame = ++frame;
-				cp.ts_sec = 1700000000;
-				cp.ts_nsec = (uint32_t)frame;
-				cp.ts_digits = 9;
-				oracle_packet(o, &cp, &p);
+				frame++;
+				feed(o, &p, frame, 1700000000, (uint32_t)frame, 9);
 			}
 			if (oracle_marks(o) > MAXF)
 				fail_msg("%zu marks held with %u flows at most, after %u connections",
@@ -1378,18 +1357,13 @@ static void check_latest(const int64_t *sec, const uint32_t *nsec, const uint8_t
 	struct host_ts got = { 0, 0, 0, 0, 0 };
 	struct oracle *o;
 	struct summary s;
-	char err[512];
 	bool have = false;
 	int64_t rs = 0;
 	uint32_t rn = 0;
 	uint8_t rd = 0;
 
-	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(rules_parse(NULL, false, &cfg.rules, err, sizeof(err)), TC_OK);
+	basic_cfg(&cfg);
 	cfg.rules.on[R_PORT_FIXED] = true;
-	cfg.msl = 60;
-	cfg.min_samples = 8;
-	engine_config_default(&cfg.engine);
 	memset(&sink, 0, sizeof(sink));
 	sink.finding = host_ts_sink;
 	sink.ctx = &got;
