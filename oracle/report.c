@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify.h"
 #include "report_fmt.h"
 
 /* ---- escaping ------------------------------------------------------------------ */
@@ -111,6 +112,13 @@ void finding_tuple_json(FILE *o, const struct finding *f)
 		fprintf(o, ",\"dport\":%u", f->dport);
 	else
 		fputs(",\"dport\":null", o);
+}
+
+char *unclassified_text(uint64_t n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 " %s from hosts past the classifier's %u-host cap not "
+		 "classified: no host record, port.sequential or port.fixed for those hosts", n, n == 1 ? "connection" : "connections", (unsigned)CLS_MAX_HOSTS);
+	return buf;
 }
 
 char *finding_where(const struct finding *f, char *buf, size_t len)

@@ -7,7 +7,9 @@
  * finding at or above --fail-on fails (<failure>, the first JUNIT_LINES
  * findings in its body); one with findings below it passes and lists them in
  * <system-out>; a rule switched off is <skipped>. A file that cannot be
- * read, or stops part-way, adds a testcase "read" with an <error>.
+ * read, or stops part-way, adds a testcase "read" with an <error>. Hosts
+ * past the classifier's cap are counted in the suite's <properties>
+ * (unclassified_connections) and said in its <system-err>.
  * Suites are built in memory and the document is written at close with its
  * totals, so it is complete and well formed whatever happened to the files.
  * No time attributes: the output is a function of the input.
@@ -110,6 +112,9 @@ static void junit_file_end(struct report *r, const char *file, const struct file
 	xml_str(d, file);
 	fprintf(d, "\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64 "\" errors=\"%" PRIu64
 		"\" skipped=\"%" PRIu64 "\">\n", tests, failures, errors, skipped);
+	if (s->unclassified)
+		fprintf(d, "    <properties><property name=\"unclassified_connections\" value=\"%"
+			PRIu64 "\"/></properties>\n", s->unclassified);
 	for (unsigned i = 0; i < R__COUNT; i++) {
 		const struct rule_info *ri = rule_info((enum rule_id)i);
 		const struct junit_rule *jr = &j->rules[i];
@@ -140,6 +145,12 @@ static void junit_file_end(struct report *r, const char *file, const struct file
 
 		snprintf(msg, sizeof(msg), "stopped early: %s", s->error);
 		junit_error_case(j, file, msg);
+	}
+	if (s->unclassified) {
+		char why[192];
+
+		fprintf(d, "    <system-err>%s</system-err>\n",
+			unclassified_text(s->unclassified, why, sizeof(why)));
 	}
 	fputs("  </testsuite>\n", d);
 	j->tests += tests;

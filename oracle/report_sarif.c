@@ -6,7 +6,8 @@
  * help text, default level and whether it is enabled, and the RFC clause as
  * a property. Results stream as findings arrive; artifacts (one per input
  * file, in order) and the invocation (executionSuccessful, one notification
- * per file that could not be read to its end) are written at close, so the
+ * per file that could not be read to its end, a warning per file whose hosts
+ * passed the classifier's cap) are written at close, so the
  * document is complete even when a file fails part-way.
  *
  * Location of a result: a capture has no lines, so no region is invented.
@@ -31,6 +32,7 @@ struct sarif_priv {
 	unsigned cur;                /* the artifact of the file being read */
 	char **files;                /* artifact uris' sources, owned, in index order, each once */
 	char **errors;               /* reason per file, owned, NULL when read fully */
+	uint64_t *unclassified;      /* summary.unclassified per file (summed when named twice) */
 	uint64_t *hashes;            /* name_hash of files[i] */
 	unsigned *slots;             /* open addressing over files: index + 1, 0 empty */
 	unsigned n_slots;            /* a power of two, >= 2 * cap_files; 0 before the first */
@@ -138,6 +140,7 @@ static enum tc_rc sarif_grow(struct sarif_priv *s)
 	unsigned ns = nc * 2;
 	char **nf;
 	char **ne;
+	uint64_t *nu;
 	uint64_t *nh;
 	unsigned *sl;
 
@@ -151,6 +154,10 @@ static enum tc_rc sarif_grow(struct sarif_priv *s)
 	if (ne == NULL)
 		return TC_NOMEM;
 	s->errors = ne;
+	nu = realloc(s->unclassified, nc * sizeof(*nu));
+	if (nu == NULL)
+		return TC_NOMEM;
+	s->unclassified = nu;
 	nh = realloc(s->hashes, nc * sizeof(*nh));
 	if (nh == NULL)
 		return TC_NOMEM;
@@ -188,6 +195,7 @@ static unsigned sarif_artifact(struct sarif_priv *s, const char *file)
 	}
 	s->files[s->n_files] = strdup(file);
 	s->errors[s->n_files] = NULL;
+	s->unclassified[s->n_files] = 0;
 	s->hashes[s->n_files] = h;
 	if (s->files[s->n_files] == NULL) {
 		s->oom = true;
@@ -265,6 +273,8 @@ static void sarif_file_end(struct report *r, const char *file, const struct file
 	(void)st;
 	if (sum->error != NULL && s->n_files > 0)
 		sarif_note_error(s, s->cur, sum->error);
+	if (s->cur < s->n_files)
+		s->unclassified[s->cur] += sum->unclassified;
 }
 
 static void sarif_file_error(struct report *r, const char *file, const char *reason)
@@ -301,6 +311,19 @@ static void sarif_close(struct report *r)
 		sarif_location(o, s->files[i], i);
 		fputs("}]}", o);
 	}
+	for (unsigned i = 0; i < s->n_files; i++) {
+		char why[192];
+
+		if (s->unclassified[i] == 0)
+			continue;
+		fprintf(o, "%s{\"level\":\"warning\",", first ? "" : ",");
+		first = false;
+		sarif_text(o, "message", unclassified_text(s->unclassified[i], why, sizeof(why)));
+		fputs(",\"locations\":[", o);
+		sarif_location(o, s->files[i], i);
+		fprintf(o, "}],\"properties\":{\"unclassified_connections\":%" PRIu64 "}}",
+			s->unclassified[i]);
+	}
 	if (s->oom) {
 		fprintf(o, "%s{\"level\":\"error\",\"message\":{\"text\":\"out of memory: "
 			"some artifacts are not listed\"}}", first ? "" : ",");
@@ -320,6 +343,7 @@ static void sarif_free(struct report *r)
 	}
 	free(s->files);
 	free(s->errors);
+	free(s->unclassified);
 	free(s->hashes);
 	free(s->slots);
 	free(s);

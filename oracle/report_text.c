@@ -152,10 +152,11 @@ static void text_file_end(struct report *r, const char *file, const struct file_
 			s->findings[SEV_ERROR], plural(s->findings[SEV_ERROR], "error", "errors"),
 			s->findings[SEV_WARNING], plural(s->findings[SEV_WARNING], "warning", "warnings"),
 			s->findings[SEV_INFO]);
-	if (s->unclassified)
-		fprintf(o, "  %" PRIu64 " %s from hosts past the classifier's %u-host cap not classified\n",
-			s->unclassified, plural(s->unclassified, "connection", "connections"),
-			(unsigned)CLS_MAX_HOSTS);
+	if (s->unclassified) {
+		char why[192];
+
+		fprintf(o, "  %s\n", unclassified_text(s->unclassified, why, sizeof(why)));
+	}
 	if (s->error != NULL)
 		fprintf(o, "  stopped early: %s\n", s->error);
 	if (t->hosts_f != NULL) {

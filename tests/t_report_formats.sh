@@ -32,6 +32,11 @@
 #    "other signatures" adding up to the rule's count, a rule with more
 #    than 8 signatures included) and lists the rules
 #    worst severity first, then by count.
+#  - hosts past the host classifier's cap (tests/tools/flowgen collide:
+#    65,546 SYNs from as many hosts, so the last 10 are refused) are counted
+#    alike in every format: jsonl unclassified_connections, the text
+#    summary line, the JUnit suite's property and system-err, a SARIF
+#    warning notification on that artifact; a file under the cap has none.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -67,6 +72,14 @@ done
 cp corpus/pcaps/port_zero.pcap "$tmp/v~1 x.pcap"
 "$TC" replay --format sarif "$tmp/v~1 x.pcap" > "$tmp/tilde.sarif"
 "$TC" replay --format junit --rules -tcp.midstream corpus/pcaps/port_zero.pcap > "$tmp/skip.junit"
+flowgen=build/asan/tools/flowgen
+[ -x "$flowgen" ] || { echo "missing $flowgen (make test-extra-builds)"; exit 1; }
+"$flowgen" collide 65546 "$tmp/cap.pcap" || exit 1
+for fmt in jsonl junit sarif text; do
+	"$TC" replay --format "$fmt" "$tmp/cap.pcap" corpus/pcaps/port_zero.pcap > "$tmp/cap.$fmt"
+	rc=$?   # 1: port_zero.pcap's findings
+	[ $rc -eq 1 ] || { echo "FAIL: cap: --format $fmt exit status $rc, want 1"; exit 1; }
+done
 
 "$PY" - "$tmp" <<'EOF'
 import json, sys, xml.etree.ElementTree as ET
@@ -248,6 +261,36 @@ for rule, sev, n, nsig, detailed in groups:
     check(sev == sev_of.get(rule) and n == count_of.get(rule), "text %s: %s %d, jsonl %s %s" % (rule, sev, n, sev_of.get(rule), count_of.get(rule)))
     check(nsig == len(sigs_of.get(rule, ())), "text %s: %d signatures, jsonl %d" % (rule, nsig, len(sigs_of.get(rule, ()))))
     check(detailed == n, "text %s: signature counts add up to %d, not %d" % (rule, detailed, n))
+
+# ---- hosts past the classifier's cap: 10 connections, said in every format
+capf, pz = tmp + "/cap.pcap", "corpus/pcaps/port_zero.pcap"
+summ = {r["file"]: r for r in map(json.loads, open(tmp + "/cap.jsonl")) if r["type"] == "summary"}
+check(summ.get(capf, {}).get("unclassified_connections") == 10 and
+      "unclassified_connections" not in summ.get(pz, {"unclassified_connections": 0}),
+      "cap jsonl: unclassified_connections %r / %r" % (summ.get(capf), summ.get(pz)))
+lines = [l for l in open(tmp + "/cap.text") if "host cap not classified" in l]
+check(len(lines) == 1 and lines[0].startswith("  10 connections from hosts past"),
+      "cap text: one summary line for 10 connections, got %r" % lines)
+csuites = {s.get("name"): s for s in ET.parse(tmp + "/cap.junit").getroot().iter("testsuite")}
+def prop(s):
+    return [p.get("value") for p in s.iter("property") if p.get("name") == "unclassified_connections"]
+def serr(s):
+    return [e.text for e in s.findall("system-err")]
+check(capf in csuites and prop(csuites[capf]) == ["10"] and len(serr(csuites[capf])) == 1 and
+      serr(csuites[capf])[0].startswith("10 connections"),
+      "cap junit: property 10 and one system-err in the cap file's suite")
+check(pz in csuites and prop(csuites[pz]) == [] and serr(csuites[pz]) == [],
+      "cap junit: nothing about the cap in the suite of a file under it")
+run = json.load(open(tmp + "/cap.sarif"))["runs"][0]
+inv = run["invocations"][0]
+notes = inv.get("toolExecutionNotifications", [])
+arts = [a["location"]["uri"] for a in run["artifacts"]]
+check(inv["executionSuccessful"] is True, "cap sarif: executionSuccessful stays true")
+check(len(notes) == 1 and notes[0]["level"] == "warning" and
+      notes[0]["message"]["text"].startswith("10 connections") and
+      notes[0]["properties"]["unclassified_connections"] == 10 and
+      notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == arts.index(capf),
+      "cap sarif: one warning notification on the cap file, got %r" % notes)
 
 if fails:
     print("\n".join("FAIL: " + f for f in fails[:30]))
