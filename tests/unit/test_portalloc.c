@@ -1067,6 +1067,443 @@ static void test_random_draws(void **state)
 	}
 }
 
+/* ---- the RFC 6056 hash inputs and the counters' advance ---- */
+
+/*
+ * RFC 6056 3.3.3-3.3.4: F() and G() take the local address, the remote
+ * address and the remote port, so changing any one of them gives another
+ * destination (Linux's port_offset hashes the same three, plus the time
+ * seed). Checked through ALG3's ports: two connects in a row, every port
+ * free, give consecutive ports exactly when F() agrees for the two
+ * (chance 1 in 16384 otherwise), and through LINUX's pa_port_offset().
+ */
+static void test_hash_inputs(void **state)
+{
+	struct pa_rng rng;
+	struct pa_alloc *a = make(PA_ALG3, NULL, 23, &rng, NULL);
+	struct pa_alloc *l;
+	uint32_t same_laddr = 0, same_rport = 0, same_raddr = 0;
+
+	(void)state;
+	l = make(PA_LINUX, NULL, 24, &rng, NULL);
+	for (uint32_t d = 0; d < 20; d++) {
+		struct pa_tuple base = dest(d, 443), other[3];
+		uint32_t *count[3] = { &same_laddr, &same_rport, &same_raddr };
+
+		other[0] = base; other[0].laddr[3] = 2;          /* another local address */
+		other[1] = base; other[1].rport = 8443;          /* another remote port */
+		other[2] = base; other[2].raddr[0] = 198;        /* another remote address */
+		for (int k = 0; k < 3; k++) {
+			struct pa_tuple x = base, y = other[k];
+			uint32_t range = pa_get_config(a)->high - pa_get_config(a)->low;
+
+			assert_int_equal(pa_connect(a, &rng, &x, 0, NULL, NULL, NULL), TC_OK);
+			assert_int_equal(pa_close(a, &x, 0, PA_CLOSE_ABORT), TC_OK);
+			assert_int_equal(pa_connect(a, &rng, &y, 0, NULL, NULL, NULL), TC_OK);
+			assert_int_equal(pa_close(a, &y, 0, PA_CLOSE_ABORT), TC_OK);
+			*count[k] += fwd(x.lport, y.lport, range) == 1;
+			x = base; y = other[k];
+			assert_true(pa_port_offset(l, &x, 0) != pa_port_offset(l, &y, 0));
+		}
+	}
+	assert_true(same_laddr <= 1);
+	assert_true(same_rport <= 1);
+	assert_true(same_raddr <= 1);
+	pa_destroy(l);
+	pa_destroy(a);
+}
+
+/*
+ * ALG4's G() is keyed by its own secret (secret_key2 in RFC 6056 3.3.4's
+ * pseudo-code, key2 in portalloc.h), not F()'s: with key1 alone changed
+ * every destination keeps its counter, with key2 changed they move.
+ */
+static void test_alg4_index_key(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg, c1, c2;
+	struct pa_alloc *a, *b1, *b2;
+	uint32_t moved1 = 0, moved2 = 0;
+
+	(void)state;
+	pa_rng_seed(&rng, 32);
+	assert_int_equal(pa_config_default(&cfg, PA_ALG4, NULL, &rng), TC_OK);
+	c1 = cfg;
+	c1.key1.k0 ^= 1;
+	c2 = cfg;
+	c2.key2.k0 ^= 1;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	assert_int_equal(pa_create(&b1, &c1, &rng), TC_OK);
+	assert_int_equal(pa_create(&b2, &c2, &rng), TC_OK);
+	for (uint32_t d = 0; d < 100; d++) {
+		struct pa_tuple t = dest(d, 443);
+
+		moved1 += pa_bucket(a, &t, 0) != pa_bucket(b1, &t, 0);
+		moved2 += pa_bucket(a, &t, 0) != pa_bucket(b2, &t, 0);
+	}
+	assert_int_equal(moved1, 0);
+	assert_true(moved2 > 50);     /* 90 expected with 10 counters */
+	pa_destroy(a);
+	pa_destroy(b1);
+	pa_destroy(b2);
+}
+
+struct veto_ports {
+	uint32_t from, n, range, low;   /* ports low + (from + k) % range, k < n */
+	uint32_t step;                  /* 1, or 2 for LINUX's one-parity scan */
+};
+
+static bool veto_some(void *ctx, const struct pa_tuple *t)
+{
+	const struct veto_ports *v = ctx;
+
+	for (uint32_t k = 0; k < v->n; k++)
+		if (t->lport == v->low + (v->from + k * v->step) % v->range)
+			return true;
+	return false;
+}
+
+/*
+ * RFC 6056 3.3.3 and 3.3.4: the counter (next_ephemeral, table[index])
+ * advances on every try, taken candidates included ("next_ephemeral++"
+ * inside the loop), so after a connect that skipped k taken ports the next
+ * one towards the destination starts k + 1 further on, and an exhausted
+ * scan moves it by the whole range. Every connect closed at once.
+ */
+static void test_counter_every_try(void **state)
+{
+	static const enum pa_algo algs[] = { PA_ALG3, PA_ALG4 };
+
+	(void)state;
+	for (size_t j = 0; j < 2; j++) {
+		struct pa_rng rng;
+		struct pa_alloc *a = make_range(algs[j], 40000, 40100, 33 + j, &rng);
+		struct pa_tuple t = dest(1, 443);
+		struct veto_ports v = { .n = 0, .range = 100, .low = 40000, .step = 1 };
+		uint32_t probes, prev;
+
+		assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+		assert_int_equal(pa_close(a, &t, 0, PA_CLOSE_ABORT), TC_OK);
+		prev = t.lport;
+		for (uint32_t k = 1; k <= 5; k++) {
+			/* the k ports after prev + 1 are taken: k + 1 tries */
+			v.from = prev + 1 - 40000;
+			v.n = k;
+			t = dest(1, 443);
+			assert_int_equal(pa_connect(a, &rng, &t, 0, veto_some, &v, &probes), TC_OK);
+			assert_int_equal(probes, k + 1);
+			assert_int_equal(fwd(prev, t.lport, 100), k + 1);
+			assert_int_equal(pa_close(a, &t, 0, PA_CLOSE_ABORT), TC_OK);
+			/* the next connect continues after the last try */
+			prev = t.lport;
+			t = dest(1, 443);
+			assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+			assert_int_equal(fwd(prev, t.lport, 100), 1);
+			assert_int_equal(pa_close(a, &t, 0, PA_CLOSE_ABORT), TC_OK);
+			prev = t.lport;
+		}
+		/* an exhausted scan moves the counter by the range: 100 tries */
+		v.from = 0;
+		v.n = 100;
+		t = dest(1, 443);
+		assert_int_equal(pa_connect(a, &rng, &t, 0, veto_some, &v, &probes), TC_EXHAUSTED);
+		assert_int_equal(probes, 100);
+		t = dest(1, 443);
+		assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+		assert_int_equal(fwd(prev, t.lport, 100), 1);
+		pa_destroy(a);
+	}
+}
+
+/*
+ * LINUX: after a connect whose scan went i ports past the first candidate
+ * (i = 2k when the k first candidates of low's parity are taken), the
+ * perturbation entry advances by max(i, 2 * random(0..7)) + 2 (Linux:
+ * i = max_t(int, i, get_random_u32_below(8) * 2); table_perturb[index] +=
+ * i + 2), so the destination's next port is the first candidate moved by
+ * that much. k from 1 (i = 2, below most draws) to 12 (i = 24, above all).
+ */
+static void test_linux_advance_after_scan(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a = make(PA_LINUX, NULL, 46, &rng, &cfg);
+	uint32_t rem = (cfg.high - cfg.low) & ~1u, inc, below = 0, above = 0;
+	uint16_t first;
+	struct pa_tuple t = dest(1, 443);
+
+	(void)state;
+	first = linux_connect(a, &rng, &t, 0, &inc);
+	first = (uint16_t)(cfg.low + (first - cfg.low + inc) % rem);  /* the next first candidate */
+	for (uint32_t k = 1; k <= 12; k++) {
+		struct veto_ports v = { .from = first - cfg.low, .n = k, .range = rem,
+					.low = cfg.low, .step = 2 };
+		struct pa_rng copy = rng;
+		uint32_t jitter = pa_rng_below(&copy, 8) * 2, i = 2 * k, probes;
+
+		t = dest(1, 443);
+		assert_int_equal(pa_connect(a, &rng, &t, 0, veto_some, &v, &probes), TC_OK);
+		assert_int_equal(probes, k + 1);
+		assert_int_equal(fwd(first, t.lport, rem), i);
+		assert_int_equal(pa_close(a, &t, 0, PA_CLOSE_ABORT), TC_OK);
+		below += i < jitter;
+		above += i > jitter;
+		first = (uint16_t)(cfg.low + (first - cfg.low + (i > jitter ? i : jitter) + 2) % rem);
+		t = dest(1, 443);
+		assert_int_equal(linux_connect(a, &rng, &t, 0, &inc), first);
+		first = (uint16_t)(cfg.low + (first - cfg.low + inc) % rem);
+	}
+	assert_true(below > 0 && above > 0);   /* both sides of the max() were taken */
+	pa_destroy(a);
+}
+
+/*
+ * LINUX over two ports: the other parity pass runs whenever the range has
+ * more than one port (Linux: if ((offset & 1) && remaining > 1)), so the
+ * second connect gets the odd port; a one-port range has one pass.
+ */
+static void test_linux_tiny_ranges(void **state)
+{
+	struct pa_rng rng;
+	struct pa_alloc *a = make_range(PA_LINUX, 40000, 40002, 47, &rng);
+	struct pa_tuple t;
+	uint32_t probes;
+
+	(void)state;
+	t = dest(1, 443);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 40000);
+	t = dest(1, 443);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, &probes), TC_OK);
+	assert_int_equal(t.lport, 40001);
+	assert_int_equal(probes, 2);
+	t = dest(1, 443);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, &probes), TC_EXHAUSTED);
+	assert_int_equal(probes, 2);
+	pa_destroy(a);
+
+	a = make_range(PA_LINUX, 40001, 40002, 47, &rng);
+	t = dest(1, 443);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 40001);
+	t = dest(1, 443);
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, &probes), TC_EXHAUSTED);
+	assert_int_equal(probes, 1);
+	pa_destroy(a);
+}
+
+/*
+ * The model clock never goes back (portalloc.h): a close given a time
+ * before the latest one seen starts its TIME_WAIT at the model's clock, so
+ * the port stays taken for 2*MSL from then, not from the stale time.
+ */
+static void test_close_stale_time(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a = make(PA_LEGACY, NULL, 14, &rng, &cfg);
+	struct pa_tuple t1 = dest(1, 80), t2;
+
+	(void)state;
+	assert_int_equal(pa_connect(a, &rng, &t1, 100 * SEC, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t1.lport, 1025);
+	assert_int_equal(pa_close(a, &t1, 0, PA_CLOSE_ACTIVE), TC_OK);   /* stale: taken as 100 s */
+	t2 = dest(2, 80);
+	assert_int_equal(pa_connect(a, &rng, &t2, 100 * SEC + cfg.time_wait_ns - 1, NULL, NULL, NULL),
+			 TC_OK);
+	assert_int_equal(t2.lport, 1026);
+	assert_int_equal(pa_close(a, &t2, 0, PA_CLOSE_ABORT), TC_OK);
+	t2 = dest(3, 80);
+	assert_int_equal(pa_connect(a, &rng, &t2, 100 * SEC + cfg.time_wait_ns, NULL, NULL, NULL),
+			 TC_OK);
+	assert_int_equal(t2.lport, 1025);
+	pa_destroy(a);
+}
+
+/*
+ * A close near the end of the 64-bit clock: its TIME_WAIT deadline is
+ * past what the clock can hold, so it saturates (ends at UINT64_MAX)
+ * instead of wrapping to a time long gone and freeing the port at once.
+ */
+static void test_time_wait_end_of_clock(void **state)
+{
+	struct pa_rng rng;
+	struct pa_alloc *a = make(PA_LEGACY, NULL, 20, &rng, NULL);
+	struct pa_tuple t = dest(1, 80);
+	uint64_t late = UINT64_MAX - 10 * SEC;
+
+	(void)state;
+	assert_int_equal(pa_connect(a, &rng, &t, late, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 1025);
+	assert_int_equal(pa_close(a, &t, late, PA_CLOSE_ACTIVE), TC_OK);
+	t = dest(2, 80);
+	assert_int_equal(pa_connect(a, &rng, &t, late + 1, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(t.lport, 1026);
+	assert_int_equal(pa_time_wait_count(a), 1);
+	pa_destroy(a);
+}
+
+/*
+ * TC_NOMEM only when every slot is live or in an unexpired TIME_WAIT: a
+ * connect after 2*MSL finds the slots of the ended TIME_WAITs free again
+ * (portalloc.h: "all max_conns slots hold live or TIME_WAIT connections").
+ */
+static void test_nomem_time_wait(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct pa_tuple t[2];
+
+	(void)state;
+	pa_rng_seed(&rng, 15);
+	assert_int_equal(pa_config_default(&cfg, PA_ALG1, NULL, &rng), TC_OK);
+	cfg.max_conns = 2;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	for (uint32_t i = 0; i < 2; i++) {
+		t[i] = dest(i, 80);
+		assert_int_equal(pa_connect(a, &rng, &t[i], 0, NULL, NULL, NULL), TC_OK);
+		assert_int_equal(pa_close(a, &t[i], 0, PA_CLOSE_ACTIVE), TC_OK);
+	}
+	t[0] = dest(5, 80);
+	assert_int_equal(pa_connect(a, &rng, &t[0], cfg.time_wait_ns - 1, NULL, NULL, NULL), TC_NOMEM);
+	t[0] = dest(5, 80);
+	assert_int_equal(pa_connect(a, &rng, &t[0], cfg.time_wait_ns, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(pa_time_wait_count(a), 0);
+	pa_destroy(a);
+}
+
+/*
+ * The 4-tuple includes the remote port: connections to two services of one
+ * host share a local port (a one-port range), each is closed on its own,
+ * and TIME_WAIT on one leaves the other service's tuple free.
+ */
+static void test_tuple_remote_port(void **state)
+{
+	struct pa_rng rng;
+	struct pa_alloc *a = make_range(PA_ALG1, 40000, 40001, 16, &rng);
+	struct pa_tuple web = dest(1, 80), tls = dest(1, 443), again;
+
+	(void)state;
+	assert_int_equal(pa_connect(a, &rng, &web, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(pa_connect(a, &rng, &tls, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(web.lport, 40000);
+	assert_int_equal(tls.lport, 40000);
+	assert_int_equal(pa_close(a, &tls, 0, PA_CLOSE_ACTIVE), TC_OK);
+	assert_true(pa_is_tuple_in_use(a, &web));
+	assert_int_equal(pa_live_count(a), 1);
+	assert_int_equal(pa_close(a, &web, 0, PA_CLOSE_ABORT), TC_OK);
+	again = dest(1, 80);
+	assert_int_equal(pa_connect(a, &rng, &again, 0, NULL, NULL, NULL), TC_OK);
+	again = dest(1, 443);
+	assert_int_equal(pa_connect(a, &rng, &again, 0, NULL, NULL, NULL), TC_EXHAUSTED);
+	pa_destroy(a);
+}
+
+/*
+ * ALG2 gives up after max_attempts draws when set (portalloc.h), a
+ * failure leaves t->lport 0 whatever the caller had in it, and the
+ * configuration refuses a zero N for ALG5 and a zero table for ALG4.
+ */
+static void test_alg2_attempts_and_config(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct pa_tuple t = dest(1, 80);
+	uint32_t calls = 0, probes;
+
+	(void)state;
+	pa_rng_seed(&rng, 17);
+	assert_int_equal(pa_config_default(&cfg, PA_ALG2, NULL, &rng), TC_OK);
+	cfg.max_attempts = 3;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	t.lport = 50000;                           /* stale from an earlier use */
+	assert_int_equal(pa_connect(a, &rng, &t, 0, always_taken, &calls, &probes), TC_EXHAUSTED);
+	assert_int_equal(probes, 3);
+	assert_int_equal(calls, 3);
+	assert_int_equal(t.lport, 0);
+	pa_destroy(a);
+
+	assert_int_equal(pa_config_default(&cfg, PA_ALG5, NULL, &rng), TC_OK);
+	cfg.increment_n = 0;
+	a = (struct pa_alloc *)&cfg;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_MALFORMED);
+	assert_null(a);
+	assert_int_equal(pa_config_default(&cfg, PA_ALG4, NULL, &rng), TC_OK);
+	cfg.table_len = 0;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_MALFORMED);
+}
+
+/*
+ * LINUX queries at a time before the model's clock answer for the clock,
+ * as a connect would (it clamps time the same way): the bucket and
+ * port_offset of the period the model is in, not of the stale one.
+ */
+static void test_linux_query_stale_time(void **state)
+{
+	struct pa_rng rng;
+	struct pa_alloc *a = make(PA_LINUX, NULL, 48, &rng, NULL);
+	uint32_t moved = 0;
+
+	(void)state;
+	pa_advance(a, 35 * SEC);
+	for (uint32_t d = 0; d < 20; d++) {
+		struct pa_tuple t = dest(d, 443);
+
+		assert_int_equal(pa_bucket(a, &t, 0), pa_bucket(a, &t, 35 * SEC));
+		assert_true(pa_port_offset(a, &t, 0) == pa_port_offset(a, &t, 35 * SEC));
+		moved += pa_bucket(a, &t, 45 * SEC) != pa_bucket(a, &t, 35 * SEC);
+	}
+	assert_true(moved > 15);                  /* and later times still move */
+	pa_destroy(a);
+}
+
+/*
+ * An active close with a zero TIME_WAIT (time_wait_ns = 0) frees the tuple
+ * at once: now + 0 has already come.
+ */
+static void test_zero_time_wait(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a;
+	struct pa_tuple t = dest(1, 80);
+
+	(void)state;
+	pa_rng_seed(&rng, 18);
+	assert_int_equal(pa_config_default(&cfg, PA_LEGACY, NULL, &rng), TC_OK);
+	cfg.time_wait_ns = 0;
+	assert_int_equal(pa_create(&a, &cfg, &rng), TC_OK);
+	assert_int_equal(pa_connect(a, &rng, &t, 5 * SEC, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(pa_close(a, &t, 5 * SEC, PA_CLOSE_ACTIVE), TC_OK);
+	assert_int_equal(pa_time_wait_count(a), 0);
+	assert_int_equal(pa_port_users(a, 1025), 0);
+	assert_int_equal(pa_bind(a, 1025, 5 * SEC), TC_OK);
+	pa_destroy(a);
+}
+
+/*
+ * bind() on a port whose TIME_WAIT has just run out succeeds, with no
+ * other call in between to move the clock: pa_bind takes the time it is
+ * given (EADDRINUSE only while the connection still holds the port).
+ */
+static void test_bind_after_time_wait(void **state)
+{
+	struct pa_rng rng;
+	struct pa_config cfg;
+	struct pa_alloc *a = make(PA_ALG1, NULL, 19, &rng, &cfg);
+	struct pa_tuple t = dest(1, 80);
+
+	(void)state;
+	assert_int_equal(pa_connect(a, &rng, &t, 0, NULL, NULL, NULL), TC_OK);
+	assert_int_equal(pa_close(a, &t, 0, PA_CLOSE_ACTIVE), TC_OK);
+	assert_int_equal(pa_bind(a, t.lport, cfg.time_wait_ns - 1), TC_EXHAUSTED);
+	assert_int_equal(pa_bind(a, t.lport, cfg.time_wait_ns), TC_OK);
+	assert_int_equal(pa_time_wait_count(a), 0);
+	pa_destroy(a);
+}
+
 /* ---- determinism ---- */
 
 static void run_script(enum pa_algo algo, uint64_t seed, uint16_t out[200])
@@ -1126,6 +1563,19 @@ int main(void)
 		cmocka_unit_test(test_distribution_linux_range),
 		cmocka_unit_test(test_random_draws),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_hash_inputs),
+		cmocka_unit_test(test_alg4_index_key),
+		cmocka_unit_test(test_counter_every_try),
+		cmocka_unit_test(test_linux_advance_after_scan),
+		cmocka_unit_test(test_linux_tiny_ranges),
+		cmocka_unit_test(test_close_stale_time),
+		cmocka_unit_test(test_time_wait_end_of_clock),
+		cmocka_unit_test(test_nomem_time_wait),
+		cmocka_unit_test(test_tuple_remote_port),
+		cmocka_unit_test(test_alg2_attempts_and_config),
+		cmocka_unit_test(test_linux_query_stale_time),
+		cmocka_unit_test(test_zero_time_wait),
+		cmocka_unit_test(test_bind_after_time_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
