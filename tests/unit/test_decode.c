@@ -947,12 +947,16 @@ static void test_checksums(void **state)
 /* ---- packets built here: fragments, jumbograms, routes, AH --------------------- */
 
 /* RFC 1071: the one's complement sum of n bytes (a trailing odd byte padded
- * with zero) added to sum, not yet folded. The test's own, so the decoder's
+ * with zero) added to sum, not yet folded (but kept below 2^32 on long
+ * input). The test's own, so the decoder's
  * checksum code is checked against an independent one. */
 static uint32_t sum16(uint32_t sum, const uint8_t *b, size_t n)
 {
-	for (size_t i = 0; i + 1 < n; i += 2)
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		if (sum >> 31)           /* end-around carry early: no overflow */
+			sum = (sum & 0xFFFFu) + (sum >> 16);
 		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	}
 	if (n % 2)
 		sum += (uint32_t)b[n - 1] << 8;
 	return sum;
@@ -1214,6 +1218,159 @@ static void test_udp_jumbogram(void **state)
 	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
 	assert_int_equal(p.n_err, 0);
 	assert_int_equal(p.payload_len, 65535 - 8);
+}
+
+/* ---- checksum arithmetic edges: 0xFFFF for a computed 0, carries that carry --- */
+
+/* An IPv6 UDP datagram 5000 > 53 from 2001:db8::1 to 2001:db8::2 with the
+ * plen payload bytes pay, checksum right (as l4_csum computes it, so a
+ * computed 0 stays 0 here). Returns the packet's length. */
+static size_t build_udp6(uint8_t *b, const uint8_t *pay, size_t plen)
+{
+	size_t len = 40 + 8 + plen;
+
+	memset(b, 0, 48);
+	b[0] = 0x60;
+	put16(b + 4, (uint16_t)(8 + plen));
+	b[6] = 17;
+	b[7] = 64;
+	b[8] = 0x20; b[9] = 0x01; b[10] = 0x0d; b[11] = 0xb8; b[23] = 1;
+	b[24] = 0x20; b[25] = 0x01; b[26] = 0x0d; b[27] = 0xb8; b[39] = 2;
+	put16(b + 40, 5000);
+	put16(b + 42, 53);
+	put16(b + 44, (uint16_t)(8 + plen));
+	memcpy(b + 48, pay, plen);
+	l4_csum(b + 40, 8 + plen, 6, b + 8, b + 24, 16, 17);
+	return len;
+}
+
+/* RFC 768: a computed UDP checksum of 0 is sent as all ones (0xFFFF, the
+ * other one's complement zero); only a field of 0 means "none computed".
+ * The payload word 0xc0c0 ^ c0 brings the computed checksum to 0. */
+static void test_udp_checksum_all_ones(void **state)
+{
+	uint8_t b[128], pay[8] = { 1, 2, 3, 4, 0, 0, 0, 0 }, seg[16];
+	struct pkt p;
+	size_t len;
+	uint16_t c0;
+
+	(void)state;
+	/* over IPv6: a checksum of 0xFFFF is a checksum, and here the right one */
+	len = build_udp6(b, pay, sizeof pay);
+	c0 = (uint16_t)(b[46] << 8 | b[47]);
+	assert_int_not_equal(c0, 0);
+	put16(pay + 6, c0);              /* adds c0 to the sum: computed checksum 0 */
+	len = build_udp6(b, pay, sizeof pay);
+	assert_int_equal(b[46] << 8 | b[47], 0);
+	put16(b + 46, 0xFFFF);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.l4_csum, 0xFFFF);
+	assert_int_equal(p.n_err, 0);
+	/* over IPv4 the same: right, and judged (not taken for "none") when
+	 * the datagram under it is wrong */
+	memset(seg, 0, sizeof seg);
+	put16(seg, 5000);
+	put16(seg + 2, 53);
+	put16(seg + 4, sizeof seg);
+	memcpy(seg + 8, "abcdef", 6);
+	l4_csum(seg, sizeof seg, 6, A4, B4, 4, 17);
+	c0 = (uint16_t)(seg[6] << 8 | seg[7]);
+	assert_int_not_equal(c0, 0);
+	put16(seg + 14, c0);
+	l4_csum(seg, sizeof seg, 6, A4, B4, 4, 17);
+	assert_int_equal(seg[6] << 8 | seg[7], 0);
+	put16(seg + 6, 0xFFFF);
+	len = build_ip4(b, NULL, 0, 17, 0, seg, sizeof seg);
+	assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	b[len - 3] ^= 0x40;
+	assert_int_equal(decode_verified(LT_RAW, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+}
+
+/* The big-endian 32-bit words of b (n a multiple of 4) added to sum: RFC
+ * 1071 2(C), summing in longer words and folding the carries back later. */
+static uint64_t sum32(uint64_t sum, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 4 <= n; i += 4)
+		sum += (uint64_t)b[i] << 24 | (uint64_t)b[i + 1] << 16 | (uint64_t)b[i + 2] << 8 | b[i + 3];
+	return sum;
+}
+
+/* The RFC 8200 8.1 pseudo header of build_udp6/build_jumbo_udp's datagram
+ * (ulen bytes) as 32-bit words (addresses, the 32-bit length, zero and
+ * next header 17) plus the datagram's words with its checksum field 0. */
+static uint64_t words_udp6(const uint8_t *b, size_t ulen)
+{
+	uint8_t seg[8];
+
+	memcpy(seg, b + 40 + (b[6] == 0 ? 8 : 0), 8);
+	put16(seg + 6, 0);
+	return sum32(sum32(0, b + 8, 32) + ulen + 17, seg, 8);
+}
+
+/* A correct checksum whose 32-bit word sum (RFC 1071 2(C)) lands exactly
+ * on 0xFFFFFFFF, and one whose high half plus low half again exceeds 32
+ * bits (a 64-bit sum, a jumbogram of 0xff bytes): the end-around carry
+ * must be added until none is left, or a right checksum reads as wrong. In
+ * both the last payload words are chosen so that, with the checksum field
+ * 0x1234, the words add up to the wanted total. */
+static void test_checksum_carries_of_carries(void **state)
+{
+	enum { pay = 4 * 0x10400 + 8 };          /* 0x10400 words of ones, two free */
+	static uint8_t j[40 + 8 + 8 + pay];
+	uint8_t b[128], body[8] = { 9, 8, 7, 6, 0, 0, 0, 0 };
+	struct pkt p;
+	uint64_t s, t, hi, want, d;
+	size_t len;
+
+	(void)state;
+	/* total exactly 0xFFFFFFFF: 0xffff + 0xffff after one fold */
+	len = build_udp6(b, body, sizeof body);
+	s = words_udp6(b, 16) + sum32(0, body, 8);
+	d = UINT64_C(0xFFFFFFFF) - 0x1234 - s;
+	assert_true(d <= 0xFFFFFFFFu);
+	body[4] = (uint8_t)(d >> 24); body[5] = (uint8_t)(d >> 16);
+	body[6] = (uint8_t)(d >> 8); body[7] = (uint8_t)d;
+	len = build_udp6(b, body, sizeof body);
+	assert_int_equal(b[46] << 8 | b[47], 0x1234);
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 0);
+	b[len - 1] ^= 1;
+	assert_int_equal(decode_verified(LT_IPV6, b, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
+
+	/* a jumbogram: total = hi * 2^32 + lo with hi + lo >= 2^32 */
+	len = build_jumbo_udp(j, pay, 0);
+	memset(j + 56, 0xff, pay - 8);
+	memset(j + 56 + pay - 8, 0, 8);
+	s = words_udp6(j, 8 + pay) + sum32(0, j + 56, pay);
+	hi = (s >> 32) + 1;
+	assert_true(hi >= 0xffff);
+	/* lo = 2^32 - 1 - (hi mod 0xffff): total = hi + lo = 0 modulo 0xffff,
+	 * so the checksum field needed is the 0x1234 put in the total */
+	want = hi << 32 | (UINT64_C(0xFFFFFFFF) - hi % 0xffff);
+	assert_true((want & 0xFFFFFFFFu) + (want >> 32) > UINT64_C(0xFFFFFFFF));
+	d = want - 0x1234 - s;
+	assert_true(d <= UINT64_C(0x1FFFFFFFE));
+	t = d > 0xFFFFFFFFu ? 0xFFFFFFFFu : d;
+	for (int k = 0; k < 2; k++, d -= t, t = d) {
+		uint8_t *w = j + 56 + pay - 8 + 4 * k;
+
+		w[0] = (uint8_t)(t >> 24); w[1] = (uint8_t)(t >> 16);
+		w[2] = (uint8_t)(t >> 8); w[3] = (uint8_t)t;
+	}
+	l4_csum(j + 48, 8 + pay, 6, j + 8, j + 24, 16, 17);
+	assert_int_equal(j[54] << 8 | j[55], 0x1234);
+	assert_int_equal(decode_verified(LT_IPV6, j, len, &p), TC_OK);
+	assert_int_equal(p.payload_len, pay);
+	assert_int_equal(p.n_err, 0);
+	j[len - 1] ^= 1;
+	assert_int_equal(decode_verified(LT_IPV6, j, len, &p), TC_OK);
+	assert_int_equal(p.n_err, 1);
+	assert_int_equal(p.err[0], PE_UDP_BAD_CHECKSUM);
 }
 
 /* IPv4 source routes (RFC 791 3.1): while the pointer is not past the
@@ -1584,6 +1741,8 @@ int main(void)
 		cmocka_unit_test(test_first_fragment_short_tcp),
 		cmocka_unit_test(test_first_fragment_checksum_not_judged),
 		cmocka_unit_test(test_udp_jumbogram),
+		cmocka_unit_test(test_udp_checksum_all_ones),
+		cmocka_unit_test(test_checksum_carries_of_carries),
 		cmocka_unit_test(test_ipv4_source_route_checksum),
 		cmocka_unit_test(test_ipv6_routing_checksum),
 		cmocka_unit_test(test_ipv4_ah),

@@ -935,6 +935,35 @@ static void test_closed_kept_2msl(void **state)
 	fx_free(x);
 }
 
+/* A packet the checksum check found wrong is still analysed and adds Zeek's
+ * C/c (bad checksum) letter, each protocol by its own reason: TCP's
+ * tcp.bad-checksum, UDP's udp.bad-checksum; the reply, right, adds none. */
+static void test_bad_checksum_letters(void **state)
+{
+	struct fx *x = fx_new(&key_a, 0, 0, 0);
+	struct pkt q = udp("10.0.0.1", 5353, "10.0.0.2", 53, 20);
+	struct pkt a = udp("10.0.0.2", 53, "10.0.0.1", 5353, 40);
+	struct pkt s = tcp(CLI, TH_SYN, 100, 0, 0);
+	struct pkt r = tcp(SRV, TH_SYN | TH_ACK, 500, 101, 0);
+
+	(void)state;
+	pkt_add_err(&q, PE_UDP_BAD_CHECKSUM);
+	pkt_add_err(&s, PE_TCP_BAD_CHECKSUM);
+	feed_at(x, &q, 0, 0, NULL);
+	feed_at(x, &a, 0, 1, NULL);
+	feed_at(x, &s, 0, 2, NULL);
+	feed_at(x, &r, 0, 3, NULL);
+	engine_flush(x->e);
+	assert_int_equal(x->log.n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		if (strcmp(x->log.r[i].proto, "udp") == 0)
+			assert_string_equal(x->log.r[i].history, "CDd");
+		else
+			assert_string_equal(x->log.r[i].history, "CSh");
+	}
+	fx_free(x);
+}
+
 static void test_idle_timeouts(void **state)
 {
 	struct fx *x = fx_new(&key_a, 0, 10, 0);
@@ -1605,6 +1634,7 @@ int main(void)
 		cmocka_unit_test(test_prev_one_direction),
 		cmocka_unit_test(test_prev_half_open),
 		cmocka_unit_test(test_closed_kept_2msl),
+		cmocka_unit_test(test_bad_checksum_letters),
 		cmocka_unit_test(test_idle_timeouts),
 		cmocka_unit_test(test_expiry_ties_by_list),
 		cmocka_unit_test(test_close_time_before_epoch),
