@@ -27,6 +27,9 @@
 #     peak RSS stays near that of a small run, under 12 MiB (the window
 #     grows only for a record it cannot hold, not because it was full
 #     before the slide).
+#  7. A regular file with a block of 136 MiB (an unknown block type, sparse
+#     on disk) between two EPBs: read whole, both packets out, exit 0. The
+#     window's bound for a stream (128 MiB + 256 KiB) is not a file's.
 # Peak RSS with /usr/bin/time -f %M on the release build, whose resident
 # floor is a few MB. Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -102,6 +105,11 @@ comment = (struct.pack('<HH', 1, 65532) + b'c' * 65532) * 48 + struct.pack('<HH'
 write('bigblock.pcapng', SHB + idb() + epb_port(1) + epb_port(2, comment) + epb_port(3))
 write('bigrec.pcap', dbus + b''.join(struct.pack('<IIII', 10 + i, 0, n, n) + bytes(n)
                                      for i, n in enumerate((100, 5 << 19, 100))))
+# 7: sparse, the packets on source ports 1 and 3
+with open(os.path.join(out, 'hugeblock.pcapng'), 'wb') as f:
+    f.write(SHB + idb() + epb_port(1) + struct.pack('<II', 0xbad, 136 << 20))
+    f.seek((136 << 20) - 12, 1)
+    f.write(struct.pack('<I', 136 << 20) + epb_port(3))
 # 6: 240 Ethernet records of 262144 bytes (the largest snapshot)
 with open(os.path.join(out, 'full.pcap'), 'wb') as f:
     f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
@@ -211,4 +219,14 @@ if [ $rc -ne 0 ] || [ "$(tail -n 1 "$tmp/out" | jq -r .packets)" != 240 ] || [ "
 	fail=1
 fi
 echo "full windows: exit $rc, peak RSS $rss KiB reading a $(stat -c %s "$f")-byte file"
+
+# 7. a 136 MiB block in a regular file (release build: the window is 256 MiB)
+"$REL" packets --format jsonl "$tmp/hugeblock.pcapng" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+got=$(jq -r 'select(.type == "packet") | .sport' "$tmp/out" | tr '\n' ' ')
+if [ $rc -ne 0 ] || [ -s "$tmp/err" ] || [ "$got" != "1 3 " ]; then
+	echo "FAIL 136 MiB block in a file: exit $rc, source ports '$got' (want '1 3 '), stderr: $(head -c 300 "$tmp/err")"
+	fail=1
+fi
+echo "136 MiB block in a file: exit $rc"
 exit $fail
