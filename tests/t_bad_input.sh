@@ -134,6 +134,44 @@ for cmd in packets flows replay hosts; do
 	fi
 done
 
+# A DEL alone (the only character escaped that is not below 0x20) and an
+# ESC (hex, high nibble first), in the names of missing files.
+for pair in "del"$'\x7f'".pcap|del\\x7f.pcap" "esc"$'\x1b'"[1m.pcap|esc\\x1b[1m.pcap"; do
+	"$TC" packets "$tmp/${pair%%|*}" > /dev/null 2> "$tmp/err"
+	rc=$?
+	want="tuplecheck: $tmp/${pair#*|}: cannot open: No such file or directory"
+	if [ $rc -ne 2 ] || [ "$(cat "$tmp/err")" != "$want" ]; then
+		echo "FAIL name ${pair#*|}: exit $rc, stderr: $(cat -v "$tmp/err") (want $want)"; fail=1
+	else
+		echo "ok   name ${pair#*|}: $(cat "$tmp/err")"
+	fi
+done
+# A name longer than any open(2) accepts, every escape 4 bytes wide: cut,
+# ending in "...", still one line, at each of the 4 alignments of the
+# escapes against the end of the buffer (cli.h NAME_LINE_MAX).
+ctl=$(head -c 5000 /dev/zero | tr '\0' '\001')
+for pad in "" a aa aaa; do
+	"$TC" packets "$tmp/$pad$ctl" > /dev/null 2> "$tmp/err"
+	rc=$?
+	if [ $rc -ne 2 ] || [ "$(wc -l < "$tmp/err")" -ne 1 ] || [ "$(wc -c < "$tmp/err")" -gt $((16388 + 60)) ] ||
+	   ! grep -qE "^tuplecheck: $tmp/$pad(\\\\x01)+\.\.\.: cannot open: File name too long\$" "$tmp/err"; then
+		echo "FAIL long name (pad '$pad'): exit $rc, $(wc -c < "$tmp/err") bytes: $(head -c 100 "$tmp/err")...$(tail -c 100 "$tmp/err")"; fail=1
+	else
+		echo "ok   long name (pad '$pad'): one line of $(wc -c < "$tmp/err") bytes, cut with ..."
+	fi
+done
+# "-" is refused only when standard input is a terminal: a pipe into it is
+# read when stdout is the terminal (util-linux script gives a pty).
+if command -v script > /dev/null; then
+	n=$("$TC" packets --format jsonl "$good" | grep -c '"type":"packet"')
+	script -qec "cat $good | $TC packets --format jsonl -; echo rc=\$?" /dev/null > "$tmp/tty" 2>&1 < /dev/null
+	if [ "$(grep -c '"type":"packet"' "$tmp/tty")" -ne "$n" ] || ! grep -q '^rc=0' "$tmp/tty"; then
+		echo "FAIL a pipe into -, stdout a terminal: $(tr -d '\r' < "$tmp/tty" | head -c 300)"; fail=1
+	else
+		echo "ok   a pipe into -, stdout a terminal: $n packets, exit 0"
+	fi
+fi
+
 # A refused option is named as the user typed it: the letter inside a group
 # of short options, the abbreviation that fits two long ones, a value given
 # to an option that takes none; reduce's own options are refused elsewhere

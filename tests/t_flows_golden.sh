@@ -59,4 +59,19 @@ for pcap in corpus/flows/*.pcap tests/data/flows/*.pcap; do
 	done
 done
 echo "flows golden: $n outputs compared, key independence checked on $(ls corpus/flows/*.pcap tests/data/flows/*.pcap | wc -l) captures"
+
+# --max-flows: 5000 SYNs on 5000 tuples within 50 ms (gen_pcap synflood; no
+# timeout passes), room for 1000 live flows: every flow after the 1000th
+# evicts one, so the summary says 5000 flows, 4000 evicted.
+genpcap=build/bench/gen_pcap
+[ -x "$genpcap" ] || make --no-print-directory "$genpcap" >/dev/null 2>&1 || { echo "FAIL: $genpcap cannot be built"; exit 1; }
+syn=$(mktemp)
+nice "$genpcap" synflood --packets 5000 --seed 4 "$syn" 2>/dev/null || { rm -f "$syn"; echo "FAIL gen_pcap"; exit 1; }
+sum=$("$bin" flows --format jsonl --seed 1 --max-flows 1000 "$syn" | tail -n 1 | jq -c '[.flows, .evicted]')
+rm -f "$syn"
+if [ "$sum" != "[5000,4000]" ]; then
+	echo "FAIL --max-flows 1000 on 5000 SYNs: summary [flows, evicted] $sum, want [5000,4000]"; fail=1
+else
+	echo "--max-flows 1000 on 5000 SYNs: 5000 flows, 4000 evicted"
+fi
 exit $fail

@@ -117,9 +117,13 @@ if grep -A2 -- '--format text|jsonl|junit|sarif' "$tmp/help" | grep -q 'replay o
 	before=$fail fail=0
 	for f in junit sarif; do
 		for c in flows hosts packets; do
-			"$TC" "$c" --format "$f" "$good" >/dev/null 2>&1
+			"$TC" "$c" --format "$f" "$good" >/dev/null 2>"$tmp/fmt.err"
 			rc=$?
 			[ $rc -eq 2 ] || { echo "FAIL: $c --format $f: exit $rc, not 2"; fail=1; }
+			# the one line names the command and the format refused
+			if [ "$(wc -l <"$tmp/fmt.err")" -ne 1 ] || ! grep -q "^tuplecheck: $c: --format $f " "$tmp/fmt.err"; then
+				echo "FAIL: $c --format $f: stderr does not name it: $(cat "$tmp/fmt.err")"; fail=1
+			fi
 		done
 		"$TC" replay --format "$f" "$good" >/dev/null 2>&1
 		rc=$?

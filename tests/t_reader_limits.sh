@@ -19,6 +19,17 @@
 #  4. A section of 300 interfaces (more than the 256 the reader holds in
 #     itself): read, the packet on interface 299 decoded, exit 0, no leak
 #     (sanitizer build).
+#  5. A block or record larger than the first window (1 MiB), followed by
+#     others: a pcapng EPB carrying 3 MiB of comments and a 2.5 MiB D-Bus pcap
+#     record are read whole, with every record after them, exit 0, the same
+#     as a file and through a pipe (the window grows, input_more).
+#  6. A 63 MB file of records of 256 KiB, each window full when it slides:
+#     peak RSS stays near that of a small run, under 12 MiB (the window
+#     grows only for a record it cannot hold, not because it was full
+#     before the slide).
+#  7. A regular file with a block of 136 MiB (an unknown block type, sparse
+#     on disk) between two EPBs: read whole, both packets out, exit 0. The
+#     window's bound for a stream (128 MiB + 256 KiB) is not a file's.
 # Peak RSS with /usr/bin/time -f %M on the release build, whose resident
 # floor is a few MB. Exit 0 pass, 1 fail, 77 skip.
 set -u
@@ -85,6 +96,26 @@ write('cut_rec.pcap', dbus + rec + struct.pack('<IIII', 3, 4, 5000000, 5000000) 
 # 4: 300 interfaces, a packet on the last
 write('ifaces300.pcapng', SHB + b''.join(idb(1 if i % 2 else 101) for i in range(299)) +
       idb(1) + epb(ifid=299))
+# 5: larger than the first window: an EPB with 3 MiB of opt_comment between
+# two small ones (source ports 1, 2, 3), a 2.5 MiB D-Bus record likewise
+def epb_port(port, opts=b''):
+    p = PKT[:34] + struct.pack('!H', port) + PKT[36:]
+    return block(6, struct.pack('<IIIII', 0, 0, 1000000 + port, len(p), len(p)) + pad4(p) + opts)
+comment = (struct.pack('<HH', 1, 65532) + b'c' * 65532) * 48 + struct.pack('<HH', 0, 0)
+write('bigblock.pcapng', SHB + idb() + epb_port(1) + epb_port(2, comment) + epb_port(3))
+write('bigrec.pcap', dbus + b''.join(struct.pack('<IIII', 10 + i, 0, n, n) + bytes(n)
+                                     for i, n in enumerate((100, 5 << 19, 100))))
+# 7: sparse, the packets on source ports 1 and 3
+with open(os.path.join(out, 'hugeblock.pcapng'), 'wb') as f:
+    f.write(SHB + idb() + epb_port(1) + struct.pack('<II', 0xbad, 136 << 20))
+    f.seek((136 << 20) - 12, 1)
+    f.write(struct.pack('<I', 136 << 20) + epb_port(3))
+# 6: 240 Ethernet records of 262144 bytes (the largest snapshot)
+with open(os.path.join(out, 'full.pcap'), 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1))
+    body = PKT + bytes(262144 - len(PKT))
+    for i in range(240):
+        f.write(struct.pack('<IIII', 100 + i, 0, 262144, 262144) + body)
 PY
 
 # 1. a regular file
@@ -152,4 +183,50 @@ if [ $rc -ne 0 ] || [ "$(jq -r 'select(.type == "packet") | "\(.frame) \(.ip) \(
 	fail=1
 fi
 echo "300 interfaces: exit $rc"
+
+# 5. larger than the first window, as a file and through a pipe
+for n in "bigblock.pcapng:1 2 3 :1 2 3 " "bigrec.pcap:1 2 3 :100 2621440 100 "; do
+	f=$tmp/${n%%:*}
+	want=${n#*:}
+	for how in file pipe; do
+		if [ $how = file ]; then
+			"$TC" packets --format jsonl "$f" >"$tmp/out" 2>"$tmp/err"
+			rc=$?
+		else
+			cat "$f" | "$TC" packets --format jsonl - >"$tmp/out" 2>"$tmp/err"
+			rc=${PIPESTATUS[1]}
+		fi
+		got=$(jq -r 'select(.type == "packet") | .frame' "$tmp/out" | tr '\n' ' '):
+		case $n in
+		*.pcapng*) got=$got$(jq -r 'select(.type == "packet") | .sport' "$tmp/out" | tr '\n' ' ') ;;
+		*) got=$got$(jq -r 'select(.type == "packet") | .caplen' "$tmp/out" | tr '\n' ' ') ;;
+		esac
+		if [ $rc -ne 0 ] || [ -s "$tmp/err" ] || [ "$got" != "$want" ]; then
+			echo "FAIL ${n%%:*} ($how): exit $rc, frames:fields '$got' (want '$want'), stderr: $(head -c 300 "$tmp/err")"
+			fail=1
+		fi
+	done
+done
+echo "larger than the first window: read as a file and through a pipe"
+
+# 6. full windows that slide: no growth
+f=$tmp/full.pcap
+/usr/bin/time -o "$tmp/rss" -f %M "$REL" packets --format jsonl "$f" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+rss=$(tail -n 1 "$tmp/rss")
+if [ $rc -ne 0 ] || [ "$(tail -n 1 "$tmp/out" | jq -r .packets)" != 240 ] || [ "$rss" -gt 12288 ]; then
+	echo "FAIL full windows: exit $rc, $(tail -n 1 "$tmp/out" | jq -r .packets) packets (want 240), peak RSS $rss KiB (limit 12288)"
+	fail=1
+fi
+echo "full windows: exit $rc, peak RSS $rss KiB reading a $(stat -c %s "$f")-byte file"
+
+# 7. a 136 MiB block in a regular file (release build: the window is 256 MiB)
+"$REL" packets --format jsonl "$tmp/hugeblock.pcapng" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+got=$(jq -r 'select(.type == "packet") | .sport' "$tmp/out" | tr '\n' ' ')
+if [ $rc -ne 0 ] || [ -s "$tmp/err" ] || [ "$got" != "1 3 " ]; then
+	echo "FAIL 136 MiB block in a file: exit $rc, source ports '$got' (want '1 3 '), stderr: $(head -c 300 "$tmp/err")"
+	fail=1
+fi
+echo "136 MiB block in a file: exit $rc"
 exit $fail
