@@ -19,7 +19,18 @@
  * fixed_ok=N". fixed/fixed_ok (pcap): IPv4 TCP/UDP packets read whose
  * lengths and checksums were scrambled and repaired by mut_fix_ip, and how
  * many of those then decode cleanly with correct checksums.
+ *
+ *   build/fuzz/repro/mutcheck play FILE
+ * Plays one packet script the way fuzz_engine does (es_config_decode,
+ * es_next, es_play) and prints what it became, so that a test can hold the
+ * script reader and player to the format engine_script.h documents: a line
+ * "config msl=S range=LO-HI flows=N defaults=0|1 idle=TCP/UDP", then per
+ * record "SEC.NSEC clock" or "SEC.NSEC tcp|udp SRC.PORT > DST.PORT
+ * flags=0xFFF seq=N ack=N win=N len=N" (addresses as inet_ntop writes
+ * them), and "roundtrip-mismatch" after a record that es_encode and es_next
+ * do not give back unchanged.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +169,60 @@ static void one(const char *name, const uint8_t *in, size_t n, unsigned rounds, 
 	free(buf);
 }
 
+static bool same_record(const struct es_record *a, const struct es_record *b)
+{
+	return a->ctl == b->ctl && a->step == b->step && a->cport == b->cport &&
+	       a->sport == b->sport && a->flags == b->flags && a->seq == b->seq &&
+	       a->ack == b->ack && a->win == b->win && a->payload_len == b->payload_len &&
+	       a->opts == b->opts && a->tsval == b->tsval && a->tsecr == b->tsecr;
+}
+
+/* mutcheck play FILE: the script's records as fuzz_engine plays them. */
+static int play(const char *path, uint8_t *in)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	struct cursor c;
+	struct es_config cfg;
+	struct es_player pl;
+	struct es_record rec, back;
+	struct es_packet ep;
+	uint8_t sel = 0, enc[1 + ES_BODY_LEN];
+
+	if (f == NULL) {
+		perror(path);
+		return 2;
+	}
+	n = fread(in, 1, MAX_IN, f);
+	fclose(f);
+	c = cur_make(in, n);
+	(void)rd_u8(&c, &sel);
+	es_config_decode(sel, &cfg);
+	printf("config msl=%u range=%u-%u flows=%llu defaults=%d idle=%u/%u\n", cfg.msl_sec,
+	       cfg.eph_lo, cfg.eph_hi, (unsigned long long)cfg.max_flows, cfg.default_rules,
+	       cfg.tcp_idle_sec, cfg.udp_idle_sec);
+	es_player_init(&pl);
+	while (es_next(&c, &rec) == TC_OK) {
+		struct cursor e = cur_make(enc, es_encode(&rec, enc, sizeof(enc)));
+		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+		int af;
+
+		if (es_play(&pl, &rec, &ep) != TC_OK) {
+			printf("%lld.%09u clock\n", (long long)ep.ts_sec, ep.ts_nsec);
+		} else {
+			af = ep.ipver == 4 ? AF_INET : AF_INET6;
+			inet_ntop(af, ep.src, src, sizeof(src));
+			inet_ntop(af, ep.dst, dst, sizeof(dst));
+			printf("%lld.%09u %s %s.%u > %s.%u flags=0x%03x seq=%u ack=%u win=%u len=%u\n",
+			       (long long)ep.ts_sec, ep.ts_nsec, ep.udp ? "udp" : "tcp", src, ep.sport,
+			       dst, ep.dport, ep.flags, ep.seq, ep.ack, ep.win, ep.payload_len);
+		}
+		if (es_next(&e, &back) != TC_OK || !same_record(&rec, &back))
+			printf("roundtrip-mismatch\n");
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tally mut = { 0 }, raw = { 0 };
@@ -165,8 +230,14 @@ int main(int argc, char **argv)
 	uint8_t *in = malloc(MAX_IN);
 	size_t max;
 
+	if (argc == 3 && strcmp(argv[1], "play") == 0 && in != NULL) {
+		int rc = play(argv[2], in);
+
+		free(in);
+		return rc;
+	}
 	if (argc < 4 || (strcmp(argv[1], "pcap") != 0 && strcmp(argv[1], "engine") != 0) || in == NULL) {
-		fprintf(stderr, "usage: mutcheck pcap|engine ROUNDS DIR...\n");
+		fprintf(stderr, "usage: mutcheck pcap|engine ROUNDS DIR... | mutcheck play FILE\n");
 		return 2;
 	}
 	rounds = (unsigned)strtoul(argv[2], NULL, 10);
