@@ -96,19 +96,24 @@ for src in harness/fuzz_*.c; do
 done
 # fuzz_frame (harness/common.c), the copy every target decodes from, must
 # fence the frame exactly under ASan, as a malloc of its size would: byte
-# len - 1 readable, byte len and byte -1 reported, nothing after release.
+# len - 1 readable, byte len and byte -1 reported, nothing after release,
+# and nothing past a frame that follows a longer one without a release in
+# between (fuzz_pcap's windows do that).
 probe_dir=$(mktemp -d)
 cat >"$probe_dir/probe.c" <<'PROBE'
 #include <stdlib.h>
 #include "fuzz.h"
 int main(int argc, char **argv)
 {
-	static const uint8_t data[16] = { 1, 2, 3 };
-	const uint8_t *f = fuzz_frame(data, 10);
+	static const uint8_t data[64] = { 1, 2, 3 };
+	const uint8_t *f;
 	volatile uint8_t x = 0;
 	long k = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
 
-	if (argc > 2)
+	if (argc > 2 && argv[2][0] == 'a')      /* "after" a 60-byte frame */
+		(void)fuzz_frame(data, 60);
+	f = fuzz_frame(data, 10);
+	if (argc > 2 && argv[2][0] == 'r')      /* "release" */
 		fuzz_frame_release();
 	x = f[k];
 	(void)x;
@@ -120,7 +125,7 @@ if ! ${CC:-gcc} -g -fsanitize=address -Iharness -o "$probe_dir/probe" "$probe_di
 	echo "FAIL fuzz_frame probe does not build:"; sed 's/^/    | /' "$probe_dir/cc.log"; fail=1
 else
 	pfail=0
-	for c in "9:0" "0:0" "10:1" "-1:1" "0 release:1"; do
+	for c in "9:0" "0:0" "10:1" "-1:1" "0 release:1" "9 after:0" "10 after:1" "59 after:1"; do
 		args=${c%:*} want=${c##*:}
 		ASAN_OPTIONS=detect_leaks=0 "$probe_dir/probe" $args >/dev/null 2>"$probe_dir/err"
 		got=$?
@@ -130,7 +135,7 @@ else
 			echo "FAIL fuzz_frame: reading byte $args of a 10-byte frame was not reported"; pfail=1
 		fi
 	done
-	[ $pfail -eq 0 ] && echo "ok   fuzz_frame: a 10-byte frame is readable at 0..9 only, and not after release"
+	[ $pfail -eq 0 ] && echo "ok   fuzz_frame: a 10-byte frame is readable at 0..9 only (after a 60-byte one too), and not after release"
 	[ $pfail -eq 0 ] || fail=1
 fi
 rm -rf "$probe_dir"
