@@ -145,25 +145,6 @@ static void on_begin(void *ctx, const char *file, const struct cap_reader *rd)
 		fprintf(c->o->out, "# %s\n", file);
 }
 
-/* The checksums are verified when any checksum rule is on; a wrong one is
- * listed only when its own rule is (--rules +tcp.bad-checksum shows TCP's
- * alone). */
-static void drop_checksums_off(struct pkt *p, uint8_t on)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < p->n_err; i++) {
-		uint8_t e = p->err[i];
-
-		if ((e == PE_IP_BAD_CHECKSUM && !(on & CSUM_IP)) ||
-		    (e == PE_TCP_BAD_CHECKSUM && !(on & CSUM_TCP)) ||
-		    (e == PE_UDP_BAD_CHECKSUM && !(on & CSUM_UDP)))
-			continue;
-		p->err[n++] = e;
-	}
-	p->n_err = (uint8_t)n;
-}
-
 static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 {
 	struct packets_ctx *c = ctx;
@@ -177,8 +158,6 @@ static void on_packet(void *ctx, const struct cap_packet *cp, struct pkt *p)
 
 		engine_packet(c->e, p, &in, &res);
 	}
-	if (c->o->checksums)
-		drop_checksums_off(p, c->o->checksum_rules);
 	if (c->o->format == FMT_JSONL)
 		print_jsonl(c->o->out, c->file, cp, p);
 	else

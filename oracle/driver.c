@@ -229,6 +229,26 @@ static void progress_end(struct progress *pg, const char *name, uint64_t off, ui
 	fflush(stderr);
 }
 
+/* The checksums are verified when any checksum rule is on; a wrong one is
+ * kept only when its own rule is (--rules +tcp.bad-checksum: TCP's alone).
+ * Every command sees the same: `packets` lists it, `flows` gives its
+ * connection Zeek's c/C, `replay` reports it. */
+static void drop_checksums_off(struct pkt *p, uint8_t on)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < p->n_err; i++) {
+		uint8_t e = p->err[i];
+
+		if ((e == PE_IP_BAD_CHECKSUM && !(on & CSUM_IP)) ||
+		    (e == PE_TCP_BAD_CHECKSUM && !(on & CSUM_TCP)) ||
+		    (e == PE_UDP_BAD_CHECKSUM && !(on & CSUM_UDP)))
+			continue;
+		p->err[n++] = e;
+	}
+	p->n_err = (uint8_t)n;
+}
+
 /* A file that cannot be opened or whose header cannot be read: the line on
  * stderr, and the reason where the caller asked for it. Returns 2. */
 static int open_failed(struct tc_options *o, const char *name, const char *why)
@@ -365,8 +385,10 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			cp.data = copy;
 		}
 		decode_packet(cp.linktype, cp.data, cp.caplen, cp.origlen, &p);
-		if (o->checksums && p.have_ip)
+		if (o->checksums && p.have_ip) {
 			decode_verify_checksums(&p);
+			drop_checksums_off(&p, o->checksum_rules);
+		}
 		if (p.have_ip)
 			st.decoded++;
 		else

@@ -74,4 +74,17 @@ if [ "$sum" != "[5000,4000]" ]; then
 else
 	echo "--max-flows 1000 on 5000 SYNs: 5000 flows, 4000 evicted"
 fi
+# Zeek's c/C for a bad checksum only when that protocol's rule is on:
+# bad_checksums.pcap has one wrong IPv4, TCP and UDP checksum each, and a
+# rule for one of them must not mark the others' connections.
+cs=corpus/pcaps/bad_checksums.pcap
+for case in "+ip.bad-checksum:" "+tcp.bad-checksum:tcp" "+udp.bad-checksum:udp" \
+	    "+ip.bad-checksum,+tcp.bad-checksum,+udp.bad-checksum:tcp udp" "-ip.bad-checksum:"; do
+	rules=${case%%:*} want=${case#*:}
+	got=$("$bin" flows --format jsonl --rules "$rules" "$cs" |
+		jq -r 'select(.proto and (.history | test("C";"i"))) | .proto' | sort | tr '\n' ' ' | sed 's/ $//')
+	if [ "$got" != "$want" ]; then
+		echo "FAIL flows --rules $rules $cs: c/C in the history of '$got', want '$want'"; fail=1
+	fi
+done
 exit $fail
