@@ -528,8 +528,8 @@ static bool mutate_records(struct pfile *f, struct mut_rng *r)
 		f->u[a] = f->u[b];
 		f->u[b] = t;
 		return true;
-	default:        /* move a to b */
-		if (f->u[a].kind == U_NG_SHB || a == b)
+	default:        /* move a to b (never before the first section header) */
+		if (f->u[a].kind == U_NG_SHB || a == b || (f->ng && b == 0))
 			return false;
 		t = f->u[a];
 		if (a < b)

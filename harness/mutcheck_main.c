@@ -17,7 +17,8 @@
  * Prints one line: "mutcheck: name=NAME inputs=N outputs=N ok=N raw_ok=N
  * packets=N csum_ok=N raw_packets=N raw_csum_ok=N too_long=N fixed=N
  * fixed_ok=N fixed6=N snapped_ok=N frag=N frag_ok=N l3_seen=N l3_ok=N
- * csum_broken=N raw_csum_broken=N deleted=N handshakes=N orig_shortened=N".
+ * csum_broken=N raw_csum_broken=N deleted=N handshakes=N orig_shortened=N
+ * lost_shb=N raw_lost_shb=N".
  * pcap: fixed/fixed_ok: IPv4 and IPv6 (fixed6 of them) TCP/UDP packets
  * read whose lengths, checksums and TCP data offset were scrambled and
  * repaired by mut_fix_ip, and how many of those then decode cleanly with
@@ -28,7 +29,9 @@
  * mut_l3_offset lists, and how many of those it found at the same offset;
  * csum_broken: results holding more packets with a wrong checksum than
  * their input (raw_: the same for byte mutation); orig_shortened: results
- * holding more records captured longer than they were on the wire.
+ * holding more records captured longer than they were on the wire;
+ * lost_shb: results of a pcapng input that start with another block than
+ * its Section Header Block (raw_: the same for byte mutation).
  * engine: deleted: results with one record fewer than their input (with
  * framing intact); handshakes: results with more complete handshakes
  * (SYN, SYN+ACK in the reply direction, ACK on one tuple) than their input.
@@ -63,7 +66,28 @@ struct tally {
 	unsigned long l3_seen, l3_ok;
 	unsigned long csum_broken, deleted, handshakes;
 	unsigned long orig_short, orig_shortened;
+	unsigned long lost_shb;
 };
+
+/* A pcapng input (Section Header Block first) whose result starts with
+ * another standard block type, in either byte order: the section header
+ * was deleted as if it were a record. Byte mutation reaches that only by
+ * copying a block type over the first 4 bytes. */
+static bool lost_shb(const uint8_t *in, size_t n, const uint8_t *out, size_t m)
+{
+	static const uint32_t types[] = { 1, 2, 3, 5, 6 };  /* IDB SPB NRB ISB EPB */
+	uint32_t le, be;
+
+	if (n < 4 || m < 4 || mut_be32(in) != 0x0a0d0d0a)
+		return false;
+	be = mut_be32(out);
+	le = (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 |
+	     (uint32_t)out[3] << 24;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (le == types[i] || be == types[i])
+			return true;
+	return false;
+}
 
 /* mut_fix_ip on a wholly captured IP packet (IPv4, or IPv6 without
  * extension headers) whose length fields, checksums and, for TCP, data
@@ -252,6 +276,7 @@ static void one(const char *name, const uint8_t *in, size_t n, unsigned rounds, 
 			unsigned long bad = mut->packets - mut->csum_ok, sh = mut->orig_short;
 
 			mut->ok += pcap_ok(buf, m, mut);
+			mut->lost_shb += lost_shb(in, n, buf, m);
 			/* a record captured longer than it was on the wire, more than in the input */
 			mut->orig_shortened += mut->orig_short - sh > short_in;
 			/* a packet with a wrong checksum more than in the input */
@@ -272,6 +297,7 @@ static void one(const char *name, const uint8_t *in, size_t n, unsigned rounds, 
 			unsigned long bad = raw->packets - raw->csum_ok;
 
 			raw->ok += pcap_ok(buf, m, raw);
+			raw->lost_shb += lost_shb(in, n, buf, m);
 			raw->csum_broken += raw->packets - raw->csum_ok - bad > bad_in;
 		} else {
 			raw->ok += engine_ok(buf, m, raw);
@@ -385,11 +411,12 @@ int main(int argc, char **argv)
 	printf("mutcheck: name=%s inputs=%lu outputs=%lu ok=%lu raw_ok=%lu packets=%lu csum_ok=%lu "
 	       "raw_packets=%lu raw_csum_ok=%lu too_long=%lu fixed=%lu fixed_ok=%lu fixed6=%lu "
 	       "snapped_ok=%lu frag=%lu frag_ok=%lu l3_seen=%lu l3_ok=%lu csum_broken=%lu "
-	       "raw_csum_broken=%lu deleted=%lu handshakes=%lu orig_shortened=%lu\n", argv[1],
+	       "raw_csum_broken=%lu deleted=%lu handshakes=%lu orig_shortened=%lu "
+	       "lost_shb=%lu raw_lost_shb=%lu\n", argv[1],
 	       mut.inputs, mut.outputs, mut.ok, raw.ok, mut.packets, mut.csum_ok, raw.packets,
 	       raw.csum_ok, mut.too_long, mut.fixed, mut.fixed_ok, mut.fixed6, mut.snapped_ok,
 	       mut.frag, mut.frag_ok, mut.l3_seen, mut.l3_ok, mut.csum_broken, raw.csum_broken,
-	       mut.deleted, mut.handshakes, mut.orig_shortened);
+	       mut.deleted, mut.handshakes, mut.orig_shortened, mut.lost_shb, raw.lost_shb);
 	free(in);
 	return 0;
 }
