@@ -76,15 +76,13 @@ struct tally {
 static bool lost_shb(const uint8_t *in, size_t n, const uint8_t *out, size_t m)
 {
 	static const uint32_t types[] = { 1, 2, 3, 5, 6 };  /* IDB SPB NRB ISB EPB */
-	uint32_t le, be;
+	uint32_t first;
 
 	if (n < 4 || m < 4 || mut_be32(in) != 0x0a0d0d0a)
 		return false;
-	be = mut_be32(out);
-	le = (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 |
-	     (uint32_t)out[3] << 24;
+	first = mut_be32(out);      /* a little-endian type t reads as t << 24 */
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (le == types[i] || be == types[i])
+		if (first == types[i] || first == types[i] << 24)
 			return true;
 	return false;
 }

@@ -117,7 +117,8 @@ void finding_tuple_json(FILE *o, const struct finding *f)
 char *unclassified_text(uint64_t n, char *buf, size_t len)
 {
 	snprintf(buf, len, "%" PRIu64 " %s from hosts past the classifier's %u-host cap not "
-		 "classified: no host record, port.sequential or port.fixed for those hosts", n, n == 1 ? "connection" : "connections", (unsigned)CLS_MAX_HOSTS);
+		 "classified: no host record, port.sequential or port.fixed for those hosts",
+		 n, n == 1 ? "connection" : "connections", (unsigned)CLS_MAX_HOSTS);
 	return buf;
 }
 

@@ -128,8 +128,8 @@ void finding_tuple_json(FILE *o, const struct finding *f);
 /* "tcp 10.0.0.1:4000 > 10.0.0.2:80" or "host 10.0.0.1" into buf. */
 char *finding_where(const struct finding *f, char *buf, size_t len);
 /* "N connections from hosts past the classifier's 65536-host cap not
- * classified: no host record, ..." into buf: the summary's word on summary.unclassified, the
- * same in every format. Returns buf. */
+ * classified: no host record, ..." into buf: what every format says of
+ * summary.unclassified. Returns buf. */
 char *unclassified_text(uint64_t n, char *buf, size_t len);
 /* XML text/attribute escaping; invalid UTF-8 and control characters that
  * XML 1.0 forbids become U+FFFD. */
