@@ -78,7 +78,9 @@ static const char usage_text[] =
 static const char usage_tail[] =
 "\n"
 "Link types: Ethernet (1; 802.1Q, 802.1ad and QinQ tags), Linux cooked v1 and\n"
-"v2 (113, 276), raw IP (101, 12, 14; IPv4 228, IPv6 229), BSD loopback (0, 108).\n"
+"v2 (113, 276), raw IP (101, 12, 14; IPv4 228, IPv6 229), BSD loopback (0, 108),\n"
+"PPP (9, 50), Cisco HDLC (104), PPPoE without Ethernet (51); MPLS label stacks\n"
+"and PPPoE sessions inside Ethernet, Linux cooked and Cisco HDLC.\n"
 "\n"
 "Exit status: 0 no finding at or above --fail-on; 1 there are; 2 usage error,\n"
 "an input that cannot be read (stderr names the file and the reason;\n"

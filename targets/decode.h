@@ -23,6 +23,10 @@
 /* Link types we decode (LINKTYPE_* numbers as libpcap assigns them). */
 #define LT_NULL        0    /* BSD loopback, host byte order AF_        */
 #define LT_EN10MB      1
+#define LT_PPP         9    /* PPP, RFC 1662 framing (or Cisco HDLC)      */
+#define LT_PPP_HDLC    50   /* PPP in HDLC-like framing (or Cisco HDLC)   */
+#define LT_PPP_ETHER   51   /* PPPoE session header, no Ethernet (NetBSD) */
+#define LT_C_HDLC      104  /* Cisco HDLC                                 */
 #define LT_RAW_OLD12   12   /* DLT_RAW on some BSDs                       */
 #define LT_RAW_OLD14   14   /* DLT_RAW on OpenBSD                         */
 #define LT_RAW         101

@@ -21,6 +21,30 @@
  *   108  OpenBSD loopback: the same family word, in network byte order.
  *        AF_INET is 2 everywhere; AF_INET6 differs per system: 24 (NetBSD,
  *        OpenBSD, BSD/OS), 28 (FreeBSD, DragonFly), 30 (Darwin). All count.
+ *   9, 50  PPP (RFC 1661) as libpcap stores it: the HDLC-like address and
+ *        control bytes 0xFF 0x03 (RFC 1662 3.1), or none when they were
+ *        compressed away (ACFC, RFC 1661 6.6), then the protocol field, one
+ *        byte when the first is odd (PFC, RFC 1661 6.5) and two otherwise:
+ *        0x0021 IPv4, 0x0057 IPv6 (RFC 5072), 0x0281/0x0283 MPLS (RFC
+ *        3032 4.3). A first byte 0x0F or 0x8F is Cisco HDLC instead, which
+ *        libpcap allows in both link types. 0xFF followed by anything but
+ *        0x03 is not PPP data (not IP).
+ *   104  Cisco HDLC: address, control, then an EtherType.
+ *   51   PPPoE session header without Ethernet (NetBSD), as below.
+ *
+ * Inside Ethernet, Linux cooked and Cisco HDLC, after any VLAN tags:
+ *   0x8847, 0x8848  an MPLS label stack (RFC 3032): 4-byte entries up to the
+ *        one with the bottom-of-stack bit. The stack does not say what it
+ *        carries: a bottom label 0 is IPv4 and 2 is IPv6 (the explicit
+ *        null labels, RFC 3032 2.1); after any other label a first nibble
+ *        of 4 or 6 is taken as that IP, as tcpdump and Wireshark guess, and
+ *        anything else (a pseudowire, a G-ACh) is not IP. A stack is never
+ *        longer than its frame, so no depth limit is needed.
+ *   0x8864  PPPoE session stage (RFC 2516 4): version and type 1, code 0,
+ *        session id, length, then the PPP protocol field as above. Another
+ *        version, type or code is not session data (not IP). The PPPoE
+ *        length is not checked against the frame: the IP header inside
+ *        carries its own lengths, which are.
  *
  * Check order for every link type: the fixed header fits (truncated when it
  * fits only the wire length, link.short-frame when not even that), then the
@@ -33,12 +57,30 @@
 #define ETHERTYPE_QINQ    0x88A8u   /* IEEE 802.1ad S-tag */
 #define ETHERTYPE_QINQ_OLD 0x9100u  /* pre-standard double tagging */
 #define ETHERTYPE_MIN     0x0600u   /* below: an IEEE 802.3 length field */
+#define ETHERTYPE_MPLS    0x8847u   /* RFC 3032 5: MPLS unicast */
+#define ETHERTYPE_MPLS_MC 0x8848u   /* RFC 5332: MPLS multicast */
+#define ETHERTYPE_PPPOE   0x8864u   /* RFC 2516: PPPoE session stage */
+
+#define PPP_ADDRESS  0xFFu           /* RFC 1662 3.1: all-stations */
+#define PPP_CONTROL  0x03u           /* RFC 1662 3.1: unnumbered information */
+#define PPP_IPV4     0x0021u
+#define PPP_IPV6     0x0057u
+#define PPP_MPLS     0x0281u
+#define PPP_MPLS_MC  0x0283u
+#define CHDLC_UNICAST   0x0Fu        /* Cisco HDLC address bytes */
+#define CHDLC_MULTICAST 0x8Fu
+
+#define MPLS_LABEL_V4_NULL 0u        /* RFC 3032 2.1: IPv4 explicit null */
+#define MPLS_LABEL_V6_NULL 2u        /* RFC 3032 2.1: IPv6 explicit null */
 
 #define ETH_HLEN   14u
 #define VLAN_HLEN  4u
 #define SLL_HLEN   16u
 #define SLL2_HLEN  20u
 #define NULL_HLEN  4u
+#define MPLS_HLEN  4u
+#define PPPOE_HLEN 6u
+#define CHDLC_HLEN 4u
 
 #define BSD_AF_INET          2u
 #define BSD_AF_INET6_BSD     24u
@@ -65,10 +107,13 @@ static size_t wire_left(const struct cursor *c, const uint8_t *start, size_t wir
 	return wire > used ? wire - used : 0;
 }
 
+static enum tc_rc walk_mpls(struct cursor *c, const uint8_t *start, size_t wire, struct pkt *p);
+static enum tc_rc walk_pppoe(struct cursor *c, const uint8_t *start, size_t wire, struct pkt *p);
+
 /*
  * Walk VLAN tags starting from EtherType type (already read), leaving c at
- * the network header. Accepts IPv4 and IPv6 only; everything else that is
- * well formed is "not IP".
+ * the network header. Accepts IPv4 and IPv6, and MPLS and PPPoE carrying
+ * them; everything else that is well formed is "not IP".
  */
 static enum tc_rc walk_ethertype(uint16_t type, struct cursor *c, const uint8_t *start,
 				 size_t wire, struct pkt *p)
@@ -92,8 +137,127 @@ static enum tc_rc walk_ethertype(uint16_t type, struct cursor *c, const uint8_t 
 	p->ethertype = type;
 	if (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)
 		return TC_OK;
+	if (type == ETHERTYPE_MPLS || type == ETHERTYPE_MPLS_MC)
+		return walk_mpls(c, start, wire, p);
+	if (type == ETHERTYPE_PPPOE)
+		return walk_pppoe(c, start, wire, p);
 	pkt_add_err(p, PE_NOT_IP);
 	return TC_UNSUPPORTED;
+}
+
+/*
+ * The first nibble of what follows an MPLS stack: 4 or 6 is that IP, any
+ * other is not IP. Nothing left is the IP layer's truncation, as for raw IP
+ * (an MPLS stack with no payload carries nothing else).
+ */
+static enum tc_rc guess_ip(struct cursor *c, const uint8_t *start, size_t wire, struct pkt *p)
+{
+	struct cursor peek = *c;
+	uint8_t vhl;
+
+	if (rd_u8(&peek, &vhl) != TC_OK) {
+		if (wire_left(c, start, wire) > 0) {
+			pkt_add_err(p, PE_IP_TRUNCATED);
+			return TC_TRUNCATED;
+		}
+		pkt_add_err(p, PE_IP_SHORT);
+		return TC_MALFORMED;
+	}
+	switch (vhl >> 4) {
+	case 4:
+		p->ethertype = ETHERTYPE_IPV4;
+		return TC_OK;
+	case 6:
+		p->ethertype = ETHERTYPE_IPV6;
+		return TC_OK;
+	default:
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+}
+
+/* An MPLS label stack from c (p->ethertype already says MPLS), leaving c
+ * at what the bottom entry carries. */
+static enum tc_rc walk_mpls(struct cursor *c, const uint8_t *start, size_t wire, struct pkt *p)
+{
+	uint32_t entry = 0;
+	enum tc_rc rc;
+
+	do {
+		rc = link_fit(c, MPLS_HLEN, wire_left(c, start, wire), p);
+		if (rc != TC_OK)
+			return rc;
+		(void)rd_be32(c, &entry);
+	} while ((entry & 0x100u) == 0);        /* S: bottom of stack */
+	switch (entry >> 12) {
+	case MPLS_LABEL_V4_NULL:
+		p->ethertype = ETHERTYPE_IPV4;
+		return TC_OK;
+	case MPLS_LABEL_V6_NULL:
+		p->ethertype = ETHERTYPE_IPV6;
+		return TC_OK;
+	default:
+		return guess_ip(c, start, wire, p);
+	}
+}
+
+/* A PPP protocol field (one byte when odd, RFC 1661 6.5) and what it
+ * carries. */
+static enum tc_rc walk_ppp_proto(struct cursor *c, const uint8_t *start, size_t wire,
+				 struct pkt *p)
+{
+	uint8_t b = 0;
+	uint16_t proto;
+	enum tc_rc rc;
+
+	rc = link_fit(c, 1, wire_left(c, start, wire), p);
+	if (rc != TC_OK)
+		return rc;
+	(void)rd_u8(c, &b);
+	proto = b;
+	if ((b & 1u) == 0) {
+		rc = link_fit(c, 1, wire_left(c, start, wire), p);
+		if (rc != TC_OK)
+			return rc;
+		(void)rd_u8(c, &b);
+		proto = (uint16_t)(proto << 8 | b);
+	}
+	switch (proto) {
+	case PPP_IPV4:
+		p->ethertype = ETHERTYPE_IPV4;
+		return TC_OK;
+	case PPP_IPV6:
+		p->ethertype = ETHERTYPE_IPV6;
+		return TC_OK;
+	case PPP_MPLS:
+	case PPP_MPLS_MC:
+		p->ethertype = proto == PPP_MPLS ? ETHERTYPE_MPLS : ETHERTYPE_MPLS_MC;
+		return walk_mpls(c, start, wire, p);
+	default:
+		p->ethertype = 0;               /* no EtherType names it */
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+}
+
+/* A PPPoE session header from c, then its PPP protocol field. */
+static enum tc_rc walk_pppoe(struct cursor *c, const uint8_t *start, size_t wire, struct pkt *p)
+{
+	uint8_t vt = 0, code = 0;
+	enum tc_rc rc;
+
+	rc = link_fit(c, PPPOE_HLEN, wire_left(c, start, wire), p);
+	if (rc != TC_OK)
+		return rc;
+	/* version and type, code, session id, length */
+	(void)rd_u8(c, &vt);
+	(void)rd_u8(c, &code);
+	(void)rd_skip(c, 4);
+	if (vt != 0x11u || code != 0) {
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+	return walk_ppp_proto(c, start, wire, p);
 }
 
 static enum tc_rc parse_ethernet(struct cursor *c, size_t wire, struct pkt *p)
@@ -213,6 +377,53 @@ static enum tc_rc parse_loopback(struct cursor *c, size_t wire, bool network_ord
 	}
 }
 
+/* Cisco HDLC: address, control, EtherType. */
+static enum tc_rc parse_chdlc(struct cursor *c, size_t wire, struct pkt *p)
+{
+	const uint8_t *start = c->p;
+	uint16_t type = 0;
+	enum tc_rc rc;
+
+	rc = link_fit(c, CHDLC_HLEN, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)rd_skip(c, 2);
+	(void)rd_be16(c, &type);
+	return walk_ethertype(type, c, start, wire, p);
+}
+
+/* PPP with or without its address and control bytes, or Cisco HDLC. */
+static enum tc_rc parse_ppp(struct cursor *c, size_t wire, struct pkt *p)
+{
+	const uint8_t *start = c->p;
+	uint8_t b0 = 0, b1 = 0;
+
+	if (at_u8(c, 0, &b0) == TC_OK) {
+		if (b0 == CHDLC_UNICAST || b0 == CHDLC_MULTICAST)
+			return parse_chdlc(c, wire, p);
+		if (b0 == PPP_ADDRESS) {
+			enum tc_rc rc = link_fit(c, 2, wire, p);
+
+			if (rc != TC_OK)
+				return rc;
+			(void)rd_u8(c, &b0);
+			(void)rd_u8(c, &b1);
+			if (b1 != PPP_CONTROL) {
+				pkt_add_err(p, PE_NOT_IP);
+				return TC_UNSUPPORTED;
+			}
+		}
+	}
+	return walk_ppp_proto(c, start, wire, p);
+}
+
+/* PPPoE without Ethernet (LINKTYPE_PPP_ETHER). */
+static enum tc_rc parse_pppoe(struct cursor *c, size_t wire, struct pkt *p)
+{
+	p->ethertype = ETHERTYPE_PPPOE;
+	return walk_pppoe(c, c->p, wire, p);
+}
+
 enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct pkt *p)
 {
 	uint32_t lt = linktype & 0x03FFFFFFu;
@@ -238,6 +449,13 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct p
 		return parse_loopback(c, wire, false, p);
 	case LT_LOOP:
 		return parse_loopback(c, wire, true, p);
+	case LT_PPP:
+	case LT_PPP_HDLC:
+		return parse_ppp(c, wire, p);
+	case LT_C_HDLC:
+		return parse_chdlc(c, wire, p);
+	case LT_PPP_ETHER:
+		return parse_pppoe(c, wire, p);
 	default:
 		pkt_add_err(p, PE_LINK_UNSUPPORTED);
 		return TC_UNSUPPORTED;

@@ -130,6 +130,62 @@ static const uint8_t nullbe_ipv6_tcp[] = {
 	0x3d, 0xf1, 0x00, 0x00, 0x02, 0x04, 0x3f, 0xd8,
 };
 
+/* Ether/PPPoE(session 0x1234)/PPP(0x0021)/IP(192.0.2.7 > 198.51.100.8)/TCP(40000 > 443, A)/"hi" */
+static const uint8_t pppoe_ipv4_tcp[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x88, 0x64, 0x11, 0x00, 0x12, 0x34, 0x00, 0x2b, 0x21, 0x45, 0x00, 0x00,
+	0x2a, 0x00, 0x09, 0x00, 0x00, 0x40, 0x06, 0x8e, 0x82, 0xc0, 0x00, 0x02,
+	0x07, 0xc6, 0x33, 0x64, 0x08, 0x9c, 0x40, 0x01, 0xbb, 0x00, 0x00, 0x00,
+	0x64, 0x00, 0x00, 0x00, 0xc8, 0x50, 0x10, 0x02, 0x00, 0xb9, 0xfe, 0x00,
+	0x00, 0x68, 0x69,
+};
+
+/* Ether/Dot1Q(7)/MPLS(100)/MPLS(200, bottom)/IPv6(2001:db8::1 > 2001:db8::2)/UDP(5353 > 53)/"dns" */
+static const uint8_t vlan_mpls_ipv6_udp[] = {
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x81, 0x00, 0x00, 0x07, 0x88, 0x47, 0x00, 0x06, 0x40, 0x40, 0x00, 0x0c,
+	0x81, 0x40, 0x60, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x11, 0x40, 0x20, 0x01,
+	0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x14, 0xe9, 0x00, 0x35, 0x00, 0x0b,
+	0xb7, 0xd6, 0x64, 0x6e, 0x73,
+};
+
+/* LINKTYPE_PPP: FF 03, 0x0281/MPLS(0: IPv4 explicit null, bottom)/IP/TCP(40000 > 443, A)/"hi" */
+static const uint8_t ppp_mpls_ipv4_tcp[] = {
+	0xff, 0x03, 0x02, 0x81, 0x00, 0x00, 0x01, 0x01, 0x45, 0x00, 0x00, 0x2a,
+	0x00, 0x09, 0x00, 0x00, 0x40, 0x06, 0x8e, 0x82, 0xc0, 0x00, 0x02, 0x07,
+	0xc6, 0x33, 0x64, 0x08, 0x9c, 0x40, 0x01, 0xbb, 0x00, 0x00, 0x00, 0x64,
+	0x00, 0x00, 0x00, 0xc8, 0x50, 0x10, 0x02, 0x00, 0xb9, 0xfe, 0x00, 0x00,
+	0x68, 0x69,
+};
+
+/* LINKTYPE_PPP_HDLC without address/control (ACFC), 1-byte protocol 0x21 (PFC)/IP(10.0.0.1 > 10.0.0.2)/UDP(123 > 123)/"ntp" */
+static const uint8_t ppp_acfc_pfc_ipv4_udp[] = {
+	0x21, 0x45, 0x00, 0x00, 0x1f, 0x00, 0x03, 0x00, 0x00, 0x40, 0x11, 0x66,
+	0xc9, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02, 0x00, 0x7b, 0x00,
+	0x7b, 0x00, 0x0b, 0x0c, 0x6b, 0x6e, 0x74, 0x70,
+};
+
+/* LINKTYPE_C_HDLC (0F 00 86DD)/IPv6(2001:db8::a > 2001:db8::b)/TCP(22 > 50000, PA)/"x" */
+static const uint8_t chdlc_ipv6_tcp[] = {
+	0x0f, 0x00, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x15, 0x06, 0x40,
+	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x0a, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x16, 0xc3, 0x50,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x50, 0x18, 0x00, 0x64,
+	0x18, 0x77, 0x00, 0x00, 0x78,
+};
+
+/* LINKTYPE_PPP_ETHER: PPPoE(session 1)/PPP(0x0057)/IPv6/UDP(5353 > 53)/"dns" */
+static const uint8_t pppether_ipv6_udp[] = {
+	0x11, 0x00, 0x00, 0x01, 0x00, 0x34, 0x57, 0x60, 0x00, 0x00, 0x00, 0x00,
+	0x0b, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x14,
+	0xe9, 0x00, 0x35, 0x00, 0x0b, 0xb7, 0xd6, 0x64, 0x6e, 0x73,
+};
+
 struct vec {
 	const char *name;
 	uint32_t linktype;
@@ -156,6 +212,12 @@ static const struct vec vecs[] = {
 	VEC(null_ipv4_tcp,   LT_NULL,        4, 24, 44, 4, L4_TCP, 0),
 	VEC(loop_ipv6_udp,   LT_LOOP,        4, 44, 52, 6, L4_UDP, 1),
 	VEC(nullbe_ipv6_tcp, LT_NULL,        4, 44, 68, 6, L4_TCP, 0),
+	VEC(pppoe_ipv4_tcp,  LT_EN10MB,     21, 41, 61, 4, L4_TCP, 2),
+	VEC(vlan_mpls_ipv6_udp, LT_EN10MB,  26, 66, 74, 6, L4_UDP, 3),
+	VEC(ppp_mpls_ipv4_tcp, LT_PPP,       8, 28, 48, 4, L4_TCP, 2),
+	VEC(ppp_acfc_pfc_ipv4_udp, LT_PPP_HDLC, 1, 21, 29, 4, L4_UDP, 3),
+	VEC(chdlc_ipv6_tcp,  LT_C_HDLC,      4, 44, 64, 6, L4_TCP, 1),
+	VEC(pppether_ipv6_udp, LT_PPP_ETHER, 7, 47, 55, 6, L4_UDP, 3),
 };
 
 /* Decode the first caplen bytes of b (wire length origlen) from a heap copy
@@ -812,6 +874,86 @@ static void test_not_ip(void **state)
 	assert_int_equal(p.err[0], PE_LINK_SHORT);
 	assert_int_equal(decode_packet(LT_RAW, NULL, 0, 0, &p), TC_MALFORMED);
 	assert_int_equal(p.err[0], PE_IP_SHORT);
+}
+
+/* MPLS, PPP, PPPoE and Cisco HDLC: what decides the payload, and what is
+ * not IP (targets/link.c's header comment). */
+static void test_mpls_ppp_pppoe(void **state)
+{
+	const struct vec *m = find_vec("vlan_mpls_ipv6_udp"), *pm = find_vec("ppp_mpls_ipv4_tcp");
+	const struct vec *po = find_vec("pppoe_ipv4_tcp"), *pc = find_vec("ppp_acfc_pfc_ipv4_udp");
+	const struct vec *ch = find_vec("chdlc_ipv6_tcp");
+	struct pkt p;
+
+	(void)state;
+	/* the bottom entry's label, not the nibble, decides: label 2 (IPv6
+	 * explicit null) over an IPv4 header is a bad version */
+	assert_int_equal(decode_patched(pm, (struct patch[]){ { 5, 0x00 }, { 6, 0x21 } }, 2, 0, &p),
+			 TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP_BAD_VERSION);
+	assert_int_equal(p.ethertype, 0x86dd);
+	/* any other bottom label: the nibble guesses; 0 (a pseudowire control
+	 * word) is not IP */
+	assert_int_equal(decode_patched(pm, (struct patch[]){ { 5, 0x10 }, { 8, 0x05 } }, 2, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	assert_int_equal(p.ethertype, 0x8847);
+	assert_int_equal(decode_patched(pm, (struct patch[]){ { 5, 0x10 } }, 1, 0, &p), TC_OK);
+	assert_int_equal(p.ipver, 4);
+	/* a stack whose bottom bit never comes: the frame (cut to 30 bytes on
+	 * the wire) runs out inside it */
+	assert_int_equal(decode_patched(m, (struct patch[]){ { 24, 0x80 } }, 1, 30, &p),
+			 TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_LINK_SHORT);
+	/* the upper label of a two-entry stack marked bottom: its payload
+	 * starts at the second entry, whose nibble 0 is not IP */
+	assert_int_equal(decode_patched(m, (struct patch[]){ { 20, 0x41 } }, 1, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	/* multicast MPLS */
+	assert_int_equal(decode_patched(m, (struct patch[]){ { 17, 0x48 } }, 1, 0, &p), TC_OK);
+	assert_int_equal(p.n_vlan, 1);
+	assert_int_equal(p.vlan[0], 7);
+	/* PPPoE: version/type other than 1/1, a code other than session data,
+	 * a PPP protocol that is not IP (LCP, 0xC021) */
+	assert_int_equal(decode_patched(po, (struct patch[]){ { 14, 0x21 } }, 1, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	assert_int_equal(p.ethertype, 0x8864);
+	assert_int_equal(decode_patched(po, (struct patch[]){ { 15, 0x09 } }, 1, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(decode_patched(po, (struct patch[]){ { 20, 0xc0 }, { 21, 0x21 } }, 2, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	/* an uncompressed protocol field 0x0021 reads like the compressed one:
+	 * the same frame with 00 in front of 21 (one byte longer) */
+	{
+		uint8_t buf[80];
+
+		memcpy(buf, po->bytes, 20);
+		buf[20] = 0x00;
+		memcpy(buf + 21, po->bytes + 20, po->len - 20);
+		assert_int_equal(decode_copy(LT_EN10MB, buf, po->len + 1, po->len + 1, &p), TC_OK);
+		assert_int_equal(p.payload_len, 2);
+	}
+	/* PPP: 0xFF must be followed by the control byte 0x03 */
+	assert_int_equal(decode_patched(pm, (struct patch[]){ { 1, 0x5f } }, 1, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	/* the same link types carry Cisco HDLC when the first byte says so */
+	assert_int_equal(decode_copy(LT_PPP, ch->bytes, ch->len, ch->len, &p), TC_OK);
+	assert_int_equal(p.ipver, 6);
+	assert_int_equal(decode_copy(LT_PPP_HDLC, ch->bytes, ch->len, ch->len, &p), TC_OK);
+	assert_int_equal(decode_patched(ch, (struct patch[]){ { 0, 0x8f } }, 1, 0, &p), TC_OK);
+	/* with PFC the protocol is one odd byte: 0x57 is IPv6, and the 31-byte
+	 * IPv4 datagram behind it is too short for an IPv6 header */
+	assert_int_equal(decode_patched(pc, (struct patch[]){ { 0, 0x57 } }, 1, 0, &p),
+			 TC_MALFORMED);
+	assert_int_equal(p.err[0], PE_IP_SHORT);
+	/* Cisco HDLC carrying ARP */
+	assert_int_equal(decode_patched(ch, (struct patch[]){ { 2, 0x08 }, { 3, 0x06 } }, 2, 0, &p),
+			 TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
 }
 
 /* ---- options ------------------------------------------------------------------- */
@@ -1734,6 +1876,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_big_tcp),
 		cmocka_unit_test(test_vlan_depth),
 		cmocka_unit_test(test_not_ip),
+		cmocka_unit_test(test_mpls_ppp_pppoe),
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_tcp_options_after_timestamps),
 		cmocka_unit_test(test_ip_options),
