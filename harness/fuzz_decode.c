@@ -3,8 +3,9 @@
  *
  * Input: byte 0 selects the configuration, the rest is the frame.
  *   bits 0-3  link type: index into link_table below (every LINKTYPE we
- *             decode, the three most common twice more, and three we do
- *             not decode, so the "unsupported" path is fuzzed too);
+ *             decode, Ethernet and raw IP under each of their numbers, and
+ *             two we do not decode, so the "unsupported" path is fuzzed
+ *             too);
  *   bits 4-5  original (wire) length relative to the captured length:
  *             0 equal, 1 snapped (1000 bytes more on the wire), 2 captured
  *             length above the wire length (a corrupt record libpcap still
@@ -31,11 +32,11 @@
 static const uint32_t link_table[16] = {
 	LT_EN10MB, LT_RAW, LT_LINUX_SLL, LT_LINUX_SLL2,
 	LT_NULL, LT_LOOP, LT_IPV4, LT_IPV6,
-	LT_RAW_OLD12, LT_RAW_OLD14, LT_EN10MB, LT_LINUX_SLL,
-	LT_RAW,
+	LT_RAW_OLD12, LT_RAW_OLD14, LT_PPP_HDLC, LT_C_HDLC,
+	LT_PPP_ETHER,
 	105,    /* IEEE 802.11: not decoded */
 	127,    /* radiotap: not decoded */
-	9,      /* PPP: not decoded */
+	LT_PPP,
 };
 
 static struct pkt_counts counts;

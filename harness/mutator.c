@@ -123,6 +123,49 @@ static long ip_at(const uint8_t *f, size_t cap, size_t off)
 	return -1;
 }
 
+static long after_ppp_proto(const uint8_t *f, size_t cap, size_t off);
+
+/* The IP header after EtherType et, which sits at f + off - 2: IP itself,
+ * an MPLS stack (up to 8 entries) or a PPPoE session header. */
+static long after_ethertype(const uint8_t *f, size_t cap, uint16_t et, size_t off)
+{
+	int n;
+
+	if (et == 0x0800 || et == 0x86dd)
+		return ip_at(f, cap, off);
+	if (et == 0x8847 || et == 0x8848) {
+		for (n = 0; n < 8 && off + 4 <= cap; n++) {
+			off += 4;
+			if (f[off - 2] & 1)             /* bottom of stack */
+				return ip_at(f, cap, off);
+		}
+		return -1;
+	}
+	if (et == 0x8864 && off + 6 <= cap && f[off] == 0x11 && f[off + 1] == 0)
+		return after_ppp_proto(f, cap, off + 6);
+	return -1;
+}
+
+/* The IP header after a PPP protocol field at f + off (one byte when odd). */
+static long after_ppp_proto(const uint8_t *f, size_t cap, size_t off)
+{
+	uint16_t proto;
+
+	if (off >= cap)
+		return -1;
+	proto = f[off++];
+	if ((proto & 1) == 0) {
+		if (off >= cap)
+			return -1;
+		proto = (uint16_t)(proto << 8 | f[off++]);
+	}
+	if (proto == 0x21 || proto == 0x57)
+		return ip_at(f, cap, off);
+	if (proto == 0x281 || proto == 0x283)
+		return after_ethertype(f, cap, 0x8847, off);
+	return -1;
+}
+
 long mut_l3_offset(uint32_t lt, const uint8_t *f, size_t cap)
 {
 	size_t off;
@@ -141,9 +184,17 @@ long mut_l3_offset(uint32_t lt, const uint8_t *f, size_t cap)
 			et = mut_be16(f + off);
 			tags++;
 		}
-		if (et != 0x0800 && et != 0x86dd)
-			return -1;
-		return ip_at(f, cap, off + 2);
+		return after_ethertype(f, cap, et, off + 2);
+	case 9: case 50:                        /* PPP, or Cisco HDLC */
+		if (cap >= 4 && (f[0] == 0x0f || f[0] == 0x8f))
+			return after_ethertype(f, cap, mut_be16(f + 2), 4);
+		if (cap >= 2 && f[0] == 0xff)
+			return f[1] == 0x03 ? after_ppp_proto(f, cap, 2) : -1;
+		return after_ppp_proto(f, cap, 0);
+	case 104:                               /* Cisco HDLC */
+		return cap >= 4 ? after_ethertype(f, cap, mut_be16(f + 2), 4) : -1;
+	case 51:                                /* PPPoE, no Ethernet */
+		return after_ethertype(f, cap, 0x8864, 0);
 	case 12: case 14: case 101: case 228: case 229:
 		return ip_at(f, cap, 0);
 	case 0: case 108:                       /* loopback: AF_ in 4 bytes, either order */
@@ -158,13 +209,11 @@ long mut_l3_offset(uint32_t lt, const uint8_t *f, size_t cap)
 	case 113:                               /* Linux SLL */
 		if (cap < 16)
 			return -1;
-		et = mut_be16(f + 14);
-		return (et == 0x0800 || et == 0x86dd) ? ip_at(f, cap, 16) : -1;
+		return after_ethertype(f, cap, mut_be16(f + 14), 16);
 	case 276:                               /* Linux SLL2 */
 		if (cap < 20)
 			return -1;
-		et = mut_be16(f);
-		return (et == 0x0800 || et == 0x86dd) ? ip_at(f, cap, 20) : -1;
+		return after_ethertype(f, cap, mut_be16(f), 20);
 	default:
 		return -1;
 	}

@@ -151,8 +151,9 @@ static void fix_ip_check(const struct cap_packet *cp, struct tally *t)
 
 static bool l3_linktype(uint32_t lt)
 {
-	return lt == 0 || lt == 1 || lt == 12 || lt == 14 || lt == 101 || lt == 108 || lt == 113 ||
-	       lt == 228 || lt == 229 || lt == 276;
+	return lt == 0 || lt == 1 || lt == 9 || lt == 12 || lt == 14 || lt == 50 || lt == 51 ||
+	       lt == 101 || lt == 104 || lt == 108 || lt == 113 || lt == 228 || lt == 229 ||
+	       lt == 276;
 }
 
 /* The file opens and every record reads; counts checksummable packets. */

@@ -9,6 +9,7 @@
       shape: link type, the chain of header layers up to TCP/UDP as scapy
       dissects it, TCP flags and option kinds, IP options, truncation. The
       first frame of each shape is kept, so the result is small and varied.
+      A few hand-made frames (scapy) add link layers the captures lack.
   scripts/fuzz_seeds.py pcap SRC_DIR OUT_DIR [--max-bytes N] [--max-file N]
       corpus/fuzz_pcap seeds: whole small captures (pcap and pcapng) of a
       link type we decode that hold TCP or UDP, plus truncated variants of a
@@ -45,7 +46,8 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import conf, TCP, UDP, IP, IPv6, Raw, Padding  # noqa: E402
 
 # Same order as link_table[] in harness/fuzz_decode.c (first occurrence).
-LINK_INDEX = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 14: 9}
+LINK_INDEX = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 14: 9,
+              50: 10, 104: 11, 51: 12, 9: 15}
 MAX_FRAMES_PER_FILE = 500
 
 
@@ -143,6 +145,24 @@ def captures(src):
             yield name, os.path.join(src, name)
 
 
+def handmade_link_frames():
+    """(linktype, frame) pairs built with scapy: PPPoE and an MPLS stack
+    behind a VLAN tag on Ethernet, Cisco HDLC, PPPoE without Ethernet, PPP
+    without address and control bytes."""
+    from scapy.all import Ether, Dot1Q, PPPoE, PPP
+    from scapy.contrib.mpls import MPLS
+    tcp4 = IP(src="192.0.2.7", dst="198.51.100.8") / TCP(sport=40000, dport=443, flags="S")
+    udp6 = IPv6(src="2001:db8::1", dst="2001:db8::2") / UDP(sport=5353, dport=53) / b"dns"
+    eth = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    return [
+        (1, bytes(eth / PPPoE(sessionid=0x1234) / PPP(proto=0x21) / tcp4)),
+        (1, bytes(eth / Dot1Q(vlan=7) / MPLS(label=100, s=0) / MPLS(label=200, s=1) / udp6)),
+        (104, b"\x0f\x00\x86\xdd" + bytes(udp6)),
+        (51, bytes(PPPoE(sessionid=1) / PPP(proto=0x57) / udp6)),
+        (50, b"\x21" + bytes(tcp4)),
+    ]
+
+
 def cmd_decode(args):
     os.makedirs(args.out, exist_ok=True)
     seen, kept, variants, others = set(), 0, 0, 0
@@ -185,6 +205,9 @@ def cmd_decode(args):
             break
     # One frame on a link type we do not decode (802.11, index 13).
     write(args.out, bytes([13]) + b"\x08\x00" + bytes(30))
+    # Link layers the public captures hold no TCP/UDP behind (or none at all).
+    for lt, frame in handmade_link_frames():
+        write(args.out, bytes([LINK_INDEX[lt]]) + frame)
     print(f"fuzz_seeds decode: {kept} frames of distinct shapes, {variants} cut variants, "
           f"{others} non-IP frames -> {args.out}")
 
