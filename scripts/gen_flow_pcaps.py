@@ -3,7 +3,8 @@
 
 Writes corpus/flows/ (or the folder given as the first argument): small
 captures that put tuple reuse, retransmitted SYNs, mid-stream pickup, SYN+ACK
-first, reverse-direction reuse, resets and UDP timeouts in front of the engine.
+first, reverse-direction reuse, resets, UDP timeouts and connections behind
+PPPoE and MPLS in front of the engine.
 tests/t_tshark_streams.sh compares their TCP streams with tshark's tcp.stream
 (references in tests/ref/tshark-streams-flows/), and tests/t_flows_golden.sh
 checks `tuplecheck flows` on them against reviewed expected output.
@@ -16,10 +17,43 @@ import os
 import sys
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import IP, IPv6, TCP, UDP, Ether, Raw  # noqa: E402
+from scapy.all import IP, IPv6, TCP, UDP, Raw  # noqa: E402
 from scapy.utils import RawPcapWriter  # noqa: E402
 
 EPOCH_US = 1700000000 * 1000000
+ETH = bytes.fromhex("020000000002" "020000000001")    # destination, source MAC
+
+
+def frame(ip_pkt, l2=None):
+    """Ethernet frame carrying ip_pkt: directly, or behind the link-layer
+    bytes l2 (which end where the IP header starts and begin with their
+    EtherType)."""
+    b = bytes(ip_pkt)
+    if l2 is None:
+        l2 = b"\x86\xdd" if b[0] >> 4 == 6 else b"\x08\x00"
+    elif callable(l2):
+        l2 = l2(b)
+    return ETH + l2 + b
+
+
+def pppoe(session, vlan=None):
+    """PPPoE session header (RFC 2516) with a 2-byte PPP protocol field,
+    optionally in an 802.1Q tag."""
+    def build(ip):
+        proto = b"\x00\x57" if ip[0] >> 4 == 6 else b"\x00\x21"
+        hdr = b"\x88\x64\x11\x00" + session.to_bytes(2, "big") + (len(ip) + 2).to_bytes(2, "big")
+        tag = b"" if vlan is None else b"\x81\x00" + vlan.to_bytes(2, "big")
+        return tag + hdr + proto
+    return build
+
+
+def mpls(*labels):
+    """An MPLS stack (RFC 3032), outermost label first, TTL 64."""
+    out = b"\x88\x47"
+    for i, lab in enumerate(labels):
+        bos = 1 if i == len(labels) - 1 else 0
+        out += ((lab << 12) | (bos << 8) | 64).to_bytes(4, "big")
+    return out
 C, S = "10.0.0.1", "10.0.0.2"
 CP, SP = 40000, 80
 
@@ -32,21 +66,23 @@ class Cap:
         self.ipid = 1
 
     def tcp(self, t, src, dst, sport, dport, flags, seq, ack=0, data=b"", win=65535,
-            opts=None):
+            opts=None, l2=None):
         ip = (IPv6(src=src, dst=dst) if ":" in src else IP(src=src, dst=dst, id=self.ipid, ttl=64))
         self.ipid += 1
         seg = TCP(sport=sport, dport=dport, flags=flags, seq=seq, ack=ack, window=win,
                   options=opts or [])
-        p = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / ip / seg
+        p = ip / seg
         if data:
             p = p / Raw(data)
-        self.pkts.append((t, p))
+        self.pkts.append((t, frame(p, l2)))
 
-    def udp(self, t, src, dst, sport, dport, data=b"x"):
+    def udp(self, t, src, dst, sport, dport, data=b"x", l2=None):
         ip = IP(src=src, dst=dst, id=self.ipid, ttl=64)
         self.ipid += 1
-        self.pkts.append((t, Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") /
-                          ip / UDP(sport=sport, dport=dport) / Raw(data)))
+        self.pkts.append((t, frame(ip / UDP(sport=sport, dport=dport) / Raw(data), l2)))
+
+    def raw(self, t, frame_bytes):
+        self.pkts.append((t, frame_bytes))
 
     def write(self, path):
         w = RawPcapWriter(path, linktype=1, sync=True)
@@ -57,17 +93,18 @@ class Cap:
         w.close()
 
 
-def handshake(c, t, isn_c, isn_s, src=C, dst=S, sport=CP, dport=SP, opts_c=None, opts_s=None):
-    c.tcp(t, src, dst, sport, dport, "S", isn_c, opts=opts_c)
-    c.tcp(t + 1000, dst, src, dport, sport, "SA", isn_s, isn_c + 1, opts=opts_s)
-    c.tcp(t + 2000, src, dst, sport, dport, "A", isn_c + 1, isn_s + 1)
+def handshake(c, t, isn_c, isn_s, src=C, dst=S, sport=CP, dport=SP, opts_c=None, opts_s=None,
+              l2c=None, l2s=None):
+    c.tcp(t, src, dst, sport, dport, "S", isn_c, opts=opts_c, l2=l2c)
+    c.tcp(t + 1000, dst, src, dport, sport, "SA", isn_s, isn_c + 1, opts=opts_s, l2=l2s)
+    c.tcp(t + 2000, src, dst, sport, dport, "A", isn_c + 1, isn_s + 1, l2=l2c)
 
 
-def fin_close(c, t, seq_c, seq_s, src=C, dst=S, sport=CP, dport=SP):
+def fin_close(c, t, seq_c, seq_s, src=C, dst=S, sport=CP, dport=SP, l2c=None, l2s=None):
     """Client closes first; returns the final sequence numbers."""
-    c.tcp(t, src, dst, sport, dport, "FA", seq_c, seq_s)
-    c.tcp(t + 1000, dst, src, dport, sport, "FA", seq_s, seq_c + 1)
-    c.tcp(t + 2000, src, dst, sport, dport, "A", seq_c + 1, seq_s + 1)
+    c.tcp(t, src, dst, sport, dport, "FA", seq_c, seq_s, l2=l2c)
+    c.tcp(t + 1000, dst, src, dport, sport, "FA", seq_s, seq_c + 1, l2=l2s)
+    c.tcp(t + 2000, src, dst, sport, dport, "A", seq_c + 1, seq_s + 1, l2=l2c)
     return seq_c + 1, seq_s + 1
 
 
@@ -189,12 +226,42 @@ def out_of_order(out):
     c.write(os.path.join(out, "out_of_order.pcap"))
 
 
+def encapsulated(out):
+    """Connections behind PPPoE and MPLS: the link layer is not part of the
+    tuple, so a connection whose directions take different paths (the
+    client's packets in PPPoE over VLAN 7, the server's behind an MPLS
+    label) is one flow; an IPv6 connection behind a two-label stack ending
+    in the IPv6 explicit null label; a UDP exchange over PPPoE; and frames
+    that carry no IP (PPPoE discovery, LCP inside a session, an MPLS
+    pseudowire)."""
+    c = Cap()
+    up, down = pppoe(0x0042, vlan=7), mpls(1000)
+    c.raw(0, ETH + b"\x88\x63\x11\x09\x00\x00\x00\x04\x01\x01\x00\x00")   # PADI
+    c.raw(500, ETH + b"\x88\x64\x11\x00\x00\x42\x00\x0a\xc0\x21"   # LCP Echo-Request
+          b"\x09\x01\x00\x08\x00\x00\x00\x00")
+    c.tcp(1000, C, S, CP, SP, "S", 100, l2=up)
+    c.tcp(2000, S, C, SP, CP, "SA", 500, 101, l2=down)
+    c.tcp(3000, C, S, CP, SP, "A", 101, 501, l2=up)
+    c.tcp(4000, C, S, CP, SP, "PA", 101, 501, b"GET / HTTP/1.0\r\n\r\n", l2=up)
+    c.tcp(5000, S, C, SP, CP, "PA", 501, 119, b"HTTP/1.0 200 OK\r\n\r\n", l2=down)
+    fin_close(c, 6000, 119, 520, l2c=up, l2s=down)
+    c6, s6 = "2001:db8::1", "2001:db8::2"
+    stack = mpls(16004, 2)
+    handshake(c, 20000, 7000, 9000, src=c6, dst=s6, sport=50000, dport=443, l2c=stack,
+              l2s=stack)
+    c.tcp(23000, c6, s6, 50000, 443, "RA", 7001, 9001, l2=stack)
+    c.udp(30000, "10.0.0.5", "10.0.0.53", 33333, 53, b"query", l2=pppoe(7))
+    c.udp(31000, "10.0.0.53", "10.0.0.5", 53, 33333, b"answer", l2=pppoe(7))
+    c.raw(32000, ETH + mpls(300) + bytes(14))            # Ethernet pseudowire: no IP
+    c.write(os.path.join(out, "encapsulated.pcap"))
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "corpus", "flows")
     os.makedirs(out, exist_ok=True)
     for f in (incarnations, midstream, reverse, synack_retx, ipv6_wscale, udp_timeout,
-              out_of_order):
+              out_of_order, encapsulated):
         f(out)
 
 
