@@ -126,15 +126,13 @@ static long ip_at(const uint8_t *f, size_t cap, size_t off)
 static long after_ppp_proto(const uint8_t *f, size_t cap, size_t off);
 
 /* The IP header after EtherType et, which sits at f + off - 2: IP itself,
- * an MPLS stack (up to 8 entries) or a PPPoE session header. */
+ * an MPLS stack or a PPPoE session header. */
 static long after_ethertype(const uint8_t *f, size_t cap, uint16_t et, size_t off)
 {
-	int n;
-
 	if (et == 0x0800 || et == 0x86dd)
 		return ip_at(f, cap, off);
 	if (et == 0x8847 || et == 0x8848) {
-		for (n = 0; n < 8 && off + 4 <= cap; n++) {
+		while (off + 4 <= cap) {
 			off += 4;
 			if (f[off - 2] & 1)             /* bottom of stack */
 				return ip_at(f, cap, off);

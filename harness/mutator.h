@@ -61,7 +61,7 @@ size_t mut_bytes(uint8_t *data, size_t size, size_t max, struct mut_rng *r);
  * mut_l3_offset - where the IP header starts in a frame of this link type
  * (LINKTYPE_* as in decode.h: Ethernet with up to two VLAN tags, raw,
  * IPv4/IPv6, BSD loopback either byte order, Linux SLL and SLL2, PPP, Cisco
- * HDLC and PPPoE; MPLS up to 8 labels and PPPoE inside Ethernet and SLL),
+ * HDLC and PPPoE; MPLS and PPPoE inside Ethernet and SLL),
  * or -1 when the frame is not IP or too short.
  */
 long mut_l3_offset(uint32_t linktype, const uint8_t *f, size_t caplen);
