@@ -107,7 +107,8 @@ struct pkt {
 
 	/* link layer */
 	uint32_t linktype;
-	uint16_t ethertype;            /* of the network layer, after tags */
+	uint16_t ethertype;            /* of the network layer, after tags and labels;
+	                                * 0 behind a PPP protocol that is not IP */
 	uint8_t n_vlan;
 	uint16_t vlan[PKT_MAX_VLANS];  /* VLAN ids, outermost first */
 
