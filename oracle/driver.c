@@ -249,6 +249,56 @@ static void drop_checksums_off(struct pkt *p, uint8_t on)
 	p->n_err = (uint8_t)n;
 }
 
+/*
+ * Records of link types the decoder does not read (link.unsupported): a
+ * capture of 802.11 frames or netfilter logs gives no connection at all, and
+ * the summary's "rejected" alone does not say why. One line per such link
+ * type goes to stderr at the end of the file, after its records; the exit
+ * status does not change (the file was read).
+ */
+#define UNREAD_LINKS 4
+struct unread_links {
+	unsigned n;
+	uint32_t lt[UNREAD_LINKS];
+	uint64_t count[UNREAD_LINKS];
+	uint64_t others;        /* records of further link types */
+};
+
+static void unread_add(struct unread_links *u, uint32_t lt)
+{
+	for (unsigned i = 0; i < u->n; i++)
+		if (u->lt[i] == lt) {
+			u->count[i]++;
+			return;
+		}
+	if (u->n == UNREAD_LINKS) {
+		u->others++;
+		return;
+	}
+	u->lt[u->n] = lt;
+	u->count[u->n++] = 1;
+}
+
+static void unread_report(const struct unread_links *u, const char *shown, uint64_t packets)
+{
+	for (unsigned i = 0; i < u->n; i++) {
+		uint32_t lt = u->lt[i] & 0x03FFFFFFu;
+		/* libpcap names DLT_ values, which equal the LINKTYPE_ ones up
+		 * to 10 and from 104 on */
+		const char *what = lt <= 10 || (lt >= 104 && lt <= 0x7FFFFFFFu) ?
+				   pcap_datalink_val_to_description((int)lt) : NULL;
+
+		fprintf(stderr, "tuplecheck: %s: %llu of %llu records have link type %u%s%s%s, "
+			"which tuplecheck does not decode (counted as rejected; `tuplecheck --help` "
+			"lists the link types it reads)\n", shown, (unsigned long long)u->count[i],
+			(unsigned long long)packets, lt, what ? " (" : "", what ? what : "",
+			what ? ")" : "");
+	}
+	if (u->others > 0)
+		fprintf(stderr, "tuplecheck: %s: %llu more records of other link types it does "
+			"not decode\n", shown, (unsigned long long)u->others);
+}
+
 /* A file that cannot be opened or whose header cannot be read: the line on
  * stderr, and the reason where the caller asked for it. Returns 2. */
 static int open_failed(struct tc_options *o, const char *name, const char *why)
@@ -280,6 +330,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	struct pkt p;
 	struct file_stats st;
 	struct filter_cache fc;
+	struct unread_links ul;
 	char err[320], cut[448];
 	const char *name = file_display_name(path);
 	char shown_buf[NAME_LINE_MAX];
@@ -292,6 +343,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 
 	memset(&st, 0, sizeof(st));
 	memset(&fc, 0, sizeof(fc));
+	memset(&ul, 0, sizeof(ul));
 	fc.expr = o->filter;
 	if (input_load(&in, path, err, sizeof(err)) != TC_OK)
 		return open_failed(o, shown, err);
@@ -389,10 +441,13 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			decode_verify_checksums(&p);
 			drop_checksums_off(&p, o->checksum_rules);
 		}
-		if (p.have_ip)
+		if (p.have_ip) {
 			st.decoded++;
-		else
+		} else {
 			st.rejected++;
+			if (p.n_err > 0 && p.err[0] == PE_LINK_UNSUPPORTED)
+				unread_add(&ul, cp.linktype);
+		}
 		if (ops->packet)
 			ops->packet(ctx, &cp, &p);
 		free(copy);
@@ -410,6 +465,10 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		     rd->err_offset, st.packets);
 	if (ops->file_end)
 		ops->file_end(ctx, name, &st, stop);
+	if (ul.n > 0) {
+		output_flush(o->out);   /* records first, then the note */
+		unread_report(&ul, shown, st.packets);
+	}
 	if (stop != NULL) {
 		output_flush(o->out);   /* records first, then the reason */
 		fprintf(stderr, "tuplecheck: %s: %s\n", shown, stop);

@@ -226,4 +226,53 @@ for cmd in flows packets replay hosts; do
 		echo "ok   $cmd --filter vlan on Linux cooked: stops, the later file is not read"
 	fi
 done
+# A link type tuplecheck does not decode is not bad input: exit 0, its
+# records count as rejected, and after the file's records one stderr line
+# per such link type names the file, how many records of how many, and the
+# type (driver.c unread_report); past 4 such types one more line counts the
+# rest. A file of link types it reads prints nothing on stderr.
+nf=corpus/tcpdump-tests/nflog.pcap
+/usr/bin/python3 - "$tmp/mixed.pcapng" <<'PY'
+import struct, sys
+def block(t, body):
+    body += b'\0' * (-len(body) % 4)
+    n = len(body) + 12
+    return struct.pack('<II', t, n) + body + struct.pack('<I', n)
+out = block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
+lts = [105, 127, 1, 239, 147, 148, 149]
+for lt in lts:
+    out += block(1, struct.pack('<HHI', lt, 0, 0))
+for i, lt in enumerate(lts):
+    for k in range(i + 1):          # i + 1 records of the i-th type
+        out += block(6, struct.pack('<IIIII', i, 0, 1000 + k, 14, 14) + bytes(14))
+open(sys.argv[1], 'wb').write(out)
+PY
+for cmd in packets flows replay hosts; do
+	"$TC" "$cmd" --format jsonl "$nf" corpus/flows/encapsulated.pcap > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	rej=$(jq -r 'select(.type == "summary" and .file == "'"$nf"'") | .rejected' "$tmp/out")
+	if [ $rc -ne 0 ] || [ "$(wc -l < "$tmp/err")" -ne 1 ] || [ "$rej" != 4 ] ||
+	   ! grep -qF "tuplecheck: $nf: 4 of 4 records have link type 239 (" "$tmp/err"; then
+		echo "FAIL $cmd on NFLOG: exit $rc, rejected '$rej', stderr: $(cat "$tmp/err")"; fail=1
+	else
+		echo "ok   $cmd on NFLOG: exit 0, 4 rejected, one line naming the link type"
+	fi
+	"$TC" "$cmd" --format jsonl "$tmp/mixed.pcapng" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	want="$tmp/mixed.pcapng: 1 of 28 records have link type 105
+$tmp/mixed.pcapng: 2 of 28 records have link type 127
+$tmp/mixed.pcapng: 4 of 28 records have link type 239
+$tmp/mixed.pcapng: 5 of 28 records have link type 147
+$tmp/mixed.pcapng: 13 more records of other link types"
+	got=$(sed -e 's/^tuplecheck: //' -e 's/ (.*//' -e 's/, which.*//' -e 's/ it does not decode$//' "$tmp/err")
+	if [ $rc -ne 0 ] || [ "$got" != "$want" ]; then
+		echo "FAIL $cmd on 6 link types it does not decode: exit $rc, stderr: $(cat "$tmp/err")"; fail=1
+	else
+		echo "ok   $cmd on 6 link types it does not decode: 4 lines and the rest counted"
+	fi
+	"$TC" "$cmd" --format jsonl "$good" corpus/flows/encapsulated.pcap > /dev/null 2> "$tmp/err"
+	if [ -s "$tmp/err" ]; then
+		echo "FAIL $cmd on link types it reads: stderr: $(cat "$tmp/err")"; fail=1
+	fi
+done
 exit $fail
