@@ -201,7 +201,10 @@ for n in "bigblock.pcapng:1 2 3 :1 2 3 " "bigrec.pcap:1 2 3 :100 2621440 100 "; 
 		*.pcapng*) got=$got$(jq -r 'select(.type == "packet") | .sport' "$tmp/out" | tr '\n' ' ') ;;
 		*) got=$got$(jq -r 'select(.type == "packet") | .caplen' "$tmp/out" | tr '\n' ' ') ;;
 		esac
-		if [ $rc -ne 0 ] || [ -s "$tmp/err" ] || [ "$got" != "$want" ]; then
+		# no error; bigrec's D-Bus records (a link type tuplecheck does
+		# not decode) get the driver's one-line note, nothing else
+		errs=$(grep -v ': 3 of 3 records have link type 231 (D-Bus), which tuplecheck does not decode' "$tmp/err")
+		if [ $rc -ne 0 ] || [ -n "$errs" ] || [ "$got" != "$want" ]; then
 			echo "FAIL ${n%%:*} ($how): exit $rc, frames:fields '$got' (want '$want'), stderr: $(head -c 300 "$tmp/err")"
 			fail=1
 		fi
