@@ -39,7 +39,7 @@ mkdir -p "$out/reduced" || exit 3
 rm -f "$out"/reduced/*.pcap
 
 exec /usr/bin/python3 - "$TC" "$dir" "$out" "${REDUCE:-1}" "$@" <<'EOF'
-import collections, json, os, stat, subprocess, sys, traceback
+import collections, json, os, re, stat, subprocess, sys, traceback
 
 def crashed(t, v, tb):         # an internal error is "could not run", not findings
     traceback.print_exception(t, v, tb)
@@ -107,6 +107,10 @@ if not files:
 # ---- replay: jsonl for the tables, junit and sarif for CI ----
 status = 0
 records = []
+UNREAD = re.compile(r"^tuplecheck: (.*): (\d+) of \d+ records have link type (\d+)(?: \((.*)\))?, "
+                    r"which tuplecheck does not decode")
+UNREAD_MORE = re.compile(r"^tuplecheck: (.*): (\d+) more records of other link types it does not decode")
+unread = {}     # link type -> [description, records, names of captures]
 chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
 for k, chunk in enumerate(chunks):
     sfx = "" if len(chunks) == 1 else ".%d" % (k + 1)
@@ -122,7 +126,22 @@ for k, chunk in enumerate(chunks):
                r.stderr), file=sys.stderr)
         sys.exit(3)
     status = max(status, r.returncode)
-    sys.stderr.write(r.stderr)
+    # tuplecheck's per-file notes on link types it does not decode are
+    # gathered into one report line; every other stderr line passes on
+    for line in r.stderr.splitlines(True):
+        m = UNREAD.match(line)
+        if m:
+            u = unread.setdefault(m.group(3), [m.group(4) or "", 0, set()])
+            u[1] += int(m.group(2))
+            u[2].add(m.group(1))
+            continue
+        m = UNREAD_MORE.match(line)
+        if m:
+            u = unread.setdefault("other", ["", 0, set()])
+            u[1] += int(m.group(2))
+            u[2].add(m.group(1))
+            continue
+        sys.stderr.write(line)
     records += [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
 with open(os.path.join(out, "findings.jsonl"), "w") as f:
     for rec in records:
@@ -141,6 +160,14 @@ rules = sorted(rule_sev, key=lambda r: (sev_rank[rule_sev[r]], r))
 # ---- table: files x rules ----
 say("Replayed %d captures under %s (%d packets); %d findings" %
     (len(files), root, sum(s["packets"] for s in summaries), len(findings)))
+if unread:
+    say("%d captures hold records of link types tuplecheck does not decode "
+        "(counted as rejected, no flows or findings from them):" %
+        len(set().union(*(u[2] for u in unread.values()))))
+    for lt, (desc, n, caps) in sorted(unread.items(), key=lambda kv: (-len(kv[1][2]), kv[0])):
+        name = "other link types" if lt == "other" else \
+               "link type %s%s" % (lt, " (%s)" % desc if desc else "")
+        say("  %s: %d records in %d captures" % (name, n, len(caps)))
 bad = [s for s in summaries if s.get("error") is not None]
 if bad:
     say("%d captures stopped early (see stderr):" % len(bad))

@@ -4,8 +4,8 @@
 # .pcap name in a subfolder), the table's TOTAL row equals the per-rule
 # counts of the jsonl findings, every unique signature is listed once with a
 # reduced example that still shows that signature, and the CI documents
-# (JUnit, SARIF) parse. Then odd folders and the exit status 3 of a replay
-# that could not run.
+# (JUnit, SARIF) parse. Then odd folders, captures of link types tuplecheck
+# does not decode, and the exit status 3 of a replay that could not run.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -84,6 +84,24 @@ grep -qF "live.pcap: skipped, not a regular file" "$tmp/stderr" || { echo "FAIL 
 grep -q "not reduced" "$tmp/stdout" && { echo "FAIL odd folder: $(grep 'not reduced' "$tmp/stdout" | head -1)"; fail=1; }
 if [ $rc -ne 2 ]; then
 	echo "FAIL odd folder: exit $rc, want 2 (a capture could not be read); stderr: $(tail -3 "$tmp/stderr")"; fail=1
+fi
+
+# Link types tuplecheck does not decode: tuplecheck's note per file is
+# gathered into one report line per link type (records, captures), and none
+# of those notes reaches stderr.
+mkdir -p "$tmp/links/sub"
+cp corpus/tcpdump-tests/nflog.pcap "$tmp/links/"
+cp corpus/tcpdump-tests/nflog.pcap "$tmp/links/sub/again.pcap"
+cp corpus/tcpdump-tests/radiotap-heapoverflow.pcap corpus/flows/encapsulated.pcap "$tmp/links/"
+REDUCE=0 TC_BIN=$TC bash scripts/replay_dir.sh "$tmp/links" "$tmp/out4" > "$tmp/stdout" 2> "$tmp/stderr"
+rc=$?
+for want in "3 captures hold records of link types tuplecheck does not decode (counted as rejected, no flows or findings from them):" \
+	    "  link type 239 (Linux netfilter log messages): 8 records in 2 captures" \
+	    "  link type 127 (802.11 plus radiotap header): 1 records in 1 captures"; do
+	grep -qxF -- "$want" "$tmp/stdout" || { echo "FAIL link types: stdout lacks '$want'"; fail=1; }
+done
+if [ $rc -ne 0 ] || [ -s "$tmp/stderr" ]; then
+	echo "FAIL link types: exit $rc, stderr: $(head -3 "$tmp/stderr")"; fail=1
 fi
 
 # Could not run at all: exit 3, so `make replay` fails even as a survey.
