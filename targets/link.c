@@ -285,19 +285,21 @@ static enum tc_rc parse_ethernet(struct cursor *c, size_t wire, struct pkt *p)
 	return walk_ethertype(type, c, start, wire, p);
 }
 
-static enum tc_rc parse_sll(struct cursor *c, size_t wire, struct pkt *p)
+/* A fixed header of hlen bytes whose last two are the EtherType: Linux
+ * cooked v1 (packet type, ARPHRD type, address length, 8 address bytes)
+ * and Cisco HDLC (address, control). */
+static enum tc_rc parse_type_last(struct cursor *c, size_t wire, size_t hlen, struct pkt *p)
 {
 	const uint8_t *start = c->p;
-	uint16_t proto = 0;
+	uint16_t type = 0;
 	enum tc_rc rc;
 
-	rc = link_fit(c, SLL_HLEN, wire, p);
+	rc = link_fit(c, hlen, wire, p);
 	if (rc != TC_OK)
 		return rc;
-	/* packet type, ARPHRD type, address length, 8 address bytes */
-	(void)rd_skip(c, 14);
-	(void)rd_be16(c, &proto);
-	return walk_ethertype(proto, c, start, wire, p);
+	(void)rd_skip(c, hlen - 2);
+	(void)rd_be16(c, &type);
+	return walk_ethertype(type, c, start, wire, p);
 }
 
 static enum tc_rc parse_sll2(struct cursor *c, size_t wire, struct pkt *p)
@@ -377,21 +379,6 @@ static enum tc_rc parse_loopback(struct cursor *c, size_t wire, bool network_ord
 	}
 }
 
-/* Cisco HDLC: address, control, EtherType. */
-static enum tc_rc parse_chdlc(struct cursor *c, size_t wire, struct pkt *p)
-{
-	const uint8_t *start = c->p;
-	uint16_t type = 0;
-	enum tc_rc rc;
-
-	rc = link_fit(c, CHDLC_HLEN, wire, p);
-	if (rc != TC_OK)
-		return rc;
-	(void)rd_skip(c, 2);
-	(void)rd_be16(c, &type);
-	return walk_ethertype(type, c, start, wire, p);
-}
-
 /* PPP with or without its address and control bytes, or Cisco HDLC. */
 static enum tc_rc parse_ppp(struct cursor *c, size_t wire, struct pkt *p)
 {
@@ -400,7 +387,7 @@ static enum tc_rc parse_ppp(struct cursor *c, size_t wire, struct pkt *p)
 
 	if (at_u8(c, 0, &b0) == TC_OK) {
 		if (b0 == CHDLC_UNICAST || b0 == CHDLC_MULTICAST)
-			return parse_chdlc(c, wire, p);
+			return parse_type_last(c, wire, CHDLC_HLEN, p);
 		if (b0 == PPP_ADDRESS) {
 			enum tc_rc rc = link_fit(c, 2, wire, p);
 
@@ -432,7 +419,7 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct p
 		return parse_ethernet(c, wire, p);
 	switch (lt) {
 	case LT_LINUX_SLL:
-		return parse_sll(c, wire, p);
+		return parse_type_last(c, wire, SLL_HLEN, p);
 	case LT_LINUX_SLL2:
 		return parse_sll2(c, wire, p);
 	case LT_RAW:
@@ -453,7 +440,7 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct p
 	case LT_PPP_HDLC:
 		return parse_ppp(c, wire, p);
 	case LT_C_HDLC:
-		return parse_chdlc(c, wire, p);
+		return parse_type_last(c, wire, CHDLC_HLEN, p);
 	case LT_PPP_ETHER:
 		return parse_pppoe(c, wire, p);
 	default:
