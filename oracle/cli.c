@@ -888,6 +888,8 @@ void summary_print_jsonl(FILE *f, const char *file, const struct file_stats *st,
 	fprintf(f, ",\"findings\":{\"error\":%" PRIu64 ",\"warning\":%" PRIu64 ",\"info\":%" PRIu64 "}",
 		s->findings[SEV_ERROR], s->findings[SEV_WARNING], s->findings[SEV_INFO]);
 	fprintf(f, ",\"filtered\":%" PRIu64 ",\"rejected\":%" PRIu64, st->filtered, st->rejected);
+	if (st->link_unsupported)
+		fprintf(f, ",\"link_unsupported\":%" PRIu64, st->link_unsupported);
 	if (s->unclassified)
 		fprintf(f, ",\"unclassified_connections\":%" PRIu64, s->unclassified);
 	if (s->error != NULL) {

@@ -108,6 +108,8 @@ struct file_stats {
 	uint64_t filtered;             /* records dropped by --filter */
 	uint64_t decoded;              /* decode_packet returned TC_OK with an IP header */
 	uint64_t rejected;             /* records read, not filtered, not decoded */
+	uint64_t link_unsupported;     /* of those rejected: records of a link type
+	                                  tuplecheck does not decode */
 };
 
 /* Callbacks a subcommand gives the driver. Any may be NULL. */
@@ -261,8 +263,8 @@ struct summary {
 /* The SPEC summary record, last for each file:
  * {"type":"summary","file":F,"packets":N,"decoded":N,"flows":N,"evicted":N,
  *  "findings":{"error":N,"warning":N,"info":N}} plus "filtered", "rejected",
- * "unclassified_connections" when not 0 and, after an early stop,
- * "error". */
+ * "link_unsupported" and "unclassified_connections" when not 0 and, after an
+ * early stop, "error". */
 void summary_print_jsonl(FILE *f, const char *file, const struct file_stats *st,
 			 const struct summary *s);
 

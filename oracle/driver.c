@@ -445,8 +445,10 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			st.decoded++;
 		} else {
 			st.rejected++;
-			if (p.n_err > 0 && p.err[0] == PE_LINK_UNSUPPORTED)
+			if (p.n_err > 0 && p.err[0] == PE_LINK_UNSUPPORTED) {
+				st.link_unsupported++;
 				unread_add(&ul, cp.linktype);
+			}
 		}
 		if (ops->packet)
 			ops->packet(ctx, &cp, &p);

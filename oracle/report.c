@@ -122,6 +122,14 @@ char *unclassified_text(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
+char *link_unsupported_text(uint64_t n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 " %s of link types tuplecheck does not decode "
+		 "(link.unsupported; stderr names them): no flows or findings from %s",
+		 n, n == 1 ? "record" : "records", n == 1 ? "it" : "them");
+	return buf;
+}
+
 char *finding_where(const struct finding *f, char *buf, size_t len)
 {
 	char a[64], b[64];

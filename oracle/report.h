@@ -131,6 +131,10 @@ char *finding_where(const struct finding *f, char *buf, size_t len);
  * classified: no host record, ..." into buf: what every format says of
  * summary.unclassified. Returns buf. */
 char *unclassified_text(uint64_t n, char *buf, size_t len);
+/* "N records of link types tuplecheck does not decode ...: no flows or
+ * findings from them" into buf: what every format says of
+ * file_stats.link_unsupported. Returns buf. */
+char *link_unsupported_text(uint64_t n, char *buf, size_t len);
 /* XML text/attribute escaping; invalid UTF-8 and control characters that
  * XML 1.0 forbids become U+FFFD. */
 void xml_str(FILE *out, const char *s);

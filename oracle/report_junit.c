@@ -98,7 +98,6 @@ static void junit_file_end(struct report *r, const char *file, const struct file
 	FILE *d = j->doc;
 	uint64_t tests = R__COUNT, failures = 0, skipped = 0, errors = s->error ? 1 : 0;
 
-	(void)st;
 	if (d == NULL)
 		return;
 	for (unsigned i = 0; i < R__COUNT; i++) {
@@ -112,9 +111,16 @@ static void junit_file_end(struct report *r, const char *file, const struct file
 	xml_str(d, file);
 	fprintf(d, "\" tests=\"%" PRIu64 "\" failures=\"%" PRIu64 "\" errors=\"%" PRIu64
 		"\" skipped=\"%" PRIu64 "\">\n", tests, failures, errors, skipped);
-	if (s->unclassified)
-		fprintf(d, "    <properties><property name=\"unclassified_connections\" value=\"%"
-			PRIu64 "\"/></properties>\n", s->unclassified);
+	if (s->unclassified || st->link_unsupported) {
+		fputs("    <properties>", d);
+		if (st->link_unsupported)
+			fprintf(d, "<property name=\"link_unsupported\" value=\"%" PRIu64 "\"/>",
+				st->link_unsupported);
+		if (s->unclassified)
+			fprintf(d, "<property name=\"unclassified_connections\" value=\"%" PRIu64
+				"\"/>", s->unclassified);
+		fputs("</properties>\n", d);
+	}
 	for (unsigned i = 0; i < R__COUNT; i++) {
 		const struct rule_info *ri = rule_info((enum rule_id)i);
 		const struct junit_rule *jr = &j->rules[i];
@@ -146,11 +152,16 @@ static void junit_file_end(struct report *r, const char *file, const struct file
 		snprintf(msg, sizeof(msg), "stopped early: %s", s->error);
 		junit_error_case(j, file, msg);
 	}
-	if (s->unclassified) {
+	if (s->unclassified || st->link_unsupported) {
 		char why[192];
 
-		fprintf(d, "    <system-err>%s</system-err>\n",
-			unclassified_text(s->unclassified, why, sizeof(why)));
+		fputs("    <system-err>", d);
+		if (st->link_unsupported)
+			fprintf(d, "%s%s", link_unsupported_text(st->link_unsupported, why, sizeof(why)),
+				s->unclassified ? "\n" : "");
+		if (s->unclassified)
+			fputs(unclassified_text(s->unclassified, why, sizeof(why)), d);
+		fputs("</system-err>\n", d);
 	}
 	fputs("  </testsuite>\n", d);
 	j->tests += tests;

@@ -32,7 +32,10 @@ struct sarif_priv {
 	unsigned cur;                /* the artifact of the file being read */
 	char **files;                /* artifact uris' sources, owned, in index order, each once */
 	char **errors;               /* reason per file, owned, NULL when read fully */
-	uint64_t *unclassified;      /* summary.unclassified per file (summed when named twice) */
+	struct sarif_counts {        /* per file, summed when it is named twice */
+		uint64_t unclassified;       /* summary.unclassified */
+		uint64_t link_unsupported;   /* file_stats.link_unsupported */
+	} *counts;
 	uint64_t *hashes;            /* name_hash of files[i] */
 	unsigned *slots;             /* open addressing over files: index + 1, 0 empty */
 	unsigned n_slots;            /* a power of two, >= 2 * cap_files; 0 before the first */
@@ -140,7 +143,7 @@ static enum tc_rc sarif_grow(struct sarif_priv *s)
 	unsigned ns = nc * 2;
 	char **nf;
 	char **ne;
-	uint64_t *nu;
+	struct sarif_counts *nu;
 	uint64_t *nh;
 	unsigned *sl;
 
@@ -154,10 +157,10 @@ static enum tc_rc sarif_grow(struct sarif_priv *s)
 	if (ne == NULL)
 		return TC_NOMEM;
 	s->errors = ne;
-	nu = realloc(s->unclassified, nc * sizeof(*nu));
+	nu = realloc(s->counts, nc * sizeof(*nu));
 	if (nu == NULL)
 		return TC_NOMEM;
-	s->unclassified = nu;
+	s->counts = nu;
 	nh = realloc(s->hashes, nc * sizeof(*nh));
 	if (nh == NULL)
 		return TC_NOMEM;
@@ -195,7 +198,8 @@ static unsigned sarif_artifact(struct sarif_priv *s, const char *file)
 	}
 	s->files[s->n_files] = strdup(file);
 	s->errors[s->n_files] = NULL;
-	s->unclassified[s->n_files] = 0;
+	s->counts[s->n_files].unclassified = 0;
+	s->counts[s->n_files].link_unsupported = 0;
 	s->hashes[s->n_files] = h;
 	if (s->files[s->n_files] == NULL) {
 		s->oom = true;
@@ -270,11 +274,12 @@ static void sarif_file_end(struct report *r, const char *file, const struct file
 	struct sarif_priv *s = r->priv;
 
 	(void)file;
-	(void)st;
 	if (sum->error != NULL && s->n_files > 0)
 		sarif_note_error(s, s->cur, sum->error);
-	if (s->cur < s->n_files)
-		s->unclassified[s->cur] += sum->unclassified;
+	if (s->cur < s->n_files) {
+		s->counts[s->cur].unclassified += sum->unclassified;
+		s->counts[s->cur].link_unsupported += st->link_unsupported;
+	}
 }
 
 static void sarif_file_error(struct report *r, const char *file, const char *reason)
@@ -314,15 +319,25 @@ static void sarif_close(struct report *r)
 	for (unsigned i = 0; i < s->n_files; i++) {
 		char why[192];
 
-		if (s->unclassified[i] == 0)
+		if (s->counts[i].link_unsupported != 0) {
+			fprintf(o, "%s{\"level\":\"warning\",", first ? "" : ",");
+			first = false;
+			sarif_text(o, "message", link_unsupported_text(s->counts[i].link_unsupported,
+								       why, sizeof(why)));
+			fputs(",\"locations\":[", o);
+			sarif_location(o, s->files[i], i);
+			fprintf(o, "}],\"properties\":{\"link_unsupported\":%" PRIu64 "}}",
+				s->counts[i].link_unsupported);
+		}
+		if (s->counts[i].unclassified == 0)
 			continue;
 		fprintf(o, "%s{\"level\":\"warning\",", first ? "" : ",");
 		first = false;
-		sarif_text(o, "message", unclassified_text(s->unclassified[i], why, sizeof(why)));
+		sarif_text(o, "message", unclassified_text(s->counts[i].unclassified, why, sizeof(why)));
 		fputs(",\"locations\":[", o);
 		sarif_location(o, s->files[i], i);
 		fprintf(o, "}],\"properties\":{\"unclassified_connections\":%" PRIu64 "}}",
-			s->unclassified[i]);
+			s->counts[i].unclassified);
 	}
 	if (s->oom) {
 		fprintf(o, "%s{\"level\":\"error\",\"message\":{\"text\":\"out of memory: "
@@ -343,7 +358,7 @@ static void sarif_free(struct report *r)
 	}
 	free(s->files);
 	free(s->errors);
-	free(s->unclassified);
+	free(s->counts);
 	free(s->hashes);
 	free(s->slots);
 	free(s);

@@ -152,6 +152,11 @@ static void text_file_end(struct report *r, const char *file, const struct file_
 			s->findings[SEV_ERROR], plural(s->findings[SEV_ERROR], "error", "errors"),
 			s->findings[SEV_WARNING], plural(s->findings[SEV_WARNING], "warning", "warnings"),
 			s->findings[SEV_INFO]);
+	if (st->link_unsupported) {
+		char why[160];
+
+		fprintf(o, "  %s\n", link_unsupported_text(st->link_unsupported, why, sizeof(why)));
+	}
 	if (s->unclassified) {
 		char why[192];
 

@@ -265,8 +265,9 @@ $tmp/mixed.pcapng: 4 of 28 records have link type 239
 $tmp/mixed.pcapng: 5 of 28 records have link type 147
 $tmp/mixed.pcapng: 13 more records of other link types"
 	got=$(sed -e 's/^tuplecheck: //' -e 's/ (.*//' -e 's/, which.*//' -e 's/ it does not decode$//' "$tmp/err")
-	if [ $rc -ne 0 ] || [ "$got" != "$want" ]; then
-		echo "FAIL $cmd on 6 link types it does not decode: exit $rc, stderr: $(cat "$tmp/err")"; fail=1
+	counts=$(jq -r 'select(.type == "summary") | "\(.rejected) \(.link_unsupported)"' "$tmp/out")
+	if [ $rc -ne 0 ] || [ "$got" != "$want" ] || [ "$counts" != "28 25" ]; then
+		echo "FAIL $cmd on 6 link types it does not decode: exit $rc, rejected/link_unsupported '$counts' (want '28 25'), stderr: $(cat "$tmp/err")"; fail=1
 	else
 		echo "ok   $cmd on 6 link types it does not decode: 4 lines and the rest counted"
 	fi

@@ -37,6 +37,10 @@
 #    alike in every format: jsonl unclassified_connections, the text
 #    summary line, the JUnit suite's property and system-err, a SARIF
 #    warning notification on that artifact; a file under the cap has none.
+#  - records of a link type tuplecheck does not decode (nflog.pcap) are
+#    counted alike: jsonl link_unsupported, a text summary line, a JUnit
+#    property and system-err, a SARIF warning notification on that file;
+#    an Ethernet file has none of them.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -79,6 +83,10 @@ for fmt in jsonl junit sarif text; do
 	"$TC" replay --format "$fmt" "$tmp/cap.pcap" corpus/pcaps/port_zero.pcap > "$tmp/cap.$fmt"
 	rc=$?   # 1: port_zero.pcap's findings
 	[ $rc -eq 1 ] || { echo "FAIL: cap: --format $fmt exit status $rc, want 1"; exit 1; }
+	"$TC" replay --format "$fmt" corpus/tcpdump-tests/nflog.pcap corpus/pcaps/port_zero.pcap \
+		> "$tmp/nflog.$fmt" 2> /dev/null
+	rc=$?
+	[ $rc -eq 1 ] || { echo "FAIL: nflog: --format $fmt exit status $rc, want 1"; exit 1; }
 done
 
 "$PY" - "$tmp" <<'EOF'
@@ -291,6 +299,34 @@ check(len(notes) == 1 and notes[0]["level"] == "warning" and
       notes[0]["properties"]["unclassified_connections"] == 10 and
       notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == arts.index(capf),
       "cap sarif: one warning notification on the cap file, got %r" % notes)
+
+# ---- records of a link type not decoded: said alike in every format
+nf = "corpus/tcpdump-tests/nflog.pcap"
+summ = {r["file"]: r for r in map(json.loads, open(tmp + "/nflog.jsonl")) if r["type"] == "summary"}
+check(summ.get(nf, {}).get("link_unsupported") == 4 and summ[nf].get("rejected") == 4 and
+      "link_unsupported" not in summ.get(pz, {"link_unsupported": 0}),
+      "nflog jsonl: link_unsupported %r / %r" % (summ.get(nf), summ.get(pz)))
+lines = [l for l in open(tmp + "/nflog.text") if "link types tuplecheck does not decode" in l]
+check(len(lines) == 1 and lines[0].startswith("  4 records of link types"),
+      "nflog text: one summary line for 4 records, got %r" % lines)
+nsuites = {s.get("name"): s for s in ET.parse(tmp + "/nflog.junit").getroot().iter("testsuite")}
+def lprop(s):
+    return [p.get("value") for p in s.iter("property") if p.get("name") == "link_unsupported"]
+check(nf in nsuites and lprop(nsuites[nf]) == ["4"] and len(serr(nsuites[nf])) == 1 and
+      serr(nsuites[nf])[0].startswith("4 records of link types"),
+      "nflog junit: property 4 and one system-err in the NFLOG file's suite")
+check(pz in nsuites and lprop(nsuites[pz]) == [] and serr(nsuites[pz]) == [],
+      "nflog junit: nothing about link types in the suite of an Ethernet file")
+run = json.load(open(tmp + "/nflog.sarif"))["runs"][0]
+inv = run["invocations"][0]
+notes = inv.get("toolExecutionNotifications", [])
+arts = [a["location"]["uri"] for a in run["artifacts"]]
+check(inv["executionSuccessful"] is True, "nflog sarif: executionSuccessful stays true")
+check(len(notes) == 1 and notes[0]["level"] == "warning" and
+      notes[0]["message"]["text"].startswith("4 records of link types") and
+      notes[0]["properties"]["link_unsupported"] == 4 and
+      notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == arts.index(nf),
+      "nflog sarif: one warning notification on the NFLOG file, got %r" % notes)
 
 if fails:
     print("\n".join("FAIL: " + f for f in fails[:30]))
