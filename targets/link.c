@@ -146,17 +146,20 @@ static enum tc_rc walk_ethertype(uint16_t type, struct cursor *c, const uint8_t 
 }
 
 /*
- * The first nibble of what follows an MPLS stack: 4 or 6 is that IP, any
- * other is not IP. Nothing left is the IP layer's truncation, as for raw IP
- * (an MPLS stack with no payload carries nothing else).
+ * The version nibble of the byte at c, for a header that does not say what
+ * follows it (raw IP, the bottom of an MPLS stack): 4 or 6 is that IP; any
+ * other adds other, PE_IP_BAD_VERSION (malformed: raw IP carries nothing
+ * else) or PE_NOT_IP (unsupported: an MPLS pseudowire or G-ACh). Nothing
+ * left is the IP layer's truncation, judged on left, the wire bytes from c.
  */
-static enum tc_rc guess_ip(struct cursor *c, const uint8_t *start, size_t wire, struct pkt *p)
+static enum tc_rc ip_by_version(const struct cursor *c, size_t left, enum pkt_err other,
+				struct pkt *p)
 {
 	struct cursor peek = *c;
 	uint8_t vhl;
 
 	if (rd_u8(&peek, &vhl) != TC_OK) {
-		if (wire_left(c, start, wire) > 0) {
+		if (left > 0) {
 			pkt_add_err(p, PE_IP_TRUNCATED);
 			return TC_TRUNCATED;
 		}
@@ -171,8 +174,8 @@ static enum tc_rc guess_ip(struct cursor *c, const uint8_t *start, size_t wire, 
 		p->ethertype = ETHERTYPE_IPV6;
 		return TC_OK;
 	default:
-		pkt_add_err(p, PE_NOT_IP);
-		return TC_UNSUPPORTED;
+		pkt_add_err(p, other);
+		return other == PE_NOT_IP ? TC_UNSUPPORTED : TC_MALFORMED;
 	}
 }
 
@@ -197,7 +200,7 @@ static enum tc_rc walk_mpls(struct cursor *c, const uint8_t *start, size_t wire,
 		p->ethertype = ETHERTYPE_IPV6;
 		return TC_OK;
 	default:
-		return guess_ip(c, start, wire, p);
+		return ip_by_version(c, wire_left(c, start, wire), PE_NOT_IP, p);
 	}
 }
 
@@ -318,35 +321,6 @@ static enum tc_rc parse_sll2(struct cursor *c, size_t wire, struct pkt *p)
 	return walk_ethertype(proto, c, start, wire, p);
 }
 
-/* Raw IP: no header; the version nibble says which IP. An empty frame or a
- * version other than 4 or 6 is the IP layer's problem, so it is reported
- * with the IP layer's reasons. */
-static enum tc_rc parse_raw(struct cursor *c, size_t wire, struct pkt *p)
-{
-	struct cursor peek = *c;
-	uint8_t vhl;
-
-	if (rd_u8(&peek, &vhl) != TC_OK) {
-		if (wire > 0) {
-			pkt_add_err(p, PE_IP_TRUNCATED);
-			return TC_TRUNCATED;
-		}
-		pkt_add_err(p, PE_IP_SHORT);
-		return TC_MALFORMED;
-	}
-	switch (vhl >> 4) {
-	case 4:
-		p->ethertype = ETHERTYPE_IPV4;
-		return TC_OK;
-	case 6:
-		p->ethertype = ETHERTYPE_IPV6;
-		return TC_OK;
-	default:
-		pkt_add_err(p, PE_IP_BAD_VERSION);
-		return TC_MALFORMED;
-	}
-}
-
 static enum tc_rc parse_loopback(struct cursor *c, size_t wire, bool network_order,
 				 struct pkt *p)
 {
@@ -425,7 +399,9 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct p
 	case LT_RAW:
 	case LT_RAW_OLD12:
 	case LT_RAW_OLD14:
-		return parse_raw(c, wire, p);
+		/* no header: the version says which IP; an empty frame or
+		 * another version is the IP layer's problem */
+		return ip_by_version(c, wire, PE_IP_BAD_VERSION, p);
 	case LT_IPV4:
 		p->ethertype = ETHERTYPE_IPV4;
 		return TC_OK;
