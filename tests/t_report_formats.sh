@@ -270,63 +270,47 @@ for rule, sev, n, nsig, detailed in groups:
     check(nsig == len(sigs_of.get(rule, ())), "text %s: %d signatures, jsonl %d" % (rule, nsig, len(sigs_of.get(rule, ()))))
     check(detailed == n, "text %s: signature counts add up to %d, not %d" % (rule, detailed, n))
 
-# ---- hosts past the classifier's cap: 10 connections, said in every format
-capf, pz = tmp + "/cap.pcap", "corpus/pcaps/port_zero.pcap"
-summ = {r["file"]: r for r in map(json.loads, open(tmp + "/cap.jsonl")) if r["type"] == "summary"}
-check(summ.get(capf, {}).get("unclassified_connections") == 10 and
-      "unclassified_connections" not in summ.get(pz, {"unclassified_connections": 0}),
-      "cap jsonl: unclassified_connections %r / %r" % (summ.get(capf), summ.get(pz)))
-lines = [l for l in open(tmp + "/cap.text") if "host cap not classified" in l]
-check(len(lines) == 1 and lines[0].startswith("  10 connections from hosts past"),
-      "cap text: one summary line for 10 connections, got %r" % lines)
-csuites = {s.get("name"): s for s in ET.parse(tmp + "/cap.junit").getroot().iter("testsuite")}
-def prop(s):
-    return [p.get("value") for p in s.iter("property") if p.get("name") == "unclassified_connections"]
+# ---- counts said alike in every format: a jsonl summary field, one text
+# summary line, a JUnit property and system-err in that file's suite, a
+# SARIF warning notification on its artifact; none of it for port_zero.pcap
+pz = "corpus/pcaps/port_zero.pcap"
 def serr(s):
     return [e.text for e in s.findall("system-err")]
-check(capf in csuites and prop(csuites[capf]) == ["10"] and len(serr(csuites[capf])) == 1 and
-      serr(csuites[capf])[0].startswith("10 connections"),
-      "cap junit: property 10 and one system-err in the cap file's suite")
-check(pz in csuites and prop(csuites[pz]) == [] and serr(csuites[pz]) == [],
-      "cap junit: nothing about the cap in the suite of a file under it")
-run = json.load(open(tmp + "/cap.sarif"))["runs"][0]
-inv = run["invocations"][0]
-notes = inv.get("toolExecutionNotifications", [])
-arts = [a["location"]["uri"] for a in run["artifacts"]]
-check(inv["executionSuccessful"] is True, "cap sarif: executionSuccessful stays true")
-check(len(notes) == 1 and notes[0]["level"] == "warning" and
-      notes[0]["message"]["text"].startswith("10 connections") and
-      notes[0]["properties"]["unclassified_connections"] == 10 and
-      notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == arts.index(capf),
-      "cap sarif: one warning notification on the cap file, got %r" % notes)
+def said_everywhere(tag, f, key, n, marker, text_start, start):
+    summ = {r["file"]: r for r in map(json.loads, open(tmp + "/%s.jsonl" % tag)) if r["type"] == "summary"}
+    check(summ.get(f, {}).get(key) == n and key not in summ.get(pz, {key: 0}),
+          "%s jsonl: %s %r / %r" % (tag, key, summ.get(f), summ.get(pz)))
+    lines = [l for l in open(tmp + "/%s.text" % tag) if marker in l]
+    check(len(lines) == 1 and lines[0].startswith(text_start),
+          "%s text: one summary line for %s, got %r" % (tag, start, lines))
+    suites = {s.get("name"): s for s in ET.parse(tmp + "/%s.junit" % tag).getroot().iter("testsuite")}
+    def prop(s):
+        return [p.get("value") for p in s.iter("property") if p.get("name") == key]
+    check(f in suites and prop(suites[f]) == [str(n)] and len(serr(suites[f])) == 1 and
+          serr(suites[f])[0].startswith(start),
+          "%s junit: property %d and one system-err in %s's suite" % (tag, n, f))
+    check(pz in suites and prop(suites[pz]) == [] and serr(suites[pz]) == [],
+          "%s junit: nothing about %s in the suite of %s" % (tag, key, pz))
+    run = json.load(open(tmp + "/%s.sarif" % tag))["runs"][0]
+    inv = run["invocations"][0]
+    notes = inv.get("toolExecutionNotifications", [])
+    arts = [a["location"]["uri"] for a in run["artifacts"]]
+    check(inv["executionSuccessful"] is True, "%s sarif: executionSuccessful stays true" % tag)
+    check(len(notes) == 1 and notes[0]["level"] == "warning" and
+          notes[0]["message"]["text"].startswith(start) and
+          notes[0]["properties"][key] == n and
+          notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == arts.index(f),
+          "%s sarif: one warning notification on %s, got %r" % (tag, f, notes))
+    return summ
 
-# ---- records of a link type not decoded: said alike in every format
+# hosts past the classifier's cap: 10 connections
+said_everywhere("cap", tmp + "/cap.pcap", "unclassified_connections", 10,
+                "host cap not classified", "  10 connections from hosts past", "10 connections")
+# records of a link type not decoded, all 4 of them rejected
 nf = "corpus/tcpdump-tests/nflog.pcap"
-summ = {r["file"]: r for r in map(json.loads, open(tmp + "/nflog.jsonl")) if r["type"] == "summary"}
-check(summ.get(nf, {}).get("link_unsupported") == 4 and summ[nf].get("rejected") == 4 and
-      "link_unsupported" not in summ.get(pz, {"link_unsupported": 0}),
-      "nflog jsonl: link_unsupported %r / %r" % (summ.get(nf), summ.get(pz)))
-lines = [l for l in open(tmp + "/nflog.text") if "link types tuplecheck does not decode" in l]
-check(len(lines) == 1 and lines[0].startswith("  4 records of link types"),
-      "nflog text: one summary line for 4 records, got %r" % lines)
-nsuites = {s.get("name"): s for s in ET.parse(tmp + "/nflog.junit").getroot().iter("testsuite")}
-def lprop(s):
-    return [p.get("value") for p in s.iter("property") if p.get("name") == "link_unsupported"]
-check(nf in nsuites and lprop(nsuites[nf]) == ["4"] and len(serr(nsuites[nf])) == 1 and
-      serr(nsuites[nf])[0].startswith("4 records of link types"),
-      "nflog junit: property 4 and one system-err in the NFLOG file's suite")
-check(pz in nsuites and lprop(nsuites[pz]) == [] and serr(nsuites[pz]) == [],
-      "nflog junit: nothing about link types in the suite of an Ethernet file")
-run = json.load(open(tmp + "/nflog.sarif"))["runs"][0]
-inv = run["invocations"][0]
-notes = inv.get("toolExecutionNotifications", [])
-arts = [a["location"]["uri"] for a in run["artifacts"]]
-check(inv["executionSuccessful"] is True, "nflog sarif: executionSuccessful stays true")
-check(len(notes) == 1 and notes[0]["level"] == "warning" and
-      notes[0]["message"]["text"].startswith("4 records of link types") and
-      notes[0]["properties"]["link_unsupported"] == 4 and
-      notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["index"] == arts.index(nf),
-      "nflog sarif: one warning notification on the NFLOG file, got %r" % notes)
+summ = said_everywhere("nflog", nf, "link_unsupported", 4, "link types tuplecheck does not decode",
+                       "  4 records of link types", "4 records of link types")
+check(summ.get(nf, {}).get("rejected") == 4, "nflog jsonl: rejected %r" % summ.get(nf))
 
 if fails:
     print("\n".join("FAIL: " + f for f in fails[:30]))
