@@ -20,8 +20,8 @@
  * names its input. After the run the harness's counters are printed by
  * fuzz_stats_print (the smoke test reads that line).
  *
- * Exit status: 0 when every input ran; 2 when a PATH cannot be read (usage
- * error); a sanitizer error or failed FUZZ_CHECK aborts the process (ASan
+ * Exit status: 0 when every input ran; 2 when a PATH cannot be read or is a
+ * folder with no file to run (usage error); a sanitizer error or failed FUZZ_CHECK aborts the process (ASan
  * abort_on_error, UBSan -fno-sanitize-recover), which is non-zero too.
  * -t SECONDS: abort an input that runs longer (default 60; 0 = no limit), so
  * a hang in CI is a named failure instead of a job timeout.
@@ -237,6 +237,14 @@ int main(int argc, char **argv)
 		}
 		if (walk(argv[i], &found) != 0) {
 			pathlist_free(&found);
+			status = 2;
+			goto out;
+		}
+		/* A folder with nothing to run is a mistyped or not yet filled
+		 * corpus: saying "all ran" of it would pass a job that tested
+		 * nothing (and qsort must not be handed found.v == NULL). */
+		if (found.n == 0) {
+			fprintf(stderr, "repro: %s: no input files in this folder\n", argv[i]);
 			status = 2;
 			goto out;
 		}

@@ -94,6 +94,23 @@ for src in harness/fuzz_*.c; do
 	echo "ok   $t: $nfiles inputs in $((SECONDS - start))s"
 	echo "     $stats"
 done
+# The driver's own input errors: a folder with no file to run and a missing
+# path are exit 2 with a line naming them, before any input runs (an empty
+# folder used to reach qsort with a null array: a UBSan abort, exit 1).
+edir=$(mktemp -d)
+mkdir "$edir/empty" && touch "$edir/empty/.hidden"
+for c in "$edir/empty:no input files in this folder" "$edir/missing:No such file or directory"; do
+	path=${c%%:*} want=${c#*:}
+	out=$(build/fuzz/repro/fuzz_decode "$path" 2>&1)
+	rc=$?
+	if [ $rc -ne 2 ] || [ "$out" != "repro: $path: $want" ]; then
+		echo "FAIL repro driver on $path: exit $rc, want 2 and \"repro: $path: $want\""
+		printf '%s\n' "$out" | sed 's/^/    | /'; fail=1
+	fi
+done
+rm -rf "$edir"
+[ $fail -eq 0 ] && echo "ok   repro driver: an empty folder and a missing path are exit 2, named"
+
 # fuzz_frame (harness/common.c), the copy every target decodes from, must
 # fence the frame exactly under ASan, as a malloc of its size would: byte
 # len - 1 readable, byte len and byte -1 reported, nothing after release,
