@@ -289,7 +289,7 @@ enum tc_rc es_play(struct es_player *pl, const struct es_record *r, struct es_pa
 		if (out->opts & ES_OPT_TS) {
 			q[0] = 1; q[1] = 1; q[2] = 8; q[3] = 10;
 			q = put32(q + 4, out->tsval);
-			q = put32(q, out->tsecr);
+			put32(q, out->tsecr);       /* the last option */
 		}
 	}
 	/* Checksums can be right only when the whole segment is in the frame. */

@@ -25,9 +25,9 @@ extern const char *fuzz_input_name;
  * file/line/cond come from the macro; fmt and its arguments explain the
  * failure with the values involved. Output goes to stderr.
  */
-_Noreturn void fuzz_check_failed(const char *file, int line, const char *cond,
+void fuzz_check_failed(const char *file, int line, const char *cond,
 				 const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	__attribute__((noreturn, format(printf, 4, 5)));
 
 #define FUZZ_CHECK(cond, ...)                                                 \
 	do {                                                                  \

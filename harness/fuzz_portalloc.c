@@ -285,7 +285,7 @@ static void op_close(struct pa_alloc *a, struct shadow *s, struct cursor *in, ui
 {
 	uint8_t which = get8(in);
 	enum pa_close_how how = (op & 8) ? PA_CLOSE_ABORT : PA_CLOSE_ACTIVE;
-	uint32_t live = shadow_live(s), k;
+	uint32_t live, k;
 	enum tc_rc rc;
 
 	shadow_expire(s, s->now);

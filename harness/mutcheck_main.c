@@ -374,6 +374,7 @@ int main(int argc, char **argv)
 	}
 	if (argc < 4 || (strcmp(argv[1], "pcap") != 0 && strcmp(argv[1], "engine") != 0) || in == NULL) {
 		fprintf(stderr, "usage: mutcheck pcap|engine ROUNDS DIR... | mutcheck play FILE\n");
+		free(in);
 		return 2;
 	}
 	rounds = (unsigned)strtoul(argv[2], NULL, 10);
@@ -384,6 +385,7 @@ int main(int argc, char **argv)
 
 		if (d == NULL) {
 			perror(argv[i]);
+			free(in);
 			return 2;
 		}
 		while ((e = readdir(d)) != NULL) {

@@ -164,18 +164,21 @@ fail_close:
 	return -1;
 }
 
+/* Write s to stderr from a signal handler (write(2) is async-signal-safe);
+ * a failed write leaves nothing better to do. */
+static void say(const char *s)
+{
+	ssize_t r = write(2, s, strlen(s));
+
+	(void)r;
+}
+
 static void on_alarm(int sig)
 {
-	static const char msg1[] = "\nrepro: TIMEOUT in ";
-	static const char msg2[] = "\n";
-	ssize_t r;
-
 	(void)sig;
-	/* async-signal-safe output only */
-	r = write(2, msg1, sizeof(msg1) - 1);
-	r = write(2, fuzz_input_name, strlen(fuzz_input_name));
-	r = write(2, msg2, sizeof(msg2) - 1);
-	(void)r;
+	say("\nrepro: TIMEOUT in ");
+	say(fuzz_input_name);
+	say("\n");
 	abort();
 }
 

@@ -770,9 +770,7 @@ void oracle_finish(struct oracle *o, struct summary *s)
 			host_findings(o, r);
 		}
 	}
-	if (o->sink.host == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; o->sink.host != NULL && i < n; i++) {
 		struct host_record rec;
 		const struct cls_host_result *r = &hr;
 

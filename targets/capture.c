@@ -1011,7 +1011,7 @@ enum tc_rc cap_open_input(struct cap_reader *r, const uint8_t *buf, size_t len, 
 	case 0x34cdb2a1u:
 		return pcap_open_hdr(r, true, __builtin_bswap32(magic));
 	case NG_SHB: {
-		struct ng_block b;
+		struct ng_block b = { 0 };
 		enum tc_rc rc;
 
 		r->format = CAP_FMT_PCAPNG;
