@@ -33,7 +33,7 @@ ASAN_OBJ := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=build/asan/tools/%)
 
-.PHONY: all test unit deps clean asan release help
+.PHONY: all test unit deps clean asan release help analyze
 all: build/tuplecheck
 
 help:
@@ -52,6 +52,7 @@ help:
 	@echo "make replay PCAPS=DIR  replay a folder of captures"
 	@echo "make bench        throughput and memory ratios against baselines"
 	@echo "make coverage     llvm-cov line/branch coverage from the corpora"
+	@echo "make analyze      clang static analyzer and cppcheck; fails on findings not in tests/analyze_known.txt"
 	@echo "make confusion-matrix  rewrite docs/confusion-matrix.txt"
 	@echo "make clean        remove build/ and out/"
 
@@ -96,6 +97,11 @@ test: deps
 
 unit: asan
 	@bash tests/run.sh unit
+
+# Static analysis (clang --analyze, cppcheck) of targets/, oracle/, harness/
+# and bench/; part of make test through tests/t_analyze.sh.
+analyze:
+	@bash scripts/analyze.sh
 
 # Other mk files add prerequisites here (fuzz repro drivers, ...).
 .PHONY: test-extra-builds

@@ -15,7 +15,7 @@
 #             libfuzzer  clang and its libFuzzer runtime
 #             afl        AFL++ (afl-fuzz, afl-clang-fast, afl-tmin, afl-cmin)
 #             test       clang, llvm-cov, cmocka, scapy, tshark, tcpdump, ip, jq,
-#                        script, strace, /usr/bin/time, zip, unzip
+#                        script, strace, /usr/bin/time, zip, unzip, cppcheck
 #   no GROUP: all of them. On a bare Debian 12 (no make yet) run it first,
 #   as root: bash scripts/deps.sh
 # Exit: 0 all present, 1 something missing (and not installed), 2 usage.
@@ -73,6 +73,7 @@ need test      strace           have strace          # t_reduce_interrupt's sign
 need test      time             have_file /usr/bin/time   # t_reader_limits's peak RSS
 need test      zip              have zip             # t_clusterfuzzlite's seed corpus zips
 need test      unzip            have unzip
+need test      cppcheck         have cppcheck        # t_analyze (make analyze)
 
 # Unique, in order.
 pkgs=$(printf '%s\n' "${missing[@]+"${missing[@]}"}" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
