@@ -10,19 +10,26 @@
 # failure or timeout fails. On failure every input of the folder is run on
 # its own and the failing ones are named with their current signature.
 # `make regress` runs this; tests/t_regress.sh runs it in `make test`.
-# Exit: 0 all ran clean, 1 an input crashed, 2 a driver is missing.
+# A NAME given on the command line must be a fuzz target (a driver in
+# BIN-DIR/repro/); with no folder or no input yet it is said and passes.
+# Exit: 0 all ran clean, 1 an input crashed, 2 a driver is missing, --dir is
+# not a folder, or an option is wrong.
 set -u
 cd "$(dirname "$0")/.."
 dir=corpus/regressions
 bins=build/fuzz
 while [ $# -gt 0 ]; do
 	case $1 in
-	--dir) dir=$2; shift 2 ;;
-	--bin-dir) bins=$2; shift 2 ;;
+	--dir|--bin-dir)
+		[ $# -ge 2 ] || { echo "regress: $1 needs a value" >&2; exit 2; }
+		if [ "$1" = --dir ]; then dir=$2; else bins=$2; fi
+		shift 2 ;;
 	-*) echo "regress: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
+# A mistyped folder must not pass as "0 inputs".
+[ -d "$dir" ] || { echo "regress: $dir: no such folder" >&2; exit 2; }
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1:handle_abort=1:allocator_may_return_null=1:symbolize=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:symbolize=1"
 sym=$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer || true)
@@ -40,8 +47,13 @@ total=0 bad=0 missing=0
 for name in "${names[@]+"${names[@]}"}"; do
 	d=$dir/$name
 	n=$(find "$d" -type f ! -name '.*' 2>/dev/null | wc -l)
-	[ "$n" -gt 0 ] || continue
 	drv=$bins/repro/$name
+	# an empty folder of a real target has nothing to replay; a NAME
+	# without a driver is a mistyped target, folder or not
+	if [ "$n" -eq 0 ] && [ -x "$drv" ]; then
+		[ $# -gt 0 ] && printf 'regress: %-16s    0 inputs (nothing in %s/ yet)\n' "$name" "$d"
+		continue
+	fi
 	if [ ! -x "$drv" ]; then
 		echo "regress: $name: no repro driver at $drv (make fuzz-repro)" >&2
 		missing=$((missing + 1))

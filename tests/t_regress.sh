@@ -7,7 +7,8 @@
 # the planted-bug target (tests/planted/fuzz_planted.c): a crashing input
 # must fail it (exit 1) and be named with its crash signature, harmless
 # inputs must pass, and a folder for a target without a driver is an error
-# (exit 2), so an empty or mistyped folder cannot pass silently.
+# (exit 2), so an empty or mistyped folder cannot pass silently; neither can
+# a --dir that does not exist or a mistyped target name.
 set -u
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -49,6 +50,20 @@ fi
 mkdir -p "$reg/fuzz_nosuchtarget" && printf 'x' > "$reg/fuzz_nosuchtarget/a"
 bash scripts/regress.sh --dir "$reg" --bin-dir build/fuzz-planted fuzz_nosuchtarget > "$tmp/miss.txt" 2>&1
 [ $? -eq 2 ] || { cat "$tmp/miss.txt"; echo "FAIL: a folder without a driver must exit 2"; fail=1; }
+
+# Mistyped paths and names are errors, not "0 inputs": a --dir that is not
+# a folder, a NAME without a driver; a real target with nothing promoted
+# yet passes and says so.
+bash scripts/regress.sh --dir "$tmp/nope" > "$tmp/nodir.txt" 2>&1
+[ $? -eq 2 ] && grep -q "regress: $tmp/nope: no such folder" "$tmp/nodir.txt" ||
+	{ cat "$tmp/nodir.txt"; echo "FAIL: a --dir that does not exist must exit 2, named"; fail=1; }
+bash scripts/regress.sh --dir "$reg" --bin-dir build/fuzz-planted fuzz_plantedd > "$tmp/typo.txt" 2>&1
+[ $? -eq 2 ] && grep -q "fuzz_plantedd: no repro driver" "$tmp/typo.txt" ||
+	{ cat "$tmp/typo.txt"; echo "FAIL: a mistyped target name must exit 2"; fail=1; }
+mkdir -p "$tmp/fresh"
+bash scripts/regress.sh --dir "$tmp/fresh" --bin-dir build/fuzz-planted fuzz_planted > "$tmp/fresh.txt" 2>&1
+[ $? -eq 0 ] && grep -q "fuzz_planted .* 0 inputs (nothing in $tmp/fresh/fuzz_planted/ yet)" "$tmp/fresh.txt" ||
+	{ cat "$tmp/fresh.txt"; echo "FAIL: a target with nothing promoted yet must pass and say so"; fail=1; }
 
 [ $fail -eq 0 ] && echo "ok: regression replay"
 exit $fail
