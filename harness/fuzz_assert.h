@@ -26,7 +26,7 @@ extern const char *fuzz_input_name;
  * failure with the values involved. Output goes to stderr.
  */
 void fuzz_check_failed(const char *file, int line, const char *cond,
-				 const char *fmt, ...)
+		       const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 4, 5)));
 
 #define FUZZ_CHECK(cond, ...)                                                 \

@@ -21,8 +21,9 @@
  * fuzz_stats_print (the smoke test reads that line).
  *
  * Exit status: 0 when every input ran; 2 when a PATH cannot be read or is a
- * folder with no file to run (usage error); a sanitizer error or failed FUZZ_CHECK aborts the process (ASan
- * abort_on_error, UBSan -fno-sanitize-recover), which is non-zero too.
+ * folder with no file to run (usage error); a sanitizer error or failed
+ * FUZZ_CHECK aborts the process (ASan abort_on_error, UBSan
+ * -fno-sanitize-recover), which is non-zero too.
  * -t SECONDS: abort an input that runs longer (default 60; 0 = no limit), so
  * a hang in CI is a named failure instead of a job timeout.
  * -q: print only failures and the summary.

@@ -88,16 +88,13 @@ import glob, os, plistlib, sys
 out, known_path, nfiles = sys.argv[1], sys.argv[2], int(sys.argv[3])
 found = {}          # key -> "file:line:col" of one occurrence, for people
 
-def rel(path):
-    return os.path.relpath(path)
-
 for pl in sorted(glob.glob(os.path.join(out, "clang", "*.plist"))):
     with open(pl, "rb") as f:
         d = plistlib.load(f)
     files = d.get("files", [])
     for diag in d.get("diagnostics", []):
         loc = diag["location"]
-        fname = rel(files[loc["file"]])
+        fname = os.path.relpath(files[loc["file"]])
         key = "clang|%s|%s|%s|%s" % (fname, diag.get("issue_context", "-"),
                                      diag["check_name"], diag["description"])
         found.setdefault(key, "%s:%d:%d" % (fname, loc["line"], loc["col"]))
@@ -107,7 +104,7 @@ with open(os.path.join(out, "cppcheck.txt"), encoding="utf-8", errors="replace")
         parts = line.rstrip("\n").split("|", 4)
         if len(parts) != 5 or not parts[0]:
             continue            # notes and context lines
-        fname, ln, col, cid, msg = rel(parts[0]), parts[1], parts[2], parts[3], parts[4]
+        fname, ln, col, cid, msg = os.path.relpath(parts[0]), parts[1], parts[2], parts[3], parts[4]
         found.setdefault("cppcheck|%s|%s|%s" % (fname, cid, msg), "%s:%s:%s" % (fname, ln, col))
 
 known = set()

@@ -35,7 +35,8 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:symbolize=1"
 sym=$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer || true)
 [ -n "$sym" ] && export ASAN_SYMBOLIZER_PATH=$sym
 
-if [ $# -gt 0 ]; then
+named=$#          # targets named on the command line, not found in $dir
+if [ $named -gt 0 ]; then
 	names=("$@")
 else
 	names=()
@@ -51,7 +52,7 @@ for name in "${names[@]+"${names[@]}"}"; do
 	# an empty folder of a real target has nothing to replay; a NAME
 	# without a driver is a mistyped target, folder or not
 	if [ "$n" -eq 0 ] && [ -x "$drv" ]; then
-		[ $# -gt 0 ] && printf 'regress: %-16s    0 inputs (nothing in %s/ yet)\n' "$name" "$d"
+		[ $named -gt 0 ] && printf 'regress: %-16s    0 inputs (nothing in %s/ yet)\n' "$name" "$d"
 		continue
 	fi
 	if [ ! -x "$drv" ]; then
