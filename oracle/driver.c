@@ -251,7 +251,7 @@ static void drop_checksums_off(struct pkt *p, uint8_t on)
 
 /*
  * Records of link types the decoder does not read (link.unsupported): a
- * capture of 802.11 frames or netfilter logs gives no connection at all, and
+ * capture of 802.11 frames or USB traffic gives no connection at all, and
  * the summary's "rejected" alone does not say why. One line per such link
  * type goes to stderr at the end of the file, after its records; the exit
  * status does not change (the file was read).

@@ -10,12 +10,12 @@
 # tshark changes (the test warns when VERSION differs from the tshark found).
 #
 # What tshark is asked to do, and why:
-#  - Only the dissectors of the layers tuplecheck decodes are enabled (frame,
-#    Ethernet, EtherType, VLAN/802.1ad, Linux cooked v1/v2, BSD loopback, raw
-#    IP, IPv4, IPv6 and its extension headers, AH, TCP with its MPTCP option,
-#    UDP, data). That is
-#    the scope: a frame reached through a link layer we do not decode (PPP,
-#    802.11, ...) never shows IP here; a tunnel inside UDP (VXLAN, Teredo, ...)
+#  - Only the dissectors of the layers tuplecheck decodes are enabled (the
+#    list is SCOPE in scripts/tshark_lib.py: the link layers of
+#    targets/link.c, IPv4, IPv6 and its extension headers, AH, TCP with its
+#    MPTCP option, UDP, data). That is
+#    the scope: a frame reached through a link layer we do not decode
+#    (802.11, ...) never shows IP here; a tunnel inside UDP (VXLAN, Teredo, ...)
 #    stays the outer UDP datagram we decode; and an application dissector
 #    cannot mark a frame malformed for reasons above TCP/UDP.
 #  - No reassembly (ip/ipv6 defragment, TCP desegmentation) and no sequence

@@ -148,10 +148,9 @@ enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
 	}
 	c = cur_make(data, caplen);
 
-	rc = link_parse_inline(linktype, &c, wire, out);
+	rc = link_parse_inline(linktype, &c, &wire, out);
 	if (rc != TC_OK)
 		goto done;
-	wire -= (size_t)(c.p - data);
 	if (out->ethertype == ETHERTYPE_IPV4)
 		rc = ipv4_parse(&c, wire, out);
 	else

@@ -34,6 +34,7 @@
 #define LT_LINUX_SLL   113
 #define LT_IPV4        228
 #define LT_IPV6        229
+#define LT_NFLOG       239  /* Linux netfilter log (NFLOG) messages        */
 #define LT_LINUX_SLL2  276
 
 #define PKT_MAX_ERRORS 8

@@ -48,14 +48,17 @@
 /*
  * link_parse - consume the link-layer header (and any VLAN tags) of a frame.
  * c: the whole captured frame; on TC_OK it is advanced to the first byte of
- * the IP header and p->ethertype is ETHERTYPE_IPV4 or ETHERTYPE_IPV6.
- * wire: the frame's length on the wire (never below the captured length).
+ * the IP header (and ends where the link layer says the IP packet ends:
+ * NFLOG's payload TLV) and p->ethertype is ETHERTYPE_IPV4 or ETHERTYPE_IPV6.
+ * *wire: the frame's length on the wire (never below the captured length);
+ * on TC_OK, the IP packet's length on the wire from c on (the rest of the
+ * frame, or what NFLOG's payload TLV says, link.c).
  * Returns TC_OK; TC_TRUNCATED (link.truncated); TC_MALFORMED (link.short-frame,
  * link.vlan-too-deep, ip.bad-version for raw IP with another version, or
  * ip.short-frame for raw IP with nothing in it); TC_UNSUPPORTED
  * (link.unsupported, link.not-ip).
  */
-enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct pkt *p);
+enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t *wire, struct pkt *p);
 
 /*
  * link_parse_inline - link_parse with its most common case inline in the
@@ -64,7 +67,7 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct p
  * would take the same branch: header fits, EtherType is IP, no tag to
  * walk); every other frame goes to link_parse.
  */
-static inline enum tc_rc link_parse_inline(uint32_t linktype, struct cursor *c, size_t wire,
+static inline enum tc_rc link_parse_inline(uint32_t linktype, struct cursor *c, size_t *wire,
 					   struct pkt *p)
 {
 	struct cursor rest = *c, eth = { NULL, NULL };
@@ -75,6 +78,7 @@ static inline enum tc_rc link_parse_inline(uint32_t linktype, struct cursor *c, 
 	    (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)) {
 		p->ethertype = type;
 		*c = rest;
+		*wire -= 14;
 		return TC_OK;
 	}
 	return link_parse(linktype, c, wire, p);

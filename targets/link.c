@@ -31,6 +31,25 @@
  *        0x03 is not PPP data (not IP).
  *   104  Cisco HDLC: address, control, then an EtherType.
  *   51   PPPoE session header without Ethernet (NetBSD), as below.
+ *   239  Linux NFLOG, what `tcpdump -i nflog` writes (LINKTYPE_NFLOG): a
+ *        4-byte header (address family, version 0, resource id), then TLVs
+ *        of a 16-bit length (counting the 4-byte TLV header, not the
+ *        padding to the next multiple of 4) and a 16-bit type, in the byte
+ *        order of the host that wrote the file. Type 9 (NFULA_PAYLOAD)
+ *        holds the packet from its IP header on: IPv4 when the family is 2,
+ *        IPv6 when it is 10 (Linux's AF_INET6), as tcpdump reads it; any
+ *        other family or version, or no payload TLV (a rule that logs no
+ *        packet bytes), is not IP. The byte order is read off the first
+ *        TLV's type, since the file header is not seen here: every type
+ *        Linux defines (1-21) has a zero high byte once the two flag bits
+ *        (nested, network order) are masked off, so a type that is zero in
+ *        its first byte and not in its second was written big-endian (the
+ *        way the loopback header's family is read below). A TLV shorter
+ *        than its own header, or one that runs past the frame on the wire,
+ *        is link.short-frame. No field records how much of the packet the
+ *        rule left out (its copy range, nflog-size), so the payload's wire
+ *        length is taken to be its IP header's own length when that is
+ *        longer: a cut payload is truncated, not an IP length that lies.
  *
  * Inside Ethernet, Linux cooked and Cisco HDLC, after any VLAN tags:
  *   0x8847, 0x8848  an MPLS label stack (RFC 3032): 4-byte entries up to the
@@ -81,6 +100,13 @@
 #define MPLS_HLEN  4u
 #define PPPOE_HLEN 6u
 #define CHDLC_HLEN 4u
+
+#define NFLOG_HLEN     4u            /* family, version, resource id */
+#define NFLOG_TLV_HLEN 4u            /* length, type */
+#define NFLOG_AF_INET  2u
+#define NFLOG_AF_INET6 10u           /* Linux's AF_INET6 */
+#define NFULA_PAYLOAD  9u
+#define NFLOG_TYPE_MASK 0x3FFFu      /* NLA_F_NESTED and NLA_F_NET_BYTEORDER off */
 
 #define BSD_AF_INET          2u
 #define BSD_AF_INET6_BSD     24u
@@ -385,10 +411,96 @@ static enum tc_rc parse_pppoe(struct cursor *c, size_t wire, struct pkt *p)
 	return walk_pppoe(c, c->p, wire, p);
 }
 
-enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct pkt *p)
+/*
+ * The IP packet's length on the wire for an NFLOG payload of vlen bytes, of
+ * which c holds what was captured: vlen, or the IP header's total length
+ * (IPv4) or 40 + payload length (IPv6) when that is longer, because the
+ * log rule may have copied only the start of the packet. A length field
+ * that was not captured, or 0 (segmentation offload), raises nothing.
+ */
+static size_t nflog_ip_wire(const struct cursor *c, size_t vlen, bool v6)
 {
-	uint32_t lt = linktype & 0x03FFFFFFu;
+	uint16_t len = 0;
+	size_t claimed = 0;
 
+	if (!v6 && at_be16(c, 2, &len) == TC_OK)
+		claimed = len;
+	else if (v6 && at_be16(c, 4, &len) == TC_OK && len != 0)
+		claimed = 40u + len;
+	return claimed > vlen ? claimed : vlen;
+}
+
+/*
+ * LINKTYPE_NFLOG (the top comment): the header, then TLVs up to the payload
+ * one. On TC_OK c holds the payload's captured bytes and nothing after them
+ * (padding, later TLVs), and *wire is the IP packet's length on the wire.
+ */
+static enum tc_rc parse_nflog(struct cursor *c, size_t *wire, struct pkt *p)
+{
+	const uint8_t *start = c->p;
+	uint8_t family = 0, version = 0, t0 = 0, t1 = 0;
+	bool big_endian;
+	enum tc_rc rc;
+
+	rc = link_fit(c, NFLOG_HLEN, *wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)rd_u8(c, &family);
+	(void)rd_u8(c, &version);
+	(void)rd_skip(c, 2);             /* resource id: the nflog group */
+	if (version != 0 || (family != NFLOG_AF_INET && family != NFLOG_AF_INET6)) {
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+	/* the first TLV's type bytes, when captured, say the byte order */
+	big_endian = at_u8(c, 2, &t0) == TC_OK && at_u8(c, 3, &t1) == TC_OK &&
+		     (t0 & 0x3Fu) == 0 && (t1 & 0x3Fu) != 0;
+	for (;;) {
+		size_t left = wire_left(c, start, *wire), vlen, step;
+		uint16_t len = 0, type = 0;
+
+		if (left == 0) {         /* the TLVs ended without a payload */
+			pkt_add_err(p, PE_NOT_IP);
+			return TC_UNSUPPORTED;
+		}
+		rc = link_fit(c, NFLOG_TLV_HLEN, left, p);
+		if (rc != TC_OK)
+			return rc;
+		if (big_endian) {
+			(void)rd_be16(c, &len);
+			(void)rd_be16(c, &type);
+		} else {
+			(void)rd_le16(c, &len);
+			(void)rd_le16(c, &type);
+		}
+		left -= NFLOG_TLV_HLEN;
+		if (len < NFLOG_TLV_HLEN || len - NFLOG_TLV_HLEN > left) {
+			pkt_add_err(p, PE_LINK_SHORT);
+			return TC_MALFORMED;
+		}
+		vlen = len - NFLOG_TLV_HLEN;
+		if ((type & NFLOG_TYPE_MASK) == NFULA_PAYLOAD) {
+			if (cur_left(c) > vlen)
+				c->end = c->p + vlen;
+			p->ethertype = family == NFLOG_AF_INET ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
+			*wire = nflog_ip_wire(c, vlen, family == NFLOG_AF_INET6);
+			return TC_OK;
+		}
+		/* the value and its padding; the last TLV of a frame may lack
+		 * the padding */
+		step = (vlen + 3u) & ~(size_t)3u;
+		if (step > left)
+			step = left;
+		rc = link_fit(c, step, left, p);
+		if (rc != TC_OK)
+			return rc;
+		(void)rd_skip(c, step);
+	}
+}
+
+/* Every link type but NFLOG, whose payload's wire length is its own. */
+static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, struct pkt *p)
+{
 	if (lt == LT_EN10MB)             /* by far the most common: no table jump */
 		return parse_ethernet(c, wire, p);
 	switch (lt) {
@@ -423,4 +535,18 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t wire, struct p
 		pkt_add_err(p, PE_LINK_UNSUPPORTED);
 		return TC_UNSUPPORTED;
 	}
+}
+
+enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t *wire, struct pkt *p)
+{
+	const uint8_t *start = c->p;
+	uint32_t lt = linktype & 0x03FFFFFFu;
+	enum tc_rc rc;
+
+	if (lt == LT_NFLOG)
+		return parse_nflog(c, wire, p);
+	rc = link_walk(lt, c, *wire, p);
+	if (rc == TC_OK)
+		*wire -= (size_t)(c->p - start);
+	return rc;
 }

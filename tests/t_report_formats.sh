@@ -37,7 +37,8 @@
 #    alike in every format: jsonl unclassified_connections, the text
 #    summary line, the JUnit suite's property and system-err, a SARIF
 #    warning notification on that artifact; a file under the cap has none.
-#  - records of a link type tuplecheck does not decode (nflog.pcap) are
+#  - records of a link type tuplecheck does not decode (802.11 with radiotap,
+#    ieee802.11_rx-stbc.pcap) are
 #    counted alike: jsonl link_unsupported, a text summary line, a JUnit
 #    property and system-err, a SARIF warning notification on that file;
 #    an Ethernet file has none of them.
@@ -83,10 +84,10 @@ for fmt in jsonl junit sarif text; do
 	"$TC" replay --format "$fmt" "$tmp/cap.pcap" corpus/pcaps/port_zero.pcap > "$tmp/cap.$fmt"
 	rc=$?   # 1: port_zero.pcap's findings
 	[ $rc -eq 1 ] || { echo "FAIL: cap: --format $fmt exit status $rc, want 1"; exit 1; }
-	"$TC" replay --format "$fmt" corpus/tcpdump-tests/nflog.pcap corpus/pcaps/port_zero.pcap \
-		> "$tmp/nflog.$fmt" 2> /dev/null
+	"$TC" replay --format "$fmt" corpus/tcpdump-tests/ieee802.11_rx-stbc.pcap \
+		corpus/pcaps/port_zero.pcap > "$tmp/wlan.$fmt" 2> /dev/null
 	rc=$?
-	[ $rc -eq 1 ] || { echo "FAIL: nflog: --format $fmt exit status $rc, want 1"; exit 1; }
+	[ $rc -eq 1 ] || { echo "FAIL: wlan: --format $fmt exit status $rc, want 1"; exit 1; }
 done
 
 "$PY" - "$tmp" <<'EOF'
@@ -306,11 +307,11 @@ def said_everywhere(tag, f, key, n, marker, text_start, start):
 # hosts past the classifier's cap: 10 connections
 said_everywhere("cap", tmp + "/cap.pcap", "unclassified_connections", 10,
                 "host cap not classified", "  10 connections from hosts past", "10 connections")
-# records of a link type not decoded, all 4 of them rejected
-nf = "corpus/tcpdump-tests/nflog.pcap"
-summ = said_everywhere("nflog", nf, "link_unsupported", 4, "link types tuplecheck does not decode",
-                       "  4 records of link types", "4 records of link types")
-check(summ.get(nf, {}).get("rejected") == 4, "nflog jsonl: rejected %r" % summ.get(nf))
+# records of a link type not decoded, all 3 of them rejected
+nf = "corpus/tcpdump-tests/ieee802.11_rx-stbc.pcap"
+summ = said_everywhere("wlan", nf, "link_unsupported", 3, "link types tuplecheck does not decode",
+                       "  3 records of link types", "3 records of link types")
+check(summ.get(nf, {}).get("rejected") == 3, "wlan jsonl: rejected %r" % summ.get(nf))
 
 if fails:
     print("\n".join("FAIL: " + f for f in fails[:30]))

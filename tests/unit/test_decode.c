@@ -186,6 +186,32 @@ static const uint8_t pppether_ipv6_udp[] = {
 	0xe9, 0x00, 0x35, 0x00, 0x0b, 0xb7, 0xd6, 0x64, 0x6e, 0x73,
 };
 
+/* LINKTYPE_NFLOG, little-endian TLVs: family 2, group 5, packet header TLV
+ * (hw_protocol 0x0800, hook 1), prefix "ab", payload:
+ * IP(198.51.100.7 > 192.0.2.9, id 7)/UDP(33000 > 514)/"log!" */
+static const uint8_t nflog_ipv4_udp[] = {
+	0x02, 0x00, 0x00, 0x05, 0x08, 0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00,
+	0x07, 0x00, 0x0a, 0x00, 0x61, 0x62, 0x00, 0x00, 0x24, 0x00, 0x09, 0x00,
+	0x45, 0x00, 0x00, 0x20, 0x00, 0x07, 0x00, 0x00, 0x40, 0x11, 0x8e, 0x82,
+	0xc6, 0x33, 0x64, 0x07, 0xc0, 0x00, 0x02, 0x09, 0x80, 0xe8, 0x02, 0x02,
+	0x00, 0x0c, 0xbd, 0x16, 0x6c, 0x6f, 0x67, 0x21,
+};
+
+/* LINKTYPE_NFLOG, big-endian TLVs: family 10, group 1, packet header TLV
+ * (0x86dd, hook 3), a nested type 18 (conntrack, flag 0x8000), payload:
+ * IPv6(2001:db8::7 > 2001:db8::9)/TCP(443 > 50001, seq 100, ack 200, PA,
+ * win 512)/"tls!" */
+static const uint8_t nflogbe_ipv6_tcp[] = {
+	0x0a, 0x00, 0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x86, 0xdd, 0x03, 0x00,
+	0x00, 0x0c, 0x80, 0x12, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x44, 0x00, 0x09, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x06, 0x40,
+	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x07, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0x01, 0xbb, 0xc3, 0x51,
+	0x00, 0x00, 0x00, 0x64, 0x00, 0x00, 0x00, 0xc8, 0x50, 0x18, 0x02, 0x00,
+	0xa4, 0x80, 0x00, 0x00, 0x74, 0x6c, 0x73, 0x21,
+};
+
 struct vec {
 	const char *name;
 	uint32_t linktype;
@@ -218,6 +244,8 @@ static const struct vec vecs[] = {
 	VEC(ppp_acfc_pfc_ipv4_udp, LT_PPP_HDLC, 1, 21, 29, 4, L4_UDP, 3),
 	VEC(chdlc_ipv6_tcp,  LT_C_HDLC,      4, 44, 64, 6, L4_TCP, 1),
 	VEC(pppether_ipv6_udp, LT_PPP_ETHER, 7, 47, 55, 6, L4_UDP, 3),
+	VEC(nflog_ipv4_udp,  LT_NFLOG,      24, 44, 52, 4, L4_UDP, 4),
+	VEC(nflogbe_ipv6_tcp, LT_NFLOG,     28, 68, 88, 6, L4_TCP, 4),
 };
 
 /* Decode the first caplen bytes of b (wire length origlen) from a heap copy
@@ -351,7 +379,10 @@ static void test_every_prefix_truncated(void **state)
 }
 
 /* The same prefixes, but as frames that really ended there: every IP length
- * now claims more than the wire had, which is malformed, not truncated. */
+ * now claims more than the wire had, which is malformed, not truncated.
+ * NFLOG is left to test_nflog: a message may end after any TLV (no payload:
+ * not IP), and a payload TLV longer than the frame is the link layer's
+ * contradiction before the IP layer sees it. */
 static void test_every_prefix_short_on_wire(void **state)
 {
 	(void)state;
@@ -359,6 +390,8 @@ static void test_every_prefix_short_on_wire(void **state)
 		const struct vec *v = &vecs[i];
 		size_t ip_min = v->ipver == 4 ? 20 : 40;
 
+		if (v->linktype == LT_NFLOG)
+			continue;
 		for (size_t k = 0; k < v->len; k++) {
 			struct pkt p;
 			enum tc_rc rc = decode_copy(v->linktype, v->bytes, k, k, &p);
@@ -792,6 +825,128 @@ static void test_ipv6_big_tcp(void **state)
 	b[l3 + 6] = 17;
 	assert_int_not_equal(decode_copy(v->linktype, b, v->len, wire, &p), TC_OK);
 	assert_false(p.have_l4);
+}
+
+/* ---- NFLOG ---------------------------------------------------------------------- */
+
+/* Rewrite the TLV lengths and types of an NFLOG frame in the other byte order
+ * (as a file from a host of the other endianness holds them). */
+static void nflog_swap_tlvs(uint8_t *b, size_t n)
+{
+	size_t off = 4;
+
+	while (off + 4 <= n) {
+		size_t len = (size_t)b[off] | (size_t)b[off + 1] << 8;
+		uint8_t t;
+
+		if (len < 4 || len > 0xff)       /* big-endian as read: swap back */
+			len = (size_t)b[off] << 8 | b[off + 1];
+		t = b[off]; b[off] = b[off + 1]; b[off + 1] = t;
+		t = b[off + 2]; b[off + 2] = b[off + 3]; b[off + 3] = t;
+		off += (len + 3) & ~(size_t)3;
+	}
+}
+
+static enum tc_rc nflog_decode(const uint8_t *b, size_t n, struct pkt *p)
+{
+	return decode_copy(LT_NFLOG, b, n, n, p);
+}
+
+/* LINKTYPE_NFLOG: either byte order, what ends the payload, what is not IP,
+ * what is malformed, and a payload cut by the log rule's copy range. */
+static void test_nflog(void **state)
+{
+	const struct vec *v4 = find_vec("nflog_ipv4_udp"), *v6 = find_vec("nflogbe_ipv6_tcp");
+	/* header, packet header TLV, payload TLV (the IPv4 packet of v4) */
+	static const uint8_t head[] = { 2, 0, 0, 5, 8, 0, 1, 0, 0x08, 0x00, 1, 0 };
+	uint8_t b[160];
+	char a[46];
+	size_t n;
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(nflog_decode(v4->bytes, v4->len, &p), TC_OK);
+	assert_string_equal(addr_format(4, p.src, a), "198.51.100.7");
+	assert_int_equal(p.sport, 33000);
+	assert_int_equal(p.dport, 514);
+	assert_int_equal(nflog_decode(v6->bytes, v6->len, &p), TC_OK);
+	assert_string_equal(addr_format(6, p.dst, a), "2001:db8::9");
+	assert_int_equal(p.seq, 100);
+	assert_int_equal(p.ack, 200);
+	assert_int_equal(p.flags, TH_PSH | TH_ACK);
+
+	/* the same frames with their TLVs in the other byte order */
+	memcpy(b, v4->bytes, v4->len);
+	nflog_swap_tlvs(b, v4->len);
+	assert_int_not_equal(memcmp(b, v4->bytes, v4->len), 0);
+	assert_int_equal(nflog_decode(b, v4->len, &p), TC_OK);
+	assert_int_equal(p.sport, 33000);
+	assert_int_equal(p.ip_len, 32);
+	memcpy(b, v6->bytes, v6->len);
+	nflog_swap_tlvs(b, v6->len);
+	assert_int_equal(nflog_decode(b, v6->len, &p), TC_OK);
+	assert_int_equal(p.dport, 50001);
+	assert_int_equal(p.ip_len, 64);
+
+	/* TLVs after the payload (a uid) are not part of the IP packet */
+	n = v4->len;
+	memcpy(b, v4->bytes, n);
+	memcpy(b + n, (const uint8_t[]){ 8, 0, 11, 0, 0xe8, 3, 0, 0 }, 8);
+	assert_int_equal(nflog_decode(b, n + 8, &p), TC_OK);
+	assert_int_equal(p.ip_len, 32);
+	assert_int_equal(p.l3_caplen, 32);
+	assert_int_equal(p.l4_caplen, 12);
+
+	/* not IP: another family or version, no payload TLV (also when the last
+	 * TLV lacks its padding) */
+	memcpy(b, v4->bytes, v4->len);
+	b[0] = 7;                                  /* NFPROTO_BRIDGE */
+	assert_int_equal(nflog_decode(b, v4->len, &p), TC_UNSUPPORTED);
+	assert_true(has_err(&p, PE_NOT_IP));
+	b[0] = 2;
+	b[1] = 1;
+	assert_int_equal(nflog_decode(b, v4->len, &p), TC_UNSUPPORTED);
+	assert_true(has_err(&p, PE_NOT_IP));
+	assert_int_equal(nflog_decode(v4->bytes, 4, &p), TC_UNSUPPORTED);
+	assert_true(has_err(&p, PE_NOT_IP));
+	assert_int_equal(nflog_decode(v4->bytes, 19, &p), TC_UNSUPPORTED);   /* prefix unpadded */
+	assert_true(has_err(&p, PE_NOT_IP));
+	assert_false(p.have_ip);
+
+	/* malformed: a TLV shorter than its header, or longer than the frame */
+	memcpy(b, v4->bytes, v4->len);
+	b[12] = 2;
+	assert_int_equal(nflog_decode(b, v4->len, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_LINK_SHORT));
+	assert_false(p.have_ip);
+	b[12] = 0x40;
+	assert_int_equal(nflog_decode(b, v4->len, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_LINK_SHORT));
+	memcpy(b, v4->bytes, v4->len);
+	b[20] = 0x25;                              /* payload: one byte more than the frame */
+	assert_int_equal(nflog_decode(b, v4->len, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_LINK_SHORT));
+	assert_false(p.have_ip);
+
+	/* the rule copied 24 of the 32 bytes: the UDP header is cut, and the IP
+	 * length is not taken for a lie (no record says what was left out) */
+	memcpy(b, head, sizeof head);
+	memcpy(b + sizeof head, (const uint8_t[]){ 28, 0, 9, 0 }, 4);
+	memcpy(b + sizeof head + 4, v4->bytes + 24, 24);
+	n = sizeof head + 4 + 24;
+	assert_int_equal(nflog_decode(b, n, &p), TC_TRUNCATED);
+	assert_true(has_err(&p, PE_UDP_TRUNCATED));
+	assert_false(has_err(&p, PE_IP_LEN_EXCEEDS_FRAME));
+	assert_true(p.have_ip);
+	assert_int_equal(p.ip_len, 32);
+	assert_int_equal(p.l3_caplen, 24);
+	/* an IPv4 total length of 0 (offload) stands for the payload's length */
+	memcpy(b + sizeof head + 4, v4->bytes + 24, 32);
+	b[sizeof head] = 36;
+	b[sizeof head + 4 + 2] = b[sizeof head + 4 + 3] = 0;
+	assert_int_equal(nflog_decode(b, sizeof head + 36, &p), TC_OK);
+	assert_int_equal(p.ip_len, 32);
+	assert_int_equal(p.sport, 33000);
 }
 
 /* Ethernet with n 802.1Q tags in front of the IPv4/UDP of vlan_ipv4_udp. */
@@ -1876,6 +2031,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_big_tcp),
 		cmocka_unit_test(test_vlan_depth),
 		cmocka_unit_test(test_not_ip),
+		cmocka_unit_test(test_nflog),
 		cmocka_unit_test(test_mpls_ppp_pppoe),
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_tcp_options_after_timestamps),

@@ -762,7 +762,7 @@ static void test_communityid_fast(void **state)
  * take each branch (IP, tags, 802.3 lengths, others). */
 static void test_link_parse_inline(void **state)
 {
-	static const uint32_t lts[] = { 1, 1, 1, 0x04000001u, 113, 276, 101, 0, 108, 228, 147 };
+	static const uint32_t lts[] = { 1, 1, 1, 0x04000001u, 113, 276, 101, 0, 108, 228, 239, 147 };
 	static const uint16_t types[] = { 0x0800, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x0806,
 					  0x05ff, 0x0600, 0x0000, 0xffff };
 	uint8_t frame[64];
@@ -771,6 +771,7 @@ static void test_link_parse_inline(void **state)
 	for (int i = 0; i < 200000; i++) {
 		uint32_t lt = lts[rnd() % TC_ARRAY_SIZE(lts)];
 		size_t caplen = (size_t)(rnd() % 40), wire = caplen + (size_t)(rnd() % 3 ? 0 : rnd() % 30);
+		size_t w1 = wire, w2 = wire;
 		struct cursor c1, c2;
 		struct pkt p1, p2;
 		enum tc_rc r1, r2;
@@ -789,11 +790,12 @@ static void test_link_parse_inline(void **state)
 		memset(&p2, 0, sizeof(p2));
 		c1 = cur_make(frame, caplen);
 		c2 = c1;
-		r1 = link_parse(lt, &c1, wire, &p1);
-		r2 = link_parse_inline(lt, &c2, wire, &p2);
+		r1 = link_parse(lt, &c1, &w1, &p1);
+		r2 = link_parse_inline(lt, &c2, &w2, &p2);
 		assert_int_equal(r1, r2);
 		assert_ptr_equal(c1.p, c2.p);
 		assert_ptr_equal(c1.end, c2.end);
+		assert_int_equal(w1, w2);
 		assert_memory_equal(&p1, &p2, sizeof(p1));
 	}
 }
