@@ -34,7 +34,7 @@ static const uint32_t link_table[16] = {
 	LT_NULL, LT_LOOP, LT_IPV4, LT_IPV6,
 	LT_RAW_OLD12, LT_RAW_OLD14, LT_PPP_HDLC, LT_C_HDLC,
 	LT_PPP_ETHER,
-	105,    /* IEEE 802.11: not decoded */
+	LT_NFLOG,
 	127,    /* radiotap: not decoded */
 	LT_PPP,
 };

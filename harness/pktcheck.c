@@ -154,18 +154,46 @@ static size_t wire_from_l3(const uint8_t *data, size_t caplen, size_t origlen, c
 	return wire - (size_t)(p->l3 - data);
 }
 
-static void check_ip(const uint8_t *data, size_t caplen, size_t origlen, const struct pkt *p)
+/*
+ * NFLOG (link.c): the IP packet is the value of the TLV whose 4-byte header
+ * ends at l3, a type 9 in either byte order; its length less 4 is returned.
+ * The rule that logged it may have copied only a part, so the decoder takes
+ * the IP header's own length when that is longer.
+ */
+static size_t nflog_value_len(const uint8_t *data, size_t caplen, const struct pkt *p)
 {
-	size_t room, wire;
+	const uint8_t *h = p->l3 - 4;
+	size_t len;
+
+	FUZZ_CHECK(view_inside(data, caplen, p->l3, 0) && p->l3 - data >= 8,
+		   "NFLOG: l3 at %td, not after the header and a TLV header", p->l3 - data);
+	if (h[2] == 9 && (h[3] & 0x3Fu) == 0)
+		len = (size_t)h[0] | (size_t)h[1] << 8;
+	else if (h[3] == 9 && (h[2] & 0x3Fu) == 0)
+		len = (size_t)h[0] << 8 | h[1];
+	else
+		len = 0;
+	FUZZ_CHECK(len >= 4, "NFLOG: l3 does not follow a payload TLV header (%02x %02x %02x %02x)",
+		   h[0], h[1], h[2], h[3]);
+	return len - 4;
+}
+
+/* ip_max: the most the IP length may say (the wire length from l3, or for
+ * NFLOG what an IP length field can hold); vlen: NFLOG's payload length. */
+static void check_ip(const uint8_t *data, size_t caplen, size_t ip_max, size_t vlen,
+		     const struct pkt *p)
+{
+	size_t room;
 
 	FUZZ_CHECK(p->ipver == 4 || p->ipver == 6, "have_ip with ipver %u", p->ipver);
 	FUZZ_CHECK(view_inside(data, caplen, p->l3, 0), "l3 outside the frame");
 	room = caplen - (size_t)(p->l3 - data);
-	wire = wire_from_l3(data, caplen, origlen, p);
-	FUZZ_CHECK(p->ip_len <= wire, "ip_len %u > %zu bytes on the wire (ip.length-exceeds-frame)",
-		   p->ip_len, wire);
+	FUZZ_CHECK(p->ip_len <= ip_max, "ip_len %u > %zu bytes on the wire (ip.length-exceeds-frame)",
+		   p->ip_len, ip_max);
 	FUZZ_CHECK(p->l3_caplen <= room, "l3_caplen %zu > %zu bytes left in the frame",
 		   p->l3_caplen, room);
+	FUZZ_CHECK(p->l3_caplen <= vlen, "l3_caplen %zu > %zu bytes of the link layer's payload",
+		   p->l3_caplen, vlen);
 	FUZZ_CHECK(p->l3_caplen <= p->ip_len, "l3_caplen %zu > ip_len %u (must be clamped)",
 		   p->l3_caplen, p->ip_len);
 	FUZZ_CHECK(p->ip_hlen <= p->ip_len, "ip_hlen %u > ip_len %u", p->ip_hlen, p->ip_len);
@@ -430,11 +458,19 @@ static void reread(const struct pkt *p, size_t wire)
 void pktcheck_decoded(uint32_t linktype, const uint8_t *data, size_t caplen,
 		      size_t origlen, const struct pkt *p)
 {
+	size_t wire, ip_max;
+
 	check_status(linktype, p);
 	if (!p->have_ip)
 		return;
-	check_ip(data, caplen, origlen, p);
-	reread(p, wire_from_l3(data, caplen, origlen, p));
+	if ((linktype & 0x03FFFFFFu) == LT_NFLOG) {
+		wire = nflog_value_len(data, caplen, p);
+		ip_max = wire > 40u + 65535u ? wire : 40u + 65535u;
+	} else {
+		wire = ip_max = wire_from_l3(data, caplen, origlen, p);
+	}
+	check_ip(data, caplen, ip_max, wire, p);
+	reread(p, wire);
 	if (p->have_l4)
 		check_l4(p);
 }

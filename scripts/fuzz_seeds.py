@@ -47,7 +47,7 @@ from scapy.all import conf, TCP, UDP, IP, IPv6, Raw, Padding  # noqa: E402
 
 # Same order as link_table[] in harness/fuzz_decode.c (first occurrence).
 LINK_INDEX = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 14: 9,
-              50: 10, 104: 11, 51: 12, 9: 15}
+              50: 10, 104: 11, 51: 12, 239: 13, 9: 15}
 MAX_FRAMES_PER_FILE = 500
 
 
@@ -102,7 +102,33 @@ def read_pcapng(data):
         off += total
 
 
+def nflog_payload(frame):
+    """The IP packet in a LINKTYPE_NFLOG frame (scapy has no NFLOG layer):
+    the value of TLV type 9, the TLVs in whichever byte order makes the
+    first type small; None when there is none."""
+    if len(frame) < 8 or frame[0] not in (2, 10):
+        return None
+    order = ">HH" if frame[6] & 0x3F == 0 and frame[7] & 0x3F != 0 else "<HH"
+    off = 4
+    while off + 4 <= len(frame):
+        n, t = struct.unpack_from(order, frame, off)
+        if n < 4:
+            return None
+        if t & 0x3FFF == 9:
+            return frame[off + 4:off + n]
+        off += (n + 3) & ~3
+    return None
+
+
 def dissect(linktype, frame):
+    if linktype == 239:
+        payload = nflog_payload(frame)
+        if payload is None:
+            return None
+        try:
+            return (IP if frame[0] == 2 else IPv6)(payload)
+        except Exception:  # scapy raises anything on odd frames
+            return None
     cls = conf.l2types.get(linktype)
     if cls is None and linktype in (12, 14):
         cls = conf.l2types.get(101)
@@ -148,7 +174,9 @@ def captures(src):
 def handmade_link_frames():
     """(linktype, frame) pairs built with scapy: PPPoE and an MPLS stack
     behind a VLAN tag on Ethernet, Cisco HDLC, PPPoE without Ethernet, PPP
-    without address and control bytes."""
+    without address and control bytes, NFLOG with big-endian TLVs (the
+    public capture has little-endian ones) and a payload cut by the rule's
+    copy range."""
     from scapy.all import Ether, Dot1Q, PPPoE, PPP
     from scapy.contrib.mpls import MPLS
     tcp4 = IP(src="192.0.2.7", dst="198.51.100.8") / TCP(sport=40000, dport=443, flags="S")
@@ -160,6 +188,8 @@ def handmade_link_frames():
         (104, b"\x0f\x00\x86\xdd" + bytes(udp6)),
         (51, bytes(PPPoE(sessionid=1) / PPP(proto=0x57) / udp6)),
         (50, b"\x21" + bytes(tcp4)),
+        (239, b"\x0a\x00\x00\x01" + struct.pack(">HH", 4 + len(udp6), 9) + bytes(udp6)),
+        (239, b"\x02\x00\x00\x01" + struct.pack("<HH", 4 + 24, 9) + bytes(tcp4)[:24]),
     ]
 
 
@@ -203,8 +233,8 @@ def cmd_decode(args):
                     variants += 2
         if kept >= args.max:
             break
-    # One frame on a link type we do not decode (802.11, index 13).
-    write(args.out, bytes([13]) + b"\x08\x00" + bytes(30))
+    # One frame on a link type we do not decode (radiotap, index 14).
+    write(args.out, bytes([14]) + b"\x00\x00\x08\x00" + bytes(28))
     # Link layers the public captures hold no TCP/UDP behind (or none at all).
     for lt, frame in handmade_link_frames():
         write(args.out, bytes([LINK_INDEX[lt]]) + frame)
