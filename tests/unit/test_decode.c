@@ -940,6 +940,11 @@ static void test_nflog(void **state)
 	assert_true(p.have_ip);
 	assert_int_equal(p.ip_len, 32);
 	assert_int_equal(p.l3_caplen, 24);
+	/* ... also when a TLV follows: its bytes are not the packet's */
+	memcpy(b + n, (const uint8_t[]){ 8, 0, 11, 0, 0xe8, 3, 0, 0 }, 8);
+	assert_int_equal(nflog_decode(b, n + 8, &p), TC_TRUNCATED);
+	assert_true(has_err(&p, PE_UDP_TRUNCATED));
+	assert_int_equal(p.l3_caplen, 24);
 	/* an IPv4 total length of 0 (offload) stands for the payload's length */
 	memcpy(b + sizeof head + 4, v4->bytes + 24, 32);
 	b[sizeof head] = 36;
