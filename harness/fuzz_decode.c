@@ -3,9 +3,8 @@
  *
  * Input: byte 0 selects the configuration, the rest is the frame.
  *   bits 0-3  link type: index into link_table below (every LINKTYPE we
- *             decode, Ethernet and raw IP under each of their numbers, and
- *             two we do not decode, so the "unsupported" path is fuzzed
- *             too);
+ *             decode, raw IP under each of its numbers, and one we do not
+ *             decode, radiotap, so the "unsupported" path is fuzzed too);
  *   bits 4-5  original (wire) length relative to the captured length:
  *             0 equal, 1 snapped (1000 bytes more on the wire), 2 captured
  *             length above the wire length (a corrupt record libpcap still
