@@ -35,6 +35,8 @@
 #define LT_IPV4        228
 #define LT_IPV6        229
 #define LT_NFLOG       239  /* Linux netfilter log (NFLOG) messages        */
+#define LT_PKTAP_USER2 149  /* Apple PKTAP as Apple's libpcap writes it    */
+#define LT_PKTAP       258  /* Apple PKTAP (per-packet interface, process) */
 #define LT_LINUX_SLL2  276
 
 #define PKT_MAX_ERRORS 8

@@ -50,6 +50,15 @@
  *        rule left out (its copy range, nflog-size), so the payload's wire
  *        length is taken to be its IP header's own length when that is
  *        longer: a cut payload is truncated, not an IP length that lies.
+ *   258, 149  Apple PKTAP (`tcpdump -i pktap` on macOS; Apple's libpcap
+ *        writes it as 149, LINKTYPE_USER2, which tcpdump and Wireshark read
+ *        as PKTAP too): a little-endian header whose first three words are
+ *        its own length (108 bytes at least, Apple's first layout; later
+ *        ones are longer), the record type (1: a packet) and the DLT of the
+ *        frame that follows, then that frame, decoded as its link type is
+ *        (any above but NFLOG and PKTAP). A header length below 108 is
+ *        link.short-frame; another record type, or an inner link type not
+ *        decoded here, is not IP (the record's own link type is read).
  *
  * Inside Ethernet, Linux cooked and Cisco HDLC, after any VLAN tags:
  *   0x8847, 0x8848  an MPLS label stack (RFC 3032): 4-byte entries up to the
@@ -107,6 +116,9 @@
 #define NFLOG_AF_INET6 10u           /* Linux's AF_INET6 */
 #define NFULA_PAYLOAD  9u
 #define NFLOG_TYPE_MASK 0x3FFFu      /* NLA_F_NESTED and NLA_F_NET_BYTEORDER off */
+
+#define PKTAP_HLEN_MIN 108u          /* Apple's first pktap_header */
+#define PKTAP_REC_PACKET 1u
 
 #define BSD_AF_INET          2u
 #define BSD_AF_INET6_BSD     24u
@@ -498,8 +510,43 @@ static enum tc_rc parse_nflog(struct cursor *c, size_t *wire, struct pkt *p)
 	}
 }
 
-/* Every link type but NFLOG, whose payload's wire length is its own. */
-static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, struct pkt *p)
+/*
+ * Every link type but NFLOG, whose payload's wire length is its own. One we
+ * do not decode is link.unsupported, or link.not-ip inside PKTAP (inner):
+ * the record's own link type is read, what it carries is not IP to us.
+ */
+static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, bool inner,
+			    struct pkt *p);
+
+/* Apple PKTAP (the top comment): its header, then the frame it carries. */
+static enum tc_rc parse_pktap(struct cursor *c, size_t wire, struct pkt *p)
+{
+	uint32_t hlen = 0, rec = 0, dlt = 0;
+	enum tc_rc rc;
+
+	rc = link_fit(c, 12, wire, p);   /* header length, record type, DLT */
+	if (rc != TC_OK)
+		return rc;
+	(void)at_le32(c, 0, &hlen);
+	(void)at_le32(c, 4, &rec);
+	(void)at_le32(c, 8, &dlt);
+	if (hlen < PKTAP_HLEN_MIN) {
+		pkt_add_err(p, PE_LINK_SHORT);
+		return TC_MALFORMED;
+	}
+	rc = link_fit(c, hlen, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)rd_skip(c, hlen);
+	if (rec != PKTAP_REC_PACKET) {
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+	return link_walk(dlt, c, wire - hlen, true, p);
+}
+
+static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, bool inner,
+			    struct pkt *p)
 {
 	if (lt == LT_EN10MB)             /* by far the most common: no table jump */
 		return parse_ethernet(c, wire, p);
@@ -531,8 +578,14 @@ static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, struct p
 		return parse_type_last(c, wire, CHDLC_HLEN, p);
 	case LT_PPP_ETHER:
 		return parse_pppoe(c, wire, p);
+	case LT_PKTAP:
+	case LT_PKTAP_USER2:
+		if (!inner)
+			return parse_pktap(c, wire, p);
+		pkt_add_err(p, PE_NOT_IP);       /* one PKTAP header, not a stack */
+		return TC_UNSUPPORTED;
 	default:
-		pkt_add_err(p, PE_LINK_UNSUPPORTED);
+		pkt_add_err(p, inner ? PE_NOT_IP : PE_LINK_UNSUPPORTED);
 		return TC_UNSUPPORTED;
 	}
 }
@@ -545,7 +598,7 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t *wire, struct 
 
 	if (lt == LT_NFLOG)
 		return parse_nflog(c, wire, p);
-	rc = link_walk(lt, c, *wire, p);
+	rc = link_walk(lt, c, *wire, false, p);
 	if (rc == TC_OK)
 		*wire -= (size_t)(c->p - start);
 	return rc;

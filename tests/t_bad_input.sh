@@ -239,7 +239,7 @@ def block(t, body):
     n = len(body) + 12
     return struct.pack('<II', t, n) + body + struct.pack('<I', n)
 out = block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
-lts = [105, 127, 1, 195, 147, 148, 149]
+lts = [105, 127, 1, 195, 147, 148, 150]
 for lt in lts:
     out += block(1, struct.pack('<HHI', lt, 0, 0))
 for i, lt in enumerate(lts):

@@ -827,6 +827,97 @@ static void test_ipv6_big_tcp(void **state)
 	assert_false(p.have_l4);
 }
 
+/* ---- PKTAP ---------------------------------------------------------------------- */
+
+/* An Apple PKTAP header of hlen bytes (little-endian length, record type,
+ * DLT, interface "en0", the rest zero) in front of inner[0..n), into b. */
+static size_t pktap_wrap(uint8_t *b, uint32_t hlen, uint32_t rec, uint32_t dlt,
+			 const uint8_t *inner, size_t n)
+{
+	memset(b, 0, hlen);
+	for (int i = 0; i < 4; i++) {
+		b[i] = (uint8_t)(hlen >> (8 * i));
+		b[4 + i] = (uint8_t)(rec >> (8 * i));
+		b[8 + i] = (uint8_t)(dlt >> (8 * i));
+	}
+	memcpy(b + 12, "en0", 3);
+	memcpy(b + hlen, inner, n);
+	return hlen + n;
+}
+
+/* LINKTYPE_PKTAP and Apple's 149: the frame behind the header decodes as
+ * its own link type would, every prefix is truncated or (really that short
+ * on the wire) malformed, and what is not a packet of a link type we read
+ * is not IP, never an unsupported link type. */
+static void test_pktap(void **state)
+{
+	static const char *const inner[] = { "eth_ipv4_tcp", "null_ipv4_tcp", "raw6_ext_tcp",
+					     "ppp_mpls_ipv4_tcp" };
+	uint8_t b[400], e[8] = { 0 };
+	struct pkt p, q;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < TC_ARRAY_SIZE(inner); i++) {
+		const struct vec *v = find_vec(inner[i]);
+		uint32_t hlen = i % 2 ? 156 : 108;   /* Apple's later headers are longer */
+
+		n = pktap_wrap(b, hlen, 1, v->linktype, v->bytes, v->len);
+		assert_int_equal(decode_copy(v->linktype, v->bytes, v->len, v->len, &q), TC_OK);
+		assert_int_equal(decode_copy(LT_PKTAP, b, n, n, &p), TC_OK);
+		assert_int_equal(p.ipver, q.ipver);
+		assert_memory_equal(p.src, q.src, 16);
+		assert_int_equal(p.sport, q.sport);
+		assert_int_equal(p.seq, q.seq);
+		assert_int_equal(p.ip_len, q.ip_len);
+		assert_int_equal(decode_copy(LT_PKTAP_USER2, b, n, n, &p), TC_OK);
+		assert_int_equal(p.dport, q.dport);
+		for (size_t k = 0; k < hlen + v->link_end; k++) {
+			assert_int_equal(decode_copy(LT_PKTAP, b, k, n, &p), TC_TRUNCATED);
+			assert_true(has_err(&p, PE_LINK_TRUNCATED));
+			assert_int_equal(decode_copy(LT_PKTAP, b, k, k, &p), TC_MALFORMED);
+			assert_true(has_err(&p, PE_LINK_SHORT));
+		}
+		for (size_t k = hlen + v->link_end; k < hlen + v->l4_end; k++) {
+			assert_int_equal(decode_copy(LT_PKTAP, b, k, n, &p), TC_TRUNCATED);
+			assert_false(has_err(&p, PE_LINK_TRUNCATED));
+			assert_int_equal(decode_copy(LT_PKTAP, b, k, k, &p), TC_MALFORMED);
+		}
+	}
+	/* a header length below Apple's first layout */
+	n = pktap_wrap(b, 108, 1, LT_EN10MB, eth_ipv4_tcp, sizeof eth_ipv4_tcp);
+	b[0] = 104;
+	assert_int_equal(decode_copy(LT_PKTAP, b, n, n, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_LINK_SHORT));
+	/* a record that is not a packet */
+	n = pktap_wrap(b, 108, 2, LT_EN10MB, eth_ipv4_tcp, sizeof eth_ipv4_tcp);
+	assert_int_equal(decode_copy(LT_PKTAP, b, n, n, &p), TC_UNSUPPORTED);
+	assert_true(has_err(&p, PE_NOT_IP));
+	/* inside PKTAP a link type is read exactly when it is read on its own;
+	 * one that is not (NFLOG and PKTAP itself included) is not IP */
+	for (uint32_t lt = 0; lt < 512; lt++) {
+		bool alone;
+
+		if (lt == LT_NFLOG || lt == LT_PKTAP || lt == LT_PKTAP_USER2)
+			continue;
+		decode_copy(lt, e, sizeof e, sizeof e, &q);
+		alone = !has_err(&q, PE_LINK_UNSUPPORTED);
+		n = pktap_wrap(b, 108, 1, lt, e, sizeof e);
+		decode_copy(LT_PKTAP, b, n, n, &p);
+		assert_false(has_err(&p, PE_LINK_UNSUPPORTED));
+		if (alone != !has_err(&p, PE_NOT_IP) && !has_err(&q, PE_NOT_IP))
+			fail_msg("link type %u: %s alone, %s inside PKTAP", lt,
+				 pkt_err_name(q.err[0]), pkt_err_name(p.err[0]));
+	}
+	for (uint32_t lt = 0; lt < 3; lt++) {
+		static const uint32_t nested[] = { LT_NFLOG, LT_PKTAP, LT_PKTAP_USER2 };
+
+		n = pktap_wrap(b, 108, 1, nested[lt], e, sizeof e);
+		assert_int_equal(decode_copy(LT_PKTAP, b, n, n, &p), TC_UNSUPPORTED);
+		assert_true(has_err(&p, PE_NOT_IP));
+	}
+}
+
 /* ---- NFLOG ---------------------------------------------------------------------- */
 
 /* Rewrite the TLV lengths and types of an NFLOG frame in the other byte order
@@ -2037,6 +2128,7 @@ int main(void)
 		cmocka_unit_test(test_vlan_depth),
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_nflog),
+		cmocka_unit_test(test_pktap),
 		cmocka_unit_test(test_mpls_ppp_pppoe),
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_tcp_options_after_timestamps),
