@@ -3,8 +3,9 @@
  *
  * Input: byte 0 selects the configuration, the rest is the frame.
  *   bits 0-3  link type: index into link_table below (every LINKTYPE we
- *             decode, raw IP under each of its numbers, and one we do not
- *             decode, radiotap, so the "unsupported" path is fuzzed too);
+ *             decode but 14, raw IP under 12 too, which PKTAP's inner DLT
+ *             reaches along with every other, and one we do not decode,
+ *             radiotap, so the "unsupported" path is fuzzed too);
  *   bits 4-5  original (wire) length relative to the captured length:
  *             0 equal, 1 snapped (1000 bytes more on the wire), 2 captured
  *             length above the wire length (a corrupt record libpcap still
@@ -31,7 +32,7 @@
 static const uint32_t link_table[16] = {
 	LT_EN10MB, LT_RAW, LT_LINUX_SLL, LT_LINUX_SLL2,
 	LT_NULL, LT_LOOP, LT_IPV4, LT_IPV6,
-	LT_RAW_OLD12, LT_RAW_OLD14, LT_PPP_HDLC, LT_C_HDLC,
+	LT_RAW_OLD12, LT_PKTAP, LT_PPP_HDLC, LT_C_HDLC,
 	LT_PPP_ETHER,
 	LT_NFLOG,
 	127,    /* radiotap: not decoded */

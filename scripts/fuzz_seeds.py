@@ -46,7 +46,7 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import conf, TCP, UDP, IP, IPv6, Raw, Padding  # noqa: E402
 
 # Same order as link_table[] in harness/fuzz_decode.c (first occurrence).
-LINK_INDEX = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 14: 9,
+LINK_INDEX = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 228: 6, 229: 7, 12: 8, 258: 9,
               50: 10, 104: 11, 51: 12, 239: 13, 9: 15}
 MAX_FRAMES_PER_FILE = 500
 
@@ -121,6 +121,13 @@ def nflog_payload(frame):
 
 
 def dissect(linktype, frame):
+    if linktype in (149, 258):     # Apple PKTAP: header length, record type, DLT
+        if len(frame) < 12:
+            return None
+        hlen, rec, dlt = struct.unpack_from("<III", frame)
+        if rec != 1 or hlen < 108 or dlt in (149, 258):
+            return None
+        return dissect(dlt, frame[hlen:])
     if linktype == 239:
         payload = nflog_payload(frame)
         if payload is None:
@@ -176,7 +183,8 @@ def handmade_link_frames():
     behind a VLAN tag on Ethernet, Cisco HDLC, PPPoE without Ethernet, PPP
     without address and control bytes, NFLOG with big-endian TLVs (the
     public capture has little-endian ones) and a payload cut by the rule's
-    copy range."""
+    copy range, PKTAP around BSD loopback (the public captures have
+    Ethernet)."""
     from scapy.all import Ether, Dot1Q, PPPoE, PPP
     from scapy.contrib.mpls import MPLS
     tcp4 = IP(src="192.0.2.7", dst="198.51.100.8") / TCP(sport=40000, dport=443, flags="S")
@@ -190,6 +198,8 @@ def handmade_link_frames():
         (50, b"\x21" + bytes(tcp4)),
         (239, b"\x0a\x00\x00\x01" + struct.pack(">HH", 4 + len(udp6), 9) + bytes(udp6)),
         (239, b"\x02\x00\x00\x01" + struct.pack("<HH", 4 + 24, 9) + bytes(tcp4)[:24]),
+        (258, struct.pack("<III", 108, 1, 0) + b"utun0".ljust(96, b"\0")
+         + struct.pack("<I", 2) + bytes(tcp4)),
     ]
 
 
