@@ -117,6 +117,7 @@
 #define NFULA_PAYLOAD  9u
 #define NFLOG_TYPE_MASK 0x3FFFu      /* NLA_F_NESTED and NLA_F_NET_BYTEORDER off */
 
+#define PKTAP_WORDS    12u           /* header length, record type, DLT */
 #define PKTAP_HLEN_MIN 108u          /* Apple's first pktap_header */
 #define PKTAP_REC_PACKET 1u
 
@@ -524,7 +525,7 @@ static enum tc_rc parse_pktap(struct cursor *c, size_t wire, struct pkt *p)
 	uint32_t hlen = 0, rec = 0, dlt = 0;
 	enum tc_rc rc;
 
-	rc = link_fit(c, 12, wire, p);   /* header length, record type, DLT */
+	rc = link_fit(c, PKTAP_WORDS, wire, p);
 	if (rc != TC_OK)
 		return rc;
 	(void)at_le32(c, 0, &hlen);

@@ -950,6 +950,7 @@ static void test_nflog(void **state)
 	const struct vec *v4 = find_vec("nflog_ipv4_udp"), *v6 = find_vec("nflogbe_ipv6_tcp");
 	/* header, packet header TLV, payload TLV (the IPv4 packet of v4) */
 	static const uint8_t head[] = { 2, 0, 0, 5, 8, 0, 1, 0, 0x08, 0x00, 1, 0 };
+	static const uint8_t uid_tlv[] = { 8, 0, 11, 0, 0xe8, 3, 0, 0 };   /* NFULA_UID 1000 */
 	uint8_t b[160];
 	char a[46];
 	size_t n;
@@ -982,7 +983,7 @@ static void test_nflog(void **state)
 	/* TLVs after the payload (a uid) are not part of the IP packet */
 	n = v4->len;
 	memcpy(b, v4->bytes, n);
-	memcpy(b + n, (const uint8_t[]){ 8, 0, 11, 0, 0xe8, 3, 0, 0 }, 8);
+	memcpy(b + n, uid_tlv, sizeof uid_tlv);
 	assert_int_equal(nflog_decode(b, n + 8, &p), TC_OK);
 	assert_int_equal(p.ip_len, 32);
 	assert_int_equal(p.l3_caplen, 32);
@@ -1032,7 +1033,7 @@ static void test_nflog(void **state)
 	assert_int_equal(p.ip_len, 32);
 	assert_int_equal(p.l3_caplen, 24);
 	/* ... also when a TLV follows: its bytes are not the packet's */
-	memcpy(b + n, (const uint8_t[]){ 8, 0, 11, 0, 0xe8, 3, 0, 0 }, 8);
+	memcpy(b + n, uid_tlv, sizeof uid_tlv);
 	assert_int_equal(nflog_decode(b, n + 8, &p), TC_TRUNCATED);
 	assert_true(has_err(&p, PE_UDP_TRUNCATED));
 	assert_int_equal(p.l3_caplen, 24);
