@@ -62,6 +62,9 @@ def say(s=""):
     except BrokenPipeError:    # `| head`: the files are still written in full
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
+def nof(n, word):               # "1 capture", "2 captures"
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
 def disp(name):
     """name for one line of text: undecodable bytes and control characters escaped"""
     t = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
@@ -158,25 +161,27 @@ for f in findings:
 rules = sorted(rule_sev, key=lambda r: (sev_rank[rule_sev[r]], r))
 
 # ---- table: files x rules ----
-say("Replayed %d captures under %s (%d packets); %d findings" %
-    (len(files), root, sum(s["packets"] for s in summaries), len(findings)))
+say("Replayed %s under %s (%s); %s" %
+    (nof(len(files), "capture"), root, nof(sum(s["packets"] for s in summaries), "packet"),
+     nof(len(findings), "finding")))
 if unread:
-    say("%d captures hold records of link types tuplecheck does not decode "
+    n = len(set().union(*(u[2] for u in unread.values())))
+    say("%s %s records of link types tuplecheck does not decode "
         "(counted as rejected, no flows or findings from them):" %
-        len(set().union(*(u[2] for u in unread.values()))))
+        (nof(n, "capture"), "holds" if n == 1 else "hold"))
     for lt, (desc, n, caps) in sorted(unread.items(), key=lambda kv: (-len(kv[1][2]), kv[0])):
         name = "other link types" if lt == "other" else \
                "link type %s%s" % (lt, " (%s)" % desc if desc else "")
-        say("  %s: %d records in %d captures" % (name, n, len(caps)))
+        say("  %s: %s in %s" % (name, nof(n, "record"), nof(len(caps), "capture")))
 bad = [s for s in summaries if s.get("error") is not None]
 if bad:
-    say("%d captures stopped early (see stderr):" % len(bad))
+    say("%s stopped early (see stderr):" % nof(len(bad), "capture"))
     for s in bad:
         say("  %s: %s" % (shown(s["file"]), s["error"]))
 opened = set(s["file"] for s in summaries)
 unread = [p for p in files if as_reported(p) not in opened]
 if unread:
-    say("%d captures could not be read at all (see stderr):" % len(unread))
+    say("%s could not be read at all (see stderr):" % nof(len(unread), "capture"))
     for p in unread:
         say("  %s" % disp(os.path.relpath(p, root)))
 if rules:
@@ -199,7 +204,7 @@ if rules:
             name = "..." + name[-(w - 3):]
         say("%-*s %s" % (w, name, " ".join("%5s" % (c[r] if c[r] else ".") for r in rules)))
     say("%-*s %s" % (w, "TOTAL", " ".join("%5d" % total[r] for r in rules)))
-    say("(%d captures without findings)" % quiet)
+    say("(%s without findings)" % nof(quiet, "capture"))
 
 # ---- unique signatures, with a reduced example each ----
 sigs = collections.OrderedDict()
@@ -211,7 +216,7 @@ for f in findings:
     e["files"].add(f["file"])
 if sigs:
     say()
-    say("%d unique signatures:" % len(sigs))
+    say("%s:" % nof(len(sigs), "unique signature"))
     order = sorted(sigs.items(), key=lambda kv: (sev_rank[kv[1]["severity"]], -kv[1]["count"], kv[0]))
     for sig, e in order:
         red = "-"
@@ -225,12 +230,15 @@ if sigs:
             # 2 with OUT written: reduced from the part of a cut capture read
             if r.returncode in (0, 2) and " -> " in last and os.path.exists(dst):
                 n = last.split(" -> ")[1].split()[0]
-                red = "%s (%s packets%s)" % (dst, n, "" if r.returncode == 0 else
+                red = "%s (%s%s)" % (dst, nof(int(n), "packet") if n.isdigit() else n + " packets",
+                                         "" if r.returncode == 0 else
                                              ", from the packets before a read error")
             else:
                 red = "not reduced: " + last
-        say("  %s %-7s %-24s %6d x in %3d files  %s" % (sig, e["severity"], e["rule"], e["count"],
-                                                      len(e["files"]), e["transition"]))
+        nf = len(e["files"])
+        say("  %s %-7s %-24s %6d x in %3d %-5s  %s" % (sig, e["severity"], e["rule"], e["count"],
+                                                       nf, "file" if nf == 1 else "files",
+                                                       e["transition"]))
         say("      first: %s frame %d; example: %s" % (disp(paths.get(e["first"][0], e["first"][0])),
                                                       e["first"][1], red))
 with open(os.path.join(out, "table.txt"), "w") as f:

@@ -76,7 +76,7 @@ cp $S/port_zero.pcap "$tmp/odd/new"$'\n'"line.pcap"
 cp $S/tuple_duplicate_live.pcap "$tmp/odd/caf"$'\xe9'".pcap"
 TC_BIN=$TC timeout 120 bash scripts/replay_dir.sh "$tmp/odd" "$tmp/out2" > "$tmp/stdout" 2> "$tmp/stderr"
 rc=$?
-for want in "Replayed 4 captures" "1 captures could not be read at all (see stderr):" "  short_header.pcap" \
+for want in "Replayed 4 captures" "1 capture could not be read at all (see stderr):" "  short_header.pcap" \
 	    "linked/deep/mid.pcap" "new\\nline.pcap" "caf\\xe9.pcap"; do
 	grep -qF -- "$want" "$tmp/stdout" || { echo "FAIL odd folder: stdout lacks '$want'"; fail=1; }
 done
@@ -98,7 +98,7 @@ REDUCE=0 TC_BIN=$TC bash scripts/replay_dir.sh "$tmp/links" "$tmp/out4" > "$tmp/
 rc=$?
 for want in "4 captures hold records of link types tuplecheck does not decode (counted as rejected, no flows or findings from them):" \
 	    "  link type 127 (802.11 plus radiotap header): 7 records in 3 captures" \
-	    "  link type 195 (IEEE 802.15.4 with FCS): 1 records in 1 captures"; do
+	    "  link type 195 (IEEE 802.15.4 with FCS): 1 record in 1 capture"; do
 	grep -qxF -- "$want" "$tmp/stdout" || { echo "FAIL link types: stdout lacks '$want'"; fail=1; }
 done
 # NFLOG (239) is read, so nflog.pcap is not among them
