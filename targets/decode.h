@@ -32,9 +32,12 @@
 #define LT_RAW         101
 #define LT_LOOP        108  /* OpenBSD loopback, network byte order AF_  */
 #define LT_LINUX_SLL   113
+#define LT_ARCNET_LINUX 129 /* ARCNET as Linux's packet socket gives it   */
+#define LT_IPNET       226  /* Solaris ipnet (IP observability devices)  */
 #define LT_IPV4        228
 #define LT_IPV6        229
 #define LT_NFLOG       239  /* Linux netfilter log (NFLOG) messages        */
+#define LT_IPOIB       242  /* IP over InfiniBand (RFC 4391), 44-byte header */
 #define LT_PKTAP_USER2 149  /* Apple PKTAP as Apple's libpcap writes it    */
 #define LT_PKTAP       258  /* Apple PKTAP (per-packet interface, process) */
 #define LT_LINUX_SLL2  276

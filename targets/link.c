@@ -31,6 +31,28 @@
  *        0x03 is not PPP data (not IP).
  *   104  Cisco HDLC: address, control, then an EtherType.
  *   51   PPPoE session header without Ethernet (NetBSD), as below.
+ *   129  Linux ARCNET (LINKTYPE_ARCNET_LINUX): source and destination
+ *        station (a byte each), a 2-byte offset, and the protocol id. IPv4
+ *        under RFC 1051 (0xF0) follows at once; IPv4 (0xD4, RFC 1201) and
+ *        IPv6 (0xC4, RFC 2497) follow RFC 1201's split flag and 2-byte
+ *        sequence number. The split flag is not read: a packet socket
+ *        taps the stack above the driver, which splits and reassembles,
+ *        so it sees whole packets (tcpdump and Wireshark read them so
+ *        too). Any other protocol id is not IP.
+ *   242  IP over InfiniBand (LINKTYPE_IPOIB): a 40-byte pseudo-header (an
+ *        InfiniBand global route header or, when its first two bytes are
+ *        zero, 20 unused bytes and the destination's 20-byte hardware
+ *        address), then RFC 4391's 4-byte
+ *        encapsulation header: an EtherType and 2 reserved bytes. This
+ *        is the layout tcpdump and Wireshark read (the EtherType at
+ *        offset 40); IPv4 and IPv6 are IP, any other type is not.
+ *   226  Solaris ipnet (LINKTYPE_IPNET, the IP observability devices): a
+ *        24-byte big-endian header (version, address family, hook type,
+ *        packet length, interface index, group interface index, source
+ *        and destination zone); family 2 is IPv4 and 26 Solaris's
+ *        AF_INET6, any other is not IP. The version byte and the length
+ *        are not checked, as tcpdump and Wireshark do not: the IP header
+ *        carries its own length.
  *   239  Linux NFLOG, what `tcpdump -i nflog` writes (LINKTYPE_NFLOG): a
  *        4-byte header (address family, version 0, resource id), then TLVs
  *        of a 16-bit length (counting the 4-byte TLV header, not the
@@ -116,6 +138,19 @@
 #define NFLOG_AF_INET6 10u           /* Linux's AF_INET6 */
 #define NFULA_PAYLOAD  9u
 #define NFLOG_TYPE_MASK 0x3FFFu      /* NLA_F_NESTED and NLA_F_NET_BYTEORDER off */
+
+#define ARCNET_HLEN      5u          /* source, destination, offset, protocol id */
+#define ARCNET_SPLIT_HLEN 3u         /* RFC 1201: split flag, sequence number */
+#define ARCNET_IP_1051   0xF0u
+#define ARCNET_IP_1201   0xD4u
+#define ARCNET_IPV6      0xC4u       /* RFC 2497 */
+
+#define IPOIB_HLEN       44u         /* pseudo-header, EtherType, reserved */
+#define IPOIB_TYPE_OFF   40u
+
+#define IPNET_HLEN       24u
+#define IPNET_AF_INET    2u
+#define IPNET_AF_INET6   26u         /* Solaris's AF_INET6 */
 
 #define PKTAP_WORDS    12u           /* header length, record type, DLT */
 #define PKTAP_HLEN_MIN 108u          /* Apple's first pktap_header */
@@ -424,6 +459,75 @@ static enum tc_rc parse_pppoe(struct cursor *c, size_t wire, struct pkt *p)
 	return walk_pppoe(c, c->p, wire, p);
 }
 
+/* Linux ARCNET (the top comment). */
+static enum tc_rc parse_arcnet_linux(struct cursor *c, size_t wire, struct pkt *p)
+{
+	uint8_t proto = 0;
+	enum tc_rc rc;
+
+	rc = link_fit(c, ARCNET_HLEN, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)at_u8(c, ARCNET_HLEN - 1, &proto);
+	if (proto == ARCNET_IP_1051) {
+		(void)rd_skip(c, ARCNET_HLEN);
+		p->ethertype = ETHERTYPE_IPV4;
+		return TC_OK;
+	}
+	if (proto != ARCNET_IP_1201 && proto != ARCNET_IPV6) {
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+	rc = link_fit(c, ARCNET_HLEN + ARCNET_SPLIT_HLEN, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)rd_skip(c, ARCNET_HLEN + ARCNET_SPLIT_HLEN);
+	p->ethertype = proto == ARCNET_IPV6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4;
+	return TC_OK;
+}
+
+/* IP over InfiniBand (the top comment). */
+static enum tc_rc parse_ipoib(struct cursor *c, size_t wire, struct pkt *p)
+{
+	uint16_t type = 0;
+	enum tc_rc rc;
+
+	rc = link_fit(c, IPOIB_HLEN, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)at_be16(c, IPOIB_TYPE_OFF, &type);
+	(void)rd_skip(c, IPOIB_HLEN);
+	p->ethertype = type;
+	if (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)
+		return TC_OK;
+	pkt_add_err(p, PE_NOT_IP);
+	return TC_UNSUPPORTED;
+}
+
+/* Solaris ipnet (the top comment). */
+static enum tc_rc parse_ipnet(struct cursor *c, size_t wire, struct pkt *p)
+{
+	uint8_t family = 0;
+	enum tc_rc rc;
+
+	rc = link_fit(c, IPNET_HLEN, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)at_u8(c, 1, &family);
+	(void)rd_skip(c, IPNET_HLEN);
+	switch (family) {
+	case IPNET_AF_INET:
+		p->ethertype = ETHERTYPE_IPV4;
+		return TC_OK;
+	case IPNET_AF_INET6:
+		p->ethertype = ETHERTYPE_IPV6;
+		return TC_OK;
+	default:
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+}
+
 /*
  * The IP packet's length on the wire for an NFLOG payload of vlen bytes, of
  * which c holds what was captured: vlen, or the IP header's total length
@@ -579,6 +683,12 @@ static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, bool inn
 		return parse_type_last(c, wire, CHDLC_HLEN, p);
 	case LT_PPP_ETHER:
 		return parse_pppoe(c, wire, p);
+	case LT_ARCNET_LINUX:
+		return parse_arcnet_linux(c, wire, p);
+	case LT_IPOIB:
+		return parse_ipoib(c, wire, p);
+	case LT_IPNET:
+		return parse_ipnet(c, wire, p);
 	case LT_PKTAP:
 	case LT_PKTAP_USER2:
 		if (!inner)

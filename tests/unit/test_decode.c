@@ -186,6 +186,52 @@ static const uint8_t pppether_ipv6_udp[] = {
 	0xe9, 0x00, 0x35, 0x00, 0x0b, 0xb7, 0xd6, 0x64, 0x6e, 0x73,
 };
 
+/* LINKTYPE_ARCNET_LINUX, RFC 1051 (0xF0): station 0xbe > 0x50, offset 0xc300/
+ * IP(192.0.2.40 > 198.51.100.80, id 40)/TCP(1026 > 80, seq 1000, S, win 1872)/"arc" */
+static const uint8_t arcnet_ipv4_tcp[] = {
+	0xbe, 0x50, 0xc3, 0x00, 0xf0, 0x45, 0x00, 0x00, 0x2b, 0x00, 0x28, 0x00,
+	0x00, 0x40, 0x06, 0x8d, 0xf9, 0xc0, 0x00, 0x02, 0x28, 0xc6, 0x33, 0x64,
+	0x50, 0x04, 0x02, 0x00, 0x50, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x00,
+	0x00, 0x50, 0x02, 0x07, 0x50, 0xef, 0x36, 0x00, 0x00, 0x61, 0x72, 0x63,
+};
+
+/* LINKTYPE_ARCNET_LINUX, IPv6 (0xC4, RFC 2497): split flag 0, sequence 362/
+ * IPv6(2001:db8::40 > 2001:db8::50)/UDP(5353 > 53)/"v6!" */
+static const uint8_t arcnet_ipv6_udp[] = {
+	0xbe, 0x50, 0xb2, 0x00, 0xc4, 0x00, 0x01, 0x6a, 0x60, 0x00, 0x00, 0x00,
+	0x00, 0x0b, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x20, 0x01, 0x0d, 0xb8,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x50,
+	0x14, 0xe9, 0x00, 0x35, 0x00, 0x0b, 0xf7, 0x81, 0x76, 0x36, 0x21,
+};
+
+/* LINKTYPE_IPOIB: 40-byte pseudo-header (16 zero bytes, 4 unused, destination
+ * QPN 0x550 with the connected-mode bit, GID fe80::10:e000:664a:b451), EtherType
+ * 0x0800, reserved/IP(192.168.56.10 > 192.168.56.24, id 9)/UDP(40000 > 4791)/"roce" */
+static const uint8_t ipoib_ipv4_udp[] = {
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x2f, 0xa3, 0x00, 0x0a, 0x80, 0x00, 0x05, 0x50,
+	0xfe, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0xe0, 0x00,
+	0x66, 0x4a, 0xb4, 0x51, 0x08, 0x00, 0x00, 0x00, 0x45, 0x00, 0x00, 0x20,
+	0x00, 0x09, 0x00, 0x00, 0x40, 0x11, 0x89, 0x51, 0xc0, 0xa8, 0x38, 0x0a,
+	0xc0, 0xa8, 0x38, 0x18, 0x9c, 0x40, 0x12, 0xb7, 0x00, 0x0c, 0x89, 0x96,
+	0x72, 0x6f, 0x63, 0x65,
+};
+
+/* LINKTYPE_IPNET: version 1, family 26 (Solaris's AF_INET6), hook 0, length
+ * 62, ifindex 2, group 0, zones 0xffffffff > 0/IPv6(2001:db8::a > 2001:db8::b,
+ * hlim 255)/TCP(22 > 50000, seq 1, ack 2, PA, win 100)/"ok" */
+static const uint8_t ipnet_ipv6_tcp[] = {
+	0x01, 0x1a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3e, 0x00, 0x00, 0x00, 0x02,
+	0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0x60, 0x00, 0x00, 0x00, 0x00, 0x16, 0x06, 0xff, 0x20, 0x01, 0x0d, 0xb8,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a,
+	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x0b, 0x00, 0x16, 0xc3, 0x50, 0x00, 0x00, 0x00, 0x01,
+	0x00, 0x00, 0x00, 0x02, 0x50, 0x18, 0x00, 0x64, 0x21, 0x0b, 0x00, 0x00,
+	0x6f, 0x6b,
+};
+
 /* LINKTYPE_NFLOG, little-endian TLVs: family 2, group 5, packet header TLV
  * (hw_protocol 0x0800, hook 1), prefix "ab", payload:
  * IP(198.51.100.7 > 192.0.2.9, id 7)/UDP(33000 > 514)/"log!" */
@@ -244,6 +290,10 @@ static const struct vec vecs[] = {
 	VEC(ppp_acfc_pfc_ipv4_udp, LT_PPP_HDLC, 1, 21, 29, 4, L4_UDP, 3),
 	VEC(chdlc_ipv6_tcp,  LT_C_HDLC,      4, 44, 64, 6, L4_TCP, 1),
 	VEC(pppether_ipv6_udp, LT_PPP_ETHER, 7, 47, 55, 6, L4_UDP, 3),
+	VEC(arcnet_ipv4_tcp, LT_ARCNET_LINUX, 5, 25, 45, 4, L4_TCP, 3),
+	VEC(arcnet_ipv6_udp, LT_ARCNET_LINUX, 8, 48, 56, 6, L4_UDP, 3),
+	VEC(ipoib_ipv4_udp,  LT_IPOIB,      44, 64, 72, 4, L4_UDP, 4),
+	VEC(ipnet_ipv6_tcp,  LT_IPNET,      24, 64, 84, 6, L4_TCP, 2),
 	VEC(nflog_ipv4_udp,  LT_NFLOG,      24, 44, 52, 4, L4_UDP, 4),
 	VEC(nflogbe_ipv6_tcp, LT_NFLOG,     28, 68, 88, 6, L4_TCP, 4),
 };
@@ -852,7 +902,7 @@ static size_t pktap_wrap(uint8_t *b, uint32_t hlen, uint32_t rec, uint32_t dlt,
 static void test_pktap(void **state)
 {
 	static const char *const inner[] = { "eth_ipv4_tcp", "null_ipv4_tcp", "raw6_ext_tcp",
-					     "ppp_mpls_ipv4_tcp" };
+					     "ppp_mpls_ipv4_tcp", "arcnet_ipv6_udp", "ipoib_ipv4_udp" };
 	uint8_t b[400], e[8] = { 0 };
 	struct pkt p, q;
 	size_t n;
@@ -915,6 +965,95 @@ static void test_pktap(void **state)
 		n = pktap_wrap(b, 108, 1, nested[lt], e, sizeof e);
 		assert_int_equal(decode_copy(LT_PKTAP, b, n, n, &p), TC_UNSUPPORTED);
 		assert_true(has_err(&p, PE_NOT_IP));
+	}
+}
+
+/* ---- ARCNET, IPoIB, ipnet ----------------------------------------------------- */
+
+/* What each of the three headers reads, and what it leaves as not IP
+ * (targets/link.c's header comment). */
+static void test_arcnet_ipoib_ipnet(void **state)
+{
+	const struct vec *a4 = find_vec("arcnet_ipv4_tcp"), *a6 = find_vec("arcnet_ipv6_udp");
+	const struct vec *ib = find_vec("ipoib_ipv4_udp"), *in = find_vec("ipnet_ipv6_tcp");
+	uint8_t b[128];
+	struct pkt p;
+
+	(void)state;
+	/* ARCNET, RFC 1201 IPv4 (0xD4): split flag and sequence before the IP
+	 * header, whatever the split flag says */
+	b[0] = 0xbe, b[1] = 0x50, b[2] = 0xc3, b[3] = 0x00, b[4] = 0xd4, b[5] = 0x00;
+	b[6] = 0x01, b[7] = 0x6a;
+	memcpy(b + 8, a4->bytes + a4->link_end, a4->len - a4->link_end);
+	assert_int_equal(decode_copy(LT_ARCNET_LINUX, b, a4->len + 3, a4->len + 3, &p), TC_OK);
+	assert_int_equal(p.ipver, 4);
+	assert_int_equal(p.sport, 1026);
+	assert_int_equal(p.payload_len, 3);
+	b[5] = 0x03;                            /* a split flag: read past too */
+	assert_int_equal(decode_copy(LT_ARCNET_LINUX, b, a4->len + 3, a4->len + 3, &p), TC_OK);
+	assert_int_equal(p.dport, 80);
+	/* ... and the same header with the RFC 1051 id is read 3 bytes early */
+	b[4] = 0xf0;
+	assert_int_equal(decode_copy(LT_ARCNET_LINUX, b, a4->len + 3, a4->len + 3, &p),
+			 TC_MALFORMED);
+	assert_true(has_err(&p, PE_IP_BAD_VERSION));
+	/* RFC 1201 cut inside the split header: truncated, or short on the wire */
+	b[4] = 0xd4;
+	assert_int_equal(decode_copy(LT_ARCNET_LINUX, b, 6, a4->len + 3, &p), TC_TRUNCATED);
+	assert_true(has_err(&p, PE_LINK_TRUNCATED));
+	assert_int_equal(decode_copy(LT_ARCNET_LINUX, b, 7, 7, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_LINK_SHORT));
+	/* ARP under both RFCs, the diagnostic id and IPX are not IP; a 5-byte
+	 * frame with one of them is not short */
+	for (unsigned i = 0; i < 4; i++) {
+		static const uint8_t ids[] = { 0xd5, 0xf1, 0x80, 0xfa };
+
+		b[4] = ids[i];
+		assert_int_equal(decode_copy(LT_ARCNET_LINUX, b, 5, 5, &p), TC_UNSUPPORTED);
+		assert_int_equal(p.n_err, 1);
+		assert_int_equal(p.err[0], PE_NOT_IP);
+		assert_false(p.have_ip);
+	}
+	/* the IPv6 id over a packet whose version says 4: the IP layer's call */
+	memcpy(b, a6->bytes, 8);
+	memcpy(b + 8, a4->bytes + a4->link_end, a4->len - a4->link_end);
+	assert_int_equal(decode_copy(LT_ARCNET_LINUX, b, a4->len + 3, a4->len + 3, &p),
+			 TC_MALFORMED);
+	assert_true(has_err(&p, PE_IP_BAD_VERSION));
+
+	/* IPoIB: only the EtherType at offset 40 decides; a global route header
+	 * in front (first bytes not zero) reads the same */
+	memcpy(b, ib->bytes, ib->len);
+	b[0] = 0x60, b[1] = 0x00, b[5] = 0x01;
+	assert_int_equal(decode_copy(LT_IPOIB, b, ib->len, ib->len, &p), TC_OK);
+	assert_int_equal(p.dport, 4791);
+	b[40] = 0x08, b[41] = 0x06;             /* ARP */
+	assert_int_equal(decode_copy(LT_IPOIB, b, ib->len, ib->len, &p), TC_UNSUPPORTED);
+	assert_int_equal(p.err[0], PE_NOT_IP);
+	assert_int_equal(p.ethertype, 0x0806);
+	b[40] = 0x86, b[41] = 0xdd;             /* IPv6 over a 32-byte IPv4 packet */
+	assert_int_equal(decode_copy(LT_IPOIB, b, ib->len, ib->len, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_IP_SHORT));
+	assert_false(p.have_ip);
+	b[40] = 0x08, b[41] = 0x00, b[42] = 0xff, b[43] = 0xff;   /* reserved: not read */
+	assert_int_equal(decode_copy(LT_IPOIB, b, ib->len, ib->len, &p), TC_OK);
+
+	/* ipnet: the family decides (2 or Solaris's 26), not the version byte
+	 * or the length; Linux's AF_INET6 (10) is not IP here */
+	memcpy(b, in->bytes, in->len);
+	b[0] = 2, b[7] = 0;
+	assert_int_equal(decode_copy(LT_IPNET, b, in->len, in->len, &p), TC_OK);
+	assert_int_equal(p.ipver, 6);
+	assert_int_equal(p.sport, 22);
+	for (unsigned f = 0; f < 256; f++) {
+		b[1] = (uint8_t)f;
+		if (f == 2 || f == 26) {
+			assert_int_equal(decode_copy(LT_IPNET, b, in->len, in->len, &p),
+					 f == 2 ? TC_MALFORMED : TC_OK);
+			continue;
+		}
+		assert_int_equal(decode_copy(LT_IPNET, b, in->len, in->len, &p), TC_UNSUPPORTED);
+		assert_int_equal(p.err[0], PE_NOT_IP);
 	}
 }
 
@@ -2130,6 +2269,7 @@ int main(void)
 		cmocka_unit_test(test_not_ip),
 		cmocka_unit_test(test_nflog),
 		cmocka_unit_test(test_pktap),
+		cmocka_unit_test(test_arcnet_ipoib_ipnet),
 		cmocka_unit_test(test_mpls_ppp_pppoe),
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_tcp_options_after_timestamps),
