@@ -3,9 +3,10 @@
  *
  * Input: byte 0 selects the configuration, the rest is the frame.
  *   bits 0-3  link type: index into link_table below (every LINKTYPE we
- *             decode but 14, raw IP under 12 too, which PKTAP's inner DLT
- *             reaches along with every other, and one we do not decode,
- *             radiotap, so the "unsupported" path is fuzzed too);
+ *             decode but 12 and 14, whose parser is 101's, 50, whose parser
+ *             is 9's, and Solaris ipnet 226; PKTAP's inner DLT reaches these
+ *             along with every other. And one we do not decode, radiotap,
+ *             so the "unsupported" path is fuzzed too);
  *   bits 4-5  original (wire) length relative to the captured length:
  *             0 equal, 1 snapped (1000 bytes more on the wire), 2 captured
  *             length above the wire length (a corrupt record libpcap still
@@ -32,7 +33,7 @@
 static const uint32_t link_table[16] = {
 	LT_EN10MB, LT_RAW, LT_LINUX_SLL, LT_LINUX_SLL2,
 	LT_NULL, LT_LOOP, LT_IPV4, LT_IPV6,
-	LT_RAW_OLD12, LT_PKTAP, LT_PPP_HDLC, LT_C_HDLC,
+	LT_ARCNET_LINUX, LT_PKTAP, LT_IPOIB, LT_C_HDLC,
 	LT_PPP_ETHER,
 	LT_NFLOG,
 	127,    /* radiotap: not decoded */
