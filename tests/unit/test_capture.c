@@ -1098,7 +1098,7 @@ static void test_ng_frame_numbers(void **state)
 		struct bld w = { 0 };
 		struct cap_reader r;
 		struct cap_packet pk;
-		uint64_t frames[8];
+		uint64_t frames[8] = { 0 };   /* for clang --analyze: n is asserted below */
 		size_t n = 0, at, cut;
 		uint8_t *copy;
 
