@@ -42,10 +42,10 @@
  *   242  IP over InfiniBand (LINKTYPE_IPOIB): a 40-byte pseudo-header (an
  *        InfiniBand global route header or, when its first two bytes are
  *        zero, 20 unused bytes and the destination's 20-byte hardware
- *        address), then RFC 4391's 4-byte
- *        encapsulation header: an EtherType and 2 reserved bytes. This
- *        is the layout tcpdump and Wireshark read (the EtherType at
- *        offset 40); IPv4 and IPv6 are IP, any other type is not.
+ *        address), then RFC 4391's 4-byte encapsulation header: an
+ *        EtherType and 2 reserved bytes. This is the layout tcpdump and
+ *        Wireshark read (the EtherType at offset 40); IPv4 and IPv6 are
+ *        IP, any other type is not.
  *   226  Solaris ipnet (LINKTYPE_IPNET, the IP observability devices): a
  *        24-byte big-endian header (version, address family, hook type,
  *        packet length, interface index, group interface index, source
