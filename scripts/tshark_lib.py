@@ -26,7 +26,7 @@ import subprocess
 # v1/v2, BSD loopback, raw IP, PPP (with HDLC-like framing), PPPoE, Cisco
 # HDLC, MPLS, Linux NFLOG, Apple PKTAP (with the frame it carries, and
 # tshark's user-DLT table that reads link type 149 as PKTAP), Linux ARCNET,
-# IP over InfiniBand, Solaris ipnet, IPv4, IPv6
+# IP over InfiniBand, Solaris ipnet, pf's log, IPv4, IPv6
 # and its extension headers, AH, TCP with its MPTCP option, UDP, data (and
 # tshark's own _ws.* items). With MPLS kept, tshark
 # also reads MPLS inside UDP (port 6635): such frames have two IP headers
@@ -34,6 +34,7 @@ import subprocess
 SCOPE = [r'frame', r'eth', r'ethertype', r'vlan', r'ieee8021ad', r'sll', r'null', r'raw',
          r'ppp', r'ppp_hdlc', r'pppoe', r'pppoes', r'chdlc', r'mpls', r'nflog',
          r'pktap', r'pcap_pktdata', r'user_dlt', r'arcnet', r'ipoib', r'ipnet',
+         r'pflog',
          r'ip', r'ipv6', r'ipv6\..*', r'ah', r'tcp', r'mptcp', r'udp', r'data']
 BETWEEN = {'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts', 'ah'}
 PI_ERROR = 0x00800000

@@ -32,6 +32,7 @@
 #define LT_RAW         101
 #define LT_LOOP        108  /* OpenBSD loopback, network byte order AF_  */
 #define LT_LINUX_SLL   113
+#define LT_PFLOG       117  /* OpenBSD/FreeBSD pf firewall log (pflog)     */
 #define LT_ARCNET_LINUX 129 /* ARCNET as Linux's packet socket gives it   */
 #define LT_IPNET       226  /* Solaris ipnet (IP observability devices)  */
 #define LT_IPV4        228

@@ -53,6 +53,16 @@
  *        AF_INET6, any other is not IP. The version byte and the length
  *        are not checked, as tcpdump and Wireshark do not: the IP header
  *        carries its own length.
+ *   117  pf's log (LINKTYPE_PFLOG: `tcpdump -i pflog0` on OpenBSD, FreeBSD,
+ *        pfSense, OPNsense): a header whose first byte is its own length
+ *        and second the address family, then the packet from its IP
+ *        header on, at that length rounded up to a multiple of 4. Each
+ *        system's header has a length of its own (61, FreeBSD's 69,
+ *        OpenBSD's 100; 45 in the oldest), so only the first two bytes are
+ *        read. A length below 45 is link.short-frame (tcpdump and Wireshark
+ *        stop there too). The family is the logging host's: 2 is IPv4, 24,
+ *        28 and 30 are IPv6 (as for BSD loopback below); any other is not
+ *        IP.
  *   239  Linux NFLOG, what `tcpdump -i nflog` writes (LINKTYPE_NFLOG): a
  *        4-byte header (address family, version 0, resource id), then TLVs
  *        of a 16-bit length (counting the 4-byte TLV header, not the
@@ -151,6 +161,8 @@
 #define IPNET_HLEN       24u
 #define IPNET_AF_INET    2u
 #define IPNET_AF_INET6   26u         /* Solaris's AF_INET6 */
+
+#define PFLOG_HLEN_MIN   45u         /* the oldest pfloghdr; later ones are longer */
 
 #define PKTAP_WORDS    12u           /* header length, record type, DLT */
 #define PKTAP_HLEN_MIN 108u          /* Apple's first pktap_header */
@@ -528,6 +540,42 @@ static enum tc_rc parse_ipnet(struct cursor *c, size_t wire, struct pkt *p)
 	}
 }
 
+/* pf's log (the top comment). */
+static enum tc_rc parse_pflog(struct cursor *c, size_t wire, struct pkt *p)
+{
+	uint8_t len = 0, af = 0;
+	size_t hlen;
+	enum tc_rc rc;
+
+	rc = link_fit(c, 1, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)at_u8(c, 0, &len);
+	if (len < PFLOG_HLEN_MIN) {
+		pkt_add_err(p, PE_LINK_SHORT);
+		return TC_MALFORMED;
+	}
+	hlen = ((size_t)len + 3u) & ~(size_t)3u;
+	rc = link_fit(c, hlen, wire, p);
+	if (rc != TC_OK)
+		return rc;
+	(void)at_u8(c, 1, &af);
+	(void)rd_skip(c, hlen);
+	switch (af) {
+	case BSD_AF_INET:
+		p->ethertype = ETHERTYPE_IPV4;
+		return TC_OK;
+	case BSD_AF_INET6_BSD:
+	case BSD_AF_INET6_FREEBSD:
+	case BSD_AF_INET6_DARWIN:
+		p->ethertype = ETHERTYPE_IPV6;
+		return TC_OK;
+	default:
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+}
+
 /*
  * The IP packet's length on the wire for an NFLOG payload of vlen bytes, of
  * which c holds what was captured: vlen, or the IP header's total length
@@ -689,6 +737,8 @@ static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, bool inn
 		return parse_ipoib(c, wire, p);
 	case LT_IPNET:
 		return parse_ipnet(c, wire, p);
+	case LT_PFLOG:
+		return parse_pflog(c, wire, p);
 	case LT_PKTAP:
 	case LT_PKTAP_USER2:
 		if (!inner)

@@ -232,6 +232,39 @@ static const uint8_t ipnet_ipv6_tcp[] = {
 	0x6f, 0x6b,
 };
 
+/* LINKTYPE_PFLOG, a 61-byte header (NetBSD, Darwin and older systems' pfloghdr:
+ * rule 5, on em0, in) padded to 64, family 2/IP(203.0.113.5 > 198.51.100.25,
+ * id 61)/TCP(51000 > 25, seq 7, S, win 1024)/"pf" */
+static const uint8_t pflog_ipv4_tcp[] = {
+	0x3d, 0x02, 0x00, 0x00, 0x65, 0x6d, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x05, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x45, 0x00, 0x00, 0x2a, 0x00, 0x3d, 0x00, 0x00,
+	0x40, 0x06, 0x14, 0x3f, 0xcb, 0x00, 0x71, 0x05, 0xc6, 0x33, 0x64, 0x19,
+	0xc7, 0x38, 0x00, 0x19, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00,
+	0x50, 0x02, 0x04, 0x00, 0x0d, 0xcf, 0x00, 0x00, 0x70, 0x66,
+};
+
+/* LINKTYPE_PFLOG, OpenBSD's 100-byte header (out), family 24 (OpenBSD's
+ * AF_INET6)/IPv6(2001:db8::5 > 2001:db8::25)/UDP(40001 > 123)/"ntp" */
+static const uint8_t pflog_ipv6_udp[] = {
+	0x64, 0x18, 0x00, 0x00, 0x65, 0x6d, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x05, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00, 0x0b, 0x11, 0x40,
+	0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x05, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x25, 0x9c, 0x41, 0x00, 0x7b,
+	0x00, 0x0b, 0x29, 0x0b, 0x6e, 0x74, 0x70,
+};
+
 /* LINKTYPE_NFLOG, little-endian TLVs: family 2, group 5, packet header TLV
  * (hw_protocol 0x0800, hook 1), prefix "ab", payload:
  * IP(198.51.100.7 > 192.0.2.9, id 7)/UDP(33000 > 514)/"log!" */
@@ -294,6 +327,8 @@ static const struct vec vecs[] = {
 	VEC(arcnet_ipv6_udp, LT_ARCNET_LINUX, 8, 48, 56, 6, L4_UDP, 3),
 	VEC(ipoib_ipv4_udp,  LT_IPOIB,      44, 64, 72, 4, L4_UDP, 4),
 	VEC(ipnet_ipv6_tcp,  LT_IPNET,      24, 64, 84, 6, L4_TCP, 2),
+	VEC(pflog_ipv4_tcp,  LT_PFLOG,      64, 84, 104, 4, L4_TCP, 2),
+	VEC(pflog_ipv6_udp,  LT_PFLOG,     100, 140, 148, 6, L4_UDP, 3),
 	VEC(nflog_ipv4_udp,  LT_NFLOG,      24, 44, 52, 4, L4_UDP, 4),
 	VEC(nflogbe_ipv6_tcp, LT_NFLOG,     28, 68, 88, 6, L4_TCP, 4),
 };
@@ -902,7 +937,8 @@ static size_t pktap_wrap(uint8_t *b, uint32_t hlen, uint32_t rec, uint32_t dlt,
 static void test_pktap(void **state)
 {
 	static const char *const inner[] = { "eth_ipv4_tcp", "null_ipv4_tcp", "raw6_ext_tcp",
-					     "ppp_mpls_ipv4_tcp", "arcnet_ipv6_udp", "ipoib_ipv4_udp" };
+					     "ppp_mpls_ipv4_tcp", "arcnet_ipv6_udp", "ipoib_ipv4_udp",
+					     "pflog_ipv4_tcp" };
 	uint8_t b[400], e[8] = { 0 };
 	struct pkt p, q;
 	size_t n;
@@ -1055,6 +1091,65 @@ static void test_arcnet_ipoib_ipnet(void **state)
 		assert_int_equal(decode_copy(LT_IPNET, b, in->len, in->len, &p), TC_UNSUPPORTED);
 		assert_int_equal(p.err[0], PE_NOT_IP);
 	}
+}
+
+/* pf's log: the header's own length, rounded up to 4, says where the IP
+ * header is; the family byte (the logging host's numbers) says which IP. */
+static void test_pflog(void **state)
+{
+	const struct vec *v4 = find_vec("pflog_ipv4_tcp"), *v6 = find_vec("pflog_ipv6_udp");
+	uint8_t b[256];
+	struct pkt p;
+	size_t ip4 = v4->len - v4->link_end;
+
+	(void)state;
+	/* every header length from the oldest (45) to OpenBSD's (100) and
+	 * beyond: the IP header at the length rounded up to 4 */
+	for (unsigned len = 45; len <= 120; len++) {
+		size_t at = (len + 3u) & ~3u;
+
+		memset(b, 0xee, sizeof b);
+		b[0] = (uint8_t)len;
+		b[1] = 2;
+		memcpy(b + at, v4->bytes + v4->link_end, ip4);
+		if (decode_copy(LT_PFLOG, b, at + ip4, at + ip4, &p) != TC_OK ||
+		    p.sport != 51000 || p.l3_caplen != ip4)
+			fail_msg("pflog header length %u: %s", len, tc_rc_name(p.status));
+	}
+	/* below 45 it cannot be a pfloghdr, whatever follows */
+	for (unsigned len = 0; len < 45; len++) {
+		memcpy(b, v4->bytes, v4->len);
+		b[0] = (uint8_t)len;
+		assert_int_equal(decode_copy(LT_PFLOG, b, v4->len, v4->len, &p), TC_MALFORMED);
+		assert_int_equal(p.n_err, 1);
+		assert_int_equal(p.err[0], PE_LINK_SHORT);
+	}
+	/* the families: 2 IPv4; 24, 28 and 30 IPv6 (the BSDs', Darwin's); Linux's
+	 * 10 and anything else not IP */
+	memcpy(b, v6->bytes, v6->len);
+	for (unsigned af = 0; af < 256; af++) {
+		enum tc_rc rc;
+
+		b[1] = (uint8_t)af;
+		rc = decode_copy(LT_PFLOG, b, v6->len, v6->len, &p);
+		if (af == 24 || af == 28 || af == 30) {
+			assert_int_equal(rc, TC_OK);
+			assert_int_equal(p.dport, 123);
+		} else if (af == 2) {
+			assert_int_equal(rc, TC_MALFORMED);      /* an IPv6 packet read as IPv4 */
+			assert_true(has_err(&p, PE_IP_BAD_VERSION));
+		} else {
+			assert_int_equal(rc, TC_UNSUPPORTED);
+			assert_int_equal(p.err[0], PE_NOT_IP);
+		}
+	}
+	/* a header length past the frame: truncated when the wire had it */
+	memcpy(b, v4->bytes, v4->len);
+	b[0] = 200;
+	assert_int_equal(decode_copy(LT_PFLOG, b, v4->len, 300, &p), TC_TRUNCATED);
+	assert_true(has_err(&p, PE_LINK_TRUNCATED));
+	assert_int_equal(decode_copy(LT_PFLOG, b, v4->len, v4->len, &p), TC_MALFORMED);
+	assert_true(has_err(&p, PE_LINK_SHORT));
 }
 
 /* ---- NFLOG ---------------------------------------------------------------------- */
@@ -2270,6 +2365,7 @@ int main(void)
 		cmocka_unit_test(test_nflog),
 		cmocka_unit_test(test_pktap),
 		cmocka_unit_test(test_arcnet_ipoib_ipnet),
+		cmocka_unit_test(test_pflog),
 		cmocka_unit_test(test_mpls_ppp_pppoe),
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_tcp_options_after_timestamps),
