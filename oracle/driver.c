@@ -328,6 +328,15 @@ static bool arcnet_1051_ip(const struct cap_packet *cp)
 	       cp->data[4] == 0xF0;
 }
 
+/* A pflog record of IPv6 as a BSD logs it (family 24, 28 or 30): libpcap
+ * compiles a filter's IPv6 test for link type 117 against this system's own
+ * AF_INET6 (10 on Linux), so no IPv6 part of a filter matches it. */
+static bool pflog_bsd_ipv6(const struct cap_packet *cp)
+{
+	return (cp->linktype & 0x03FFFFFFu) == LT_PFLOG && cp->caplen > 1 &&
+	       (cp->data[1] == 24 || cp->data[1] == 28 || cp->data[1] == 30);
+}
+
 /* One file. Returns 0 or 2; *fatal set when --filter cannot compile (a usage
  * error that would repeat for every file). */
 static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *ctx,
@@ -349,6 +358,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	int status = 0;
 	uint64_t check_at = 0;
 	uint64_t arcnet_1051 = 0;       /* records --filter judged on the wrong bytes */
+	uint64_t pflog_v6 = 0;          /* records no IPv6 test of --filter matches */
 	struct progress pg;
 
 	memset(&st, 0, sizeof(st));
@@ -432,6 +442,8 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			}
 			if (arcnet_1051_ip(&cp))
 				arcnet_1051++;
+			if (pflog_bsd_ipv6(&cp))
+				pflog_v6++;
 			if (!filter_pass(prog, &cp)) {
 				st.filtered++;
 				continue;
@@ -490,6 +502,14 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 			"filters for link type 129 as if every frame had RFC 1201's 8-byte "
 			"header, so it reads their IP header 3 bytes late (tcpdump -r selects "
 			"the same records)\n", shown, (unsigned long long)arcnet_1051);
+	}
+	if (pflog_v6 > 0) {
+		output_flush(o->out);
+		fprintf(stderr, "tuplecheck: %s: --filter met %llu pflog records of IPv6 "
+			"(address family 24, 28 or 30, as a BSD logs it): libpcap compiles a "
+			"filter's IPv6 test for link type 117 against this system's own "
+			"AF_INET6, so no IPv6 part of the filter matched them (tcpdump -r "
+			"selects the same records)\n", shown, (unsigned long long)pflog_v6);
 	}
 	if (stop != NULL) {
 		output_flush(o->out);   /* records first, then the reason */

@@ -4,7 +4,8 @@
 # as tcpdump takes it").
 #
 # For every capture of corpus/ (the public tcpdump captures, many malformed,
-# on some 80 link types, and the scenario and flow captures) and each of a
+# on some 80 link types, and the scenario and flow captures) and of
+# tests/data/flows/, and each of a
 # set of expressions: tcpdump writes the packets it selects (-w), and
 # `tuplecheck packets` must give, with --filter, the same sequence of
 # (captured length, wire length) as it gives on tcpdump's output without a
@@ -23,7 +24,9 @@
 # filter_handle). Then Linux ARCNET: libpcap compiles every filter for link
 # type 129 as if each frame had RFC 1201's 8-byte header, so tcpdump and
 # tuplecheck alike judge RFC 1051 frames on the wrong bytes; tuplecheck must
-# say so in one stderr line for such a file. Exit 0 pass, 1 fail, 77 skip.
+# say so in one stderr line for such a file. Likewise pf's log (117): libpcap
+# tests the IPv6 family against this system's AF_INET6, never the BSDs' 24,
+# 28 or 30 (tests/data/flows/pflog.pcap). Exit 0 pass, 1 fail, 77 skip.
 set -u
 cd "$(dirname "$0")/.."
 TC=${TC_BIN:-build/asan/tuplecheck}
@@ -42,7 +45,7 @@ import concurrent.futures, glob, json, os, subprocess, sys, tempfile
 tc = sys.argv[1]
 exprs = ['ip', 'ip6', 'tcp', 'udp', 'tcp port 80', 'udp and dst port 53', 'vlan', 'not ip']
 files = sorted(glob.glob('corpus/tcpdump-tests/*.pcap*') + glob.glob('corpus/pcaps/*.pcap*') +
-               glob.glob('corpus/flows/*.pcap*'))
+               glob.glob('corpus/flows/*.pcap*') + glob.glob('tests/data/flows/*.pcap'))
 files = [f for f in files if not f.endswith('.jsonl') and not f.endswith('.txt')]
 tmp = tempfile.mkdtemp()
 
@@ -135,6 +138,20 @@ if p.returncode != 0 or len(notes) != 1 or not notes[0].startswith(want):
 p = subprocess.run([tc, 'flows', arc], capture_output=True, text=True, errors='replace')
 if 'RFC 1051' in p.stderr or 'tcp/0' not in p.stdout:
     bad.append('ARCNET RFC 1051 without --filter: a note, or no TCP flow: %r' % p.stderr)
+# pf's log written by a BSD: libpcap tests the IPv6 family against this
+# system's AF_INET6 (10), so `ip6` selects only the record of family 10 (the
+# comparison above agrees with tcpdump on that); the line on stderr counts
+# the 3 records of families 24 and 28.
+pf = 'tests/data/flows/pflog.pcap'
+p = subprocess.run([tc, 'flows', '--filter', 'ip6', pf], capture_output=True, text=True,
+                   errors='replace')
+notes = [l for l in p.stderr.splitlines() if 'pflog records of IPv6' in l]
+if p.returncode != 0 or len(notes) != 1 or \
+        not notes[0].startswith('tuplecheck: %s: --filter met 3 pflog records of IPv6' % pf):
+    bad.append('pflog IPv6 note: exit %d, notes %r' % (p.returncode, p.stderr.splitlines()))
+p = subprocess.run([tc, 'flows', pf], capture_output=True, text=True, errors='replace')
+if 'pflog records' in p.stderr or 'udp/0' not in p.stdout:
+    bad.append('pflog without --filter: a note, or no UDP flow: %r' % p.stderr)
 for b in bad:
     print('FAIL ' + b)
 print('%d captures x %d expressions: %d agree (%d packets selected), %d differ'
