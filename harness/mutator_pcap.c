@@ -544,7 +544,7 @@ static bool mutate_records(struct pfile *f, struct mut_rng *r)
 static bool mutate_header(struct pfile *f, struct mut_rng *r)
 {
 	static const uint32_t lts[] = { 1, 101, 113, 276, 0, 108, 228, 229, 12, 14, 105, 9, 50,
-					51, 104, 239, 258, 149, 129, 242, 226 };
+					51, 104, 239, 258, 149, 129, 242, 226, 117 };
 	struct unit *u = NULL;
 
 	if (!f->ng) {

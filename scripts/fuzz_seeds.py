@@ -50,7 +50,7 @@ LINK_INDEX = {1: 0, 101: 1, 113: 2, 276: 3, 0: 4, 108: 5, 228: 6, 229: 7, 129: 8
               242: 10, 104: 11, 51: 12, 239: 13, 9: 15}
 # Every link type targets/link.c decodes: the table's, and those fuzz_decode
 # reaches only through PKTAP's inner DLT (or, for 50, through 9's parser).
-DECODED = set(LINK_INDEX) | {12, 14, 50, 149, 226}
+DECODED = set(LINK_INDEX) | {12, 14, 50, 117, 149, 226}
 MAX_FRAMES_PER_FILE = 500
 
 
@@ -142,7 +142,10 @@ def dissect(linktype, frame):
         ip_at = {0x0800: (IP, 44), 0x86DD: (IPv6, 44)}.get(struct.unpack_from(">H", frame, 40)[0])
     elif linktype == 226 and len(frame) > 24:
         ip_at = {2: (IP, 24), 26: (IPv6, 24)}.get(frame[1])
-    if linktype in (129, 242, 226):
+    elif linktype == 117 and len(frame) > 1 and frame[0] >= 45:
+        at = (frame[0] + 3) & ~3     # pf's log: length, family, packet at length
+        ip_at = {2: (IP, at), 24: (IPv6, at), 28: (IPv6, at), 30: (IPv6, at)}.get(frame[1])
+    if linktype in (129, 242, 226, 117):
         if ip_at is None:
             return None
         try:
@@ -228,7 +231,18 @@ def handmade_link_frames():
          + bytes(udp6)),
         (258, struct.pack("<III", 108, 1, 226) + b"net0".ljust(96, b"\0")
          + ipnet_header(26, len(udp6)) + bytes(udp6)),
+        (258, struct.pack("<III", 108, 1, 117) + b"pflog0".ljust(96, b"\0")
+         + pflog_header(69, 28) + bytes(udp6)),
     ]
+
+
+def pflog_header(length, af):
+    """pf's log header of length bytes (61, 69 or 100 by system), padded to
+    4: length, family, pass, match, ifname em0, rule 5, direction in."""
+    h = bytes([length, af, 0, 0]) + b"em0".ljust(16, b"\0") + bytes(16)
+    h += struct.pack(">IIIIII", 5, 0xFFFFFFFF, 0, 0, 0, 0) + b"\x01"
+    h = h[:length] if length <= len(h) else h + bytes(length - len(h))
+    return h + bytes(-length % 4)
 
 
 def ipnet_header(family, length):
@@ -239,7 +253,8 @@ def ipnet_header(family, length):
 
 def handmade_captures():
     """Small pcap files of link types the public captures hold no TCP/UDP
-    behind: a TCP handshake and a UDP exchange over Solaris ipnet (226)."""
+    behind: a TCP handshake and a UDP exchange over Solaris ipnet (226), and
+    the same over pf's log (117) with OpenBSD's and FreeBSD's headers."""
     pkts = [IP(src="192.0.2.5", dst="198.51.100.6") / TCP(sport=33000, dport=22, flags="S",
                                                           seq=100),
             IP(src="198.51.100.6", dst="192.0.2.5") / TCP(sport=22, dport=33000, flags="SA",
@@ -248,11 +263,15 @@ def handmade_captures():
                                                           seq=101, ack=501),
             IPv6(src="2001:db8::5", dst="2001:db8::6") / UDP(sport=50000, dport=53) / b"q",
             IPv6(src="2001:db8::6", dst="2001:db8::5") / UDP(sport=53, dport=50000) / b"a"]
-    out = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 226)
-    for i, p in enumerate(pkts):
-        frame = ipnet_header(2 if IP in p else 26, len(p)) + bytes(p)
-        out += struct.pack("<IIII", 1700000000 + i, 0, len(frame), len(frame)) + frame
-    return [out]
+    files = []
+    for lt, head in ((226, lambda p: ipnet_header(2 if IP in p else 26, len(p))),
+                     (117, lambda p: pflog_header(100, 2) if IP in p else pflog_header(69, 28))):
+        out = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, lt)
+        for i, p in enumerate(pkts):
+            frame = head(p) + bytes(p)
+            out += struct.pack("<IIII", 1700000000 + i, 0, len(frame), len(frame)) + frame
+        files.append(out)
+    return files
 
 
 def cmd_decode(args):
