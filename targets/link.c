@@ -407,6 +407,25 @@ static enum tc_rc parse_sll2(struct cursor *c, size_t wire, struct pkt *p)
 	return walk_ethertype(proto, c, start, wire, p);
 }
 
+/* An address family as the BSDs and Darwin number it (BSD loopback, pf's
+ * log): which IP, or not IP. */
+static enum tc_rc ip_by_bsd_family(uint32_t af, struct pkt *p)
+{
+	switch (af) {
+	case BSD_AF_INET:
+		p->ethertype = ETHERTYPE_IPV4;
+		return TC_OK;
+	case BSD_AF_INET6_BSD:
+	case BSD_AF_INET6_FREEBSD:
+	case BSD_AF_INET6_DARWIN:
+		p->ethertype = ETHERTYPE_IPV6;
+		return TC_OK;
+	default:
+		pkt_add_err(p, PE_NOT_IP);
+		return TC_UNSUPPORTED;
+	}
+}
+
 static enum tc_rc parse_loopback(struct cursor *c, size_t wire, bool network_order,
 				 struct pkt *p)
 {
@@ -424,19 +443,7 @@ static enum tc_rc parse_loopback(struct cursor *c, size_t wire, bool network_ord
 			af = (af >> 24) | ((af >> 8) & 0xFF00u) |
 			     ((af << 8) & 0xFF0000u) | (af << 24);
 	}
-	switch (af) {
-	case BSD_AF_INET:
-		p->ethertype = ETHERTYPE_IPV4;
-		return TC_OK;
-	case BSD_AF_INET6_BSD:
-	case BSD_AF_INET6_FREEBSD:
-	case BSD_AF_INET6_DARWIN:
-		p->ethertype = ETHERTYPE_IPV6;
-		return TC_OK;
-	default:
-		pkt_add_err(p, PE_NOT_IP);
-		return TC_UNSUPPORTED;
-	}
+	return ip_by_bsd_family(af, p);
 }
 
 /* PPP with or without its address and control bytes, or Cisco HDLC. */
@@ -561,19 +568,7 @@ static enum tc_rc parse_pflog(struct cursor *c, size_t wire, struct pkt *p)
 		return rc;
 	(void)at_u8(c, 1, &af);
 	(void)rd_skip(c, hlen);
-	switch (af) {
-	case BSD_AF_INET:
-		p->ethertype = ETHERTYPE_IPV4;
-		return TC_OK;
-	case BSD_AF_INET6_BSD:
-	case BSD_AF_INET6_FREEBSD:
-	case BSD_AF_INET6_DARWIN:
-		p->ethertype = ETHERTYPE_IPV6;
-		return TC_OK;
-	default:
-		pkt_add_err(p, PE_NOT_IP);
-		return TC_UNSUPPORTED;
-	}
+	return ip_by_bsd_family(af, p);
 }
 
 /*
