@@ -463,7 +463,7 @@ void pktcheck_decoded(uint32_t linktype, const uint8_t *data, size_t caplen,
 	check_status(linktype, p);
 	if (!p->have_ip)
 		return;
-	if ((linktype & 0x03FFFFFFu) == LT_NFLOG) {
+	if (LT_TYPE(linktype) == LT_NFLOG) {
 		wire = nflog_value_len(data, caplen, p);
 		ip_max = wire > 40u + 65535u ? wire : 40u + 65535u;
 	} else {

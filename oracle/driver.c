@@ -282,7 +282,7 @@ static void unread_add(struct unread_links *u, uint32_t lt)
 static void unread_report(const struct unread_links *u, const char *shown, uint64_t packets)
 {
 	for (unsigned i = 0; i < u->n; i++) {
-		uint32_t lt = u->lt[i] & 0x03FFFFFFu;
+		uint32_t lt = LT_TYPE(u->lt[i]);
 		/* libpcap names DLT_ values, which equal the LINKTYPE_ ones up
 		 * to 10 and from 104 on */
 		const char *what = lt <= 10 || (lt >= 104 && lt <= 0x7FFFFFFFu) ?
@@ -319,23 +319,21 @@ static uint64_t input_extent(const struct input *in)
 	return in->regular ? in->size : CAP_SIZE_STREAM;
 }
 
-/* A Linux ARCNET record of IPv4 under RFC 1051: its IP header is at byte 5,
- * but libpcap's filter code for link type 129 reads it at byte 8 (the RFC
- * 1201 header), so a filter decides such a record on the wrong bytes. */
-static bool arcnet_1051_ip(const struct cap_packet *cp)
-{
-	return (cp->linktype & 0x03FFFFFFu) == LT_ARCNET_LINUX && cp->caplen > 4 &&
-	       cp->data[4] == 0xF0;
-}
-
-/* A pflog record of IPv6 as a BSD logs it (family 24, 28 or 30): libpcap
- * compiles a filter's IPv6 test for link type 117 against this system's own
- * AF_INET6 (10 on Linux), so no IPv6 part of a filter matches it. */
-static bool pflog_bsd_ipv6(const struct cap_packet *cp)
-{
-	return (cp->linktype & 0x03FFFFFFu) == LT_PFLOG && cp->caplen > 1 &&
-	       (cp->data[1] == 24 || cp->data[1] == 28 || cp->data[1] == 30);
-}
+/*
+ * The stderr line for records --filter judged on bytes libpcap misreads
+ * (link_bpf_caveat), after "--filter", the verb, and their count. tcpdump -r
+ * selects the same records: the filter still means what it means there.
+ */
+static const struct { const char *verb, *what; } bpf_caveat_line[LINK_BPF_N] = {
+	[LINK_BPF_ARCNET_1051] = { "judged", "Linux ARCNET records of RFC 1051 IP (protocol id "
+		"0xF0) on the wrong bytes: libpcap compiles filters for link type 129 as if "
+		"every frame had RFC 1201's 8-byte header, so it reads their IP header 3 bytes "
+		"late (tcpdump -r selects the same records)" },
+	[LINK_BPF_PFLOG_BSD6] = { "met", "pflog records of IPv6 (address family 24, 28 or 30, "
+		"as a BSD logs it): libpcap compiles a filter's IPv6 test for link type 117 "
+		"against this system's own AF_INET6, so no IPv6 part of the filter matched them "
+		"(tcpdump -r selects the same records)" },
+};
 
 /* One file. Returns 0 or 2; *fatal set when --filter cannot compile (a usage
  * error that would repeat for every file). */
@@ -357,8 +355,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 	enum tc_rc rc;
 	int status = 0;
 	uint64_t check_at = 0;
-	uint64_t arcnet_1051 = 0;       /* records --filter judged on the wrong bytes */
-	uint64_t pflog_v6 = 0;          /* records no IPv6 test of --filter matches */
+	uint64_t bpf_caveats[LINK_BPF_N] = { 0 };   /* records --filter misjudged, by kind */
 	struct progress pg;
 
 	memset(&st, 0, sizeof(st));
@@ -440,10 +437,7 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 				*fatal = true;
 				break;
 			}
-			if (arcnet_1051_ip(&cp))
-				arcnet_1051++;
-			if (pflog_bsd_ipv6(&cp))
-				pflog_v6++;
+			bpf_caveats[link_bpf_caveat(cp.linktype, cp.data, cp.caplen)]++;
 			if (!filter_pass(prog, &cp)) {
 				st.filtered++;
 				continue;
@@ -495,22 +489,13 @@ static int drive_file(struct tc_options *o, const struct drive_ops *ops, void *c
 		output_flush(o->out);   /* records first, then the note */
 		unread_report(&ul, shown, st.packets);
 	}
-	if (arcnet_1051 > 0) {
-		output_flush(o->out);
-		fprintf(stderr, "tuplecheck: %s: --filter judged %llu Linux ARCNET records of "
-			"RFC 1051 IP (protocol id 0xF0) on the wrong bytes: libpcap compiles "
-			"filters for link type 129 as if every frame had RFC 1201's 8-byte "
-			"header, so it reads their IP header 3 bytes late (tcpdump -r selects "
-			"the same records)\n", shown, (unsigned long long)arcnet_1051);
-	}
-	if (pflog_v6 > 0) {
-		output_flush(o->out);
-		fprintf(stderr, "tuplecheck: %s: --filter met %llu pflog records of IPv6 "
-			"(address family 24, 28 or 30, as a BSD logs it): libpcap compiles a "
-			"filter's IPv6 test for link type 117 against this system's own "
-			"AF_INET6, so no IPv6 part of the filter matched them (tcpdump -r "
-			"selects the same records)\n", shown, (unsigned long long)pflog_v6);
-	}
+	for (int k = LINK_BPF_OK + 1; k < LINK_BPF_N; k++)
+		if (bpf_caveats[k] > 0) {
+			output_flush(o->out);
+			fprintf(stderr, "tuplecheck: %s: --filter %s %llu %s\n", shown,
+				bpf_caveat_line[k].verb, (unsigned long long)bpf_caveats[k],
+				bpf_caveat_line[k].what);
+		}
 	if (stop != NULL) {
 		output_flush(o->out);   /* records first, then the reason */
 		fprintf(stderr, "tuplecheck: %s: %s\n", shown, stop);

@@ -43,6 +43,10 @@
 #define LT_PKTAP       258  /* Apple PKTAP (per-packet interface, process) */
 #define LT_LINUX_SLL2  276
 
+/* The link type of a pcap header or IDB without the FCS-length bits above
+ * it (libpcap's LT_LINKTYPE()). */
+#define LT_TYPE(lt)    ((lt) & 0x03FFFFFFu)
+
 #define PKT_MAX_ERRORS 8
 #define PKT_MAX_VLANS  4     /* tags we walk through before calling it malformed */
 #define PKT_MAX_EXTHDRS 8    /* IPv6 extension headers we walk before giving up */
@@ -183,6 +187,18 @@ enum tc_rc decode_packet(uint32_t linktype, const uint8_t *data, size_t caplen,
  * default (offloaded captures carry wrong checksums).
  */
 void decode_verify_checksums(struct pkt *p);
+
+/*
+ * Records that libpcap's filter code for their link type reads wrongly, so
+ * that `--filter` (as tcpdump -r) judges them on the wrong bytes:
+ *   LINK_BPF_ARCNET_1051  Linux ARCNET, IPv4 under RFC 1051's protocol id:
+ *                         libpcap assumes RFC 1201's 8-byte header.
+ *   LINK_BPF_PFLOG_BSD6   pf's log, IPv6 with a BSD's address family (24, 28,
+ *                         30): libpcap tests for the running system's own.
+ * Reads at most the first 5 bytes of the captured frame.
+ */
+enum link_bpf_caveat { LINK_BPF_OK, LINK_BPF_ARCNET_1051, LINK_BPF_PFLOG_BSD6, LINK_BPF_N };
+enum link_bpf_caveat link_bpf_caveat(uint32_t linktype, const uint8_t *data, size_t caplen);
 
 /* Add an error to p->err: once (a reason already listed is not repeated;
  * ip6.bad-ext may come from ipv6.c and again from tcp.c), and dropped

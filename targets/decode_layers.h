@@ -73,7 +73,7 @@ static inline enum tc_rc link_parse_inline(uint32_t linktype, struct cursor *c, 
 	struct cursor rest = *c, eth = { NULL, NULL };
 	uint16_t type = 0;
 
-	if ((linktype & 0x03FFFFFFu) == LT_EN10MB && rd_sub(&rest, 14, &eth) == TC_OK &&
+	if (LT_TYPE(linktype) == LT_EN10MB && rd_sub(&rest, 14, &eth) == TC_OK &&
 	    at_be16(&eth, 12, &type) == TC_OK &&
 	    (type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6)) {
 		p->ethertype = type;

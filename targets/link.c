@@ -749,7 +749,7 @@ static enum tc_rc link_walk(uint32_t lt, struct cursor *c, size_t wire, bool inn
 enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t *wire, struct pkt *p)
 {
 	const uint8_t *start = c->p;
-	uint32_t lt = linktype & 0x03FFFFFFu;
+	uint32_t lt = LT_TYPE(linktype);
 	enum tc_rc rc;
 
 	if (lt == LT_NFLOG)
@@ -758,4 +758,22 @@ enum tc_rc link_parse(uint32_t linktype, struct cursor *c, size_t *wire, struct 
 	if (rc == TC_OK)
 		*wire -= (size_t)(c->p - start);
 	return rc;
+}
+
+enum link_bpf_caveat link_bpf_caveat(uint32_t linktype, const uint8_t *data, size_t caplen)
+{
+	struct cursor c = cur_make(data, caplen);
+	uint8_t b = 0;
+
+	switch (LT_TYPE(linktype)) {
+	case LT_ARCNET_LINUX:
+		return at_u8(&c, ARCNET_HLEN - 1, &b) == TC_OK && b == ARCNET_IP_1051 ?
+		       LINK_BPF_ARCNET_1051 : LINK_BPF_OK;
+	case LT_PFLOG:
+		return at_u8(&c, 1, &b) == TC_OK && (b == BSD_AF_INET6_BSD ||
+		       b == BSD_AF_INET6_FREEBSD || b == BSD_AF_INET6_DARWIN) ?
+		       LINK_BPF_PFLOG_BSD6 : LINK_BPF_OK;
+	default:
+		return LINK_BPF_OK;
+	}
 }
